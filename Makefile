@@ -1,0 +1,47 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# Front door for newcomers and CI. Real build logic lives in meson.build.
+
+BUILD ?= build
+ASAN_BUILD ?= build-asan
+MESON_OPTS ?= -Dwerror=true
+
+.PHONY: all deps build test test-unit test-sanitize bench run clean
+
+all: build
+
+deps:
+	scripts/install-deps.sh test
+
+$(BUILD)/build.ninja:
+	meson setup $(BUILD) $(MESON_OPTS)
+
+build: $(BUILD)/build.ninja
+	ninja -C $(BUILD)
+
+# Everything CI runs: the release build's tests, then the unit tests again
+# under AddressSanitizer and UndefinedBehaviorSanitizer.
+test: deps
+	$(MAKE) test-unit test-sanitize
+
+test-unit: build
+	meson test -C $(BUILD) -v --num-processes 1
+
+$(ASAN_BUILD)/build.ninja:
+	meson setup $(ASAN_BUILD) $(MESON_OPTS) -Dbuildtype=debug \
+		-Db_sanitize=address,undefined -Db_lundef=false \
+		-Dc_args=-fno-sanitize-recover=all
+
+test-sanitize: $(ASAN_BUILD)/build.ninja
+	ninja -C $(ASAN_BUILD)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		meson test -C $(ASAN_BUILD) -v --num-processes 1
+
+bench: 
+	scripts/install-deps.sh bench
+	$(MAKE) build
+	$(BUILD)/bench/esp_micro
+
+run: bench
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+
+/* Inbound ESP, tunnel mode (RFC 4303 section 3.4, RFC 4106). */
+
+#include <string.h>
+
+#include <rte_hash.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "burst.h"
+#include "sad.h"
+
+/* Offsets of one parsed ESP packet. */
+struct inb_pkt {
+	uint16_t hl;      /* outer header length */
+	uint16_t esp_len; /* ESP header to end of ICV */
+	uint8_t ecn;      /* outer ECN codepoint */
+};
+
+/* Read the outer IPv4 header (RFC 791) far enough to find the SA. */
+static enum espgw_drop
+inb_parse(struct rte_mbuf *m, struct inb_pkt *pk, struct espgw_sad_key *key)
+{
+	const struct rte_ipv4_hdr *ip;
+	const struct espgw_esp_hdr *esp;
+	uint16_t tot;
+
+	if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0)
+		return ESPGW_DROP_NO_ROOM;
+	if (m->data_len < ESPGW_IPV4_HDR_LEN)
+		return ESPGW_DROP_TOO_SHORT;
+	ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	if ((ip->version_ihl >> 4) != 4 || (ip->version_ihl & 0xf) < 5 ||
+	    ip->next_proto_id != ESPGW_IPPROTO_ESP)
+		return ESPGW_DROP_BAD_OUTER_HEADER;
+	pk->hl = rte_ipv4_hdr_len(ip);
+	tot = rte_be_to_cpu_16(ip->total_length);
+	if (tot > m->data_len || pk->hl > m->data_len)
+		return ESPGW_DROP_TOO_SHORT;
+	if (tot < pk->hl)
+		return ESPGW_DROP_BAD_OUTER_HEADER;
+	/* Fragments are reassembled before ESP, never decrypted alone. */
+	if (ip->fragment_offset &
+	    rte_cpu_to_be_16(ESPGW_IPV4_MF | ESPGW_IPV4_OFF_MASK))
+		return ESPGW_DROP_OUTER_FRAGMENT;
+	if (tot < m->data_len)
+		rte_pktmbuf_trim(m, m->data_len - tot);
+	pk->esp_len = tot - pk->hl;
+	if (pk->esp_len < ESPGW_ESP_HDR_LEN)
+		return ESPGW_DROP_TOO_SHORT;
+	pk->ecn = ip->type_of_service & ESPGW_ECN_MASK;
+	esp = (const struct espgw_esp_hdr *)((const uint8_t *)ip + pk->hl);
+	key->spi = esp->spi;
+	key->dst = ip->dst_addr;
+	return ESPGW_OK;
+}
+
+/* Constant-time compare, so a forger learns nothing from timing. */
+static inline int
+icv_differs(const uint8_t *a, const uint8_t *b, uint8_t len)
+{
+	uint8_t d = 0;
+
+	for (uint8_t i = 0; i < len; i++)
+		d |= a[i] ^ b[i];
+	return d != 0;
+}
+
+/* Check the inner header against the next header field; returns the
+ * inner IP length or 0 when it is not a well-formed packet. */
+static uint16_t
+inner_len(const uint8_t *p, uint16_t room, uint8_t nh)
+{
+	if (nh == ESPGW_IPPROTO_IPIP) {
+		const struct rte_ipv4_hdr *ip = (const void *)p;
+		uint16_t tot;
+
+		if (room < sizeof(*ip) || (ip->version_ihl >> 4) != 4 ||
+		    (ip->version_ihl & 0xf) < 5)
+			return 0;
+		tot = rte_be_to_cpu_16(ip->total_length);
+		if (rte_ipv4_hdr_len(ip) > room || tot < rte_ipv4_hdr_len(ip) ||
+		    tot > room)
+			return 0;
+		/* A header checksum over a valid header sums to 0xffff. */
+		if (rte_raw_cksum(ip, rte_ipv4_hdr_len(ip)) != 0xffff)
+			return 0;
+		return tot;
+	} else {
+		const struct rte_ipv6_hdr *ip6 = (const void *)p;
+		uint32_t tot;
+
+		if (room < sizeof(*ip6) || (p[0] >> 4) != 6)
+			return 0;
+		tot = sizeof(*ip6) + rte_be_to_cpu_16(ip6->payload_len);
+		if (tot > room)
+			return 0;
+		return (uint16_t)tot;
+	}
+}
+
+/* RFC 6040 section 4.2: combine outer ECN into the inner header.
+ * Returns ESPGW_OK, or the drop for CE arriving on a Not-ECT packet. */
+static enum espgw_drop
+inner_ecn(uint8_t *p, uint8_t nh, uint8_t outer)
+{
+	uint8_t inner, set;
+
+	if (nh == ESPGW_IPPROTO_IPIP)
+		inner = ((struct rte_ipv4_hdr *)p)->type_of_service &
+			ESPGW_ECN_MASK;
+	else
+		inner = (uint8_t)(rte_be_to_cpu_32(
+				  ((struct rte_ipv6_hdr *)p)->vtc_flow) >>
+			  20) & ESPGW_ECN_MASK;
+
+	if (inner == ESPGW_ECN_NOT_ECT)
+		return outer == ESPGW_ECN_CE ? ESPGW_DROP_ECN_CE_NOT_ECT
+					     : ESPGW_OK;
+	if (outer == ESPGW_ECN_CE)
+		set = ESPGW_ECN_CE;
+	else if (outer == 0x01 && inner == 0x02)
+		set = 0x01; /* ECT(1) outer on ECT(0) inner */
+	else
+		return ESPGW_OK;
+
+	if (nh == ESPGW_IPPROTO_IPIP) {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)p;
+
+		ip->type_of_service =
+			(ip->type_of_service & ~ESPGW_ECN_MASK) | set;
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	} else {
+		struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)p;
+		uint32_t v = rte_be_to_cpu_32(ip6->vtc_flow);
+
+		v = (v & ~((uint32_t)ESPGW_ECN_MASK << 20)) |
+		    ((uint32_t)set << 20);
+		ip6->vtc_flow = rte_cpu_to_be_32(v);
+	}
+	return ESPGW_OK;
+}
+
+/* Decrypt, verify and strip one packet whose SA is known. */
+static enum espgw_drop
+inb_open(const struct espgw_worker *w, struct espgw_sa *sa,
+	 struct rte_mbuf *m, const struct inb_pkt *pk, uint16_t *out_len)
+{
+	uint8_t *esp_p = rte_pktmbuf_mtod_offset(m, uint8_t *, pk->hl);
+	const struct espgw_esp_hdr *esp = (const void *)esp_p;
+	const uint16_t icv = sa->icv_len;
+	uint8_t tag[16], *ct, *pad;
+	struct gcm_context_data ctx;
+	struct espgw_gcm_nonce nonce;
+	struct espgw_gcm_aad aad;
+	const struct espgw_esp_tail *tail;
+	struct espgw_replay *r = sa->replay;
+	enum espgw_drop rc;
+	uint16_t ct_len, ilen;
+	uint64_t seq;
+
+	if (pk->esp_len < ESPGW_ESP_HDR_LEN + ESPGW_GCM_IV_LEN +
+				  ESPGW_ESP_TRAILER_LEN + icv)
+		return ESPGW_DROP_TOO_SHORT;
+	ct_len = pk->esp_len - ESPGW_ESP_HDR_LEN - ESPGW_GCM_IV_LEN - icv;
+
+	/* RFC 4303 section 3.4.3: a cheap check before the ICV ... */
+	seq = espgw_replay_infer(r, rte_be_to_cpu_32(esp->seq),
+				 sa->esn_mask != 0);
+	if (r->win != 0 && (rc = espgw_replay_check(r, seq)) != ESPGW_OK)
+		return rc;
+
+	memcpy(nonce.salt, sa->salt, sizeof(nonce.salt));
+	memcpy(nonce.iv, esp + 1, ESPGW_GCM_IV_LEN);
+	aad.w[0] = esp->spi;
+	aad.w[1] = (rte_cpu_to_be_32((uint32_t)(seq >> 32)) & sa->esn_mask) |
+		   (esp->spi & ~sa->esn_mask);
+	aad.w[2] = esp->seq;
+	ct = esp_p + ESPGW_ESP_HDR_LEN + ESPGW_GCM_IV_LEN;
+	w->dec[sa->ks](&sa->key, &ctx, ct, ct, ct_len,
+		       (const uint8_t *)&nonce,
+		       (const uint8_t *)&aad + sa->aad_off, sa->aad_len, tag,
+		       icv);
+	if (icv_differs(tag, ct + ct_len, icv))
+		return ESPGW_DROP_BAD_ICV;
+	/* ... and the window moves only for authentic packets. */
+	if (r->win != 0 && (rc = espgw_replay_update(r, seq)) != ESPGW_OK)
+		return rc;
+
+	/* RFC 4303 section 2.4: pad bytes must be 1, 2, 3, ... */
+	tail = (const struct espgw_esp_tail *)(ct + ct_len -
+					       ESPGW_ESP_TRAILER_LEN);
+	if (tail->pad_len > ct_len - ESPGW_ESP_TRAILER_LEN)
+		return ESPGW_DROP_BAD_PADDING;
+	ilen = ct_len - ESPGW_ESP_TRAILER_LEN - tail->pad_len;
+	pad = ct + ilen;
+	for (uint8_t i = 0; i < tail->pad_len; i++)
+		if (pad[i] != i + 1)
+			return ESPGW_DROP_BAD_PADDING;
+	if (tail->next_proto == ESPGW_IPPROTO_NONE)
+		return ESPGW_DROP_DUMMY_PACKET;
+	if (tail->next_proto != ESPGW_IPPROTO_IPIP &&
+	    tail->next_proto != ESPGW_IPPROTO_IPV6)
+		return ESPGW_DROP_BAD_NEXT_HEADER;
+
+	/* Trim to the inner IP length: TFC padding (RFC 4303 section 2.7)
+	 * may sit between the inner packet and the ESP padding. */
+	ilen = inner_len(ct, ilen, tail->next_proto);
+	if (ilen == 0)
+		return ESPGW_DROP_BAD_INNER_HEADER;
+	rc = inner_ecn(ct, tail->next_proto, pk->ecn);
+	if (rc != ESPGW_OK)
+		return rc;
+
+	rte_pktmbuf_adj(m, pk->hl + ESPGW_ESP_HDR_LEN + ESPGW_GCM_IV_LEN);
+	rte_pktmbuf_trim(m, m->data_len - ilen);
+	m->packet_type = tail->next_proto == ESPGW_IPPROTO_IPIP
+				 ? RTE_PTYPE_L3_IPV4
+				 : RTE_PTYPE_L3_IPV6;
+	m->l2_len = 0;
+	*out_len = ilen;
+	return ESPGW_OK;
+}
+
+struct inb_args {
+	struct espgw_worker *w;
+	const struct espgw_sad *sad;
+	struct espgw_sa **sa_out;
+};
+
+static uint16_t
+inb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t good)
+{
+	struct inb_args *a = arg;
+	struct espgw_worker *w = a->w;
+	struct inb_pkt pk[ESPGW_BURST_MAX];
+	struct espgw_sad_key keys[ESPGW_BURST_MAX];
+	const void *kp[ESPGW_BURST_MAX];
+	void *sas[ESPGW_BURST_MAX];
+	uint16_t idx[ESPGW_BURST_MAX], nb = 0, nb_ok = 0;
+	struct espgw_burst b;
+	uint64_t hit = 0;
+
+	espgw_burst_init(&b, mb, n);
+	for (uint16_t i = 0; i < n; i++) {
+		enum espgw_drop rc = inb_parse(mb[i], &pk[i], &keys[nb]);
+
+		if (rc != ESPGW_OK) {
+			w->drops[rc]++;
+			continue;
+		}
+		kp[nb] = &keys[nb];
+		idx[nb++] = i;
+	}
+
+	/* One bulk lookup for the burst, 64 keys at a time. */
+	for (uint16_t off = 0; off < nb; off += 64) {
+		uint16_t c = RTE_MIN(nb - off, 64);
+
+		hit = 0;
+		rte_hash_lookup_bulk_data(a->sad->h, kp + off, c, &hit,
+					  sas + off);
+		for (uint16_t k = 0; k < c; k++)
+			if (!(hit & (UINT64_C(1) << k)))
+				sas[off + k] = NULL;
+	}
+
+	for (uint16_t k = 0; k < nb; k++) {
+		struct espgw_sa *sa = sas[k];
+		struct espgw_sa_stats *st;
+		enum espgw_drop rc;
+		uint16_t len = 0;
+
+		if (sa == NULL) {
+			w->drops[ESPGW_DROP_UNKNOWN_SPI]++;
+			continue;
+		}
+		if (k + 1 < nb)
+			rte_prefetch0(rte_pktmbuf_mtod(mb[idx[k + 1]], void *));
+		RTE_ASSERT(w->id < sa->nb_slots);
+		st = &sa->slots[w->id].s;
+		rc = inb_open(w, sa, mb[idx[k]], &pk[idx[k]], &len);
+		if (rc != ESPGW_OK) {
+			st->drops[rc]++;
+			continue;
+		}
+		st->packets++;
+		st->bytes += len;
+		espgw_burst_keep(&b, idx[k]);
+		if (a->sa_out != NULL)
+			a->sa_out[good + nb_ok] = sa;
+		nb_ok++;
+	}
+	return espgw_burst_finish(&b);
+}
+
+uint16_t
+espgw_esp_inbound(struct espgw_worker *w, const struct espgw_sad *sad,
+		  struct rte_mbuf *mb[], struct espgw_sa *sa_out[], uint16_t n)
+{
+	struct inb_args a = { .w = w, .sad = sad, .sa_out = sa_out };
+
+	return espgw_burst_sliced(mb, n, inb_slice, &a);
+}

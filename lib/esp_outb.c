@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+
+/* Outbound ESP, tunnel mode (RFC 4303 section 3.3, RFC 4106). */
+
+#include <string.h>
+
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "burst.h"
+#include "sa.h"
+
+/* Pad bytes are 1, 2, 3, ... (RFC 4303 section 2.4). */
+static const uint8_t esp_pad[ESPGW_ESP_ALIGN] = { 1, 2, 3, 4 };
+
+/* What the first pass learns of an inner packet. */
+struct outb_pkt {
+	uint16_t len;     /* inner IP length */
+	uint8_t pad;      /* ESP pad bytes */
+	uint8_t nh;       /* next header: 4 or 41 */
+	uint8_t tos;      /* inner DSCP + ECN */
+	uint8_t df;       /* 1 when inner IPv4 has DF */
+};
+
+/* Read the inner header: is it an IP packet we can carry, and with what
+ * outer fields? Trims link-layer padding to the IP length. */
+static enum espgw_drop
+outb_parse(struct rte_mbuf *m, struct outb_pkt *o, uint8_t icv_len)
+{
+	const uint8_t *p;
+	uint32_t len, ip_len;
+
+	if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0)
+		return ESPGW_DROP_NO_ROOM;
+	p = rte_pktmbuf_mtod(m, const uint8_t *);
+	len = m->data_len;
+	if (len < 1)
+		return ESPGW_DROP_BAD_INNER_HEADER;
+
+	switch (p[0] >> 4) {
+	case 4: {
+		const struct rte_ipv4_hdr *ip = (const void *)p;
+
+		if (len < sizeof(*ip) || (ip->version_ihl & 0xf) < 5)
+			return ESPGW_DROP_BAD_INNER_HEADER;
+		ip_len = rte_be_to_cpu_16(ip->total_length);
+		if (ip_len < rte_ipv4_hdr_len(ip) || ip_len > len)
+			return ESPGW_DROP_BAD_INNER_HEADER;
+		o->nh = ESPGW_IPPROTO_IPIP;
+		o->tos = ip->type_of_service;
+		o->df = !!(ip->fragment_offset &
+			   rte_cpu_to_be_16(ESPGW_IPV4_DF));
+		break;
+	}
+	case 6: {
+		const struct rte_ipv6_hdr *ip6 = (const void *)p;
+
+		if (len < sizeof(*ip6))
+			return ESPGW_DROP_BAD_INNER_HEADER;
+		ip_len = sizeof(*ip6) + rte_be_to_cpu_16(ip6->payload_len);
+		if (ip_len > len)
+			return ESPGW_DROP_BAD_INNER_HEADER;
+		o->nh = ESPGW_IPPROTO_IPV6;
+		o->tos = (uint8_t)(rte_be_to_cpu_32(ip6->vtc_flow) >> 20);
+		o->df = 0;
+		break;
+	}
+	default:
+		return ESPGW_DROP_BAD_INNER_HEADER;
+	}
+	if (ip_len < len)
+		rte_pktmbuf_trim(m, len - ip_len);
+	o->len = ip_len;
+	/* (inner + pad + 2) must be a multiple of 4 (RFC 4106 section 3.2). */
+	o->pad = (uint8_t)(-(ip_len + ESPGW_ESP_TRAILER_LEN) &
+			   (ESPGW_ESP_ALIGN - 1));
+	if (rte_pktmbuf_headroom(m) < ESPGW_OUTB_HEADROOM ||
+	    rte_pktmbuf_tailroom(m) <
+		    (uint16_t)(o->pad + ESPGW_ESP_TRAILER_LEN + icv_len) ||
+	    ip_len + ESPGW_OUTB_HEADROOM + o->pad + ESPGW_ESP_TRAILER_LEN +
+			    icv_len > UINT16_MAX)
+		return ESPGW_DROP_NO_ROOM;
+	return ESPGW_OK;
+}
+
+/* Build headers and trailer around the inner packet and encrypt it. */
+static void
+outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
+	  struct rte_mbuf *m, const struct outb_pkt *o, uint64_t seq)
+{
+	const uint16_t hdr_len = ESPGW_IPV4_HDR_LEN + ESPGW_ESP_HDR_LEN +
+				 ESPGW_GCM_IV_LEN;
+	const uint16_t ct_len = o->len + o->pad + ESPGW_ESP_TRAILER_LEN;
+	struct gcm_context_data ctx;
+	struct espgw_gcm_nonce nonce;
+	struct espgw_gcm_aad aad;
+	struct rte_ipv4_hdr *ip;
+	struct espgw_esp_hdr *esp;
+	struct espgw_esp_tail *tail;
+	uint8_t *t, *payload;
+	uint64_t iv;
+
+	t = (uint8_t *)rte_pktmbuf_append(m, ct_len - o->len + sa->icv_len);
+	memcpy(t, esp_pad, o->pad);
+	tail = (struct espgw_esp_tail *)(t + o->pad);
+	tail->pad_len = o->pad;
+	tail->next_proto = o->nh;
+
+	ip = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, hdr_len);
+	*ip = sa->outer;
+	/* RFC 4301 section 5.1.2.1 and RFC 6040 section 4.1 (normal mode):
+	 * DSCP and ECN are copied from the inner header. */
+	ip->type_of_service = o->tos;
+	ip->total_length = rte_cpu_to_be_16(m->data_len);
+	/* The ID only matters if the outer packet is fragmented, which DF
+	 * (copied from inner) forbids or makes rare; the low sequence bits
+	 * are unique per SA without any shared counter. */
+	ip->packet_id = rte_cpu_to_be_16((uint16_t)seq);
+	ip->fragment_offset = o->df ? rte_cpu_to_be_16(ESPGW_IPV4_DF) : 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+
+	esp = (struct espgw_esp_hdr *)(ip + 1);
+	esp->spi = sa->spi_be;
+	esp->seq = rte_cpu_to_be_32((uint32_t)seq);
+	iv = rte_cpu_to_be_64(seq ^ sa->iv_base);
+	memcpy(esp + 1, &iv, sizeof(iv));
+
+	memcpy(nonce.salt, sa->salt, sizeof(nonce.salt));
+	memcpy(nonce.iv, &iv, sizeof(iv));
+	aad.w[0] = sa->spi_be;
+	aad.w[1] = (rte_cpu_to_be_32((uint32_t)(seq >> 32)) & sa->esn_mask) |
+		   (sa->spi_be & ~sa->esn_mask);
+	aad.w[2] = esp->seq;
+
+	payload = (uint8_t *)(esp + 1) + ESPGW_GCM_IV_LEN;
+	w->enc[sa->ks](&sa->key, &ctx, payload, payload, ct_len,
+		       (const uint8_t *)&nonce,
+		       (const uint8_t *)&aad + sa->aad_off, sa->aad_len,
+		       payload + ct_len, sa->icv_len);
+
+	m->packet_type = RTE_PTYPE_L3_IPV4 | RTE_PTYPE_TUNNEL_ESP;
+	m->l2_len = 0;
+	m->l3_len = ESPGW_IPV4_HDR_LEN;
+}
+
+struct outb_args {
+	struct espgw_worker *w;
+	struct espgw_sa *sa;
+};
+
+static uint16_t
+outb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t good)
+{
+	struct outb_args *a = arg;
+	struct espgw_worker *w = a->w;
+	struct espgw_sa *sa = a->sa;
+	struct espgw_sa_stats *st = &sa->slots[w->id].s;
+	struct outb_pkt pk[ESPGW_BURST_MAX];
+	struct espgw_burst b;
+	uint16_t ok_idx[ESPGW_BURST_MAX], nb_ok = 0, nb_done = 0;
+	uint64_t seq, bytes = 0;
+
+	RTE_SET_USED(good);
+	espgw_burst_init(&b, mb, n);
+
+	for (uint16_t i = 0; i < n; i++) {
+		enum espgw_drop rc = outb_parse(mb[i], &pk[i], sa->icv_len);
+
+		if (rc == ESPGW_OK)
+			ok_idx[nb_ok++] = i;
+		else
+			st->drops[rc]++;
+	}
+	/* One atomic add reserves the burst's sequence numbers, so workers
+	 * sharing this SA send unique numbers (RFC 4303 section 3.3.3). */
+	seq = __atomic_fetch_add(&sa->oseq, nb_ok, __ATOMIC_RELAXED);
+
+	for (uint16_t k = 0; k < nb_ok; k++) {
+		uint16_t i = ok_idx[k];
+
+		if (k + 1 < nb_ok)
+			rte_prefetch0(rte_pktmbuf_mtod(mb[ok_idx[k + 1]], void *));
+		seq++;
+		/* Without ESN the counter must not wrap (section 3.3.3). */
+		if (unlikely(seq > sa->seq_limit || seq == 0)) {
+			st->drops[ESPGW_DROP_SEQ_EXHAUSTED]++;
+			continue;
+		}
+		outb_seal(w, sa, mb[i], &pk[i], seq);
+		bytes += pk[i].len;
+		espgw_burst_keep(&b, i);
+		nb_done++;
+	}
+	st->packets += nb_done;
+	st->bytes += bytes;
+	return espgw_burst_finish(&b);
+}
+
+uint16_t
+espgw_esp_outbound(struct espgw_worker *w, struct espgw_sa *sa,
+		   struct rte_mbuf *mb[], uint16_t n)
+{
+	struct outb_args a = { .w = w, .sa = sa };
+
+	RTE_ASSERT(w->id < sa->nb_slots);
+	return espgw_burst_sliced(mb, n, outb_slice, &a);
+}

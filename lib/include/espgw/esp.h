@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+#ifndef ESPGW_ESP_H
+#define ESPGW_ESP_H
+
+/**
+ * @file
+ * espgw ESP library: RFC 4303 ESP in tunnel mode with RFC 4106 AES-GCM,
+ * over DPDK mbufs, framed exactly as Linux xfrm frames it.
+ *
+ * Mbuf contract, both directions: on entry and on success the packet data
+ * starts at the IP header (no L2 header) and the mbuf is one segment
+ * (chained mbufs are linearized first). Outbound turns an inner IPv4/IPv6
+ * packet into outer IPv4 | ESP | IV | ciphertext | ICV; inbound does the
+ * reverse. Burst calls return how many packets succeeded; the failed
+ * mbufs are moved, in their original order, to the tail of the array and
+ * are still owned by the caller. Every failure is counted under an
+ * espgw_drop reason.
+ */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/**
+ * Every reason a packet can fail ESP processing: one X-macro gives the
+ * enum value, the counter, and the printable name.
+ */
+#define ESPGW_FOREACH_DROP(_)                                                 \
+	_(UNKNOWN_SPI, "unknown-spi")                                         \
+	_(TOO_SHORT, "too-short")                                             \
+	_(BAD_OUTER_HEADER, "bad-outer-header")                               \
+	_(OUTER_FRAGMENT, "outer-fragment")                                   \
+	_(BAD_ICV, "bad-icv")                                                 \
+	_(REPLAYED, "replayed")                                               \
+	_(BEHIND_WINDOW, "behind-window")                                     \
+	_(BAD_PADDING, "bad-padding")                                         \
+	_(BAD_NEXT_HEADER, "bad-next-header")                                 \
+	_(DUMMY_PACKET, "dummy-packet")                                       \
+	_(BAD_INNER_HEADER, "bad-inner-header")                               \
+	_(ECN_CE_NOT_ECT, "ecn-ce-on-not-ect")                                \
+	_(SEQ_EXHAUSTED, "seq-exhausted")                                     \
+	_(NO_ROOM, "no-room")
+
+/** Drop reasons; ESPGW_DROP_MAX is the number of reasons. */
+enum espgw_drop {
+#define ESPGW_DROP_ENUM_(n, s) ESPGW_DROP_##n,
+	ESPGW_FOREACH_DROP(ESPGW_DROP_ENUM_)
+#undef ESPGW_DROP_ENUM_
+	ESPGW_DROP_MAX
+};
+
+/** Printable name of a drop reason ("bad-icv"), or "?" when out of range. */
+const char *espgw_drop_name(enum espgw_drop reason);
+
+/** Direction of an SA, as xfrm sees it from this gateway. */
+enum espgw_sa_dir {
+	ESPGW_SA_OUT, /**< we encrypt: src is us, dst the peer */
+	ESPGW_SA_IN,  /**< we decrypt: dst is us */
+};
+
+/** An IP address; IPv4 only for tunnel endpoints for now. */
+struct espgw_ip_addr {
+	uint8_t family; /**< AF_INET or AF_INET6 */
+	union {
+		uint32_t v4; /**< network byte order */
+		uint8_t v6[16];
+	};
+};
+
+/** Longest AEAD key accepted: AES-256 key plus 4-byte salt. */
+#define ESPGW_KEY_MAX_LEN 36
+/** Largest replay window (packets) accepted. */
+#define ESPGW_REPLAY_WINDOW_MAX 65536u
+
+/**
+ * What `ip xfrm state add ... aead 'rfc4106(gcm(aes))' KEY ICVBITS` says.
+ * Decided once at creation; the per-packet path never re-reads it.
+ */
+struct espgw_sa_params {
+	enum espgw_sa_dir dir;
+	uint32_t spi;               /**< host byte order, not 0 */
+	struct espgw_ip_addr src;   /**< outer source (tunnel endpoint) */
+	struct espgw_ip_addr dst;   /**< outer destination */
+	uint32_t reqid;             /**< policy template link, 0 = none */
+	uint8_t key[ESPGW_KEY_MAX_LEN]; /**< AES key followed by 4-byte salt */
+	uint8_t key_len;            /**< 20, 28 or 36 */
+	uint8_t icv_len;            /**< 8, 12 or 16 bytes */
+	bool esn;                   /**< extended sequence numbers (flag esn) */
+	uint32_t replay_window;     /**< packets, 0 = no replay check */
+	/** Outbound: last sequence number sent (xfrm replay-oseq and
+	 *  replay-oseq-hi as one 64-bit number); the next packet gets +1. */
+	uint64_t oseq;
+	/** Inbound: highest sequence number already received (xfrm
+	 *  replay-seq and replay-seq-hi as one 64-bit number). */
+	uint64_t iseq;
+	/** Number of per-worker counter slots; worker ids must be below it.
+	 *  0 is taken as 1. */
+	uint16_t nb_workers;
+};
+
+struct espgw_sa;
+struct espgw_sad;
+struct espgw_worker;
+
+/**
+ * Check SA parameters.
+ * @return NULL when valid, else a static string saying what is wrong.
+ */
+const char *espgw_sa_params_check(const struct espgw_sa_params *p);
+
+/**
+ * Make an SA. The key is expanded here and the outer header template,
+ * IV base and function choices are fixed for the SA's life.
+ * @param why  when non-NULL, receives the reason on failure.
+ * @return the SA, or NULL on bad parameters or no memory.
+ */
+struct espgw_sa *espgw_sa_create(const struct espgw_sa_params *p,
+				 const char **why);
+
+/** Free an SA made by espgw_sa_create(); NULL is ignored. */
+void espgw_sa_free(struct espgw_sa *sa);
+
+/** The parameters the SA was made with (the key included). */
+const struct espgw_sa_params *espgw_sa_params(const struct espgw_sa *sa);
+
+/** Counters of one SA, summed over workers when read. */
+struct espgw_sa_stats {
+	uint64_t packets; /**< packets processed successfully */
+	uint64_t bytes;   /**< their inner IP bytes */
+	uint64_t drops[ESPGW_DROP_MAX];
+};
+
+/** Sum the SA's per-worker counters into *out. */
+void espgw_sa_stats_read(const struct espgw_sa *sa, struct espgw_sa_stats *out);
+
+/** Next outbound sequence number that would be used (diagnostics). */
+uint64_t espgw_sa_next_seq(const struct espgw_sa *sa);
+
+/**
+ * A worker's private state: its intel-ipsec-mb manager and the drops that
+ * cannot be blamed on an SA. One per lcore; never shared between threads.
+ * @param id  index of the worker's counter slot in every SA.
+ * @return NULL on no memory or when the crypto library cannot start.
+ */
+struct espgw_worker *espgw_worker_create(uint16_t id, int socket_id);
+void espgw_worker_free(struct espgw_worker *w);
+/** Drops counted by the worker outside any SA (unknown SPI, ...). */
+void espgw_worker_drops_read(const struct espgw_worker *w,
+			     uint64_t drops[ESPGW_DROP_MAX]);
+/** Name of the intel-ipsec-mb code path in use ("avx512", ...). */
+const char *espgw_worker_arch(const struct espgw_worker *w);
+
+/**
+ * Security association database for inbound lookup by (SPI, outer dst).
+ */
+struct espgw_sad *espgw_sad_create(const char *name, uint32_t max_sa,
+				   int socket_id);
+void espgw_sad_free(struct espgw_sad *sad);
+/** Add an inbound SA. @return 0, -EEXIST, -ENOSPC or -EINVAL. */
+int espgw_sad_add(struct espgw_sad *sad, struct espgw_sa *sa);
+/** Remove an SA. @return 0 or -ENOENT. */
+int espgw_sad_del(struct espgw_sad *sad, const struct espgw_sa *sa);
+/** Find an inbound SA; dst in network byte order. */
+struct espgw_sa *espgw_sad_lookup(const struct espgw_sad *sad, uint32_t spi,
+				  uint32_t dst);
+
+/** Bursts longer than this are processed in slices of this size. */
+#define ESPGW_BURST_MAX 256u
+
+/** Headroom outbound needs in front of the inner packet. */
+#define ESPGW_OUTB_HEADROOM (20 + 8 + 8)
+/** Worst-case tailroom outbound needs behind the inner packet. */
+#define ESPGW_OUTB_TAILROOM (3 + 2 + 16)
+
+/**
+ * Encapsulate a burst with one outbound SA (RFC 4303 section 3.3).
+ * @return the number of packets encapsulated, now at mb[0..ret-1];
+ *         the failures follow them in mb[ret..n-1].
+ */
+uint16_t espgw_esp_outbound(struct espgw_worker *w, struct espgw_sa *sa,
+			    struct rte_mbuf *mb[], uint16_t n);
+
+/**
+ * Decapsulate a burst of ESP packets, each starting at its outer IPv4
+ * header (RFC 4303 section 3.4). The SA of each is found in sad.
+ * @param sa_out  when non-NULL, sa_out[i] receives the SA that decrypted
+ *                mb[i] for i < ret.
+ * @return the number of packets decapsulated, now inner packets at
+ *         mb[0..ret-1]; the failures follow them.
+ */
+uint16_t espgw_esp_inbound(struct espgw_worker *w, const struct espgw_sad *sad,
+			   struct rte_mbuf *mb[], struct espgw_sa *sa_out[],
+			   uint16_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* ESPGW_ESP_H */

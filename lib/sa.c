@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+
+/* SA life cycle: everything decided once, when the SA is made. */
+
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <rte_malloc.h>
+#include <rte_random.h>
+
+#include "sa.h"
+
+const char *
+espgw_sa_params_check(const struct espgw_sa_params *p)
+{
+	if (p->dir != ESPGW_SA_OUT && p->dir != ESPGW_SA_IN)
+		return "direction must be in or out";
+	if (p->spi == 0)
+		return "SPI 0 is reserved (RFC 4303 section 2.1)";
+	if (p->src.family != AF_INET || p->dst.family != AF_INET)
+		return "tunnel endpoints must be IPv4";
+	if (p->key_len != 16 + ESPGW_GCM_SALT_LEN &&
+	    p->key_len != 24 + ESPGW_GCM_SALT_LEN &&
+	    p->key_len != 32 + ESPGW_GCM_SALT_LEN)
+		return "rfc4106 key must be 20, 28 or 36 bytes (AES key + 4-byte salt)";
+	if (p->icv_len != 8 && p->icv_len != 12 && p->icv_len != 16)
+		return "ICV must be 64, 96 or 128 bits";
+	if (p->replay_window > ESPGW_REPLAY_WINDOW_MAX)
+		return "replay window too large";
+	if (p->esn && p->replay_window == 0 && p->dir == ESPGW_SA_IN)
+		return "ESN needs a replay window (as xfrm requires)";
+	if (!p->esn && (p->oseq > UINT32_MAX || p->iseq > UINT32_MAX))
+		return "sequence number above 32 bits without ESN";
+	return NULL;
+}
+
+static enum espgw_key_size
+key_size(uint8_t key_len)
+{
+	switch (key_len - ESPGW_GCM_SALT_LEN) {
+	case 16: return ESPGW_AES128;
+	case 24: return ESPGW_AES192;
+	default: return ESPGW_AES256;
+	}
+}
+
+/* The outer IPv4 header fields that never change for this SA. */
+static void
+outer_template(struct rte_ipv4_hdr *ip, const struct espgw_sa_params *p)
+{
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->time_to_live = ESPGW_OUTER_TTL;
+	ip->next_proto_id = ESPGW_IPPROTO_ESP;
+	ip->src_addr = p->src.v4;
+	ip->dst_addr = p->dst.v4;
+}
+
+struct espgw_sa *
+espgw_sa_create(const struct espgw_sa_params *p, const char **why)
+{
+	const char *bad = espgw_sa_params_check(p);
+	uint16_t nb_slots = p->nb_workers ? p->nb_workers : 1;
+	struct espgw_sa *sa;
+
+	if (bad != NULL) {
+		if (why != NULL)
+			*why = bad;
+		return NULL;
+	}
+	if (why != NULL)
+		*why = "out of memory";
+	sa = rte_zmalloc("espgw_sa", sizeof(*sa), RTE_CACHE_LINE_SIZE);
+	if (sa == NULL)
+		return NULL;
+	sa->slots = rte_zmalloc("espgw_sa_slots",
+				sizeof(*sa->slots) * nb_slots,
+				RTE_CACHE_LINE_SIZE);
+	if (sa->slots == NULL)
+		goto fail;
+	sa->nb_slots = nb_slots;
+	sa->params = *p;
+	sa->params.nb_workers = nb_slots;
+
+	sa->ks = key_size(p->key_len);
+	if (espgw_gcm_expand(sa->ks, p->key, &sa->key) != 0) {
+		if (why != NULL)
+			*why = "crypto library failed to start";
+		goto fail;
+	}
+	memcpy(sa->salt, p->key + p->key_len - ESPGW_GCM_SALT_LEN,
+	       ESPGW_GCM_SALT_LEN);
+	sa->spi_be = rte_cpu_to_be_32(p->spi);
+	sa->icv_len = p->icv_len;
+	sa->esn_mask = p->esn ? UINT32_MAX : 0;
+	sa->aad_len = p->esn ? 12 : 8;
+	sa->aad_off = p->esn ? 0 : 4;
+	sa->seq_limit = p->esn ? UINT64_MAX : UINT32_MAX;
+	/* seqiv (crypto/seqiv.c): a random per-SA value XOR the sequence
+	 * number, so two SAs sharing a key never share an IV stream. */
+	sa->iv_base = rte_rand();
+	sa->oseq = p->oseq;
+	outer_template(&sa->outer, p);
+
+	if (p->dir == ESPGW_SA_IN) {
+		uint32_t nb = espgw_replay_nb_blocks(p->replay_window);
+
+		sa->replay = rte_zmalloc("espgw_replay",
+					 sizeof(*sa->replay) +
+						 nb * sizeof(uint64_t),
+					 RTE_CACHE_LINE_SIZE);
+		if (sa->replay == NULL)
+			goto fail;
+		sa->replay->win = p->replay_window;
+		sa->replay->blk_mask = nb ? nb - 1 : 0;
+		sa->replay->top = p->iseq;
+		/* Everything up to iseq counts as already received. */
+		for (uint64_t s = p->iseq, k = 0; s > 0 && k < p->replay_window;
+		     s--, k++)
+			*replay_word(sa->replay, s) |= replay_bit(s);
+	}
+	if (why != NULL)
+		*why = NULL;
+	return sa;
+fail:
+	espgw_sa_free(sa);
+	return NULL;
+}
+
+void
+espgw_sa_free(struct espgw_sa *sa)
+{
+	if (sa == NULL)
+		return;
+	/* Keys do not outlive the SA in freed memory. */
+	memset(&sa->key, 0, sizeof(sa->key));
+	memset(&sa->params.key, 0, sizeof(sa->params.key));
+	rte_free(sa->replay);
+	rte_free(sa->slots);
+	rte_free(sa);
+}
+
+const struct espgw_sa_params *
+espgw_sa_params(const struct espgw_sa *sa)
+{
+	return &sa->params;
+}
+
+uint64_t
+espgw_sa_next_seq(const struct espgw_sa *sa)
+{
+	return __atomic_load_n(&sa->oseq, __ATOMIC_RELAXED) + 1;
+}
+
+void
+espgw_sa_stats_read(const struct espgw_sa *sa, struct espgw_sa_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	for (uint16_t w = 0; w < sa->nb_slots; w++) {
+		const struct espgw_sa_stats *s = &sa->slots[w].s;
+
+		out->packets += s->packets;
+		out->bytes += s->bytes;
+		for (int i = 0; i < ESPGW_DROP_MAX; i++)
+			out->drops[i] += s->drops[i];
+	}
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+
+/* Inbound SA database: (SPI, outer destination) -> SA (RFC 4301
+ * section 4.4.2: a unicast SA is found by SPI, optionally with the
+ * destination). */
+
+#include <errno.h>
+#include <string.h>
+
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_malloc.h>
+
+#include "sad.h"
+
+struct espgw_sad *
+espgw_sad_create(const char *name, uint32_t max_sa, int socket_id)
+{
+	struct rte_hash_parameters hp = {
+		.name = name,
+		.entries = max_sa < 8 ? 8 : max_sa,
+		.key_len = sizeof(struct espgw_sad_key),
+		.hash_func = rte_jhash,
+		.socket_id = socket_id,
+	};
+	struct espgw_sad *sad;
+
+	sad = rte_zmalloc_socket("espgw_sad", sizeof(*sad), 0, socket_id);
+	if (sad == NULL)
+		return NULL;
+	sad->h = rte_hash_create(&hp);
+	if (sad->h == NULL) {
+		rte_free(sad);
+		return NULL;
+	}
+	return sad;
+}
+
+void
+espgw_sad_free(struct espgw_sad *sad)
+{
+	if (sad == NULL)
+		return;
+	rte_hash_free(sad->h);
+	rte_free(sad);
+}
+
+static struct espgw_sad_key
+sa_key(const struct espgw_sa *sa)
+{
+	const struct espgw_sa_params *p = espgw_sa_params(sa);
+
+	return (struct espgw_sad_key){
+		.spi = rte_cpu_to_be_32(p->spi),
+		.dst = p->dst.v4,
+	};
+}
+
+int
+espgw_sad_add(struct espgw_sad *sad, struct espgw_sa *sa)
+{
+	struct espgw_sad_key k;
+	int rc;
+
+	if (espgw_sa_params(sa)->dir != ESPGW_SA_IN)
+		return -EINVAL;
+	k = sa_key(sa);
+	if (rte_hash_lookup(sad->h, &k) >= 0)
+		return -EEXIST;
+	rc = rte_hash_add_key_data(sad->h, &k, sa);
+	return rc == 0 ? 0 : -ENOSPC;
+}
+
+int
+espgw_sad_del(struct espgw_sad *sad, const struct espgw_sa *sa)
+{
+	struct espgw_sad_key k = sa_key(sa);
+
+	return rte_hash_del_key(sad->h, &k) >= 0 ? 0 : -ENOENT;
+}
+
+struct espgw_sa *
+espgw_sad_lookup(const struct espgw_sad *sad, uint32_t spi, uint32_t dst)
+{
+	struct espgw_sad_key k = { .spi = rte_cpu_to_be_32(spi), .dst = dst };
+	void *data;
+
+	if (rte_hash_lookup_data(sad->h, &k, &data) < 0)
+		return NULL;
+	return data;
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+#ifndef ESPGW_SAD_H
+#define ESPGW_SAD_H
+
+#include <rte_hash.h>
+
+#include "sa.h"
+
+/* Hash key: both fields as they are on the wire. */
+struct espgw_sad_key {
+	rte_be32_t spi;
+	rte_be32_t dst;
+};
+
+struct espgw_sad {
+	struct rte_hash *h;
+};
+
+#endif /* ESPGW_SAD_H */

@@ -1,0 +1,34 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Install the Debian 12 packages espgw needs to build and test, if missing.
+# Usage: scripts/install-deps.sh [build|test|bench]   (default: test)
+set -eu
+
+build="meson ninja-build pkg-config gcc libc6-dev dpdk-dev libdpdk-dev
+libipsec-mb-dev libcmocka-dev libpcap-dev"
+test="$build python3-scapy python3-cryptography clang libclang-rt-14-dev"
+bench="$build"
+
+case "${1:-test}" in
+build) want=$build ;;
+test) want=$test ;;
+bench) want=$bench ;;
+*) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+esac
+
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+echo "installing:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	echo "need root to install packages (or install them yourself):$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+#ifndef ESPGW_TEST_COMMON_H
+#define ESPGW_TEST_COMMON_H
+
+/* Shared fixtures of the unit tests: EAL without hugepages, one mbuf
+ * pool whose free count every test must leave as it found it, and
+ * packet builders. */
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <rte_mbuf.h>
+
+#include "espgw/esp.h"
+
+extern struct rte_mempool *t_pool;
+
+/* Start EAL (--no-huge, in memory) and make t_pool. */
+void t_eal_init(const char *prog);
+
+/* An SA like `ip xfrm state add src 192.0.2.1 dst 198.51.100.1 ...`
+ * with a key of key_len bytes made from seed. */
+void t_sa_params(struct espgw_sa_params *p, enum espgw_sa_dir dir,
+		 uint32_t spi, uint8_t key_len, uint8_t icv_len, bool esn,
+		 uint32_t win, uint8_t seed);
+struct espgw_sa *t_sa(const struct espgw_sa_params *p);
+
+/* An inner IPv4 (ver 4) or IPv6 (ver 6) UDP packet with plen bytes of
+ * payload filled from seed, and the given tos / traffic class and DF. */
+struct rte_mbuf *t_inner(int ver, uint16_t plen, uint8_t tos, bool df,
+			 uint8_t seed);
+
+/* Copy of an mbuf's data, for comparing before and after. */
+struct rte_mbuf *t_clone(const struct rte_mbuf *m);
+void t_assert_same(const struct rte_mbuf *a, const struct rte_mbuf *b);
+
+/* Free n mbufs and check the pool is back to its starting count. */
+void t_free(struct rte_mbuf **m, uint16_t n);
+unsigned int t_pool_avail(void);
+
+/* Fixture hooks asserting no mbuf leaked during the test. */
+int t_setup(void **state);
+int t_teardown(void **state);
+
+#endif
