@@ -27,6 +27,11 @@
 #include "espgw/esp.h"
 #include "imb_ceiling.h"
 
+/* RTE_IPV4 in DPDK 22.11 shifts an int: undefined for 192 << 24. */
+#define IPV4(a, b, c, d)                                                      \
+	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 |     \
+	 (uint32_t)(d))
+
 #define BURST 32
 #define NB_BURSTS 8 /* 256 packets in flight, as the ceiling uses */
 
@@ -56,8 +61,8 @@ fill_inner(struct rte_mbuf *m, uint16_t len, uint8_t *hdr_copy)
 	ip->total_length = rte_cpu_to_be_16(len);
 	ip->time_to_live = 64;
 	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = rte_cpu_to_be_32(RTE_IPV4(10, 0, 1, 1));
-	ip->dst_addr = rte_cpu_to_be_32(RTE_IPV4(10, 0, 2, 1));
+	ip->src_addr = rte_cpu_to_be_32(IPV4(10, 0, 1, 1));
+	ip->dst_addr = rte_cpu_to_be_32(IPV4(10, 0, 2, 1));
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	memcpy(hdr_copy, ip, sizeof(*ip));
 }
@@ -69,8 +74,8 @@ sa_params(struct espgw_sa_params *p, enum espgw_sa_dir dir)
 	p->dir = dir;
 	p->spi = 0x100;
 	p->src.family = p->dst.family = AF_INET;
-	p->src.v4 = rte_cpu_to_be_32(RTE_IPV4(192, 0, 2, 1));
-	p->dst.v4 = rte_cpu_to_be_32(RTE_IPV4(198, 51, 100, 1));
+	p->src.v4 = rte_cpu_to_be_32(IPV4(192, 0, 2, 1));
+	p->dst.v4 = rte_cpu_to_be_32(IPV4(198, 51, 100, 1));
 	p->key_len = 20;
 	for (int i = 0; i < 20; i++)
 		p->key[i] = (uint8_t)(i * 11 + 3);

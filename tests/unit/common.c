@@ -112,8 +112,8 @@ t_inner(int ver, uint16_t plen, uint8_t tos, bool df, uint8_t seed)
 		ip->fragment_offset = df ? rte_cpu_to_be_16(0x4000) : 0;
 		ip->time_to_live = 63;
 		ip->next_proto_id = IPPROTO_UDP;
-		ip->src_addr = rte_cpu_to_be_32(RTE_IPV4(10, 0, 1, 10));
-		ip->dst_addr = rte_cpu_to_be_32(RTE_IPV4(10, 0, 2, 20));
+		ip->src_addr = rte_cpu_to_be_32(T_IPV4(10, 0, 1, 10));
+		ip->dst_addr = rte_cpu_to_be_32(T_IPV4(10, 0, 2, 20));
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 		udp = (void *)(ip + 1);
 	} else {

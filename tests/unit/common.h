@@ -20,6 +20,12 @@
 
 extern struct rte_mempool *t_pool;
 
+/* A host-order IPv4 address; DPDK 22.11's RTE_IPV4 shifts an int, which
+ * UBSan rightly flags for a first byte of 128 and above. */
+#define T_IPV4(a, b, c, d)                                                    \
+	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 |     \
+	 (uint32_t)(d))
+
 /* Start EAL (--no-huge, in memory) and make t_pool. */
 void t_eal_init(const char *prog);
 
