@@ -43,6 +43,11 @@ inb_parse(struct rte_mbuf *m, struct inb_pkt *pk, struct espgw_sad_key *key)
 		return ESPGW_DROP_TOO_SHORT;
 	if (tot < pk->hl)
 		return ESPGW_DROP_BAD_OUTER_HEADER;
+	/* RFC 1122 section 3.2.1.2, unless the NIC has checked it */
+	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) !=
+		    RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
+	    rte_raw_cksum(ip, pk->hl) != 0xffff)
+		return ESPGW_DROP_BAD_OUTER_HEADER;
 	/* Fragments are reassembled before ESP, never decrypted alone. */
 	if (ip->fragment_offset &
 	    rte_cpu_to_be_16(ESPGW_IPV4_MF | ESPGW_IPV4_OFF_MASK))
@@ -282,7 +287,8 @@ inb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t good)
 		}
 		if (k + 1 < nb)
 			rte_prefetch0(rte_pktmbuf_mtod(mb[idx[k + 1]], void *));
-		RTE_ASSERT(w->id < sa->nb_slots);
+		/* misuse, not bad input: an SA made for fewer workers */
+		RTE_VERIFY(w->id < sa->nb_slots);
 		st = &sa->slots[w->id].s;
 		rc = inb_open(w, sa, mb[idx[k]], &pk[idx[k]], &len);
 		if (rc != ESPGW_OK) {

@@ -116,8 +116,10 @@ outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
 	ip->type_of_service = o->tos;
 	ip->total_length = rte_cpu_to_be_16(m->data_len);
 	/* The ID only matters if the outer packet is fragmented, which DF
-	 * (copied from inner) forbids or makes rare; the low sequence bits
-	 * are unique per SA without any shared counter. */
+	 * (copied from inner) forbids or makes rare. The low sequence bits
+	 * need no shared counter; they repeat after 65536 packets, and two
+	 * SAs between the same ends may collide (RFC 6864 section 4.1 asks
+	 * for uniqueness per src/dst/protocol within the reassembly time). */
 	ip->packet_id = rte_cpu_to_be_16((uint16_t)seq);
 	ip->fragment_offset = o->df ? rte_cpu_to_be_16(ESPGW_IPV4_DF) : 0;
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
@@ -205,6 +207,7 @@ espgw_esp_outbound(struct espgw_worker *w, struct espgw_sa *sa,
 {
 	struct outb_args a = { .w = w, .sa = sa };
 
-	RTE_ASSERT(w->id < sa->nb_slots);
+	/* misuse, not bad input: checked once a burst */
+	RTE_VERIFY(w->id < sa->nb_slots && sa->params.dir == ESPGW_SA_OUT);
 	return espgw_burst_sliced(mb, n, outb_slice, &a);
 }

@@ -100,7 +100,8 @@ espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 	sa->aad_off = p->esn ? 0 : 4;
 	sa->seq_limit = p->esn ? UINT64_MAX : UINT32_MAX;
 	/* seqiv (crypto/seqiv.c): a random per-SA value XOR the sequence
-	 * number, so two SAs sharing a key never share an IV stream. */
+	 * number, so two SAs sharing a key share an IV only with
+	 * probability about n^2 / 2^64 after n packets. */
 	sa->iv_base = rte_rand();
 	sa->oseq = p->oseq;
 	outer_template(&sa->outer, p);
@@ -152,7 +153,10 @@ espgw_sa_params(const struct espgw_sa *sa)
 uint64_t
 espgw_sa_next_seq(const struct espgw_sa *sa)
 {
-	return __atomic_load_n(&sa->oseq, __ATOMIC_RELAXED) + 1;
+	uint64_t s = __atomic_load_n(&sa->oseq, __ATOMIC_RELAXED);
+
+	/* an exhausted SA keeps counting its refusals; do not show them */
+	return s >= sa->seq_limit ? sa->seq_limit + 1 : s + 1;
 }
 
 void

@@ -291,6 +291,17 @@ expect_drop_at(struct pair sp, struct rte_mbuf *m, enum espgw_drop d,
 
 #define expect_drop(sp, m, d, on_sa) expect_drop_at(sp, m, d, on_sa, __LINE__)
 
+/* Recompute the outer header checksum after a test changed a field. */
+static struct rte_mbuf *
+recsum(struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, void *);
+
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	return m;
+}
+
 /* A valid IPv4 inner packet of n bytes, as plaintext for seal_raw. */
 static uint16_t
 inner_bytes(uint8_t *buf, uint16_t udp_plen)
@@ -332,17 +343,20 @@ test_drops_inbound(void **state)
 	m = sealed(sp, 4, 20, 0);
 	ip = rte_pktmbuf_mtod(m, void *);
 	ip->total_length = rte_cpu_to_be_16(24);
-	expect_drop(sp, m, ESPGW_DROP_TOO_SHORT, false);
+	expect_drop(sp, recsum(m), ESPGW_DROP_TOO_SHORT, false);
 	m = sealed(sp, 4, 20, 0);
 	ip = rte_pktmbuf_mtod(m, void *);
 	ip->total_length = rte_cpu_to_be_16(20 + 8 + 8 + 16 + 1);
-	expect_drop(sp, m, ESPGW_DROP_TOO_SHORT, true);
+	expect_drop(sp, recsum(m), ESPGW_DROP_TOO_SHORT, true);
 	m = sealed(sp, 4, 20, 0);
 	rte_pktmbuf_trim(m, 1);
 	expect_drop(sp, m, ESPGW_DROP_TOO_SHORT, false);
-	/* bad outer header: not ESP; not IPv4; IHL below 5 */
+	/* bad outer header: not ESP; not IPv4; IHL below 5; checksum */
 	m = sealed(sp, 4, 20, 0);
 	rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *)->next_proto_id = 17;
+	expect_drop(sp, recsum(m), ESPGW_DROP_BAD_OUTER_HEADER, false);
+	m = sealed(sp, 4, 20, 0);
+	rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *)->hdr_checksum ^= 1;
 	expect_drop(sp, m, ESPGW_DROP_BAD_OUTER_HEADER, false);
 	m = sealed(sp, 4, 20, 0);
 	rte_pktmbuf_mtod(m, uint8_t *)[0] = 0x65;
@@ -354,7 +368,7 @@ test_drops_inbound(void **state)
 	m = sealed(sp, 4, 20, 0);
 	rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *)->fragment_offset =
 		rte_cpu_to_be_16(ESPGW_IPV4_MF);
-	expect_drop(sp, m, ESPGW_DROP_OUTER_FRAGMENT, false);
+	expect_drop(sp, recsum(m), ESPGW_DROP_OUTER_FRAGMENT, false);
 	/* bad ICV: ciphertext, ICV, and the unencrypted seq (in the AAD) */
 	m = sealed(sp, 4, 20, 0);
 	rte_pktmbuf_mtod_offset(m, uint8_t *, 40)[0] ^= 1;

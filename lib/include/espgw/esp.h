@@ -16,7 +16,15 @@
  * reverse. Burst calls return how many packets succeeded; the failed
  * mbufs are moved, in their original order, to the tail of the array and
  * are still owned by the caller. Every failure is counted under an
- * espgw_drop reason.
+ * espgw_drop reason. A failed mbuf's contents are unspecified (it may
+ * have been trimmed, linearized or decrypted in place): free it, never
+ * forward it.
+ *
+ * Threads: a worker (and its intel-ipsec-mb manager) belongs to one
+ * lcore. An outbound SA may be used by several workers at once. An
+ * inbound SA's replay window belongs to one worker at a time. An SAD
+ * and its SAs must not be changed while workers use them: build new
+ * ones and swap the pointer once the workers have moved on.
  */
 
 #include <stdbool.h>
