@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+
+/* espgw: the application. The main lcore is the control thread: it
+ * reads the configuration, builds the tables, starts the ports and the
+ * workers (every other lcore), prints counters on SIGUSR1 and at exit. */
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+
+#include "config.h"
+#include "gw.h"
+
+#define RX_DESC 1024
+#define TX_DESC 1024
+
+static volatile sig_atomic_t got_quit, got_usr1;
+
+static void
+on_signal(int sig)
+{
+	if (sig == SIGUSR1)
+		got_usr1 = 1;
+	else
+		got_quit = 1;
+}
+
+static void
+usage(FILE *f, const char *prog)
+{
+	fprintf(f,
+		"usage: %s [EAL options] -- -f <config> [options]\n"
+		"\n"
+		"An IPsec ESP tunnel gateway (RFC 4303 tunnel mode, RFC 4106 "
+		"AES-GCM)\nconfigured with the statements of Linux's ip "
+		"command (docs/configuration.md).\n"
+		"\n"
+		"Options (after EAL's, behind --):\n"
+		"  -f, --config FILE     configuration file (required)\n"
+		"  -c, --check           parse the configuration and build "
+		"the tables,\n"
+		"                        report the first problem, start "
+		"nothing\n"
+		"  -i, --poll-idle-us N  sleep N microseconds when a poll "
+		"finds nothing\n"
+		"                        (default 0: busy polling; set it on "
+		"shared or\n"
+		"                        virtual machines)\n"
+		"  -s, --stats-file PATH at exit, write every counter as "
+		"'name value' lines\n"
+		"  -h, --help            this text\n"
+		"\n"
+		"Workers run on every EAL lcore but the main one; each port "
+		"gets one RX\nand one TX queue per worker. Useful EAL options: "
+		"-l 0-2 (lcores),\n--vdev net_pcap0,rx_pcap=in.pcap,tx_pcap="
+		"out.pcap, --vdev net_tap0,\n--vdev net_af_packet0,iface=eth1, "
+		"-a <PCI address>, --no-huge -m 512,\n--file-prefix NAME.\n"
+		"\n"
+		"Signals: SIGUSR1 prints the counters (like ip -s xfrm state); "
+		"SIGINT or\nSIGTERM stops the workers, prints the counters and "
+		"exits 0.\n",
+		prog);
+}
+
+struct opts {
+	const char *config;
+	const char *stats_file;
+	unsigned int poll_idle_us;
+	bool check;
+};
+
+static int
+parse_opts(int argc, char **argv, struct opts *o)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'f' },
+		{ "check", no_argument, NULL, 'c' },
+		{ "poll-idle-us", required_argument, NULL, 'i' },
+		{ "stats-file", required_argument, NULL, 's' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:ci:s:h", lo, NULL)) != -1) {
+		char *end;
+
+		switch (c) {
+		case 'f': o->config = optarg; break;
+		case 'c': o->check = true; break;
+		case 's': o->stats_file = optarg; break;
+		case 'i':
+			o->poll_idle_us = (unsigned int)strtoul(optarg, &end, 10);
+			if (*end != '\0' || o->poll_idle_us > 1000000) {
+				fprintf(stderr, "espgw: --poll-idle-us wants "
+						"0..1000000\n");
+				return -1;
+			}
+			break;
+		case 'h': usage(stdout, argv[0]); exit(0);
+		default: return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "espgw: unexpected argument '%s'\n",
+			argv[optind]);
+		return -1;
+	}
+	if (o->config == NULL) {
+		fprintf(stderr, "espgw: -f <config> is required\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* One RX and one TX queue per worker; RSS spreads flows when the
+ * driver can. */
+static int
+port_start(struct gw *gw, const struct gw_iface *f, char *err, size_t len)
+{
+	struct rte_eth_conf conf = { 0 };
+	struct rte_eth_dev_info info;
+	uint16_t q = (uint16_t)gw->nb_workers;
+	uint16_t nrx = RX_DESC, ntx = TX_DESC;
+	int rc;
+
+	rc = rte_eth_dev_info_get(f->port, &info);
+	if (rc != 0)
+		goto fail;
+	if (q > info.max_rx_queues || q > info.max_tx_queues) {
+		snprintf(err, len, "%s: %u workers need %u queues, it has %u",
+			 f->name, q, q, RTE_MIN(info.max_rx_queues,
+						info.max_tx_queues));
+		return -1;
+	}
+	if (q > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_IP)) {
+		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		conf.rx_adv_conf.rss_conf.rss_hf =
+			info.flow_type_rss_offloads & RTE_ETH_RSS_IP;
+	}
+	rc = rte_eth_dev_configure(f->port, q, q, &conf);
+	if (rc != 0)
+		goto fail;
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(f->port, &nrx, &ntx);
+	if (rc != 0)
+		goto fail;
+	for (uint16_t i = 0; i < q; i++) {
+		rc = rte_eth_rx_queue_setup(f->port, i, nrx,
+					    rte_eth_dev_socket_id(f->port),
+					    NULL, gw->pool);
+		if (rc != 0)
+			goto fail;
+		rc = rte_eth_tx_queue_setup(f->port, i, ntx,
+					    rte_eth_dev_socket_id(f->port),
+					    NULL);
+		if (rc != 0)
+			goto fail;
+	}
+	rc = rte_eth_dev_set_mtu(f->port, f->mtu);
+	if (rc != 0 && rc != -ENOTSUP)
+		fprintf(stderr, "espgw: warning: %s refused MTU %u (%s); "
+				"espgw enforces it in software\n",
+			f->name, f->mtu, strerror(-rc));
+	rc = rte_eth_dev_start(f->port);
+	if (rc != 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, len, "%s: cannot start: %s", f->name, strerror(-rc));
+	return -1;
+}
+
+static int
+workers_init(struct gw *gw)
+{
+	unsigned int lcore, id = 0;
+
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		struct gw_worker *w = &gw->workers[id];
+
+		w->id = id;
+		w->lcore = lcore;
+		w->esp = espgw_worker_create((uint16_t)id,
+					     (int)rte_lcore_to_socket_id(lcore));
+		/* outer fragments held up to 2 s, as the kernel's
+		 * ipfrag_time is 30 s but a gateway has less to spare */
+		w->frag_tbl = rte_ip_frag_table_create(
+			1024, 16, 1024 * 16, rte_get_tsc_hz() * 2,
+			(int)rte_lcore_to_socket_id(lcore));
+		if (w->esp == NULL || w->frag_tbl == NULL)
+			return -1;
+		for (unsigned int p = 0; p < gw->nb_ports; p++) {
+			uint16_t port = gw->ports[p];
+
+			w->txb[port] = rte_zmalloc_socket(
+				"txb", RTE_ETH_TX_BUFFER_SIZE(GW_BURST), 0,
+				(int)rte_lcore_to_socket_id(lcore));
+			if (w->txb[port] == NULL)
+				return -1;
+			rte_eth_tx_buffer_init(w->txb[port], GW_BURST);
+			rte_eth_tx_buffer_set_err_callback(
+				w->txb[port], rte_eth_tx_buffer_count_callback,
+				&w->cnt[GW_DROP_TX_FULL]);
+		}
+		id++;
+	}
+	return 0;
+}
+
+static void
+workers_fini(struct gw *gw)
+{
+	for (unsigned int i = 0; i < gw->nb_workers; i++) {
+		struct gw_worker *w = &gw->workers[i];
+
+		for (unsigned int p = 0; p < w->nb_pending; p++)
+			rte_pktmbuf_free(w->pending[p].m);
+		w->nb_pending = 0;
+		if (w->frag_tbl != NULL)
+			rte_ip_frag_table_destroy(w->frag_tbl);
+		rte_ip_frag_free_death_row(&w->death_row, 0);
+		for (unsigned int p = 0; p < GW_MAX_PORTS; p++)
+			rte_free(w->txb[p]);
+		espgw_worker_free(w->esp);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct gw gw;
+	struct gw_worker_arg args[GW_MAX_WORKERS];
+	struct opts o = { 0 };
+	struct espgw_cfg cfg;
+	char err[512];
+	unsigned int nb_mbufs;
+	uint16_t max_mtu = RTE_ETHER_MTU;
+	int n, rc = 1;
+
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			usage(stdout, argv[0]);
+			return 0;
+		}
+	n = rte_eal_init(argc, argv);
+	if (n < 0) {
+		fprintf(stderr, "espgw: EAL init failed: %s\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	argv[n] = argv[0];
+	if (parse_opts(argc - n, argv + n, &o) != 0) {
+		usage(stderr, argv[0]);
+		goto out_eal;
+	}
+
+	espgw_cfg_init(&cfg, o.config);
+	if (espgw_cfg_parse_file(&cfg, o.config, err, sizeof(err)) != 0) {
+		fprintf(stderr, "espgw: %s\n", err);
+		goto out_cfg;
+	}
+	gw.nb_workers = rte_lcore_count() - 1;
+	if (gw.nb_workers == 0 || gw.nb_workers > GW_MAX_WORKERS) {
+		fprintf(stderr, "espgw: need 1 to %d worker lcores besides "
+				"the main one (e.g. -l 0-1)\n",
+			GW_MAX_WORKERS);
+		goto out_cfg;
+	}
+	gw.tables = gw_tables_build(&cfg, gw.nb_workers, err, sizeof(err));
+	if (gw.tables == NULL) {
+		fprintf(stderr, "espgw: %s\n", err);
+		goto out_cfg;
+	}
+	for (unsigned int p = 0; p < GW_MAX_PORTS; p++)
+		if (gw.tables->ifaces[p].used) {
+			gw.ports[gw.nb_ports++] = (uint16_t)p;
+			max_mtu = RTE_MAX(max_mtu, gw.tables->ifaces[p].mtu);
+		}
+	for (unsigned int p = 0; p < gw.nb_ports; p++) {
+		const struct gw_iface *f = &gw.tables->ifaces[gw.ports[p]];
+		char mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+		rte_ether_format_addr(mac, sizeof(mac), &f->mac);
+		printf("espgw: port %s id %u mac %s mtu %u\n", f->name,
+		       f->port, mac, f->mtu);
+	}
+	if (o.check) {
+		printf("espgw: %s: %u ports, %u addresses, %u states, %u "
+		       "policies: OK\n",
+		       o.config, gw.nb_ports, gw.tables->nb_local,
+		       gw.tables->nb_sas, gw.tables->nb_policies);
+		rc = 0;
+		goto out_tables;
+	}
+	if (gw.nb_ports == 0) {
+		fprintf(stderr, "espgw: %s: no port is set up\n", o.config);
+		goto out_tables;
+	}
+	gw.poll_idle_us = o.poll_idle_us;
+
+	nb_mbufs = gw.nb_ports * gw.nb_workers * (RX_DESC + TX_DESC + GW_BURST) +
+		   gw.nb_workers * (GW_ARP_PENDING + 4096) + 4096;
+	gw.pool = rte_pktmbuf_pool_create(
+		"gw_pool", nb_mbufs, 256, 0,
+		RTE_MAX(RTE_MBUF_DEFAULT_BUF_SIZE,
+			RTE_PKTMBUF_HEADROOM + max_mtu + RTE_ETHER_HDR_LEN + 64),
+		(int)rte_socket_id());
+	gw.indirect_pool = rte_pktmbuf_pool_create("gw_indirect", 8191, 256, 0,
+						   0, (int)rte_socket_id());
+	if (gw.pool == NULL || gw.indirect_pool == NULL ||
+	    gw_neigh_init(&gw.neigh, 4096) != 0 || workers_init(&gw) != 0) {
+		fprintf(stderr, "espgw: out of memory (try -m with more MB)\n");
+		goto out_run;
+	}
+	for (unsigned int i = 0; i < cfg.nb_neighs; i++)
+		gw_neigh_set(&gw.neigh,
+			     (uint16_t)gw_port_by_name(cfg.neighs[i].port),
+			     cfg.neighs[i].addr, &cfg.neighs[i].mac, true);
+	for (unsigned int p = 0; p < gw.nb_ports; p++)
+		if (port_start(&gw, &gw.tables->ifaces[gw.ports[p]], err,
+			       sizeof(err)) != 0) {
+			fprintf(stderr, "espgw: %s\n", err);
+			goto out_ports;
+		}
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_signal);
+	printf("espgw: %u workers, %u ports, %u states, %u policies; "
+	       "running (SIGUSR1: counters, SIGINT: stop)\n",
+	       gw.nb_workers, gw.nb_ports, gw.tables->nb_sas,
+	       gw.tables->nb_policies);
+	fflush(stdout);
+	for (unsigned int i = 0; i < gw.nb_workers; i++) {
+		args[i] = (struct gw_worker_arg){ .gw = &gw,
+						  .w = &gw.workers[i] };
+		rte_eal_remote_launch(gw_worker_main, &args[i],
+				      gw.workers[i].lcore);
+	}
+	while (!got_quit) {
+		usleep(100 * 1000);
+		if (got_usr1) {
+			got_usr1 = 0;
+			gw_stats_print(&gw, stdout);
+		}
+	}
+	__atomic_store_n(&gw.quit, true, __ATOMIC_RELEASE);
+	rte_eal_mp_wait_lcore();
+	printf("espgw: stopping; final counters:\n");
+	gw_stats_print(&gw, stdout);
+	if (o.stats_file != NULL && gw_stats_write(&gw, o.stats_file) != 0)
+		fprintf(stderr, "espgw: cannot write %s\n", o.stats_file);
+	rc = 0;
+out_ports:
+	for (unsigned int p = 0; p < gw.nb_ports; p++) {
+		rte_eth_dev_stop(gw.ports[p]);
+		rte_eth_dev_close(gw.ports[p]);
+	}
+out_run:
+	workers_fini(&gw);
+	gw_neigh_fini(&gw.neigh);
+	rte_mempool_free(gw.pool);
+	rte_mempool_free(gw.indirect_pool);
+out_tables:
+	gw_tables_free(gw.tables);
+out_cfg:
+	espgw_cfg_free(&cfg);
+out_eal:
+	rte_eal_cleanup();
+	return rc;
+}

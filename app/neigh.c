@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+
+/* The neighbour table (RFC 826 ARP results and `neigh add` entries),
+ * shared by all workers: readers never lock; the rare writer takes a
+ * spinlock; each entry is one 64-bit word, so a reader sees a MAC whole. */
+
+#include <string.h>
+
+#include <rte_hash.h>
+#include <rte_jhash.h>
+#include <rte_malloc.h>
+
+#include "gw.h"
+
+struct neigh_key {
+	uint32_t ip;
+	uint16_t port;
+	uint16_t pad;
+};
+
+static uint64_t
+mac_word(const struct rte_ether_addr *mac)
+{
+	uint64_t w = 0;
+
+	memcpy(&w, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
+	return w;
+}
+
+int
+gw_neigh_init(struct gw_neigh *n, unsigned int max)
+{
+	struct rte_hash_parameters hp = {
+		.name = "gw_neigh",
+		.entries = max,
+		.key_len = sizeof(struct neigh_key),
+		.hash_func = rte_jhash,
+		.socket_id = SOCKET_ID_ANY,
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
+	};
+
+	rte_spinlock_init(&n->lock);
+	n->h = rte_hash_create(&hp);
+	n->entry = rte_zmalloc("gw_neigh", sizeof(uint64_t) * (max + 1),
+			       RTE_CACHE_LINE_SIZE);
+	if (n->h == NULL || n->entry == NULL) {
+		gw_neigh_fini(n);
+		return -1;
+	}
+	return 0;
+}
+
+void
+gw_neigh_fini(struct gw_neigh *n)
+{
+	rte_hash_free(n->h);
+	rte_free(n->entry);
+	n->h = NULL;
+	n->entry = NULL;
+}
+
+void
+gw_neigh_set(struct gw_neigh *n, uint16_t port, uint32_t ip,
+	     const struct rte_ether_addr *mac, bool is_static)
+{
+	struct neigh_key k = { .ip = ip, .port = port };
+	uint64_t w = mac_word(mac) | GW_NEIGH_VALID |
+		     (is_static ? GW_NEIGH_STATIC : 0);
+	int32_t pos;
+
+	rte_spinlock_lock(&n->lock);
+	pos = rte_hash_lookup(n->h, &k);
+	if (pos < 0)
+		pos = rte_hash_add_key(n->h, &k);
+	/* a static entry is never overwritten by what ARP says */
+	if (pos >= 0 && (is_static || !(n->entry[pos] & GW_NEIGH_STATIC)))
+		__atomic_store_n(&n->entry[pos], w, __ATOMIC_RELEASE);
+	rte_spinlock_unlock(&n->lock);
+}
+
+bool
+gw_neigh_get(const struct gw_neigh *n, uint16_t port, uint32_t ip,
+	     struct rte_ether_addr *mac)
+{
+	struct neigh_key k = { .ip = ip, .port = port };
+	int32_t pos = rte_hash_lookup(n->h, &k);
+	uint64_t w;
+
+	if (pos < 0)
+		return false;
+	w = __atomic_load_n(&n->entry[pos], __ATOMIC_ACQUIRE);
+	if (!(w & GW_NEIGH_VALID))
+		return false;
+	memcpy(mac->addr_bytes, &w, RTE_ETHER_ADDR_LEN);
+	return true;
+}

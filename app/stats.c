@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+
+/* Counters for people (laid out like `ip -s xfrm state`) and for
+ * scripts (one "name value" a line). Per-worker counters are summed
+ * here, on read; the workers never share a counter. */
+
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
+#include <rte_ethdev.h>
+
+#include "gw.h"
+
+static const char *const counter_names[] = {
+#define GW_CNT_NAME_(n, s) [GW_##n] = s,
+	GW_FOREACH_COUNTER(GW_CNT_NAME_)
+#undef GW_CNT_NAME_
+};
+
+const char *
+gw_counter_name(enum gw_counter c)
+{
+	return (unsigned int)c < GW_CNT_MAX ? counter_names[c] : "?";
+}
+
+static void
+sum_counters(const struct gw *gw, uint64_t cnt[GW_CNT_MAX],
+	     uint64_t esp[ESPGW_DROP_MAX])
+{
+	memset(cnt, 0, sizeof(uint64_t) * GW_CNT_MAX);
+	memset(esp, 0, sizeof(uint64_t) * ESPGW_DROP_MAX);
+	for (unsigned int i = 0; i < gw->nb_workers; i++) {
+		const struct gw_worker *w = &gw->workers[i];
+		uint64_t d[ESPGW_DROP_MAX];
+
+		for (int c = 0; c < GW_CNT_MAX; c++)
+			cnt[c] += __atomic_load_n(&w->cnt[c], __ATOMIC_RELAXED);
+		if (w->esp == NULL)
+			continue;
+		espgw_worker_drops_read(w->esp, d);
+		for (int c = 0; c < ESPGW_DROP_MAX; c++)
+			esp[c] += d[c];
+	}
+}
+
+static const char *
+ip_str(uint32_t be, char *buf)
+{
+	struct in_addr a = { .s_addr = be };
+
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+void
+gw_stats_print(struct gw *gw, FILE *f)
+{
+	const struct gw_tables *t = gw->tables;
+	uint64_t cnt[GW_CNT_MAX], esp[ESPGW_DROP_MAX];
+
+	sum_counters(gw, cnt, esp);
+	fprintf(f, "ports:\n");
+	for (unsigned int p = 0; p < gw->nb_ports; p++) {
+		struct rte_eth_stats st;
+		uint16_t port = gw->ports[p];
+
+		if (rte_eth_stats_get(port, &st) != 0)
+			continue;
+		fprintf(f,
+			"  %s (port %u): rx %lu packets %lu bytes, "
+			"tx %lu packets %lu bytes, missed %lu, rx-errors %lu, "
+			"tx-errors %lu\n",
+			t->ifaces[port].name, port, st.ipackets, st.ibytes,
+			st.opackets, st.obytes, st.imissed, st.ierrors,
+			st.oerrors);
+	}
+	fprintf(f, "states:\n");
+	for (unsigned int i = 0; i < t->nb_sas; i++) {
+		const struct espgw_sa_params *p = espgw_sa_params(t->sas[i]);
+		struct espgw_sa_stats st;
+		char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+		uint64_t failed = 0;
+
+		espgw_sa_stats_read(t->sas[i], &st);
+		for (int d = 0; d < ESPGW_DROP_MAX; d++)
+			failed += st.drops[d];
+		fprintf(f, "src %s dst %s\n", ip_str(p->src.v4, a),
+			ip_str(p->dst.v4, b));
+		fprintf(f,
+			"\tproto esp spi 0x%08x(%u) reqid %u(0x%08x) mode "
+			"tunnel\n",
+			p->spi, p->spi, p->reqid, p->reqid);
+		fprintf(f, "\treplay-window %u seq 0x%08lx flag %s(%s)\n",
+			p->replay_window,
+			(unsigned long)(p->dir == ESPGW_SA_OUT
+						? espgw_sa_next_seq(t->sas[i]) - 1
+						: 0),
+			p->esn ? "esn" : "none",
+			p->dir == ESPGW_SA_OUT ? "out" : "in");
+		fprintf(f, "\taead rfc4106(gcm(aes)) (%u-bit key) %u\n",
+			(p->key_len - 4) * 8, p->icv_len * 8);
+		fprintf(f, "\tlifetime current:\n\t  %lu(bytes), %lu(packets)\n",
+			st.bytes, st.packets);
+		fprintf(f, "\tstats:\n\t  replay-window %lu replay %lu failed %lu\n",
+			st.drops[ESPGW_DROP_BEHIND_WINDOW],
+			st.drops[ESPGW_DROP_REPLAYED], failed);
+		if (failed) {
+			fprintf(f, "\t  drops:");
+			for (int d = 0; d < ESPGW_DROP_MAX; d++)
+				if (st.drops[d])
+					fprintf(f, " %s %lu",
+						espgw_drop_name(d), st.drops[d]);
+			fprintf(f, "\n");
+		}
+	}
+	fprintf(f, "gateway:\n");
+	for (int c = 0; c < GW_CNT_MAX; c++)
+		if (cnt[c] || c < GW_DROP_NOT_FOR_US)
+			fprintf(f, "  %-24s %lu\n", gw_counter_name(c), cnt[c]);
+	for (int d = 0; d < ESPGW_DROP_MAX; d++)
+		if (esp[d])
+			fprintf(f, "  esp-%-20s %lu\n", espgw_drop_name(d), esp[d]);
+	fflush(f);
+}
+
+int
+gw_stats_write(struct gw *gw, const char *path)
+{
+	const struct gw_tables *t = gw->tables;
+	uint64_t cnt[GW_CNT_MAX], esp[ESPGW_DROP_MAX];
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return -1;
+	sum_counters(gw, cnt, esp);
+	for (int c = 0; c < GW_CNT_MAX; c++)
+		fprintf(f, "gw.%s %lu\n", gw_counter_name(c), cnt[c]);
+	for (int d = 0; d < ESPGW_DROP_MAX; d++)
+		fprintf(f, "esp.%s %lu\n", espgw_drop_name(d), esp[d]);
+	for (unsigned int p = 0; p < gw->nb_ports; p++) {
+		struct rte_eth_stats st;
+		uint16_t port = gw->ports[p];
+
+		if (rte_eth_stats_get(port, &st) != 0)
+			continue;
+		fprintf(f, "port.%s.rx %lu\nport.%s.tx %lu\n",
+			t->ifaces[port].name, st.ipackets,
+			t->ifaces[port].name, st.opackets);
+	}
+	for (unsigned int i = 0; i < t->nb_sas; i++) {
+		const struct espgw_sa_params *p = espgw_sa_params(t->sas[i]);
+		struct espgw_sa_stats st;
+
+		espgw_sa_stats_read(t->sas[i], &st);
+		fprintf(f, "sa.0x%08x.packets %lu\nsa.0x%08x.bytes %lu\n",
+			p->spi, st.packets, p->spi, st.bytes);
+		for (int d = 0; d < ESPGW_DROP_MAX; d++)
+			fprintf(f, "sa.0x%08x.%s %lu\n", p->spi,
+				espgw_drop_name(d), st.drops[d]);
+	}
+	return fclose(f);
+}

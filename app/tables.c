@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+
+/* Control plane: turn a parsed configuration into the tables the workers
+ * read. Everything is checked here, before any port starts, and every
+ * complaint names the configuration line it is about. */
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
+#include <rte_acl.h>
+#include <rte_ethdev.h>
+#include <rte_lpm.h>
+#include <rte_malloc.h>
+
+#include "gw.h"
+#include "spd.h"
+
+#define ESP_OVERHEAD (20 + 8 + 8 + 2) /* outer IPv4, ESP, IV, pad len + nh */
+
+static int
+fail(char *err, size_t len, const struct espgw_cfg *cfg, int line,
+     const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(err, len, "%s:%d: ", cfg->file, line);
+
+	va_start(ap, fmt);
+	if (n >= 0 && (size_t)n < len)
+		vsnprintf(err + n, len - n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+gw_port_by_name(const char *name)
+{
+	uint16_t port;
+	char *end;
+
+	if (strncmp(name, "port", 4) == 0 && name[4] != '\0') {
+		unsigned long id = strtoul(name + 4, &end, 10);
+
+		if (*end == '\0' && id < RTE_MAX_ETHPORTS &&
+		    rte_eth_dev_is_valid_port((uint16_t)id))
+			return (int)id;
+		return -1;
+	}
+	if (rte_eth_dev_get_port_by_name(name, &port) != 0)
+		return -1;
+	return port;
+}
+
+static const char *
+ip_str(uint32_t be, char *buf)
+{
+	struct in_addr a = { .s_addr = be };
+
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
+}
+
+/* The port a statement names, which must have been set up. */
+static int
+iface_of(struct gw_tables *t, const struct espgw_cfg *cfg, const char *name,
+	 int line, char *err, size_t len)
+{
+	int port = gw_port_by_name(name);
+
+	if (port < 0)
+		return fail(err, len, cfg, line,
+			    "no DPDK port named \"%s\" (use the name EAL "
+			    "reports, e.g. net_tap0, or port<N>)",
+			    name);
+	if (port >= GW_MAX_PORTS)
+		return fail(err, len, cfg, line, "port id %d above %d", port,
+			    GW_MAX_PORTS - 1);
+	if (!t->ifaces[port].used)
+		return fail(err, len, cfg, line,
+			    "port \"%s\" is not up (add 'link set dev %s up' "
+			    "before this line)",
+			    name, name);
+	return port;
+}
+
+static int
+add_nexthop(struct gw_tables *t, uint32_t prefix, uint8_t plen,
+	    struct gw_nexthop nh)
+{
+	int rc;
+
+	t->nh[t->nb_nh] = nh;
+	if (plen == 0) {
+		if (t->default_nh >= 0)
+			return -EEXIST;
+		t->default_nh = (int)t->nb_nh++;
+		return 0;
+	}
+	rc = rte_lpm_add(t->lpm, rte_be_to_cpu_32(prefix), plen, t->nb_nh);
+	if (rc == 0)
+		t->nb_nh++;
+	return rc;
+}
+
+static int
+build_ifaces(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
+	     size_t len)
+{
+	for (unsigned int i = 0; i < cfg->nb_links; i++) {
+		const struct espgw_cfg_link *l = &cfg->links[i];
+		int port = gw_port_by_name(l->port);
+		struct gw_iface *f;
+
+		if (port < 0)
+			return fail(err, len, cfg, l->line,
+				    "no DPDK port named \"%s\" (use the name "
+				    "EAL reports, e.g. net_tap0, or port<N>)",
+				    l->port);
+		if (port >= GW_MAX_PORTS)
+			return fail(err, len, cfg, l->line,
+				    "port id %d above %d", port,
+				    GW_MAX_PORTS - 1);
+		f = &t->ifaces[port];
+		f->used = true;
+		f->port = (uint16_t)port;
+		f->mtu = l->mtu ? l->mtu : RTE_ETHER_MTU;
+		snprintf(f->name, sizeof(f->name), "%s", l->port);
+		if (rte_eth_macaddr_get((uint16_t)port, &f->mac) != 0)
+			return fail(err, len, cfg, l->line,
+				    "cannot read the MAC address of %s",
+				    l->port);
+	}
+	for (unsigned int i = 0; i < cfg->nb_addrs; i++) {
+		const struct espgw_cfg_addr *a = &cfg->addrs[i];
+		int port = iface_of(t, cfg, a->port, a->line, err, len);
+		uint32_t mask = a->len ? rte_cpu_to_be_32(~0u << (32 - a->len))
+				       : 0;
+		char b[INET_ADDRSTRLEN];
+
+		if (port < 0)
+			return -1;
+		if (gw_is_local(t, a->addr))
+			return fail(err, len, cfg, a->line,
+				    "address %s is already assigned",
+				    ip_str(a->addr, b));
+		if (t->nb_local == GW_MAX_ADDRS)
+			return fail(err, len, cfg, a->line,
+				    "more than %d addresses", GW_MAX_ADDRS);
+		t->local_port[t->nb_local] = (uint16_t)port;
+		t->local[t->nb_local++] = a->addr;
+		if (t->ifaces[port].addr == 0)
+			t->ifaces[port].addr = a->addr;
+		/* the connected route, as the kernel adds it */
+		if (a->len < 32 &&
+		    add_nexthop(t, a->addr & mask, a->len,
+				(struct gw_nexthop){ .port = (uint16_t)port,
+						     .src = a->addr }) != 0)
+			return fail(err, len, cfg, a->line,
+				    "route table full");
+	}
+	return 0;
+}
+
+static int
+build_routes(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
+	     size_t len)
+{
+	for (unsigned int i = 0; i < cfg->nb_routes; i++) {
+		const struct espgw_cfg_route *r = &cfg->routes[i];
+		int port = iface_of(t, cfg, r->port, r->line, err, len);
+		const struct gw_nexthop *via;
+		char b[INET_ADDRSTRLEN];
+		uint32_t idx;
+
+		if (port < 0)
+			return -1;
+		if (r->src != 0 && !gw_is_local(t, r->src))
+			return fail(err, len, cfg, r->line,
+				    "src %s is not an address of this gateway",
+				    ip_str(r->src, b));
+		if (r->via != 0) {
+			via = gw_route(t, r->via);
+			if (via == NULL || via->gw != 0 || via->port != port)
+				return fail(err, len, cfg, r->line,
+					    "gateway %s is not on a connected "
+					    "network of %s (Nexthop has invalid "
+					    "gateway)",
+					    ip_str(r->via, b), r->port);
+		}
+		if ((r->len == 0 && t->default_nh >= 0) ||
+		    (r->len > 0 &&
+		     rte_lpm_is_rule_present(t->lpm,
+					     rte_be_to_cpu_32(r->prefix),
+					     r->len, &idx) == 1))
+			return fail(err, len, cfg, r->line,
+				    "route %s/%u already exists (File exists)",
+				    ip_str(r->prefix, b), r->len);
+		if (add_nexthop(t, r->prefix, r->len,
+				(struct gw_nexthop){ .port = (uint16_t)port,
+						     .gw = r->via,
+						     .src = r->src }) != 0)
+			return fail(err, len, cfg, r->line,
+				    "route table full");
+	}
+	return 0;
+}
+
+static int
+build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
+	     unsigned int nb_workers, char *err, size_t len)
+{
+	t->sas = calloc(cfg->nb_states ? cfg->nb_states : 1, sizeof(*t->sas));
+	if (t->sas == NULL)
+		return fail(err, len, cfg, 0, "out of memory");
+	for (unsigned int i = 0; i < cfg->nb_states; i++) {
+		const struct espgw_cfg_state *s = &cfg->states[i];
+		struct espgw_sa_params p = s->p;
+		bool src_ours = gw_is_local(t, p.src.v4);
+		bool dst_ours = gw_is_local(t, p.dst.v4);
+		char b1[INET_ADDRSTRLEN], b2[INET_ADDRSTRLEN];
+		const char *why;
+		int rc;
+
+		if (src_ours == dst_ours)
+			return fail(err, len, cfg, s->line,
+				    "%s of src %s and dst %s is an address "
+				    "of this gateway (one must be, to tell "
+				    "the SA's direction)",
+				    src_ours ? "each" : "neither",
+				    ip_str(p.src.v4, b1), ip_str(p.dst.v4, b2));
+		p.dir = dst_ours ? ESPGW_SA_IN : ESPGW_SA_OUT;
+		p.nb_workers = (uint16_t)nb_workers;
+		if (p.dir == ESPGW_SA_OUT && gw_route(t, p.dst.v4) == NULL)
+			return fail(err, len, cfg, s->line,
+				    "no route to the tunnel's far end %s",
+				    ip_str(p.dst.v4, b1));
+		t->sas[i] = espgw_sa_create(&p, &why);
+		if (t->sas[i] == NULL)
+			return fail(err, len, cfg, s->line, "%s", why);
+		t->nb_sas = i + 1;
+		if (p.dir != ESPGW_SA_IN)
+			continue;
+		rc = espgw_sad_add(t->sad, t->sas[i]);
+		if (rc == -EEXIST)
+			return fail(err, len, cfg, s->line,
+				    "an SA with spi 0x%08x dst %s already "
+				    "exists (File exists)",
+				    p.spi, ip_str(p.dst.v4, b1));
+		if (rc != 0)
+			return fail(err, len, cfg, s->line,
+				    "SA table full");
+	}
+	/* The classic hand-made script keys both directions alike. Our IV
+	 * base is random per SA, but the peer's may not be (RFC 4106
+	 * section 3.1: a repeated nonce under one key breaks GCM). */
+	for (unsigned int i = 0; i < t->nb_sas; i++)
+		for (unsigned int j = i + 1; j < t->nb_sas; j++) {
+			const struct espgw_sa_params *a =
+				espgw_sa_params(t->sas[i]);
+			const struct espgw_sa_params *b =
+				espgw_sa_params(t->sas[j]);
+
+			if (a->key_len == b->key_len &&
+			    memcmp(a->key, b->key, a->key_len) == 0)
+				fprintf(stderr,
+					"%s:%d: warning: the key of this SA is "
+					"also used at line %d; espgw's IVs stay "
+					"unique, but give each direction its own "
+					"key so the peer's cannot collide\n",
+					cfg->file, cfg->states[j].line,
+					cfg->states[i].line);
+		}
+	return 0;
+}
+
+/* The outbound SA a template names: by reqid when it has one, and by
+ * whichever of src/dst it gives (RFC 4301 section 4.4.1 lets a policy
+ * point at its SA; xfrm finds it the same way). */
+static struct espgw_sa *
+tmpl_sa(const struct gw_tables *t, const struct espgw_cfg_policy *p)
+{
+	for (unsigned int i = 0; i < t->nb_sas; i++) {
+		const struct espgw_sa_params *s = espgw_sa_params(t->sas[i]);
+
+		if (s->dir != ESPGW_SA_OUT)
+			continue;
+		if (p->reqid != 0 && s->reqid != p->reqid)
+			continue;
+		if (p->tmpl_src != 0 && s->src.v4 != p->tmpl_src)
+			continue;
+		if (p->tmpl_dst != 0 && s->dst.v4 != p->tmpl_dst)
+			continue;
+		return t->sas[i];
+	}
+	return NULL;
+}
+
+static int
+build_policies(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
+	       size_t len)
+{
+	t->policies = calloc(cfg->nb_policies ? cfg->nb_policies : 1,
+			     sizeof(*t->policies));
+	if (t->policies == NULL)
+		return fail(err, len, cfg, 0, "out of memory");
+	t->nb_policies = cfg->nb_policies;
+	for (unsigned int i = 0; i < cfg->nb_policies; i++) {
+		struct gw_policy *gp = &t->policies[i];
+		char b[INET_ADDRSTRLEN];
+
+		gp->cfg = cfg->policies[i];
+		if (gp->cfg.dir != ESPGW_POL_OUT || !gp->cfg.has_tmpl ||
+		    gp->cfg.action == ESPGW_POL_BLOCK)
+			continue;
+		gp->sa = tmpl_sa(t, &gp->cfg);
+		if (gp->sa == NULL) {
+			/* xfrm accepts this and drops with
+			 * XfrmOutNoStates; so do we, but say so */
+			fprintf(stderr,
+				"%s:%d: warning: no outbound SA matches this "
+				"policy's template; its packets will be "
+				"dropped (drop-out-no-state)\n",
+				cfg->file, gp->cfg.line);
+			continue;
+		} else {
+			const struct espgw_sa_params *s =
+				espgw_sa_params(gp->sa);
+			const struct gw_nexthop *nh = gw_route(t, s->dst.v4);
+			int room;
+
+			if (nh == NULL)
+				return fail(err, len, cfg, gp->cfg.line,
+					    "no route to %s",
+					    ip_str(s->dst.v4, b));
+			/* outer = 20 + 16 + roundup4(inner + 2) + ICV */
+			room = t->ifaces[nh->port].mtu - 20 - 16 - s->icv_len;
+			room = (room & ~3) - 2;
+			if (room < 68)
+				return fail(err, len, cfg, gp->cfg.line,
+					    "MTU of %s too small for ESP",
+					    t->ifaces[nh->port].name);
+			gp->max_inner = (uint16_t)room;
+		}
+	}
+	for (int d = 0; d < GW_NB_DIRS; d++)
+		if (gw_spd_build(&t->spd[d], t, (enum espgw_cfg_dir)d, err,
+				 len) != 0)
+			return -1;
+	return 0;
+}
+
+struct gw_tables *
+gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
+		char *err, size_t len)
+{
+	static uint64_t generation;
+	struct rte_lpm_config lc = {
+		.max_rules = 1024 + cfg->nb_routes + cfg->nb_addrs,
+		.number_tbl8s = 256,
+	};
+	struct gw_tables *t = calloc(1, sizeof(*t));
+	char name[RTE_LPM_NAMESIZE];
+
+	if (t == NULL) {
+		fail(err, len, cfg, 0, "out of memory");
+		return NULL;
+	}
+	t->generation = ++generation;
+	t->default_nh = -1;
+	snprintf(name, sizeof(name), "gw_lpm_%lu",
+		 (unsigned long)t->generation);
+	t->lpm = rte_lpm_create(name, SOCKET_ID_ANY, &lc);
+	t->nh = calloc(lc.max_rules, sizeof(*t->nh));
+	snprintf(name, sizeof(name), "gw_sad_%lu",
+		 (unsigned long)t->generation);
+	t->sad = espgw_sad_create(name, cfg->nb_states + 8, SOCKET_ID_ANY);
+	if (t->lpm == NULL || t->nh == NULL || t->sad == NULL) {
+		fail(err, len, cfg, 0, "out of memory");
+		goto error;
+	}
+	if (build_ifaces(t, cfg, err, len) != 0 ||
+	    build_routes(t, cfg, err, len) != 0 ||
+	    build_states(t, cfg, nb_workers, err, len) != 0 ||
+	    build_policies(t, cfg, err, len) != 0)
+		goto error;
+	for (unsigned int i = 0; i < cfg->nb_neighs; i++)
+		if (iface_of(t, cfg, cfg->neighs[i].port, cfg->neighs[i].line,
+			     err, len) < 0)
+			goto error;
+	return t;
+error:
+	gw_tables_free(t);
+	return NULL;
+}
+
+void
+gw_tables_free(struct gw_tables *t)
+{
+	if (t == NULL)
+		return;
+	for (int d = 0; d < GW_NB_DIRS; d++)
+		gw_spd_free(&t->spd[d]);
+	espgw_sad_free(t->sad);
+	for (unsigned int i = 0; i < t->nb_sas; i++)
+		espgw_sa_free(t->sas[i]);
+	free(t->sas);
+	free(t->policies);
+	rte_lpm_free(t->lpm);
+	free(t->nh);
+	free(t);
+}

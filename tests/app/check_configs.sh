@@ -1,0 +1,58 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# espgw --check on the shipped examples (they must load), and on broken
+# files (each must fail before any port starts, naming file and line).
+# Usage: check_configs.sh <espgw> <config dir>
+set -u
+espgw=$1
+confdir=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+
+run() { # config -> output, status in $rc
+	out=$("$espgw" --no-huge -m 256 -l 0-1 --no-pci --file-prefix "chk$$" \
+		--log-level='lib.*:error' --vdev net_null0 --vdev net_null1 \
+		-- --check -f "$1" 2>&1)
+	rc=$?
+}
+
+ok() { echo "ok - $1"; pass=$((pass + 1)); }
+bad() { echo "not ok - $1"; echo "$out" | sed 's/^/#   /'; fail=$((fail + 1)); }
+
+for f in "$confdir"/*.conf; do
+	run "$f"
+	if [ $rc -eq 0 ] && echo "$out" | grep -q ": OK$"; then
+		ok "$(basename "$f") loads"
+	else
+		bad "$(basename "$f") loads"
+	fi
+done
+
+# name|line to replace (of r1.conf)|replacement|expected message|line of
+# the error when not the replaced one
+while IFS='|' read -r name line repl want at; do
+	[ -n "$name" ] || continue
+	awk -v n="$line" -v r="$repl" 'NR == n { print r; next } { print }' \
+		"$confdir/r1.conf" > "$tmp/bad.conf"
+	run "$tmp/bad.conf"
+	at=${at:-$line}
+	if [ $rc -ne 0 ] && echo "$out" | grep -qF "$tmp/bad.conf:$at: $want"; then
+		ok "$name"
+	else
+		bad "$name (wanted \"$tmp/bad.conf:$at: $want\")"
+	fi
+done <<'EOT'
+unknown port|8|ip link set dev net_nothing0 up|no DPDK port named "net_nothing0"
+port not up|9|ip addr add 1.1.1.1/24 dev port1|port "port1" is not up
+gateway not on link|12|ip route add 10.0.2.0/24 via 9.9.9.9 dev port1|gateway 9.9.9.9 is not on a connected network
+SA not ours|15|ip xfrm state add src 3.3.3.3 dst 2.2.2.2 proto esp spi 7 mode tunnel aead 'rfc4106(gcm(aes))' 0x0102030405060708090a0b0c0d0e0f1011121314 128|neither of src 3.3.3.3 and dst 2.2.2.2
+duplicate inbound SA|16|ip xfrm state add src 2.2.2.2 dst 1.1.1.1 proto esp spi 0x2002 mode tunnel aead 'rfc4106(gcm(aes))' 0x0102030405060708090a0b0c0d0e0f1011121314 128|an SA with spi 0x00002002 dst 1.1.1.1 already exists|17
+ESN without window|16|ip xfrm state add src 2.2.2.2 dst 1.1.1.1 proto esp spi 0x2002 mode tunnel flag esn aead 'rfc4106(gcm(aes))' 0x0102030405060708090a0b0c0d0e0f1011121314 128|ESN needs a replay window
+unsupported option|18|ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/24 dir out ptype main|
+syntax|9|ip link set dev port0 up mtu 12|
+EOT
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
