@@ -49,6 +49,7 @@ enum {
 	_(ICMP_ERRORS_SENT, "icmp-errors-sent")                               \
 	_(FRAGMENTS_MADE, "fragments-made")                                   \
 	_(REASSEMBLED, "reassembled")                                         \
+	_(FRAGS_MERGED, "fragments-merged")                                   \
 	_(DROP_NOT_FOR_US, "drop-l2-not-for-us")                              \
 	_(DROP_L2_PROTO, "drop-l2-unknown-proto")                             \
 	_(DROP_IPV6, "drop-ipv6-unsupported")                                 \

@@ -235,6 +235,8 @@ fragment(struct ctx *c, struct rte_mbuf *m, uint16_t mtu,
 	c->w->cnt[GW_FRAGMENTS_MADE] += n;
 	rte_pktmbuf_free(m); /* the fragments hold their own references */
 	for (int i = 0; i < n; i++) {
+		struct rte_ipv4_hdr *ip;
+
 		frags[i]->packet_type = RTE_PTYPE_L3_IPV4;
 		/* one segment for the ESP library and the Ethernet header */
 		if (rte_pktmbuf_linearize(frags[i]) != 0) {
@@ -242,6 +244,10 @@ fragment(struct ctx *c, struct rte_mbuf *m, uint16_t mtu,
 				drop(c, frags[j], GW_DROP_FRAG_FAILED);
 			return i;
 		}
+		/* the library leaves the fragments' checksums at zero */
+		ip = rte_pktmbuf_mtod(frags[i], struct rte_ipv4_hdr *);
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
 	}
 	return n;
 }
@@ -669,7 +675,13 @@ rx_burst(struct ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 				if (r == NULL)
 					continue; /* held, or on death row */
 				c->w->cnt[GW_REASSEMBLED]++;
+				/* the other fragments live on as segments */
+				c->w->cnt[GW_FRAGS_MERGED] += r->nb_segs - 1;
 				m = r;
+				/* new length and flags: a new checksum */
+				ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+				ip->hdr_checksum = 0;
+				ip->hdr_checksum = rte_ipv4_cksum(ip);
 			}
 			esp[nb_esp++] = m;
 			continue;
@@ -733,6 +745,8 @@ gw_worker_main(void *arg)
 		}
 		if (w->nb_pending)
 			pending_poll(&c);
+		/* fragments that timed out or did not fit the table */
+		w->cnt[GW_DROP_REASSEMBLY] += w->death_row.cnt;
 		rte_ip_frag_free_death_row(&w->death_row, 3);
 		for (unsigned int p = 0; p < gw->nb_ports; p++) {
 			uint16_t port = gw->ports[p];
