@@ -246,8 +246,8 @@ inb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t good)
 	struct inb_pkt pk[ESPGW_BURST_MAX];
 	struct espgw_sad_key keys[ESPGW_BURST_MAX];
 	const void *kp[ESPGW_BURST_MAX];
-	void *sas[ESPGW_BURST_MAX];
-	uint16_t idx[ESPGW_BURST_MAX], nb = 0, nb_ok = 0;
+	void *sas[ESPGW_BURST_MAX], *uniq[ESPGW_BURST_MAX];
+	uint16_t idx[ESPGW_BURST_MAX], nb = 0, nb_ok = 0, nb_uniq = 0;
 	struct espgw_burst b;
 	uint64_t hit = 0;
 
@@ -259,20 +259,29 @@ inb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t good)
 			w->drops[rc]++;
 			continue;
 		}
-		kp[nb] = &keys[nb];
 		idx[nb++] = i;
 	}
 
-	/* One bulk lookup for the burst, 64 keys at a time. */
-	for (uint16_t off = 0; off < nb; off += 64) {
-		uint16_t c = RTE_MIN(nb - off, 64);
+	/* Packets of one SA come in runs: look up each run's key once, all
+	 * of them in one bulk lookup, 64 keys at a time. */
+	for (uint16_t k = 0; k < nb; k++)
+		if (k == 0 || memcmp(&keys[k], &keys[k - 1], sizeof(keys[k])))
+			kp[nb_uniq++] = &keys[k];
+	for (uint16_t off = 0; off < nb_uniq; off += 64) {
+		uint16_t c = RTE_MIN(nb_uniq - off, 64);
 
 		hit = 0;
 		rte_hash_lookup_bulk_data(a->sad->h, kp + off, c, &hit,
-					  sas + off);
+					  uniq + off);
 		for (uint16_t k = 0; k < c; k++)
 			if (!(hit & (UINT64_C(1) << k)))
-				sas[off + k] = NULL;
+				uniq[off + k] = NULL;
+	}
+	for (uint16_t k = 0, u = 0; k < nb; k++) {
+		if (u < nb_uniq && kp[u] == &keys[k])
+			sas[k] = uniq[u++];
+		else
+			sas[k] = sas[k - 1]; /* same key as the one before */
 	}
 
 	for (uint16_t k = 0; k < nb; k++) {

@@ -230,6 +230,48 @@ test_burst_contract(void **state)
 	free_pair(sp);
 }
 
+/* One inbound burst mixing SAs in runs and alone, and an unknown SPI:
+ * each packet is matched to its own SA. */
+static void
+test_mixed_sas(void **state)
+{
+	static const int who_of[] = { 0, 0, 1, 0, 2, 2, 3, 0, 1, 1, 3, 2 };
+	enum { N = RTE_DIM(who_of) };
+	struct pair sp[3] = { mk_pair(20, 16, false, 64, 30),
+			      mk_pair(28, 12, true, 64, 31),
+			      mk_pair(36, 8, false, 0, 32) };
+	struct espgw_sa_params p;
+	struct espgw_sa *stray, *who[N];
+	struct rte_mbuf *m[N], *orig[N];
+	uint16_t good = 0;
+
+	(void)state;
+	/* an SA the SAD does not know */
+	t_sa_params(&p, ESPGW_SA_OUT, 0x7777, 20, 16, false, 0, 33);
+	stray = t_sa(&p);
+	for (int i = 0; i < N; i++) {
+		m[i] = t_inner(4, (uint16_t)(10 * i), 0, false, (uint8_t)i);
+		assert_int_equal(espgw_esp_outbound(W, who_of[i] < 3
+							      ? sp[who_of[i]].out
+							      : stray,
+						    &m[i], 1),
+				 1);
+		orig[i] = m[i];
+	}
+	assert_int_equal(espgw_esp_inbound(W, SAD, m, who, N), N - 2);
+	for (int i = 0; i < N; i++) {
+		if (who_of[i] == 3)
+			continue;
+		assert_ptr_equal(m[good], orig[i]);
+		assert_ptr_equal(who[good], sp[who_of[i]].in);
+		good++;
+	}
+	t_free(m, N);
+	for (int i = 0; i < 3; i++)
+		free_pair(sp[i]);
+	espgw_sa_free(stray);
+}
+
 /* Encapsulate one packet, for the drop tests to damage. */
 static struct rte_mbuf *
 sealed(struct pair sp, int ver, uint16_t plen, uint8_t tos)
@@ -699,6 +741,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_round_trip, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_iv_unique, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_burst_contract, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_mixed_sas, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_drops_inbound, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_tfc_padding, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_ecn_decap, t_setup, t_teardown),
