@@ -208,6 +208,14 @@ gw_route(const struct gw_tables *t, uint32_t dst)
 	return t->default_nh >= 0 ? &t->nh[t->default_nh] : NULL;
 }
 
+/* 224.0.0.0/4 (RFC 5771); DPDK's RTE_IS_IPV4_MCAST shifts an int past
+ * its sign bit, which UBSan rightly refuses. */
+static inline bool
+gw_is_mcast(uint32_t be)
+{
+	return (rte_be_to_cpu_32(be) >> 28) == 0xe;
+}
+
 /* Is a (network order) address one of ours? A handful of addresses:
  * a scan beats a hash. */
 static inline bool

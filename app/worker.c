@@ -264,29 +264,42 @@ icmp_error(struct ctx *c, struct rte_mbuf *orig, uint8_t type, uint8_t code,
 	uint16_t quote = RTE_MIN((uint16_t)(ohl + 8), orig->data_len);
 	const uint8_t *ol4 = (const uint8_t *)oip + ohl;
 	struct gw_worker *w = c->w;
+	const struct gw_nexthop *back;
 	struct rte_ipv4_hdr *ip;
 	struct rte_icmp_hdr *icmp;
 	struct rte_mbuf *m;
+	uint64_t add;
 	uint32_t src;
 
 	if ((oip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) ||
 	    (oip->next_proto_id == IPPROTO_ICMP && orig->data_len > ohl &&
 	     ol4[0] != RTE_IP_ICMP_ECHO_REQUEST && ol4[0] != RTE_IP_ICMP_ECHO_REPLY) ||
-	    oip->src_addr == 0 || RTE_IS_IPV4_MCAST(rte_be_to_cpu_32(oip->src_addr)) ||
+	    oip->src_addr == 0 || gw_is_mcast(oip->src_addr) ||
 	    oip->src_addr == UINT32_MAX)
 		return;
-	/* token bucket: ICMP_ERR_PER_SEC, burst of the same */
-	w->icmp_tokens += (c->now - w->icmp_last) * ICMP_ERR_PER_SEC / c->hz;
-	if (w->icmp_tokens > ICMP_ERR_PER_SEC)
-		w->icmp_tokens = ICMP_ERR_PER_SEC;
-	w->icmp_last = c->now;
+	/* token bucket: ICMP_ERR_PER_SEC, burst of the same; time moves on
+	 * only by the tokens it earned, so a flood still gets its share */
+	add = (c->now - w->icmp_last) * ICMP_ERR_PER_SEC / c->hz;
+	if (add > 0) {
+		w->icmp_tokens = RTE_MIN(w->icmp_tokens + add,
+					 (uint64_t)ICMP_ERR_PER_SEC);
+		w->icmp_last += add * c->hz / ICMP_ERR_PER_SEC;
+	}
 	if (w->icmp_tokens == 0) {
 		w->cnt[GW_DROP_ICMP_RATELIMIT]++;
 		return;
 	}
 	w->icmp_tokens--;
 
-	src = orig->port < GW_MAX_PORTS ? c->t->ifaces[orig->port].addr : 0;
+	/* the source the route back prefers (as icmp_send does), so an
+	 * error about tunnel traffic matches the tunnel's policy and goes
+	 * back encrypted; else the port it came in by */
+	back = gw_route(c->t, oip->src_addr);
+	src = back == NULL ? 0
+	      : back->src ? back->src
+			  : c->t->ifaces[back->port].addr;
+	if (src == 0 && orig->port < GW_MAX_PORTS)
+		src = c->t->ifaces[orig->port].addr;
 	if (src == 0 && c->t->nb_local > 0)
 		src = c->t->local[0];
 	m = rte_pktmbuf_alloc(c->gw->pool);
@@ -372,9 +385,11 @@ forward(struct ctx *c, struct rte_mbuf *m)
 		return;
 	}
 	ip->time_to_live--;
-	/* RFC 1624 incremental update: TTL is the high byte of its word */
+	/* RFC 1624 incremental update (TTL is the high byte of its word),
+	 * with the end-around carry that gives 0x0000, never 0xffff, as
+	 * the kernel's ip_decrease_ttl does */
 	sum = (uint32_t)ip->hdr_checksum + rte_cpu_to_be_16(0x0100);
-	ip->hdr_checksum = (uint16_t)(sum + (sum >> 16));
+	ip->hdr_checksum = (uint16_t)(sum + (sum >= 0xffff));
 	c->w->cnt[GW_FORWARDED]++;
 	out_add(c, m);
 }
@@ -686,7 +701,7 @@ rx_burst(struct ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 			esp[nb_esp++] = m;
 			continue;
 		}
-		if (RTE_IS_IPV4_MCAST(rte_be_to_cpu_32(ip->dst_addr)) ||
+		if (gw_is_mcast(ip->dst_addr) ||
 		    ip->dst_addr == UINT32_MAX) {
 			drop(c, m, GW_DROP_LOCAL_UNHANDLED);
 			continue;
