@@ -36,12 +36,17 @@ test-sanitize: $(ASAN_BUILD)/build.ninja
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		meson test -C $(ASAN_BUILD) -v --num-processes 1
 
-bench: 
+bench:
 	scripts/install-deps.sh bench
 	$(MAKE) build
 	$(BUILD)/bench/esp_micro
 
-run: bench
+# The gateway's main job on a self-contained default: two espgw gateways
+# in network namespaces, a ping through the tunnel, their counters.
+run:
+	scripts/install-deps.sh run
+	$(MAKE) build
+	scripts/demo.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,19 +1,22 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 # Install the Debian 12 packages espgw needs to build and test, if missing.
-# Usage: scripts/install-deps.sh [build|test|bench]   (default: test)
+# Usage: scripts/install-deps.sh [build|test|bench|run]   (default: test)
 set -eu
 
 build="meson ninja-build pkg-config gcc libc6-dev dpdk-dev libdpdk-dev
 libipsec-mb-dev libcmocka-dev libpcap-dev"
-test="$build python3-scapy python3-cryptography clang libclang-rt-14-dev"
+net="iproute2 ethtool tcpdump iputils-ping python3"
+test="$build $net python3-scapy python3-cryptography clang libclang-rt-14-dev"
 bench="$build"
+run="$build $net"
 
 case "${1:-test}" in
 build) want=$build ;;
 test) want=$test ;;
 bench) want=$bench ;;
-*) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+run) want=$run ;;
+*) echo "usage: $0 [build|test|bench|run]" >&2; exit 2 ;;
 esac
 
 missing=""
