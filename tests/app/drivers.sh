@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
-# espgw starts, runs and stops cleanly (SIGINT -> exit 0, final counters)
+# espgw starts, prints its counters on SIGUSR1, and stops cleanly (SIGINT
+# -> exit 0, final counters)
 # on each virtual driver it is meant for. Traffic is tested elsewhere
 # (tests/pcap, tests/netns); this is about the drivers' set-up paths.
 # Usage: drivers.sh <espgw> <config dir>
@@ -24,11 +25,20 @@ try() { # name, then EAL --vdev arguments
 		sleep 0.1
 		i=$((i + 1))
 	done
+	# SIGUSR1: the counters, and it keeps running
+	kill -USR1 $pid 2>/dev/null
+	i=0
+	while [ $i -lt 50 ] && ! grep -q "^states:" "$tmp/out"; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	usr1=$(grep -c "^states:" "$tmp/out")
 	kill -INT $pid 2>/dev/null
 	wait $pid
 	rc=$?
-	if [ $rc -eq 0 ] && grep -q "running" "$tmp/out" &&
-		grep -q "final counters" "$tmp/out"; then
+	if [ $rc -eq 0 ] && [ "$usr1" -ge 1 ] && grep -q "running" "$tmp/out" &&
+		grep -q "final counters" "$tmp/out" &&
+		[ "$(grep -c "^states:" "$tmp/out")" -eq $((usr1 + 1)) ]; then
 		echo "ok - $name"
 		pass=$((pass + 1))
 	else
