@@ -210,6 +210,51 @@ build_routes(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 	return 0;
 }
 
+/* qsort_r comparators: a and b index the SA array sas. */
+static int
+by_key(const void *a, const void *b, void *sas)
+{
+	struct espgw_sa **sa = sas;
+	const struct espgw_sa_params *x =
+		espgw_sa_params(sa[*(const unsigned int *)a]);
+	const struct espgw_sa_params *y =
+		espgw_sa_params(sa[*(const unsigned int *)b]);
+
+	if (x->key_len != y->key_len)
+		return x->key_len < y->key_len ? -1 : 1;
+	return memcmp(x->key, y->key, x->key_len);
+}
+
+/* The classic hand-made script keys both directions alike. Our IV base
+ * is random per SA, but the peer's may not be (RFC 4106 section 3.1: a
+ * repeated nonce under one key breaks GCM). Sorting by key finds the
+ * twins among 100,000 SAs as fast as among two. */
+static void
+warn_shared_keys(const struct gw_tables *t, const struct espgw_cfg *cfg)
+{
+	unsigned int *idx = malloc(sizeof(*idx) * (t->nb_sas + 1));
+
+	if (idx == NULL)
+		return;
+	for (unsigned int i = 0; i < t->nb_sas; i++)
+		idx[i] = i;
+	qsort_r(idx, t->nb_sas, sizeof(*idx), by_key, t->sas);
+	for (unsigned int i = 1; i < t->nb_sas; i++) {
+		unsigned int a = RTE_MIN(idx[i - 1], idx[i]);
+		unsigned int b = RTE_MAX(idx[i - 1], idx[i]);
+
+		if (by_key(&idx[i - 1], &idx[i], t->sas) == 0)
+			fprintf(stderr,
+				"%s:%d: warning: the key of this SA is also "
+				"used at line %d; espgw's IVs stay unique, but "
+				"give each direction its own key so the peer's "
+				"cannot collide\n",
+				cfg->file, cfg->states[b].line,
+				cfg->states[a].line);
+	}
+	free(idx);
+}
+
 static int
 build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
 	     unsigned int nb_workers, char *err, size_t len)
@@ -255,103 +300,139 @@ build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
 			return fail(err, len, cfg, s->line,
 				    "SA table full");
 	}
-	/* The classic hand-made script keys both directions alike. Our IV
-	 * base is random per SA, but the peer's may not be (RFC 4106
-	 * section 3.1: a repeated nonce under one key breaks GCM). */
-	for (unsigned int i = 0; i < t->nb_sas; i++)
-		for (unsigned int j = i + 1; j < t->nb_sas; j++) {
-			const struct espgw_sa_params *a =
-				espgw_sa_params(t->sas[i]);
-			const struct espgw_sa_params *b =
-				espgw_sa_params(t->sas[j]);
-
-			if (a->key_len == b->key_len &&
-			    memcmp(a->key, b->key, a->key_len) == 0)
-				fprintf(stderr,
-					"%s:%d: warning: the key of this SA is "
-					"also used at line %d; espgw's IVs stay "
-					"unique, but give each direction its own "
-					"key so the peer's cannot collide\n",
-					cfg->file, cfg->states[j].line,
-					cfg->states[i].line);
-		}
+	warn_shared_keys(t, cfg);
 	return 0;
+}
+
+/* By reqid, then by configuration order (qsort is not stable, and the
+ * first SA added must win among equals). */
+static int
+by_reqid(const void *a, const void *b, void *sas)
+{
+	struct espgw_sa **sa = sas;
+	unsigned int i = *(const unsigned int *)a, j = *(const unsigned int *)b;
+	uint32_t ri = espgw_sa_params(sa[i])->reqid;
+	uint32_t rj = espgw_sa_params(sa[j])->reqid;
+
+	if (ri != rj)
+		return ri < rj ? -1 : 1;
+	return i < j ? -1 : i > j;
+}
+
+static bool
+tmpl_matches(const struct espgw_cfg_policy *p, const struct espgw_sa *sa)
+{
+	const struct espgw_sa_params *s = espgw_sa_params(sa);
+
+	return s->dir == ESPGW_SA_OUT &&
+	       (p->reqid == 0 || s->reqid == p->reqid) &&
+	       (p->tmpl_src == 0 || s->src.v4 == p->tmpl_src) &&
+	       (p->tmpl_dst == 0 || s->dst.v4 == p->tmpl_dst);
 }
 
 /* The outbound SA a template names: by reqid when it has one, and by
  * whichever of src/dst it gives (RFC 4301 section 4.4.1 lets a policy
- * point at its SA; xfrm finds it the same way). */
+ * point at its SA; xfrm finds it the same way, first added first).
+ * out_sas is sorted by reqid (stable in configuration order), so a
+ * reqid is a binary search even among 100,000 SAs. */
 static struct espgw_sa *
-tmpl_sa(const struct gw_tables *t, const struct espgw_cfg_policy *p)
+tmpl_sa(const struct gw_tables *t, const unsigned int *out, unsigned int n,
+	const struct espgw_cfg_policy *p)
 {
-	for (unsigned int i = 0; i < t->nb_sas; i++) {
-		const struct espgw_sa_params *s = espgw_sa_params(t->sas[i]);
+	unsigned int lo = 0, hi = n;
 
-		if (s->dir != ESPGW_SA_OUT)
-			continue;
-		if (p->reqid != 0 && s->reqid != p->reqid)
-			continue;
-		if (p->tmpl_src != 0 && s->src.v4 != p->tmpl_src)
-			continue;
-		if (p->tmpl_dst != 0 && s->dst.v4 != p->tmpl_dst)
-			continue;
-		return t->sas[i];
+	if (p->reqid == 0) {
+		for (unsigned int i = 0; i < n; i++)
+			if (tmpl_matches(p, t->sas[out[i]]))
+				return t->sas[out[i]];
+		return NULL;
 	}
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (espgw_sa_params(t->sas[out[mid]])->reqid < p->reqid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < n && espgw_sa_params(t->sas[out[lo]])->reqid == p->reqid;
+	     lo++)
+		if (tmpl_matches(p, t->sas[out[lo]]))
+			return t->sas[out[lo]];
 	return NULL;
+}
+
+/* Point each outbound policy with a template at its SA, and work out
+ * the largest inner packet that fits the tunnel's MTU. */
+static int
+link_policy(struct gw_tables *t, const struct espgw_cfg *cfg,
+	    struct gw_policy *gp, const unsigned int *out, unsigned int nb_out,
+	    char *err, size_t len)
+{
+	const struct espgw_sa_params *s;
+	const struct gw_nexthop *nh;
+	char b[INET_ADDRSTRLEN];
+	int room;
+
+	gp->sa = tmpl_sa(t, out, nb_out, &gp->cfg);
+	if (gp->sa == NULL) {
+		/* xfrm accepts this and drops with XfrmOutNoStates; so do
+		 * we, but say so */
+		fprintf(stderr,
+			"%s:%d: warning: no outbound SA matches this policy's "
+			"template; its packets will be dropped "
+			"(drop-out-no-state)\n",
+			cfg->file, gp->cfg.line);
+		return 0;
+	}
+	s = espgw_sa_params(gp->sa);
+	nh = gw_route(t, s->dst.v4);
+	if (nh == NULL)
+		return fail(err, len, cfg, gp->cfg.line, "no route to %s",
+			    ip_str(s->dst.v4, b));
+	/* outer = 20 + 16 + roundup4(inner + 2) + ICV */
+	room = t->ifaces[nh->port].mtu - 20 - 16 - s->icv_len;
+	room = (room & ~3) - 2;
+	if (room < 68)
+		return fail(err, len, cfg, gp->cfg.line,
+			    "MTU of %s too small for ESP",
+			    t->ifaces[nh->port].name);
+	gp->max_inner = (uint16_t)room;
+	return 0;
 }
 
 static int
 build_policies(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 	       size_t len)
 {
+	unsigned int *out, nb_out = 0;
+	int rc = 0;
+
 	t->policies = calloc(cfg->nb_policies ? cfg->nb_policies : 1,
 			     sizeof(*t->policies));
-	if (t->policies == NULL)
+	out = malloc(sizeof(*out) * (t->nb_sas + 1));
+	if (t->policies == NULL || out == NULL) {
+		free(out);
 		return fail(err, len, cfg, 0, "out of memory");
+	}
 	t->nb_policies = cfg->nb_policies;
-	for (unsigned int i = 0; i < cfg->nb_policies; i++) {
+	for (unsigned int i = 0; i < t->nb_sas; i++)
+		if (espgw_sa_params(t->sas[i])->dir == ESPGW_SA_OUT)
+			out[nb_out++] = i;
+	qsort_r(out, nb_out, sizeof(*out), by_reqid, t->sas);
+	for (unsigned int i = 0; i < cfg->nb_policies && rc == 0; i++) {
 		struct gw_policy *gp = &t->policies[i];
-		char b[INET_ADDRSTRLEN];
 
 		gp->cfg = cfg->policies[i];
-		if (gp->cfg.dir != ESPGW_POL_OUT || !gp->cfg.has_tmpl ||
-		    gp->cfg.action == ESPGW_POL_BLOCK)
-			continue;
-		gp->sa = tmpl_sa(t, &gp->cfg);
-		if (gp->sa == NULL) {
-			/* xfrm accepts this and drops with
-			 * XfrmOutNoStates; so do we, but say so */
-			fprintf(stderr,
-				"%s:%d: warning: no outbound SA matches this "
-				"policy's template; its packets will be "
-				"dropped (drop-out-no-state)\n",
-				cfg->file, gp->cfg.line);
-			continue;
-		} else {
-			const struct espgw_sa_params *s =
-				espgw_sa_params(gp->sa);
-			const struct gw_nexthop *nh = gw_route(t, s->dst.v4);
-			int room;
-
-			if (nh == NULL)
-				return fail(err, len, cfg, gp->cfg.line,
-					    "no route to %s",
-					    ip_str(s->dst.v4, b));
-			/* outer = 20 + 16 + roundup4(inner + 2) + ICV */
-			room = t->ifaces[nh->port].mtu - 20 - 16 - s->icv_len;
-			room = (room & ~3) - 2;
-			if (room < 68)
-				return fail(err, len, cfg, gp->cfg.line,
-					    "MTU of %s too small for ESP",
-					    t->ifaces[nh->port].name);
-			gp->max_inner = (uint16_t)room;
-		}
+		if (gp->cfg.dir == ESPGW_POL_OUT && gp->cfg.has_tmpl &&
+		    gp->cfg.action != ESPGW_POL_BLOCK)
+			rc = link_policy(t, cfg, gp, out, nb_out, err, len);
 	}
-	for (int d = 0; d < GW_NB_DIRS; d++)
-		if (gw_spd_build(&t->spd[d], t, (enum espgw_cfg_dir)d, err,
-				 len) != 0)
-			return -1;
-	return 0;
+	free(out);
+	for (int d = 0; d < GW_NB_DIRS && rc == 0; d++)
+		rc = gw_spd_build(&t->spd[d], t, (enum espgw_cfg_dir)d, err,
+				  len);
+	return rc;
 }
 
 struct gw_tables *
