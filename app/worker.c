@@ -33,6 +33,12 @@ struct ctx {
 	uint64_t now, hz;
 	struct rte_mbuf *out[OUT_MAX]; /* L3 packets for the out path */
 	unsigned int nb_out;
+	/* the last next hop resolved in this loop: bursts mostly go to one
+	 * (reset every loop, so it never outlives an ARP change by much) */
+	uint32_t hop;
+	uint16_t hop_port;
+	bool hop_valid;
+	struct rte_ether_addr hop_mac;
 };
 
 static void out_flush(struct ctx *c);
@@ -211,10 +217,17 @@ send_ip(struct ctx *c, struct rte_mbuf *m)
 		return;
 	}
 	hop = nh->gw ? nh->gw : ip->dst_addr;
-	if (gw_neigh_get(&c->gw->neigh, nh->port, hop, &mac))
+	if (c->hop_valid && c->hop == hop && c->hop_port == nh->port) {
+		send_l2(c, m, nh->port, &c->hop_mac, RTE_ETHER_TYPE_IPV4);
+	} else if (gw_neigh_get(&c->gw->neigh, nh->port, hop, &mac)) {
+		c->hop = hop;
+		c->hop_port = nh->port;
+		c->hop_mac = mac;
+		c->hop_valid = true;
 		send_l2(c, m, nh->port, &mac, RTE_ETHER_TYPE_IPV4);
-	else
+	} else {
 		pending_add(c, m, nh->port, hop);
+	}
 }
 
 /* ---- fragments and ICMP ----------------------------------------------- */
@@ -431,6 +444,9 @@ check_inbound(struct ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 		unsigned int k = 0;
 		uint16_t idx[OUT_MAX];
 
+		/* no policy in this direction: no keys to build */
+		bool match = c->t->spd[dir].acl != NULL;
+
 		for (unsigned int i = 0; i < n; i++) {
 			if (pass == 0)
 				local[i] = gw_is_local(
@@ -438,8 +454,10 @@ check_inbound(struct ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 					      const struct rte_ipv4_hdr *)->dst_addr);
 			if (local[i] != (pass == 0))
 				continue;
-			gw_acl_key(m[i], &keys[k]);
-			kp[k] = (const uint8_t *)&keys[k];
+			if (match) {
+				gw_acl_key(m[i], &keys[k]);
+				kp[k] = (const uint8_t *)&keys[k];
+			}
 			idx[k++] = (uint16_t)i;
 		}
 		gw_spd_lookup(&c->t->spd[dir], kp, pol, k);
@@ -748,6 +766,7 @@ gw_worker_main(void *arg)
 
 		c.t = __atomic_load_n(&gw->tables, __ATOMIC_ACQUIRE);
 		c.now = rte_rdtsc();
+		c.hop_valid = false;
 		for (unsigned int p = 0; p < gw->nb_ports; p++) {
 			uint16_t port = gw->ports[p];
 			uint16_t n = rte_eth_rx_burst(port, (uint16_t)w->id,

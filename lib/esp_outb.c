@@ -101,6 +101,7 @@ outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
 	struct espgw_esp_hdr *esp;
 	struct espgw_esp_tail *tail;
 	uint8_t *t, *payload;
+	uint32_t sum;
 	uint64_t iv;
 
 	t = (uint8_t *)rte_pktmbuf_append(m, ct_len - o->len + sa->icv_len);
@@ -122,7 +123,11 @@ outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
 	 * for uniqueness per src/dst/protocol within the reassembly time). */
 	ip->packet_id = rte_cpu_to_be_16((uint16_t)seq);
 	ip->fragment_offset = o->df ? rte_cpu_to_be_16(ESPGW_IPV4_DF) : 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	sum = sa->outer_sum + o->tos + m->data_len + (uint16_t)seq +
+	      (o->df ? ESPGW_IPV4_DF : 0);
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~sum);
 
 	esp = (struct espgw_esp_hdr *)(ip + 1);
 	esp->spi = sa->spi_be;

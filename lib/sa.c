@@ -105,6 +105,16 @@ espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 	sa->iv_base = rte_rand();
 	sa->oseq = p->oseq;
 	outer_template(&sa->outer, p);
+	/* RFC 1071: the fixed words' sum, so each packet adds only its own
+	 * fields and never reads back the header it has just written */
+	sa->outer_sum = (uint32_t)sa->outer.version_ihl << 8 |
+			sa->outer.type_of_service;
+	sa->outer_sum += (uint32_t)sa->outer.time_to_live << 8 |
+			 sa->outer.next_proto_id;
+	sa->outer_sum += (rte_be_to_cpu_32(sa->outer.src_addr) >> 16) +
+			 (rte_be_to_cpu_32(sa->outer.src_addr) & 0xffff) +
+			 (rte_be_to_cpu_32(sa->outer.dst_addr) >> 16) +
+			 (rte_be_to_cpu_32(sa->outer.dst_addr) & 0xffff);
 
 	if (p->dir == ESPGW_SA_IN) {
 		uint32_t nb = espgw_replay_nb_blocks(p->replay_window);

@@ -39,6 +39,7 @@ struct espgw_sa {
 	uint64_t iv_base;             /* per-SA random, XORed with seq */
 	uint64_t seq_limit;           /* last usable outbound seq */
 	struct rte_ipv4_hdr outer;    /* template: everything but per-packet */
+	uint32_t outer_sum;           /* its header checksum sum, unfolded */
 
 	/* Outbound: last sequence number handed out. Reserved a burst at a
 	 * time with one atomic add, so several workers may share the SA. */
