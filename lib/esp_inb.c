@@ -252,8 +252,14 @@ inb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t good)
 	uint64_t hit = 0;
 
 	espgw_burst_init(&b, mb, n);
+	for (uint16_t i = 0; i < RTE_MIN(n, 4); i++)
+		rte_prefetch0(rte_pktmbuf_mtod(mb[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
-		enum espgw_drop rc = inb_parse(mb[i], &pk[i], &keys[nb]);
+		enum espgw_drop rc;
+
+		if (i + 4 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(mb[i + 4], void *));
+		rc = inb_parse(mb[i], &pk[i], &keys[nb]);
 
 		if (rc != ESPGW_OK) {
 			w->drops[rc]++;

@@ -173,8 +173,14 @@ outb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t good)
 	RTE_SET_USED(good);
 	espgw_burst_init(&b, mb, n);
 
+	for (uint16_t i = 0; i < RTE_MIN(n, 4); i++)
+		rte_prefetch0(rte_pktmbuf_mtod(mb[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
-		enum espgw_drop rc = outb_parse(mb[i], &pk[i], sa->icv_len);
+		enum espgw_drop rc;
+
+		if (i + 4 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(mb[i + 4], void *));
+		rc = outb_parse(mb[i], &pk[i], sa->icv_len);
 
 		if (rc == ESPGW_OK)
 			ok_idx[nb_ok++] = i;
