@@ -107,10 +107,22 @@ struct gw_policy {
 	uint16_t max_inner;     /* dir out with tmpl: largest inner packet */
 };
 
+/* A policy selector compiled for a linear scan. */
+struct gw_sel {
+	uint32_t src, src_mask, dst, dst_mask; /* network order */
+	uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
+	uint8_t proto;                          /* 0 = any */
+};
+
+/* Up to this many policies a direction is matched by a scan, which
+ * beats rte_acl's trie for a handful of rules; above, by rte_acl. */
+#define GW_SPD_LINEAR_MAX 8
+
 /* One compiled direction of the policy database. */
 struct gw_spd {
-	struct rte_acl_ctx *acl;   /* NULL when the direction has no policy */
-	struct gw_policy **pol;    /* ACL userdata - 1 */
+	struct rte_acl_ctx *acl;   /* when nb > GW_SPD_LINEAR_MAX */
+	struct gw_policy **pol;    /* in xfrm order; ACL userdata - 1 */
+	struct gw_sel sel[GW_SPD_LINEAR_MAX]; /* when nb <= the max */
 	unsigned int nb;
 };
 

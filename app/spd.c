@@ -68,6 +68,46 @@ gw_acl_key(const struct rte_mbuf *m, struct gw_acl_key *k)
 	}
 }
 
+static uint32_t
+prefix_mask(uint8_t len)
+{
+	return len ? rte_cpu_to_be_32(~0u << (32 - len)) : 0;
+}
+
+static void
+sel_of(struct gw_sel *sel, const struct espgw_cfg_policy *p)
+{
+	sel->src_mask = prefix_mask(p->src_len);
+	sel->dst_mask = prefix_mask(p->dst_len);
+	sel->src = p->src & sel->src_mask;
+	sel->dst = p->dst & sel->dst_mask;
+	sel->proto = p->proto;
+	sel->sport_lo = p->has_sport ? p->sport : 0;
+	sel->sport_hi = p->has_sport ? p->sport : 0xffff;
+	sel->dport_lo = p->has_dport ? p->dport : 0;
+	sel->dport_hi = p->has_dport ? p->dport : 0xffff;
+}
+
+/* The first selector, in xfrm order, that the key matches. */
+static inline int
+linear_match(const struct gw_spd *spd, const struct gw_acl_key *k)
+{
+	uint16_t sport = rte_be_to_cpu_16(k->sport);
+	uint16_t dport = rte_be_to_cpu_16(k->dport);
+
+	for (unsigned int i = 0; i < spd->nb; i++) {
+		const struct gw_sel *s = &spd->sel[i];
+
+		if ((k->src & s->src_mask) == s->src &&
+		    (k->dst & s->dst_mask) == s->dst &&
+		    (s->proto == 0 || s->proto == k->proto) &&
+		    sport >= s->sport_lo && sport <= s->sport_hi &&
+		    dport >= s->dport_lo && dport <= s->dport_hi)
+			return (int)i;
+	}
+	return -1;
+}
+
 static int
 by_xfrm_order(const void *a, const void *b)
 {
@@ -127,6 +167,11 @@ gw_spd_build(struct gw_spd *spd, const struct gw_tables *t,
 	if (spd->nb == 0)
 		return 0;
 	qsort(spd->pol, spd->nb, sizeof(*spd->pol), by_xfrm_order);
+	if (spd->nb <= GW_SPD_LINEAR_MAX) {
+		for (unsigned int i = 0; i < spd->nb; i++)
+			sel_of(&spd->sel[i], &spd->pol[i]->cfg);
+		return 0;
+	}
 
 	snprintf(name, sizeof(name), "gw_spd_%u", seq++);
 	ap.name = name;
@@ -167,8 +212,13 @@ gw_spd_lookup(const struct gw_spd *spd, const uint8_t **keys,
 {
 	uint32_t res[GW_BURST * 4];
 
-	if (spd->acl == NULL || n == 0) {
-		memset(pol, 0, n * sizeof(*pol));
+	if (spd->acl == NULL) {
+		for (uint32_t i = 0; i < n; i++) {
+			int r = linear_match(
+				spd, (const struct gw_acl_key *)keys[i]);
+
+			pol[i] = r < 0 ? NULL : spd->pol[r];
+		}
 		return;
 	}
 	for (uint32_t off = 0; off < n; off += RTE_DIM(res)) {

@@ -445,7 +445,7 @@ check_inbound(struct ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 		uint16_t idx[OUT_MAX];
 
 		/* no policy in this direction: no keys to build */
-		bool match = c->t->spd[dir].acl != NULL;
+		bool match = c->t->spd[dir].nb != 0;
 
 		for (unsigned int i = 0; i < n; i++) {
 			if (pass == 0)

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+
+/* The policy database matches as xfrm does (RFC 4301 section 4.4.1:
+ * the first policy in order whose selector matches; xfrm's order is
+ * lowest priority value first, ties to the one added first), both as
+ * a linear scan (few policies) and through rte_acl (many): random
+ * policies and packets against a brute-force model. */
+
+#include "common.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gw.h"
+#include "spd.h"
+
+static unsigned int seed;
+
+static uint32_t
+mask(uint8_t len)
+{
+	return len ? ~0u << (32 - len) : 0;
+}
+
+/* xfrm's answer, the slow way. */
+static const struct gw_policy *
+model(const struct gw_tables *t, enum espgw_cfg_dir dir,
+      const struct gw_acl_key *k)
+{
+	const struct gw_policy *best = NULL;
+
+	for (unsigned int i = 0; i < t->nb_policies; i++) {
+		const struct espgw_cfg_policy *p = &t->policies[i].cfg;
+		uint16_t sp = rte_be_to_cpu_16(k->sport);
+		uint16_t dp = rte_be_to_cpu_16(k->dport);
+
+		if (p->dir != dir ||
+		    ((rte_be_to_cpu_32(k->src) ^ rte_be_to_cpu_32(p->src)) &
+		     mask(p->src_len)) ||
+		    ((rte_be_to_cpu_32(k->dst) ^ rte_be_to_cpu_32(p->dst)) &
+		     mask(p->dst_len)) ||
+		    (p->proto && p->proto != k->proto) ||
+		    (p->has_sport && p->sport != sp) ||
+		    (p->has_dport && p->dport != dp))
+			continue;
+		if (best == NULL || p->priority < best->cfg.priority)
+			best = &t->policies[i];
+	}
+	return best;
+}
+
+/* Addresses from a small space, so selectors and packets meet often. */
+static uint32_t
+addr(void)
+{
+	return rte_cpu_to_be_32(T_IPV4(10, rand() % 4, rand() % 4, rand() % 8));
+}
+
+static void
+random_policies(struct gw_tables *t, unsigned int n)
+{
+	static const uint8_t protos[] = { 0, 6, 17, 1 };
+
+	t->nb_policies = n;
+	t->policies = calloc(n, sizeof(*t->policies));
+	assert_non_null(t->policies);
+	for (unsigned int i = 0; i < n; i++) {
+		struct espgw_cfg_policy *p = &t->policies[i].cfg;
+
+		p->dir = (enum espgw_cfg_dir)(rand() % 3);
+		p->src_len = (uint8_t)(rand() % 33);
+		p->dst_len = (uint8_t)(rand() % 33);
+		p->src = addr() & rte_cpu_to_be_32(mask(p->src_len));
+		p->dst = addr() & rte_cpu_to_be_32(mask(p->dst_len));
+		p->proto = protos[rand() % 4];
+		if (p->proto == 6 || p->proto == 17) {
+			p->has_sport = rand() % 3 == 0;
+			p->has_dport = rand() % 3 == 0;
+			p->sport = (uint16_t)(1000 + rand() % 3);
+			p->dport = (uint16_t)(2000 + rand() % 3);
+		}
+		p->priority = (uint32_t)(rand() % 4);
+		p->line = (int)i + 1;
+	}
+}
+
+static void
+check_against_model(unsigned int nb_pol)
+{
+	struct gw_tables t;
+	struct gw_spd spd[3];
+	char err[256];
+
+	memset(&t, 0, sizeof(t));
+	random_policies(&t, nb_pol);
+	for (int d = 0; d < 3; d++)
+		if (gw_spd_build(&spd[d], &t, (enum espgw_cfg_dir)d, err,
+				 sizeof(err)) != 0)
+			fail_msg("build: %s (seed %u)", err, seed);
+	for (int round = 0; round < 200; round++) {
+		struct gw_acl_key keys[GW_BURST];
+		const uint8_t *kp[GW_BURST];
+		struct gw_policy *got[GW_BURST];
+
+		for (int i = 0; i < GW_BURST; i++) {
+			static const uint8_t protos[] = { 6, 17, 1, 50 };
+
+			memset(&keys[i], 0, sizeof(keys[i]));
+			keys[i].proto = protos[rand() % 4];
+			keys[i].src = addr();
+			keys[i].dst = addr();
+			keys[i].sport = rte_cpu_to_be_16((uint16_t)(1000 + rand() % 3));
+			keys[i].dport = rte_cpu_to_be_16((uint16_t)(2000 + rand() % 3));
+			kp[i] = (const uint8_t *)&keys[i];
+		}
+		for (int d = 0; d < 3; d++) {
+			gw_spd_lookup(&spd[d], kp, got, GW_BURST);
+			for (int i = 0; i < GW_BURST; i++)
+				if (got[i] != model(&t, (enum espgw_cfg_dir)d,
+						    &keys[i]))
+					fail_msg("%u policies, dir %d: got line "
+						 "%d, want line %d (seed %u)",
+						 nb_pol, d,
+						 got[i] ? got[i]->cfg.line : 0,
+						 model(&t, d, &keys[i])
+							 ? model(&t, d, &keys[i])->cfg.line
+							 : 0,
+						 seed);
+		}
+	}
+	for (int d = 0; d < 3; d++)
+		gw_spd_free(&spd[d]);
+	free(t.policies);
+}
+
+/* Few policies: every direction scanned linearly. */
+static void
+test_linear(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 50; i++)
+		check_against_model(1 + (unsigned int)(rand() % 12));
+}
+
+/* Many: every direction through rte_acl. */
+static void
+test_acl(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 10; i++)
+		check_against_model(40 + (unsigned int)(rand() % 200));
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_linear),
+		cmocka_unit_test(test_acl),
+	};
+	const char *s = getenv("ESPGW_SPD_SEED");
+	int rc;
+
+	(void)argc;
+	seed = s ? (unsigned int)strtoul(s, NULL, 10) : (unsigned int)time(NULL);
+	srand(seed);
+	printf("# spd seed %u (ESPGW_SPD_SEED to repeat)\n", seed);
+	t_eal_init(argv[0]);
+	rc = cmocka_run_group_tests_name("spd", tests, NULL, NULL);
+	rte_mempool_free(t_pool);
+	rte_eal_cleanup();
+	return rc;
+}
