@@ -32,6 +32,10 @@ struct ctx {
 	struct gw_worker *w;
 	uint64_t now, hz;
 	struct rte_mbuf *out[OUT_MAX]; /* L3 packets for the out path */
+	/* their out policy when already matched (forwarded packets are
+	 * matched together with the fwd check, from the same key) */
+	struct gw_policy *out_pol[OUT_MAX];
+	bool out_known[OUT_MAX];
 	unsigned int nb_out;
 	/* the last next hop resolved in this loop: bursts mostly go to one
 	 * (reset every loop, so it never outlives an ARP change by much) */
@@ -50,13 +54,23 @@ drop(struct ctx *c, struct rte_mbuf *m, enum gw_counter why)
 	rte_pktmbuf_free(m);
 }
 
-/* Queue an L3 packet for the out path (policy, ESP, route). */
+/* Queue an L3 packet for the out path (policy, ESP, route), with its
+ * out policy when known already. */
 static inline void
-out_add(struct ctx *c, struct rte_mbuf *m)
+out_queue(struct ctx *c, struct rte_mbuf *m, struct gw_policy *pol,
+	  bool known)
 {
 	if (c->nb_out == OUT_MAX)
 		out_flush(c);
+	c->out_pol[c->nb_out] = pol;
+	c->out_known[c->nb_out] = known;
 	c->out[c->nb_out++] = m;
+}
+
+static inline void
+out_add(struct ctx *c, struct rte_mbuf *m)
+{
+	out_queue(c, m, NULL, false);
 }
 
 static inline uint16_t
@@ -385,9 +399,10 @@ local_input(struct ctx *c, struct rte_mbuf *m)
 	drop(c, m, GW_DROP_LOCAL_UNHANDLED);
 }
 
-/* Decrement TTL (RFC 1812 section 5.3.1) and send on. */
+/* Decrement TTL (RFC 1812 section 5.3.1) and send on; pol is its out
+ * policy, matched already when known. */
 static void
-forward(struct ctx *c, struct rte_mbuf *m)
+forward(struct ctx *c, struct rte_mbuf *m, struct gw_policy *pol, bool known)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, void *);
 	uint32_t sum;
@@ -404,7 +419,7 @@ forward(struct ctx *c, struct rte_mbuf *m)
 	sum = (uint32_t)ip->hdr_checksum + rte_cpu_to_be_16(0x0100);
 	ip->hdr_checksum = (uint16_t)(sum + (sum >= 0xffff));
 	c->w->cnt[GW_FORWARDED]++;
-	out_add(c, m);
+	out_queue(c, m, pol, known);
 }
 
 /* ---- policy ----------------------------------------------------------- */
@@ -435,7 +450,7 @@ check_inbound(struct ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 {
 	struct gw_acl_key keys[OUT_MAX];
 	const uint8_t *kp[OUT_MAX];
-	struct gw_policy *pol[OUT_MAX];
+	struct gw_policy *pol[OUT_MAX], *opol[OUT_MAX];
 	bool local[OUT_MAX];
 
 	/* in (to us) and fwd (through us) in one pass each */
@@ -444,8 +459,10 @@ check_inbound(struct ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 		unsigned int k = 0;
 		uint16_t idx[OUT_MAX];
 
-		/* no policy in this direction: no keys to build */
-		bool match = c->t->spd[dir].nb != 0;
+		/* no policy to match: no keys to build; packets to forward
+		 * get their out policy from the same key */
+		bool out_too = dir == GW_FWD && c->t->spd[GW_OUT].nb != 0;
+		bool match = c->t->spd[dir].nb != 0 || out_too;
 
 		for (unsigned int i = 0; i < n; i++) {
 			if (pass == 0)
@@ -461,6 +478,8 @@ check_inbound(struct ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 			idx[k++] = (uint16_t)i;
 		}
 		gw_spd_lookup(&c->t->spd[dir], kp, pol, k);
+		if (out_too)
+			gw_spd_lookup(&c->t->spd[GW_OUT], kp, opol, k);
 		for (unsigned int j = 0; j < k; j++) {
 			struct rte_mbuf *p = m[idx[j]];
 			struct espgw_sa *sa = sas ? sas[idx[j]] : NULL;
@@ -482,8 +501,10 @@ check_inbound(struct ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 			}
 			if (dir == GW_IN)
 				local_input(c, p);
+			else if (out_too)
+				forward(c, p, opol[j], true);
 			else
-				forward(c, p);
+				forward(c, p, NULL, c->t->spd[GW_OUT].nb == 0);
 		}
 	}
 }
@@ -509,20 +530,30 @@ out_flush(struct ctx *c)
 {
 	struct gw_acl_key keys[OUT_MAX];
 	const uint8_t *kp[OUT_MAX];
-	struct gw_policy *pol[OUT_MAX];
+	struct gw_policy *pol[OUT_MAX], *found[OUT_MAX];
 	struct rte_mbuf *pkts[OUT_MAX], *run[OUT_MAX + FRAG_MAX];
 	struct espgw_sa *run_sa = NULL;
-	unsigned int n = c->nb_out, nb_run = 0;
+	unsigned int n = c->nb_out, nb_run = 0, nb_new = 0;
+	uint16_t idx[OUT_MAX];
 
 	if (n == 0)
 		return;
 	memcpy(pkts, c->out, n * sizeof(pkts[0]));
+	memcpy(pol, c->out_pol, n * sizeof(pol[0]));
 	c->nb_out = 0; /* ICMP made below queues anew */
+	/* match what was not matched on the way in (our own packets) */
 	for (unsigned int i = 0; i < n; i++) {
-		gw_acl_key(pkts[i], &keys[i]);
-		kp[i] = (const uint8_t *)&keys[i];
+		if (c->out_known[i])
+			continue;
+		gw_acl_key(pkts[i], &keys[nb_new]);
+		kp[nb_new] = (const uint8_t *)&keys[nb_new];
+		idx[nb_new++] = (uint16_t)i;
 	}
-	gw_spd_lookup(&c->t->spd[GW_OUT], kp, pol, n);
+	if (nb_new) {
+		gw_spd_lookup(&c->t->spd[GW_OUT], kp, found, nb_new);
+		for (unsigned int j = 0; j < nb_new; j++)
+			pol[idx[j]] = found[j];
+	}
 
 	for (unsigned int i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
