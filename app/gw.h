@@ -189,6 +189,7 @@ struct gw {
 	struct gw_worker workers[GW_MAX_WORKERS];
 	unsigned int nb_workers;
 	struct rte_mempool *pool, *indirect_pool;
+	struct rte_mempool *jumbo_pool; /* reassembled datagrams up to 64 KB */
 	uint16_t ports[GW_MAX_PORTS];
 	unsigned int nb_ports;
 	unsigned int poll_idle_us;

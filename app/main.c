@@ -321,7 +321,13 @@ main(int argc, char **argv)
 		(int)rte_socket_id());
 	gw.indirect_pool = rte_pktmbuf_pool_create("gw_indirect", 8191, 256, 0,
 						   0, (int)rte_socket_id());
+	/* a reassembled outer packet may be up to 64 KB: the ESP library
+	 * wants it in one segment */
+	gw.jumbo_pool = rte_pktmbuf_pool_create("gw_jumbo",
+						64 * gw.nb_workers + 63, 0, 0,
+						UINT16_MAX, (int)rte_socket_id());
 	if (gw.pool == NULL || gw.indirect_pool == NULL ||
+	    gw.jumbo_pool == NULL ||
 	    gw_neigh_init(&gw.neigh, 4096) != 0 || workers_init(&gw) != 0) {
 		fprintf(stderr, "espgw: out of memory (try -m with more MB)\n");
 		goto out_run;
@@ -375,6 +381,7 @@ out_run:
 	gw_neigh_fini(&gw.neigh);
 	rte_mempool_free(gw.pool);
 	rte_mempool_free(gw.indirect_pool);
+	rte_mempool_free(gw.jumbo_pool);
 out_tables:
 	gw_tables_free(gw.tables);
 out_cfg:

@@ -657,6 +657,35 @@ arp_input(struct ctx *c, struct rte_mbuf *m, uint16_t port)
 	send_l2(c, m, port, &a->arp_data.arp_tha, RTE_ETHER_TYPE_ARP);
 }
 
+/* One segment for a reassembled datagram: in place when the first
+ * fragment's buffer has room, else copied into a 64 KB buffer. Returns
+ * the packet, or NULL when it was dropped (counted). */
+static struct rte_mbuf *
+flatten(struct ctx *c, struct rte_mbuf *m)
+{
+	struct rte_mbuf *j;
+	const void *p;
+	uint32_t len = m->pkt_len;
+
+	if (m->nb_segs == 1 || rte_pktmbuf_linearize(m) == 0)
+		return m;
+	j = rte_pktmbuf_alloc(c->gw->jumbo_pool);
+	if (j == NULL || len > rte_pktmbuf_tailroom(j)) {
+		rte_pktmbuf_free(j);
+		drop(c, m, GW_DROP_NO_MBUF);
+		return NULL;
+	}
+	p = rte_pktmbuf_read(m, 0, len, rte_pktmbuf_mtod(j, void *));
+	if (p != rte_pktmbuf_mtod(j, void *))
+		memcpy(rte_pktmbuf_mtod(j, void *), p, len);
+	j->data_len = (uint16_t)len;
+	j->pkt_len = len;
+	j->port = m->port;
+	j->packet_type = m->packet_type;
+	rte_pktmbuf_free(m);
+	return j;
+}
+
 /* RFC 1812 section 5.2.2: a well-formed IPv4 header, trimmed to its
  * length. Returns the header or NULL. */
 static struct rte_ipv4_hdr *
@@ -741,7 +770,9 @@ rx_burst(struct ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 				c->w->cnt[GW_REASSEMBLED]++;
 				/* the other fragments live on as segments */
 				c->w->cnt[GW_FRAGS_MERGED] += r->nb_segs - 1;
-				m = r;
+				m = flatten(c, r);
+				if (m == NULL)
+					continue;
 				/* new length and flags: a new checksum */
 				ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
 				ip->hdr_checksum = 0;
