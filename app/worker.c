@@ -704,6 +704,9 @@ ip_valid(struct rte_mbuf *m)
 		return NULL;
 	if (tot < m->data_len)
 		rte_pktmbuf_trim(m, m->data_len - tot);
+	/* checked once: the ESP library need not check it again */
+	m->ol_flags = (m->ol_flags & ~RTE_MBUF_F_RX_IP_CKSUM_MASK) |
+		      RTE_MBUF_F_RX_IP_CKSUM_GOOD;
 	return ip;
 }
 

@@ -219,6 +219,6 @@ espgw_esp_outbound(struct espgw_worker *w, struct espgw_sa *sa,
 	struct outb_args a = { .w = w, .sa = sa };
 
 	/* misuse, not bad input: checked once a burst */
-	RTE_VERIFY(w->id < sa->nb_slots && sa->params.dir == ESPGW_SA_OUT);
+	RTE_VERIFY(w->id < sa->nb_slots && sa->out);
 	return espgw_burst_sliced(mb, n, outb_slice, &a);
 }

@@ -42,11 +42,13 @@ espgw_replay_nb_blocks(uint32_t win)
 static inline uint64_t
 espgw_replay_infer(const struct espgw_replay *r, uint32_t seq_lo, bool esn)
 {
-	uint32_t tl = (uint32_t)r->top, th = (uint32_t)(r->top >> 32);
-	uint32_t bottom = tl - r->win + 1; /* wraps when tl < win - 1 */
+	uint32_t tl, th, bottom;
 
-	if (!esn)
+	if (!esn) /* no need to touch the window's cache line */
 		return seq_lo;
+	tl = (uint32_t)r->top;
+	th = (uint32_t)(r->top >> 32);
+	bottom = tl - r->win + 1; /* wraps when tl < win - 1 */
 	if (tl >= r->win - 1) {
 		/* window within one seq-hi epoch */
 		if (seq_lo >= bottom)

@@ -99,6 +99,8 @@ espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 	sa->aad_len = p->esn ? 12 : 8;
 	sa->aad_off = p->esn ? 0 : 4;
 	sa->seq_limit = p->esn ? UINT64_MAX : UINT32_MAX;
+	sa->out = p->dir == ESPGW_SA_OUT;
+	sa->replay_on = p->dir == ESPGW_SA_IN && p->replay_window != 0;
 	/* seqiv (crypto/seqiv.c): a random per-SA value XOR the sequence
 	 * number, so two SAs sharing a key share an IV only with
 	 * probability about n^2 / 2^64 after n packets. */

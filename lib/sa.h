@@ -35,6 +35,8 @@ struct espgw_sa {
 	uint8_t aad_len;              /* 12 with ESN, else 8 */
 	uint8_t aad_off;              /* 0 with ESN, else 4 */
 	uint8_t salt[ESPGW_GCM_SALT_LEN];
+	uint8_t out;                  /* outbound SA */
+	uint8_t replay_on;            /* inbound with a window */
 	uint16_t nb_slots;
 	uint64_t iv_base;             /* per-SA random, XORed with seq */
 	uint64_t seq_limit;           /* last usable outbound seq */

@@ -483,6 +483,27 @@ test_drops_inbound(void **state)
 	free_pair(sp);
 }
 
+/* Every byte of every ICV length counts (the compare works in words). */
+static void
+test_icv_every_byte(void **state)
+{
+	static const uint8_t icvs[] = { 8, 12, 16 };
+
+	(void)state;
+	for (size_t c = 0; c < RTE_DIM(icvs); c++) {
+		struct pair sp = mk_pair(20, icvs[c], false, 0, 40 + (uint8_t)c);
+
+		for (uint8_t b = 0; b < icvs[c]; b++) {
+			struct rte_mbuf *m = sealed(sp, 4, 33, 0);
+
+			rte_pktmbuf_mtod(m, uint8_t *)[m->data_len - icvs[c] + b] ^=
+				0x01;
+			expect_drop(sp, m, ESPGW_DROP_BAD_ICV, true);
+		}
+		free_pair(sp);
+	}
+}
+
 /* TFC padding (zeros after the inner packet, RFC 4303 section 2.7) is
  * trimmed away by the inner length; a well-framed crafted packet
  * passes, so the drop tests above fail for the reason they name. */
@@ -743,6 +764,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_burst_contract, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_mixed_sas, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_drops_inbound, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_icv_every_byte, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_tfc_padding, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_ecn_decap, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_seq_exhausted, t_setup, t_teardown),
