@@ -36,10 +36,13 @@ test-sanitize: $(ASAN_BUILD)/build.ninja
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		meson test -C $(ASAN_BUILD) -v --num-processes 1 --no-suite interop
 
+# espgw beside DPDK's ipsec-secgw and the raw cipher, in one run, into
+# docs/performance.md (about 15 minutes; root sets up hugepages).
 bench:
 	scripts/install-deps.sh bench
 	$(MAKE) build
-	$(BUILD)/bench/esp_micro
+	/usr/bin/python3 bench/run.py --profile
+	scripts/perf-doc.sh
 
 # The gateway's main job on a self-contained default: two espgw gateways
 # in network namespaces, a ping through the tunnel, their counters.

@@ -8,7 +8,7 @@ build="meson ninja-build pkg-config gcc libc6-dev dpdk-dev libdpdk-dev
 libipsec-mb-dev libcmocka-dev libpcap-dev"
 net="iproute2 ethtool tcpdump iputils-ping python3"
 test="$build $net python3-scapy python3-cryptography clang libclang-rt-14-dev"
-bench="$build"
+bench="$build python3-scapy python3-cryptography python3-matplotlib dpdk-doc linux-perf"
 run="$build $net"
 
 case "${1:-test}" in

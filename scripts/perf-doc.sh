@@ -1,0 +1,39 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-3-Clause
+# Write docs/performance.md (and its plot) from the last bench/run.py
+# results and a fresh run of the ESP core micro-benchmark. `make bench`
+# runs it after bench/run.py.
+set -eu
+cd "$(dirname "$0")/.."
+res=${1:-bench/results/latest}
+build=${BUILD:-build}
+[ -f "$res.md" ] || { echo "no $res.md: run bench/run.py first" >&2; exit 1; }
+cp "$res.png" docs/performance.png
+{
+	echo "# Performance"
+	echo
+	echo "Written by \`make bench\` (bench/run.py, then scripts/perf-doc.sh)."
+	echo "The machines this project runs on are shared 2-CPU VMs: compare"
+	echo "ratios within one run, never absolute numbers across runs."
+	echo
+	echo "![Mpps per frame size: espgw, ipsec-secgw, raw cipher](performance.png)"
+	echo
+	echo "Where the time goes, line by line, for the run of 2026-11-27:"
+	echo "[performance-analysis.md](performance-analysis.md)."
+	echo
+	sed '1d' "$res.md" | sed 's/^## /### /; s/^# /## /'
+	echo
+	echo "## ESP core micro-benchmark (bench/esp_micro)"
+	echo
+	echo "The library alone, no ports: bursts of 32 inner IPv4 packets"
+	echo "encapsulated and decapsulated on one core beside the raw"
+	echo "intel-ipsec-mb calls (direct, job and burst API) for the same"
+	echo "sizes, in one run. It is why the library calls the direct GCM API."
+	echo
+	echo '```'
+	taskset -c 1 "$build/bench/esp_micro" 1 2>/dev/null ||
+		"$build/bench/esp_micro" 1
+	echo '```'
+} > docs/performance.md.new
+mv docs/performance.md.new docs/performance.md
+echo "wrote docs/performance.md and docs/performance.png"
