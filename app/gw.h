@@ -10,6 +10,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
 
 #include <rte_acl.h>
 #include <rte_ether.h>
@@ -208,6 +210,16 @@ gw_mbuf_put(struct rte_mbuf *m, uint16_t len)
 	m->data_len += len;
 	m->pkt_len += len;
 	return rte_pktmbuf_mtod_offset(m, uint8_t *, off);
+}
+
+/* Dotted quad of a network-order address, for messages (buf: at least
+ * INET_ADDRSTRLEN bytes). */
+static inline const char *
+gw_ip_str(uint32_t be, char *buf)
+{
+	struct in_addr a = { .s_addr = be };
+
+	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
 }
 
 /* Longest-prefix match for a destination in network byte order. */

@@ -47,14 +47,6 @@ sum_counters(const struct gw *gw, uint64_t cnt[GW_CNT_MAX],
 	}
 }
 
-static const char *
-ip_str(uint32_t be, char *buf)
-{
-	struct in_addr a = { .s_addr = be };
-
-	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
-}
-
 void
 gw_stats_print(struct gw *gw, FILE *f)
 {
@@ -87,8 +79,8 @@ gw_stats_print(struct gw *gw, FILE *f)
 		espgw_sa_stats_read(t->sas[i], &st);
 		for (int d = 0; d < ESPGW_DROP_MAX; d++)
 			failed += st.drops[d];
-		fprintf(f, "src %s dst %s\n", ip_str(p->src.v4, a),
-			ip_str(p->dst.v4, b));
+		fprintf(f, "src %s dst %s\n", gw_ip_str(p->src.v4, a),
+			gw_ip_str(p->dst.v4, b));
 		fprintf(f,
 			"\tproto esp spi 0x%08x(%u) reqid %u(0x%08x) mode "
 			"tunnel\n",

@@ -57,14 +57,6 @@ gw_port_by_name(const char *name)
 	return port;
 }
 
-static const char *
-ip_str(uint32_t be, char *buf)
-{
-	struct in_addr a = { .s_addr = be };
-
-	return inet_ntop(AF_INET, &a, buf, INET_ADDRSTRLEN);
-}
-
 /* The port a statement names, which must have been set up. */
 static int
 iface_of(struct gw_tables *t, const struct espgw_cfg *cfg, const char *name,
@@ -147,7 +139,7 @@ build_ifaces(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 		if (gw_is_local(t, a->addr))
 			return fail(err, len, cfg, a->line,
 				    "address %s is already assigned",
-				    ip_str(a->addr, b));
+				    gw_ip_str(a->addr, b));
 		if (t->nb_local == GW_MAX_ADDRS)
 			return fail(err, len, cfg, a->line,
 				    "more than %d addresses", GW_MAX_ADDRS);
@@ -182,7 +174,7 @@ build_routes(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 		if (r->src != 0 && !gw_is_local(t, r->src))
 			return fail(err, len, cfg, r->line,
 				    "src %s is not an address of this gateway",
-				    ip_str(r->src, b));
+				    gw_ip_str(r->src, b));
 		if (r->via != 0) {
 			via = gw_route(t, r->via);
 			if (via == NULL || via->gw != 0 || via->port != port)
@@ -190,7 +182,7 @@ build_routes(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 					    "gateway %s is not on a connected "
 					    "network of %s (Nexthop has invalid "
 					    "gateway)",
-					    ip_str(r->via, b), r->port);
+					    gw_ip_str(r->via, b), r->port);
 		}
 		if ((r->len == 0 && t->default_nh >= 0) ||
 		    (r->len > 0 &&
@@ -199,7 +191,7 @@ build_routes(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 					     r->len, &idx) == 1))
 			return fail(err, len, cfg, r->line,
 				    "route %s/%u already exists (File exists)",
-				    ip_str(r->prefix, b), r->len);
+				    gw_ip_str(r->prefix, b), r->len);
 		if (add_nexthop(t, r->prefix, r->len,
 				(struct gw_nexthop){ .port = (uint16_t)port,
 						     .gw = r->via,
@@ -277,13 +269,13 @@ build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
 				    "of this gateway (one must be, to tell "
 				    "the SA's direction)",
 				    src_ours ? "each" : "neither",
-				    ip_str(p.src.v4, b1), ip_str(p.dst.v4, b2));
+				    gw_ip_str(p.src.v4, b1), gw_ip_str(p.dst.v4, b2));
 		p.dir = dst_ours ? ESPGW_SA_IN : ESPGW_SA_OUT;
 		p.nb_workers = (uint16_t)nb_workers;
 		if (p.dir == ESPGW_SA_OUT && gw_route(t, p.dst.v4) == NULL)
 			return fail(err, len, cfg, s->line,
 				    "no route to the tunnel's far end %s",
-				    ip_str(p.dst.v4, b1));
+				    gw_ip_str(p.dst.v4, b1));
 		t->sas[i] = espgw_sa_create(&p, &why);
 		if (t->sas[i] == NULL)
 			return fail(err, len, cfg, s->line, "%s", why);
@@ -295,7 +287,7 @@ build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
 			return fail(err, len, cfg, s->line,
 				    "an SA with spi 0x%08x dst %s already "
 				    "exists (File exists)",
-				    p.spi, ip_str(p.dst.v4, b1));
+				    p.spi, gw_ip_str(p.dst.v4, b1));
 		if (rc != 0)
 			return fail(err, len, cfg, s->line,
 				    "SA table full");
@@ -389,7 +381,7 @@ link_policy(struct gw_tables *t, const struct espgw_cfg *cfg,
 	nh = gw_route(t, s->dst.v4);
 	if (nh == NULL)
 		return fail(err, len, cfg, gp->cfg.line, "no route to %s",
-			    ip_str(s->dst.v4, b));
+			    gw_ip_str(s->dst.v4, b));
 	/* outer = 20 + 16 + roundup4(inner + 2) + ICV */
 	room = t->ifaces[nh->port].mtu - 20 - 16 - s->icv_len;
 	room = (room & ~3) - 2;

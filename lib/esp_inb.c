@@ -311,8 +311,6 @@ inb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t good)
 			w->drops[ESPGW_DROP_UNKNOWN_SPI]++;
 			continue;
 		}
-		if (k + 1 < nb)
-			rte_prefetch0(rte_pktmbuf_mtod(mb[idx[k + 1]], void *));
 		/* misuse, not bad input: an SA made for fewer workers */
 		RTE_VERIFY(w->id < sa->nb_slots);
 		st = &sa->slots[w->id].s;

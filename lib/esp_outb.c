@@ -194,8 +194,6 @@ outb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t good)
 	for (uint16_t k = 0; k < nb_ok; k++) {
 		uint16_t i = ok_idx[k];
 
-		if (k + 1 < nb_ok)
-			rte_prefetch0(rte_pktmbuf_mtod(mb[ok_idx[k + 1]], void *));
 		seq++;
 		/* Without ESN the counter must not wrap (section 3.3.3). */
 		if (unlikely(seq > sa->seq_limit || seq == 0)) {
