@@ -400,13 +400,16 @@ build_policies(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 	unsigned int *out, nb_out = 0;
 	int rc = 0;
 
-	t->policies = calloc(cfg->nb_policies ? cfg->nb_policies : 1,
-			     sizeof(*t->policies));
+	t->policies = aligned_alloc(RTE_CACHE_LINE_SIZE,
+				    (cfg->nb_policies ? cfg->nb_policies : 1) *
+					    sizeof(*t->policies));
 	out = malloc(sizeof(*out) * (t->nb_sas + 1));
 	if (t->policies == NULL || out == NULL) {
 		free(out);
 		return fail(err, len, cfg, 0, "out of memory");
 	}
+	memset(t->policies, 0,
+	       (cfg->nb_policies ? cfg->nb_policies : 1) * sizeof(*t->policies));
 	t->nb_policies = cfg->nb_policies;
 	for (unsigned int i = 0; i < t->nb_sas; i++)
 		if (espgw_sa_params(t->sas[i])->dir == ESPGW_SA_OUT)
@@ -416,6 +419,11 @@ build_policies(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 		struct gw_policy *gp = &t->policies[i];
 
 		gp->cfg = cfg->policies[i];
+		gp->action = (uint8_t)gp->cfg.action;
+		gp->has_tmpl = gp->cfg.has_tmpl;
+		gp->reqid = gp->cfg.reqid;
+		gp->tmpl_src = gp->cfg.tmpl_src;
+		gp->tmpl_dst = gp->cfg.tmpl_dst;
 		if (gp->cfg.dir == ESPGW_POL_OUT && gp->cfg.has_tmpl &&
 		    gp->cfg.action != ESPGW_POL_BLOCK)
 			rc = link_policy(t, cfg, gp, out, nb_out, err, len);

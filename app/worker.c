@@ -429,16 +429,10 @@ forward(struct ctx *c, struct rte_mbuf *m, struct gw_policy *pol, bool known)
 static bool
 tmpl_ok(const struct gw_policy *p, const struct espgw_sa *sa)
 {
-	const struct espgw_sa_params *s;
-
-	if (!p->cfg.has_tmpl)
+	if (!p->has_tmpl)
 		return true;
-	if (sa == NULL)
-		return false;
-	s = espgw_sa_params(sa);
-	return (p->cfg.reqid == 0 || p->cfg.reqid == s->reqid) &&
-	       (p->cfg.tmpl_src == 0 || p->cfg.tmpl_src == s->src.v4) &&
-	       (p->cfg.tmpl_dst == 0 || p->cfg.tmpl_dst == s->dst.v4);
+	return sa != NULL &&
+	       espgw_sa_tmpl_match(sa, p->reqid, p->tmpl_src, p->tmpl_dst);
 }
 
 /* Check packets that arrived (decrypted by sas[i], or in the clear when
@@ -491,7 +485,7 @@ check_inbound(struct ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 					drop(c, p, GW_DROP_IN_NO_POLICY);
 					continue;
 				}
-			} else if (pol[j]->cfg.action == ESPGW_POL_BLOCK) {
+			} else if (pol[j]->action == ESPGW_POL_BLOCK) {
 				drop(c, p, GW_DROP_POLICY_BLOCK);
 				continue;
 			} else if (!tmpl_ok(pol[j], sa)) {
@@ -509,12 +503,12 @@ check_inbound(struct ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 	}
 }
 
-/* Encrypt a run of packets for one SA and send the results. */
+/* Encrypt packets (each with its own SA) and send the results. */
 static void
-protect(struct ctx *c, struct espgw_sa *sa, struct rte_mbuf **m,
+protect(struct ctx *c, struct espgw_sa **sa, struct rte_mbuf **m,
 	unsigned int n)
 {
-	uint16_t ok = espgw_esp_outbound(c->w->esp, sa, m, (uint16_t)n);
+	uint16_t ok = espgw_esp_outbound_bulk(c->w->esp, sa, m, (uint16_t)n);
 
 	c->w->cnt[GW_ENCRYPTED] += ok;
 	for (unsigned int i = ok; i < n; i++)
@@ -532,7 +526,7 @@ out_flush(struct ctx *c)
 	const uint8_t *kp[OUT_MAX];
 	struct gw_policy *pol[OUT_MAX], *found[OUT_MAX];
 	struct rte_mbuf *pkts[OUT_MAX], *run[OUT_MAX + FRAG_MAX];
-	struct espgw_sa *run_sa = NULL;
+	struct espgw_sa *run_sa[OUT_MAX + FRAG_MAX];
 	unsigned int n = c->nb_out, nb_run = 0, nb_new = 0;
 	uint16_t idx[OUT_MAX];
 
@@ -555,16 +549,23 @@ out_flush(struct ctx *c)
 			pol[idx[j]] = found[j];
 	}
 
+	/* at 10,000 policies their lines are cold: ask ahead */
+	for (unsigned int i = 0; i < RTE_MIN(n, 4u); i++)
+		if (pol[i] != NULL)
+			rte_prefetch0(pol[i]);
 	for (unsigned int i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const struct gw_policy *p = pol[i];
 
-		if (p == NULL || (p->cfg.action == ESPGW_POL_ALLOW &&
-				  !p->cfg.has_tmpl)) {
+		if (i + 4 < n && pol[i + 4] != NULL && pol[i + 4] != pol[i + 3])
+			rte_prefetch0(pol[i + 4]);
+
+		if (p == NULL || (p->action == ESPGW_POL_ALLOW &&
+				  !p->has_tmpl)) {
 			send_ip(c, m);
 			continue;
 		}
-		if (p->cfg.action == ESPGW_POL_BLOCK) {
+		if (p->action == ESPGW_POL_BLOCK) {
 			drop(c, m, GW_DROP_POLICY_BLOCK);
 			continue;
 		}
@@ -572,17 +573,16 @@ out_flush(struct ctx *c)
 			drop(c, m, GW_DROP_NO_SA);
 			continue;
 		}
-		if (p->sa != run_sa || nb_run + FRAG_MAX > RTE_DIM(run)) {
-			if (nb_run)
-				protect(c, run_sa, run, nb_run);
+		if (nb_run + FRAG_MAX > RTE_DIM(run)) {
+			protect(c, run_sa, run, nb_run);
 			nb_run = 0;
-			run_sa = p->sa;
 		}
 		if (unlikely(ip_len(m) > p->max_inner)) {
 			/* RFC 4459 section 3: fragment before encryption,
 			 * or tell the sender the tunnel's MTU */
 			const struct rte_ipv4_hdr *ip =
 				rte_pktmbuf_mtod(m, const void *);
+			int nf;
 
 			if (ip->fragment_offset &
 			    rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) {
@@ -592,10 +592,12 @@ out_flush(struct ctx *c)
 				drop(c, m, GW_DROP_FRAG_NEEDED);
 				continue;
 			}
-			nb_run += (unsigned int)fragment(c, m, p->max_inner,
-							 run + nb_run);
+			nf = fragment(c, m, p->max_inner, run + nb_run);
+			for (int f = 0; f < nf; f++)
+				run_sa[nb_run++] = p->sa;
 			continue;
 		}
+		run_sa[nb_run] = p->sa;
 		run[nb_run++] = m;
 	}
 	if (nb_run)

@@ -1422,6 +1422,11 @@ def build_cases(S, args):
 
 
 def main():
+    # scapy and matplotlib come from Debian's packages: another python3
+    # first on PATH (pyenv, a venv) would not see them
+    if os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3") \
+            and os.access("/usr/bin/python3", os.X_OK):
+        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="1 run a case, short windows")
     ap.add_argument("-k", action="append", default=[],

@@ -61,6 +61,7 @@ inb_parse(struct rte_mbuf *m, struct inb_pkt *pk, struct espgw_sad_key *key)
 	esp = (const struct espgw_esp_hdr *)((const uint8_t *)ip + pk->hl);
 	key->spi = esp->spi;
 	key->dst = ip->dst_addr;
+	key->zero = 0;
 	return ESPGW_OK;
 }
 
@@ -175,7 +176,7 @@ inb_open(const struct espgw_worker *w, struct espgw_sa *sa,
 	struct espgw_gcm_nonce nonce;
 	struct espgw_gcm_aad aad;
 	const struct espgw_esp_tail *tail;
-	struct espgw_replay *r = sa->replay;
+	struct espgw_replay *r = espgw_sa_replay(sa);
 	enum espgw_drop rc;
 	uint16_t ct_len, ilen;
 	uint64_t seq;
@@ -301,19 +302,27 @@ inb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t good)
 			sas[k] = sas[k - 1]; /* same key as the one before */
 	}
 
+	/* At scale every packet's SA is cold: ask for its lines a few
+	 * packets ahead (once a run). */
+	for (uint16_t k = 0; k < RTE_MIN(nb, 4); k++)
+		if (sas[k] != NULL && (k == 0 || sas[k] != sas[k - 1]))
+			espgw_sa_prefetch(sas[k], w->id);
 	for (uint16_t k = 0; k < nb; k++) {
 		struct espgw_sa *sa = sas[k];
 		struct espgw_sa_stats *st;
 		enum espgw_drop rc;
 		uint16_t len = 0;
 
+		if (k + 4 < nb && sas[k + 4] != NULL && sas[k + 4] != sas[k + 3])
+			espgw_sa_prefetch(sas[k + 4], w->id);
 		if (sa == NULL) {
 			w->drops[ESPGW_DROP_UNKNOWN_SPI]++;
 			continue;
 		}
-		/* misuse, not bad input: an SA made for fewer workers */
-		RTE_VERIFY(w->id < sa->nb_slots);
-		st = &sa->slots[w->id].s;
+		/* misuse, not bad input: an outbound SA, or one made for
+		 * fewer workers */
+		RTE_VERIFY(w->id < sa->nb_slots && !sa->out);
+		st = espgw_sa_slot(sa, w->id);
 		rc = inb_open(w, sa, mb[idx[k]], &pk[idx[k]], &len);
 		if (rc != ESPGW_OK) {
 			st->drops[rc]++;

@@ -111,7 +111,10 @@ outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
 	tail->next_proto = o->nh;
 
 	ip = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, hdr_len);
-	*ip = sa->outer;
+	/* The header is written field by field from line 0 of the SA: no
+	 * template to read, and the checksum comes from the fixed fields'
+	 * sum plus this packet's own (RFC 1071), never from reading back. */
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	/* RFC 4301 section 5.1.2.1 and RFC 6040 section 4.1 (normal mode):
 	 * DSCP and ECN are copied from the inner header. */
 	ip->type_of_service = o->tos;
@@ -123,6 +126,10 @@ outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
 	 * for uniqueness per src/dst/protocol within the reassembly time). */
 	ip->packet_id = rte_cpu_to_be_16((uint16_t)seq);
 	ip->fragment_offset = o->df ? rte_cpu_to_be_16(ESPGW_IPV4_DF) : 0;
+	ip->time_to_live = ESPGW_OUTER_TTL;
+	ip->next_proto_id = ESPGW_IPPROTO_ESP;
+	ip->src_addr = sa->outer_src;
+	ip->dst_addr = sa->outer_dst;
 	sum = sa->outer_sum + o->tos + m->data_len + (uint16_t)seq +
 	      (o->df ? ESPGW_IPV4_DF : 0);
 	sum = (sum & 0xffff) + (sum >> 16);
@@ -155,68 +162,119 @@ outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
 
 struct outb_args {
 	struct espgw_worker *w;
-	struct espgw_sa *sa;
+	struct espgw_sa *const *sa;   /* per packet */
+	struct espgw_sa *one;         /* or this one for all */
 };
 
 static uint16_t
-outb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t good)
+outb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t off)
 {
 	struct outb_args *a = arg;
 	struct espgw_worker *w = a->w;
-	struct espgw_sa *sa = a->sa;
-	struct espgw_sa_stats *st = &sa->slots[w->id].s;
+	struct espgw_sa *sas[ESPGW_BURST_MAX];
 	struct outb_pkt pk[ESPGW_BURST_MAX];
 	struct espgw_burst b;
-	uint16_t ok_idx[ESPGW_BURST_MAX], nb_ok = 0, nb_done = 0;
-	uint64_t seq, bytes = 0;
+	uint16_t ok_idx[ESPGW_BURST_MAX], nb_ok = 0;
 
-	RTE_SET_USED(good);
 	espgw_burst_init(&b, mb, n);
+	if (a->one != NULL) {
+		for (uint16_t i = 0; i < n; i++)
+			sas[i] = a->one;
+	} else {
+		memcpy(sas, a->sa + off, n * sizeof(sas[0]));
+	}
 
-	for (uint16_t i = 0; i < RTE_MIN(n, 4); i++)
+	/* Parse, with the packets and (when they change) the SAs' lines
+	 * asked for a few packets ahead: at scale every SA is cold. */
+	for (uint16_t i = 0; i < RTE_MIN(n, 4); i++) {
 		rte_prefetch0(rte_pktmbuf_mtod(mb[i], void *));
+		if (i == 0 || sas[i] != sas[i - 1])
+			espgw_sa_prefetch(sas[i], w->id);
+	}
 	for (uint16_t i = 0; i < n; i++) {
+		struct espgw_sa *sa = sas[i];
 		enum espgw_drop rc;
 
-		if (i + 4 < n)
+		if (i + 4 < n) {
 			rte_prefetch0(rte_pktmbuf_mtod(mb[i + 4], void *));
+			if (sas[i + 4] != sas[i + 3])
+				espgw_sa_prefetch(sas[i + 4], w->id);
+		}
+		/* misuse, not bad input: an inbound SA, or one made for
+		 * fewer workers */
+		RTE_VERIFY(w->id < sa->nb_slots && sa->out);
 		rc = outb_parse(mb[i], &pk[i], sa->icv_len);
-
 		if (rc == ESPGW_OK)
 			ok_idx[nb_ok++] = i;
 		else
-			st->drops[rc]++;
+			espgw_sa_slot(sa, w->id)->drops[rc]++;
 	}
-	/* One atomic add reserves the burst's sequence numbers, so workers
-	 * sharing this SA send unique numbers (RFC 4303 section 3.3.3). */
-	seq = __atomic_fetch_add(&sa->oseq, nb_ok, __ATOMIC_RELAXED);
 
-	for (uint16_t k = 0; k < nb_ok; k++) {
-		uint16_t i = ok_idx[k];
+	/* Seal run by run (consecutive packets of one SA): one atomic add
+	 * reserves a run's sequence numbers, so workers sharing the SA send
+	 * unique numbers (RFC 4303 section 3.3.3), and the counters are
+	 * written once a run. */
+	for (uint16_t k = 0; k < nb_ok;) {
+		struct espgw_sa *sa = sas[ok_idx[k]];
+		struct espgw_sa_stats *st = espgw_sa_slot(sa, w->id);
+		uint16_t end = k + 1, done = 0;
+		uint64_t seq, bytes = 0;
 
-		seq++;
-		/* Without ESN the counter must not wrap (section 3.3.3). */
-		if (unlikely(seq > sa->seq_limit || seq == 0)) {
-			st->drops[ESPGW_DROP_SEQ_EXHAUSTED]++;
-			continue;
+		while (end < nb_ok && sas[ok_idx[end]] == sa)
+			end++;
+		seq = __atomic_fetch_add(&sa->oseq, end - k, __ATOMIC_RELAXED);
+		for (; k < end; k++) {
+			uint16_t i = ok_idx[k];
+
+			seq++;
+			/* Without ESN the counter must not wrap (3.3.3). */
+			if (unlikely(seq > sa->seq_limit || seq == 0)) {
+				st->drops[ESPGW_DROP_SEQ_EXHAUSTED]++;
+				continue;
+			}
+			outb_seal(w, sa, mb[i], &pk[i], seq);
+			bytes += pk[i].len;
+			espgw_burst_keep(&b, i);
+			done++;
 		}
-		outb_seal(w, sa, mb[i], &pk[i], seq);
-		bytes += pk[i].len;
-		espgw_burst_keep(&b, i);
-		nb_done++;
+		st->packets += done;
+		st->bytes += bytes;
 	}
-	st->packets += nb_done;
-	st->bytes += bytes;
 	return espgw_burst_finish(&b);
+}
+
+/* The slice callback's last argument is how many successes came before;
+ * outbound needs the slice's offset instead, to find its SAs. */
+struct outb_sliced {
+	struct outb_args a;
+	uint32_t off;
+};
+
+static uint16_t
+outb_slice_at(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t good)
+{
+	struct outb_sliced *s = arg;
+	uint16_t ok = outb_slice(&s->a, mb, n, s->off);
+
+	RTE_SET_USED(good);
+	s->off += n;
+	return ok;
 }
 
 uint16_t
 espgw_esp_outbound(struct espgw_worker *w, struct espgw_sa *sa,
 		   struct rte_mbuf *mb[], uint16_t n)
 {
-	struct outb_args a = { .w = w, .sa = sa };
+	struct outb_sliced s = { .a = { .w = w, .one = sa } };
 
-	/* misuse, not bad input: checked once a burst */
-	RTE_VERIFY(w->id < sa->nb_slots && sa->out);
-	return espgw_burst_sliced(mb, n, outb_slice, &a);
+	return espgw_burst_sliced(mb, n, outb_slice_at, &s);
+}
+
+uint16_t
+espgw_esp_outbound_bulk(struct espgw_worker *w, struct espgw_sa *const sa[],
+			struct rte_mbuf *mb[], uint16_t n)
+{
+	struct outb_sliced s = { .a = { .w = w, .sa = sa } };
+
+	return espgw_burst_sliced(mb, n, outb_slice_at, &s);
 }

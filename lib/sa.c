@@ -47,24 +47,13 @@ key_size(uint8_t key_len)
 	}
 }
 
-/* The outer IPv4 header fields that never change for this SA. */
-static void
-outer_template(struct rte_ipv4_hdr *ip, const struct espgw_sa_params *p)
-{
-	memset(ip, 0, sizeof(*ip));
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->time_to_live = ESPGW_OUTER_TTL;
-	ip->next_proto_id = ESPGW_IPPROTO_ESP;
-	ip->src_addr = p->src.v4;
-	ip->dst_addr = p->dst.v4;
-}
-
 struct espgw_sa *
 espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 {
 	const char *bad = espgw_sa_params_check(p);
 	uint16_t nb_slots = p->nb_workers ? p->nb_workers : 1;
 	struct espgw_sa *sa;
+	uint32_t nb_blocks;
 
 	if (bad != NULL) {
 		if (why != NULL)
@@ -73,14 +62,18 @@ espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 	}
 	if (why != NULL)
 		*why = "out of memory";
-	sa = rte_zmalloc("espgw_sa", sizeof(*sa), RTE_CACHE_LINE_SIZE);
+	nb_blocks = p->dir == ESPGW_SA_IN
+			    ? espgw_replay_nb_blocks(p->replay_window)
+			    : 0;
+	sa = rte_zmalloc("espgw_sa",
+			 sizeof(*sa) + nb_slots * sizeof(struct espgw_sa_slot) +
+				 (p->dir == ESPGW_SA_IN
+					  ? sizeof(struct espgw_replay) +
+						    nb_blocks * sizeof(uint64_t)
+					  : 0),
+			 RTE_CACHE_LINE_SIZE);
 	if (sa == NULL)
 		return NULL;
-	sa->slots = rte_zmalloc("espgw_sa_slots",
-				sizeof(*sa->slots) * nb_slots,
-				RTE_CACHE_LINE_SIZE);
-	if (sa->slots == NULL)
-		goto fail;
 	sa->nb_slots = nb_slots;
 	sa->params = *p;
 	sa->params.nb_workers = nb_slots;
@@ -106,34 +99,29 @@ espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 	 * probability about n^2 / 2^64 after n packets. */
 	sa->iv_base = rte_rand();
 	sa->oseq = p->oseq;
-	outer_template(&sa->outer, p);
-	/* RFC 1071: the fixed words' sum, so each packet adds only its own
-	 * fields and never reads back the header it has just written */
-	sa->outer_sum = (uint32_t)sa->outer.version_ihl << 8 |
-			sa->outer.type_of_service;
-	sa->outer_sum += (uint32_t)sa->outer.time_to_live << 8 |
-			 sa->outer.next_proto_id;
-	sa->outer_sum += (rte_be_to_cpu_32(sa->outer.src_addr) >> 16) +
-			 (rte_be_to_cpu_32(sa->outer.src_addr) & 0xffff) +
-			 (rte_be_to_cpu_32(sa->outer.dst_addr) >> 16) +
-			 (rte_be_to_cpu_32(sa->outer.dst_addr) & 0xffff);
+	sa->reqid = p->reqid;
+	sa->outer_src = p->src.v4;
+	sa->outer_dst = p->dst.v4;
+	/* RFC 1071: the sum of the outer header words that never change
+	 * (version/IHL, TTL/protocol, addresses), so each packet adds only
+	 * its own fields and never reads back what it has just written */
+	sa->outer_sum = (uint32_t)RTE_IPV4_VHL_DEF << 8;
+	sa->outer_sum += (uint32_t)ESPGW_OUTER_TTL << 8 | ESPGW_IPPROTO_ESP;
+	sa->outer_sum += (rte_be_to_cpu_32(p->src.v4) >> 16) +
+			 (rte_be_to_cpu_32(p->src.v4) & 0xffff) +
+			 (rte_be_to_cpu_32(p->dst.v4) >> 16) +
+			 (rte_be_to_cpu_32(p->dst.v4) & 0xffff);
 
 	if (p->dir == ESPGW_SA_IN) {
-		uint32_t nb = espgw_replay_nb_blocks(p->replay_window);
+		struct espgw_replay *r = espgw_sa_replay(sa);
 
-		sa->replay = rte_zmalloc("espgw_replay",
-					 sizeof(*sa->replay) +
-						 nb * sizeof(uint64_t),
-					 RTE_CACHE_LINE_SIZE);
-		if (sa->replay == NULL)
-			goto fail;
-		sa->replay->win = p->replay_window;
-		sa->replay->blk_mask = nb ? nb - 1 : 0;
-		sa->replay->top = p->iseq;
+		r->win = p->replay_window;
+		r->blk_mask = nb_blocks ? nb_blocks - 1 : 0;
+		r->top = p->iseq;
 		/* Everything up to iseq counts as already received. */
 		for (uint64_t s = p->iseq, k = 0; s > 0 && k < p->replay_window;
 		     s--, k++)
-			*replay_word(sa->replay, s) |= replay_bit(s);
+			*replay_word(r, s) |= replay_bit(s);
 	}
 	if (why != NULL)
 		*why = NULL;
@@ -151,8 +139,6 @@ espgw_sa_free(struct espgw_sa *sa)
 	/* Keys do not outlive the SA in freed memory. */
 	memset(&sa->key, 0, sizeof(sa->key));
 	memset(&sa->params.key, 0, sizeof(sa->params.key));
-	rte_free(sa->replay);
-	rte_free(sa->slots);
 	rte_free(sa);
 }
 
@@ -160,6 +146,15 @@ const struct espgw_sa_params *
 espgw_sa_params(const struct espgw_sa *sa)
 {
 	return &sa->params;
+}
+
+bool
+espgw_sa_tmpl_match(const struct espgw_sa *sa, uint32_t reqid, uint32_t src,
+		    uint32_t dst)
+{
+	return (reqid == 0 || reqid == sa->reqid) &&
+	       (src == 0 || src == sa->outer_src) &&
+	       (dst == 0 || dst == sa->outer_dst);
 }
 
 uint64_t
@@ -176,7 +171,7 @@ espgw_sa_stats_read(const struct espgw_sa *sa, struct espgw_sa_stats *out)
 {
 	memset(out, 0, sizeof(*out));
 	for (uint16_t w = 0; w < sa->nb_slots; w++) {
-		const struct espgw_sa_stats *s = &sa->slots[w].s;
+		const struct espgw_sa_stats *s = espgw_sa_slot(sa, w);
 
 		out->packets += s->packets;
 		out->bytes += s->bytes;

@@ -7,11 +7,14 @@
 /* The SA as the data path sees it, and the worker's private state.
  * Internal to the library (and its unit tests). */
 
+#include <assert.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <intel-ipsec-mb.h>
 #include <rte_common.h>
 #include <rte_ip.h>
+#include <rte_prefetch.h>
 
 #include "espgw/esp.h"
 #include "esp_wire.h"
@@ -25,9 +28,14 @@ struct espgw_sa_slot {
 	struct espgw_sa_stats s;
 } __rte_cache_aligned;
 
+/* One allocation holds the SA, then its per-worker counter slots
+ * [nb_slots], then (inbound) its replay window: every per-packet address
+ * is a fixed offset from the SA, so it can be prefetched before the SA's
+ * first line arrives. */
 struct espgw_sa {
-	/* Read-only after creation, read for every packet. */
-	struct gcm_key_data key;      /* expanded key and GHASH tables */
+	/* Line 0: everything the data path reads per packet (read-only
+	 * after creation). At scale each packet's SA is cold, so one line
+	 * must answer every per-packet question. */
 	rte_be32_t spi_be;
 	uint32_t esn_mask;            /* ~0 with ESN: AAD word 1 is seq-hi */
 	uint8_t ks;                   /* enum espgw_key_size */
@@ -36,23 +44,57 @@ struct espgw_sa {
 	uint8_t aad_off;              /* 0 with ESN, else 4 */
 	uint8_t salt[ESPGW_GCM_SALT_LEN];
 	uint8_t out;                  /* outbound SA */
-	uint8_t replay_on;            /* inbound with a window */
+	uint8_t replay_on;            /* inbound with a window (ESN needs one) */
 	uint16_t nb_slots;
+	uint32_t outer_sum;           /* fixed outer header words, summed */
 	uint64_t iv_base;             /* per-SA random, XORed with seq */
 	uint64_t seq_limit;           /* last usable outbound seq */
-	struct rte_ipv4_hdr outer;    /* template: everything but per-packet */
-	uint32_t outer_sum;           /* its header checksum sum, unfolded */
+	rte_be32_t outer_src, outer_dst;
+	uint32_t reqid;               /* for policy template checks */
 
-	/* Outbound: last sequence number handed out. Reserved a burst at a
-	 * time with one atomic add, so several workers may share the SA. */
+	/* Outbound: last sequence number handed out. Reserved a run at a
+	 * time with one atomic add, so several workers may share the SA;
+	 * its own line, so sharing it never evicts line 0. */
 	uint64_t oseq __rte_cache_aligned;
 
-	/* Inbound: owned by the one worker that receives this SA. */
-	struct espgw_replay *replay __rte_cache_aligned;
+	struct gcm_key_data key __rte_cache_aligned; /* expanded key, GHASH */
+	struct espgw_sa_params params;               /* control plane only */
+} __rte_cache_aligned;
 
-	struct espgw_sa_slot *slots;  /* [nb_slots] */
-	struct espgw_sa_params params;
-};
+static_assert(offsetof(struct espgw_sa, oseq) == RTE_CACHE_LINE_SIZE,
+	      "per-packet SA fields must fit the first cache line");
+
+static inline struct espgw_sa_stats *
+espgw_sa_slot(const struct espgw_sa *sa, uint16_t wid)
+{
+	return &((struct espgw_sa_slot *)(uintptr_t)(sa + 1))[wid].s;
+}
+
+/* The replay window (inbound SAs only), behind the slots. */
+static inline struct espgw_replay *
+espgw_sa_replay(const struct espgw_sa *sa)
+{
+	return (struct espgw_replay *)(uintptr_t)(
+		(const struct espgw_sa_slot *)(sa + 1) + sa->nb_slots);
+}
+
+/* Ask for the lines one packet of this SA will touch, from the SA's
+ * address alone: line 0, the worker's counters, the AES round keys
+ * (lines 0-3 of the key) and the GHASH powers short packets use
+ * (intel-ipsec-mb stores HashKey^48 first, HashKey^1 last). */
+static inline void
+espgw_sa_prefetch(const struct espgw_sa *sa, uint16_t wid)
+{
+	const uint8_t *k = (const uint8_t *)&sa->key;
+
+	rte_prefetch0(sa);
+	rte_prefetch0(espgw_sa_slot(sa, wid));
+	for (unsigned int l = 0; l < 4; l++)
+		rte_prefetch0(k + l * RTE_CACHE_LINE_SIZE);
+	for (unsigned int l = sizeof(sa->key) / RTE_CACHE_LINE_SIZE - 2;
+	     l * RTE_CACHE_LINE_SIZE < sizeof(sa->key); l++)
+		rte_prefetch0(k + l * RTE_CACHE_LINE_SIZE);
+}
 
 /* The worker: one per lcore, never shared. */
 struct espgw_worker {

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include <rte_hash.h>
-#include <rte_jhash.h>
+#include <rte_hash_crc.h>
 #include <rte_malloc.h>
 
 #include "sad.h"
@@ -22,7 +22,7 @@ espgw_sad_create(const char *name, uint32_t max_sa, int socket_id)
 		.name = name,
 		.entries = max_sa < 8 ? 8 : max_sa,
 		.key_len = sizeof(struct espgw_sad_key),
-		.hash_func = rte_jhash,
+		.hash_func = rte_hash_crc, /* CRC32 instructions */
 		.socket_id = socket_id,
 	};
 	struct espgw_sad *sad;

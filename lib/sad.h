@@ -8,10 +8,13 @@
 
 #include "sa.h"
 
-/* Hash key: both fields as they are on the wire. */
+/* Hash key: both fields as they are on the wire, padded to 16 bytes,
+ * for which rte_hash compares with vector instructions (other sizes go
+ * through memcmp). */
 struct espgw_sad_key {
 	rte_be32_t spi;
 	rte_be32_t dst;
+	uint64_t zero;
 };
 
 struct espgw_sad {

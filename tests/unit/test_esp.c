@@ -272,6 +272,102 @@ test_mixed_sas(void **state)
 	espgw_sa_free(stray);
 }
 
+/* One outbound call for packets of several SAs, in runs and alone, over
+ * more than one slice: each SA numbers its own packets 1, 2, ... in
+ * burst order, counts them, and the failures go to the tail. */
+static void
+test_outbound_bulk(void **state)
+{
+	enum { N = ESPGW_BURST_MAX + 44, BAD1 = 7, BAD2 = ESPGW_BURST_MAX + 3 };
+	struct pair sp[3] = { mk_pair(20, 16, false, 64, 40),
+			      mk_pair(28, 12, true, 64, 41),
+			      mk_pair(36, 8, false, 0, 42) };
+	struct espgw_sa *sa[N], *who[N];
+	struct rte_mbuf *m[N], *orig[N], *copy[N];
+	uint64_t seq[3] = { 0, 0, 0 }, sent[3] = { 0, 0, 0 };
+	uint16_t good = 0;
+
+	(void)state;
+	for (int i = 0, j = 0, left = 1, r = 0; i < N; i++) {
+		/* runs of 1 to 5 packets of one SA, then the next SA */
+		static const int run_len[] = { 1, 3, 2, 5, 1, 1, 4 };
+
+		if (--left == 0) {
+			j = (j + 1) % 3;
+			left = run_len[r++ % RTE_DIM(run_len)];
+		}
+		sa[i] = sp[j].out;
+		m[i] = t_inner(4, (uint16_t)(i % 97), 0, false, (uint8_t)i);
+		if (i == BAD1 || i == BAD2)
+			*rte_pktmbuf_mtod(m[i], uint8_t *) = 0x55; /* IPv5 */
+		orig[i] = m[i];
+		copy[i] = t_clone(m[i]);
+	}
+	assert_int_equal(espgw_esp_outbound_bulk(W, sa, m, N), N - 2);
+	for (int i = 0; i < N; i++) {
+		int j = sa[i] == sp[0].out ? 0 : sa[i] == sp[1].out ? 1 : 2;
+
+		if (i == BAD1 || i == BAD2) {
+			assert_ptr_equal(m[N - 2 + (i == BAD2)], orig[i]);
+			assert_int_equal(sa_drop(sa[i],
+						 ESPGW_DROP_BAD_INNER_HEADER),
+					 1 + (sa[BAD1] == sa[BAD2]));
+			continue;
+		}
+		assert_ptr_equal(m[good], orig[i]);
+		check_outer(m[good], sa[i], copy[i], ++seq[j]);
+		sent[j]++;
+		good++;
+	}
+	for (int j = 0; j < 3; j++) {
+		struct espgw_sa_stats st;
+
+		espgw_sa_stats_read(sp[j].out, &st);
+		assert_int_equal(st.packets, sent[j]);
+		assert_int_equal(espgw_sa_next_seq(sp[j].out), seq[j] + 1);
+	}
+	/* and every one of them opens with its inbound SA */
+	assert_int_equal(espgw_esp_inbound(W, SAD, m, who, good), good);
+	for (int i = 0, k = 0; i < N; i++) {
+		if (i == BAD1 || i == BAD2)
+			continue;
+		assert_ptr_equal(who[k], sa[i] == sp[0].out   ? sp[0].in
+					 : sa[i] == sp[1].out ? sp[1].in
+							      : sp[2].in);
+		t_assert_same(m[k], copy[i]);
+		k++;
+	}
+	t_free(m, N);
+	t_free(copy, N);
+	for (int i = 0; i < 3; i++)
+		free_pair(sp[i]);
+}
+
+/* Policy templates: reqid, src, dst each must match unless 0. */
+static void
+test_tmpl_match(void **state)
+{
+	struct espgw_sa_params p;
+	struct espgw_sa *sa;
+	uint32_t a, b;
+
+	(void)state;
+	t_sa_params(&p, ESPGW_SA_IN, 0x4242, 20, 16, false, 0, 50);
+	p.reqid = 7;
+	a = p.src.v4;
+	b = p.dst.v4;
+	assert_int_not_equal(a, b);
+	sa = t_sa(&p);
+	assert_true(espgw_sa_tmpl_match(sa, 0, 0, 0));
+	assert_true(espgw_sa_tmpl_match(sa, 7, a, b));
+	assert_true(espgw_sa_tmpl_match(sa, 0, a, 0));
+	assert_true(espgw_sa_tmpl_match(sa, 0, 0, b));
+	assert_false(espgw_sa_tmpl_match(sa, 8, 0, 0));
+	assert_false(espgw_sa_tmpl_match(sa, 7, b, 0));
+	assert_false(espgw_sa_tmpl_match(sa, 0, 0, a));
+	espgw_sa_free(sa);
+}
+
 /* Encapsulate one packet, for the drop tests to damage. */
 static struct rte_mbuf *
 sealed(struct pair sp, int ver, uint16_t plen, uint8_t tos)
@@ -298,7 +394,13 @@ seal_raw(struct espgw_sa *sa, uint32_t seq, const uint8_t *pt, uint16_t len)
 
 	assert_non_null(m);
 	ip = (void *)rte_pktmbuf_append(m, 36 + len + sa->icv_len);
-	*ip = sa->outer;
+	*ip = (struct rte_ipv4_hdr){
+		.version_ihl = RTE_IPV4_VHL_DEF,
+		.time_to_live = 64,
+		.next_proto_id = ESPGW_IPPROTO_ESP,
+		.src_addr = sa->outer_src,
+		.dst_addr = sa->outer_dst,
+	};
 	ip->total_length = rte_cpu_to_be_16(m->data_len);
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
 	esp = (void *)(ip + 1);
@@ -611,7 +713,7 @@ test_seq_exhausted(void **state)
 			 0);
 	assert_int_equal(espgw_sa_next_seq(sa), (UINT64_C(1) << 32) + 2);
 	assert_int_equal(espgw_esp_inbound(W, sad, m, NULL, 3), 3);
-	assert_int_equal(in->replay->top, (UINT64_C(1) << 32) + 1);
+	assert_int_equal(espgw_sa_replay(in)->top, (UINT64_C(1) << 32) + 1);
 	t_free(m, 3);
 	espgw_sad_free(sad);
 	espgw_sa_free(sa);
@@ -763,6 +865,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_iv_unique, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_burst_contract, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_mixed_sas, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_outbound_bulk, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_drops_inbound, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_icv_every_byte, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_tfc_padding, t_setup, t_teardown),
@@ -773,6 +876,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_chained, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_params_refused, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_sad, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_tmpl_match, t_setup, t_teardown),
 	};
 	int rc;
 

@@ -139,6 +139,14 @@ void espgw_sa_free(struct espgw_sa *sa);
 /** The parameters the SA was made with (the key included). */
 const struct espgw_sa_params *espgw_sa_params(const struct espgw_sa *sa);
 
+/**
+ * Does the SA satisfy a policy template (RFC 4301 section 5.2 step 4, as
+ * xfrm_state_ok)? Each of reqid, src and dst (network order) matches
+ * anything when 0. Reads only the SA's per-packet cache line.
+ */
+bool espgw_sa_tmpl_match(const struct espgw_sa *sa, uint32_t reqid,
+			 uint32_t src, uint32_t dst);
+
 /** Counters of one SA, summed over workers when read. */
 struct espgw_sa_stats {
 	uint64_t packets; /**< packets processed successfully */
@@ -195,6 +203,17 @@ struct espgw_sa *espgw_sad_lookup(const struct espgw_sad *sad, uint32_t spi,
  */
 uint16_t espgw_esp_outbound(struct espgw_worker *w, struct espgw_sa *sa,
 			    struct rte_mbuf *mb[], uint16_t n);
+
+/**
+ * Encapsulate a burst whose packets may each have their own outbound SA:
+ * sa[i] protects mb[i]. Consecutive packets of one SA are handled as one
+ * run (one sequence-number reservation, one counter update), so callers
+ * gain by keeping a flow's packets together but need not sort.
+ * @return as espgw_esp_outbound(); sa[] is not reordered.
+ */
+uint16_t espgw_esp_outbound_bulk(struct espgw_worker *w,
+				 struct espgw_sa *const sa[],
+				 struct rte_mbuf *mb[], uint16_t n);
 
 /**
  * Decapsulate a burst of ESP packets, each starting at its outer IPv4
