@@ -178,7 +178,6 @@ struct gw_worker {
 	unsigned int id;
 	unsigned int lcore;
 	struct espgw_worker *esp;
-	struct rte_eth_dev_tx_buffer *txb[GW_MAX_PORTS];
 	struct gw_pending pending[GW_ARP_PENDING];
 	unsigned int nb_pending;
 	struct rte_ip_frag_tbl *frag_tbl;

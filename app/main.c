@@ -203,19 +203,6 @@ workers_init(struct gw *gw)
 			(int)rte_lcore_to_socket_id(lcore));
 		if (w->esp == NULL || w->frag_tbl == NULL)
 			return -1;
-		for (unsigned int p = 0; p < gw->nb_ports; p++) {
-			uint16_t port = gw->ports[p];
-
-			w->txb[port] = rte_zmalloc_socket(
-				"txb", RTE_ETH_TX_BUFFER_SIZE(GW_BURST), 0,
-				(int)rte_lcore_to_socket_id(lcore));
-			if (w->txb[port] == NULL)
-				return -1;
-			rte_eth_tx_buffer_init(w->txb[port], GW_BURST);
-			rte_eth_tx_buffer_set_err_callback(
-				w->txb[port], rte_eth_tx_buffer_count_callback,
-				&w->cnt[GW_DROP_TX_FULL]);
-		}
 		id++;
 	}
 	return 0;
@@ -233,8 +220,6 @@ workers_fini(struct gw *gw)
 		if (w->frag_tbl != NULL)
 			rte_ip_frag_table_destroy(w->frag_tbl);
 		rte_ip_frag_free_death_row(&w->death_row, 0);
-		for (unsigned int p = 0; p < GW_MAX_PORTS; p++)
-			rte_free(w->txb[p]);
 		espgw_worker_free(w->esp);
 	}
 }

@@ -17,10 +17,12 @@
 #include <rte_ip_frag.h>
 #include <rte_prefetch.h>
 
+#include "espgw/ipv4.h"
 #include "gw.h"
 #include "spd.h"
 
 #define OUT_MAX (GW_BURST * 4)
+#define TXQ_MAX 64        /* packets gathered per port before a tx_burst */
 #define FRAG_MAX 64       /* fragments of one packet */
 #define ARP_RETRY_MS 250
 #define ARP_TRIES 4       /* then the held packets are dropped */
@@ -37,12 +39,23 @@ struct ctx {
 	struct gw_policy *out_pol[OUT_MAX];
 	bool out_known[OUT_MAX];
 	unsigned int nb_out;
-	/* the last next hop resolved in this loop: bursts mostly go to one
-	 * (reset every loop, so it never outlives an ARP change by much) */
+	/* The last route and next hop resolved in this loop: bursts mostly
+	 * go to one (reset every loop, so neither outlives a table or ARP
+	 * change by more than a burst). */
+	uint32_t rt_dst;
+	const struct gw_nexthop *rt_nh;
+	uint16_t rt_mtu;
+	bool rt_valid;
 	uint32_t hop;
 	uint16_t hop_port;
 	bool hop_valid;
-	struct rte_ether_addr hop_mac;
+	struct rte_ether_hdr hop_eth; /* the Ethernet header to it */
+	/* packets ready to send, per port: one rte_eth_tx_burst each at
+	 * the end of the loop (or when full) */
+	struct {
+		uint16_t n;
+		struct rte_mbuf *m[TXQ_MAX];
+	} txq[GW_MAX_PORTS];
 };
 
 static void out_flush(struct ctx *c);
@@ -82,22 +95,52 @@ ip_len(const struct rte_mbuf *m)
 
 /* ---- sending ---------------------------------------------------------- */
 
+/* Send what is queued for a port; what the queue does not take is
+ * dropped and counted. */
 static void
-send_l2(struct ctx *c, struct rte_mbuf *m, uint16_t port,
-	const struct rte_ether_addr *dmac, uint16_t type)
+tx_flush(struct ctx *c, uint16_t port)
+{
+	uint16_t n = c->txq[port].n;
+	uint16_t sent;
+
+	if (n == 0)
+		return;
+	sent = rte_eth_tx_burst(port, (uint16_t)c->w->id, c->txq[port].m, n);
+	c->w->cnt[GW_TX] += sent;
+	if (unlikely(sent < n)) {
+		c->w->cnt[GW_DROP_TX_FULL] += n - sent;
+		rte_pktmbuf_free_bulk(c->txq[port].m + sent, n - sent);
+	}
+	c->txq[port].n = 0;
+}
+
+/* Put a prebuilt Ethernet header in front and queue for TX. */
+static inline void
+send_eth(struct ctx *c, struct rte_mbuf *m, uint16_t port,
+	 const struct rte_ether_hdr *hdr)
 {
 	struct rte_ether_hdr *eth;
 
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
-	if (eth == NULL) {
+	if (unlikely(eth == NULL)) {
 		drop(c, m, GW_DROP_NO_MBUF);
 		return;
 	}
-	rte_ether_addr_copy(dmac, &eth->dst_addr);
-	rte_ether_addr_copy(&c->t->ifaces[port].mac, &eth->src_addr);
-	eth->ether_type = rte_cpu_to_be_16(type);
-	c->w->cnt[GW_TX] += rte_eth_tx_buffer(port, (uint16_t)c->w->id,
-					      c->w->txb[port], m);
+	memcpy(eth, hdr, sizeof(*eth));
+	c->txq[port].m[c->txq[port].n++] = m;
+	if (unlikely(c->txq[port].n == TXQ_MAX))
+		tx_flush(c, port);
+}
+
+static void
+send_l2(struct ctx *c, struct rte_mbuf *m, uint16_t port,
+	const struct rte_ether_addr *dmac, uint16_t type)
+{
+	struct rte_ether_hdr h = { .ether_type = rte_cpu_to_be_16(type) };
+
+	rte_ether_addr_copy(dmac, &h.dst_addr);
+	rte_ether_addr_copy(&c->t->ifaces[port].mac, &h.src_addr);
+	send_eth(c, m, port, &h);
 }
 
 /* RFC 826: who has ip? tell our address on port. */
@@ -204,17 +247,28 @@ static void
 send_ip(struct ctx *c, struct rte_mbuf *m)
 {
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const void *);
-	const struct gw_nexthop *nh = gw_route(c->t, ip->dst_addr);
+	const struct gw_nexthop *nh;
 	struct rte_ether_addr mac;
 	uint32_t hop;
 	uint16_t mtu;
 
-	if (nh == NULL) {
-		icmp_error(c, m, GW_ICMP_DEST_UNREACH, GW_ICMP_CODE_NET_UNREACH, 0);
-		drop(c, m, GW_DROP_NO_ROUTE);
-		return;
+	if (c->rt_valid && c->rt_dst == ip->dst_addr) {
+		nh = c->rt_nh;
+		mtu = c->rt_mtu;
+	} else {
+		nh = gw_route(c->t, ip->dst_addr);
+		if (nh == NULL) {
+			icmp_error(c, m, GW_ICMP_DEST_UNREACH,
+				   GW_ICMP_CODE_NET_UNREACH, 0);
+			drop(c, m, GW_DROP_NO_ROUTE);
+			return;
+		}
+		mtu = c->t->ifaces[nh->port].mtu;
+		c->rt_dst = ip->dst_addr;
+		c->rt_nh = nh;
+		c->rt_mtu = mtu;
+		c->rt_valid = true;
 	}
-	mtu = c->t->ifaces[nh->port].mtu;
 	if (unlikely(ip_len(m) > mtu)) {
 		struct rte_mbuf *frags[FRAG_MAX];
 		int n;
@@ -232,13 +286,16 @@ send_ip(struct ctx *c, struct rte_mbuf *m)
 	}
 	hop = nh->gw ? nh->gw : ip->dst_addr;
 	if (c->hop_valid && c->hop == hop && c->hop_port == nh->port) {
-		send_l2(c, m, nh->port, &c->hop_mac, RTE_ETHER_TYPE_IPV4);
+		send_eth(c, m, nh->port, &c->hop_eth);
 	} else if (gw_neigh_get(&c->gw->neigh, nh->port, hop, &mac)) {
 		c->hop = hop;
 		c->hop_port = nh->port;
-		c->hop_mac = mac;
+		rte_ether_addr_copy(&mac, &c->hop_eth.dst_addr);
+		rte_ether_addr_copy(&c->t->ifaces[nh->port].mac,
+				    &c->hop_eth.src_addr);
+		c->hop_eth.ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 		c->hop_valid = true;
-		send_l2(c, m, nh->port, &mac, RTE_ETHER_TYPE_IPV4);
+		send_eth(c, m, nh->port, &c->hop_eth);
 	} else {
 		pending_add(c, m, nh->port, hop);
 	}
@@ -702,7 +759,7 @@ ip_valid(struct rte_mbuf *m)
 	hl = rte_ipv4_hdr_len(ip);
 	tot = rte_be_to_cpu_16(ip->total_length);
 	if (hl > m->data_len || tot < hl || tot > m->data_len ||
-	    rte_raw_cksum(ip, hl) != 0xffff)
+	    !espgw_ipv4_cksum_ok(ip, hl))
 		return NULL;
 	if (tot < m->data_len)
 		rte_pktmbuf_trim(m, m->data_len - tot);
@@ -834,6 +891,7 @@ gw_worker_main(void *arg)
 		c.t = __atomic_load_n(&gw->tables, __ATOMIC_ACQUIRE);
 		c.now = rte_rdtsc();
 		c.hop_valid = false;
+		c.rt_valid = false;
 		for (unsigned int p = 0; p < gw->nb_ports; p++) {
 			uint16_t port = gw->ports[p];
 			uint16_t n = rte_eth_rx_burst(port, (uint16_t)w->id,
@@ -849,12 +907,8 @@ gw_worker_main(void *arg)
 		/* fragments that timed out or did not fit the table */
 		w->cnt[GW_DROP_REASSEMBLY] += w->death_row.cnt;
 		rte_ip_frag_free_death_row(&w->death_row, 3);
-		for (unsigned int p = 0; p < gw->nb_ports; p++) {
-			uint16_t port = gw->ports[p];
-
-			w->cnt[GW_TX] += rte_eth_tx_buffer_flush(
-				port, (uint16_t)w->id, w->txb[port]);
-		}
+		for (unsigned int p = 0; p < gw->nb_ports; p++)
+			tx_flush(&c, gw->ports[p]);
 		/* quiescent point: the tables read above are released */
 		__atomic_store_n(&w->epoch, w->epoch + 1, __ATOMIC_RELEASE);
 		if (got == 0 && gw->poll_idle_us)

@@ -12,6 +12,7 @@
 #include <rte_prefetch.h>
 
 #include "burst.h"
+#include "espgw/ipv4.h"
 #include "sad.h"
 
 /* Offsets of one parsed ESP packet. */
@@ -46,7 +47,7 @@ inb_parse(struct rte_mbuf *m, struct inb_pkt *pk, struct espgw_sad_key *key)
 	/* RFC 1122 section 3.2.1.2, unless the NIC has checked it */
 	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) !=
 		    RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
-	    rte_raw_cksum(ip, pk->hl) != 0xffff)
+	    !espgw_ipv4_cksum_ok(ip, pk->hl))
 		return ESPGW_DROP_BAD_OUTER_HEADER;
 	/* Fragments are reassembled before ESP, never decrypted alone. */
 	if (ip->fragment_offset &
@@ -104,7 +105,7 @@ inner_len(const uint8_t *p, uint16_t room, uint8_t nh)
 		    tot > room)
 			return 0;
 		/* A header checksum over a valid header sums to 0xffff. */
-		if (rte_raw_cksum(ip, rte_ipv4_hdr_len(ip)) != 0xffff)
+		if (!espgw_ipv4_cksum_ok(ip, rte_ipv4_hdr_len(ip)))
 			return 0;
 		return tot;
 	} else {
@@ -283,7 +284,8 @@ inb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t good)
 	/* Packets of one SA come in runs: look up each run's key once, all
 	 * of them in one bulk lookup, 64 keys at a time. */
 	for (uint16_t k = 0; k < nb; k++)
-		if (k == 0 || memcmp(&keys[k], &keys[k - 1], sizeof(keys[k])))
+		if (k == 0 || keys[k].spi != keys[k - 1].spi ||
+		    keys[k].dst != keys[k - 1].dst)
 			kp[nb_uniq++] = &keys[k];
 	for (uint16_t off = 0; off < nb_uniq; off += 64) {
 		uint16_t c = RTE_MIN(nb_uniq - off, 64);

@@ -184,22 +184,25 @@ outb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t off)
 		memcpy(sas, a->sa + off, n * sizeof(sas[0]));
 	}
 
-	/* Parse, with the packets and (when they change) the SAs' lines
-	 * asked for a few packets ahead: at scale every SA is cold. */
-	for (uint16_t i = 0; i < RTE_MIN(n, 4); i++) {
-		rte_prefetch0(rte_pktmbuf_mtod(mb[i], void *));
+	/* At scale every packet's SA is cold. Ask for all line 0s and
+	 * sequence counters first (the parse loop reads line 0 right away
+	 * and is short), the rest of each SA's lines as the parse loop
+	 * reaches it, and the packets four ahead. */
+	for (uint16_t i = 0; i < n; i++)
 		if (i == 0 || sas[i] != sas[i - 1])
-			espgw_sa_prefetch(sas[i], w->id);
-	}
+			/* for writing: the atomic add on oseq needs it
+			 * exclusive */
+			__builtin_prefetch(sas[i], 1, 3);
+	for (uint16_t i = 0; i < RTE_MIN(n, 4); i++)
+		rte_prefetch0(rte_pktmbuf_mtod(mb[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
 		struct espgw_sa *sa = sas[i];
 		enum espgw_drop rc;
 
-		if (i + 4 < n) {
+		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(mb[i + 4], void *));
-			if (sas[i + 4] != sas[i + 3])
-				espgw_sa_prefetch(sas[i + 4], w->id);
-		}
+		if (i == 0 || sa != sas[i - 1])
+			espgw_sa_prefetch(sa, w->id);
 		/* misuse, not bad input: an inbound SA, or one made for
 		 * fewer workers */
 		RTE_VERIFY(w->id < sa->nb_slots && sa->out);
