@@ -130,6 +130,7 @@ struct gw_spd {
 	struct gw_policy **pol;    /* in xfrm order; ACL userdata - 1 */
 	struct gw_sel sel[GW_SPD_LINEAR_MAX]; /* when nb <= the max */
 	unsigned int nb;
+	bool l4;    /* some selector names a protocol or ports */
 };
 
 enum gw_dir { GW_OUT, GW_IN, GW_FWD, GW_NB_DIRS };

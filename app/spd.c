@@ -39,7 +39,7 @@ static const struct rte_acl_field_def fields[NB_FIELDS] = {
 };
 
 void
-gw_acl_key(const struct rte_mbuf *m, struct gw_acl_key *k)
+gw_acl_key(const struct rte_mbuf *m, struct gw_acl_key *k, bool ports)
 {
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const void *);
 	uint16_t hl = rte_ipv4_hdr_len(ip);
@@ -51,8 +51,9 @@ gw_acl_key(const struct rte_mbuf *m, struct gw_acl_key *k)
 	k->proto = ip->next_proto_id;
 	k->src = ip->src_addr;
 	k->dst = ip->dst_addr;
-	/* Ports only where the packet has them: a later fragment does not. */
-	if (!first || m->data_len < hl + 4)
+	/* Ports only where the packet has them (a later fragment does not)
+	 * and a selector looks at them. */
+	if (!ports || !first || m->data_len < hl + 4)
 		return;
 	switch (k->proto) {
 	case IPPROTO_TCP:
@@ -106,6 +107,18 @@ linear_match(const struct gw_spd *spd, const struct gw_acl_key *k)
 			return (int)i;
 	}
 	return -1;
+}
+
+/* Do two keys match the same selectors? Only the fields some selector
+ * of this direction looks at count. */
+static inline bool
+same_key(const struct gw_spd *spd, const struct gw_acl_key *a,
+	 const struct gw_acl_key *b)
+{
+	if (a->src != b->src || a->dst != b->dst)
+		return false;
+	return !spd->l4 || (a->proto == b->proto && a->sport == b->sport &&
+			    a->dport == b->dport);
 }
 
 static int
@@ -167,6 +180,10 @@ gw_spd_build(struct gw_spd *spd, const struct gw_tables *t,
 	if (spd->nb == 0)
 		return 0;
 	qsort(spd->pol, spd->nb, sizeof(*spd->pol), by_xfrm_order);
+	for (unsigned int i = 0; i < spd->nb; i++)
+		spd->l4 |= spd->pol[i]->cfg.proto != 0 ||
+			   spd->pol[i]->cfg.has_sport ||
+			   spd->pol[i]->cfg.has_dport;
 	if (spd->nb <= GW_SPD_LINEAR_MAX) {
 		for (unsigned int i = 0; i < spd->nb; i++)
 			sel_of(&spd->sel[i], &spd->pol[i]->cfg);
@@ -214,9 +231,20 @@ gw_spd_lookup(const struct gw_spd *spd, const uint8_t **keys,
 
 	if (spd->acl == NULL) {
 		for (uint32_t i = 0; i < n; i++) {
-			int r = linear_match(
-				spd, (const struct gw_acl_key *)keys[i]);
+			const struct gw_acl_key *k =
+				(const struct gw_acl_key *)keys[i];
+			int r;
 
+			/* a burst carries runs of one flow, or of one pair
+			 * of hosts when no selector looks further: the same
+			 * answer as the packet before */
+			if (i > 0 && same_key(spd, k,
+					      (const struct gw_acl_key *)
+						      keys[i - 1])) {
+				pol[i] = pol[i - 1];
+				continue;
+			}
+			r = linear_match(spd, k);
 			pol[i] = r < 0 ? NULL : spd->pol[r];
 		}
 		return;

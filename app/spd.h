@@ -19,8 +19,9 @@ struct gw_acl_key {
 	uint16_t dport; /* ICMP: code */
 } __rte_packed;
 
-/* Fill the key of an IPv4 packet (data at the IP header). */
-void gw_acl_key(const struct rte_mbuf *m, struct gw_acl_key *k);
+/* Fill the key of an IPv4 packet (data at the IP header); ports only
+ * when asked (some selector to be matched looks at them: gw_spd.l4). */
+void gw_acl_key(const struct rte_mbuf *m, struct gw_acl_key *k, bool ports);
 
 int gw_spd_build(struct gw_spd *spd, const struct gw_tables *t,
 		 enum espgw_cfg_dir dir, char *err, size_t errlen);

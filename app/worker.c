@@ -514,6 +514,7 @@ check_inbound(struct ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 		 * get their out policy from the same key */
 		bool out_too = dir == GW_FWD && c->t->spd[GW_OUT].nb != 0;
 		bool match = c->t->spd[dir].nb != 0 || out_too;
+		bool l4 = c->t->spd[dir].l4 || (out_too && c->t->spd[GW_OUT].l4);
 
 		for (unsigned int i = 0; i < n; i++) {
 			if (pass == 0)
@@ -523,7 +524,7 @@ check_inbound(struct ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 			if (local[i] != (pass == 0))
 				continue;
 			if (match) {
-				gw_acl_key(m[i], &keys[k]);
+				gw_acl_key(m[i], &keys[k], l4);
 				kp[k] = (const uint8_t *)&keys[k];
 			}
 			idx[k++] = (uint16_t)i;
@@ -596,7 +597,7 @@ out_flush(struct ctx *c)
 	for (unsigned int i = 0; i < n; i++) {
 		if (c->out_known[i])
 			continue;
-		gw_acl_key(pkts[i], &keys[nb_new]);
+		gw_acl_key(pkts[i], &keys[nb_new], c->t->spd[GW_OUT].l4);
 		kp[nb_new] = (const uint8_t *)&keys[nb_new];
 		idx[nb_new++] = (uint16_t)i;
 	}

@@ -65,8 +65,11 @@ random_policies(struct gw_tables *t, unsigned int n)
 	static const uint8_t protos[] = { 0, 6, 17, 1 };
 
 	t->nb_policies = n;
-	t->policies = calloc(n, sizeof(*t->policies));
+	/* gw_policy is cache-line aligned */
+	t->policies = aligned_alloc(RTE_CACHE_LINE_SIZE,
+				    n * sizeof(*t->policies));
 	assert_non_null(t->policies);
+	memset(t->policies, 0, n * sizeof(*t->policies));
 	for (unsigned int i = 0; i < n; i++) {
 		struct espgw_cfg_policy *p = &t->policies[i].cfg;
 
@@ -108,13 +111,28 @@ check_against_model(unsigned int nb_pol)
 		for (int i = 0; i < GW_BURST; i++) {
 			static const uint8_t protos[] = { 6, 17, 1, 50 };
 
+			kp[i] = (const uint8_t *)&keys[i];
+			/* runs: the packet before again, or the same hosts
+			 * with another protocol or ports (the scan may reuse
+			 * an answer only when no selector tells them apart) */
+			if (i > 0 && rand() % 2) {
+				keys[i] = keys[i - 1];
+				if (rand() % 2)
+					keys[i].proto = protos[rand() % 4];
+				if (rand() % 2)
+					keys[i].sport = rte_cpu_to_be_16(
+						(uint16_t)(1000 + rand() % 3));
+				if (rand() % 2)
+					keys[i].dport = rte_cpu_to_be_16(
+						(uint16_t)(2000 + rand() % 3));
+				continue;
+			}
 			memset(&keys[i], 0, sizeof(keys[i]));
 			keys[i].proto = protos[rand() % 4];
 			keys[i].src = addr();
 			keys[i].dst = addr();
 			keys[i].sport = rte_cpu_to_be_16((uint16_t)(1000 + rand() % 3));
 			keys[i].dport = rte_cpu_to_be_16((uint16_t)(2000 + rand() % 3));
-			kp[i] = (const uint8_t *)&keys[i];
 		}
 		for (int d = 0; d < 3; d++) {
 			gw_spd_lookup(&spd[d], kp, got, GW_BURST);
