@@ -184,10 +184,11 @@ outb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t off)
 		memcpy(sas, a->sa + off, n * sizeof(sas[0]));
 	}
 
-	/* At scale every packet's SA is cold. Ask for all line 0s and
-	 * sequence counters first (the parse loop reads line 0 right away
-	 * and is short), the rest of each SA's lines as the parse loop
-	 * reaches it, and the packets four ahead. */
+	/* At scale every packet's SA is cold. Ask for all line 0s first
+	 * (the parse loop reads them right away and is short), and the
+	 * packets four ahead; the rest of each SA's lines are asked for
+	 * four packets ahead of their seal: asked for any earlier, a
+	 * burst of them no longer fits L1 when the cipher wants them. */
 	for (uint16_t i = 0; i < n; i++)
 		if (i == 0 || sas[i] != sas[i - 1])
 			/* for writing: the atomic add on oseq needs it
@@ -201,8 +202,6 @@ outb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t off)
 
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(mb[i + 4], void *));
-		if (i == 0 || sa != sas[i - 1])
-			espgw_sa_prefetch(sa, w->id);
 		/* misuse, not bad input: an inbound SA, or one made for
 		 * fewer workers */
 		RTE_VERIFY(w->id < sa->nb_slots && sa->out);
@@ -217,7 +216,7 @@ outb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t off)
 	 * reserves a run's sequence numbers, so workers sharing the SA send
 	 * unique numbers (RFC 4303 section 3.3.3), and the counters are
 	 * written once a run. */
-	for (uint16_t k = 0; k < nb_ok;) {
+	for (uint16_t k = 0, pf = 0; k < nb_ok;) {
 		struct espgw_sa *sa = sas[ok_idx[k]];
 		struct espgw_sa_stats *st = espgw_sa_slot(sa, w->id);
 		uint16_t end = k + 1, done = 0;
@@ -225,10 +224,17 @@ outb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t off)
 
 		while (end < nb_ok && sas[ok_idx[end]] == sa)
 			end++;
+		for (; pf < nb_ok && pf <= k + 4; pf++)
+			if (pf == 0 || sas[ok_idx[pf]] != sas[ok_idx[pf - 1]])
+				espgw_sa_prefetch(sas[ok_idx[pf]], w->id);
 		seq = __atomic_fetch_add(&sa->oseq, end - k, __ATOMIC_RELAXED);
 		for (; k < end; k++) {
 			uint16_t i = ok_idx[k];
 
+			for (; pf < nb_ok && pf <= k + 4; pf++)
+				if (sas[ok_idx[pf]] != sas[ok_idx[pf - 1]])
+					espgw_sa_prefetch(sas[ok_idx[pf]],
+							  w->id);
 			seq++;
 			/* Without ESN the counter must not wrap (3.3.3). */
 			if (unlikely(seq > sa->seq_limit || seq == 0)) {
