@@ -52,6 +52,8 @@ enum {
 	_(FRAGMENTS_MADE, "fragments-made")                                   \
 	_(REASSEMBLED, "reassembled")                                         \
 	_(FRAGS_MERGED, "fragments-merged")                                   \
+	_(SPD_CACHE_HITS, "policy-cache-hits")                                \
+	_(SPD_CACHE_MISSES, "policy-cache-misses")                            \
 	_(DROP_NOT_FOR_US, "drop-l2-not-for-us")                              \
 	_(DROP_L2_PROTO, "drop-l2-unknown-proto")                             \
 	_(DROP_IPV6, "drop-ipv6-unsupported")                                 \
@@ -173,6 +175,8 @@ struct gw_pending {
 	uint64_t next_try;   /* TSC */
 };
 
+struct gw_spd_cache;
+
 /* A worker's own state: never touched by another thread, but for the
  * counters, which the control thread reads. */
 struct gw_worker {
@@ -183,6 +187,7 @@ struct gw_worker {
 	unsigned int nb_pending;
 	struct rte_ip_frag_tbl *frag_tbl;
 	struct rte_ip_frag_death_row death_row;
+	struct gw_spd_cache *spd_cache; /* policy answers (spd.h) */
 	uint64_t icmp_tokens, icmp_last;
 	uint64_t cnt[GW_CNT_MAX];
 	volatile uint64_t epoch;  /* bumped each loop: table swap grace */

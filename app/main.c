@@ -27,6 +27,7 @@
 
 #include "config.h"
 #include "gw.h"
+#include "spd.h"
 
 #define RX_DESC 1024
 #define TX_DESC 1024
@@ -205,7 +206,12 @@ workers_init(struct gw *gw)
 		w->frag_tbl = rte_ip_frag_table_create(
 			1024, 16, 1024 * 16, rte_get_tsc_hz() * 2,
 			(int)rte_lcore_to_socket_id(lcore));
-		if (w->esp == NULL || w->frag_tbl == NULL)
+		/* 32,768 buckets of 2: 2 MB, answers for 65,536 flows */
+		w->spd_cache = calloc(1, sizeof(*w->spd_cache));
+		if (w->esp == NULL || w->frag_tbl == NULL ||
+		    w->spd_cache == NULL ||
+		    gw_spd_cache_init(w->spd_cache, 32768,
+				      (int)rte_lcore_to_socket_id(lcore)) != 0)
 			return -1;
 		id++;
 	}
@@ -225,6 +231,10 @@ workers_fini(struct gw *gw)
 			rte_ip_frag_table_destroy(w->frag_tbl);
 		rte_ip_frag_free_death_row(&w->death_row, 0);
 		espgw_worker_free(w->esp);
+		if (w->spd_cache != NULL)
+			gw_spd_cache_fini(w->spd_cache);
+		free(w->spd_cache);
+		w->spd_cache = NULL;
 	}
 }
 

@@ -6,11 +6,15 @@
  * wins, ties to the policy added first"; rte_acl's is "highest priority
  * wins", so each policy's rank in xfrm order becomes its ACL priority. */
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <rte_acl.h>
+#include <rte_hash_crc.h>
+#include <rte_malloc.h>
+#include <rte_prefetch.h>
 #include <rte_ip.h>
 #include <rte_tcp.h>
 
@@ -255,5 +259,86 @@ gw_spd_lookup(const struct gw_spd *spd, const uint8_t **keys,
 		rte_acl_classify(spd->acl, keys + off, res, c, 1);
 		for (uint32_t i = 0; i < c; i++)
 			pol[off + i] = res[i] ? spd->pol[res[i] - 1] : NULL;
+	}
+}
+
+int
+gw_spd_cache_init(struct gw_spd_cache *c, uint32_t nb_buckets, int socket_id)
+{
+	memset(c, 0, sizeof(*c));
+	c->b = rte_zmalloc_socket("gw_spd_cache", sizeof(*c->b) * nb_buckets,
+				  RTE_CACHE_LINE_SIZE, socket_id);
+	if (c->b == NULL)
+		return -ENOMEM;
+	c->mask = nb_buckets - 1;
+	return 0;
+}
+
+void
+gw_spd_cache_fini(struct gw_spd_cache *c)
+{
+	rte_free(c->b);
+	memset(c, 0, sizeof(*c));
+}
+
+static inline bool
+key_eq(const struct gw_acl_key *a, const struct gw_acl_key *b)
+{
+	uint64_t x[2], y[2];
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+
+void
+gw_spd_lookup_cached(const struct gw_spd *spd, struct gw_spd_cache *c,
+		     uint64_t tag, const uint8_t **keys,
+		     struct gw_policy **pol, uint32_t n)
+{
+	enum { MAX = GW_BURST * 4 };
+	struct gw_spd_cache_entry (*bk[MAX])[2];
+	const uint8_t *miss_key[MAX];
+	struct gw_policy *found[MAX];
+	uint32_t miss_idx[MAX], nb_miss = 0;
+
+	RTE_BUILD_BUG_ON(sizeof(struct gw_acl_key) != 16);
+	if (spd->acl == NULL || c->b == NULL || n > MAX) {
+		gw_spd_lookup(spd, keys, pol, n);
+		return;
+	}
+	/* hash everything and ask for the buckets, then look */
+	for (uint32_t i = 0; i < n; i++) {
+		bk[i] = &c->b[rte_hash_crc(keys[i], 16, (uint32_t)tag) &
+			      c->mask];
+		rte_prefetch0(bk[i]);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const struct gw_acl_key *k = (const struct gw_acl_key *)keys[i];
+		struct gw_spd_cache_entry *e = *bk[i];
+
+		if (e[0].tag == tag && key_eq(&e[0].key, k)) {
+			pol[i] = e[0].pol;
+		} else if (e[1].tag == tag && key_eq(&e[1].key, k)) {
+			pol[i] = e[1].pol;
+		} else {
+			miss_key[nb_miss] = keys[i];
+			miss_idx[nb_miss++] = i;
+		}
+	}
+	c->hits += n - nb_miss;
+	c->misses += nb_miss;
+	if (nb_miss == 0)
+		return;
+	gw_spd_lookup(spd, miss_key, found, nb_miss);
+	for (uint32_t j = 0; j < nb_miss; j++) {
+		struct gw_spd_cache_entry *e = *bk[miss_idx[j]];
+
+		pol[miss_idx[j]] = found[j];
+		/* newest first; the older one of the pair goes */
+		e[1] = e[0];
+		memcpy(&e[0].key, miss_key[j], sizeof(e[0].key));
+		e[0].pol = found[j];
+		e[0].tag = tag;
 	}
 }

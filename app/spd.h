@@ -31,4 +31,32 @@ void gw_spd_free(struct gw_spd *spd);
 void gw_spd_lookup(const struct gw_spd *spd, const uint8_t **keys,
 		   struct gw_policy **pol, uint32_t n);
 
+/* A worker's cache of answers from rte_acl directions: at thousands of
+ * policies each classification walks cold trie nodes, while a flow's
+ * next packet needs one cache line. Two entries a bucket (one line);
+ * an entry is valid for the tag it was written with, so a new table
+ * set or another direction never sees it. */
+struct gw_spd_cache_entry {
+	struct gw_acl_key key;
+	struct gw_policy *pol;   /* NULL: no policy matched */
+	uint64_t tag;            /* 0: empty */
+};
+
+struct gw_spd_cache {
+	uint32_t mask;           /* nb_buckets - 1 */
+	uint64_t hits, misses;
+	struct gw_spd_cache_entry (*b)[2];
+};
+
+/* nb_buckets: a power of two. Returns 0 or -ENOMEM. */
+int gw_spd_cache_init(struct gw_spd_cache *c, uint32_t nb_buckets,
+		      int socket_id);
+void gw_spd_cache_fini(struct gw_spd_cache *c);
+
+/* As gw_spd_lookup, through the cache when the direction uses rte_acl.
+ * tag: non-zero, different for every (table set, direction). */
+void gw_spd_lookup_cached(const struct gw_spd *spd, struct gw_spd_cache *c,
+			  uint64_t tag, const uint8_t **keys,
+			  struct gw_policy **pol, uint32_t n);
+
 #endif

@@ -481,6 +481,13 @@ forward(struct ctx *c, struct rte_mbuf *m, struct gw_policy *pol, bool known)
 
 /* ---- policy ----------------------------------------------------------- */
 
+/* Policy cache entries belong to one table set and one direction. */
+static inline uint64_t
+spd_tag(const struct ctx *c, enum gw_dir dir)
+{
+	return c->t->generation << 2 | (uint64_t)dir;
+}
+
 /* Does the SA that decrypted a packet satisfy the policy's template?
  * (RFC 4301 section 5.2, step 4; xfrm_state_ok) */
 static bool
@@ -529,9 +536,12 @@ check_inbound(struct ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 			}
 			idx[k++] = (uint16_t)i;
 		}
-		gw_spd_lookup(&c->t->spd[dir], kp, pol, k);
+		gw_spd_lookup_cached(&c->t->spd[dir], c->w->spd_cache,
+				     spd_tag(c, dir), kp, pol, k);
 		if (out_too)
-			gw_spd_lookup(&c->t->spd[GW_OUT], kp, opol, k);
+			gw_spd_lookup_cached(&c->t->spd[GW_OUT],
+					     c->w->spd_cache,
+					     spd_tag(c, GW_OUT), kp, opol, k);
 		for (unsigned int j = 0; j < k; j++) {
 			struct rte_mbuf *p = m[idx[j]];
 			struct espgw_sa *sa = sas ? sas[idx[j]] : NULL;
@@ -602,7 +612,8 @@ out_flush(struct ctx *c)
 		idx[nb_new++] = (uint16_t)i;
 	}
 	if (nb_new) {
-		gw_spd_lookup(&c->t->spd[GW_OUT], kp, found, nb_new);
+		gw_spd_lookup_cached(&c->t->spd[GW_OUT], c->w->spd_cache,
+				     spd_tag(c, GW_OUT), kp, found, nb_new);
 		for (unsigned int j = 0; j < nb_new; j++)
 			pol[idx[j]] = found[j];
 	}
@@ -905,6 +916,8 @@ gw_worker_main(void *arg)
 		}
 		if (w->nb_pending)
 			pending_poll(&c);
+		w->cnt[GW_SPD_CACHE_HITS] = w->spd_cache->hits;
+		w->cnt[GW_SPD_CACHE_MISSES] = w->spd_cache->misses;
 		/* fragments that timed out or did not fit the table */
 		w->cnt[GW_DROP_REASSEMBLY] += w->death_row.cnt;
 		rte_ip_frag_free_death_row(&w->death_row, 3);

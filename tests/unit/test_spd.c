@@ -18,6 +18,10 @@
 #include "spd.h"
 
 static unsigned int seed;
+/* when set, lookups also go through this policy cache, as table set
+ * number cache_gen (a new number for every set, as after a swap) */
+static struct gw_spd_cache *cache;
+static uint64_t cache_gen;
 
 static uint32_t
 mask(uint8_t len)
@@ -95,9 +99,11 @@ check_against_model(unsigned int nb_pol)
 {
 	struct gw_tables t;
 	struct gw_spd spd[3];
+	struct gw_acl_key flows[64];
 	char err[256];
 
 	memset(&t, 0, sizeof(t));
+	memset(flows, 0, sizeof(flows));
 	random_policies(&t, nb_pol);
 	for (int d = 0; d < 3; d++)
 		if (gw_spd_build(&spd[d], &t, (enum espgw_cfg_dir)d, err,
@@ -127,24 +133,37 @@ check_against_model(unsigned int nb_pol)
 						(uint16_t)(2000 + rand() % 3));
 				continue;
 			}
+			/* with a cache: flows that come back */
+			if (cache != NULL && rand() % 2) {
+				keys[i] = flows[rand() % RTE_DIM(flows)];
+				continue;
+			}
 			memset(&keys[i], 0, sizeof(keys[i]));
 			keys[i].proto = protos[rand() % 4];
 			keys[i].src = addr();
 			keys[i].dst = addr();
 			keys[i].sport = rte_cpu_to_be_16((uint16_t)(1000 + rand() % 3));
 			keys[i].dport = rte_cpu_to_be_16((uint16_t)(2000 + rand() % 3));
+			if (rand() % 4 == 0)
+				flows[rand() % RTE_DIM(flows)] = keys[i];
 		}
-		for (int d = 0; d < 3; d++) {
-			gw_spd_lookup(&spd[d], kp, got, GW_BURST);
+		for (int d = 0; d < 3 * (cache ? 2 : 1); d++) {
+			if (d < 3)
+				gw_spd_lookup(&spd[d], kp, got, GW_BURST);
+			else
+				gw_spd_lookup_cached(&spd[d - 3], cache,
+						     cache_gen << 2 |
+							     (uint64_t)(d - 3),
+						     kp, got, GW_BURST);
 			for (int i = 0; i < GW_BURST; i++)
-				if (got[i] != model(&t, (enum espgw_cfg_dir)d,
+				if (got[i] != model(&t, (enum espgw_cfg_dir)(d % 3),
 						    &keys[i]))
-					fail_msg("%u policies, dir %d: got line "
+					fail_msg("%u policies, dir %d%s: got line "
 						 "%d, want line %d (seed %u)",
-						 nb_pol, d,
+						 nb_pol, d % 3, d >= 3 ? " (cached)" : "",
 						 got[i] ? got[i]->cfg.line : 0,
-						 model(&t, d, &keys[i])
-							 ? model(&t, d, &keys[i])->cfg.line
+						 model(&t, d % 3, &keys[i])
+							 ? model(&t, d % 3, &keys[i])->cfg.line
 							 : 0,
 						 seed);
 		}
@@ -172,12 +191,44 @@ test_acl(void **state)
 		check_against_model(40 + (unsigned int)(rand() % 200));
 }
 
+/* The policy cache answers as the classifier does: across table sets
+ * sharing one cache (never a stale answer), with the 4-bucket cache
+ * evicting all the time and a roomy one hitting for returning flows. */
+static void
+test_cache(void **state)
+{
+	struct gw_spd_cache c;
+
+	(void)state;
+	for (uint32_t buckets = 4; buckets <= 4096; buckets *= 1024) {
+		assert_int_equal(gw_spd_cache_init(&c, buckets, SOCKET_ID_ANY), 0);
+		cache = &c;
+		for (int i = 0; i < 10; i++) {
+			cache_gen++;
+			check_against_model(40 + (unsigned int)(rand() % 200));
+			/* few policies: the scan, which needs no cache */
+			cache_gen++;
+			check_against_model(1 + (unsigned int)(rand() % 8));
+		}
+		printf("# %u buckets: %lu hits, %lu misses\n", buckets,
+		       (unsigned long)c.hits, (unsigned long)c.misses);
+		/* half the keys are new flows, which must miss; most of
+		 * the returning ones hit when the cache has room */
+		assert_true(c.misses > 0);
+		if (buckets > 4)
+			assert_true(c.hits > c.misses / 4);
+		cache = NULL;
+		gw_spd_cache_fini(&c);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_linear),
 		cmocka_unit_test(test_acl),
+		cmocka_unit_test(test_cache),
 	};
 	const char *s = getenv("ESPGW_SPD_SEED");
 	int rc;
