@@ -542,9 +542,17 @@ check_inbound(struct ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 			gw_spd_lookup_cached(&c->t->spd[GW_OUT],
 					     c->w->spd_cache,
 					     spd_tag(c, GW_OUT), kp, opol, k);
+		/* with thousands of policies their lines are cold */
+		for (unsigned int j = 0; j < RTE_MIN(k, 4u); j++)
+			if (pol[j] != NULL)
+				rte_prefetch0(pol[j]);
 		for (unsigned int j = 0; j < k; j++) {
 			struct rte_mbuf *p = m[idx[j]];
 			struct espgw_sa *sa = sas ? sas[idx[j]] : NULL;
+
+			if (j + 4 < k && pol[j + 4] != NULL &&
+			    pol[j + 4] != pol[j + 3])
+				rte_prefetch0(pol[j + 4]);
 
 			if (pol[j] == NULL) {
 				/* RFC 4301 section 5.2: tunnel-mode traffic
