@@ -20,6 +20,7 @@
 struct espgw_burst {
 	struct rte_mbuf **mb;
 	uint16_t n;
+	uint16_t nb_keep;
 	uint8_t keep[ESPGW_BURST_MAX];
 };
 
@@ -28,6 +29,7 @@ espgw_burst_init(struct espgw_burst *b, struct rte_mbuf **mb, uint16_t n)
 {
 	b->mb = mb;
 	b->n = n;
+	b->nb_keep = 0;
 	memset(b->keep, 0, n);
 }
 
@@ -35,6 +37,7 @@ static inline void
 espgw_burst_keep(struct espgw_burst *b, uint16_t i)
 {
 	b->keep[i] = 1;
+	b->nb_keep++;
 }
 
 /* Reorder the array: kept mbufs first. Returns how many were kept. */
@@ -43,6 +46,9 @@ espgw_burst_finish(struct espgw_burst *b)
 {
 	struct rte_mbuf *bad[ESPGW_BURST_MAX];
 	uint16_t nb_good = 0, nb_bad = 0;
+
+	if (b->nb_keep == b->n) /* the usual case: nothing moves */
+		return b->n;
 
 	for (uint16_t i = 0; i < b->n; i++) {
 		if (b->keep[i])
