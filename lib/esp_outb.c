@@ -86,23 +86,50 @@ outb_parse(struct rte_mbuf *m, struct outb_pkt *o, uint8_t icv_len)
 	return ESPGW_OK;
 }
 
+/* What the cipher call needs, built a pass before it. */
+struct outb_op {
+	struct espgw_gcm_nonce nonce;
+	struct espgw_gcm_aad aad;
+	uint64_t seq;
+	uint16_t i;       /* the packet's index in the slice */
+};
+
+/* The GCM nonce (salt || IV, RFC 4106 section 4) and AAD (SPI || seq,
+ * section 5) of one packet. Built for the whole slice before the first
+ * cipher call: the cipher reads them with masked vector loads, which
+ * cannot be served from stores still in flight, and waited for them
+ * when they were written just before the call. */
+static inline void
+outb_nonce(const struct espgw_sa *sa, uint64_t seq, struct outb_op *op)
+{
+	uint64_t iv = rte_cpu_to_be_64(seq ^ sa->iv_base);
+
+	memcpy(op->nonce.salt, sa->salt, sizeof(op->nonce.salt));
+	memcpy(op->nonce.iv, &iv, sizeof(iv));
+	op->aad.w[0] = sa->spi_be;
+	op->aad.w[1] =
+		(rte_cpu_to_be_32((uint32_t)(seq >> 32)) & sa->esn_mask) |
+		(sa->spi_be & ~sa->esn_mask);
+	op->aad.w[2] = rte_cpu_to_be_32((uint32_t)seq);
+	op->seq = seq;
+}
+
 /* Build headers and trailer around the inner packet and encrypt it. */
 static void
 outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
-	  struct rte_mbuf *m, const struct outb_pkt *o, uint64_t seq)
+	  struct rte_mbuf *m, const struct outb_pkt *o,
+	  const struct outb_op *op)
 {
+	const uint64_t seq = op->seq;
 	const uint16_t hdr_len = ESPGW_IPV4_HDR_LEN + ESPGW_ESP_HDR_LEN +
 				 ESPGW_GCM_IV_LEN;
 	const uint16_t ct_len = o->len + o->pad + ESPGW_ESP_TRAILER_LEN;
 	struct gcm_context_data ctx;
-	struct espgw_gcm_nonce nonce;
-	struct espgw_gcm_aad aad;
 	struct rte_ipv4_hdr *ip;
 	struct espgw_esp_hdr *esp;
 	struct espgw_esp_tail *tail;
 	uint8_t *t, *payload;
 	uint32_t sum;
-	uint64_t iv;
 
 	t = (uint8_t *)rte_pktmbuf_append(m, ct_len - o->len + sa->icv_len);
 	memcpy(t, esp_pad, o->pad);
@@ -139,20 +166,12 @@ outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
 	esp = (struct espgw_esp_hdr *)(ip + 1);
 	esp->spi = sa->spi_be;
 	esp->seq = rte_cpu_to_be_32((uint32_t)seq);
-	iv = rte_cpu_to_be_64(seq ^ sa->iv_base);
-	memcpy(esp + 1, &iv, sizeof(iv));
-
-	memcpy(nonce.salt, sa->salt, sizeof(nonce.salt));
-	memcpy(nonce.iv, &iv, sizeof(iv));
-	aad.w[0] = sa->spi_be;
-	aad.w[1] = (rte_cpu_to_be_32((uint32_t)(seq >> 32)) & sa->esn_mask) |
-		   (sa->spi_be & ~sa->esn_mask);
-	aad.w[2] = esp->seq;
+	memcpy(esp + 1, op->nonce.iv, ESPGW_GCM_IV_LEN);
 
 	payload = (uint8_t *)(esp + 1) + ESPGW_GCM_IV_LEN;
 	w->enc[sa->ks](&sa->key, &ctx, payload, payload, ct_len,
-		       (const uint8_t *)&nonce,
-		       (const uint8_t *)&aad + sa->aad_off, sa->aad_len,
+		       (const uint8_t *)&op->nonce,
+		       (const uint8_t *)&op->aad + sa->aad_off, sa->aad_len,
 		       payload + ct_len, sa->icv_len);
 
 	m->packet_type = RTE_PTYPE_L3_IPV4 | RTE_PTYPE_TUNNEL_ESP;
@@ -175,6 +194,8 @@ outb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t off)
 	struct outb_pkt pk[ESPGW_BURST_MAX];
 	struct espgw_burst b;
 	uint16_t ok_idx[ESPGW_BURST_MAX], nb_ok = 0;
+	struct outb_op ops[ESPGW_BURST_MAX];
+	uint16_t nb_ops = 0;
 
 	espgw_burst_init(&b, mb, n);
 	if (a->one != NULL) {
@@ -212,10 +233,11 @@ outb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t off)
 			espgw_sa_slot(sa, w->id)->drops[rc]++;
 	}
 
-	/* Seal run by run (consecutive packets of one SA): one atomic add
-	 * reserves a run's sequence numbers, so workers sharing the SA send
-	 * unique numbers (RFC 4303 section 3.3.3), and the counters are
-	 * written once a run. */
+	/* Number the packets run by run (consecutive packets of one SA):
+	 * one atomic add reserves a run's sequence numbers, so workers
+	 * sharing the SA send unique numbers (RFC 4303 section 3.3.3), and
+	 * the counters are written once a run. Each packet's nonce and AAD
+	 * are built here, a pass before its cipher call (see outb_nonce). */
 	for (uint16_t k = 0, pf = 0; k < nb_ok;) {
 		struct espgw_sa *sa = sas[ok_idx[k]];
 		struct espgw_sa_stats *st = espgw_sa_slot(sa, w->id);
@@ -241,13 +263,25 @@ outb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t off)
 				st->drops[ESPGW_DROP_SEQ_EXHAUSTED]++;
 				continue;
 			}
-			outb_seal(w, sa, mb[i], &pk[i], seq);
+			outb_nonce(sa, seq, &ops[nb_ops]);
+			ops[nb_ops++].i = i;
 			bytes += pk[i].len;
 			espgw_burst_keep(&b, i);
 			done++;
 		}
 		st->packets += done;
 		st->bytes += bytes;
+	}
+
+	/* Frame and encrypt, with each SA's key lines asked for four
+	 * packets ahead (at scale the reservation pass has pushed the
+	 * early ones out of L1). */
+	for (uint16_t k = 0; k < nb_ops; k++) {
+		uint16_t i = ops[k].i;
+
+		if (k + 4 < nb_ops && sas[ops[k + 4].i] != sas[ops[k + 3].i])
+			espgw_sa_prefetch_key(sas[ops[k + 4].i]);
+		outb_seal(w, sas[i], mb[i], &pk[i], &ops[k]);
 	}
 	return espgw_burst_finish(&b);
 }

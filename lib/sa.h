@@ -85,18 +85,24 @@ espgw_sa_replay(const struct espgw_sa *sa)
  * (lines 0-3 of the key) and the GHASH powers a short packet uses,
  * HashKey^1..^8 (intel-ipsec-mb stores HashKey^48 first, ^1 last). */
 static inline void
-espgw_sa_prefetch(const struct espgw_sa *sa, uint16_t wid)
+espgw_sa_prefetch_key(const struct espgw_sa *sa)
 {
 	const uint8_t *k = (const uint8_t *)&sa->key;
 
-	rte_prefetch0(sa);
-	/* the slot is written, and only by this worker */
-	__builtin_prefetch(espgw_sa_slot(sa, wid), 1, 3);
 	for (unsigned int l = 0; l < 4; l++)
 		rte_prefetch0(k + l * RTE_CACHE_LINE_SIZE);
 	for (unsigned int l = sizeof(sa->key) / RTE_CACHE_LINE_SIZE - 1;
 	     l * RTE_CACHE_LINE_SIZE < sizeof(sa->key); l++)
 		rte_prefetch0(k + l * RTE_CACHE_LINE_SIZE);
+}
+
+static inline void
+espgw_sa_prefetch(const struct espgw_sa *sa, uint16_t wid)
+{
+	rte_prefetch0(sa);
+	/* the slot is written, and only by this worker */
+	__builtin_prefetch(espgw_sa_slot(sa, wid), 1, 3);
+	espgw_sa_prefetch_key(sa);
 }
 
 /* The worker: one per lcore, never shared. */
