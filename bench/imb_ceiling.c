@@ -143,17 +143,23 @@ put_be32(uint8_t *p, uint32_t v)
 }
 
 /* Next slot, with a fresh sequence number in AAD and IV like a real SA
- * would have; costs the same two stores whichever API runs. */
+ * would have; costs the same two stores whichever API runs. The numbers
+ * are written AHEAD operations before their slot is used, as a gateway
+ * builds a burst's nonces a pass before its cipher calls: GCM reads
+ * nonce and AAD with masked vector loads, which wait for stores still
+ * in flight (~12 ns a call at 48 bytes when written just before). */
 static inline void
 next_op(struct ceil *c, struct op *o)
 {
+	enum { AHEAD = BURST };
 	uint32_t i = c->next;
 	struct slot_meta *m = &c->meta[i];
-	uint32_t seq = ++c->seq;
+	struct slot_meta *fut = &c->meta[(i + AHEAD) & (NB_BUFS - 1)];
+	uint32_t seq = ++c->seq + AHEAD;
 
 	c->next = (i + 1) & (NB_BUFS - 1);
-	put_be32(m->aad + 4, seq);
-	memcpy(m->iv + 8, &seq, sizeof(seq));
+	put_be32(fut->aad + 4, seq);
+	memcpy(fut->iv + 8, &seq, sizeof(seq));
 	o->buf = c->data + (size_t)i * c->stride;
 	o->iv = m->iv;
 	o->aad = m->aad;
