@@ -358,6 +358,10 @@ inb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t good)
 		enum espgw_drop rc;
 		uint16_t len = 0;
 
+		/* the key lines again, four ahead of their cipher call: at
+		 * scale the prepare pass has pushed the early ones out */
+		if (k + 4 < nb && sas[k + 4] != NULL && sas[k + 4] != sas[k + 3])
+			espgw_sa_prefetch_key(sas[k + 4]);
 		if (sa == NULL)
 			continue;
 		st = espgw_sa_slot(sa, w->id);
