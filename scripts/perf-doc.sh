@@ -18,8 +18,8 @@ cp "$res.png" docs/performance.png
 	echo
 	echo "![Mpps per frame size: espgw, ipsec-secgw, raw cipher](performance.png)"
 	echo
-	echo "Where the time goes, line by line, for the run of 2026-11-27:"
-	echo "[performance-analysis.md](performance-analysis.md)."
+	echo "Where the time goes, what was changed and measured, and what is"
+	echo "left: [performance-analysis.md](performance-analysis.md)."
 	echo
 	sed '1d' "$res.md" | sed 's/^## /### /; s/^# /## /'
 	echo
