@@ -196,13 +196,8 @@ inb_prepare(const struct espgw_sa *sa, struct rte_mbuf *m,
 				     sa->esn_mask != 0);
 	if (sa->replay_on && (rc = espgw_replay_check(r, op->seq)) != ESPGW_OK)
 		return rc;
-	memcpy(op->nonce.salt, sa->salt, sizeof(op->nonce.salt));
-	memcpy(op->nonce.iv, esp + 1, ESPGW_GCM_IV_LEN);
-	op->aad.w[0] = esp->spi;
-	op->aad.w[1] =
-		(rte_cpu_to_be_32((uint32_t)(op->seq >> 32)) & sa->esn_mask) |
-		(esp->spi & ~sa->esn_mask);
-	op->aad.w[2] = esp->seq;
+	/* the SA was found by this SPI, and seq keeps the wire's low half */
+	espgw_gcm_nonce_aad(sa, op->seq, esp + 1, &op->nonce, &op->aad);
 	return ESPGW_OK;
 }
 

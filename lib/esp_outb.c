@@ -94,8 +94,8 @@ struct outb_op {
 	uint16_t i;       /* the packet's index in the slice */
 };
 
-/* The GCM nonce (salt || IV, RFC 4106 section 4) and AAD (SPI || seq,
- * section 5) of one packet. Built for the whole slice before the first
+/* One packet's IV (seqiv: sequence number XOR the SA's random base),
+ * nonce and AAD. Built for the whole slice before the first
  * cipher call: the cipher reads them with masked vector loads, which
  * cannot be served from stores still in flight, and waited for them
  * when they were written just before the call. */
@@ -104,13 +104,7 @@ outb_nonce(const struct espgw_sa *sa, uint64_t seq, struct outb_op *op)
 {
 	uint64_t iv = rte_cpu_to_be_64(seq ^ sa->iv_base);
 
-	memcpy(op->nonce.salt, sa->salt, sizeof(op->nonce.salt));
-	memcpy(op->nonce.iv, &iv, sizeof(iv));
-	op->aad.w[0] = sa->spi_be;
-	op->aad.w[1] =
-		(rte_cpu_to_be_32((uint32_t)(seq >> 32)) & sa->esn_mask) |
-		(sa->spi_be & ~sa->esn_mask);
-	op->aad.w[2] = rte_cpu_to_be_32((uint32_t)seq);
+	espgw_gcm_nonce_aad(sa, seq, &iv, &op->nonce, &op->aad);
 	op->seq = seq;
 }
 

@@ -10,6 +10,7 @@
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <intel-ipsec-mb.h>
 #include <rte_common.h>
@@ -103,6 +104,22 @@ espgw_sa_prefetch(const struct espgw_sa *sa, uint16_t wid)
 	/* the slot is written, and only by this worker */
 	__builtin_prefetch(espgw_sa_slot(sa, wid), 1, 3);
 	espgw_sa_prefetch_key(sa);
+}
+
+/* RFC 4106 sections 4 and 5: the GCM nonce (salt || explicit IV) and
+ * AAD of packet seq, for either direction. Word 1 of the AAD is seq-hi
+ * with ESN, else a second copy of the SPI, so that aad_off / aad_len
+ * pick SPI || seq (8 bytes) or SPI || seq-hi || seq (12) with no branch. */
+static inline void
+espgw_gcm_nonce_aad(const struct espgw_sa *sa, uint64_t seq, const void *iv,
+		    struct espgw_gcm_nonce *nonce, struct espgw_gcm_aad *aad)
+{
+	memcpy(nonce->salt, sa->salt, sizeof(nonce->salt));
+	memcpy(nonce->iv, iv, ESPGW_GCM_IV_LEN);
+	aad->w[0] = sa->spi_be;
+	aad->w[1] = (rte_cpu_to_be_32((uint32_t)(seq >> 32)) & sa->esn_mask) |
+		    (sa->spi_be & ~sa->esn_mask);
+	aad->w[2] = rte_cpu_to_be_32((uint32_t)seq);
 }
 
 /* The worker: one per lcore, never shared. */
