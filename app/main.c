@@ -211,7 +211,9 @@ workers_init(struct gw *gw)
 		if (w->esp == NULL || w->frag_tbl == NULL ||
 		    w->spd_cache == NULL ||
 		    gw_spd_cache_init(w->spd_cache, 32768,
-				      (int)rte_lcore_to_socket_id(lcore)) != 0)
+				      (int)rte_lcore_to_socket_id(lcore),
+				      &w->cnt[GW_SPD_CACHE_HITS],
+				      &w->cnt[GW_SPD_CACHE_MISSES]) != 0)
 			return -1;
 		id++;
 	}

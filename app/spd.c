@@ -263,9 +263,12 @@ gw_spd_lookup(const struct gw_spd *spd, const uint8_t **keys,
 }
 
 int
-gw_spd_cache_init(struct gw_spd_cache *c, uint32_t nb_buckets, int socket_id)
+gw_spd_cache_init(struct gw_spd_cache *c, uint32_t nb_buckets, int socket_id,
+		  uint64_t *hits, uint64_t *misses)
 {
 	memset(c, 0, sizeof(*c));
+	c->hits = hits;
+	c->misses = misses;
 	c->b = rte_zmalloc_socket("gw_spd_cache", sizeof(*c->b) * nb_buckets,
 				  RTE_CACHE_LINE_SIZE, socket_id);
 	if (c->b == NULL)
@@ -326,8 +329,8 @@ gw_spd_lookup_cached(const struct gw_spd *spd, struct gw_spd_cache *c,
 			miss_idx[nb_miss++] = i;
 		}
 	}
-	c->hits += n - nb_miss;
-	c->misses += nb_miss;
+	*c->hits += n - nb_miss;
+	*c->misses += nb_miss;
 	if (nb_miss == 0)
 		return;
 	gw_spd_lookup(spd, miss_key, found, nb_miss);

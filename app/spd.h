@@ -44,13 +44,14 @@ struct gw_spd_cache_entry {
 
 struct gw_spd_cache {
 	uint32_t mask;           /* nb_buckets - 1 */
-	uint64_t hits, misses;
+	uint64_t *hits, *misses; /* the owner's counters */
 	struct gw_spd_cache_entry (*b)[2];
 };
 
-/* nb_buckets: a power of two. Returns 0 or -ENOMEM. */
+/* nb_buckets: a power of two; lookups through the cache add to *hits
+ * and *misses. Returns 0 or -ENOMEM. */
 int gw_spd_cache_init(struct gw_spd_cache *c, uint32_t nb_buckets,
-		      int socket_id);
+		      int socket_id, uint64_t *hits, uint64_t *misses);
 void gw_spd_cache_fini(struct gw_spd_cache *c);
 
 /* As gw_spd_lookup, through the cache when the direction uses rte_acl.

@@ -481,11 +481,14 @@ forward(struct ctx *c, struct rte_mbuf *m, struct gw_policy *pol, bool known)
 
 /* ---- policy ----------------------------------------------------------- */
 
-/* Policy cache entries belong to one table set and one direction. */
-static inline uint64_t
-spd_tag(const struct ctx *c, enum gw_dir dir)
+/* Match n keys against one direction, through the worker's policy
+ * cache, whose entries belong to one table set and one direction. */
+static inline void
+spd_match(struct ctx *c, enum gw_dir dir, const uint8_t **kp,
+	  struct gw_policy **pol, unsigned int n)
 {
-	return c->t->generation << 2 | (uint64_t)dir;
+	gw_spd_lookup_cached(&c->t->spd[dir], c->w->spd_cache,
+			     c->t->generation << 2 | (uint64_t)dir, kp, pol, n);
 }
 
 /* Does the SA that decrypted a packet satisfy the policy's template?
@@ -536,12 +539,9 @@ check_inbound(struct ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 			}
 			idx[k++] = (uint16_t)i;
 		}
-		gw_spd_lookup_cached(&c->t->spd[dir], c->w->spd_cache,
-				     spd_tag(c, dir), kp, pol, k);
+		spd_match(c, dir, kp, pol, k);
 		if (out_too)
-			gw_spd_lookup_cached(&c->t->spd[GW_OUT],
-					     c->w->spd_cache,
-					     spd_tag(c, GW_OUT), kp, opol, k);
+			spd_match(c, GW_OUT, kp, opol, k);
 		/* with thousands of policies their lines are cold */
 		for (unsigned int j = 0; j < RTE_MIN(k, 4u); j++)
 			if (pol[j] != NULL)
@@ -620,8 +620,7 @@ out_flush(struct ctx *c)
 		idx[nb_new++] = (uint16_t)i;
 	}
 	if (nb_new) {
-		gw_spd_lookup_cached(&c->t->spd[GW_OUT], c->w->spd_cache,
-				     spd_tag(c, GW_OUT), kp, found, nb_new);
+		spd_match(c, GW_OUT, kp, found, nb_new);
 		for (unsigned int j = 0; j < nb_new; j++)
 			pol[idx[j]] = found[j];
 	}
@@ -929,8 +928,6 @@ gw_worker_main(void *arg)
 		}
 		if (w->nb_pending)
 			pending_poll(&c);
-		w->cnt[GW_SPD_CACHE_HITS] = w->spd_cache->hits;
-		w->cnt[GW_SPD_CACHE_MISSES] = w->spd_cache->misses;
 		/* fragments that timed out or did not fit the table */
 		w->cnt[GW_DROP_REASSEMBLY] += w->death_row.cnt;
 		rte_ip_frag_free_death_row(&w->death_row, 3);
