@@ -132,14 +132,24 @@ send_eth(struct ctx *c, struct rte_mbuf *m, uint16_t port,
 		tx_flush(c, port);
 }
 
-static void
-send_l2(struct ctx *c, struct rte_mbuf *m, uint16_t port,
-	const struct rte_ether_addr *dmac, uint16_t type)
+/* The Ethernet header from our port to dmac. */
+static inline struct rte_ether_hdr
+eth_hdr(const struct ctx *c, uint16_t port, const struct rte_ether_addr *dmac,
+	uint16_t type)
 {
 	struct rte_ether_hdr h = { .ether_type = rte_cpu_to_be_16(type) };
 
 	rte_ether_addr_copy(dmac, &h.dst_addr);
 	rte_ether_addr_copy(&c->t->ifaces[port].mac, &h.src_addr);
+	return h;
+}
+
+static void
+send_l2(struct ctx *c, struct rte_mbuf *m, uint16_t port,
+	const struct rte_ether_addr *dmac, uint16_t type)
+{
+	struct rte_ether_hdr h = eth_hdr(c, port, dmac, type);
+
 	send_eth(c, m, port, &h);
 }
 
@@ -290,10 +300,7 @@ send_ip(struct ctx *c, struct rte_mbuf *m)
 	} else if (gw_neigh_get(&c->gw->neigh, nh->port, hop, &mac)) {
 		c->hop = hop;
 		c->hop_port = nh->port;
-		rte_ether_addr_copy(&mac, &c->hop_eth.dst_addr);
-		rte_ether_addr_copy(&c->t->ifaces[nh->port].mac,
-				    &c->hop_eth.src_addr);
-		c->hop_eth.ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		c->hop_eth = eth_hdr(c, nh->port, &mac, RTE_ETHER_TYPE_IPV4);
 		c->hop_valid = true;
 		send_eth(c, m, nh->port, &c->hop_eth);
 	} else {
