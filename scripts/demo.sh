@@ -86,7 +86,7 @@ done
 
 step "what the outside link carried (first frames each way)"
 for p in $EG_PIDS; do
-	eg_kill_pid "$p"
+	t_kill_pid "$p"
 done
 EG_PIDS=""
 for r in r2 r1; do

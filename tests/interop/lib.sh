@@ -30,6 +30,10 @@
 #   io_scenario_end         stop espgw and the guest of the scenario
 #   io_cleanup              everything started, namespaces, temp dir
 
+# t_kill_pid
+# shellcheck source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
 IO_PIDS=""        # background helpers (host side)
 IO_NS_CREATED=""
 IO_GW_PID=""
@@ -419,15 +423,7 @@ g() {
 
 io_guest_stop() {
 	[ -n "$IO_QEMU_PID" ] || return 0
-	if kill -0 "$IO_QEMU_PID" 2>/dev/null; then
-		kill -TERM "$IO_QEMU_PID" 2>/dev/null
-		for _ in $(seq 1 50); do
-			kill -0 "$IO_QEMU_PID" 2>/dev/null || break
-			sleep 0.1
-		done
-		kill -KILL "$IO_QEMU_PID" 2>/dev/null
-	fi
-	wait "$IO_QEMU_PID" 2>/dev/null
+	t_kill_pid "$IO_QEMU_PID" 50
 	IO_QEMU_PID=""
 }
 
@@ -457,19 +453,6 @@ io_reap() {
 	: >"$IO_W/pids"
 }
 
-io_kill_pid() { # pid: TERM, bounded wait, KILL
-	local pid=$1
-	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-	kill -TERM "$pid" 2>/dev/null
-	for _ in $(seq 1 30); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	return 0
-}
-
 # Wait (bounded) for a background helper; its status in IO_WAIT_RC.
 io_wait_pid() { # pid seconds
 	local pid=$1
@@ -478,7 +461,7 @@ io_wait_pid() { # pid seconds
 		sleep 0.1
 	done
 	if kill -0 "$pid" 2>/dev/null; then
-		io_kill_pid "$pid"
+		t_kill_pid "$pid"
 		IO_WAIT_RC=124
 		return 124
 	fi
@@ -512,7 +495,7 @@ io_cap_stop() { # [pid] (default: the last one started)
 io_scenario_end() {
 	local p
 	for p in $IO_PIDS; do
-		io_kill_pid "$p"
+		t_kill_pid "$p"
 	done
 	IO_PIDS=""
 	io_gw_stop >/dev/null

@@ -366,7 +366,7 @@ eg_stop_gw r2
 rc2=$EG_GW_RC
 sleep 0.2
 for r in r1 r2; do
-	eval "eg_kill_pid \$CAP_PID_$r"
+	eval "t_kill_pid \$CAP_PID_$r"
 done
 
 # ---- (d) the outside link carried ESP and ARP only --------------------------------

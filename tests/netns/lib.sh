@@ -25,6 +25,10 @@
 # Knobs (environment): ESPGW (binary), EG_POLL_IDLE_US (default 20),
 #   EG_KEEP_TMP=1 (keep the temporary directory).
 
+# t_kill_pid
+# shellcheck source=../lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
+
 EG_PIDS=""          # every background process we started (not the gateways)
 EG_GW_PIDS=""       # gateways, as "name:pid" words
 EG_NS_CREATED=""    # namespaces to delete
@@ -260,24 +264,11 @@ eg_bg() { # ns cmd...  (stdout/stderr: redirect at the call)
 	EG_PIDS="$EG_PIDS $EG_BG_PID"
 }
 
-eg_kill_pid() { # pid: TERM, a bounded wait, then KILL
-	local pid=$1
-	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null; return 0; }
-	kill -TERM "$pid" 2>/dev/null
-	for _ in $(seq 1 30); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
-	return 0
-}
-
 eg_cleanup() {
 	local p w ns
 	trap - EXIT INT TERM
 	for p in $EG_PIDS; do
-		eg_kill_pid "$p"
+		t_kill_pid "$p"
 	done
 	EG_PIDS=""
 	for w in $EG_GW_PIDS; do
