@@ -8,11 +8,16 @@
  * a linear scan (few policies) and through rte_acl (many): random
  * policies and packets against a brute-force model. */
 
+/* rte_vect_set_max_simd_bitwidth (experimental in DPDK 22.11) */
+#define ALLOW_EXPERIMENTAL_API
+
 #include "common.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <rte_vect.h>
 
 #include "gw.h"
 #include "spd.h"
@@ -242,6 +247,11 @@ main(int argc, char **argv)
 	srand(seed);
 	printf("# spd seed %u (ESPGW_SPD_SEED to repeat)\n", seed);
 	t_eal_init(argv[0]);
+	/* as espgw does (app/main.c): rte_acl then picks its AVX-512
+	 * classifier where the CPU has one, and that is what is tested */
+	if (rte_vect_get_max_simd_bitwidth() < RTE_VECT_SIMD_512)
+		(void)rte_vect_set_max_simd_bitwidth(RTE_VECT_SIMD_512);
+	printf("# max SIMD bitwidth %u\n", rte_vect_get_max_simd_bitwidth());
 	rc = cmocka_run_group_tests_name("spd", tests, NULL, NULL);
 	rte_mempool_free(t_pool);
 	rte_eal_cleanup();
