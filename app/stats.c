@@ -27,12 +27,19 @@ gw_counter_name(enum gw_counter c)
 	return (unsigned int)c < GW_CNT_MAX ? counter_names[c] : "?";
 }
 
+/* The gateway's counters summed over workers; esp: the library's drops
+ * not blamed on an SA; esp_in / esp_out: every ESP failure, inbound and
+ * outbound, as the sums of the library's reasons (each packet is counted
+ * once, by the library; these are views of it, not counts of their own). */
 static void
 sum_counters(const struct gw *gw, uint64_t cnt[GW_CNT_MAX],
-	     uint64_t esp[ESPGW_DROP_MAX])
+	     uint64_t esp[ESPGW_DROP_MAX], uint64_t *esp_in, uint64_t *esp_out)
 {
+	const struct gw_tables *t = gw->tables;
+
 	memset(cnt, 0, sizeof(uint64_t) * GW_CNT_MAX);
 	memset(esp, 0, sizeof(uint64_t) * ESPGW_DROP_MAX);
+	*esp_in = *esp_out = 0;
 	for (unsigned int i = 0; i < gw->nb_workers; i++) {
 		const struct gw_worker *w = &gw->workers[i];
 		uint64_t d[ESPGW_DROP_MAX];
@@ -42,8 +49,22 @@ sum_counters(const struct gw *gw, uint64_t cnt[GW_CNT_MAX],
 		if (w->esp == NULL)
 			continue;
 		espgw_worker_drops_read(w->esp, d);
-		for (int c = 0; c < ESPGW_DROP_MAX; c++)
+		for (int c = 0; c < ESPGW_DROP_MAX; c++) {
 			esp[c] += d[c];
+			*esp_in += d[c];
+		}
+	}
+	for (unsigned int i = 0; i < t->nb_sas; i++) {
+		struct espgw_sa_stats st;
+		uint64_t n = 0;
+
+		espgw_sa_stats_read(t->sas[i], &st);
+		for (int d = 0; d < ESPGW_DROP_MAX; d++)
+			n += st.drops[d];
+		if (espgw_sa_params(t->sas[i])->dir == ESPGW_SA_IN)
+			*esp_in += n;
+		else
+			*esp_out += n;
 	}
 }
 
@@ -51,9 +72,9 @@ void
 gw_stats_print(struct gw *gw, FILE *f)
 {
 	const struct gw_tables *t = gw->tables;
-	uint64_t cnt[GW_CNT_MAX], esp[ESPGW_DROP_MAX];
+	uint64_t cnt[GW_CNT_MAX], esp[ESPGW_DROP_MAX], esp_in, esp_out;
 
-	sum_counters(gw, cnt, esp);
+	sum_counters(gw, cnt, esp, &esp_in, &esp_out);
 	fprintf(f, "ports:\n");
 	for (unsigned int p = 0; p < gw->nb_ports; p++) {
 		struct rte_eth_stats st;
@@ -112,6 +133,10 @@ gw_stats_print(struct gw *gw, FILE *f)
 	for (int c = 0; c < GW_CNT_MAX; c++)
 		if (cnt[c] || c < GW_DROP_NOT_FOR_US)
 			fprintf(f, "  %-24s %lu\n", gw_counter_name(c), cnt[c]);
+	if (esp_in)
+		fprintf(f, "  %-24s %lu\n", "drop-esp-in", esp_in);
+	if (esp_out)
+		fprintf(f, "  %-24s %lu\n", "drop-esp-out", esp_out);
 	for (int d = 0; d < ESPGW_DROP_MAX; d++)
 		if (esp[d])
 			fprintf(f, "  esp-%-20s %lu\n", espgw_drop_name(d), esp[d]);
@@ -122,14 +147,15 @@ int
 gw_stats_write(struct gw *gw, const char *path)
 {
 	const struct gw_tables *t = gw->tables;
-	uint64_t cnt[GW_CNT_MAX], esp[ESPGW_DROP_MAX];
+	uint64_t cnt[GW_CNT_MAX], esp[ESPGW_DROP_MAX], esp_in, esp_out;
 	FILE *f = fopen(path, "w");
 
 	if (f == NULL)
 		return -1;
-	sum_counters(gw, cnt, esp);
+	sum_counters(gw, cnt, esp, &esp_in, &esp_out);
 	for (int c = 0; c < GW_CNT_MAX; c++)
 		fprintf(f, "gw.%s %lu\n", gw_counter_name(c), cnt[c]);
+	fprintf(f, "gw.drop-esp-in %lu\ngw.drop-esp-out %lu\n", esp_in, esp_out);
 	for (int d = 0; d < ESPGW_DROP_MAX; d++)
 		fprintf(f, "esp.%s %lu\n", espgw_drop_name(d), esp[d]);
 	for (unsigned int p = 0; p < gw->nb_ports; p++) {

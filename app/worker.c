@@ -6,6 +6,9 @@
  * us, policy, route, neighbour, send. Packets travel as L3 (the Ethernet
  * header is stripped on receive and written again on send). */
 
+/* rte_ip_frag_table_del_expired_entries (experimental in DPDK 22.11) */
+#define ALLOW_EXPERIMENTAL_API
+
 #include <string.h>
 #include <unistd.h>
 
@@ -123,7 +126,7 @@ send_eth(struct ctx *c, struct rte_mbuf *m, uint16_t port,
 
 	eth = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eth));
 	if (unlikely(eth == NULL)) {
-		drop(c, m, GW_DROP_NO_MBUF);
+		drop(c, m, GW_DROP_NO_HEADROOM);
 		return;
 	}
 	memcpy(eth, hdr, sizeof(*eth));
@@ -163,13 +166,11 @@ arp_request(struct ctx *c, uint16_t port, uint32_t ip)
 	struct rte_mbuf *m = rte_pktmbuf_alloc(c->gw->pool);
 	struct rte_arp_hdr *a;
 
-	if (m == NULL) {
-		c->w->cnt[GW_DROP_NO_MBUF]++;
-		return;
-	}
-	a = gw_mbuf_put(m, sizeof(*a));
+	/* a request not made is no packet lost: ARP asks again */
+	a = m != NULL ? gw_mbuf_put(m, sizeof(*a)) : NULL;
 	if (a == NULL) {
-		drop(c, m, GW_DROP_NO_MBUF);
+		rte_pktmbuf_free(m);
+		c->w->cnt[GW_ALLOC_FAILED]++;
 		return;
 	}
 	a->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
@@ -323,6 +324,7 @@ fragment(struct ctx *c, struct rte_mbuf *m, uint16_t mtu,
 		drop(c, m, GW_DROP_FRAG_FAILED);
 		return 0;
 	}
+	c->w->cnt[GW_FRAGMENTED]++;
 	c->w->cnt[GW_FRAGMENTS_MADE] += n;
 	rte_pktmbuf_free(m); /* the fragments hold their own references */
 	for (int i = 0; i < n; i++) {
@@ -377,7 +379,7 @@ icmp_error(struct ctx *c, struct rte_mbuf *orig, uint8_t type, uint8_t code,
 		w->icmp_last += add * c->hz / ICMP_ERR_PER_SEC;
 	}
 	if (w->icmp_tokens == 0) {
-		w->cnt[GW_DROP_ICMP_RATELIMIT]++;
+		w->cnt[GW_ICMP_RATELIMITED]++;
 		return;
 	}
 	w->icmp_tokens--;
@@ -394,13 +396,11 @@ icmp_error(struct ctx *c, struct rte_mbuf *orig, uint8_t type, uint8_t code,
 	if (src == 0 && c->t->nb_local > 0)
 		src = c->t->local[0];
 	m = rte_pktmbuf_alloc(c->gw->pool);
-	if (m == NULL) {
-		w->cnt[GW_DROP_NO_MBUF]++;
-		return;
-	}
-	ip = gw_mbuf_put(m, sizeof(*ip) + sizeof(*icmp) + quote);
+	ip = m != NULL ? gw_mbuf_put(m, sizeof(*ip) + sizeof(*icmp) + quote)
+		       : NULL;
 	if (ip == NULL) {
-		drop(c, m, GW_DROP_NO_MBUF);
+		rte_pktmbuf_free(m);
+		w->cnt[GW_ALLOC_FAILED]++;
 		return;
 	}
 	memset(ip, 0, sizeof(*ip) + sizeof(*icmp));
@@ -594,8 +594,8 @@ protect(struct ctx *c, struct espgw_sa **sa, struct rte_mbuf **m,
 	uint16_t ok = espgw_esp_outbound_bulk(c->w->esp, sa, m, (uint16_t)n);
 
 	c->w->cnt[GW_ENCRYPTED] += ok;
-	for (unsigned int i = ok; i < n; i++)
-		drop(c, m[i], GW_DROP_ESP_OUT);
+	/* counted by the library under the SA's reason (drop-esp-out) */
+	rte_pktmbuf_free_bulk(m + ok, n - ok);
 	for (unsigned int i = 0; i < ok; i++)
 		send_ip(c, m[i]);
 }
@@ -732,6 +732,7 @@ arp_input(struct ctx *c, struct rte_mbuf *m, uint16_t port)
 		c->w->cnt[GW_ARP_LEARNED]++;
 	}
 	if (op != RTE_ARP_OP_REQUEST) {
+		c->w->cnt[GW_ARP_REPLIES_RECEIVED]++;
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -886,23 +887,42 @@ rx_burst(struct ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 		ok = espgw_esp_inbound(c->w->esp, c->t->sad, esp, sas,
 				       (uint16_t)nb_esp);
 		c->w->cnt[GW_DECRYPTED] += ok;
-		for (unsigned int i = ok; i < nb_esp; i++)
-			drop(c, esp[i], GW_DROP_ESP_IN);
-		/* the gateway routes IPv4 only, for now */
-		for (unsigned int i = 0; i < ok;) {
-			if (esp[i]->packet_type == RTE_PTYPE_L3_IPV6) {
-				drop(c, esp[i], GW_DROP_IPV6);
-				esp[i] = esp[--ok];
-				sas[i] = sas[ok];
+		/* counted by the library under its reason (drop-esp-in) */
+		rte_pktmbuf_free_bulk(esp + ok, nb_esp - ok);
+		/* the gateway routes IPv4 only, for now; the rest keep
+		 * their order */
+		nb_esp = 0;
+		for (unsigned int i = 0; i < ok; i++) {
+			if (unlikely(esp[i]->packet_type == RTE_PTYPE_L3_IPV6)) {
+				drop(c, esp[i], GW_DROP_INNER_IPV6);
 				continue;
 			}
-			i++;
+			sas[nb_esp] = sas[i];
+			esp[nb_esp++] = esp[i];
 		}
-		check_inbound(c, esp, sas, ok);
+		check_inbound(c, esp, sas, nb_esp);
 	}
 	if (nb_plain)
 		check_inbound(c, plain, NULL, nb_plain);
 	out_flush(c);
+}
+
+/* On the way out: what the worker still holds is counted as held and
+ * freed, so that every packet received has its one fate. */
+static void
+held_count(struct gw_worker *w)
+{
+	for (unsigned int i = 0; i < w->nb_pending; i++)
+		rte_pktmbuf_free(w->pending[i].m);
+	w->cnt[GW_HELD_ARP] += w->nb_pending;
+	w->nb_pending = 0;
+	/* a death row takes a bounded number of entries a call */
+	do {
+		rte_ip_frag_table_del_expired_entries(w->frag_tbl,
+						      &w->death_row, UINT64_MAX);
+		w->cnt[GW_HELD_REASSEMBLY] += w->death_row.cnt;
+		rte_ip_frag_free_death_row(&w->death_row, 0);
+	} while (w->death_row.cnt != 0);
 }
 
 int
@@ -935,7 +955,9 @@ gw_worker_main(void *arg)
 		}
 		if (w->nb_pending)
 			pending_poll(&c);
-		/* fragments that timed out or did not fit the table */
+		/* fragments that timed out, came twice or did not fit */
+		rte_ip_frag_table_del_expired_entries(w->frag_tbl,
+						      &w->death_row, c.now);
 		w->cnt[GW_DROP_REASSEMBLY] += w->death_row.cnt;
 		rte_ip_frag_free_death_row(&w->death_row, 3);
 		for (unsigned int p = 0; p < gw->nb_ports; p++)
@@ -945,5 +967,6 @@ gw_worker_main(void *arg)
 		if (got == 0 && gw->poll_idle_us)
 			usleep(gw->poll_idle_us);
 	}
+	held_count(w);
 	return 0;
 }
