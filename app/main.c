@@ -2,9 +2,11 @@
  * Copyright (c) 2026 The espgw authors
  */
 
-/* espgw: the application. The main lcore is the control thread: it
- * reads the configuration, builds the tables, starts the ports and the
- * workers (every other lcore), prints counters on SIGUSR1 and at exit. */
+/* espgw's start-up: EAL, options, ports, lcores and signals. The main
+ * lcore is the control thread: it reads the configuration (lang/),
+ * builds and publishes the table set (control/), starts the ports and
+ * the workers (dataplane/, every other lcore), prints the counters on
+ * SIGUSR1 and at exit. */
 
 /* rte_vect_{get,set}_max_simd_bitwidth (experimental in DPDK 22.11) */
 #define ALLOW_EXPERIMENTAL_API
@@ -25,9 +27,9 @@
 #include <rte_mbuf.h>
 #include <rte_vect.h>
 
-#include "config.h"
+#include "control/stats.h"
 #include "gw.h"
-#include "spd.h"
+#include "lang/config.h"
 
 #define RX_DESC 1024
 #define TX_DESC 1024
@@ -195,25 +197,7 @@ workers_init(struct gw *gw)
 	unsigned int lcore, id = 0;
 
 	RTE_LCORE_FOREACH_WORKER(lcore) {
-		struct gw_worker *w = &gw->workers[id];
-
-		w->id = id;
-		w->lcore = lcore;
-		w->esp = espgw_worker_create((uint16_t)id,
-					     (int)rte_lcore_to_socket_id(lcore));
-		/* outer fragments held up to 2 s, as the kernel's
-		 * ipfrag_time is 30 s but a gateway has less to spare */
-		w->frag_tbl = rte_ip_frag_table_create(
-			1024, 16, 1024 * 16, rte_get_tsc_hz() * 2,
-			(int)rte_lcore_to_socket_id(lcore));
-		/* 32,768 buckets of 2: 2 MB, answers for 65,536 flows */
-		w->spd_cache = calloc(1, sizeof(*w->spd_cache));
-		if (w->esp == NULL || w->frag_tbl == NULL ||
-		    w->spd_cache == NULL ||
-		    gw_spd_cache_init(w->spd_cache, 32768,
-				      (int)rte_lcore_to_socket_id(lcore),
-				      &w->cnt[GW_SPD_CACHE_HITS],
-				      &w->cnt[GW_SPD_CACHE_MISSES]) != 0)
+		if (gw_worker_init(&gw->workers[id], id, lcore) != 0)
 			return -1;
 		id++;
 	}
@@ -223,21 +207,8 @@ workers_init(struct gw *gw)
 static void
 workers_fini(struct gw *gw)
 {
-	for (unsigned int i = 0; i < gw->nb_workers; i++) {
-		struct gw_worker *w = &gw->workers[i];
-
-		for (unsigned int p = 0; p < w->nb_pending; p++)
-			rte_pktmbuf_free(w->pending[p].m);
-		w->nb_pending = 0;
-		if (w->frag_tbl != NULL)
-			rte_ip_frag_table_destroy(w->frag_tbl);
-		rte_ip_frag_free_death_row(&w->death_row, 0);
-		espgw_worker_free(w->esp);
-		if (w->spd_cache != NULL)
-			gw_spd_cache_fini(w->spd_cache);
-		free(w->spd_cache);
-		w->spd_cache = NULL;
-	}
+	for (unsigned int i = 0; i < gw->nb_workers; i++)
+		gw_worker_fini(&gw->workers[i]);
 }
 
 int
@@ -246,6 +217,7 @@ main(int argc, char **argv)
 	static struct gw gw;
 	struct gw_worker_arg args[GW_MAX_WORKERS];
 	struct opts o = { 0 };
+	struct gw_tables *t = NULL;
 	struct espgw_cfg cfg;
 	char err[512];
 	unsigned int nb_mbufs;
@@ -288,18 +260,18 @@ main(int argc, char **argv)
 			GW_MAX_WORKERS);
 		goto out_cfg;
 	}
-	gw.tables = gw_tables_build(&cfg, gw.nb_workers, err, sizeof(err));
-	if (gw.tables == NULL) {
+	t = gw_tables_build(&cfg, gw.nb_workers, err, sizeof(err));
+	if (t == NULL) {
 		fprintf(stderr, "espgw: %s\n", err);
 		goto out_cfg;
 	}
 	for (unsigned int p = 0; p < GW_MAX_PORTS; p++)
-		if (gw.tables->ifaces[p].used) {
+		if (t->ifaces[p].used) {
 			gw.ports[gw.nb_ports++] = (uint16_t)p;
-			max_mtu = RTE_MAX(max_mtu, gw.tables->ifaces[p].mtu);
+			max_mtu = RTE_MAX(max_mtu, t->ifaces[p].mtu);
 		}
 	for (unsigned int p = 0; p < gw.nb_ports; p++) {
-		const struct gw_iface *f = &gw.tables->ifaces[gw.ports[p]];
+		const struct gw_iface *f = &t->ifaces[gw.ports[p]];
 		char mac[RTE_ETHER_ADDR_FMT_SIZE];
 
 		rte_ether_format_addr(mac, sizeof(mac), &f->mac);
@@ -309,8 +281,8 @@ main(int argc, char **argv)
 	if (o.check) {
 		printf("espgw: %s: %u ports, %u addresses, %u states, %u "
 		       "policies: OK\n",
-		       o.config, gw.nb_ports, gw.tables->nb_local,
-		       gw.tables->nb_sas, gw.tables->nb_policies);
+		       o.config, gw.nb_ports, t->nb_local, t->nb_sas,
+		       t->nb_policies);
 		rc = 0;
 		goto out_tables;
 	}
@@ -335,8 +307,9 @@ main(int argc, char **argv)
 						64 * gw.nb_workers + 63, 0, 0,
 						UINT16_MAX, (int)rte_socket_id());
 	if (gw.pool == NULL || gw.indirect_pool == NULL ||
-	    gw.jumbo_pool == NULL ||
-	    gw_neigh_init(&gw.neigh, 4096) != 0 || workers_init(&gw) != 0) {
+	    gw.jumbo_pool == NULL || gw_neigh_init(&gw.neigh, 4096) != 0 ||
+	    gw_publisher_init(&gw.pub, gw.nb_workers) != 0 ||
+	    workers_init(&gw) != 0) {
 		fprintf(stderr, "espgw: out of memory (try -m with more MB)\n");
 		goto out_run;
 	}
@@ -344,8 +317,10 @@ main(int argc, char **argv)
 		gw_neigh_set(&gw.neigh,
 			     (uint16_t)gw_port_by_name(cfg.neighs[i].port),
 			     cfg.neighs[i].addr, &cfg.neighs[i].mac, true);
+	/* no worker runs yet: the first set needs no grace period */
+	gw_publish(&gw.pub, t);
 	for (unsigned int p = 0; p < gw.nb_ports; p++)
-		if (port_start(&gw, &gw.tables->ifaces[gw.ports[p]], err,
+		if (port_start(&gw, &t->ifaces[gw.ports[p]], err,
 			       sizeof(err)) != 0) {
 			fprintf(stderr, "espgw: %s\n", err);
 			goto out_ports;
@@ -356,8 +331,7 @@ main(int argc, char **argv)
 	signal(SIGUSR1, on_signal);
 	printf("espgw: %u workers, %u ports, %u states, %u policies; "
 	       "running (SIGUSR1: counters, SIGINT: stop)\n",
-	       gw.nb_workers, gw.nb_ports, gw.tables->nb_sas,
-	       gw.tables->nb_policies);
+	       gw.nb_workers, gw.nb_ports, t->nb_sas, t->nb_policies);
 	fflush(stdout);
 	for (unsigned int i = 0; i < gw.nb_workers; i++) {
 		args[i] = (struct gw_worker_arg){ .gw = &gw,
@@ -386,12 +360,14 @@ out_ports:
 	}
 out_run:
 	workers_fini(&gw);
+	/* the workers are gone: the set published last (t) is freed below */
+	gw_publisher_fini(&gw.pub);
 	gw_neigh_fini(&gw.neigh);
 	rte_mempool_free(gw.pool);
 	rte_mempool_free(gw.indirect_pool);
 	rte_mempool_free(gw.jumbo_pool);
 out_tables:
-	gw_tables_free(gw.tables);
+	gw_tables_free(t);
 out_cfg:
 	espgw_cfg_free(&cfg);
 out_eal:

@@ -19,7 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "lang/config.h"
 
 #define KEY_OUT "0x0102030405060708090a0b0c0d0e0f1011121314"
 #define KEY_IN "0x2122232425262728292a2b2c2d2e2f3031323334"

@@ -19,8 +19,10 @@
 
 #include <rte_vect.h>
 
-#include "gw.h"
-#include "spd.h"
+#include "control/spd.h"
+#include "control/tables.h"
+#include "dataplane/limits.h"
+#include "dataplane/spd.h"
 
 static unsigned int seed;
 /* when set, lookups also go through this policy cache, as table set

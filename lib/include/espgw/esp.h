@@ -33,6 +33,8 @@
 
 #include <rte_mbuf.h>
 
+#include "espgw/wire.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -192,9 +194,11 @@ struct espgw_sa *espgw_sad_lookup(const struct espgw_sad *sad, uint32_t spi,
 #define ESPGW_BURST_MAX 256u
 
 /** Headroom outbound needs in front of the inner packet. */
-#define ESPGW_OUTB_HEADROOM (20 + 8 + 8)
+#define ESPGW_OUTB_HEADROOM                                                   \
+	(ESPGW_IPV4_HDR_LEN + ESPGW_ESP_HDR_LEN + ESPGW_GCM_IV_LEN)
 /** Worst-case tailroom outbound needs behind the inner packet. */
-#define ESPGW_OUTB_TAILROOM (3 + 2 + 16)
+#define ESPGW_OUTB_TAILROOM                                                   \
+	(ESPGW_ESP_ALIGN - 1 + ESPGW_ESP_TRAILER_LEN + ESPGW_ICV_MAX_LEN)
 
 /**
  * Encapsulate a burst with one outbound SA (RFC 4303 section 3.3).

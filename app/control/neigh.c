@@ -12,7 +12,7 @@
 #include <rte_jhash.h>
 #include <rte_malloc.h>
 
-#include "gw.h"
+#include "control/neigh.h"
 
 struct neigh_key {
 	uint32_t ip;

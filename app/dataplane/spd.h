@@ -1,31 +1,23 @@
 /* SPDX-License-Identifier: BSD-3-Clause
  * Copyright (c) 2026 The espgw authors
  */
-#ifndef ESPGW_APP_SPD_H
-#define ESPGW_APP_SPD_H
+#ifndef ESPGW_DATAPLANE_SPD_H
+#define ESPGW_DATAPLANE_SPD_H
 
-/* Security policy database (RFC 4301 section 4.4.1) on rte_acl: one
- * trie per direction, matched a burst at a time on the 5-tuple. */
+/* Policy lookup, a burst of packets at a time, and a worker's cache of
+ * rte_acl's answers (the database itself: control/spd.h). */
 
-#include "gw.h"
+#include <stdbool.h>
+#include <stdint.h>
 
-/* What rte_acl reads of a packet: fields in network byte order. */
-struct gw_acl_key {
-	uint8_t proto;
-	uint8_t pad[3];
-	uint32_t src;
-	uint32_t dst;
-	uint16_t sport; /* ICMP: type, as xfrm selectors use it */
-	uint16_t dport; /* ICMP: code */
-} __rte_packed;
+#include <rte_mbuf.h>
+
+#include "control/spd.h"
+#include "control/tables.h"
 
 /* Fill the key of an IPv4 packet (data at the IP header); ports only
  * when asked (some selector to be matched looks at them: gw_spd.l4). */
 void gw_acl_key(const struct rte_mbuf *m, struct gw_acl_key *k, bool ports);
-
-int gw_spd_build(struct gw_spd *spd, const struct gw_tables *t,
-		 enum espgw_cfg_dir dir, char *err, size_t errlen);
-void gw_spd_free(struct gw_spd *spd);
 
 /* Match n keys; pol[i] is the winning policy or NULL. */
 void gw_spd_lookup(const struct gw_spd *spd, const uint8_t **keys,
@@ -49,7 +41,8 @@ struct gw_spd_cache {
 };
 
 /* nb_buckets: a power of two; lookups through the cache add to *hits
- * and *misses. Returns 0 or -ENOMEM. */
+ * and *misses. Runs on the main lcore, before the worker starts.
+ * Returns 0 or -ENOMEM. */
 int gw_spd_cache_init(struct gw_spd_cache *c, uint32_t nb_buckets,
 		      int socket_id, uint64_t *hits, uint64_t *misses);
 void gw_spd_cache_fini(struct gw_spd_cache *c);
@@ -60,4 +53,15 @@ void gw_spd_lookup_cached(const struct gw_spd *spd, struct gw_spd_cache *c,
 			  uint64_t tag, const uint8_t **keys,
 			  struct gw_policy **pol, uint32_t n);
 
-#endif
+/* Match n keys against one direction of table set t through a worker's
+ * cache, whose entries belong to one table set and one direction. */
+static inline void
+gw_spd_match(const struct gw_tables *t, struct gw_spd_cache *cache,
+	     enum gw_dir dir, const uint8_t **kp, struct gw_policy **pol,
+	     unsigned int n)
+{
+	gw_spd_lookup_cached(&t->spd[dir], cache,
+			     t->generation << 2 | (uint64_t)dir, kp, pol, n);
+}
+
+#endif /* ESPGW_DATAPLANE_SPD_H */

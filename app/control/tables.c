@@ -19,10 +19,8 @@
 #include <rte_lpm.h>
 #include <rte_malloc.h>
 
-#include "gw.h"
-#include "spd.h"
-
-#define ESP_OVERHEAD (20 + 8 + 8 + 2) /* outer IPv4, ESP, IV, pad len + nh */
+#include "control/spd.h"
+#include "control/tables.h"
 
 static int
 fail(char *err, size_t len, const struct espgw_cfg *cfg, int line,
@@ -382,10 +380,10 @@ link_policy(struct gw_tables *t, const struct espgw_cfg *cfg,
 	if (nh == NULL)
 		return fail(err, len, cfg, gp->cfg.line, "no route to %s",
 			    gw_ip_str(s->dst.v4, b));
-	/* outer = 20 + 16 + roundup4(inner + 2) + ICV */
-	room = t->ifaces[nh->port].mtu - 20 - 16 - s->icv_len;
-	room = (room & ~3) - 2;
-	if (room < 68)
+	/* outer = IPv4 + ESP + IV + roundup4(inner + 2) + ICV */
+	room = t->ifaces[nh->port].mtu - ESPGW_OUTB_HEADROOM - s->icv_len;
+	room = (room & ~(ESPGW_ESP_ALIGN - 1)) - ESPGW_ESP_TRAILER_LEN;
+	if (room < ESPGW_IPV4_MIN_MTU)
 		return fail(err, len, cfg, gp->cfg.line,
 			    "MTU of %s too small for ESP",
 			    t->ifaces[nh->port].name);

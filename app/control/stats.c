@@ -13,6 +13,7 @@
 
 #include <rte_ethdev.h>
 
+#include "control/stats.h"
 #include "gw.h"
 
 static const char *const counter_names[] = {
@@ -35,7 +36,7 @@ static void
 sum_counters(const struct gw *gw, uint64_t cnt[GW_CNT_MAX],
 	     uint64_t esp[ESPGW_DROP_MAX], uint64_t *esp_in, uint64_t *esp_out)
 {
-	const struct gw_tables *t = gw->tables;
+	const struct gw_tables *t = gw_tables_current(&gw->pub);
 
 	memset(cnt, 0, sizeof(uint64_t) * GW_CNT_MAX);
 	memset(esp, 0, sizeof(uint64_t) * ESPGW_DROP_MAX);
@@ -71,7 +72,7 @@ sum_counters(const struct gw *gw, uint64_t cnt[GW_CNT_MAX],
 void
 gw_stats_print(struct gw *gw, FILE *f)
 {
-	const struct gw_tables *t = gw->tables;
+	const struct gw_tables *t = gw_tables_current(&gw->pub);
 	uint64_t cnt[GW_CNT_MAX], esp[ESPGW_DROP_MAX], esp_in, esp_out;
 
 	sum_counters(gw, cnt, esp, &esp_in, &esp_out);
@@ -146,7 +147,7 @@ gw_stats_print(struct gw *gw, FILE *f)
 int
 gw_stats_write(struct gw *gw, const char *path)
 {
-	const struct gw_tables *t = gw->tables;
+	const struct gw_tables *t = gw_tables_current(&gw->pub);
 	uint64_t cnt[GW_CNT_MAX], esp[ESPGW_DROP_MAX], esp_in, esp_out;
 	FILE *f = fopen(path, "w");
 

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "config.h"
+#include "lang/config.h"
 
 #define CFG_LINE_MAX 4096
 #define CFG_WORDS_MAX (CFG_LINE_MAX / 2 + 1)

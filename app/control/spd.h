@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+#ifndef ESPGW_CONTROL_SPD_H
+#define ESPGW_CONTROL_SPD_H
+
+/* The security policy database (RFC 4301 section 4.4.1) as built for
+ * the workers: one compiled direction each of out, in and fwd, matched
+ * by a scan for a handful of policies and by rte_acl for more. The
+ * per-packet lookup is dataplane/spd.h. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_acl.h>
+#include <rte_common.h>
+
+#include "espgw/esp.h"
+#include "lang/config.h"
+
+struct gw_tables;
+
+/* What rte_acl reads of a packet: fields in network byte order. */
+struct gw_acl_key {
+	uint8_t proto;
+	uint8_t pad[3];
+	uint32_t src;
+	uint32_t dst;
+	uint16_t sport; /* ICMP: type, as xfrm selectors use it */
+	uint16_t dport; /* ICMP: code */
+} __rte_packed;
+
+/* A policy as the data path uses it: what a packet needs in the first
+ * cache line (at 10,000 policies every policy line is cold). */
+struct gw_policy {
+	struct espgw_sa *sa;    /* dir out with tmpl: the SA it protects with */
+	uint16_t max_inner;     /* dir out with tmpl: largest inner packet */
+	uint8_t action;         /* enum espgw_cfg_action */
+	bool has_tmpl;
+	uint32_t reqid, tmpl_src, tmpl_dst; /* template, as in cfg */
+	struct espgw_cfg_policy cfg; /* as configured */
+} __rte_cache_aligned;
+
+/* A policy selector compiled for a linear scan. */
+struct gw_sel {
+	uint32_t src, src_mask, dst, dst_mask; /* network order */
+	uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
+	uint8_t proto;                          /* 0 = any */
+};
+
+/* Up to this many policies a direction is matched by a scan, which
+ * beats rte_acl's trie for a handful of rules; above, by rte_acl. */
+#define GW_SPD_LINEAR_MAX 8
+
+/* One compiled direction of the policy database. */
+struct gw_spd {
+	struct rte_acl_ctx *acl;   /* when nb > GW_SPD_LINEAR_MAX */
+	struct gw_policy **pol;    /* in xfrm order; ACL userdata - 1 */
+	struct gw_sel sel[GW_SPD_LINEAR_MAX]; /* when nb <= the max */
+	unsigned int nb;
+	bool l4;    /* some selector names a protocol or ports */
+};
+
+enum gw_dir { GW_OUT, GW_IN, GW_FWD, GW_NB_DIRS };
+
+/* Compile the policies of direction dir of table set t. Returns 0, or
+ * -1 with a message in err. */
+int gw_spd_build(struct gw_spd *spd, const struct gw_tables *t,
+		 enum espgw_cfg_dir dir, char *err, size_t errlen);
+void gw_spd_free(struct gw_spd *spd);
+
+#endif /* ESPGW_CONTROL_SPD_H */

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+#ifndef ESPGW_DATAPLANE_CTX_H
+#define ESPGW_DATAPLANE_CTX_H
+
+/* What one poll loop of a worker carries from stage to stage: the table
+ * set it read at the top (valid until its quiescent state at the end),
+ * the packets on their way out, and what it remembers of the last route
+ * and next hop. Packets travel as L3: the Ethernet header is stripped on
+ * receive (rx.c) and written again on send (tx.c). */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "gw.h"
+
+struct gw_policy;
+
+struct gw_ctx {
+	struct gw *gw;
+	const struct gw_tables *t;
+	struct gw_worker *w;
+	uint64_t now, hz;
+	/* L3 packets for the out path (ipsec_out.c), with their out policy
+	 * when already matched (forwarded packets are matched together
+	 * with the fwd check, from the same key) */
+	struct rte_mbuf *out[GW_OUT_MAX];
+	struct gw_policy *out_pol[GW_OUT_MAX];
+	bool out_known[GW_OUT_MAX];
+	unsigned int nb_out;
+	/* The last route and next hop resolved in this loop: bursts mostly
+	 * go to one (reset every loop, so neither outlives a table or ARP
+	 * change by more than a burst). */
+	uint32_t rt_dst;
+	const struct gw_nexthop *rt_nh;
+	uint16_t rt_mtu;
+	bool rt_valid;
+	uint32_t hop;
+	uint16_t hop_port;
+	bool hop_valid;
+	struct rte_ether_hdr hop_eth; /* the Ethernet header to it */
+	/* packets ready to send, per port: one rte_eth_tx_burst each at
+	 * the end of the loop (or when full) */
+	struct {
+		uint16_t n;
+		struct rte_mbuf *m[GW_TXQ_MAX];
+	} txq[GW_MAX_PORTS];
+};
+
+/* A packet's one fate when it is not sent: its named counter. */
+static inline void
+gw_drop(struct gw_ctx *c, struct rte_mbuf *m, enum gw_counter why)
+{
+	c->w->cnt[why]++;
+	rte_pktmbuf_free(m);
+}
+
+/* The IPv4 total length of an L3 packet. */
+static inline uint16_t
+gw_ip_len(const struct rte_mbuf *m)
+{
+	return rte_be_to_cpu_16(
+		rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *)->total_length);
+}
+
+/* rte_pktmbuf_append for a fresh single-segment mbuf, in a form GCC 12's
+ * bounds checker follows (it misreads the library inline). */
+static inline void *
+gw_mbuf_put(struct rte_mbuf *m, uint16_t len)
+{
+	uint16_t off = m->data_len;
+
+	if (len > rte_pktmbuf_tailroom(m))
+		return NULL;
+	m->data_len += len;
+	m->pkt_len += len;
+	return rte_pktmbuf_mtod_offset(m, uint8_t *, off);
+}
+
+/* 224.0.0.0/4 (RFC 5771); DPDK's RTE_IS_IPV4_MCAST shifts an int past
+ * its sign bit, which UBSan rightly refuses. */
+static inline bool
+gw_is_mcast(uint32_t be)
+{
+	return (rte_be_to_cpu_32(be) >> 28) == 0xe;
+}
+
+#endif /* ESPGW_DATAPLANE_CTX_H */

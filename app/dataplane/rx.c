@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+
+/* The receive side of a worker. */
+
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_ip_frag.h>
+#include <rte_prefetch.h>
+
+#include "dataplane/arp.h"
+#include "dataplane/frag.h"
+#include "dataplane/ipsec.h"
+#include "dataplane/ipv4.h"
+#include "dataplane/rx.h"
+
+/* One burst from a port: the L2 demux (our MAC or multicast; ARP,
+ * IPv4), the IPv4 header check, and the split into ESP for us
+ * (reassembled first) and everything else; then each goes through its
+ * in or fwd policy, and what is left for the out path goes out. */
+void
+gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts,
+	    uint16_t n)
+{
+	const struct gw_iface *f = &c->t->ifaces[port];
+	struct rte_mbuf *esp[GW_BURST], *plain[GW_BURST];
+	unsigned int nb_esp = 0, nb_plain = 0;
+
+	c->w->cnt[GW_RX] += n;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, void *);
+		struct rte_ipv4_hdr *ip;
+		uint16_t type;
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		if (m->data_len < sizeof(*eth)) {
+			gw_drop(c, m, GW_DROP_L2_PROTO);
+			continue;
+		}
+		if (!rte_is_same_ether_addr(&eth->dst_addr, &f->mac) &&
+		    !rte_is_multicast_ether_addr(&eth->dst_addr)) {
+			gw_drop(c, m, GW_DROP_NOT_FOR_US);
+			continue;
+		}
+		m->port = port;
+		type = rte_be_to_cpu_16(eth->ether_type);
+		if (type == RTE_ETHER_TYPE_ARP) {
+			gw_arp_input(c, m, port);
+			continue;
+		}
+		if (type == RTE_ETHER_TYPE_IPV6) {
+			gw_drop(c, m, GW_DROP_IPV6);
+			continue;
+		}
+		if (type != RTE_ETHER_TYPE_IPV4) {
+			gw_drop(c, m, GW_DROP_L2_PROTO);
+			continue;
+		}
+		rte_pktmbuf_adj(m, sizeof(*eth));
+		ip = gw_ipv4_check(m);
+		if (ip == NULL) {
+			gw_drop(c, m, GW_DROP_BAD_IP);
+			continue;
+		}
+		if (ip->next_proto_id == ESPGW_IPPROTO_ESP &&
+		    gw_is_local(c->t, ip->dst_addr)) {
+			if (rte_ipv4_frag_pkt_is_fragmented(ip)) {
+				m = gw_reassemble(c, m, ip);
+				if (m == NULL)
+					continue;
+			}
+			esp[nb_esp++] = m;
+			continue;
+		}
+		if (gw_is_mcast(ip->dst_addr) || ip->dst_addr == UINT32_MAX) {
+			gw_drop(c, m, GW_DROP_LOCAL_UNHANDLED);
+			continue;
+		}
+		plain[nb_plain++] = m;
+	}
+
+	if (nb_esp)
+		gw_ipsec_inbound(c, esp, nb_esp);
+	if (nb_plain)
+		gw_policy_check_in(c, plain, NULL, nb_plain);
+	gw_out_flush(c);
+}

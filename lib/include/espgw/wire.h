@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+#ifndef ESPGW_WIRE_H
+#define ESPGW_WIRE_H
+
+/**
+ * @file
+ * Every number espgw puts on or reads off the wire, for the library and
+ * the gateway alike. Header layouts of ESP and GCM are in lib/esp_wire.h;
+ * the IPv4, ICMP and ARP layouts are DPDK's (rte_ip.h, rte_icmp.h,
+ * rte_arp.h).
+ */
+
+#include <stdint.h>
+
+/** IP protocol numbers (IANA) espgw handles itself. */
+enum {
+	ESPGW_IPPROTO_IPIP = 4,   /**< next header: inner IPv4 (RFC 2003) */
+	ESPGW_IPPROTO_IPV6 = 41,  /**< next header: inner IPv6 (RFC 2473) */
+	ESPGW_IPPROTO_ESP = 50,   /**< RFC 4303 */
+	ESPGW_IPPROTO_NONE = 59,  /**< RFC 4303 section 2.6: dummy packet */
+};
+
+/** Header and field lengths, bytes. */
+enum {
+	ESPGW_IPV4_HDR_LEN = 20,    /**< an IPv4 header without options */
+	ESPGW_IPV6_HDR_LEN = 40,
+	ESPGW_ESP_HDR_LEN = 8,      /**< SPI + sequence number */
+	ESPGW_GCM_IV_LEN = 8,       /**< RFC 4106 section 3.1: explicit IV */
+	ESPGW_GCM_SALT_LEN = 4,     /**< RFC 4106 section 4 */
+	ESPGW_GCM_NONCE_LEN = 12,   /**< salt || IV */
+	ESPGW_ESP_TRAILER_LEN = 2,  /**< pad length + next header */
+	ESPGW_ESP_ALIGN = 4,        /**< RFC 4303 section 2.4 */
+	ESPGW_ICV_MAX_LEN = 16,     /**< RFC 4106 section 6: 8, 12 or 16 */
+	/** the smallest MTU an IPv4 link may have (RFC 791) */
+	ESPGW_IPV4_MIN_MTU = 68,
+};
+
+/** The TTL of packets the gateway makes, and of the outer header:
+ *  Linux's net.ipv4.ip_default_ttl, which xfrm takes from the route. */
+#define ESPGW_DEFAULT_TTL 64
+
+/** IPv4 flag bits, in the host-order 16-bit fragment_offset field. */
+enum {
+	ESPGW_IPV4_DF = 0x4000,
+	ESPGW_IPV4_MF = 0x2000,
+	ESPGW_IPV4_OFF_MASK = 0x1fff,
+};
+
+/** ECN codepoints (RFC 3168 section 5), the low two bits of the TOS. */
+enum {
+	ESPGW_ECN_MASK = 0x03,
+	ESPGW_ECN_NOT_ECT = 0x00,
+	ESPGW_ECN_ECT1 = 0x01,
+	ESPGW_ECN_ECT0 = 0x02,
+	ESPGW_ECN_CE = 0x03,
+};
+
+/** ICMP messages the gateway sends (RFC 792, RFC 1191). */
+enum {
+	ESPGW_ICMP_DEST_UNREACH = 3,
+	ESPGW_ICMP_CODE_NET_UNREACH = 0,
+	ESPGW_ICMP_CODE_FRAG_NEEDED = 4,
+	ESPGW_ICMP_TIME_EXCEEDED = 11,
+	ESPGW_ICMP_CODE_TTL_EXCEEDED = 0,
+	/** header + 8 bytes of the offending packet's data (RFC 792) */
+	ESPGW_ICMP_QUOTE_DATA = 8,
+};
+
+#endif /* ESPGW_WIRE_H */
