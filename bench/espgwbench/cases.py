@@ -1,0 +1,100 @@
+"""The cases: which gateway runs which traffic with which configuration,
+selected by run.py -k, and the command line that starts it; one list, so
+that the measured runs, the functional check and --profile-case agree."""
+
+import fnmatch
+import os
+
+from . import common
+from .common import SCALE_PKTS, SCALE_ROWS, SECGW, SIZES, WORKER_CPU
+from .gwconf import espgw_main_conf, espgw_scale_conf, scale_hits, secgw_conf, write_conf
+from .traffic import traffic
+
+
+def eal_common(prefix, huge):
+    a = ["--no-pci", "--file-prefix", prefix]
+    # --in-memory: no hugepage files left behind; --no-huge -m implies
+    # legacy memory, which --in-memory refuses: --no-shconf instead
+    a += ["--in-memory"] if huge else ["--no-huge", "-m", "2048", "--no-shconf"]
+    return a
+
+
+def espgw_lcores(workers):
+    if workers == 1:
+        return ["-l", "0-1"]
+    if (os.cpu_count() or 1) > workers:
+        return ["-l", "0-%d" % workers]
+    # 2 CPUs: lcore 0 (main, sleeps) and lcore 2 share CPU 0
+    ncpu = os.cpu_count() or 1
+    return ["--lcores", ",".join("%d@%d" % (i, i % ncpu) for i in range(workers + 1))]
+
+
+class Case:
+    def __init__(self, name, gw, direction, size, conf, pcaps, umask=None,
+                 workers=1, group="main", meta=None):
+        self.name, self.gw, self.direction, self.size = name, gw, direction, size
+        self.conf, self.pcaps, self.umask, self.workers = conf, pcaps, umask, workers
+        self.group = group
+        self.meta = meta or {}
+        self.runs = []
+        self.dirty = []   # (pps, worker CPU share) of runs measured again
+
+    def cmd(self, prefix, huge, sink=None, infinite=True, stats_file=None):
+        src = "net_pcap0," + ",".join("rx_pcap=" + p for p in self.pcaps)
+        if infinite:
+            src += ",infinite_rx=1"
+        sink = sink or "net_null0,no-rx=1"
+        if self.gw == "espgw":
+            c = [common.ESPGW] + espgw_lcores(self.workers) + eal_common(prefix, huge)
+            c += ["--vdev", src, "--vdev", sink, "--", "-f", self.conf]
+            if stats_file:
+                c += ["-s", stats_file]
+            return c
+        c = [SECGW, "-l", str(WORKER_CPU)] + eal_common(prefix, huge)
+        c += ["--vdev", src, "--vdev", sink, "--vdev", "crypto_aesni_gcm0", "--",
+              "-p", "0x3", "-P", "-u", self.umask,
+              "--config", "(0,0,%d),(1,0,%d)" % (WORKER_CPU, WORKER_CPU), "-f", self.conf]
+        return c
+
+
+def build_cases(S, args):
+    cases = []
+    want = lambda name: not args.k or any(  # noqa: E731
+        (fnmatch.fnmatch(name, k) if any(ch in k for ch in "*?[") else k in name)
+        for k in args.k)
+    for d in ("encap", "decap", "bypass"):
+        for s in SIZES:
+            kind = "esp" if d == "decap" else "plain"
+            for gw in ("espgw", "secgw"):
+                name = "%s-%s-%s" % (gw, d, s)
+                if not want(name):
+                    continue
+                pc = traffic(S, kind, s)
+                if gw == "espgw":
+                    conf = write_conf("espgw-%s.conf" % d, espgw_main_conf(d))
+                    cases.append(Case(name, gw, d, s, conf, [pc]))
+                else:
+                    text, umask = secgw_conf(d)
+                    conf = write_conf("secgw-%s.cfg" % d, text)
+                    cases.append(Case(name, gw, d, s, conf, [pc], umask=umask))
+    if not args.no_scale:
+        for nsa, npol in SCALE_ROWS:
+            for d in ("encap", "decap"):
+                name = "espgw-scale-%s-sa%d-pol%d" % (d, nsa, npol)
+                if not want(name):
+                    continue
+                hit = scale_hits(d, nsa, npol)
+                pc = traffic(S, "esp" if d == "decap" else "plain", "64", n=SCALE_PKTS,
+                             scale_nsa=nsa, hit=hit)
+                conf = write_conf("espgw-scale-%s-sa%d-pol%d.conf" % (d, nsa, npol),
+                                  espgw_scale_conf(d, nsa, npol))
+                cases.append(Case(name, "espgw", d, "64", conf, [pc], group="scale",
+                                  meta={"hit": hit, "nsa": nsa, "npol": npol}))
+        for d in ("encap", "decap"):
+            name = "espgw-w2-%s-64" % d
+            if want(name):
+                pc = traffic(S, "esp" if d == "decap" else "plain", "64")
+                conf = write_conf("espgw-%s.conf" % d, espgw_main_conf(d))
+                cases.append(Case(name, "espgw", d, "64", conf, [pc, pc], workers=2,
+                                  group="workers"))
+    return cases

@@ -1,0 +1,91 @@
+"""Paths, addresses, keys, frame sizes and targets of the benchmark, and the
+few helpers every module uses: one place, so that the traffic, the gateway
+configurations and the report cannot disagree."""
+
+import hashlib
+import os
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, "build")
+WORK = os.path.join(BUILD, "bench-run")
+SECGW_DIR = os.path.join(BUILD, "secgw")
+SECGW_SRC = "/usr/share/dpdk/examples/ipsec-secgw"
+RESULTS = os.path.join(ROOT, "bench", "results")
+# build_espgw() points ESPGW at the copy of the binary that is measured
+ESPGW = os.path.join(BUILD, "app", "espgw")
+CEIL_CLI = os.path.join(BUILD, "bench", "imb_ceiling_cli")
+SECGW = os.path.join(SECGW_DIR, "src", "ipsec-secgw", "build", "ipsec-secgw")
+
+WORKER_CPU = 1
+
+# --- addresses and keys --------------------------------------------------------
+SRC_MAC = "02:70:63:61:70:00"    # net_pcap0: the first pcap vdev of a process
+PEER_MAC = "02:00:00:00:01:fe"
+LAN_HOST_MAC = "02:00:00:00:00:0a"
+KEY_OUT = bytes(range(1, 21))            # AES-128 key + salt, SA out (encap)
+KEY_IN = bytes(range(0x21, 0x35))        # SA in (decap)
+SPI_OUT, SPI_IN = 0x1000, 0x2000
+GW_WAN, PEER_WAN = "1.1.1.1", "2.2.2.2"
+INNER_SRC, INNER_DST = "10.0.1.10", "10.0.2.10"
+
+
+# the scale cases: inner destination, tunnel peer, SPI and key of SA j
+def scale_inner_dst(j):
+    v = (10 << 24) | (64 << 16) | j            # 10.64.0.0/10
+    return "%d.%d.%d.%d" % (v >> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255)
+
+
+def scale_peer(j):
+    v = (3 << 24) | j                          # tunnel peers in 3.0.0.0/8
+    return "%d.%d.%d.%d" % (v >> 24, (v >> 16) & 255, (v >> 8) & 255, v & 255)
+
+
+def scale_spi(j):
+    return 0x10000 + j
+
+
+def scale_key(j):
+    return hashlib.sha256(b"espgw-bench-%d" % j).digest()[:20]
+
+
+SIZES = ["64", "512", "1420", "imix"]
+IMIX_PATTERN = [64, 570, 64, 64, 570, 64, 1420, 64, 570, 64, 570, 64]  # 7:4:1
+assert sorted(IMIX_PATTERN) == sorted([64] * 7 + [570] * 4 + [1420])
+MAIN_PKTS = 252          # frames in a main-case pcap (21 IMIX cycles)
+SCALE_PKTS = 8192        # frames in a scale pcap: distinct SAs the traffic can hit
+# The pcap PMD keeps its whole file in mbufs of the gateway's own pool
+# (espgw: ~12,400 mbufs with one worker), which bounds SCALE_PKTS.
+
+# Targets of issue 5.
+RATIO_TARGET = {"64": 1.4, "1420": 1.2, "imix": 1.3}
+COST_TARGET = {"64": 1.5, "1420": 1.2}
+SCALE_TARGET = 0.75
+SCALE_ROWS = [(1, 10), (1000, 10), (100000, 10), (1, 1000), (1, 10000),
+              (1000, 1000), (100000, 10000)]
+
+
+class Fail(Exception):
+    """A gateway or a step of the benchmark failed: exit non-zero."""
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def frame_lens(size):
+    return IMIX_PATTERN if size == "imix" else [int(size)]
+
+
+def avg_frame(size):
+    lens = frame_lens(size)
+    return sum(lens) / len(lens)
+
+
+FCS = 4   # sizes are frames on the wire, FCS included; pcaps hold them without it
+
+
+def esp_ct_len(frame_len):
+    """Bytes GCM encrypts for an inner packet of this frame: IP + pad + 2."""
+    ip = frame_len - 14 - FCS
+    return ip + (-(ip + 2) & 3) + 2
+

@@ -1,0 +1,308 @@
+"""The report: Markdown tables of throughput, IPsec cost, scale, workers,
+the ceiling, losses, profiles and targets, and the runs as JSON. It only
+formats what was measured: it starts nothing."""
+
+import os
+import statistics
+
+from .cases import espgw_lcores
+from .common import (COST_TARGET, RATIO_TARGET, SCALE_PKTS, SCALE_ROWS, SCALE_TARGET,
+                     SECGW_SRC, SIZES, WORKER_CPU, avg_frame, esp_ct_len)
+from .measure import ceiling_pps
+
+
+def mmm(xs):
+    return (min(xs), statistics.median(xs), max(xs)) if xs else (None, None, None)
+
+
+def fmt_m(v, d=2):
+    return "-" if v is None else ("%.*f" % (d, v))
+
+
+def fmt_mmm(xs, scale=1e6, d=2):
+    if not xs:
+        return "-"
+    lo, med, hi = mmm([x / scale for x in xs])
+    return "%s / %s / %s" % (fmt_m(lo, d), fmt_m(med, d), fmt_m(hi, d))
+
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+def md_table(header, rows):
+    out = ["| " + " | ".join(header) + " |",
+           "|" + "|".join("---:" if i else "---" for i in range(len(header))) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(str(c) for c in r) + " |")
+    return "\n".join(out)
+
+
+def verdict(ok):
+    return "yes" if ok else "**NO**"
+
+
+def report(cases, ceil, env, args, profiles):
+    by = {c.name: c for c in cases}
+
+    def pps(name):
+        c = by.get(name)
+        return [r.pps for r in c.runs] if c else []
+
+    lines = []
+    lines.append("# espgw vs ipsec-secgw vs the raw cipher (bench/run.py)\n")
+    lines.append("- date: %s" % env["date"])
+    lines.append("- CPU: %s (%s)" % (env["cpu"], env["lscpu"]))
+    lines.append("- kernel %s; DPDK %s; intel-ipsec-mb %s (%s code path)" %
+                 (env["kernel"], env["dpdk"], ceil["imb_version"] if ceil else "?",
+                  ceil["arch"] if ceil else "?"))
+    lines.append("- memory: %s" % env["huge"])
+    lines.append("- espgw: git %s%s; binary %s" % (
+        env["git"], (" + uncommitted changes in " + ", ".join(env["dirty"]))
+        if env["dirty"] else "", env["espgw_bin"]))
+    lines.append("- ipsec-secgw: %s built against the installed DPDK with the vdev "
+                 "patch (RX checksum offload dropped); legacy (default) path, "
+                 "crypto_aesni_gcm lookaside vdev, no replay window" % SECGW_SRC)
+    lines.append("- ports: source net_pcap0 (rx_pcap, infinite_rx=1), sink net_null0 "
+                 "(no-rx=1); espgw -l 0-1 (worker on CPU %d, busy polling), "
+                 "ipsec-secgw -l %d; both with %s" % (WORKER_CPU, WORKER_CPU,
+                                       "--in-memory" if "hugepages" in env["huge"][:10]
+                                       else "--no-huge -m 2048 --no-shconf"))
+    lines.append("- method: %d run(s) a case, cases interleaved round by round; %.1f s "
+                 "warm-up, %.1f s window; Mpps = sink opackets / window (telemetry); "
+                 "Gbit/s = Mpps x plaintext frame bits (frame size with FCS, no preamble or gap); "
+                 "values are min / median / max" % (args.runs, args.warmup, args.window))
+    lines.append("- noise: other helpers shared this 2-CPU VM and its host during the "
+                 "run; 'others' = CPUs used by other processes during the windows "
+                 "(max over runs), 'steal' = hypervisor steal on CPU %d (max). "
+                 "Compare ratios within this run, not absolute numbers across runs."
+                 % WORKER_CPU)
+    lines.append("")
+
+    # main table
+    rows = []
+    summary = []
+    for d in ("encap", "decap", "bypass"):
+        for s in SIZES:
+            e, g = pps("espgw-%s-%s" % (d, s)), pps("secgw-%s-%s" % (d, s))
+            if not e and not g:
+                continue
+            ratio = med(e) / med(g) if e and g else None
+            tgt = RATIO_TARGET.get(s) if d != "bypass" else None
+            ok = "" if tgt is None or ratio is None else verdict(ratio >= tgt)
+            cl = ""
+            if ceil and d != "bypass":
+                cp = ceiling_pps(ceil, s, d)
+                cl = "%.2f" % (med(cp) / 1e6)
+            gbit = lambda xs: "-" if not xs else "%.1f" % (med(xs) * avg_frame(s) * 8 / 1e9)  # noqa
+            rows.append([d, s, fmt_mmm(e), gbit(e), fmt_mmm(g), gbit(g),
+                         "-" if ratio is None else "%.2f" % ratio,
+                         "" if tgt is None else "≥ %.1f" % tgt, ok, cl])
+            if tgt is not None and ratio is not None:
+                summary.append(("espgw/secgw %s %s" % (d, s), "%.2f" % ratio,
+                                "≥ %.1f" % tgt, ratio >= tgt))
+    lines.append("## Throughput, one worker core\n")
+    lines.append(md_table(["dir", "frame B", "espgw Mpps", "espgw Gbit/s",
+                           "secgw Mpps", "secgw Gbit/s", "espgw/secgw (median)",
+                           "target", "met", "raw cipher Mops"], rows))
+    lines.append("\nraw cipher Mops = intel-ipsec-mb direct AES-128-GCM calls per second "
+                 "on CPU %d at the length GCM processes for that frame (IMIX: the 7:4:1 "
+                 "mix of call times): the ceiling, with no packet I/O at all." % WORKER_CPU)
+    lines.append("")
+
+    # IPsec cost
+    rows = []
+    for d in ("encap", "decap"):
+        for s in SIZES:
+            e, b = pps("espgw-%s-%s" % (d, s)), pps("espgw-bypass-%s" % s)
+            ge, gb = pps("secgw-%s-%s" % (d, s)), pps("secgw-bypass-%s" % s)
+            if not e or not b:
+                continue
+            cost = (1 / med(e) - 1 / med(b)) * 1e9
+            gcost = (1 / med(ge) - 1 / med(gb)) * 1e9 if ge and gb else None
+            raw = None
+            if ceil:
+                raw = 1e9 / med(ceiling_pps(ceil, s, d))
+            rel = cost / raw if raw else None
+            tgt = COST_TARGET.get(s)
+            rows.append([d, s, "%.1f" % (1e9 / med(e)), "%.1f" % (1e9 / med(b)),
+                         "%.1f" % cost, "-" if gcost is None else "%.1f" % gcost,
+                         "-" if raw is None else "%.1f" % raw,
+                         "-" if rel is None else "%.2f" % rel,
+                         "" if tgt is None else "≤ %.1f" % tgt,
+                         "" if tgt is None or rel is None else verdict(rel <= tgt)])
+            if tgt is not None and rel is not None:
+                summary.append(("IPsec cost / raw cipher %s %s" % (d, s), "%.2f" % rel,
+                                "≤ %.1f" % tgt, rel <= tgt))
+    if rows:
+        lines.append("## IPsec cost per packet (ns, medians)\n")
+        lines.append(md_table(["dir", "frame B", "espgw ns/pkt", "espgw bypass ns/pkt",
+                               "espgw IPsec cost", "secgw IPsec cost",
+                               "raw cipher ns/op", "espgw cost / raw", "target", "met"],
+                              rows))
+        lines.append("\nIPsec cost = 1/pps(case) - 1/pps(bypass of the same frames); raw "
+                     "cipher ns/op = 1 / (raw calls per second) at that frame's GCM length "
+                     "(64 B frame: %d B, 1420 B frame: %d B)." % (esp_ct_len(64),
+                                                                    esp_ct_len(1420)))
+        lines.append("")
+
+    # scale
+    rows = []
+    base = {}
+    for d in ("encap", "decap"):
+        c = by.get("espgw-scale-%s-sa1-pol10" % d)
+        if c and c.runs:
+            base[d] = med([r.pps for r in c.runs])
+    for nsa, npol in SCALE_ROWS:
+        row = ["{:,}".format(nsa), "{:,}".format(npol)]
+        anyrun = False
+        for d in ("encap", "decap"):
+            c = by.get("espgw-scale-%s-sa%d-pol%d" % (d, nsa, npol))
+            if c and c.runs:
+                anyrun = True
+                m = med([r.pps for r in c.runs])
+                rel = m / base[d] if d in base else None
+                row += ["{:,}".format(c.meta["hit"]), fmt_mmm([r.pps for r in c.runs]),
+                        "-" if rel is None else "%.2f" % rel]
+                if (nsa, npol) == (100000, 10000) and rel is not None:
+                    summary.append(("100k SAs + 10k policies vs 1 SA + 10 policies, %s" % d,
+                                    "%.2f" % rel, "≥ %.2f" % SCALE_TARGET,
+                                    rel >= SCALE_TARGET))
+            else:
+                row += ["-", "-", "-"]
+        if anyrun:
+            rows.append(row)
+    if rows:
+        lines.append("## Scale: espgw, 64-byte frames, one worker\n")
+        lines.append(md_table(["SAs", "policies", "encap SAs hit", "encap Mpps",
+                               "vs 1 SA/10 pol", "decap SAs hit", "decap Mpps",
+                               "vs 1 SA/10 pol"], rows))
+        lines.append("\nEach pcap holds %d frames; the traffic cycles over 'SAs hit' "
+                     "distinct SAs spread evenly over all configured ones (the pcap "
+                     "driver keeps its whole file in the gateway's mbuf pool, which "
+                     "bounds the count). Encap: one out policy per SA hit (a policy "
+                     "protects with one SA), the rest of the policies and SAs are "
+                     "present but not hit; decap: one fwd policy accepts every SA. "
+                     "Extra policies are non-matching out/fwd bypass rules. Target: "
+                     "100,000 SAs + 10,000 policies ≥ %.2f of 1 SA + 10 policies."
+                     % (SCALE_PKTS, SCALE_TARGET))
+        lines.append("")
+    rows = []
+    for d in ("encap", "decap"):
+        c1, c2 = by.get("espgw-%s-64" % d), by.get("espgw-w2-%s-64" % d)
+        if c2 and c2.runs:
+            p1 = [r.pps for r in c1.runs] if c1 else []
+            p2 = [r.pps for r in c2.runs]
+            rows.append([d, fmt_mmm(p1), fmt_mmm(p2),
+                         "-" if not p1 else "%.2f" % (med(p2) / med(p1)),
+                         "%.2f" % min(r.share2 for r in c2.runs)])
+    if rows:
+        lines.append("## Workers: espgw, 64-byte frames, 1 SA\n")
+        lines.append(md_table(["dir", "1 worker Mpps", "2 workers Mpps", "2 / 1",
+                               "CPU share of the worker on CPU 0 (min)"], rows))
+        lines.append("\n2 workers: %s (this VM has %d CPUs, so -l 0-2 cannot be used; "
+                     "worker lcore 2 shares CPU 0 with the sleeping main lcore and with "
+                     "whatever else runs there); the source has one rx_pcap (same file) "
+                     "per queue." % (" ".join(espgw_lcores(2)), os.cpu_count() or 0))
+        lines.append("")
+
+    # ceiling
+    if ceil:
+        rows = []
+        for l in sorted(ceil["by_len"]):
+            x = ceil["by_len"][l]
+            rows.append([l, fmt_mmm(x["enc"]), "%.1f" % (1e9 / med(x["enc"])),
+                         fmt_mmm(x["dec"]), "%.1f" % (1e9 / med(x["dec"]))])
+        lines.append("## Raw cipher ceiling: intel-ipsec-mb %s, %s, direct API, CPU %d\n"
+                     % (ceil["imb_version"], ceil["arch"], WORKER_CPU))
+        lines.append(md_table(["GCM bytes", "encrypt Mops", "ns/op", "decrypt Mops",
+                               "ns/op"], rows))
+        lines.append("\n%g s per cell, %d repetitions (one per round of the gateway runs; "
+                     "CPU share of the program %s%s); 8-byte AAD, 16-byte ICV, in place, "
+                     "256 buffers round robin (bench/imb_ceiling_cli)."
+                     % (ceil["seconds"], ceil["reps"],
+                        ", ".join("%.2f" % x for x in ceil["shares"]),
+                        "; attempts measured again at share " +
+                        ", ".join("%.2f" % x for x in ceil["dirty"]) if ceil["dirty"] else ""))
+        lines.append("")
+
+    # loss accounting
+    rows = []
+    for c in cases:
+        if not c.runs:
+            continue
+        inout = [(r.rx_pps - r.pps) * r.dt for r in c.runs]
+        drops = {}
+        for r in c.runs:
+            for k, v in r.drops.items():
+                drops[k] = drops.get(k, 0) + v
+        conserve = ""
+        if c.gw == "espgw":
+            bad = []
+            for r in c.runs:
+                st = r.stats
+                d = sum(v for k, v in r.drops.items())
+                if st.get("gw.rx", 0) != st.get("gw.tx", 0) + d:
+                    bad.append("rx %d != tx %d + drops %d" % (st.get("gw.rx", 0),
+                                                              st.get("gw.tx", 0), d))
+            conserve = "; ".join(bad) if bad else "rx = tx + drops"
+        rows.append([c.name, fmt_mmm([r.rx_pps for r in c.runs]),
+                     "%d" % max(abs(x) for x in inout),
+                     sum(r.imissed for r in c.runs), sum(r.rx_nombuf for r in c.runs),
+                     "%d" % sum(r.oerrors for r in c.runs),
+                     ", ".join("%s %d" % kv for kv in sorted(drops.items())) or
+                     ("none" if c.gw == "espgw" else "n/a"),
+                     conserve,
+                     "%.2f" % min(r.dirty_share for r in c.runs),
+                     ", ".join("%.2f@%.2f" % (p / 1e6, sh) for p, sh in c.dirty) or "-",
+                     "%.2f" % max(r.others_cpu for r in c.runs),
+                     "%.0f%%" % (100 * max(r.steal.get("cpu%d" % WORKER_CPU, 0)
+                                           for r in c.runs))])
+    if rows:
+        lines.append("## Where packets went\n")
+        lines.append(md_table(["case", "source rx Mpps", "max in - out in a window",
+                               "imissed", "rx_nombuf", "sink oerrors",
+                               "espgw drop counters (all runs, at exit)",
+                               "espgw conservation", "worker CPU share (min)",
+                               "runs measured again (Mpps@share)", "others (CPUs)",
+                               "steal"], rows))
+        lines.append("\nThe pcap source produces only what the gateway polls (it never "
+                     "reports imissed): a gateway that is slower than the source simply "
+                     "polls less often. 'in - out' = source frames received minus sink "
+                     "frames sent in the window: bursts in flight at its edges plus the "
+                     "skew of two telemetry reads when the harness waits for a CPU; "
+                     "exact accounting is espgw's own at exit ('conservation': every "
+                     "frame received was sent or counted as a named drop; whole run, "
+                     "warm-up included). 'worker CPU share' = the worker thread's time "
+                     "on a CPU / the window (schedstat; below 1 when another process ran "
+                     "on its CPU); a run below %.2f was measured again, up to %d more "
+                     "times, and the attempts it replaced are listed." % (
+                         args.min_share, args.retries))
+        lines.append("")
+
+    if profiles:
+        lines.append("## Profiles (perf record -e cpu-clock -p <gateway pid>, the same "
+                     "binaries, 64-byte frames)\n")
+        for name, (path, top, pps_) in profiles.items():
+            lines.append("### %s (%.2f Mpps while profiled; full: bench/results/%s)\n"
+                         % (name, pps_ / 1e6, os.path.basename(path)))
+            lines.append("```\n" + "\n".join(top) + "\n```\n")
+
+    if summary:
+        lines.append("## Targets (issue 5)\n")
+        lines.append(md_table(["what", "measured", "target", "met"],
+                              [[a, b, c, verdict(ok)] for a, b, c, ok in summary]))
+        lines.append("")
+    if env.get("verified"):
+        lines.append("Functional check before measuring: %s." % env["verified"])
+    return "\n".join(lines) + "\n", summary
+
+
+def run_json(r):
+    """A run for latest.json: gateway and port counters, drops by name and
+    per-SA totals (a stats file has a line per SA counter: 100,000 SAs)."""
+    d = {k: v for k, v in r.__dict__.items() if k != "stats"}
+    d["stats"] = {k: v for k, v in r.stats.items() if k.startswith(("gw.", "port."))}
+    d["stats"]["sa.*.packets"] = sum(v for k, v in r.stats.items()
+                                     if k.startswith("sa.") and k.endswith(".packets"))
+    return d

@@ -1,0 +1,73 @@
+"""Traffic: the pcap files both gateways read, made with scapy and cached,
+so that espgw and ipsec-secgw see byte-identical frames."""
+
+import os
+import struct
+
+from .common import (FCS, GW_WAN, INNER_DST, INNER_SRC, KEY_IN, LAN_HOST_MAC, MAIN_PKTS,
+                     PEER_MAC, PEER_WAN, SPI_IN, SRC_MAC, WORK, frame_lens, log,
+                     scale_inner_dst, scale_key, scale_peer, scale_spi)
+
+
+def scapy_mods():
+    from scapy.all import Ether, IP, UDP, Raw, wrpcap, rdpcap  # noqa
+    from scapy.layers.ipsec import SecurityAssociation, ESP
+    return dict(Ether=Ether, IP=IP, UDP=UDP, Raw=Raw, wrpcap=wrpcap, rdpcap=rdpcap,
+                SA=SecurityAssociation, ESP=ESP)
+
+
+def inner_ip(S, flen, dst=INNER_DST, sport=1024):
+    """An inner IPv4/UDP packet for an Ethernet frame of flen bytes (FCS
+    included: 64 -> 46-byte IP packet)."""
+    p = S["IP"](src=INNER_SRC, dst=dst, ttl=64, id=sport) / S["UDP"](sport=sport, dport=5001)
+    pad = flen - 14 - FCS - len(p)
+    assert pad >= 0
+    return S["IP"](bytes(p / S["Raw"](bytes((i * 7 + sport) & 0xff for i in range(pad)))))
+
+
+def esp_sa(S, spi, key, src, dst):
+    return S["SA"](S["ESP"], spi=spi, crypt_algo="AES-GCM", crypt_key=key,
+                   tunnel_header=S["IP"](src=src, dst=dst))
+
+
+def make_pcaps(S, kind, size, n, path, scale_nsa=None, hit=1):
+    """kind 'plain': Ether + inner IP; 'esp': Ether + outer IP + ESP(inner).
+    With scale_nsa, frame k goes to destination / SA j = (k % hit) * nsa // hit
+    of the scale configurations."""
+    lens = frame_lens(size)
+    frames = []
+    sas = {}
+    for k in range(n):
+        flen = lens[k % len(lens)]
+        j = None if scale_nsa is None else (k % hit) * scale_nsa // hit
+        dst = INNER_DST if j is None else scale_inner_dst(j)
+        ip = inner_ip(S, flen, dst=dst, sport=1024 + (k % 64))
+        if kind == "plain":
+            f = S["Ether"](dst=SRC_MAC, src=LAN_HOST_MAC) / ip
+        else:
+            sa = sas.get(j)
+            if sa is None:
+                sa = sas[j] = (esp_sa(S, SPI_IN, KEY_IN, PEER_WAN, GW_WAN) if j is None
+                               else esp_sa(S, scale_spi(j), scale_key(j), scale_peer(j),
+                                           GW_WAN))
+            seq = k + 1
+            e = sa.encrypt(ip, seq_num=seq, iv=struct.pack("!Q", 0x5eed000000000000 + seq))
+            f = S["Ether"](dst=SRC_MAC, src=PEER_MAC) / e
+        frames.append(f)
+    tmp = path + ".tmp"
+    S["wrpcap"](tmp, frames)
+    os.replace(tmp, path)
+
+
+def traffic(S, kind, size, n=MAIN_PKTS, scale_nsa=None, hit=1):
+    """Path of a cached pcap; made when missing."""
+    d = os.path.join(WORK, "pcap")
+    os.makedirs(d, exist_ok=True)
+    tag = "%s-%s-n%d" % (kind, size, n)
+    if scale_nsa is not None:
+        tag += "-scale-sa%d-hit%d" % (scale_nsa, hit)
+    path = os.path.join(d, tag + ".pcap")
+    if not os.path.exists(path):
+        log("  making %s" % os.path.basename(path))
+        make_pcaps(S, kind, size, n, path, scale_nsa, hit)
+    return path
