@@ -75,6 +75,21 @@ def espgw_drops(st):
     return bad
 
 
+# One packet, one fate (app/dataplane/counters.h): what came in or was
+# made, and where each packet went.
+BALANCE_IN = ("gw.rx", "gw.arp-requested", "gw.icmp-errors-sent", "gw.fragments-made")
+BALANCE_OUT = ("gw.tx", "gw.arp-replies-received", "gw.fragmented", "gw.fragments-merged",
+               "gw.held-arp-queue", "gw.held-reassembly")
+
+
+def espgw_balance(st):
+    """(packets in, packets accounted for) of an espgw stats file."""
+    came = sum(st.get(k, 0) for k in BALANCE_IN)
+    went = sum(st.get(k, 0) for k in BALANCE_OUT)
+    went += sum(v for k, v in st.items() if k.startswith("gw.drop-"))
+    return came, went
+
+
 def measure(case, huge, warmup, window, tag, start_timeout):
     """One run: start, wait for traffic, warm up, measure a window, stop."""
     stats_file = os.path.join(WORK, "logs", "%s.%s.stats" % (case.name, tag))

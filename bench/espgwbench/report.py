@@ -8,7 +8,7 @@ import statistics
 from .cases import espgw_lcores
 from .common import (COST_TARGET, RATIO_TARGET, SCALE_PKTS, SCALE_ROWS, SCALE_TARGET,
                      SECGW_SRC, SIZES, WORKER_CPU, avg_frame, esp_ct_len)
-from .measure import ceiling_pps
+from .measure import ceiling_pps, espgw_balance
 
 
 def mmm(xs):
@@ -240,12 +240,10 @@ def report(cases, ceil, env, args, profiles):
         if c.gw == "espgw":
             bad = []
             for r in c.runs:
-                st = r.stats
-                d = sum(v for k, v in r.drops.items())
-                if st.get("gw.rx", 0) != st.get("gw.tx", 0) + d:
-                    bad.append("rx %d != tx %d + drops %d" % (st.get("gw.rx", 0),
-                                                              st.get("gw.tx", 0), d))
-            conserve = "; ".join(bad) if bad else "rx = tx + drops"
+                came, went = espgw_balance(r.stats)
+                if came != went:
+                    bad.append("in %d != accounted for %d" % (came, went))
+            conserve = "; ".join(bad) if bad else "in = tx + drops + held"
         rows.append([c.name, fmt_mmm([r.rx_pps for r in c.runs]),
                      "%d" % max(abs(x) for x in inout),
                      sum(r.imissed for r in c.runs), sum(r.rx_nombuf for r in c.runs),
@@ -272,8 +270,9 @@ def report(cases, ceil, env, args, profiles):
                      "frames sent in the window: bursts in flight at its edges plus the "
                      "skew of two telemetry reads when the harness waits for a CPU; "
                      "exact accounting is espgw's own at exit ('conservation': every "
-                     "frame received was sent or counted as a named drop; whole run, "
-                     "warm-up included). 'worker CPU share' = the worker thread's time "
+                     "frame received, or made by espgw, was sent, counted as one named "
+                     "drop or still held, docs/architecture.md; whole run, warm-up "
+                     "included). 'worker CPU share' = the worker thread's time "
                      "on a CPU / the window (schedstat; below 1 when another process ran "
                      "on its CPU); a run below %.2f was measured again, up to %d more "
                      "times, and the attempts it replaced are listed." % (
