@@ -25,7 +25,8 @@ gw_icmp_error(struct gw_ctx *c, struct rte_mbuf *orig, uint8_t type, uint8_t cod
 {
 	const struct rte_ipv4_hdr *oip = rte_pktmbuf_mtod(orig, const void *);
 	uint16_t ohl = rte_ipv4_hdr_len(oip);
-	uint16_t quote = RTE_MIN((uint16_t)(ohl + 8), orig->data_len);
+	uint16_t quote = RTE_MIN((uint16_t)(ohl + ESPGW_ICMP_QUOTE_DATA),
+				orig->data_len);
 	const uint8_t *ol4 = (const uint8_t *)oip + ohl;
 	struct gw_worker *w = c->w;
 	const struct gw_nexthop *back;

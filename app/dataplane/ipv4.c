@@ -63,7 +63,8 @@ gw_forward(struct gw_ctx *c, struct rte_mbuf *m, struct gw_policy *pol, bool kno
 	uint32_t sum;
 
 	if (ip->time_to_live <= 1) {
-		gw_icmp_error(c, m, ESPGW_ICMP_TIME_EXCEEDED, 0, 0);
+		gw_icmp_error(c, m, ESPGW_ICMP_TIME_EXCEEDED,
+			      ESPGW_ICMP_CODE_TTL_EXCEEDED, 0);
 		gw_drop(c, m, GW_DROP_TTL);
 		return;
 	}
