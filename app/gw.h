@@ -19,7 +19,7 @@
 #include "dataplane/worker.h"
 
 struct gw {
-	struct gw_publisher pub;   /* the table set the workers read */
+	struct gw_publisher pub; /* the table set the workers read */
 	struct gw_neigh neigh;
 	struct gw_worker workers[GW_MAX_WORKERS];
 	unsigned int nb_workers;
@@ -28,7 +28,7 @@ struct gw {
 	uint16_t ports[GW_MAX_PORTS];
 	unsigned int nb_ports;
 	unsigned int poll_idle_us;
-	bool quit;                 /* set once, read with __atomic */
+	bool quit; /* set once, read with __atomic */
 };
 
 #endif /* ESPGW_APP_GW_H */

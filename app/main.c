@@ -111,7 +111,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'c': o->check = true; break;
 		case 's': o->stats_file = optarg; break;
 		case 'i':
-			o->poll_idle_us = (unsigned int)strtoul(optarg, &end, 10);
+			o->poll_idle_us =
+				(unsigned int)strtoul(optarg, &end, 10);
 			if (*end != '\0' || o->poll_idle_us > 1000000) {
 				fprintf(stderr, "espgw: --poll-idle-us wants "
 						"0..1000000\n");
@@ -150,8 +151,8 @@ port_start(struct gw *gw, const struct gw_iface *f, char *err, size_t len)
 		goto fail;
 	if (q > info.max_rx_queues || q > info.max_tx_queues) {
 		snprintf(err, len, "%s: %u workers need %u queues, it has %u",
-			 f->name, q, q, RTE_MIN(info.max_rx_queues,
-						info.max_tx_queues));
+			 f->name, q, q,
+			 RTE_MIN(info.max_rx_queues, info.max_tx_queues));
 		return -1;
 	}
 	if (q > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_IP)) {
@@ -171,16 +172,16 @@ port_start(struct gw *gw, const struct gw_iface *f, char *err, size_t len)
 					    NULL, gw->pool);
 		if (rc != 0)
 			goto fail;
-		rc = rte_eth_tx_queue_setup(f->port, i, ntx,
-					    rte_eth_dev_socket_id(f->port),
-					    NULL);
+		rc = rte_eth_tx_queue_setup(
+			f->port, i, ntx, rte_eth_dev_socket_id(f->port), NULL);
 		if (rc != 0)
 			goto fail;
 	}
 	rc = rte_eth_dev_set_mtu(f->port, f->mtu);
 	if (rc != 0 && rc != -ENOTSUP)
-		fprintf(stderr, "espgw: warning: %s refused MTU %u (%s); "
-				"espgw enforces it in software\n",
+		fprintf(stderr,
+			"espgw: warning: %s refused MTU %u (%s); "
+			"espgw enforces it in software\n",
 			f->name, f->mtu, strerror(-rc));
 	rc = rte_eth_dev_start(f->port);
 	if (rc != 0)
@@ -196,7 +197,8 @@ workers_init(struct gw *gw)
 {
 	unsigned int lcore, id = 0;
 
-	RTE_LCORE_FOREACH_WORKER(lcore) {
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
 		if (gw_worker_init(&gw->workers[id], id, lcore) != 0)
 			return -1;
 		id++;
@@ -225,7 +227,8 @@ main(int argc, char **argv)
 	int n, rc = 1;
 
 	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+		if (strcmp(argv[i], "--help") == 0 ||
+		    strcmp(argv[i], "-h") == 0) {
 			usage(stdout, argv[0]);
 			return 0;
 		}
@@ -255,8 +258,9 @@ main(int argc, char **argv)
 	}
 	gw.nb_workers = rte_lcore_count() - 1;
 	if (gw.nb_workers == 0 || gw.nb_workers > GW_MAX_WORKERS) {
-		fprintf(stderr, "espgw: need 1 to %d worker lcores besides "
-				"the main one (e.g. -l 0-1)\n",
+		fprintf(stderr,
+			"espgw: need 1 to %d worker lcores besides "
+			"the main one (e.g. -l 0-1)\n",
 			GW_MAX_WORKERS);
 		goto out_cfg;
 	}
@@ -275,8 +279,8 @@ main(int argc, char **argv)
 		char mac[RTE_ETHER_ADDR_FMT_SIZE];
 
 		rte_ether_format_addr(mac, sizeof(mac), &f->mac);
-		printf("espgw: port %s id %u mac %s mtu %u\n", f->name,
-		       f->port, mac, f->mtu);
+		printf("espgw: port %s id %u mac %s mtu %u\n", f->name, f->port,
+		       mac, f->mtu);
 	}
 	if (o.check) {
 		printf("espgw: %s: %u ports, %u addresses, %u states, %u "
@@ -292,20 +296,22 @@ main(int argc, char **argv)
 	}
 	gw.poll_idle_us = o.poll_idle_us;
 
-	nb_mbufs = gw.nb_ports * gw.nb_workers * (RX_DESC + TX_DESC + GW_BURST) +
-		   gw.nb_workers * (GW_ARP_PENDING + 4096) + 4096;
-	gw.pool = rte_pktmbuf_pool_create(
-		"gw_pool", nb_mbufs, 256, 0,
-		RTE_MAX(RTE_MBUF_DEFAULT_BUF_SIZE,
-			RTE_PKTMBUF_HEADROOM + max_mtu + RTE_ETHER_HDR_LEN + 64),
-		(int)rte_socket_id());
+	nb_mbufs =
+		gw.nb_ports * gw.nb_workers * (RX_DESC + TX_DESC + GW_BURST) +
+		gw.nb_workers * (GW_ARP_PENDING + 4096) + 4096;
+	gw.pool =
+		rte_pktmbuf_pool_create("gw_pool", nb_mbufs, 256, 0,
+					RTE_MAX(RTE_MBUF_DEFAULT_BUF_SIZE,
+						RTE_PKTMBUF_HEADROOM + max_mtu +
+							RTE_ETHER_HDR_LEN + 64),
+					(int)rte_socket_id());
 	gw.indirect_pool = rte_pktmbuf_pool_create("gw_indirect", 8191, 256, 0,
 						   0, (int)rte_socket_id());
 	/* a reassembled outer packet may be up to 64 KB: the ESP library
 	 * wants it in one segment */
-	gw.jumbo_pool = rte_pktmbuf_pool_create("gw_jumbo",
-						64 * gw.nb_workers + 63, 0, 0,
-						UINT16_MAX, (int)rte_socket_id());
+	gw.jumbo_pool =
+		rte_pktmbuf_pool_create("gw_jumbo", 64 * gw.nb_workers + 63, 0,
+					0, UINT16_MAX, (int)rte_socket_id());
 	if (gw.pool == NULL || gw.indirect_pool == NULL ||
 	    gw.jumbo_pool == NULL || gw_neigh_init(&gw.neigh, 4096) != 0 ||
 	    gw_publisher_init(&gw.pub, gw.nb_workers) != 0 ||

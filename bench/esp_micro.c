@@ -28,8 +28,8 @@
 #include "imb_ceiling.h"
 
 /* RTE_IPV4 in DPDK 22.11 shifts an int: undefined for 192 << 24. */
-#define IPV4(a, b, c, d)                                                      \
-	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 |     \
+#define IPV4(a, b, c, d)                                                       \
+	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 |      \
 	 (uint32_t)(d))
 
 #define BURST 32
@@ -120,7 +120,8 @@ run(struct rig *r, int round_trip, double seconds)
 			if (espgw_esp_outbound(r->w, r->out, m, BURST) != BURST)
 				goto fail;
 			if (round_trip &&
-			    espgw_esp_inbound(r->w, r->sad, m, NULL, BURST) != BURST)
+			    espgw_esp_inbound(r->w, r->sad, m, NULL, BURST) !=
+				    BURST)
 				goto fail;
 		}
 		pkts += NB_BURSTS * BURST;
@@ -135,8 +136,13 @@ fail:
 int
 main(int argc, char **argv)
 {
-	char *eal_argv[16] = { argv[0], "--no-huge", "-m", "256", "--no-pci",
-			       "--no-shconf", "--no-telemetry",
+	char *eal_argv[16] = { argv[0],
+			       "--no-huge",
+			       "-m",
+			       "256",
+			       "--no-pci",
+			       "--no-shconf",
+			       "--no-telemetry",
 			       "--log-level=lib.*:warning" };
 	int eal_argc = 8;
 	double secs = argc > 1 ? atof(argv[1]) : 1.0;
@@ -154,8 +160,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "EAL init failed\n");
 		return 1;
 	}
-	pool = rte_pktmbuf_pool_create("bench", 1023, 0, 0,
-				       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	pool = rte_pktmbuf_pool_create(
+		"bench", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	r.w = espgw_worker_create(0, SOCKET_ID_ANY);
 	r.sad = espgw_sad_create("bench_sad", 4, SOCKET_ID_ANY);
 	sa_params(&p, ESPGW_SA_OUT);

@@ -38,12 +38,12 @@
 enum {
 	NB_BUFS = IMB_CEIL_NB_BUFS, /* power of two: round robin by mask */
 	BURST = 32,
-	BATCH = NB_BUFS,            /* ops between two clock reads */
+	BATCH = NB_BUFS, /* ops between two clock reads */
 	KEY_LEN = 16,
 	AAD_LEN = 8,
 	IV_LEN = 12,
 	TAG_LEN = 16,
-	MAX_LEN = 65535,            /* an IPv4 datagram; bounds memory */
+	MAX_LEN = 65535, /* an IPv4 datagram; bounds memory */
 	ALIGN = 64,
 };
 
@@ -53,8 +53,8 @@ _Static_assert(BATCH % BURST == 0, "a batch is whole bursts");
 /* Per-buffer nonce and AAD, as an ESP implementation would build them
  * next to the packet; two slots share a cache line. */
 struct slot_meta {
-	uint8_t iv[16];   /* salt(4) || explicit IV(8) */
-	uint8_t aad[16];  /* SPI(4) || seq(4) */
+	uint8_t iv[16];	 /* salt(4) || explicit IV(8) */
+	uint8_t aad[16]; /* SPI(4) || seq(4) */
 };
 
 /* One GCM operation: where the payload, nonce, AAD and tag live. */
@@ -68,13 +68,13 @@ struct op {
 struct ceil {
 	IMB_MGR *mgr;
 	struct gcm_key_data *key;
-	uint8_t *data;            /* NB_BUFS slots of `stride` bytes */
+	uint8_t *data; /* NB_BUFS slots of `stride` bytes */
 	struct slot_meta *meta;
-	uint8_t (*tag)[TAG_LEN];  /* computed tags when decrypting */
+	uint8_t (*tag)[TAG_LEN]; /* computed tags when decrypting */
 	uint32_t len;
-	uint32_t stride;          /* payload + ICV, rounded to a line */
+	uint32_t stride; /* payload + ICV, rounded to a line */
 	int enc;
-	uint32_t next;            /* round-robin slot */
+	uint32_t next; /* round-robin slot */
 	uint32_t seq;
 };
 
@@ -82,18 +82,12 @@ static const char *
 arch_name(IMB_ARCH arch)
 {
 	switch (arch) {
-	case IMB_ARCH_NOAESNI:
-		return "noaesni";
-	case IMB_ARCH_SSE:
-		return "sse";
-	case IMB_ARCH_AVX:
-		return "avx";
-	case IMB_ARCH_AVX2:
-		return "avx2";
-	case IMB_ARCH_AVX512:
-		return "avx512";
-	default:
-		return "unknown";
+	case IMB_ARCH_NOAESNI: return "noaesni";
+	case IMB_ARCH_SSE: return "sse";
+	case IMB_ARCH_AVX: return "avx";
+	case IMB_ARCH_AVX2: return "avx2";
+	case IMB_ARCH_AVX512: return "avx512";
+	default: return "unknown";
 	}
 }
 
@@ -101,12 +95,9 @@ const char *
 imb_ceiling_api_name(enum imb_ceiling_api api)
 {
 	switch (api) {
-	case IMB_CEIL_DIRECT:
-		return "direct";
-	case IMB_CEIL_JOB:
-		return "job";
-	case IMB_CEIL_BURST:
-		return "burst";
+	case IMB_CEIL_DIRECT: return "direct";
+	case IMB_CEIL_JOB: return "job";
+	case IMB_CEIL_BURST: return "burst";
 	}
 	return "?";
 }
@@ -169,8 +160,8 @@ next_op(struct ceil *c, struct op *o)
 }
 
 static inline void
-direct_one(IMB_MGR *mgr, const struct gcm_key_data *key, int enc,
-	   uint32_t len, const struct op *o)
+direct_one(IMB_MGR *mgr, const struct gcm_key_data *key, int enc, uint32_t len,
+	   const struct op *o)
 {
 	struct gcm_context_data ctx;
 
@@ -185,8 +176,8 @@ direct_one(IMB_MGR *mgr, const struct gcm_key_data *key, int enc,
 /* Every field GCM reads: slots are recycled, so nothing may be left
  * over from the previous job in the same slot. */
 static inline void
-job_fill(IMB_JOB *job, const struct gcm_key_data *key, int enc,
-	 uint32_t len, const struct op *o)
+job_fill(IMB_JOB *job, const struct gcm_key_data *key, int enc, uint32_t len,
+	 const struct op *o)
 {
 	job->cipher_mode = IMB_CIPHER_GCM;
 	job->hash_alg = IMB_AUTH_AES_GMAC;
@@ -222,15 +213,15 @@ job_status_ok(IMB_MGR *mgr, const IMB_JOB *job, const char *what)
 	if (job->status == IMB_STATUS_COMPLETED)
 		return 1;
 	err = imb_get_errno(mgr);
-	fprintf(stderr, "imb_ceiling: %s: job status %d, errno %d (%s)\n",
-		what, (int)job->status, err, err ? imb_get_strerror(err) : "-");
+	fprintf(stderr, "imb_ceiling: %s: job status %d, errno %d (%s)\n", what,
+		(int)job->status, err, err ? imb_get_strerror(err) : "-");
 	return 0;
 }
 
 /* Submit one job and retire whatever completes. */
 static inline int
-job_submit(IMB_MGR *mgr, const struct gcm_key_data *key, int enc,
-	   uint32_t len, const struct op *o, uint64_t *done)
+job_submit(IMB_MGR *mgr, const struct gcm_key_data *key, int enc, uint32_t len,
+	   const struct op *o, uint64_t *done)
 {
 	IMB_JOB *job = IMB_GET_NEXT_JOB(mgr);
 
@@ -307,7 +298,9 @@ burst_submit(struct ceil *c, const struct op *fixed, int enc, uint32_t n,
 			return -1;
 		got = IMB_GET_NEXT_BURST(mgr, n, jobs);
 		if (got < n) {
-			fprintf(stderr, "imb_ceiling: IMB_GET_NEXT_BURST: %u of %u jobs\n",
+			fprintf(stderr,
+				"imb_ceiling: IMB_GET_NEXT_BURST: %u of %u "
+				"jobs\n",
 				got, n);
 			return -1;
 		}
@@ -327,10 +320,13 @@ burst_submit(struct ceil *c, const struct op *fixed, int enc, uint32_t n,
 
 		if (err != 0) {
 			/* jobs[0] is the job it did not like */
-			fprintf(stderr, "imb_ceiling: IMB_SUBMIT_BURST: %s (job status %d)\n",
+			fprintf(stderr,
+				"imb_ceiling: IMB_SUBMIT_BURST: %s (job status "
+				"%d)\n",
 				imb_get_strerror(err), (int)jobs[0]->status);
-			return burst_err_unsupported(err) ?
-			       (int)IMB_CEIL_ERR_UNSUPPORTED : -1;
+			return burst_err_unsupported(err)
+				       ? (int)IMB_CEIL_ERR_UNSUPPORTED
+				       : -1;
 		}
 	}
 	return burst_retire(mgr, jobs, r, done, "IMB_SUBMIT_BURST");
@@ -444,7 +440,8 @@ one_op(struct ceil *c, enum imb_ceiling_api api, int enc, const struct op *o)
 #endif
 	}
 	if (done != 1) {
-		fprintf(stderr, "imb_ceiling: %s: %llu jobs completed, want 1\n",
+		fprintf(stderr,
+			"imb_ceiling: %s: %llu jobs completed, want 1\n",
 			imb_ceiling_api_name(api), (unsigned long long)done);
 		return -1;
 	}
@@ -514,18 +511,26 @@ sanity(struct ceil *c, enum imb_ceiling_api api)
 
 	for (i = 0; i < c->len; i++)
 		pt[i] = (uint8_t)(i * 131 + 7);
-	memcpy(m->iv, "\xca\xfe\xba\xbe" "\x00\x01\x02\x03\x04\x05\x06\x07", IV_LEN);
-	memcpy(m->aad, "\x00\x00\x10\x01" "\x00\x00\x00\x2a", AAD_LEN);
+	memcpy(m->iv,
+	       "\xca\xfe\xba\xbe"
+	       "\x00\x01\x02\x03\x04\x05\x06\x07",
+	       IV_LEN);
+	memcpy(m->aad,
+	       "\x00\x00\x10\x01"
+	       "\x00\x00\x00\x2a",
+	       AAD_LEN);
 	memcpy(a, pt, c->len);
 	memcpy(b, pt, c->len);
 	oa = (struct op){ .buf = a, .iv = m->iv, .aad = m->aad, .tag = tags };
-	ob = (struct op){ .buf = b, .iv = m->iv, .aad = m->aad,
-			  .tag = tags + TAG_LEN };
+	ob = (struct op){
+		.buf = b, .iv = m->iv, .aad = m->aad, .tag = tags + TAG_LEN
+	};
 
 	rc = one_op(c, api, 1, &oa);
 	if (rc != 0) {
-		ret = rc == (int)IMB_CEIL_ERR_UNSUPPORTED ?
-		      IMB_CEIL_ERR_UNSUPPORTED : IMB_CEIL_ERR_CHECK;
+		ret = rc == (int)IMB_CEIL_ERR_UNSUPPORTED
+			      ? IMB_CEIL_ERR_UNSUPPORTED
+			      : IMB_CEIL_ERR_CHECK;
 		goto out;
 	}
 	direct_one(c->mgr, c->key, 1, c->len, &ob);
@@ -533,15 +538,18 @@ sanity(struct ceil *c, enum imb_ceiling_api api)
 	    check_eq(oa.tag, ob.tag, TAG_LEN, "tag differs from direct") < 0)
 		goto out;
 	if (memcmp(a, pt, c->len) == 0) {
-		fprintf(stderr, "imb_ceiling: sanity check failed: nothing encrypted\n");
+		fprintf(stderr, "imb_ceiling: sanity check failed: nothing "
+				"encrypted\n");
 		goto out;
 	}
 
 	oa.tag = tags + 2 * TAG_LEN;
 	if (one_op(c, api, 0, &oa) != 0)
 		goto out;
-	if (check_eq(a, pt, c->len, "decrypt does not give the plaintext") < 0 ||
-	    check_eq(oa.tag, ob.tag, TAG_LEN, "decrypt computes another tag") < 0)
+	if (check_eq(a, pt, c->len, "decrypt does not give the plaintext") <
+		    0 ||
+	    check_eq(oa.tag, ob.tag, TAG_LEN, "decrypt computes another tag") <
+		    0)
 		goto out;
 	ret = 0;
 out:
@@ -592,14 +600,14 @@ ceil_init(struct ceil *c, int enc, uint32_t len)
 		c->data[i] = (uint8_t)(i * 7 + 1);
 	for (i = 0; i < NB_BUFS; i++) {
 		memcpy(c->meta[i].iv, "\xca\xfe\xba\xbe", 4);
-		put_be32(c->meta[i].aad, 0x1001);  /* SPI */
+		put_be32(c->meta[i].aad, 0x1001); /* SPI */
 	}
 	return 0;
 }
 
 double
-imb_ceiling_ops(enum imb_ceiling_api api, int enc, uint32_t len,
-		double seconds, const char **arch)
+imb_ceiling_ops(enum imb_ceiling_api api, int enc, uint32_t len, double seconds,
+		const char **arch)
 {
 	struct ceil c = { 0 };
 	IMB_ARCH a = IMB_ARCH_NONE;
@@ -611,8 +619,8 @@ imb_ceiling_ops(enum imb_ceiling_api api, int enc, uint32_t len,
 	if (arch != NULL)
 		*arch = "unknown";
 	if ((api != IMB_CEIL_DIRECT && api != IMB_CEIL_JOB &&
-	     api != IMB_CEIL_BURST) || len == 0 || len > MAX_LEN ||
-	    !(seconds >= 0.0)) {
+	     api != IMB_CEIL_BURST) ||
+	    len == 0 || len > MAX_LEN || !(seconds >= 0.0)) {
 		fprintf(stderr, "imb_ceiling: bad arguments\n");
 		return IMB_CEIL_ERR_SETUP;
 	}

@@ -18,16 +18,19 @@ enum imb_ceiling_api { IMB_CEIL_DIRECT, IMB_CEIL_JOB, IMB_CEIL_BURST };
 
 /* Negative returns of imb_ceiling_ops(), so a caller can tell "this API
  * cannot do GCM" (print "unsupported") from a real failure. */
-#define IMB_CEIL_ERR_SETUP       (-1.0) /* bad argument, alloc or init failed */
+#define IMB_CEIL_ERR_SETUP (-1.0)	/* bad argument, alloc or init failed */
 #define IMB_CEIL_ERR_UNSUPPORTED (-2.0) /* API rejects GCM jobs */
-#define IMB_CEIL_ERR_CHECK       (-3.0) /* wrong result or job status */
+#define IMB_CEIL_ERR_CHECK (-3.0)	/* wrong result or job status */
 
-/* Encrypt (enc=1) or decrypt (enc=0) `bufs` buffers of `len` bytes each, round robin, with
- * AES-128-GCM, 8-byte AAD (like ESP's SPI||seq), 12-byte IV, 16-byte tag, in place, using the
- * given intel-ipsec-mb API, for at least `seconds` seconds of wall time (CLOCK_MONOTONIC; check the
- * clock every batch, not every op). Returns operations per second; fills *arch with the name of the
- * code path (e.g. "avx512", "avx2", "sse") when arch != NULL. Returns negative on setup failure. */
-double imb_ceiling_ops(enum imb_ceiling_api api, int enc, uint32_t len, double seconds, const char **arch);
+/* Encrypt (enc=1) or decrypt (enc=0) `bufs` buffers of `len` bytes each, round
+ * robin, with AES-128-GCM, 8-byte AAD (like ESP's SPI||seq), 12-byte IV,
+ * 16-byte tag, in place, using the given intel-ipsec-mb API, for at least
+ * `seconds` seconds of wall time (CLOCK_MONOTONIC; check the clock every batch,
+ * not every op). Returns operations per second; fills *arch with the name of
+ * the code path (e.g. "avx512", "avx2", "sse") when arch != NULL. Returns
+ * negative on setup failure. */
+double imb_ceiling_ops(enum imb_ceiling_api api, int enc, uint32_t len,
+		       double seconds, const char **arch);
 const char *imb_ceiling_api_name(enum imb_ceiling_api api);
 
 #endif /* ESPGW_BENCH_IMB_CEILING_H */

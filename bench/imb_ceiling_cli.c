@@ -35,8 +35,10 @@
 static void
 usage(FILE *f, const char *prog)
 {
-	fprintf(f, "usage: %s [-s seconds] [-r reps] [-a direct|job|burst|all] "
-		   "LEN...\n", prog);
+	fprintf(f,
+		"usage: %s [-s seconds] [-r reps] [-a direct|job|burst|all] "
+		"LEN...\n",
+		prog);
 }
 
 static int
@@ -92,12 +94,8 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'h':
-			usage(stdout, argv[0]);
-			return 0;
-		default:
-			usage(stderr, argv[0]);
-			return 2;
+		case 'h': usage(stdout, argv[0]); return 0;
+		default: usage(stderr, argv[0]); return 2;
 		}
 	}
 	for (int i = optind; i < argc; i++) {
@@ -105,7 +103,8 @@ main(int argc, char **argv)
 		unsigned long v = strtoul(argv[i], &end, 10);
 
 		if (*end != '\0' || v < 1 || v > 9600 || nb_lens == MAX_LENS) {
-			fprintf(stderr, "bad length '%s' (1..9600, at most %d)\n",
+			fprintf(stderr,
+				"bad length '%s' (1..9600, at most %d)\n",
 				argv[i], MAX_LENS);
 			return 2;
 		}
@@ -125,13 +124,14 @@ main(int argc, char **argv)
 			for (unsigned int a = 0; a < nb_apis; a++)
 				for (int e = 0; e < 2; e++) {
 					const char *ar = NULL;
-					double v = imb_ceiling_ops(apis[a], e == 0,
-								   lens[l], secs,
-								   &ar);
+					double v = imb_ceiling_ops(
+						apis[a], e == 0, lens[l], secs,
+						&ar);
 
 					r[l][a][e][k] = v;
 					if (v < 0.0) {
-						if (v != IMB_CEIL_ERR_UNSUPPORTED)
+						if (v !=
+						    IMB_CEIL_ERR_UNSUPPORTED)
 							failed = 1;
 					} else if (ar != NULL) {
 						arch = ar;

@@ -17,7 +17,9 @@
 
 static const uint32_t sizes[] = { 64, 512, 1420 };
 static const enum imb_ceiling_api apis[] = {
-	IMB_CEIL_DIRECT, IMB_CEIL_JOB, IMB_CEIL_BURST,
+	IMB_CEIL_DIRECT,
+	IMB_CEIL_JOB,
+	IMB_CEIL_BURST,
 };
 
 #define NB_SIZES (sizeof(sizes) / sizeof(sizes[0]))
@@ -41,15 +43,17 @@ main(int argc, char **argv)
 
 		secs = strtod(argv[1], &end);
 		if (end == argv[1] || *end != '\0' || !(secs > 0.0)) {
-			fprintf(stderr, "%s: bad seconds '%s'\n", argv[0], argv[1]);
+			fprintf(stderr, "%s: bad seconds '%s'\n", argv[0],
+				argv[1]);
 			return 2;
 		}
 	}
 
-	printf("intel-ipsec-mb %s, AES-128-GCM, 8 B AAD, 12 B IV, 16 B tag, in place, %d buffers, %.2f s/cell\n",
+	printf("intel-ipsec-mb %s, AES-128-GCM, 8 B AAD, 12 B IV, 16 B tag, in "
+	       "place, %d buffers, %.2f s/cell\n",
 	       imb_get_version_str(), IMB_CEIL_NB_BUFS, secs);
-	printf("%5s  %-3s  %-6s  %9s  %8s  %7s\n",
-	       "size", "dir", "api", "Mops/s", "Gbit/s", "vs best");
+	printf("%5s  %-3s  %-6s  %9s  %8s  %7s\n", "size", "dir", "api",
+	       "Mops/s", "Gbit/s", "vs best");
 
 	for (s = 0; s < NB_SIZES; s++) {
 		for (enc = 1; enc >= 0; enc--) {
@@ -57,8 +61,8 @@ main(int argc, char **argv)
 
 			for (a = 0; a < NB_APIS; a++) {
 				const char *ar;
-				double r = imb_ceiling_ops(apis[a], enc, sizes[s],
-							   secs, &ar);
+				double r = imb_ceiling_ops(apis[a], enc,
+							   sizes[s], secs, &ar);
 
 				ops[s][enc][a] = r;
 				if (r > best)
@@ -80,7 +84,8 @@ main(int argc, char **argv)
 					printf("%9s\n", "error");
 				else
 					/* payload bits only, no ESP overhead */
-					printf("%9.2f  %8.2f  %6.1f%%\n", r / 1e6,
+					printf("%9.2f  %8.2f  %6.1f%%\n",
+					       r / 1e6,
 					       r * sizes[s] * 8.0 / 1e9,
 					       100.0 * r / best);
 			}

@@ -40,8 +40,8 @@ gw_publisher_fini(struct gw_publisher *p)
 struct gw_tables *
 gw_publish(struct gw_publisher *p, struct gw_tables *t)
 {
-	struct gw_tables *old = __atomic_exchange_n(&p->cur, t,
-						    __ATOMIC_ACQ_REL);
+	struct gw_tables *old =
+		__atomic_exchange_n(&p->cur, t, __ATOMIC_ACQ_REL);
 
 	/* every reader that may have loaded old has moved past a
 	 * quiescent state or gone offline */

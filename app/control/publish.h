@@ -19,7 +19,7 @@
 struct gw_tables;
 
 struct gw_publisher {
-	struct gw_tables *cur;      /* read with gw_tables_current() */
+	struct gw_tables *cur; /* read with gw_tables_current() */
 	struct rte_rcu_qsbr *qs;
 	unsigned int nb_readers;
 };

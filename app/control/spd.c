@@ -22,20 +22,30 @@ enum { F_PROTO, F_SRC, F_DST, F_SPORT, F_DPORT, NB_FIELDS };
 RTE_ACL_RULE_DEF(gw_acl_rule, NB_FIELDS);
 
 static const struct rte_acl_field_def fields[NB_FIELDS] = {
-	{ .type = RTE_ACL_FIELD_TYPE_BITMASK, .size = 1,
-	  .field_index = F_PROTO, .input_index = 0,
+	{ .type = RTE_ACL_FIELD_TYPE_BITMASK,
+	  .size = 1,
+	  .field_index = F_PROTO,
+	  .input_index = 0,
 	  .offset = offsetof(struct gw_acl_key, proto) },
-	{ .type = RTE_ACL_FIELD_TYPE_MASK, .size = 4,
-	  .field_index = F_SRC, .input_index = 1,
+	{ .type = RTE_ACL_FIELD_TYPE_MASK,
+	  .size = 4,
+	  .field_index = F_SRC,
+	  .input_index = 1,
 	  .offset = offsetof(struct gw_acl_key, src) },
-	{ .type = RTE_ACL_FIELD_TYPE_MASK, .size = 4,
-	  .field_index = F_DST, .input_index = 2,
+	{ .type = RTE_ACL_FIELD_TYPE_MASK,
+	  .size = 4,
+	  .field_index = F_DST,
+	  .input_index = 2,
 	  .offset = offsetof(struct gw_acl_key, dst) },
-	{ .type = RTE_ACL_FIELD_TYPE_RANGE, .size = 2,
-	  .field_index = F_SPORT, .input_index = 3,
+	{ .type = RTE_ACL_FIELD_TYPE_RANGE,
+	  .size = 2,
+	  .field_index = F_SPORT,
+	  .input_index = 3,
 	  .offset = offsetof(struct gw_acl_key, sport) },
-	{ .type = RTE_ACL_FIELD_TYPE_RANGE, .size = 2,
-	  .field_index = F_DPORT, .input_index = 3,
+	{ .type = RTE_ACL_FIELD_TYPE_RANGE,
+	  .size = 2,
+	  .field_index = F_DPORT,
+	  .input_index = 3,
 	  .offset = offsetof(struct gw_acl_key, dport) },
 };
 
@@ -71,8 +81,8 @@ by_xfrm_order(const void *a, const void *b)
 }
 
 static void
-rule_of(struct gw_acl_rule *r, const struct espgw_cfg_policy *p,
-	uint32_t rank, uint32_t userdata)
+rule_of(struct gw_acl_rule *r, const struct espgw_cfg_policy *p, uint32_t rank,
+	uint32_t userdata)
 {
 	memset(r, 0, sizeof(*r));
 	r->data.category_mask = 1;
@@ -108,8 +118,8 @@ gw_spd_build(struct gw_spd *spd, const struct gw_tables *t,
 	int rc;
 
 	memset(spd, 0, sizeof(*spd));
-	spd->pol = calloc(t->nb_policies ? t->nb_policies : 1,
-			  sizeof(*spd->pol));
+	spd->pol =
+		calloc(t->nb_policies ? t->nb_policies : 1, sizeof(*spd->pol));
 	if (spd->pol == NULL)
 		goto nomem;
 	for (unsigned int i = 0; i < t->nb_policies; i++)
@@ -136,15 +146,15 @@ gw_spd_build(struct gw_spd *spd, const struct gw_tables *t,
 		goto nomem;
 	for (unsigned int i = 0; i < spd->nb; i++) {
 		rule_of(&r, &spd->pol[i]->cfg, i, i + 1);
-		if (rte_acl_add_rules(spd->acl, (struct rte_acl_rule *)&r,
-				      1) != 0)
+		if (rte_acl_add_rules(spd->acl, (struct rte_acl_rule *)&r, 1) !=
+		    0)
 			goto nomem;
 	}
 	memcpy(bc.defs, fields, sizeof(fields));
 	rc = rte_acl_build(spd->acl, &bc);
 	if (rc != 0) {
-		snprintf(err, errlen,
-			 "cannot build the policy table: %s", strerror(-rc));
+		snprintf(err, errlen, "cannot build the policy table: %s",
+			 strerror(-rc));
 		return -1;
 	}
 	return 0;
@@ -160,4 +170,3 @@ gw_spd_free(struct gw_spd *spd)
 	free(spd->pol);
 	memset(spd, 0, sizeof(*spd));
 }
-

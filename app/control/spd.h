@@ -34,19 +34,19 @@ struct gw_acl_key {
 /* A policy as the data path uses it: what a packet needs in the first
  * cache line (at 10,000 policies every policy line is cold). */
 struct gw_policy {
-	struct espgw_sa *sa;    /* dir out with tmpl: the SA it protects with */
-	uint16_t max_inner;     /* dir out with tmpl: largest inner packet */
-	uint8_t action;         /* enum espgw_cfg_action */
+	struct espgw_sa *sa; /* dir out with tmpl: the SA it protects with */
+	uint16_t max_inner;  /* dir out with tmpl: largest inner packet */
+	uint8_t action;	     /* enum espgw_cfg_action */
 	bool has_tmpl;
 	uint32_t reqid, tmpl_src, tmpl_dst; /* template, as in cfg */
-	struct espgw_cfg_policy cfg; /* as configured */
+	struct espgw_cfg_policy cfg;	    /* as configured */
 } __rte_cache_aligned;
 
 /* A policy selector compiled for a linear scan. */
 struct gw_sel {
 	uint32_t src, src_mask, dst, dst_mask; /* network order */
 	uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
-	uint8_t proto;                          /* 0 = any */
+	uint8_t proto; /* 0 = any */
 };
 
 /* Up to this many policies a direction is matched by a scan, which
@@ -55,11 +55,11 @@ struct gw_sel {
 
 /* One compiled direction of the policy database. */
 struct gw_spd {
-	struct rte_acl_ctx *acl;   /* when nb > GW_SPD_LINEAR_MAX */
-	struct gw_policy **pol;    /* in xfrm order; ACL userdata - 1 */
+	struct rte_acl_ctx *acl; /* when nb > GW_SPD_LINEAR_MAX */
+	struct gw_policy **pol;	 /* in xfrm order; ACL userdata - 1 */
 	struct gw_sel sel[GW_SPD_LINEAR_MAX]; /* when nb <= the max */
 	unsigned int nb;
-	bool l4;    /* some selector names a protocol or ports */
+	bool l4; /* some selector names a protocol or ports */
 };
 
 enum gw_dir { GW_OUT, GW_IN, GW_FWD, GW_NB_DIRS };

@@ -110,15 +110,19 @@ gw_stats_print(struct gw *gw, FILE *f)
 		fprintf(f, "\treplay-window %u seq 0x%08lx flag %s(%s)\n",
 			p->replay_window,
 			(unsigned long)(p->dir == ESPGW_SA_OUT
-						? espgw_sa_next_seq(t->sas[i]) - 1
+						? espgw_sa_next_seq(t->sas[i]) -
+							  1
 						: 0),
 			p->esn ? "esn" : "none",
 			p->dir == ESPGW_SA_OUT ? "out" : "in");
 		fprintf(f, "\taead rfc4106(gcm(aes)) (%u-bit key) %u\n",
 			(p->key_len - 4) * 8, p->icv_len * 8);
-		fprintf(f, "\tlifetime current:\n\t  %lu(bytes), %lu(packets)\n",
+		fprintf(f,
+			"\tlifetime current:\n\t  %lu(bytes), %lu(packets)\n",
 			st.bytes, st.packets);
-		fprintf(f, "\tstats:\n\t  replay-window %lu replay %lu failed %lu\n",
+		fprintf(f,
+			"\tstats:\n\t  replay-window %lu replay %lu failed "
+			"%lu\n",
 			st.drops[ESPGW_DROP_BEHIND_WINDOW],
 			st.drops[ESPGW_DROP_REPLAYED], failed);
 		if (failed) {
@@ -126,7 +130,8 @@ gw_stats_print(struct gw *gw, FILE *f)
 			for (int d = 0; d < ESPGW_DROP_MAX; d++)
 				if (st.drops[d])
 					fprintf(f, " %s %lu",
-						espgw_drop_name(d), st.drops[d]);
+						espgw_drop_name(d),
+						st.drops[d]);
 			fprintf(f, "\n");
 		}
 	}
@@ -140,7 +145,8 @@ gw_stats_print(struct gw *gw, FILE *f)
 		fprintf(f, "  %-24s %lu\n", "drop-esp-out", esp_out);
 	for (int d = 0; d < ESPGW_DROP_MAX; d++)
 		if (esp[d])
-			fprintf(f, "  esp-%-20s %lu\n", espgw_drop_name(d), esp[d]);
+			fprintf(f, "  esp-%-20s %lu\n", espgw_drop_name(d),
+				esp[d]);
 	fflush(f);
 }
 
@@ -156,7 +162,8 @@ gw_stats_write(struct gw *gw, const char *path)
 	sum_counters(gw, cnt, esp, &esp_in, &esp_out);
 	for (int c = 0; c < GW_CNT_MAX; c++)
 		fprintf(f, "gw.%s %lu\n", gw_counter_name(c), cnt[c]);
-	fprintf(f, "gw.drop-esp-in %lu\ngw.drop-esp-out %lu\n", esp_in, esp_out);
+	fprintf(f, "gw.drop-esp-in %lu\ngw.drop-esp-out %lu\n", esp_in,
+		esp_out);
 	for (int d = 0; d < ESPGW_DROP_MAX; d++)
 		fprintf(f, "esp.%s %lu\n", espgw_drop_name(d), esp[d]);
 	for (unsigned int p = 0; p < gw->nb_ports; p++) {
@@ -166,8 +173,8 @@ gw_stats_write(struct gw *gw, const char *path)
 		if (rte_eth_stats_get(port, &st) != 0)
 			continue;
 		fprintf(f, "port.%s.rx %lu\nport.%s.tx %lu\n",
-			t->ifaces[port].name, st.ipackets,
-			t->ifaces[port].name, st.opackets);
+			t->ifaces[port].name, st.ipackets, t->ifaces[port].name,
+			st.opackets);
 	}
 	for (unsigned int i = 0; i < t->nb_sas; i++) {
 		const struct espgw_sa_params *p = espgw_sa_params(t->sas[i]);

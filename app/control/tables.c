@@ -128,8 +128,8 @@ build_ifaces(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 	for (unsigned int i = 0; i < cfg->nb_addrs; i++) {
 		const struct espgw_cfg_addr *a = &cfg->addrs[i];
 		int port = iface_of(t, cfg, a->port, a->line, err, len);
-		uint32_t mask = a->len ? rte_cpu_to_be_32(~0u << (32 - a->len))
-				       : 0;
+		uint32_t mask =
+			a->len ? rte_cpu_to_be_32(~0u << (32 - a->len)) : 0;
 		char b[INET_ADDRSTRLEN];
 
 		if (port < 0)
@@ -150,8 +150,7 @@ build_ifaces(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 		    add_nexthop(t, a->addr & mask, a->len,
 				(struct gw_nexthop){ .port = (uint16_t)port,
 						     .src = a->addr }) != 0)
-			return fail(err, len, cfg, a->line,
-				    "route table full");
+			return fail(err, len, cfg, a->line, "route table full");
 	}
 	return 0;
 }
@@ -176,17 +175,17 @@ build_routes(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 		if (r->via != 0) {
 			via = gw_route(t, r->via);
 			if (via == NULL || via->gw != 0 || via->port != port)
-				return fail(err, len, cfg, r->line,
-					    "gateway %s is not on a connected "
-					    "network of %s (Nexthop has invalid "
-					    "gateway)",
-					    gw_ip_str(r->via, b), r->port);
+				return fail(
+					err, len, cfg, r->line,
+					"gateway %s is not on a connected "
+					"network of %s (Nexthop has invalid "
+					"gateway)",
+					gw_ip_str(r->via, b), r->port);
 		}
 		if ((r->len == 0 && t->default_nh >= 0) ||
-		    (r->len > 0 &&
-		     rte_lpm_is_rule_present(t->lpm,
-					     rte_be_to_cpu_32(r->prefix),
-					     r->len, &idx) == 1))
+		    (r->len > 0 && rte_lpm_is_rule_present(
+					   t->lpm, rte_be_to_cpu_32(r->prefix),
+					   r->len, &idx) == 1))
 			return fail(err, len, cfg, r->line,
 				    "route %s/%u already exists (File exists)",
 				    gw_ip_str(r->prefix, b), r->len);
@@ -194,8 +193,7 @@ build_routes(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 				(struct gw_nexthop){ .port = (uint16_t)port,
 						     .gw = r->via,
 						     .src = r->src }) != 0)
-			return fail(err, len, cfg, r->line,
-				    "route table full");
+			return fail(err, len, cfg, r->line, "route table full");
 	}
 	return 0;
 }
@@ -267,7 +265,8 @@ build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
 				    "of this gateway (one must be, to tell "
 				    "the SA's direction)",
 				    src_ours ? "each" : "neither",
-				    gw_ip_str(p.src.v4, b1), gw_ip_str(p.dst.v4, b2));
+				    gw_ip_str(p.src.v4, b1),
+				    gw_ip_str(p.dst.v4, b2));
 		p.dir = dst_ours ? ESPGW_SA_IN : ESPGW_SA_OUT;
 		p.nb_workers = (uint16_t)nb_workers;
 		if (p.dir == ESPGW_SA_OUT && gw_route(t, p.dst.v4) == NULL)
@@ -287,8 +286,7 @@ build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
 				    "exists (File exists)",
 				    p.spi, gw_ip_str(p.dst.v4, b1));
 		if (rc != 0)
-			return fail(err, len, cfg, s->line,
-				    "SA table full");
+			return fail(err, len, cfg, s->line, "SA table full");
 	}
 	warn_shared_keys(t, cfg);
 	return 0;
@@ -407,7 +405,8 @@ build_policies(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 		return fail(err, len, cfg, 0, "out of memory");
 	}
 	memset(t->policies, 0,
-	       (cfg->nb_policies ? cfg->nb_policies : 1) * sizeof(*t->policies));
+	       (cfg->nb_policies ? cfg->nb_policies : 1) *
+		       sizeof(*t->policies));
 	t->nb_policies = cfg->nb_policies;
 	for (unsigned int i = 0; i < t->nb_sas; i++)
 		if (espgw_sa_params(t->sas[i])->dir == ESPGW_SA_OUT)
@@ -434,8 +433,8 @@ build_policies(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 }
 
 struct gw_tables *
-gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
-		char *err, size_t len)
+gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers, char *err,
+		size_t len)
 {
 	static uint64_t generation;
 	struct rte_lpm_config lc = {

@@ -31,33 +31,33 @@ struct gw_iface {
 	uint16_t port;
 	uint16_t mtu;
 	struct rte_ether_addr mac;
-	uint32_t addr;      /* first address: source of ICMP errors */
+	uint32_t addr; /* first address: source of ICMP errors */
 	char name[ESPGW_CFG_PORT_LEN];
 };
 
 /* Where a route sends a packet. */
 struct gw_nexthop {
 	uint16_t port;
-	uint32_t gw;        /* next-hop address, 0 = on-link */
-	uint32_t src;       /* preferred source, 0 = the port's */
+	uint32_t gw;  /* next-hop address, 0 = on-link */
+	uint32_t src; /* preferred source, 0 = the port's */
 };
 
 struct gw_tables {
 	struct gw_iface ifaces[GW_MAX_PORTS];
-	uint32_t local[GW_MAX_ADDRS];     /* our addresses */
+	uint32_t local[GW_MAX_ADDRS]; /* our addresses */
 	uint16_t local_port[GW_MAX_ADDRS];
 	unsigned int nb_local;
 	struct rte_lpm *lpm;
 	struct gw_nexthop *nh;
 	unsigned int nb_nh;
-	int default_nh;                   /* rte_lpm has no /0: -1 = none */
+	int default_nh; /* rte_lpm has no /0: -1 = none */
 	struct gw_spd spd[GW_NB_DIRS];
 	struct gw_policy *policies;
 	unsigned int nb_policies;
 	struct espgw_sad *sad;
 	struct espgw_sa **sas;
 	unsigned int nb_sas;
-	uint64_t generation;              /* a new number for every set */
+	uint64_t generation; /* a new number for every set */
 };
 
 /* Build a table set from a parsed configuration for nb_workers; on

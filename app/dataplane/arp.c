@@ -14,7 +14,7 @@
 #include "dataplane/tx.h"
 
 #define ARP_RETRY_MS 250
-#define ARP_TRIES 4       /* then the held packets are dropped */
+#define ARP_TRIES 4 /* then the held packets are dropped */
 
 /* RFC 826: who has ip? tell our address on port. */
 static void
@@ -59,9 +59,12 @@ gw_arp_hold(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port, uint32_t ip)
 		return;
 	}
 	p = &w->pending[w->nb_pending++];
-	*p = (struct gw_pending){ .m = m, .nh_ip = ip, .port = port,
+	*p = (struct gw_pending){ .m = m,
+				  .nh_ip = ip,
+				  .port = port,
 				  .tries = 1,
-				  .next_try = c->now + c->hz * ARP_RETRY_MS / 1000 };
+				  .next_try = c->now +
+					      c->hz * ARP_RETRY_MS / 1000 };
 	for (unsigned int i = 0; i + 1 < w->nb_pending; i++)
 		if (w->pending[i].nh_ip == ip && w->pending[i].port == port) {
 			p->tries = w->pending[i].tries;

@@ -18,7 +18,8 @@
 void gw_arp_input(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port);
 
 /* Hold a packet until its next hop answers ARP (bounded, with retries). */
-void gw_arp_hold(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port, uint32_t ip);
+void gw_arp_hold(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port,
+		 uint32_t ip);
 
 /* Send what ARP has resolved, retry what it has not, give up at last. */
 void gw_arp_poll(struct gw_ctx *c);

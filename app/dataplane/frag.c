@@ -18,10 +18,10 @@
  * fragments, 0 when it failed (counted; m is freed either way). */
 int
 gw_fragment(struct gw_ctx *c, struct rte_mbuf *m, uint16_t mtu,
-	 struct rte_mbuf **frags)
+	    struct rte_mbuf **frags)
 {
-	int n = rte_ipv4_fragment_packet(m, frags, GW_FRAG_MAX, mtu, c->gw->pool,
-					 c->gw->indirect_pool);
+	int n = rte_ipv4_fragment_packet(m, frags, GW_FRAG_MAX, mtu,
+					 c->gw->pool, c->gw->indirect_pool);
 
 	if (n <= 0) {
 		gw_drop(c, m, GW_DROP_FRAG_FAILED);
@@ -84,8 +84,8 @@ gw_reassemble(struct gw_ctx *c, struct rte_mbuf *m, struct rte_ipv4_hdr *ip)
 
 	m->l2_len = 0;
 	m->l3_len = rte_ipv4_hdr_len(ip);
-	r = rte_ipv4_frag_reassemble_packet(c->w->frag_tbl, &c->w->death_row,
-					    m, c->now, ip);
+	r = rte_ipv4_frag_reassemble_packet(c->w->frag_tbl, &c->w->death_row, m,
+					    c->now, ip);
 	if (r == NULL)
 		return NULL; /* held, or on death row */
 	c->w->cnt[GW_REASSEMBLED]++;
@@ -117,8 +117,8 @@ gw_reassembly_release(struct gw_worker *w)
 {
 	/* a death row takes a bounded number of entries a call */
 	do {
-		rte_ip_frag_table_del_expired_entries(w->frag_tbl,
-						      &w->death_row, UINT64_MAX);
+		rte_ip_frag_table_del_expired_entries(
+			w->frag_tbl, &w->death_row, UINT64_MAX);
 		w->cnt[GW_HELD_REASSEMBLY] += w->death_row.cnt;
 		rte_ip_frag_free_death_row(&w->death_row, 0);
 	} while (w->death_row.cnt != 0);

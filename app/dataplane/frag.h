@@ -18,7 +18,7 @@
 /* Split an IPv4 packet (DF clear) to fit mtu. Returns the number of
  * fragments, 0 when it failed (counted; m is freed either way). */
 int gw_fragment(struct gw_ctx *c, struct rte_mbuf *m, uint16_t mtu,
-	 struct rte_mbuf **frags);
+		struct rte_mbuf **frags);
 
 /* Add fragment m (its IPv4 header ip) to the worker's reassembly table.
  * Returns the whole datagram in one segment with a fresh header

@@ -20,13 +20,13 @@
  * Never about an ICMP error, a later fragment, or a non-unicast source
  * (RFC 1122 section 3.2.2); rate-limited like the kernel's. */
 void
-gw_icmp_error(struct gw_ctx *c, struct rte_mbuf *orig, uint8_t type, uint8_t code,
-	   uint16_t mtu)
+gw_icmp_error(struct gw_ctx *c, struct rte_mbuf *orig, uint8_t type,
+	      uint8_t code, uint16_t mtu)
 {
 	const struct rte_ipv4_hdr *oip = rte_pktmbuf_mtod(orig, const void *);
 	uint16_t ohl = rte_ipv4_hdr_len(oip);
 	uint16_t quote = RTE_MIN((uint16_t)(ohl + ESPGW_ICMP_QUOTE_DATA),
-				orig->data_len);
+				 orig->data_len);
 	const uint8_t *ol4 = (const uint8_t *)oip + ohl;
 	struct gw_worker *w = c->w;
 	const struct gw_nexthop *back;
@@ -36,9 +36,11 @@ gw_icmp_error(struct gw_ctx *c, struct rte_mbuf *orig, uint8_t type, uint8_t cod
 	uint64_t add;
 	uint32_t src;
 
-	if ((oip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) ||
+	if ((oip->fragment_offset &
+	     rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) ||
 	    (oip->next_proto_id == IPPROTO_ICMP && orig->data_len > ohl &&
-	     ol4[0] != RTE_IP_ICMP_ECHO_REQUEST && ol4[0] != RTE_IP_ICMP_ECHO_REPLY) ||
+	     ol4[0] != RTE_IP_ICMP_ECHO_REQUEST &&
+	     ol4[0] != RTE_IP_ICMP_ECHO_REPLY) ||
 	    oip->src_addr == 0 || gw_is_mcast(oip->src_addr) ||
 	    oip->src_addr == UINT32_MAX)
 		return;
@@ -61,8 +63,8 @@ gw_icmp_error(struct gw_ctx *c, struct rte_mbuf *orig, uint8_t type, uint8_t cod
 	 * back encrypted; else the port it came in by */
 	back = gw_route(c->t, oip->src_addr);
 	src = back == NULL ? 0
-	      : back->src ? back->src
-			  : c->t->ifaces[back->port].addr;
+	      : back->src  ? back->src
+			   : c->t->ifaces[back->port].addr;
 	if (src == 0 && orig->port < GW_MAX_PORTS)
 		src = c->t->ifaces[orig->port].addr;
 	if (src == 0 && c->t->nb_local > 0)
@@ -89,7 +91,8 @@ gw_icmp_error(struct gw_ctx *c, struct rte_mbuf *orig, uint8_t type, uint8_t cod
 	/* RFC 1191 section 4: next-hop MTU in the low 16 bits */
 	icmp->icmp_seq_nb = rte_cpu_to_be_16(mtu);
 	memcpy(icmp + 1, oip, quote);
-	icmp->icmp_cksum = (uint16_t)~rte_raw_cksum(icmp, sizeof(*icmp) + quote);
+	icmp->icmp_cksum =
+		(uint16_t)~rte_raw_cksum(icmp, sizeof(*icmp) + quote);
 	m->port = orig->port;
 	w->cnt[GW_ICMP_ERRORS_SENT]++;
 	gw_out_add(c, m);

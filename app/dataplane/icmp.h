@@ -16,8 +16,8 @@
 /* RFC 792 error about orig, from our address on the port it came in by.
  * Never about an ICMP error, a later fragment, or a non-unicast source
  * (RFC 1122 section 3.2.2); rate-limited like the kernel's. */
-void gw_icmp_error(struct gw_ctx *c, struct rte_mbuf *orig, uint8_t type, uint8_t code,
-	   uint16_t mtu);
+void gw_icmp_error(struct gw_ctx *c, struct rte_mbuf *orig, uint8_t type,
+		   uint8_t code, uint16_t mtu);
 
 /* RFC 792 echo: answer in place and send it back the way replies go. */
 void gw_icmp_echo(struct gw_ctx *c, struct rte_mbuf *m);

@@ -19,14 +19,13 @@
 struct espgw_sa;
 
 /* n (at most GW_BURST) ESP packets for one of our addresses. */
-void gw_ipsec_inbound(struct gw_ctx *c, struct rte_mbuf **esp,
-		      unsigned int n);
+void gw_ipsec_inbound(struct gw_ctx *c, struct rte_mbuf **esp, unsigned int n);
 
 /* Check packets that arrived (decrypted by sas[i], or in the clear when
  * sas is NULL) against the in or fwd policies, as xfrm does after
  * input; the ones allowed go on to the gateway or the out path. */
-void gw_policy_check_in(struct gw_ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
-	      unsigned int n);
+void gw_policy_check_in(struct gw_ctx *c, struct rte_mbuf **m,
+			struct espgw_sa **sas, unsigned int n);
 
 /* The out path (RFC 4301 section 5.1): match out policies a burst at a
  * time; protect, bypass or discard; then route. */
@@ -36,7 +35,7 @@ void gw_out_flush(struct gw_ctx *c);
  * out policy when known already. */
 static inline void
 gw_out_queue(struct gw_ctx *c, struct rte_mbuf *m, struct gw_policy *pol,
-	  bool known)
+	     bool known)
 {
 	if (c->nb_out == GW_OUT_MAX)
 		gw_out_flush(c);

@@ -54,7 +54,7 @@ tmpl_ok(const struct gw_policy *p, const struct espgw_sa *sa)
  * input; the ones allowed go on to the gateway or the out path. */
 void
 gw_policy_check_in(struct gw_ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
-	      unsigned int n)
+		   unsigned int n)
 {
 	struct gw_acl_key keys[GW_OUT_MAX];
 	const uint8_t *kp[GW_OUT_MAX];
@@ -71,13 +71,17 @@ gw_policy_check_in(struct gw_ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 		 * get their out policy from the same key */
 		bool out_too = dir == GW_FWD && c->t->spd[GW_OUT].nb != 0;
 		bool match = c->t->spd[dir].nb != 0 || out_too;
-		bool l4 = c->t->spd[dir].l4 || (out_too && c->t->spd[GW_OUT].l4);
+		bool l4 =
+			c->t->spd[dir].l4 || (out_too && c->t->spd[GW_OUT].l4);
 
 		for (unsigned int i = 0; i < n; i++) {
 			if (pass == 0)
 				local[i] = gw_is_local(
-					c->t, rte_pktmbuf_mtod(m[i],
-					      const struct rte_ipv4_hdr *)->dst_addr);
+					c->t,
+					rte_pktmbuf_mtod(
+						m[i],
+						const struct rte_ipv4_hdr *)
+						->dst_addr);
 			if (local[i] != (pass == 0))
 				continue;
 			if (match) {
@@ -88,7 +92,8 @@ gw_policy_check_in(struct gw_ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 		}
 		gw_spd_match(c->t, c->w->spd_cache, dir, kp, pol, k);
 		if (out_too)
-			gw_spd_match(c->t, c->w->spd_cache, GW_OUT, kp, opol, k);
+			gw_spd_match(c->t, c->w->spd_cache, GW_OUT, kp, opol,
+				     k);
 		/* with thousands of policies their lines are cold */
 		for (unsigned int j = 0; j < RTE_MIN(k, 4u); j++)
 			if (pol[j] != NULL)
@@ -112,8 +117,9 @@ gw_policy_check_in(struct gw_ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 				gw_drop(c, p, GW_DROP_POLICY_BLOCK);
 				continue;
 			} else if (!tmpl_ok(pol[j], sa)) {
-				gw_drop(c, p, sa ? GW_DROP_IN_TMPL_MISMATCH
-					      : GW_DROP_UNPROTECTED);
+				gw_drop(c, p,
+					sa ? GW_DROP_IN_TMPL_MISMATCH
+					   : GW_DROP_UNPROTECTED);
 				continue;
 			}
 			if (dir == GW_IN)
@@ -121,7 +127,8 @@ gw_policy_check_in(struct gw_ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 			else if (out_too)
 				gw_forward(c, p, opol[j], true);
 			else
-				gw_forward(c, p, NULL, c->t->spd[GW_OUT].nb == 0);
+				gw_forward(c, p, NULL,
+					   c->t->spd[GW_OUT].nb == 0);
 		}
 	}
 }

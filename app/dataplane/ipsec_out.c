@@ -73,12 +73,12 @@ gw_out_flush(struct gw_ctx *c)
 
 		if (i + 4 < n && pol[i + 4] != NULL && pol[i + 4] != pol[i + 3])
 			rte_prefetch0(pol[i + 4]);
-		if (i + 2 < n && pol[i + 2] != NULL && pol[i + 2] != pol[i + 1] &&
-		    pol[i + 2]->sa != NULL)
+		if (i + 2 < n && pol[i + 2] != NULL &&
+		    pol[i + 2] != pol[i + 1] && pol[i + 2]->sa != NULL)
 			rte_prefetch0(pol[i + 2]->sa);
 
-		if (p == NULL || (p->action == ESPGW_POL_ALLOW &&
-				  !p->has_tmpl)) {
+		if (p == NULL ||
+		    (p->action == ESPGW_POL_ALLOW && !p->has_tmpl)) {
 			gw_send_ip(c, m);
 			continue;
 		}
@@ -104,8 +104,8 @@ gw_out_flush(struct gw_ctx *c)
 			if (ip->fragment_offset &
 			    rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) {
 				gw_icmp_error(c, m, ESPGW_ICMP_DEST_UNREACH,
-					   ESPGW_ICMP_CODE_FRAG_NEEDED,
-					   p->max_inner);
+					      ESPGW_ICMP_CODE_FRAG_NEEDED,
+					      p->max_inner);
 				gw_drop(c, m, GW_DROP_FRAG_NEEDED);
 				continue;
 			}

@@ -47,7 +47,8 @@ gw_local_input(struct gw_ctx *c, struct rte_mbuf *m)
 	if (ip->next_proto_id == IPPROTO_ICMP && m->data_len >= hl + 8 &&
 	    l4[0] == RTE_IP_ICMP_ECHO_REQUEST &&
 	    !(ip->fragment_offset &
-	      rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK))) {
+	      rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG |
+			       RTE_IPV4_HDR_OFFSET_MASK))) {
 		gw_icmp_echo(c, m);
 		return;
 	}
@@ -57,7 +58,8 @@ gw_local_input(struct gw_ctx *c, struct rte_mbuf *m)
 /* Decrement TTL (RFC 1812 section 5.3.1) and send on; pol is its out
  * policy, matched already when known. */
 void
-gw_forward(struct gw_ctx *c, struct rte_mbuf *m, struct gw_policy *pol, bool known)
+gw_forward(struct gw_ctx *c, struct rte_mbuf *m, struct gw_policy *pol,
+	   bool known)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, void *);
 	uint32_t sum;

@@ -16,13 +16,14 @@
 
 /* RFC 1812 section 5.2.2: a well-formed IPv4 header, trimmed to its
  * length. Returns the header or NULL. */
-struct rte_ipv4_hdr * gw_ipv4_check(struct rte_mbuf *m);
+struct rte_ipv4_hdr *gw_ipv4_check(struct rte_mbuf *m);
 
 /* A packet for this gateway, past the in policy check. */
 void gw_local_input(struct gw_ctx *c, struct rte_mbuf *m);
 
 /* Decrement TTL (RFC 1812 section 5.3.1) and send on; pol is its out
  * policy, matched already when known. */
-void gw_forward(struct gw_ctx *c, struct rte_mbuf *m, struct gw_policy *pol, bool known);
+void gw_forward(struct gw_ctx *c, struct rte_mbuf *m, struct gw_policy *pol,
+		bool known);
 
 #endif /* ESPGW_DATAPLANE_IPV4_H */

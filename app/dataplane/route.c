@@ -30,7 +30,7 @@ gw_send_ip(struct gw_ctx *c, struct rte_mbuf *m)
 		nh = gw_route(c->t, ip->dst_addr);
 		if (nh == NULL) {
 			gw_icmp_error(c, m, ESPGW_ICMP_DEST_UNREACH,
-				   ESPGW_ICMP_CODE_NET_UNREACH, 0);
+				      ESPGW_ICMP_CODE_NET_UNREACH, 0);
 			gw_drop(c, m, GW_DROP_NO_ROUTE);
 			return;
 		}
@@ -44,9 +44,10 @@ gw_send_ip(struct gw_ctx *c, struct rte_mbuf *m)
 		struct rte_mbuf *frags[GW_FRAG_MAX];
 		int n;
 
-		if (ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) {
-			gw_icmp_error(c, m, ESPGW_ICMP_DEST_UNREACH, ESPGW_ICMP_CODE_FRAG_NEEDED,
-				   mtu);
+		if (ip->fragment_offset &
+		    rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) {
+			gw_icmp_error(c, m, ESPGW_ICMP_DEST_UNREACH,
+				      ESPGW_ICMP_CODE_FRAG_NEEDED, mtu);
 			gw_drop(c, m, GW_DROP_FRAG_NEEDED);
 			return;
 		}

@@ -20,8 +20,7 @@
  * (reassembled first) and everything else; then each goes through its
  * in or fwd policy, and what is left for the out path goes out. */
 void
-gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts,
-	    uint16_t n)
+gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 {
 	const struct gw_iface *f = &c->t->ifaces[port];
 	struct rte_mbuf *esp[GW_BURST], *plain[GW_BURST];

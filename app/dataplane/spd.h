@@ -30,12 +30,12 @@ void gw_spd_lookup(const struct gw_spd *spd, const uint8_t **keys,
  * set or another direction never sees it. */
 struct gw_spd_cache_entry {
 	struct gw_acl_key key;
-	struct gw_policy *pol;   /* NULL: no policy matched */
-	uint64_t tag;            /* 0: empty */
+	struct gw_policy *pol; /* NULL: no policy matched */
+	uint64_t tag;	       /* 0: empty */
 };
 
 struct gw_spd_cache {
-	uint32_t mask;           /* nb_buckets - 1 */
+	uint32_t mask;		 /* nb_buckets - 1 */
 	uint64_t *hits, *misses; /* the owner's counters */
 	struct gw_spd_cache_entry (*b)[2];
 };

@@ -96,9 +96,9 @@ gw_spd_lookup(const struct gw_spd *spd, const uint8_t **keys,
 			/* a burst carries runs of one flow, or of one pair
 			 * of hosts when no selector looks further: the same
 			 * answer as the packet before */
-			if (i > 0 && same_key(spd, k,
-					      (const struct gw_acl_key *)
-						      keys[i - 1])) {
+			if (i > 0 &&
+			    same_key(spd, k,
+				     (const struct gw_acl_key *)keys[i - 1])) {
 				pol[i] = pol[i - 1];
 				continue;
 			}
@@ -150,11 +150,11 @@ key_eq(const struct gw_acl_key *a, const struct gw_acl_key *b)
 
 void
 gw_spd_lookup_cached(const struct gw_spd *spd, struct gw_spd_cache *c,
-		     uint64_t tag, const uint8_t **keys,
-		     struct gw_policy **pol, uint32_t n)
+		     uint64_t tag, const uint8_t **keys, struct gw_policy **pol,
+		     uint32_t n)
 {
 	enum { MAX = GW_OUT_MAX };
-	struct gw_spd_cache_entry (*bk[MAX])[2];
+	struct gw_spd_cache_entry(*bk[MAX])[2];
 	const uint8_t *miss_key[MAX];
 	struct gw_policy *found[MAX];
 	uint32_t miss_idx[MAX], nb_miss = 0;

@@ -22,7 +22,7 @@ void gw_tx_flush(struct gw_ctx *c, uint16_t port);
 /* Put a prebuilt Ethernet header in front and queue for TX. */
 static inline void
 gw_tx_eth(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port,
-	 const struct rte_ether_hdr *hdr)
+	  const struct rte_ether_hdr *hdr)
 {
 	struct rte_ether_hdr *eth;
 
@@ -39,8 +39,8 @@ gw_tx_eth(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port,
 
 /* The Ethernet header from our port to dmac. */
 static inline struct rte_ether_hdr
-gw_eth_hdr(const struct gw_ctx *c, uint16_t port, const struct rte_ether_addr *dmac,
-	uint16_t type)
+gw_eth_hdr(const struct gw_ctx *c, uint16_t port,
+	   const struct rte_ether_addr *dmac, uint16_t type)
 {
 	struct rte_ether_hdr h = { .ether_type = rte_cpu_to_be_16(type) };
 
@@ -51,7 +51,7 @@ gw_eth_hdr(const struct gw_ctx *c, uint16_t port, const struct rte_ether_addr *d
 
 static inline void
 gw_tx_l2(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port,
-	const struct rte_ether_addr *dmac, uint16_t type)
+	 const struct rte_ether_addr *dmac, uint16_t type)
 {
 	struct rte_ether_hdr h = gw_eth_hdr(c, port, dmac, type);
 

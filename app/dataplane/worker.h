@@ -20,11 +20,11 @@ struct gw_spd_cache;
 
 /* A packet waiting for its next hop's MAC (dataplane/arp.c). */
 struct gw_pending {
-	struct rte_mbuf *m;  /* L3 packet */
+	struct rte_mbuf *m; /* L3 packet */
 	uint32_t nh_ip;
 	uint16_t port;
 	uint8_t tries;
-	uint64_t next_try;   /* TSC */
+	uint64_t next_try; /* TSC */
 };
 
 /* A worker's own state: never touched by another thread, but for the

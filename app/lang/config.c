@@ -21,23 +21,40 @@ static const struct {
 	const char *name;
 	int (*parse)(struct lang_ctx *c);
 } objects[] = {
-	{ "address", lang_parse_addr },   { "addrlabel", NULL },
-	{ "maddress", NULL },        { "route", lang_parse_route },
-	{ "rule", NULL },            { "neighbor", lang_parse_neigh },
-	{ "neighbour", lang_parse_neigh }, { "ntable", NULL },
-	{ "ntbl", NULL },            { "link", lang_parse_link },
-	{ "l2tp", NULL },            { "fou", NULL },
-	{ "ila", NULL },             { "macsec", NULL },
-	{ "tunnel", NULL },          { "tunl", NULL },
-	{ "tuntap", NULL },          { "tap", NULL },
-	{ "token", NULL },           { "tcpmetrics", NULL },
-	{ "tcp_metrics", NULL },     { "monitor", NULL },
-	{ "xfrm", lang_parse_xfrm },      { "mroute", NULL },
-	{ "mrule", NULL },           { "netns", NULL },
-	{ "netconf", NULL },         { "vrf", NULL },
-	{ "sr", NULL },              { "nexthop", NULL },
-	{ "mptcp", NULL },           { "ioam", NULL },
-	{ "stats", NULL },           { "help", NULL },
+	{ "address", lang_parse_addr },
+	{ "addrlabel", NULL },
+	{ "maddress", NULL },
+	{ "route", lang_parse_route },
+	{ "rule", NULL },
+	{ "neighbor", lang_parse_neigh },
+	{ "neighbour", lang_parse_neigh },
+	{ "ntable", NULL },
+	{ "ntbl", NULL },
+	{ "link", lang_parse_link },
+	{ "l2tp", NULL },
+	{ "fou", NULL },
+	{ "ila", NULL },
+	{ "macsec", NULL },
+	{ "tunnel", NULL },
+	{ "tunl", NULL },
+	{ "tuntap", NULL },
+	{ "tap", NULL },
+	{ "token", NULL },
+	{ "tcpmetrics", NULL },
+	{ "tcp_metrics", NULL },
+	{ "monitor", NULL },
+	{ "xfrm", lang_parse_xfrm },
+	{ "mroute", NULL },
+	{ "mrule", NULL },
+	{ "netns", NULL },
+	{ "netconf", NULL },
+	{ "vrf", NULL },
+	{ "sr", NULL },
+	{ "nexthop", NULL },
+	{ "mptcp", NULL },
+	{ "ioam", NULL },
+	{ "stats", NULL },
+	{ "help", NULL },
 };
 
 /* `ip -4`, `ip -f inet`: fine. Anything else changes what ip would do. */
@@ -57,9 +74,11 @@ option(struct lang_ctx *c, const char *w)
 		if (strcmp(v, "inet") == 0)
 			return 0;
 		if (strcmp(v, "inet6") == 0)
-			return lang_fail(c, "\"%s inet6\": IPv6 is not supported yet",
-				    w);
-		return lang_fail(c, "ip option \"%s %s\" is not supported", w, v);
+			return lang_fail(
+				c, "\"%s inet6\": IPv6 is not supported yet",
+				w);
+		return lang_fail(c, "ip option \"%s %s\" is not supported", w,
+				 v);
 	}
 	return lang_fail(c, "ip option \"%s\" is not supported", w);
 }
@@ -77,12 +96,14 @@ statement(struct lang_ctx *c)
 		w = lang_next(c);
 	}
 	if (w == NULL)
-		return lang_fail(c, "\"ip\" needs an object: link, address, route, neigh or xfrm");
+		return lang_fail(c, "\"ip\" needs an object: link, address, "
+				    "route, neigh or xfrm");
 	for (size_t j = 0; j < sizeof(objects) / sizeof(objects[0]); j++) {
 		if (!lang_matches(w, objects[j].name))
 			continue;
 		if (objects[j].parse == NULL)
-			return lang_fail(c, "ip %s is not supported", objects[j].name);
+			return lang_fail(c, "ip %s is not supported",
+					 objects[j].name);
 		return objects[j].parse(c);
 	}
 	return lang_fail(c, "unknown word \"%s\"", w);
@@ -95,7 +116,10 @@ espgw_cfg_parse_line(struct espgw_cfg *cfg, const char *text, int line,
 	char buf[CFG_LINE_MAX + 1];
 	char *words[CFG_WORDS_MAX];
 	struct lang_ctx c = {
-		.cfg = cfg, .line = line, .err = err, .errlen = errlen,
+		.cfg = cfg,
+		.line = line,
+		.err = err,
+		.errlen = errlen,
 		.w = words,
 	};
 
@@ -103,7 +127,7 @@ espgw_cfg_parse_line(struct espgw_cfg *cfg, const char *text, int line,
 		err[0] = '\0';
 	if (strnlen(text, CFG_LINE_MAX + 1) > CFG_LINE_MAX)
 		return lang_fail(&c, "line is longer than %d characters",
-			    CFG_LINE_MAX);
+				 CFG_LINE_MAX);
 	c.n = lang_split(&c, text, buf, words);
 	if (c.n <= 0)
 		return c.n;
@@ -129,7 +153,8 @@ espgw_cfg_parse_file(struct espgw_cfg *cfg, const char *path, char *err,
 	}
 	while (rc == 0 && (len = getline(&text, &cap, f)) >= 0) {
 		line++;
-		while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+		while (len > 0 &&
+		       (text[len - 1] == '\n' || text[len - 1] == '\r'))
 			text[--len] = '\0';
 		rc = espgw_cfg_parse_line(cfg, text, line, err, errlen);
 	}

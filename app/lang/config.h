@@ -39,8 +39,8 @@ struct espgw_cfg_addr {
 struct espgw_cfg_route {
 	uint32_t prefix; /* masked to len */
 	uint8_t len;
-	uint32_t via;    /* 0 = on-link */
-	uint32_t src;    /* 0 = not given */
+	uint32_t via; /* 0 = on-link */
+	uint32_t src; /* 0 = not given */
 	char port[ESPGW_CFG_PORT_LEN];
 	int line;
 };
@@ -71,17 +71,17 @@ enum espgw_cfg_action { ESPGW_POL_ALLOW, ESPGW_POL_BLOCK };
  *  [dport <n>]] dir out|in|fwd [priority <n>] [action allow|block]
  *  [tmpl src <a> dst <b> proto esp [reqid <id>] mode tunnel]` */
 struct espgw_cfg_policy {
-	uint32_t src, dst;      /* prefixes, masked to their lengths */
+	uint32_t src, dst; /* prefixes, masked to their lengths */
 	uint8_t src_len, dst_len;
-	uint8_t proto;          /* 0 = any; tcp 6, udp 17, icmp 1, or a number */
+	uint8_t proto; /* 0 = any; tcp 6, udp 17, icmp 1, or a number */
 	bool has_sport, has_dport;
-	uint16_t sport, dport;  /* host order; only with tcp/udp/sctp */
+	uint16_t sport, dport; /* host order; only with tcp/udp/sctp */
 	enum espgw_cfg_dir dir;
-	uint32_t priority;      /* lower wins; xfrm's default is 0 */
+	uint32_t priority; /* lower wins; xfrm's default is 0 */
 	enum espgw_cfg_action action;
 	bool has_tmpl;
 	uint32_t tmpl_src, tmpl_dst; /* 0 = wildcard (xfrm allows omitting) */
-	uint32_t reqid;         /* 0 = match by tmpl src/dst */
+	uint32_t reqid;		     /* 0 = match by tmpl src/dst */
 	int line;
 };
 

@@ -12,13 +12,46 @@
 #include "lang/parse.h"
 
 static const char *const link_refused[] = {
-	"name", "address", "broadcast", "brd", "peer", "netns", "multicast",
-	"allmulticast", "promisc", "trailers", "arp", "dynamic", "txqueuelen",
-	"txqlen", "qlen", "vf", "master", "nomaster", "vrf", "xdp",
-	"xdpgeneric", "xdpdrv", "xdpoffload", "alias", "group", "mode",
-	"state", "type", "addrgenmode", "protodown", "protodown_reason",
-	"gso_max_size", "gso_max_segs", "gro_max_size", "carrier",
-	"link-netns", "link-netnsid", "numtxqueues", "numrxqueues", NULL,
+	"name",
+	"address",
+	"broadcast",
+	"brd",
+	"peer",
+	"netns",
+	"multicast",
+	"allmulticast",
+	"promisc",
+	"trailers",
+	"arp",
+	"dynamic",
+	"txqueuelen",
+	"txqlen",
+	"qlen",
+	"vf",
+	"master",
+	"nomaster",
+	"vrf",
+	"xdp",
+	"xdpgeneric",
+	"xdpdrv",
+	"xdpoffload",
+	"alias",
+	"group",
+	"mode",
+	"state",
+	"type",
+	"addrgenmode",
+	"protodown",
+	"protodown_reason",
+	"gso_max_size",
+	"gso_max_segs",
+	"gro_max_size",
+	"carrier",
+	"link-netns",
+	"link-netnsid",
+	"numtxqueues",
+	"numrxqueues",
+	NULL,
 };
 
 enum { LK_DEV, LK_UP, LK_MTU, LK_NB };
@@ -38,27 +71,29 @@ lang_parse_link(struct lang_ctx *c)
 		return -1;
 	while ((w = lang_next(c)) != NULL) {
 		switch (lang_keyword(c, link_keys, LK_NB, w, &seen)) {
-		case BAD:
-			return -1;
+		case BAD: return -1;
 		case LK_DEV:
 			if (lang_port_arg(c, w, l.port) != 0)
 				return -1;
 			break;
-		case LK_UP:
-			break;
+		case LK_UP: break;
 		case LK_MTU:
 			if (lang_num_arg(c, w, UINT32_MAX, &mtu) != 0)
 				return -1;
 			if (mtu < MTU_MIN || mtu > MTU_MAX)
-				return lang_fail(c, "mtu %llu is out of range (%d to %d)",
-					    (unsigned long long)mtu, MTU_MIN,
-					    MTU_MAX);
+				return lang_fail(
+					c,
+					"mtu %llu is out of range (%d to %d)",
+					(unsigned long long)mtu, MTU_MIN,
+					MTU_MAX);
 			l.mtu = (uint16_t)mtu;
 			break;
 		default:
 			if (strcmp(w, "down") == 0)
-				return lang_fail(c, "link down is not supported");
-			if (lang_in_list(link_refused, w) || (seen & (1u << LK_DEV)))
+				return lang_fail(c,
+						 "link down is not supported");
+			if (lang_in_list(link_refused, w) ||
+			    (seen & (1u << LK_DEV)))
 				return lang_refuse(c, w, "link", link_refused);
 			/* `ip link set eth0 up`: a bare word is the device */
 			seen |= 1u << LK_DEV;
@@ -69,7 +104,8 @@ lang_parse_link(struct lang_ctx *c)
 	if (!(seen & (1u << LK_DEV)))
 		return lang_fail(c, "missing \"dev <port>\"");
 	if (!(seen & (1u << LK_UP)))
-		return lang_fail(c, "\"link set\" needs \"up\" (ports can only be brought up)");
+		return lang_fail(c, "\"link set\" needs \"up\" (ports can only "
+				    "be brought up)");
 	a = lang_append(cfg->links, cfg->nb_links, &l, sizeof(l));
 	if (a == NULL)
 		return lang_fail(c, "out of memory");
@@ -80,10 +116,11 @@ lang_parse_link(struct lang_ctx *c)
 
 /* `addr add <A.B.C.D>/<len> dev <port>` */
 static const char *const addr_refused[] = {
-	"peer", "remote", "broadcast", "brd", "anycast", "label", "scope",
-	"valid_lft", "preferred_lft", "home", "nodad", "optimistic",
-	"mngtmpaddr", "noprefixroute", "autojoin", "metric", "priority",
-	"preference", "proto", "protocol", NULL,
+	"peer",	  "remote",	"broadcast",  "brd",	       "anycast",
+	"label",  "scope",	"valid_lft",  "preferred_lft", "home",
+	"nodad",  "optimistic", "mngtmpaddr", "noprefixroute", "autojoin",
+	"metric", "priority",	"preference", "proto",	       "protocol",
+	NULL,
 };
 
 enum { AK_LOCAL, AK_DEV, AK_NB };
@@ -111,19 +148,18 @@ lang_parse_addr(struct lang_ctx *c)
 			c->i--;
 		}
 		switch (k) {
-		case BAD:
-			return -1;
+		case BAD: return -1;
 		case AK_LOCAL:
 			w = lang_value(c, w);
-			if (w == NULL || lang_prefix(c, w, &ad.addr, &ad.len) != 0)
+			if (w == NULL ||
+			    lang_prefix(c, w, &ad.addr, &ad.len) != 0)
 				return -1;
 			break;
 		case AK_DEV:
 			if (lang_port_arg(c, w, ad.port) != 0)
 				return -1;
 			break;
-		default:
-			return lang_refuse(c, w, "addr", addr_refused);
+		default: return lang_refuse(c, w, "addr", addr_refused);
 		}
 	}
 	if (!(seen & (1u << AK_LOCAL)))
@@ -140,18 +176,22 @@ lang_parse_addr(struct lang_ctx *c)
 
 /* `route add <prefix>|default [via <gw>] dev <port> [src <addr>]` */
 static const char *const route_refused[] = {
-	"as", "from", "tos", "dsfield", "expires", "metric", "priority",
-	"preference", "iif", "onlink", "pref", "encap", "mtu", "advmss",
-	"hoplimit", "reordering", "rtt", "rttvar", "window", "cwnd",
-	"initcwnd", "initrwnd", "features", "quickack", "congctl", "rto_min",
-	"ssthresh", "realms", "realm", "table", "vrf", "nexthop", "nhid",
-	"protocol", "proto", "scope", "mpath", "mp", "ttl-propagate",
-	"fastopen_no_cookie", NULL,
+	"as",	    "from",	"tos",		 "dsfield",
+	"expires",  "metric",	"priority",	 "preference",
+	"iif",	    "onlink",	"pref",		 "encap",
+	"mtu",	    "advmss",	"hoplimit",	 "reordering",
+	"rtt",	    "rttvar",	"window",	 "cwnd",
+	"initcwnd", "initrwnd", "features",	 "quickack",
+	"congctl",  "rto_min",	"ssthresh",	 "realms",
+	"realm",    "table",	"vrf",		 "nexthop",
+	"nhid",	    "protocol", "proto",	 "scope",
+	"mpath",    "mp",	"ttl-propagate", "fastopen_no_cookie",
+	NULL,
 };
 
 static const char *const route_types[] = {
-	"local", "broadcast", "multicast", "throw", "unreachable", "prohibit",
-	"blackhole", "nat", "anycast", NULL,
+	"local",    "broadcast", "multicast", "throw",	 "unreachable",
+	"prohibit", "blackhole", "nat",	      "anycast", NULL,
 };
 
 enum { RK_TO, RK_VIA, RK_DEV, RK_SRC, RK_NB };
@@ -181,8 +221,7 @@ lang_parse_route(struct lang_ctx *c)
 			c->i--;
 		}
 		switch (k) {
-		case BAD:
-			return -1;
+		case BAD: return -1;
 		case RK_TO:
 			w = lang_value(c, w);
 			if (w == NULL ||
@@ -205,13 +244,15 @@ lang_parse_route(struct lang_ctx *c)
 			if (strcmp(w, "unicast") == 0)
 				break;
 			if (lang_in_list(route_types, w))
-				return lang_fail(c, "route type \"%s\" is not supported",
-					    w);
+				return lang_fail(
+					c, "route type \"%s\" is not supported",
+					w);
 			return lang_refuse(c, w, "route", route_refused);
 		}
 	}
 	if (!(seen & (1u << RK_TO)))
-		return lang_fail(c, "missing the destination (prefix or \"default\")");
+		return lang_fail(
+			c, "missing the destination (prefix or \"default\")");
 	if (!(seen & (1u << RK_DEV)))
 		return lang_fail(c, "missing \"dev <port>\"");
 	a = lang_append(cfg->routes, cfg->nb_routes, &r, sizeof(r));
@@ -244,14 +285,14 @@ lang_parse_neigh(struct lang_ctx *c)
 	while ((w = lang_next(c)) != NULL) {
 		int k = lang_keyword(c, neigh_keys, NK_NB, w, &seen);
 
-		if (k == NOT_KEY && !(seen & (1u << NK_TO)) && lang_addressish(w)) {
+		if (k == NOT_KEY && !(seen & (1u << NK_TO)) &&
+		    lang_addressish(w)) {
 			k = NK_TO;
 			seen |= 1u << NK_TO;
 			c->i--;
 		}
 		switch (k) {
-		case BAD:
-			return -1;
+		case BAD: return -1;
 		case NK_TO:
 			if (lang_addr_arg(c, w, &ne.addr) != 0)
 				return -1;
@@ -261,8 +302,10 @@ lang_parse_neigh(struct lang_ctx *c)
 			if (w == NULL)
 				return -1;
 			if (!lang_mac(w, &ne.mac))
-				return lang_fail(c, "invalid MAC address \"%s\" (xx:xx:xx:xx:xx:xx)",
-					    w);
+				return lang_fail(c,
+						 "invalid MAC address \"%s\" "
+						 "(xx:xx:xx:xx:xx:xx)",
+						 w);
 			break;
 		case NK_DEV:
 			if (lang_port_arg(c, w, ne.port) != 0)
@@ -274,11 +317,13 @@ lang_parse_neigh(struct lang_ctx *c)
 			if (w == NULL)
 				return -1;
 			if (strcmp(w, "permanent") != 0)
-				return lang_fail(c, "nud \"%s\" is not supported (static entries are permanent)",
-					    w);
+				return lang_fail(
+					c,
+					"nud \"%s\" is not supported (static "
+					"entries are permanent)",
+					w);
 			break;
-		default:
-			return lang_refuse(c, w, "neigh", neigh_refused);
+		default: return lang_refuse(c, w, "neigh", neigh_refused);
 		}
 	}
 	if (!(seen & (1u << NK_TO)))

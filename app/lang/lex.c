@@ -71,15 +71,21 @@ lang_split(struct lang_ctx *c, const char *s, char *o, char **w)
 				while (blank(*t))
 					t++;
 				if (*t == '\0')
-					return lang_fail(c, "line continuation \"\\\" is not supported: write the statement on one line");
+					return lang_fail(
+						c, "line continuation \"\\\" "
+						   "is not supported: write "
+						   "the statement on one line");
 			}
 			if (q == '$' && shell_name_char(s[1])) {
 				int len = 1;
 
 				while (shell_name_char(s[len]))
 					len++;
-				return lang_fail(c, "shell variable \"%.*s\" is not expanded: write its value",
-					    len, s);
+				return lang_fail(
+					c,
+					"shell variable \"%.*s\" is not "
+					"expanded: write its value",
+					len, s);
 			}
 			if (q != '\'' && q != '"') {
 				*o++ = *s++;
@@ -87,9 +93,14 @@ lang_split(struct lang_ctx *c, const char *s, char *o, char **w)
 			}
 			for (s++; *s != q; s++) {
 				if (*s == '\0')
-					return lang_fail(c, "unterminated %c quote", q);
-				if (q == '"' && *s == '$' && shell_name_char(s[1]))
-					return lang_fail(c, "shell variable in \"...\" is not expanded: write its value");
+					return lang_fail(
+						c, "unterminated %c quote", q);
+				if (q == '"' && *s == '$' &&
+				    shell_name_char(s[1]))
+					return lang_fail(
+						c, "shell variable in \"...\" "
+						   "is not expanded: write its "
+						   "value");
 				*o++ = *s;
 			}
 			s++;
@@ -137,7 +148,7 @@ lang_in_list(const char *const *list, const char *w)
  * otherwise silently keep the last one. */
 int
 lang_keyword(struct lang_ctx *c, const char *const *keys, int nb, const char *w,
-	uint32_t *seen)
+	     uint32_t *seen)
 {
 	for (int k = 0; k < nb; k++) {
 		if (strcmp(keys[k], w) != 0)
@@ -154,10 +165,11 @@ lang_keyword(struct lang_ctx *c, const char *const *keys, int nb, const char *w,
 
 int
 lang_refuse(struct lang_ctx *c, const char *w, const char *what,
-       const char *const *known)
+	    const char *const *known)
 {
 	if (lang_in_list(known, w))
-		return lang_fail(c, "%s option \"%s\" is not supported", what, w);
+		return lang_fail(c, "%s option \"%s\" is not supported", what,
+				 w);
 	return lang_fail(c, "unknown word \"%s\"", w);
 }
 
@@ -187,8 +199,9 @@ lang_num_arg(struct lang_ctx *c, const char *key, uint64_t max, uint64_t *out)
 	if (v == NULL)
 		return -1;
 	if (!lang_number(v, max, out))
-		return lang_fail(c, "invalid value \"%s\" for \"%s\" (0 to %llu)", v,
-			    key, (unsigned long long)max);
+		return lang_fail(c,
+				 "invalid value \"%s\" for \"%s\" (0 to %llu)",
+				 v, key, (unsigned long long)max);
 	return 0;
 }
 
@@ -250,7 +263,7 @@ lang_prefix(struct lang_ctx *c, const char *s, uint32_t *addr, uint8_t *len)
 		return lang_fail(c, "invalid prefix length in \"%s\"", s);
 	if (l > 32)
 		return lang_fail(c, "prefix length %llu in \"%s\" is above 32",
-			    (unsigned long long)l, s);
+				 (unsigned long long)l, s);
 	if (ipv4(c, a, addr) != 0)
 		return -1;
 	*len = (uint8_t)l;
@@ -260,7 +273,8 @@ lang_prefix(struct lang_ctx *c, const char *s, uint32_t *addr, uint8_t *len)
 /* A destination prefix whose host bits are clear, as the kernel
  * requires of a route. */
 int
-lang_strict_prefix(struct lang_ctx *c, const char *s, uint32_t *addr, uint8_t *len)
+lang_strict_prefix(struct lang_ctx *c, const char *s, uint32_t *addr,
+		   uint8_t *len)
 {
 	char net[INET_ADDRSTRLEN];
 	struct in_addr a;
@@ -276,8 +290,10 @@ lang_strict_prefix(struct lang_ctx *c, const char *s, uint32_t *addr, uint8_t *l
 		return 0;
 	a.s_addr = *addr & lang_mask(*len);
 	inet_ntop(AF_INET, &a, net, sizeof(net));
-	return lang_fail(c, "invalid prefix for given prefix length: \"%s\" (did you mean %s/%u?)",
-		    s, net, *len);
+	return lang_fail(c,
+			 "invalid prefix for given prefix length: \"%s\" (did "
+			 "you mean %s/%u?)",
+			 s, net, *len);
 }
 
 int
@@ -288,14 +304,17 @@ lang_set_port(struct lang_ctx *c, const char *v, char port[ESPGW_CFG_PORT_LEN])
 	if (len == 0)
 		return lang_fail(c, "empty port name");
 	if (len >= ESPGW_CFG_PORT_LEN)
-		return lang_fail(c, "port name \"%s\" is too long (at most %d characters)",
-			    v, ESPGW_CFG_PORT_LEN - 1);
+		return lang_fail(
+			c,
+			"port name \"%s\" is too long (at most %d characters)",
+			v, ESPGW_CFG_PORT_LEN - 1);
 	memcpy(port, v, len + 1);
 	return 0;
 }
 
 int
-lang_port_arg(struct lang_ctx *c, const char *key, char port[ESPGW_CFG_PORT_LEN])
+lang_port_arg(struct lang_ctx *c, const char *key,
+	      char port[ESPGW_CFG_PORT_LEN])
 {
 	const char *v = lang_value(c, key);
 
@@ -361,10 +380,14 @@ lang_command(struct lang_ctx *c, const char *object, const char *want)
 	const char *v = lang_next(c);
 
 	if (v == NULL)
-		return lang_fail(c, "\"%s\" needs a command (\"%s\")", object, want);
+		return lang_fail(c, "\"%s\" needs a command (\"%s\")", object,
+				 want);
 	if (!lang_matches(v, want))
-		return lang_fail(c, "\"%s %s\" is not supported: only 'add' (or 'set ... up') is supported in a configuration file",
-			    object, v);
+		return lang_fail(
+			c,
+			"\"%s %s\" is not supported: only 'add' (or 'set ... "
+			"up') is supported in a configuration file",
+			object, v);
 	return 0;
 }
 

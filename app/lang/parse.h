@@ -38,7 +38,6 @@ struct lang_ctx {
 /* lang_keyword() results besides an index. */
 enum { NOT_KEY = -1, BAD = -2 };
 
-
 int lang_fail(struct lang_ctx *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -48,10 +47,10 @@ int lang_fail(struct lang_ctx *c, const char *fmt, ...)
  * so they are refused rather than passed on as literal text. */
 int lang_split(struct lang_ctx *c, const char *s, char *o, char **w);
 
-const char * lang_next(struct lang_ctx *c);
+const char *lang_next(struct lang_ctx *c);
 
 /* The word after key; NULL, with the error written, when there is none. */
-const char * lang_value(struct lang_ctx *c, const char *key);
+const char *lang_value(struct lang_ctx *c, const char *key);
 
 /* iproute2's matches(): w is a non-empty prefix of full. */
 bool lang_matches(const char *w, const char *full);
@@ -60,17 +59,18 @@ bool lang_in_list(const char *const *list, const char *w);
 
 /* Index of w in keys[nb]; a key given twice is refused, as ip would
  * otherwise silently keep the last one. */
-int lang_keyword(struct lang_ctx *c, const char *const *keys, int nb, const char *w,
-	uint32_t *seen);
+int lang_keyword(struct lang_ctx *c, const char *const *keys, int nb,
+		 const char *w, uint32_t *seen);
 
 int lang_refuse(struct lang_ctx *c, const char *w, const char *what,
-       const char *const *known);
+		const char *const *known);
 
 /* A number as ip's get_u32(..., 0) reads it: decimal, 0x hex or
  * 0-prefixed octal, the whole word, no sign. */
 bool lang_number(const char *s, uint64_t max, uint64_t *out);
 
-int lang_num_arg(struct lang_ctx *c, const char *key, uint64_t max, uint64_t *out);
+int lang_num_arg(struct lang_ctx *c, const char *key, uint64_t max,
+		 uint64_t *out);
 
 int lang_u32_arg(struct lang_ctx *c, const char *key, uint32_t *out);
 
@@ -79,15 +79,19 @@ int lang_addr_arg(struct lang_ctx *c, const char *key, uint32_t *out);
 uint32_t lang_mask(uint8_t len);
 
 /* A.B.C.D[/len]; without /len a host route (/32), as ip reads it. */
-int lang_prefix(struct lang_ctx *c, const char *s, uint32_t *addr, uint8_t *len);
+int lang_prefix(struct lang_ctx *c, const char *s, uint32_t *addr,
+		uint8_t *len);
 
 /* A destination prefix whose host bits are clear, as the kernel
  * requires of a route. */
-int lang_strict_prefix(struct lang_ctx *c, const char *s, uint32_t *addr, uint8_t *len);
+int lang_strict_prefix(struct lang_ctx *c, const char *s, uint32_t *addr,
+		       uint8_t *len);
 
-int lang_set_port(struct lang_ctx *c, const char *v, char port[ESPGW_CFG_PORT_LEN]);
+int lang_set_port(struct lang_ctx *c, const char *v,
+		  char port[ESPGW_CFG_PORT_LEN]);
 
-int lang_port_arg(struct lang_ctx *c, const char *key, char port[ESPGW_CFG_PORT_LEN]);
+int lang_port_arg(struct lang_ctx *c, const char *key,
+		  char port[ESPGW_CFG_PORT_LEN]);
 
 int lang_hex(char ch);
 
@@ -97,7 +101,7 @@ bool lang_mac(const char *s, struct rte_ether_addr *m);
 /* A word that ip would take as the statement's address. */
 bool lang_addressish(const char *w);
 
-void * lang_append(void *arr, unsigned int n, const void *item, size_t size);
+void *lang_append(void *arr, unsigned int n, const void *item, size_t size);
 
 int lang_command(struct lang_ctx *c, const char *object, const char *want);
 

@@ -48,7 +48,8 @@ mode_arg(struct lang_ctx *c)
 			continue;
 		if (strcmp(*m, "tunnel") == 0)
 			return 0;
-		return lang_fail(c, "mode %s is not supported (only tunnel)", *m);
+		return lang_fail(c, "mode %s is not supported (only tunnel)",
+				 *m);
 	}
 	return lang_fail(c, "invalid mode \"%s\"", v);
 }
@@ -58,8 +59,8 @@ static int
 flags_arg(struct lang_ctx *c, bool *esn)
 {
 	static const char *const names[] = {
-		"noecn", "decap-dscp", "nopmtudisc", "wildrecv", "icmp",
-		"af-unspec", "align4", "esn", NULL,
+		"noecn",     "decap-dscp", "nopmtudisc", "wildrecv", "icmp",
+		"af-unspec", "align4",	   "esn",	 NULL,
 	};
 	int nb = 0;
 
@@ -67,8 +68,9 @@ flags_arg(struct lang_ctx *c, bool *esn)
 		const char *f = c->w[c->i++];
 
 		if (strcmp(f, "esn") != 0)
-			return lang_fail(c, "flag \"%s\" is not supported (only esn)",
-				    f);
+			return lang_fail(
+				c, "flag \"%s\" is not supported (only esn)",
+				f);
 		*esn = true;
 		nb++;
 	}
@@ -85,39 +87,53 @@ flags_arg(struct lang_ctx *c, bool *esn)
 static int
 aead_arg(struct lang_ctx *c, struct espgw_sa_params *p)
 {
-	const char *name = lang_next(c), *key = lang_next(c), *icv = lang_next(c);
+	const char *name = lang_next(c), *key = lang_next(c),
+		   *icv = lang_next(c);
 	uint64_t bits;
 	size_t nd;
 
 	if (icv == NULL)
-		return lang_fail(c, "\"aead\" needs an algorithm name, a key and an ICV length in bits");
+		return lang_fail(c, "\"aead\" needs an algorithm name, a key "
+				    "and an ICV length in bits");
 	if (strcmp(name, "rfc4106(gcm(aes))") != 0)
-		return lang_fail(c, "aead \"%s\" is not supported: only rfc4106(gcm(aes)) is supported",
-			    name);
+		return lang_fail(c,
+				 "aead \"%s\" is not supported: only "
+				 "rfc4106(gcm(aes)) is supported",
+				 name);
 	nd = strlen(key) - (strncmp(key, "0x", 2) == 0 ? 2 : 0);
 	if (strncmp(key, "0x", 2) != 0 || (nd != 40 && nd != 56 && nd != 72))
-		return lang_fail(c, "aead key must be 0x and 40, 56 or 72 hex digits (AES-128, -192 or -256 key, then the 4-byte salt)");
+		return lang_fail(
+			c, "aead key must be 0x and 40, 56 or 72 hex digits "
+			   "(AES-128, -192 or -256 key, then the 4-byte salt)");
 	for (size_t j = 0; j < nd; j += 2) {
 		int hi = lang_hex(key[2 + j]), lo = lang_hex(key[3 + j]);
 
 		if (hi < 0 || lo < 0)
-			return lang_fail(c, "aead key has a character that is not a hex digit");
+			return lang_fail(c, "aead key has a character that is "
+					    "not a hex digit");
 		p->key[j / 2] = (uint8_t)(hi << 4 | lo);
 	}
 	p->key_len = (uint8_t)(nd / 2);
 	if (!lang_number(icv, UINT32_MAX, &bits) ||
 	    (bits != 64 && bits != 96 && bits != 128))
-		return lang_fail(c, "aead ICV length \"%s\" must be 64, 96 or 128 (bits)",
-			    icv);
+		return lang_fail(
+			c,
+			"aead ICV length \"%s\" must be 64, 96 or 128 (bits)",
+			icv);
 	p->icv_len = (uint8_t)(bits / 8);
 	return 0;
 }
 
 /* `xfrm state add ...` */
 static const char *const state_refused[] = {
-	"seq", "mark", "output-mark", "if_id", "sel", "limit", "encap", "coa",
-	"ctx", "extra-flag", "offload", "tfcpad", "pcpu-num",
-	"nat-keepalive-interval", "mtimer-thresh", NULL,
+	"seq",		 "mark",
+	"output-mark",	 "if_id",
+	"sel",		 "limit",
+	"encap",	 "coa",
+	"ctx",		 "extra-flag",
+	"offload",	 "tfcpad",
+	"pcpu-num",	 "nat-keepalive-interval",
+	"mtimer-thresh", NULL,
 };
 
 static const char *const algo_types[] = {
@@ -125,13 +141,26 @@ static const char *const algo_types[] = {
 };
 
 enum {
-	SK_SRC, SK_DST, SK_PROTO, SK_SPI, SK_REQID, SK_MODE, SK_WIN,
-	SK_SEQ, SK_SEQ_HI, SK_OSEQ, SK_OSEQ_HI, SK_FLAG, SK_AEAD, SK_NB
+	SK_SRC,
+	SK_DST,
+	SK_PROTO,
+	SK_SPI,
+	SK_REQID,
+	SK_MODE,
+	SK_WIN,
+	SK_SEQ,
+	SK_SEQ_HI,
+	SK_OSEQ,
+	SK_OSEQ_HI,
+	SK_FLAG,
+	SK_AEAD,
+	SK_NB
 };
 static const char *const state_keys[SK_NB] = {
-	"src", "dst", "proto", "spi", "reqid", "mode", "replay-window",
-	"replay-seq", "replay-seq-hi", "replay-oseq", "replay-oseq-hi",
-	"flag", "aead",
+	"src",		 "dst",		"proto",	  "spi",
+	"reqid",	 "mode",	"replay-window",  "replay-seq",
+	"replay-seq-hi", "replay-oseq", "replay-oseq-hi", "flag",
+	"aead",
 };
 
 static int
@@ -154,10 +183,14 @@ state_word(struct lang_ctx *c, const char *w, int k, struct espgw_sa_params *p,
 	case SK_AEAD: return aead_arg(c, p);
 	}
 	if (lang_in_list(algo_types, w))
-		return lang_fail(c, "xfrm state option \"%s\" is not supported (only aead rfc4106(gcm(aes)))",
-			    w);
+		return lang_fail(c,
+				 "xfrm state option \"%s\" is not supported "
+				 "(only aead rfc4106(gcm(aes)))",
+				 w);
 	if (strcmp(w, "dir") == 0)
-		return lang_fail(c, "xfrm state option \"dir\" is not supported (the direction follows from which end is ours)");
+		return lang_fail(
+			c, "xfrm state option \"dir\" is not supported (the "
+			   "direction follows from which end is ours)");
 	return lang_refuse(c, w, "xfrm state", state_refused);
 }
 
@@ -169,8 +202,10 @@ parse_state(struct lang_ctx *c)
 		[SK_DST] = "missing \"dst <addr>\"",
 		[SK_PROTO] = "missing \"proto esp\"",
 		[SK_SPI] = "missing \"spi <SPI>\"",
-		[SK_MODE] = "missing \"mode tunnel\" (ip's default, transport, is not supported)",
-		[SK_AEAD] = "missing \"aead 'rfc4106(gcm(aes))' <key> <ICV bits>\"",
+		[SK_MODE] = "missing \"mode tunnel\" (ip's default, transport, "
+			    "is not supported)",
+		[SK_AEAD] =
+			"missing \"aead 'rfc4106(gcm(aes))' <key> <ICV bits>\"",
 	};
 	struct espgw_cfg_state st = { .line = c->line };
 	struct espgw_sa_params *p = &st.p;
@@ -200,13 +235,15 @@ parse_state(struct lang_ctx *c)
 	if (p->spi == 0)
 		return lang_fail(c, "spi 0 is reserved (RFC 4303 section 2.1)");
 	if (p->replay_window > ESPGW_REPLAY_WINDOW_MAX)
-		return lang_fail(c, "replay-window %u is too large (at most %u)",
-			    p->replay_window, ESPGW_REPLAY_WINDOW_MAX);
+		return lang_fail(c,
+				 "replay-window %u is too large (at most %u)",
+				 p->replay_window, ESPGW_REPLAY_WINDOW_MAX);
 	if (!p->esn && (seq[SK_SEQ_HI - SK_SEQ] || seq[SK_OSEQ_HI - SK_SEQ]))
 		return lang_fail(c, "\"%s\" needs \"flag esn\"",
-			    seq[SK_SEQ_HI - SK_SEQ] ? "replay-seq-hi"
-						    : "replay-oseq-hi");
-	p->iseq = (uint64_t)seq[SK_SEQ_HI - SK_SEQ] << 32 | seq[SK_SEQ - SK_SEQ];
+				 seq[SK_SEQ_HI - SK_SEQ] ? "replay-seq-hi"
+							 : "replay-oseq-hi");
+	p->iseq =
+		(uint64_t)seq[SK_SEQ_HI - SK_SEQ] << 32 | seq[SK_SEQ - SK_SEQ];
 	p->oseq = (uint64_t)seq[SK_OSEQ_HI - SK_SEQ] << 32 |
 		  seq[SK_OSEQ - SK_SEQ];
 
@@ -220,19 +257,27 @@ parse_state(struct lang_ctx *c)
 
 /* `xfrm policy add ...` */
 static const char *const policy_refused[] = {
-	"ptype", "mark", "index", "flag", "ctx", "if_id", "offload", "dev",
-	"type", "code", "key", NULL,
+	"ptype",   "mark", "index", "flag", "ctx", "if_id",
+	"offload", "dev",  "type",  "code", "key", NULL,
 };
 
 static const char *const tmpl_refused[] = { "spi", "level", NULL };
 
 enum {
-	PK_SRC, PK_DST, PK_PROTO, PK_SPORT, PK_DPORT, PK_DIR, PK_PRIORITY,
-	PK_ACTION, PK_TMPL, PK_NB
+	PK_SRC,
+	PK_DST,
+	PK_PROTO,
+	PK_SPORT,
+	PK_DPORT,
+	PK_DIR,
+	PK_PRIORITY,
+	PK_ACTION,
+	PK_TMPL,
+	PK_NB
 };
 static const char *const policy_keys[PK_NB] = {
-	"src", "dst", "proto", "sport", "dport", "dir", "priority", "action",
-	"tmpl",
+	"src", "dst",	   "proto",  "sport", "dport",
+	"dir", "priority", "action", "tmpl",
 };
 
 enum { TK_SRC, TK_DST, TK_PROTO, TK_REQID, TK_MODE, TK_NB };
@@ -266,8 +311,10 @@ proto_arg(struct lang_ctx *c, uint8_t *out)
 		}
 	}
 	if (!lang_number(v, UINT8_MAX, &n))
-		return lang_fail(c, "invalid proto \"%s\" (tcp, udp, icmp, sctp, any or a number)",
-			    v);
+		return lang_fail(c,
+				 "invalid proto \"%s\" (tcp, udp, icmp, sctp, "
+				 "any or a number)",
+				 v);
 	*out = (uint8_t)n;
 	return 0;
 }
@@ -296,7 +343,8 @@ selector(struct lang_ctx *c, const char *w, uint32_t *addr, uint8_t *len)
 }
 
 static int
-tmpl_word(struct lang_ctx *c, const char *w, int k, struct espgw_cfg_policy *pol)
+tmpl_word(struct lang_ctx *c, const char *w, int k,
+	  struct espgw_cfg_policy *pol)
 {
 	switch (k) {
 	case TK_SRC: return lang_addr_arg(c, w, &pol->tmpl_src);
@@ -309,7 +357,8 @@ tmpl_word(struct lang_ctx *c, const char *w, int k, struct espgw_cfg_policy *pol
 }
 
 static int
-policy_word(struct lang_ctx *c, const char *w, int k, struct espgw_cfg_policy *pol)
+policy_word(struct lang_ctx *c, const char *w, int k,
+	    struct espgw_cfg_policy *pol)
 {
 	const char *v;
 
@@ -332,7 +381,8 @@ policy_word(struct lang_ctx *c, const char *w, int k, struct espgw_cfg_policy *p
 		else if (strcmp(v, "fwd") == 0)
 			pol->dir = ESPGW_POL_FWD;
 		else
-			return lang_fail(c, "invalid dir \"%s\" (out, in or fwd)", v);
+			return lang_fail(
+				c, "invalid dir \"%s\" (out, in or fwd)", v);
 		return 0;
 	case PK_ACTION:
 		v = lang_value(c, w);
@@ -343,8 +393,8 @@ policy_word(struct lang_ctx *c, const char *w, int k, struct espgw_cfg_policy *p
 		else if (strcmp(v, "block") == 0)
 			pol->action = ESPGW_POL_BLOCK;
 		else
-			return lang_fail(c, "invalid action \"%s\" (allow or block)",
-				    v);
+			return lang_fail(
+				c, "invalid action \"%s\" (allow or block)", v);
 		return 0;
 	}
 	return lang_refuse(c, w, "xfrm policy", policy_refused);
@@ -401,15 +451,20 @@ parse_policy(struct lang_ctx *c)
 	if ((seen & (1u << PK_SPORT | 1u << PK_DPORT)) &&
 	    pol.proto != IPPROTO_TCP && pol.proto != IPPROTO_UDP &&
 	    pol.proto != IPPROTO_SCTP)
-		return lang_fail(c, "\"sport\" and \"dport\" are invalid with proto=%s (only tcp, udp or sctp)",
-			    proto_name(pol.proto, num, sizeof(num)));
+		return lang_fail(c,
+				 "\"sport\" and \"dport\" are invalid with "
+				 "proto=%s (only tcp, udp or sctp)",
+				 proto_name(pol.proto, num, sizeof(num)));
 	if (pol.has_tmpl) {
 		if (pol.action == ESPGW_POL_BLOCK)
-			return lang_fail(c, "\"action block\" cannot have a \"tmpl\"");
+			return lang_fail(
+				c, "\"action block\" cannot have a \"tmpl\"");
 		if (!(tseen & (1u << TK_PROTO)))
 			return lang_fail(c, "tmpl needs \"proto esp\"");
 		if (!(tseen & (1u << TK_MODE)))
-			return lang_fail(c, "tmpl needs \"mode tunnel\" (ip's default, transport, is not supported)");
+			return lang_fail(
+				c, "tmpl needs \"mode tunnel\" (ip's default, "
+				   "transport, is not supported)");
 	}
 	a = lang_append(cfg->policies, cfg->nb_policies, &pol, sizeof(pol));
 	if (a == NULL)
