@@ -17,3 +17,20 @@ t_kill_pid() { # pid [tenths]
 	wait "$pid" 2>/dev/null
 	return 0
 }
+
+# One packet, one fate (docs/architecture.md, "Accounting"): from an
+# espgw --stats-file, what came in or was made must equal what was sent,
+# dropped under one name, consumed or still held. Prints the two sides
+# when they differ and returns 1.
+t_balance() { # stats-file
+	awk '
+	$1 ~ /^gw\.(rx|arp-requested|icmp-errors-sent|fragments-made)$/ { came += $2 }
+	$1 ~ /^gw\.(tx|arp-replies-received|fragmented|fragments-merged|held-arp-queue|held-reassembly)$/ ||
+	$1 ~ /^gw\.drop-/ { went += $2 }
+	END {
+		if (NR == 0 || came != went) {
+			printf "rx + made %d != tx + drops + consumed + held %d\n", came, went
+			exit 1
+		}
+	}' "$1"
+}

@@ -170,12 +170,17 @@ compare_counts() { # stats kstates spi12 spi21
 	return $ok
 }
 
-# espgw's drops per SA and in total must be zero but for the listed ones
+# espgw's drops per SA and in total must be zero but for the listed ones,
+# and every packet it received must be accounted for
 no_drops() { # stats [allowed counter names...]
 	local st=$1 bad
 	shift
 	bad=$(awk '($1 ~ /^esp\./ || $1 ~ /^gw\.drop-/ || ($1 ~ /^sa\./ && $1 !~ /\.(packets|bytes)$/)) && $2 != 0 { print $1 "=" $2 }' "$st" |
 		grep -v -F -f <(printf '%s\n' "${@:-@none@}") | tr '\n' ' ')
+	if ! bal=$(t_balance "$st"); then
+		echo "  espgw packets not accounted for: $bal"
+		return 1
+	fi
 	[ -z "$bad" ] && return 0
 	echo "  espgw drops: $bad"
 	return 1

@@ -442,15 +442,19 @@ else
 		expected=$(awk '$2 != 0 && $1 ~ /^gw\.drop-(frag-needed|l2-not-for-us|ttl-exceeded)$/ { printf " %s=%s", $1, $2 }' "$f")
 		unexpected=$(awk '$2 != 0 && (($1 ~ /^gw\.drop-/ && $1 !~ /^gw\.drop-(frag-needed|l2-not-for-us|ttl-exceeded)$/) || $1 ~ /^esp\./ || ($1 ~ /^sa\./ && $1 !~ /\.(packets|bytes)$/)) { printf " %s=%s", $1, $2 }' "$f")
 		[ -n "$expected" ] && echo "#   $r expected drops:$expected"
+		if ! bal=$(t_balance "$f"); then
+			echo "#   $r packets not accounted for: $bal"
+			e_why="$e_why $r $bal;"
+		fi
 		if [ -n "$unexpected" ]; then
 			echo "#   $r UNEXPECTED drops:$unexpected"
 			e_why="$e_why $r drops:$unexpected;"
 		fi
 	done
 	if [ -z "$e_why" ]; then
-		ok "gateway counters agree, no unexpected drops" "$t"
+		ok "gateway counters agree, no unexpected drops, every packet accounted for" "$t"
 	else
-		not_ok "gateway counters agree, no unexpected drops" "$e_why"
+		not_ok "gateway counters agree, no unexpected drops, every packet accounted for" "$e_why"
 	fi
 fi
 
