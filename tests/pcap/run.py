@@ -8,6 +8,17 @@ gateway's TX pcap files and its counters (-s STATS).  The expected outputs
 come from an independent implementation: scapy's SecurityAssociation
 (AES-GCM, RFC 4106) encrypts what goes in and decrypts what comes out.
 
+Every run, whatever the scenario, must also keep the gateway's accounting
+(issue #9, "one packet, one fate"; app/gw.h) in its stats file:
+
+    rx + arp-requested + icmp-errors-sent + fragments-made
+      = tx + drop-* + arp-replies-received + fragmented + fragments-merged
+        + held-arp-queue + held-reassembly
+
+with drop-esp-in the sum of esp.* and the inbound SAs' sa.*.<reason>,
+drop-esp-out that of the outbound SAs' reasons, and rx / tx the sums of
+the ports' (check_accounting).
+
 The gateway is set up from a configuration made from the classic R1 file
 (config/r1.conf; docs/configuration.md):
 
@@ -47,6 +58,7 @@ import argparse
 import logging
 import os
 import random
+import re
 import shutil
 import signal
 import struct
@@ -401,7 +413,75 @@ def run_espgw(ctx, conf, lan_in, wan_in, workers=1, min_secs=0.3, settle=0.4):
         if run.st("port.%s.tx" % name) != got:
             raise Fail("%s counted %d TX frames, its pcap holds %d"
                        % (name, run.st("port.%s.tx" % name), got))
+    check_accounting(run, conf)
     return run
+
+
+# One packet, one fate (app/gw.h, issue #9): what came in or was made
+# equals what went out, was dropped under one name, or is still held.
+FATES_IN = ("gw.rx", "gw.arp-requested", "gw.icmp-errors-sent", "gw.fragments-made")
+FATES_OUT = ("gw.tx", "gw.arp-replies-received", "gw.fragmented", "gw.fragments-merged",
+             "gw.held-arp-queue", "gw.held-reassembly")
+SA_TOTALS = (".packets", ".bytes")
+
+
+def sa_directions(conf):
+    """{"sa.0x<spi>": "in" or "out"} of the configuration's states: in
+    when its destination is one of our addresses (app/tables.c)."""
+    ours = set(re.findall(r"^ip addr add ([0-9.]+)/", conf, re.M))
+    dirs = {}
+    for src, dst, spi in re.findall(r"^ip xfrm state add src (\S+) dst (\S+) .*?spi (\S+)",
+                                    conf, re.M):
+        dirs["sa.0x%08x" % int(spi, 0)] = "in" if dst in ours else "out"
+    return dirs
+
+
+def check_accounting(run, conf):
+    """Raise Fail unless the stats file keeps the gateway's law:
+
+        rx + arp-requested + icmp-errors-sent + fragments-made
+          = tx + drop-* + arp-replies-received + fragmented + fragments-merged
+            + held-arp-queue + held-reassembly
+
+    and drop-esp-in / drop-esp-out are the library's reasons (esp.* and
+    the inbound SAs' sa.*.<reason>; the outbound SAs' reasons), and rx /
+    tx the ports' sums."""
+    st = run.stats
+    why = []
+
+    def terms(names):
+        return " + ".join("%s %d" % (n, run.st(n)) for n in names) or "0"
+
+    drops = sorted(k for k in st if k.startswith("gw.drop-"))
+    lhs = sum(run.st(n) for n in FATES_IN)
+    rhs = sum(run.st(n) for n in FATES_OUT + tuple(drops))
+    if lhs != rhs:
+        dropped = [k for k in drops if st[k]]
+        why.append("one packet, one fate: %s = %d, but %s + %s = %d"
+                   % (terms(FATES_IN), lhs, terms(FATES_OUT),
+                      terms(dropped) if dropped else "gw.drop-* 0", rhs))
+    dirs = sa_directions(conf)
+    reasons = {"in": [k for k in st if k.startswith("esp.") and st[k]], "out": []}
+    for k in sorted(st):
+        if k.startswith("sa.") and not k.endswith(SA_TOTALS):
+            sa = k.rsplit(".", 1)[0]
+            if sa not in dirs:
+                raise Fail("%s: no such state in the configuration" % k)
+            if st[k]:
+                reasons[dirs[sa]].append(k)
+    for d in ("in", "out"):
+        total = "gw.drop-esp-" + d
+        got = sum(st[k] for k in reasons[d])
+        if run.st(total) != got:
+            why.append("%s %d, but the library's %sbound reasons sum to %d (%s)"
+                       % (total, run.st(total), d, got, terms(reasons[d])))
+    for side in ("rx", "tx"):
+        ports = sorted(k for k in st if k.startswith("port.") and k.endswith("." + side))
+        got = sum(st[k] for k in ports)
+        if run.st("gw." + side) != got:
+            why.append("gw.%s %d, but %s = %d" % (side, run.st("gw." + side), terms(ports), got))
+    if why:
+        raise Fail("; ".join(why))
 
 
 def wait_quiet(proc, out_path, tx_paths, min_secs, settle, timeout=30):
