@@ -7,6 +7,7 @@
 /* rte_ip_frag_table_del_expired_entries (experimental in DPDK 22.11) */
 #define ALLOW_EXPERIMENTAL_API
 
+#include <assert.h>
 #include <string.h>
 
 #include <rte_ip.h>
@@ -101,15 +102,27 @@ gw_reassemble(struct gw_ctx *c, struct rte_mbuf *m, struct rte_ipv4_hdr *ip)
 	return m;
 }
 
+/* A death row holds one burst's worth (RTE_IP_FRAG_DEATH_ROW_LEN packets
+ * of up to RTE_LIBRTE_IP_FRAG_MAX_FRAG + 1 mbufs each), and DPDK writes
+ * to it without a bound check: it is emptied after every burst. */
+static_assert(GW_BURST <= RTE_IP_FRAG_DEATH_ROW_LEN,
+	      "a burst of fragments must fit the reassembly death row");
+
 void
-gw_reassembly_expire(struct gw_ctx *c)
+gw_reassembly_bury(struct gw_ctx *c)
 {
 	struct gw_worker *w = c->w;
 
-	rte_ip_frag_table_del_expired_entries(w->frag_tbl, &w->death_row,
-					      c->now);
 	w->cnt[GW_DROP_REASSEMBLY] += w->death_row.cnt;
 	rte_ip_frag_free_death_row(&w->death_row, 3);
+}
+
+void
+gw_reassembly_expire(struct gw_ctx *c)
+{
+	rte_ip_frag_table_del_expired_entries(c->w->frag_tbl, &c->w->death_row,
+					      c->now);
+	gw_reassembly_bury(c);
 }
 
 void

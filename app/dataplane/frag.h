@@ -27,8 +27,11 @@ int gw_fragment(struct gw_ctx *c, struct rte_mbuf *m, uint16_t mtu,
 struct rte_mbuf *gw_reassemble(struct gw_ctx *c, struct rte_mbuf *m,
 			       struct rte_ipv4_hdr *ip);
 
-/* Once a loop: datagrams that timed out, fragments that came twice or
- * did not fit, dropped as drop-reassembly. */
+/* After a burst: fragments that came twice or did not fit, dropped as
+ * drop-reassembly. */
+void gw_reassembly_bury(struct gw_ctx *c);
+
+/* Once a loop: datagrams that timed out (and gw_reassembly_bury). */
 void gw_reassembly_expire(struct gw_ctx *c);
 
 /* At exit: free what is still held, counted as held-reassembly. */

@@ -80,6 +80,8 @@ gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 		}
 		plain[nb_plain++] = m;
 	}
+	if (c->w->death_row.cnt != 0)
+		gw_reassembly_bury(c);
 
 	if (nb_esp)
 		gw_ipsec_inbound(c, esp, nb_esp);

@@ -1555,6 +1555,49 @@ def scenario_inner_ipv6(ctx):
     ck.done()
 
 
+def scenario_death_row(ctx):
+    """Two ports' bursts in one poll loop each send 32 x 9 fragment mbufs
+    to the reassembly death row: 32 held datagrams of 8 fragments a
+    port, then in the same loop a ninth fragment for each, which
+    overflows the entry (RTE_LIBRTE_IP_FRAG_MAX_FRAG is 8) and sends all
+    nine to the death row. The LAN's are fragments of ESP to 10.0.1.1.
+
+    Regression test: the worker emptied its death row once a loop, but
+    DPDK's holds one burst's worth (32 x 9 = 288 mbufs) and writes past
+    its end unchecked: the second port's burst overwrote the worker's
+    policy cache pointer and counters (a crash at exit). It is now
+    emptied after every burst."""
+    rng = random.Random(ctx.seed + 20)
+    out_sa, in_sa = r1_sas(rng)
+
+    def frag(src, dst, ident, off8, mf):
+        return raw(IP(src=src, dst=dst, proto=50, id=ident, frag=off8,
+                      flags="MF" if mf else 0, ttl=64) / (b"\xaa" * 8))
+
+    def entry(src, dst, ident):
+        """8 fragments that fill an entry (with gaps), and a 9th."""
+        hold = [frag(src, dst, ident, o, o != 100) for o in (0, 100, 10, 20, 30, 40, 50, 60)]
+        return hold, frag(src, dst, ident, 70, True)
+
+    lan_in, wan_in, lan_kill, wan_kill = [], [], [], []
+    for k in range(32):
+        h, x = entry(PEER, WAN_GW, 0x1000 + k)
+        wan_in += [wan_frame(f) for f in h]
+        wan_kill.append(wan_frame(x))
+        h, x = entry(host_ip(10), LAN_GW, 0x2000 + k)
+        lan_in += [lan_frame(f) for f in h]
+        lan_kill.append(lan_frame(x))
+    # both ports' ninth fragments arrive in the same loop: 9 bursts of 32
+    # on each port before them, then one burst of 32 kills each
+    run = run_espgw(ctx, make_config(ctx.name, [out_sa, in_sa]), lan_in + lan_kill,
+                    wan_in + wan_kill)
+    ck = Checks()
+    ck.counters(run, {"gw.drop-reassembly": 2 * 32 * 9, "gw.reassembled": 0,
+                      "gw.held-reassembly": 0, "gw.tx": 0})
+    ck.no_drops(run, but=("gw.drop-reassembly",))
+    ck.done()
+
+
 SCENARIOS = [
     ("outbound", scenario_outbound),
     ("inbound", scenario_inbound),
@@ -1576,6 +1619,7 @@ SCENARIOS = [
     ("frag_failed", scenario_frag_failed),
     ("held", scenario_held),
     ("inner_ipv6", scenario_inner_ipv6),
+    ("death_row", scenario_death_row),
 ]
 
 
