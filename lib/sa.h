@@ -4,25 +4,22 @@
 #ifndef ESPGW_SA_H
 #define ESPGW_SA_H
 
-/* The SA as the data path sees it, and the worker's private state.
- * Internal to the library (and its unit tests). */
+/* The SA as the data path sees it. Internal to the library (and its
+ * unit tests). */
 
 #include <assert.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
-#include <intel-ipsec-mb.h>
 #include <rte_common.h>
 #include <rte_ip.h>
 #include <rte_prefetch.h>
 
+#include "crypto.h"
 #include "espgw/esp.h"
 #include "esp_wire.h"
 #include "replay.h"
-
-/* AES key sizes, as an index into the worker's GCM function tables. */
-enum espgw_key_size { ESPGW_AES128, ESPGW_AES192, ESPGW_AES256, ESPGW_NB_KS };
 
 /* Per-worker counters of one SA: each worker writes only its own slot. */
 struct espgw_sa_slot {
@@ -121,19 +118,5 @@ espgw_gcm_nonce_aad(const struct espgw_sa *sa, uint64_t seq, const void *iv,
 		    (sa->spi_be & ~sa->esn_mask);
 	aad->w[2] = rte_cpu_to_be_32((uint32_t)seq);
 }
-
-/* The worker: one per lcore, never shared. */
-struct espgw_worker {
-	IMB_MGR *mgr;
-	aes_gcm_enc_dec_t enc[ESPGW_NB_KS];
-	aes_gcm_enc_dec_t dec[ESPGW_NB_KS];
-	const char *arch;
-	uint16_t id;
-	uint64_t drops[ESPGW_DROP_MAX];
-} __rte_cache_aligned;
-
-/* Expand an AES-GCM key with a control-plane manager (thread-safe). */
-int espgw_gcm_expand(enum espgw_key_size ks, const uint8_t *key,
-		     struct gcm_key_data *out);
 
 #endif /* ESPGW_SA_H */

@@ -3,14 +3,15 @@
  */
 
 /* Control plane of the crypto library: one intel-ipsec-mb manager per
- * worker, plus one shared by SA creation for key expansion. */
+ * worker (a worker is its lcore's manager and its counters), plus one
+ * shared by SA creation for key expansion. */
 
 #include <errno.h>
 #include <pthread.h>
 
 #include <rte_malloc.h>
 
-#include "sa.h"
+#include "crypto.h"
 
 static IMB_MGR *ctl_mgr;
 static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -111,18 +112,4 @@ const char *
 espgw_worker_arch(const struct espgw_worker *w)
 {
 	return w->arch;
-}
-
-static const char *const drop_names[] = {
-#define ESPGW_DROP_NAME_(n, s) [ESPGW_DROP_##n] = s,
-	ESPGW_FOREACH_DROP(ESPGW_DROP_NAME_)
-#undef ESPGW_DROP_NAME_
-};
-
-const char *
-espgw_drop_name(enum espgw_drop reason)
-{
-	if ((unsigned int)reason >= ESPGW_DROP_MAX)
-		return "?";
-	return drop_names[reason];
 }
