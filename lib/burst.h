@@ -14,9 +14,6 @@
 
 #include "espgw/esp.h"
 
-/* What a per-packet check returns when the packet passes. */
-#define ESPGW_OK ESPGW_DROP_MAX
-
 struct espgw_burst {
 	struct rte_mbuf **mb;
 	uint16_t n;

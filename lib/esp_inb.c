@@ -12,6 +12,7 @@
 #include <rte_prefetch.h>
 
 #include "burst.h"
+#include "drops.h"
 #include "espgw/ipv4.h"
 #include "sad.h"
 
@@ -23,7 +24,7 @@ struct inb_pkt {
 };
 
 /* Read the outer IPv4 header (RFC 791) far enough to find the SA. */
-static enum espgw_drop
+static int
 inb_parse(struct rte_mbuf *m, struct inb_pkt *pk, struct espgw_sad_key *key)
 {
 	const struct rte_ipv4_hdr *ip;
@@ -123,7 +124,7 @@ inner_len(const uint8_t *p, uint16_t room, uint8_t nh)
 
 /* RFC 6040 section 4.2: combine outer ECN into the inner header.
  * Returns ESPGW_OK, or the drop for CE arriving on a Not-ECT packet. */
-static enum espgw_drop
+static int
 inner_ecn(uint8_t *p, uint8_t nh, uint8_t outer)
 {
 	uint8_t inner, set;
@@ -178,14 +179,14 @@ struct inb_op {
  * cipher reads nonce and AAD with masked vector loads, which cannot be
  * served from stores still in flight, and waited ~10 ns a packet for
  * them when they were written just before the call. */
-static enum espgw_drop
+static int
 inb_prepare(const struct espgw_sa *sa, struct rte_mbuf *m,
 	    const struct inb_pkt *pk, struct inb_op *op)
 {
 	const struct espgw_esp_hdr *esp =
 		rte_pktmbuf_mtod_offset(m, const struct espgw_esp_hdr *, pk->hl);
 	struct espgw_replay *r = espgw_sa_replay(sa);
-	enum espgw_drop rc;
+	int rc;
 
 	if (pk->esp_len < ESPGW_ESP_HDR_LEN + ESPGW_GCM_IV_LEN +
 				  ESPGW_ESP_TRAILER_LEN + sa->icv_len)
@@ -202,10 +203,9 @@ inb_prepare(const struct espgw_sa *sa, struct rte_mbuf *m,
 }
 
 /* Decrypt, verify and strip one prepared packet. */
-static enum espgw_drop
-inb_open(const struct espgw_worker *w, struct espgw_sa *sa,
-	 struct rte_mbuf *m, const struct inb_pkt *pk,
-	 const struct inb_op *op, uint16_t *out_len)
+static int
+inb_open(const struct espgw_worker *w, struct espgw_sa *sa, struct rte_mbuf *m,
+	 const struct inb_pkt *pk, const struct inb_op *op, uint16_t *out_len)
 {
 	uint8_t *ct = rte_pktmbuf_mtod_offset(m, uint8_t *, pk->hl) +
 		      ESPGW_ESP_HDR_LEN + ESPGW_GCM_IV_LEN;
@@ -213,7 +213,7 @@ inb_open(const struct espgw_worker *w, struct espgw_sa *sa,
 	struct gcm_context_data ctx;
 	const struct espgw_esp_tail *tail;
 	uint8_t tag[16], *pad;
-	enum espgw_drop rc;
+	int rc;
 	uint16_t ilen;
 
 	w->dec[sa->ks](&sa->key, &ctx, ct, ct, ct_len,
@@ -286,14 +286,14 @@ inb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t good)
 	for (uint16_t i = 0; i < RTE_MIN(n, 4); i++)
 		rte_prefetch0(rte_pktmbuf_mtod(mb[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
-		enum espgw_drop rc;
+		int rc;
 
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(mb[i + 4], void *));
 		rc = inb_parse(mb[i], &pk[i], &keys[nb]);
 
 		if (rc != ESPGW_OK) {
-			w->drops[rc]++;
+			espgw_drop_count(w->drops, rc);
 			continue;
 		}
 		idx[nb++] = i;
@@ -330,7 +330,7 @@ inb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t good)
 			espgw_sa_prefetch(sas[k], w->id);
 	for (uint16_t k = 0; k < nb; k++) {
 		struct espgw_sa *sa = sas[k];
-		enum espgw_drop rc;
+		int rc;
 
 		if (k + 4 < nb && sas[k + 4] != NULL && sas[k + 4] != sas[k + 3])
 			espgw_sa_prefetch(sas[k + 4], w->id);
@@ -343,14 +343,14 @@ inb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t good)
 		RTE_VERIFY(w->id < sa->nb_slots && !sa->out);
 		rc = inb_prepare(sa, mb[idx[k]], &pk[idx[k]], &ops[k]);
 		if (rc != ESPGW_OK) {
-			espgw_sa_slot(sa, w->id)->drops[rc]++;
+			espgw_drop_count(espgw_sa_slot(sa, w->id)->drops, rc);
 			sas[k] = NULL; /* counted: not opened */
 		}
 	}
 	for (uint16_t k = 0; k < nb; k++) {
 		struct espgw_sa *sa = sas[k];
 		struct espgw_sa_stats *st;
-		enum espgw_drop rc;
+		int rc;
 		uint16_t len = 0;
 
 		/* the key lines again, four ahead of their cipher call: at
@@ -362,7 +362,7 @@ inb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t good)
 		st = espgw_sa_slot(sa, w->id);
 		rc = inb_open(w, sa, mb[idx[k]], &pk[idx[k]], &ops[k], &len);
 		if (rc != ESPGW_OK) {
-			st->drops[rc]++;
+			espgw_drop_count(st->drops, rc);
 			continue;
 		}
 		st->packets++;

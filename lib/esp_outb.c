@@ -11,6 +11,7 @@
 #include <rte_prefetch.h>
 
 #include "burst.h"
+#include "drops.h"
 #include "sa.h"
 
 /* Pad bytes are 1, 2, 3, ... (RFC 4303 section 2.4). */
@@ -27,7 +28,7 @@ struct outb_pkt {
 
 /* Read the inner header: is it an IP packet we can carry, and with what
  * outer fields? Trims link-layer padding to the IP length. */
-static enum espgw_drop
+static int
 outb_parse(struct rte_mbuf *m, struct outb_pkt *o, uint8_t icv_len)
 {
 	const uint8_t *p;
@@ -213,7 +214,7 @@ outb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t off)
 		rte_prefetch0(rte_pktmbuf_mtod(mb[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
 		struct espgw_sa *sa = sas[i];
-		enum espgw_drop rc;
+		int rc;
 
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(mb[i + 4], void *));
@@ -224,7 +225,7 @@ outb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t off)
 		if (rc == ESPGW_OK)
 			ok_idx[nb_ok++] = i;
 		else
-			espgw_sa_slot(sa, w->id)->drops[rc]++;
+			espgw_drop_count(espgw_sa_slot(sa, w->id)->drops, rc);
 	}
 
 	/* Number the packets run by run (consecutive packets of one SA):

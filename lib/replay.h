@@ -11,7 +11,7 @@
 
 #include <rte_common.h>
 
-#include "burst.h"
+#include "drops.h"
 
 /* RFC 6479: the window lives in a ring of 64-bit blocks, one more than the
  * window needs, so sliding forward clears whole blocks instead of
@@ -78,7 +78,7 @@ replay_bit(uint64_t seq)
 
 /* Check before decryption: may seq be new? Returns ESPGW_OK or
  * the drop reason. */
-static inline enum espgw_drop
+static inline int
 espgw_replay_check(struct espgw_replay *r, uint64_t seq)
 {
 	if (seq == 0)
@@ -94,10 +94,10 @@ espgw_replay_check(struct espgw_replay *r, uint64_t seq)
 
 /* After the ICV verified: check again (an earlier packet of the same
  * burst may have taken seq) and record it, sliding the window forward. */
-static inline enum espgw_drop
+static inline int
 espgw_replay_update(struct espgw_replay *r, uint64_t seq)
 {
-	enum espgw_drop rc = espgw_replay_check(r, seq);
+	int rc = espgw_replay_check(r, seq);
 
 	if (rc != ESPGW_OK)
 		return rc;
