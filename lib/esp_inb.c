@@ -173,19 +173,23 @@ struct inb_op {
 	uint16_t ct_len;
 };
 
-/* Lengths, the replay pre-check (RFC 4303 section 3.4.3: a cheap check
- * before the ICV ...) and the GCM nonce and AAD (RFC 4106 sections 4
- * and 5). Built for the whole slice before the first cipher call: the
- * cipher reads nonce and AAD with masked vector loads, which cannot be
- * served from stores still in flight, and waited ~10 ns a packet for
- * them when they were written just before the call. */
-static int
+/* Lengths, the sequence number (RFC 4303 appendix A: with ESN seq-hi is
+ * inferred from the window, else it is 0), the replay pre-check (section
+ * 3.4.3: a cheap check before the ICV ...) and the GCM nonce and AAD
+ * (RFC 4106 sections 4 and 5). Built for the whole slice before the
+ * first cipher call: the cipher reads nonce and AAD with masked vector
+ * loads, which cannot be served from stores still in flight, and waited
+ * ~10 ns a packet for them when they were written just before the call.
+ * A template: replay and esn are constants of the SA's variant. */
+static __rte_always_inline int
 inb_prepare(const struct espgw_sa *sa, struct rte_mbuf *m,
-	    const struct inb_pkt *pk, struct inb_op *op)
+	    const struct inb_pkt *pk, struct inb_op *op, const bool replay,
+	    const bool esn)
 {
 	const struct espgw_esp_hdr *esp =
 		rte_pktmbuf_mtod_offset(m, const struct espgw_esp_hdr *, pk->hl);
 	struct espgw_replay *r = espgw_sa_replay(sa);
+	uint32_t seq_lo;
 	int rc;
 
 	if (pk->esp_len < ESPGW_ESP_HDR_LEN + ESPGW_GCM_IV_LEN +
@@ -193,19 +197,21 @@ inb_prepare(const struct espgw_sa *sa, struct rte_mbuf *m,
 		return ESPGW_DROP_TOO_SHORT;
 	op->ct_len = pk->esp_len - ESPGW_ESP_HDR_LEN - ESPGW_GCM_IV_LEN -
 		     sa->icv_len;
-	op->seq = espgw_replay_infer(r, rte_be_to_cpu_32(esp->seq),
-				     sa->esn_mask != 0);
-	if (sa->replay_on && (rc = espgw_replay_check(r, op->seq)) != ESPGW_OK)
+	seq_lo = rte_be_to_cpu_32(esp->seq);
+	op->seq = esn ? espgw_replay_infer(r, seq_lo) : seq_lo;
+	if (replay && (rc = espgw_replay_check(r, op->seq)) != ESPGW_OK)
 		return rc;
 	/* the SA was found by this SPI, and seq keeps the wire's low half */
 	espgw_gcm_nonce_aad(sa, op->seq, esp + 1, &op->nonce, &op->aad);
 	return ESPGW_OK;
 }
 
-/* Decrypt, verify and strip one prepared packet. */
-static int
+/* Decrypt, verify and strip one prepared packet. A template: replay is
+ * a constant of the SA's variant. */
+static __rte_always_inline int
 inb_open(const struct espgw_worker *w, struct espgw_sa *sa, struct rte_mbuf *m,
-	 const struct inb_pkt *pk, const struct inb_op *op, uint16_t *out_len)
+	 const struct inb_pkt *pk, const struct inb_op *op, uint16_t *out_len,
+	 const bool replay)
 {
 	uint8_t *ct = rte_pktmbuf_mtod_offset(m, uint8_t *, pk->hl) +
 		      ESPGW_ESP_HDR_LEN + ESPGW_GCM_IV_LEN;
@@ -223,9 +229,11 @@ inb_open(const struct espgw_worker *w, struct espgw_sa *sa, struct rte_mbuf *m,
 	if (icv_differs(tag, ct + ct_len, icv))
 		return ESPGW_DROP_BAD_ICV;
 	/* ... and the window moves only for authentic packets. */
-	if (sa->replay_on &&
-	    (rc = espgw_replay_update(espgw_sa_replay(sa), op->seq)) != ESPGW_OK)
-		return rc;
+	if (replay) {
+		rc = espgw_replay_update(espgw_sa_replay(sa), op->seq);
+		if (rc != ESPGW_OK)
+			return rc;
+	}
 
 	/* RFC 4303 section 2.4: pad bytes must be 1, 2, 3, ... */
 	tail = (const struct espgw_esp_tail *)(ct + ct_len -
@@ -262,6 +270,129 @@ inb_open(const struct espgw_worker *w, struct espgw_sa *sa, struct rte_mbuf *m,
 	return ESPGW_OK;
 }
 
+/* One slice of an inbound burst, as its passes share it. Packet k of
+ * the ones that reached the SA lookup is mb[idx[k]], of SA sas[k]
+ * (NULL once it is dropped). */
+struct espgw_inb_slice {
+	struct espgw_worker *w;
+	struct rte_mbuf **mb;
+	struct espgw_sa **sa_out; /* or NULL */
+	uint32_t good;		  /* successes of the slices before */
+	uint16_t nb, nb_ok;
+	struct espgw_burst b;
+	struct inb_pkt pk[ESPGW_BURST_MAX]; /* by slice index */
+	uint16_t idx[ESPGW_BURST_MAX];
+	struct espgw_sa *sas[ESPGW_BURST_MAX];
+	struct inb_op ops[ESPGW_BURST_MAX];
+};
+
+/* At scale every packet's SA is cold: ask for the lines of the SA four
+ * packets ahead, once a run. */
+static inline void
+inb_prefetch_ahead(const struct espgw_inb_slice *s, uint16_t k)
+{
+	if (k + 4 < s->nb && s->sas[k + 4] != NULL &&
+	    s->sas[k + 4] != s->sas[k + 3])
+		espgw_sa_prefetch(s->sas[k + 4], s->w->id);
+}
+
+/* The key lines again, four ahead of their cipher call: at scale the
+ * prepare pass has pushed the early ones out. */
+static inline void
+inb_prefetch_key_ahead(const struct espgw_inb_slice *s, uint16_t k)
+{
+	if (k + 4 < s->nb && s->sas[k + 4] != NULL &&
+	    s->sas[k + 4] != s->sas[k + 3])
+		espgw_sa_prefetch_key(s->sas[k + 4]);
+}
+
+/* The prepare pass over one run; a failed packet is counted and leaves
+ * the run (its sas[k] becomes NULL). */
+static __rte_always_inline uint16_t
+inb_prepare_run(struct espgw_inb_slice *s, uint16_t k, const bool replay,
+		const bool esn)
+{
+	struct espgw_sa *sa = s->sas[k];
+	struct espgw_sa_stats *st = espgw_sa_slot(sa, s->w->id);
+
+	do {
+		uint16_t i = s->idx[k];
+		int rc;
+
+		inb_prefetch_ahead(s, k);
+		rc = inb_prepare(sa, s->mb[i], &s->pk[i], &s->ops[k], replay,
+				 esn);
+		if (rc != ESPGW_OK) {
+			espgw_drop_count(st->drops, rc);
+			s->sas[k] = NULL;
+		}
+	} while (++k < s->nb && s->sas[k] == sa);
+	return k;
+}
+
+/* The open pass over one run. */
+static __rte_always_inline uint16_t
+inb_open_run(struct espgw_inb_slice *s, uint16_t k, const bool replay)
+{
+	struct espgw_sa *sa = s->sas[k];
+	struct espgw_sa_stats *st = espgw_sa_slot(sa, s->w->id);
+	uint64_t packets = 0, bytes = 0;
+
+	do {
+		uint16_t i = s->idx[k], len = 0;
+		int rc;
+
+		inb_prefetch_key_ahead(s, k);
+		rc = inb_open(s->w, sa, s->mb[i], &s->pk[i], &s->ops[k], &len,
+			      replay);
+		if (rc != ESPGW_OK) {
+			espgw_drop_count(st->drops, rc);
+			continue;
+		}
+		packets++;
+		bytes += len;
+		espgw_burst_keep(&s->b, i);
+		if (s->sa_out != NULL)
+			s->sa_out[s->good + s->nb_ok] = sa;
+		s->nb_ok++;
+	} while (++k < s->nb && s->sas[k] == sa);
+	st->packets += packets;
+	st->bytes += bytes;
+	return k;
+}
+
+/* The variants sa.c chooses from. ESN without a window is refused when
+ * the SA is made (as xfrm refuses it), so it has none. */
+uint16_t
+espgw_inb_prepare_no_replay(struct espgw_inb_slice *s, uint16_t k)
+{
+	return inb_prepare_run(s, k, false, false);
+}
+
+uint16_t
+espgw_inb_prepare_replay(struct espgw_inb_slice *s, uint16_t k)
+{
+	return inb_prepare_run(s, k, true, false);
+}
+
+uint16_t
+espgw_inb_prepare_replay_esn(struct espgw_inb_slice *s, uint16_t k)
+{
+	return inb_prepare_run(s, k, true, true);
+}
+
+uint16_t
+espgw_inb_open_no_replay(struct espgw_inb_slice *s, uint16_t k)
+{
+	return inb_open_run(s, k, false);
+}
+
+uint16_t
+espgw_inb_open_replay(struct espgw_inb_slice *s, uint16_t k)
+{
+	return inb_open_run(s, k, true);
+}
+
 struct inb_args {
 	struct espgw_worker *w;
 	const struct espgw_sad *sad;
@@ -273,16 +404,19 @@ inb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t good)
 {
 	struct inb_args *a = arg;
 	struct espgw_worker *w = a->w;
-	struct inb_pkt pk[ESPGW_BURST_MAX];
+	struct espgw_inb_slice s; /* not zeroed: each field written first */
 	struct espgw_sad_key keys[ESPGW_BURST_MAX];
 	const void *kp[ESPGW_BURST_MAX];
-	void *sas[ESPGW_BURST_MAX], *uniq[ESPGW_BURST_MAX];
-	struct inb_op ops[ESPGW_BURST_MAX];
-	uint16_t idx[ESPGW_BURST_MAX], nb = 0, nb_ok = 0, nb_uniq = 0;
-	struct espgw_burst b;
+	void *uniq[ESPGW_BURST_MAX];
+	uint16_t nb = 0, nb_uniq = 0;
 	uint64_t hit = 0;
 
-	espgw_burst_init(&b, mb, n);
+	s.w = w;
+	s.mb = mb;
+	s.sa_out = a->sa_out;
+	s.good = good;
+	s.nb_ok = 0;
+	espgw_burst_init(&s.b, mb, n);
 	for (uint16_t i = 0; i < RTE_MIN(n, 4); i++)
 		rte_prefetch0(rte_pktmbuf_mtod(mb[i], void *));
 	for (uint16_t i = 0; i < n; i++) {
@@ -290,14 +424,15 @@ inb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t good)
 
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(mb[i + 4], void *));
-		rc = inb_parse(mb[i], &pk[i], &keys[nb]);
+		rc = inb_parse(mb[i], &s.pk[i], &keys[nb]);
 
 		if (rc != ESPGW_OK) {
 			espgw_drop_count(w->drops, rc);
 			continue;
 		}
-		idx[nb++] = i;
+		s.idx[nb++] = i;
 	}
+	s.nb = nb;
 
 	/* Packets of one SA come in runs: look up each run's key once, all
 	 * of them in one bulk lookup, 64 keys at a time. */
@@ -317,62 +452,38 @@ inb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t good)
 	}
 	for (uint16_t k = 0, u = 0; k < nb; k++) {
 		if (u < nb_uniq && kp[u] == &keys[k])
-			sas[k] = uniq[u++];
-		else
-			sas[k] = sas[k - 1]; /* same key as the one before */
+			s.sas[k] = uniq[u++];
+		else /* same key as the one before */
+			s.sas[k] = s.sas[k - 1];
 	}
 
-	/* At scale every packet's SA is cold: ask for its lines a few
-	 * packets ahead (once a run), then prepare every packet (see
-	 * inb_prepare), then open them. */
+	/* Ask for the first SAs' lines (the passes ask four packets
+	 * ahead), then prepare every packet (see inb_prepare), then open
+	 * them, each pass a run at a time with the SA's own steps. */
 	for (uint16_t k = 0; k < RTE_MIN(nb, 4); k++)
-		if (sas[k] != NULL && (k == 0 || sas[k] != sas[k - 1]))
-			espgw_sa_prefetch(sas[k], w->id);
-	for (uint16_t k = 0; k < nb; k++) {
-		struct espgw_sa *sa = sas[k];
-		int rc;
+		if (s.sas[k] != NULL && (k == 0 || s.sas[k] != s.sas[k - 1]))
+			espgw_sa_prefetch(s.sas[k], w->id);
+	for (uint16_t k = 0; k < nb;) {
+		struct espgw_sa *sa = s.sas[k];
 
-		if (k + 4 < nb && sas[k + 4] != NULL && sas[k + 4] != sas[k + 3])
-			espgw_sa_prefetch(sas[k + 4], w->id);
 		if (sa == NULL) {
+			inb_prefetch_ahead(&s, k++);
 			w->drops[ESPGW_DROP_UNKNOWN_SPI]++;
 			continue;
 		}
-		/* misuse, not bad input: an outbound SA, or one made for
-		 * fewer workers */
-		RTE_VERIFY(w->id < sa->nb_slots && !sa->out);
-		rc = inb_prepare(sa, mb[idx[k]], &pk[idx[k]], &ops[k]);
-		if (rc != ESPGW_OK) {
-			espgw_drop_count(espgw_sa_slot(sa, w->id)->drops, rc);
-			sas[k] = NULL; /* counted: not opened */
-		}
+		espgw_sa_check_use(sa, w, ESPGW_SA_IN);
+		k = sa->ops->inb_prepare(&s, k);
 	}
-	for (uint16_t k = 0; k < nb; k++) {
-		struct espgw_sa *sa = sas[k];
-		struct espgw_sa_stats *st;
-		int rc;
-		uint16_t len = 0;
+	for (uint16_t k = 0; k < nb;) {
+		struct espgw_sa *sa = s.sas[k];
 
-		/* the key lines again, four ahead of their cipher call: at
-		 * scale the prepare pass has pushed the early ones out */
-		if (k + 4 < nb && sas[k + 4] != NULL && sas[k + 4] != sas[k + 3])
-			espgw_sa_prefetch_key(sas[k + 4]);
-		if (sa == NULL)
-			continue;
-		st = espgw_sa_slot(sa, w->id);
-		rc = inb_open(w, sa, mb[idx[k]], &pk[idx[k]], &ops[k], &len);
-		if (rc != ESPGW_OK) {
-			espgw_drop_count(st->drops, rc);
+		if (sa == NULL) {
+			inb_prefetch_key_ahead(&s, k++);
 			continue;
 		}
-		st->packets++;
-		st->bytes += len;
-		espgw_burst_keep(&b, idx[k]);
-		if (a->sa_out != NULL)
-			a->sa_out[good + nb_ok] = sa;
-		nb_ok++;
+		k = sa->ops->inb_open(&s, k);
 	}
-	return espgw_burst_finish(&b);
+	return espgw_burst_finish(&s.b);
 }
 
 uint16_t

@@ -174,6 +174,84 @@ outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
 	m->l3_len = ESPGW_IPV4_HDR_LEN;
 }
 
+/* One slice of an outbound burst, as its passes share it. Packet k of
+ * the ones that parsed is mb[ok_idx[k]], of SA sas[ok_idx[k]]. */
+struct espgw_outb_slice {
+	struct espgw_worker *w;
+	struct rte_mbuf **mb;
+	uint16_t nb_ok, nb_ops;
+	uint16_t pf; /* packets whose SA lines were asked for */
+	struct espgw_burst b;
+	struct espgw_sa *sas[ESPGW_BURST_MAX]; /* by slice index */
+	struct outb_pkt pk[ESPGW_BURST_MAX];   /* by slice index */
+	uint16_t ok_idx[ESPGW_BURST_MAX];
+	struct outb_op ops[ESPGW_BURST_MAX];
+};
+
+/* Ask for the lines of each SA four packets ahead of its numbering, once
+ * a run. */
+static inline void
+outb_prefetch_ahead(struct espgw_outb_slice *s, uint16_t k)
+{
+	uint16_t pf = s->pf;
+
+	for (; pf < s->nb_ok && pf <= k + 4; pf++)
+		if (pf == 0 ||
+		    s->sas[s->ok_idx[pf]] != s->sas[s->ok_idx[pf - 1]])
+			espgw_sa_prefetch(s->sas[s->ok_idx[pf]], s->w->id);
+	s->pf = pf;
+}
+
+/* Number one run (RFC 4303 section 3.3.3): one atomic add reserves its
+ * sequence numbers, so workers sharing the SA send unique numbers, and
+ * the counters are written once. Each packet's nonce and AAD are built
+ * here, a pass before its cipher call (see outb_nonce). A template: esn
+ * is a constant of the SA's variant. */
+static __rte_always_inline uint16_t
+outb_number_run(struct espgw_outb_slice *s, uint16_t k, const bool esn)
+{
+	struct espgw_sa *sa = s->sas[s->ok_idx[k]];
+	struct espgw_sa_stats *st = espgw_sa_slot(sa, s->w->id);
+	uint16_t end = k + 1, done = 0;
+	uint64_t seq, bytes = 0;
+
+	while (end < s->nb_ok && s->sas[s->ok_idx[end]] == sa)
+		end++;
+	outb_prefetch_ahead(s, k);
+	seq = __atomic_fetch_add(&sa->oseq, end - k, __ATOMIC_RELAXED);
+	for (; k < end; k++) {
+		uint16_t i = s->ok_idx[k];
+
+		outb_prefetch_ahead(s, k);
+		seq++;
+		if (unlikely(seq > espgw_seq_limit(esn) || seq == 0)) {
+			st->drops[ESPGW_DROP_SEQ_EXHAUSTED]++;
+			continue;
+		}
+		outb_nonce(sa, seq, &s->ops[s->nb_ops]);
+		s->ops[s->nb_ops++].i = i;
+		bytes += s->pk[i].len;
+		espgw_burst_keep(&s->b, i);
+		done++;
+	}
+	st->packets += done;
+	st->bytes += bytes;
+	return end;
+}
+
+/* The variants sa.c chooses from. */
+uint16_t
+espgw_outb_number_seq32(struct espgw_outb_slice *s, uint16_t k)
+{
+	return outb_number_run(s, k, false);
+}
+
+uint16_t
+espgw_outb_number_esn(struct espgw_outb_slice *s, uint16_t k)
+{
+	return outb_number_run(s, k, true);
+}
+
 struct outb_args {
 	struct espgw_worker *w;
 	struct espgw_sa *const *sa;   /* per packet */
@@ -185,14 +263,15 @@ outb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t off)
 {
 	struct outb_args *a = arg;
 	struct espgw_worker *w = a->w;
-	struct espgw_sa *sas[ESPGW_BURST_MAX];
-	struct outb_pkt pk[ESPGW_BURST_MAX];
-	struct espgw_burst b;
-	uint16_t ok_idx[ESPGW_BURST_MAX], nb_ok = 0;
-	struct outb_op ops[ESPGW_BURST_MAX];
-	uint16_t nb_ops = 0;
+	struct espgw_outb_slice s; /* not zeroed: each field written first */
+	struct espgw_sa **sas = s.sas;
 
-	espgw_burst_init(&b, mb, n);
+	s.w = w;
+	s.mb = mb;
+	s.nb_ok = 0;
+	s.nb_ops = 0;
+	s.pf = 0;
+	espgw_burst_init(&s.b, mb, n);
 	if (a->one != NULL) {
 		for (uint16_t i = 0; i < n; i++)
 			sas[i] = a->one;
@@ -218,67 +297,31 @@ outb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t off)
 
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(mb[i + 4], void *));
-		/* misuse, not bad input: an inbound SA, or one made for
-		 * fewer workers */
-		RTE_VERIFY(w->id < sa->nb_slots && sa->out);
-		rc = outb_parse(mb[i], &pk[i], sa->icv_len);
+		if (i == 0 || sa != sas[i - 1])
+			espgw_sa_check_use(sa, w, ESPGW_SA_OUT);
+		rc = outb_parse(mb[i], &s.pk[i], sa->icv_len);
 		if (rc == ESPGW_OK)
-			ok_idx[nb_ok++] = i;
+			s.ok_idx[s.nb_ok++] = i;
 		else
 			espgw_drop_count(espgw_sa_slot(sa, w->id)->drops, rc);
 	}
 
-	/* Number the packets run by run (consecutive packets of one SA):
-	 * one atomic add reserves a run's sequence numbers, so workers
-	 * sharing the SA send unique numbers (RFC 4303 section 3.3.3), and
-	 * the counters are written once a run. Each packet's nonce and AAD
-	 * are built here, a pass before its cipher call (see outb_nonce). */
-	for (uint16_t k = 0, pf = 0; k < nb_ok;) {
-		struct espgw_sa *sa = sas[ok_idx[k]];
-		struct espgw_sa_stats *st = espgw_sa_slot(sa, w->id);
-		uint16_t end = k + 1, done = 0;
-		uint64_t seq, bytes = 0;
-
-		while (end < nb_ok && sas[ok_idx[end]] == sa)
-			end++;
-		for (; pf < nb_ok && pf <= k + 4; pf++)
-			if (pf == 0 || sas[ok_idx[pf]] != sas[ok_idx[pf - 1]])
-				espgw_sa_prefetch(sas[ok_idx[pf]], w->id);
-		seq = __atomic_fetch_add(&sa->oseq, end - k, __ATOMIC_RELAXED);
-		for (; k < end; k++) {
-			uint16_t i = ok_idx[k];
-
-			for (; pf < nb_ok && pf <= k + 4; pf++)
-				if (sas[ok_idx[pf]] != sas[ok_idx[pf - 1]])
-					espgw_sa_prefetch(sas[ok_idx[pf]],
-							  w->id);
-			seq++;
-			/* Without ESN the counter must not wrap (3.3.3). */
-			if (unlikely(seq > sa->seq_limit || seq == 0)) {
-				st->drops[ESPGW_DROP_SEQ_EXHAUSTED]++;
-				continue;
-			}
-			outb_nonce(sa, seq, &ops[nb_ops]);
-			ops[nb_ops++].i = i;
-			bytes += pk[i].len;
-			espgw_burst_keep(&b, i);
-			done++;
-		}
-		st->packets += done;
-		st->bytes += bytes;
-	}
+	/* Number the packets run by run, with each SA's own step. */
+	for (uint16_t k = 0; k < s.nb_ok;)
+		k = sas[s.ok_idx[k]]->ops->outb_number(&s, k);
 
 	/* Frame and encrypt, with each SA's key lines asked for four
 	 * packets ahead (at scale the reservation pass has pushed the
 	 * early ones out of L1). */
-	for (uint16_t k = 0; k < nb_ops; k++) {
-		uint16_t i = ops[k].i;
+	for (uint16_t k = 0; k < s.nb_ops; k++) {
+		uint16_t i = s.ops[k].i;
 
-		if (k + 4 < nb_ops && sas[ops[k + 4].i] != sas[ops[k + 3].i])
-			espgw_sa_prefetch_key(sas[ops[k + 4].i]);
-		outb_seal(w, sas[i], mb[i], &pk[i], &ops[k]);
+		if (k + 4 < s.nb_ops &&
+		    sas[s.ops[k + 4].i] != sas[s.ops[k + 3].i])
+			espgw_sa_prefetch_key(sas[s.ops[k + 4].i]);
+		outb_seal(w, sas[i], mb[i], &s.pk[i], &s.ops[k]);
 	}
-	return espgw_burst_finish(&b);
+	return espgw_burst_finish(&s.b);
 }
 
 /* The slice callback's last argument is how many successes came before;

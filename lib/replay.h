@@ -36,16 +36,15 @@ espgw_replay_nb_blocks(uint32_t win)
 				       ESPGW_REPLAY_BLK_BITS + 1);
 }
 
-/* RFC 4303 appendix A2.2: the 64-bit sequence number a received low half
+/* RFC 4303 appendix A2.2, for ESN SAs (without ESN seq-hi is 0 and the
+ * window is not read): the 64-bit sequence number a received low half
  * stands for, given the window's top. Returns 0 when it can only be a
- * number below 1, which no sender uses. Without ESN seq-hi is 0. */
+ * number below 1, which no sender uses. */
 static inline uint64_t
-espgw_replay_infer(const struct espgw_replay *r, uint32_t seq_lo, bool esn)
+espgw_replay_infer(const struct espgw_replay *r, uint32_t seq_lo)
 {
 	uint32_t tl, th, bottom;
 
-	if (!esn) /* no need to touch the window's cache line */
-		return seq_lo;
 	tl = (uint32_t)r->top;
 	th = (uint32_t)(r->top >> 32);
 	bottom = tl - r->win + 1; /* wraps when tl < win - 1 */

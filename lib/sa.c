@@ -47,6 +47,47 @@ key_size(uint8_t key_len)
 	}
 }
 
+static const struct espgw_sa_ops outb_seq32 = {
+	.dir = ESPGW_SA_OUT,
+	.outb_number = espgw_outb_number_seq32,
+};
+static const struct espgw_sa_ops outb_esn = {
+	.dir = ESPGW_SA_OUT,
+	.outb_number = espgw_outb_number_esn,
+};
+static const struct espgw_sa_ops inb_no_replay = {
+	.dir = ESPGW_SA_IN,
+	.inb_prepare = espgw_inb_prepare_no_replay,
+	.inb_open = espgw_inb_open_no_replay,
+};
+static const struct espgw_sa_ops inb_replay = {
+	.dir = ESPGW_SA_IN,
+	.inb_prepare = espgw_inb_prepare_replay,
+	.inb_open = espgw_inb_open_replay,
+};
+static const struct espgw_sa_ops inb_replay_esn = {
+	.dir = ESPGW_SA_IN,
+	.inb_prepare = espgw_inb_prepare_replay_esn,
+	.inb_open = espgw_inb_open_replay,
+};
+
+/* The one place an SA's kind becomes its per-packet steps (DPDK
+ * lib/ipsec: lksd_none_pkt_func_select). The receiver enables the
+ * replay check per SA (RFC 4303 section 3.4.3): without a window no
+ * sequence number is checked or recorded, as with xfrm's replay-window
+ * 0, and ESN without one is refused by espgw_sa_params_check(). NAT-T
+ * (RFC 3948) and IPv6 outer headers will be further kinds, chosen
+ * here. */
+static const struct espgw_sa_ops *
+sa_ops_select(const struct espgw_sa_params *p)
+{
+	if (p->dir == ESPGW_SA_OUT)
+		return p->esn ? &outb_esn : &outb_seq32;
+	if (p->replay_window == 0)
+		return &inb_no_replay;
+	return p->esn ? &inb_replay_esn : &inb_replay;
+}
+
 struct espgw_sa *
 espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 {
@@ -91,9 +132,7 @@ espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 	sa->esn_mask = p->esn ? UINT32_MAX : 0;
 	sa->aad_len = p->esn ? 12 : 8;
 	sa->aad_off = p->esn ? 0 : 4;
-	sa->seq_limit = p->esn ? UINT64_MAX : UINT32_MAX;
-	sa->out = p->dir == ESPGW_SA_OUT;
-	sa->replay_on = p->dir == ESPGW_SA_IN && p->replay_window != 0;
+	sa->ops = sa_ops_select(p);
 	/* seqiv (crypto/seqiv.c): a random per-SA value XOR the sequence
 	 * number, so two SAs sharing a key share an IV only with
 	 * probability about n^2 / 2^64 after n packets. */
@@ -161,9 +200,10 @@ uint64_t
 espgw_sa_next_seq(const struct espgw_sa *sa)
 {
 	uint64_t s = __atomic_load_n(&sa->oseq, __ATOMIC_RELAXED);
+	uint64_t limit = espgw_seq_limit(sa->params.esn);
 
 	/* an exhausted SA keeps counting its refusals; do not show them */
-	return s >= sa->seq_limit ? sa->seq_limit + 1 : s + 1;
+	return s >= limit ? limit + 1 : s + 1;
 }
 
 void

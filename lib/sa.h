@@ -8,11 +8,13 @@
  * unit tests). */
 
 #include <assert.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
 #include <rte_common.h>
+#include <rte_debug.h>
 #include <rte_ip.h>
 #include <rte_prefetch.h>
 
@@ -26,6 +28,39 @@ struct espgw_sa_slot {
 	struct espgw_sa_stats s;
 } __rte_cache_aligned;
 
+struct espgw_inb_slice;
+struct espgw_outb_slice;
+
+/* A step of the burst code over one run: the consecutive packets of one
+ * SA that start at packet k of a slice. Returns where the next run
+ * starts. */
+typedef uint16_t espgw_inb_run_fn(struct espgw_inb_slice *s, uint16_t k);
+typedef uint16_t espgw_outb_run_fn(struct espgw_outb_slice *s, uint16_t k);
+
+/* What one kind of SA does per packet, chosen once when the SA is made
+ * (sa_ops_select() in sa.c), as DPDK lib/ipsec picks an SA's burst
+ * functions: the burst code calls an SA's steps a run at a time and
+ * never tests the SA's settings itself. Each variant is one template
+ * instantiated with constant arguments, so its branches fold away. */
+struct espgw_sa_ops {
+	enum espgw_sa_dir dir;
+	/* inbound: lengths, seq-hi (ESN), replay pre-check, nonce, AAD */
+	espgw_inb_run_fn *inb_prepare;
+	/* inbound: decrypt, verify, move the window, strip */
+	espgw_inb_run_fn *inb_open;
+	/* outbound: reserve the run's sequence numbers, nonce, AAD */
+	espgw_outb_run_fn *outb_number;
+};
+
+/* The variants, in esp_inb.c and esp_outb.c. */
+uint16_t espgw_inb_prepare_no_replay(struct espgw_inb_slice *s, uint16_t k);
+uint16_t espgw_inb_prepare_replay(struct espgw_inb_slice *s, uint16_t k);
+uint16_t espgw_inb_prepare_replay_esn(struct espgw_inb_slice *s, uint16_t k);
+uint16_t espgw_inb_open_no_replay(struct espgw_inb_slice *s, uint16_t k);
+uint16_t espgw_inb_open_replay(struct espgw_inb_slice *s, uint16_t k);
+uint16_t espgw_outb_number_seq32(struct espgw_outb_slice *s, uint16_t k);
+uint16_t espgw_outb_number_esn(struct espgw_outb_slice *s, uint16_t k);
+
 /* One allocation holds the SA, then its per-worker counter slots
  * [nb_slots], then (inbound) its replay window: every per-packet address
  * is a fixed offset from the SA, so it can be prefetched before the SA's
@@ -34,6 +69,7 @@ struct espgw_sa {
 	/* Line 0: everything the data path reads per packet (read-only
 	 * after creation). At scale each packet's SA is cold, so one line
 	 * must answer every per-packet question. */
+	const struct espgw_sa_ops *ops; /* its kind's per-packet steps */
 	rte_be32_t spi_be;
 	uint32_t esn_mask;            /* ~0 with ESN: AAD word 1 is seq-hi */
 	uint8_t ks;                   /* enum espgw_key_size */
@@ -41,12 +77,9 @@ struct espgw_sa {
 	uint8_t aad_len;              /* 12 with ESN, else 8 */
 	uint8_t aad_off;              /* 0 with ESN, else 4 */
 	uint8_t salt[ESPGW_GCM_SALT_LEN];
-	uint8_t out;                  /* outbound SA */
-	uint8_t replay_on;            /* inbound with a window (ESN needs one) */
 	uint16_t nb_slots;
 	uint32_t outer_sum;           /* fixed outer header words, summed */
 	uint64_t iv_base;             /* per-SA random, XORed with seq */
-	uint64_t seq_limit;           /* last usable outbound seq */
 	rte_be32_t outer_src, outer_dst;
 	uint32_t reqid;               /* for policy template checks */
 	/* Outbound: last sequence number handed out. Reserved a run at a
@@ -63,6 +96,24 @@ struct espgw_sa {
 static_assert(offsetof(struct espgw_sa, oseq) + sizeof(uint64_t) <=
 		      RTE_CACHE_LINE_SIZE,
 	      "per-packet SA fields must fit the first cache line");
+
+/* Misuse, not bad input, so fatal and checked once a run: an SA handed
+ * to the other direction's burst call, or used by a worker it has no
+ * counter slot for (esp.h). */
+static inline void
+espgw_sa_check_use(const struct espgw_sa *sa, const struct espgw_worker *w,
+		   enum espgw_sa_dir dir)
+{
+	RTE_VERIFY(sa->ops->dir == dir && w->id < sa->nb_slots);
+}
+
+/* The last outbound sequence number: without ESN the 32-bit counter
+ * must not wrap (RFC 4303 section 3.3.3). */
+static inline uint64_t
+espgw_seq_limit(bool esn)
+{
+	return esn ? UINT64_MAX : UINT32_MAX;
+}
 
 static inline struct espgw_sa_stats *
 espgw_sa_slot(const struct espgw_sa *sa, uint16_t wid)

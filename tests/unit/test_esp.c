@@ -752,6 +752,34 @@ test_seq_exhausted(void **state)
 	espgw_sa_free(in);
 }
 
+/* Without ESN seq-hi is 0: near the top of the 32-bit space a small
+ * number is an old one, not one of the next epoch (which an ESN SA
+ * would take it for, test_replay.c). */
+static void
+test_seq_hi_without_esn(void **state)
+{
+	struct espgw_sa_params p;
+	struct pair sp = {.out = NULL};
+	struct rte_mbuf *m;
+	uint8_t pt[64];
+	uint16_t n;
+
+	(void)state;
+	t_sa_params(&p, ESPGW_SA_IN, 0x3100, 20, 16, false, 64, 18);
+	p.iseq = UINT32_MAX - 2;
+	sp.in = t_sa(&p);
+	assert_int_equal(espgw_sad_add(SAD, sp.in), 0);
+	n = inner_bytes(pt, 9);
+	memcpy(pt + n, (uint8_t[]){1, 2, 3, 3, 4}, 5);
+	m = seal_raw(sp.in, UINT32_MAX, pt, n + 5);
+	assert_int_equal(espgw_esp_inbound(W, SAD, &m, NULL, 1), 1);
+	t_free(&m, 1);
+	expect_drop(sp, seal_raw(sp.in, 5, pt, n + 5), ESPGW_DROP_BEHIND_WINDOW,
+		    true);
+	assert_int_equal(espgw_sa_replay(sp.in)->top, UINT32_MAX);
+	free_pair(sp);
+}
+
 static void
 test_drops_outbound(void **state)
 {
@@ -903,6 +931,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_tfc_padding, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_ecn_decap, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_seq_exhausted, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_seq_hi_without_esn, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_drops_outbound, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_trailing_bytes, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_chained, t_setup, t_teardown),

@@ -25,6 +25,12 @@
  * inbound SA's replay window belongs to one worker at a time. An SAD
  * and its SAs must not be changed while workers use them: build new
  * ones and swap the pointer once the workers have moved on.
+ *
+ * Misuse is a programming error, not bad input, and stops the process
+ * (RTE_VERIFY) rather than being counted: an SA handed to the other
+ * direction's burst call, or used by a worker whose id is not below the
+ * SA's nb_workers. It is checked once for each run of consecutive
+ * packets of one SA, not per packet.
  */
 
 #include <stdbool.h>
