@@ -9,6 +9,7 @@
  * packet builders. */
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -48,6 +49,13 @@ void t_assert_same(const struct rte_mbuf *a, const struct rte_mbuf *b);
 /* Free n mbufs and check the pool is back to its starting count. */
 void t_free(struct rte_mbuf **m, uint16_t n);
 unsigned int t_pool_avail(void);
+
+/* Run fn(arg) in a child process: true when it died of SIGABRT (a
+ * failed RTE_VERIFY), false when it returned. The child's stderr goes
+ * to /dev/null, and it is given 10 seconds. It shares DPDK memory
+ * (mbufs, SAs) with the test: what fn changes there before it stops,
+ * the test sees. */
+bool t_aborts(void (*fn)(void *arg), void *arg);
 
 /* Fixture hooks asserting no mbuf leaked during the test. */
 int t_setup(void **state);

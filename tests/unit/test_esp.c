@@ -15,6 +15,7 @@
 
 #include <rte_ip.h>
 
+#include "drops.h"
 #include "espgw/ipv4.h"
 #include "sa.h"
 #include "sad.h"
@@ -780,6 +781,310 @@ test_seq_hi_without_esn(void **state)
 	free_pair(sp);
 }
 
+/* Each kind of SA gets its own steps, chosen once (sa.c): the table a
+ * change of sa_ops_select() must keep. */
+static void
+test_ops_select(void **state)
+{
+	static const struct {
+		enum espgw_sa_dir dir;
+		bool esn;
+		uint32_t win;
+		espgw_inb_run_fn *prepare, *open;
+		espgw_outb_run_fn *number;
+	} cases[] = {
+		{ESPGW_SA_OUT, false, 0, NULL, NULL, espgw_outb_number_seq32},
+		{ESPGW_SA_OUT, false, 64, NULL, NULL, espgw_outb_number_seq32},
+		{ESPGW_SA_OUT, true, 0, NULL, NULL, espgw_outb_number_esn},
+		{ESPGW_SA_IN, false, 0, espgw_inb_prepare_no_replay,
+		 espgw_inb_open_no_replay, NULL},
+		{ESPGW_SA_IN, false, 32, espgw_inb_prepare_replay,
+		 espgw_inb_open_replay, NULL},
+		{ESPGW_SA_IN, true, 32, espgw_inb_prepare_replay_esn,
+		 espgw_inb_open_replay, NULL},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < RTE_DIM(cases); i++) {
+		struct espgw_sa_params p;
+		struct espgw_sa *sa;
+
+		t_sa_params(&p, cases[i].dir, 0x3200, 20, 16, cases[i].esn,
+			    cases[i].win, 19);
+		sa = t_sa(&p);
+		assert_int_equal(sa->ops->dir, cases[i].dir);
+		assert_ptr_equal(sa->ops->inb_prepare, cases[i].prepare);
+		assert_ptr_equal(sa->ops->inb_open, cases[i].open);
+		assert_ptr_equal(sa->ops->outb_number, cases[i].number);
+		espgw_sa_free(sa);
+	}
+}
+
+/* Replay window 0 checks nothing, as xfrm with replay-window 0: a
+ * duplicate (in the same burst and in a later one), a number far behind
+ * and number 0 all open. A window refuses each, and opens the rest. */
+static void
+test_replay_window_zero(void **state)
+{
+	static const uint32_t wins[] = {0, 64};
+
+	(void)state;
+	for (size_t w = 0; w < RTE_DIM(wins); w++) {
+		const bool check = wins[w] != 0;
+		struct pair sp =
+			mk_pair(20, 16, false, wins[w], 60 + (uint8_t)w);
+		struct rte_mbuf *m[4], *orig[4], *again;
+		uint8_t pt[64];
+		uint16_t n;
+
+		/* 1, 2, 1 again and 3 in one burst: the pre-check passes
+		 * both 1s; the window, moved by the first, refuses the other */
+		m[0] = sealed(sp, 4, 20, 0);
+		m[1] = sealed(sp, 4, 21, 0);
+		m[2] = t_clone(m[0]);
+		m[3] = sealed(sp, 6, 22, 0);
+		again = t_clone(m[1]);
+		memcpy(orig, m, sizeof(m));
+		assert_int_equal(espgw_esp_inbound(W, SAD, m, NULL, 4),
+				 check ? 3 : 4);
+		if (check) {
+			assert_ptr_equal(m[2], orig[3]);
+			assert_ptr_equal(m[3], orig[2]);
+			assert_int_equal(sa_drop(sp.in, ESPGW_DROP_REPLAYED),
+					 1);
+		}
+		t_free(m, 4);
+		/* 2 again, in a burst of its own */
+		if (check) {
+			expect_drop(sp, again, ESPGW_DROP_REPLAYED, true);
+		} else {
+			assert_int_equal(
+				espgw_esp_inbound(W, SAD, &again, NULL, 1), 1);
+			t_free(&again, 1);
+		}
+		/* far ahead, then far behind, then 0 */
+		n = inner_bytes(pt, 9);
+		memcpy(pt + n, (uint8_t[]){1, 2, 3, 3, 4}, 5);
+		m[0] = seal_raw(sp.in, 100000, pt, n + 5);
+		assert_int_equal(espgw_esp_inbound(W, SAD, m, NULL, 1), 1);
+		t_free(m, 1);
+		for (int k = 0; k < 2; k++) {
+			uint32_t seq = k == 0 ? 10 : 0;
+
+			m[0] = seal_raw(sp.in, seq, pt, n + 5);
+			if (check) {
+				expect_drop(sp, m[0], ESPGW_DROP_BEHIND_WINDOW,
+					    true);
+			} else {
+				assert_int_equal(
+					espgw_esp_inbound(W, SAD, m, NULL, 1),
+					1);
+				t_free(m, 1);
+			}
+		}
+		/* without a window nothing is recorded either */
+		assert_int_equal(espgw_sa_replay(sp.in)->top,
+				 check ? 100000 : 0);
+		free_pair(sp);
+	}
+}
+
+/* The replay check comes before the ICV (RFC 4303 section 3.4.3: the
+ * first check once the SA is found, to reject duplicates cheaply): a
+ * damaged duplicate is refused as replayed where there is a window, and
+ * fails its ICV where there is none. */
+static void
+test_replay_before_icv(void **state)
+{
+	static const struct {
+		bool esn;
+		uint32_t win;
+		enum espgw_drop want;
+	} cases[] = {
+		{false, 64, ESPGW_DROP_REPLAYED},
+		{true, 64, ESPGW_DROP_REPLAYED},
+		{false, 0, ESPGW_DROP_BAD_ICV},
+	};
+
+	(void)state;
+	for (size_t c = 0; c < RTE_DIM(cases); c++) {
+		struct pair sp = mk_pair(20, 16, cases[c].esn, cases[c].win,
+					 90 + (uint8_t)c);
+		struct rte_mbuf *m = sealed(sp, 4, 20, 0), *dup = t_clone(m);
+
+		assert_int_equal(espgw_esp_inbound(W, SAD, &m, NULL, 1), 1);
+		t_free(&m, 1);
+		rte_pktmbuf_mtod(dup, uint8_t *)[dup->data_len - 1] ^= 1;
+		expect_drop(sp, dup, cases[c].want, true);
+		free_pair(sp);
+	}
+}
+
+/* Both kinds of sequence space, across their ranges: 32-bit up to its
+ * last number, ESN across a seq-hi step. 40 packets a burst, opened in
+ * reverse order so that the window (and, with ESN, the inference of
+ * seq-hi from it) sees each packet behind the top. */
+static void
+test_seq_ranges(void **state)
+{
+	enum { N = 40 };
+	const uint64_t E = UINT64_C(1) << 32;
+	static const struct {
+		bool esn;
+		uint64_t oseq, iseq;
+	} cases[] = {
+		{false, 0, 0},
+		{false, UINT32_MAX - N, UINT32_MAX - N - 10},
+		{true, 0, 0},
+		{true, 3 * E - N / 2, 3 * E - N / 2 - 10},
+	};
+
+	(void)state;
+	for (size_t c = 0; c < RTE_DIM(cases); c++) {
+		struct espgw_sa_params p;
+		struct espgw_sa *out, *in, *who[N];
+		struct rte_mbuf *m[N], *ref[N], *rev[N];
+		struct espgw_sa_stats st;
+
+		t_sa_params(&p, ESPGW_SA_OUT, 0x3300 + (uint32_t)c, 20, 16,
+			    cases[c].esn, 128, (uint8_t)(70 + c));
+		p.oseq = cases[c].oseq;
+		out = t_sa(&p);
+		p.dir = ESPGW_SA_IN;
+		p.iseq = cases[c].iseq;
+		in = t_sa(&p);
+		assert_int_equal(espgw_sad_add(SAD, in), 0);
+		for (int i = 0; i < N; i++) {
+			m[i] = t_inner(4, (uint16_t)(i * 7), 0, false,
+				       (uint8_t)i);
+			ref[i] = t_clone(m[i]);
+		}
+		assert_int_equal(espgw_esp_outbound(W, out, m, N), N);
+		for (int i = 0; i < N; i++) {
+			check_outer(m[i], out, ref[i], cases[c].oseq + 1 + i);
+			rev[i] = m[N - 1 - i];
+		}
+		assert_int_equal(espgw_esp_inbound(W, SAD, rev, who, N), N);
+		for (int i = 0; i < N; i++) {
+			t_assert_same(rev[i], ref[N - 1 - i]);
+			assert_ptr_equal(who[i], in);
+		}
+		assert_int_equal(espgw_sa_replay(in)->top, cases[c].oseq + N);
+		espgw_sa_stats_read(in, &st);
+		assert_int_equal(st.packets, N);
+		t_free(rev, N);
+		t_free(ref, N);
+		assert_int_equal(espgw_sad_del(SAD, in), 0);
+		espgw_sa_free(out);
+		espgw_sa_free(in);
+	}
+}
+
+/* Both ends must agree on ESN: it changes the AAD (RFC 4303 section
+ * 2.2.1, RFC 4106 section 5), so a mismatch fails the ICV. */
+static void
+test_esn_mismatch(void **state)
+{
+	(void)state;
+	for (int esn = 0; esn < 2; esn++) {
+		struct espgw_sa_params p;
+		struct pair sp;
+		struct rte_mbuf *m = t_inner(4, 10, 0, false, 1);
+
+		t_sa_params(&p, ESPGW_SA_OUT, 0x3400, 20, 16, esn, 64, 21);
+		sp.out = t_sa(&p);
+		p.dir = ESPGW_SA_IN;
+		p.esn = !esn;
+		sp.in = t_sa(&p);
+		assert_int_equal(espgw_sad_add(SAD, sp.in), 0);
+		assert_int_equal(espgw_esp_outbound(W, sp.out, &m, 1), 1);
+		expect_drop(sp, m, ESPGW_DROP_BAD_ICV, true);
+		free_pair(sp);
+	}
+}
+
+struct misuse {
+	struct espgw_worker *w;
+	struct espgw_sa *sa[3];
+	const struct espgw_sad *sad;
+	struct rte_mbuf *m[3];
+	int drop;
+};
+
+static void
+misuse_outbound(void *arg)
+{
+	struct misuse *u = arg;
+
+	espgw_esp_outbound_bulk(u->w, u->sa, u->m, 3);
+}
+
+static void
+misuse_inbound(void *arg)
+{
+	struct misuse *u = arg;
+
+	espgw_esp_inbound(u->w, u->sad, u->m, NULL, 3);
+}
+
+static void
+misuse_count(void *arg)
+{
+	struct misuse *u = arg;
+	uint64_t drops[ESPGW_DROP_MAX] = {0};
+
+	espgw_drop_count(drops, u->drop);
+}
+
+/* Misuse stops the process (esp.h): an SA in the other direction's
+ * burst call, even behind a run of good ones; a worker the SA has no
+ * counter slot for; a pass counted as a drop. Each in a child, which
+ * shares DPDK memory with this process: each misuse is caught before
+ * anything is changed, and the same calls made right then pass. */
+static void
+test_misuse_aborts(void **state)
+{
+	struct pair sp = mk_pair(20, 16, false, 64, 80);
+	struct espgw_worker *w3 = espgw_worker_create(3, SOCKET_ID_ANY);
+	struct espgw_sad *sad =
+		espgw_sad_create("sad_misuse", 8, SOCKET_ID_ANY);
+	struct misuse u = {.w = W, .sad = SAD};
+	struct espgw_sad_key key;
+
+	(void)state;
+	assert_non_null(w3);
+	assert_non_null(sad);
+	for (int i = 0; i < 3; i++)
+		u.m[i] = t_inner(4, 10, 0, false, (uint8_t)i);
+	u.sa[0] = u.sa[1] = sp.out;
+	u.sa[2] = sp.in;
+	assert_true(t_aborts(misuse_outbound, &u));
+	u.sa[2] = sp.out;
+	u.w = w3; /* the SA has one slot: worker 0's */
+	assert_true(t_aborts(misuse_outbound, &u));
+	assert_int_equal(espgw_esp_outbound_bulk(W, u.sa, u.m, 3), 3);
+
+	assert_true(t_aborts(misuse_inbound, &u));
+	/* an outbound SA where the SAD (which refuses them) has an
+	 * inbound one */
+	key = (struct espgw_sad_key){.spi = sp.out->spi_be,
+				     .dst = sp.out->outer_dst};
+	assert_int_equal(rte_hash_add_key_data(sad->h, &key, sp.out), 0);
+	u.w = W;
+	u.sad = sad;
+	assert_true(t_aborts(misuse_inbound, &u));
+	assert_int_equal(espgw_esp_inbound(W, SAD, u.m, NULL, 3), 3);
+
+	u.drop = ESPGW_OK;
+	assert_true(t_aborts(misuse_count, &u));
+	u.drop = ESPGW_DROP_MAX - 1;
+	assert_false(t_aborts(misuse_count, &u));
+	t_free(u.m, 3);
+	espgw_sad_free(sad);
+	espgw_worker_free(w3);
+	free_pair(sp);
+}
+
 static void
 test_drops_outbound(void **state)
 {
@@ -932,6 +1237,12 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_ecn_decap, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_seq_exhausted, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_seq_hi_without_esn, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_ops_select, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_replay_window_zero, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_replay_before_icv, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_seq_ranges, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_esn_mismatch, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_misuse_aborts, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_drops_outbound, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_trailing_bytes, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_chained, t_setup, t_teardown),
