@@ -91,7 +91,7 @@ icv_differs(const uint8_t *a, const uint8_t *b, uint8_t len)
 
 /* Check the inner header against the next header field; returns the
  * inner IP length or 0 when it is not a well-formed packet. */
-static uint16_t
+static inline uint16_t
 inner_len(const uint8_t *p, uint16_t room, uint8_t nh)
 {
 	if (nh == ESPGW_IPPROTO_IPIP) {
@@ -124,7 +124,7 @@ inner_len(const uint8_t *p, uint16_t room, uint8_t nh)
 
 /* RFC 6040 section 4.2: combine outer ECN into the inner header.
  * Returns ESPGW_OK, or the drop for CE arriving on a Not-ECT packet. */
-static int
+static inline int
 inner_ecn(uint8_t *p, uint8_t nh, uint8_t outer)
 {
 	uint8_t inner, set;
@@ -337,6 +337,7 @@ inb_open_run(struct espgw_inb_slice *s, uint16_t k, const bool replay)
 	struct espgw_sa *sa = s->sas[k];
 	struct espgw_sa_stats *st = espgw_sa_slot(sa, s->w->id);
 	uint64_t packets = 0, bytes = 0;
+	uint16_t nb_ok = s->nb_ok;
 
 	do {
 		uint16_t i = s->idx[k], len = 0;
@@ -353,9 +354,10 @@ inb_open_run(struct espgw_inb_slice *s, uint16_t k, const bool replay)
 		bytes += len;
 		espgw_burst_keep(&s->b, i);
 		if (s->sa_out != NULL)
-			s->sa_out[s->good + s->nb_ok] = sa;
-		s->nb_ok++;
+			s->sa_out[s->good + nb_ok] = sa;
+		nb_ok++;
 	} while (++k < s->nb && s->sas[k] == sa);
+	s->nb_ok = nb_ok;
 	st->packets += packets;
 	st->bytes += bytes;
 	return k;

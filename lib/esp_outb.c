@@ -175,10 +175,10 @@ outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
 }
 
 /* One slice of an outbound burst, as its passes share it. Packet k of
- * the ones that parsed is mb[ok_idx[k]], of SA sas[ok_idx[k]]. */
+ * the ones that parsed is the slice's mb[ok_idx[k]], of SA
+ * sas[ok_idx[k]]. */
 struct espgw_outb_slice {
 	struct espgw_worker *w;
-	struct rte_mbuf **mb;
 	uint16_t nb_ok, nb_ops;
 	uint16_t pf; /* packets whose SA lines were asked for */
 	struct espgw_burst b;
@@ -212,7 +212,7 @@ outb_number_run(struct espgw_outb_slice *s, uint16_t k, const bool esn)
 {
 	struct espgw_sa *sa = s->sas[s->ok_idx[k]];
 	struct espgw_sa_stats *st = espgw_sa_slot(sa, s->w->id);
-	uint16_t end = k + 1, done = 0;
+	uint16_t end = k + 1, done = 0, nb_ops = s->nb_ops;
 	uint64_t seq, bytes = 0;
 
 	while (end < s->nb_ok && s->sas[s->ok_idx[end]] == sa)
@@ -228,12 +228,13 @@ outb_number_run(struct espgw_outb_slice *s, uint16_t k, const bool esn)
 			st->drops[ESPGW_DROP_SEQ_EXHAUSTED]++;
 			continue;
 		}
-		outb_nonce(sa, seq, &s->ops[s->nb_ops]);
-		s->ops[s->nb_ops++].i = i;
+		outb_nonce(sa, seq, &s->ops[nb_ops]);
+		s->ops[nb_ops++].i = i;
 		bytes += s->pk[i].len;
 		espgw_burst_keep(&s->b, i);
 		done++;
 	}
+	s->nb_ops = nb_ops;
 	st->packets += done;
 	st->bytes += bytes;
 	return end;
@@ -267,7 +268,6 @@ outb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t off)
 	struct espgw_sa **sas = s.sas;
 
 	s.w = w;
-	s.mb = mb;
 	s.nb_ok = 0;
 	s.nb_ops = 0;
 	s.pf = 0;
