@@ -18,9 +18,9 @@
 
 /* Offsets of one parsed ESP packet. */
 struct inb_pkt {
-	uint16_t hl;      /* outer header length */
+	uint16_t hl;	  /* outer header length */
 	uint16_t esp_len; /* ESP header to end of ICV */
-	uint8_t ecn;      /* outer ECN codepoint */
+	uint8_t ecn;	  /* outer ECN codepoint */
 };
 
 /* Read the outer IPv4 header (RFC 791) far enough to find the SA. */
@@ -133,17 +133,18 @@ inner_ecn(uint8_t *p, uint8_t nh, uint8_t outer)
 		inner = ((struct rte_ipv4_hdr *)p)->type_of_service &
 			ESPGW_ECN_MASK;
 	else
-		inner = (uint8_t)(rte_be_to_cpu_32(
-				  ((struct rte_ipv6_hdr *)p)->vtc_flow) >>
-			  20) & ESPGW_ECN_MASK;
+		inner = (uint8_t)(rte_be_to_cpu_32(((struct rte_ipv6_hdr *)p)
+							   ->vtc_flow) >>
+				  20) &
+			ESPGW_ECN_MASK;
 
 	if (inner == ESPGW_ECN_NOT_ECT)
 		return outer == ESPGW_ECN_CE ? ESPGW_DROP_ECN_CE_NOT_ECT
 					     : ESPGW_OK;
 	if (outer == ESPGW_ECN_CE)
 		set = ESPGW_ECN_CE;
-	else if (outer == 0x01 && inner == 0x02)
-		set = 0x01; /* ECT(1) outer on ECT(0) inner */
+	else if (outer == ESPGW_ECN_ECT1 && inner == ESPGW_ECN_ECT0)
+		set = ESPGW_ECN_ECT1;
 	else
 		return ESPGW_OK;
 
@@ -169,7 +170,7 @@ inner_ecn(uint8_t *p, uint8_t nh, uint8_t outer)
 struct inb_op {
 	struct espgw_gcm_nonce nonce;
 	struct espgw_gcm_aad aad;
-	uint64_t seq;     /* full (ESN-inferred) sequence number */
+	uint64_t seq; /* full (ESN-inferred) sequence number */
 	uint16_t ct_len;
 };
 
@@ -186,8 +187,8 @@ inb_prepare(const struct espgw_sa *sa, struct rte_mbuf *m,
 	    const struct inb_pkt *pk, struct inb_op *op, const bool replay,
 	    const bool esn)
 {
-	const struct espgw_esp_hdr *esp =
-		rte_pktmbuf_mtod_offset(m, const struct espgw_esp_hdr *, pk->hl);
+	const struct espgw_esp_hdr *esp = rte_pktmbuf_mtod_offset(
+		m, const struct espgw_esp_hdr *, pk->hl);
 	struct espgw_replay *r = espgw_sa_replay(sa);
 	uint32_t seq_lo;
 	int rc;
@@ -222,10 +223,9 @@ inb_open(const struct espgw_worker *w, struct espgw_sa *sa, struct rte_mbuf *m,
 	int rc;
 	uint16_t ilen;
 
-	w->dec[sa->ks](&sa->key, &ctx, ct, ct, ct_len,
-		       (const uint8_t *)&op->nonce,
-		       (const uint8_t *)&op->aad + sa->aad_off, sa->aad_len, tag,
-		       icv);
+	w->dec[sa->ks](
+		&sa->key, &ctx, ct, ct, ct_len, (const uint8_t *)&op->nonce,
+		(const uint8_t *)&op->aad + sa->aad_off, sa->aad_len, tag, icv);
 	if (icv_differs(tag, ct + ct_len, icv))
 		return ESPGW_DROP_BAD_ICV;
 	/* ... and the window moves only for authentic packets. */

@@ -19,11 +19,11 @@ static const uint8_t esp_pad[ESPGW_ESP_ALIGN] = { 1, 2, 3, 4 };
 
 /* What the first pass learns of an inner packet. */
 struct outb_pkt {
-	uint16_t len;     /* inner IP length */
-	uint8_t pad;      /* ESP pad bytes */
-	uint8_t nh;       /* next header: 4 or 41 */
-	uint8_t tos;      /* inner DSCP + ECN */
-	uint8_t df;       /* 1 when inner IPv4 has DF */
+	uint16_t len; /* inner IP length */
+	uint8_t pad;  /* ESP pad bytes */
+	uint8_t nh;   /* next header: 4 or 41 */
+	uint8_t tos;  /* inner DSCP + ECN */
+	uint8_t df;   /* 1 when inner IPv4 has DF */
 };
 
 /* Read the inner header: is it an IP packet we can carry, and with what
@@ -69,8 +69,7 @@ outb_parse(struct rte_mbuf *m, struct outb_pkt *o, uint8_t icv_len)
 		o->df = 0;
 		break;
 	}
-	default:
-		return ESPGW_DROP_BAD_INNER_HEADER;
+	default: return ESPGW_DROP_BAD_INNER_HEADER;
 	}
 	if (ip_len < len)
 		rte_pktmbuf_trim(m, len - ip_len);
@@ -82,7 +81,8 @@ outb_parse(struct rte_mbuf *m, struct outb_pkt *o, uint8_t icv_len)
 	    rte_pktmbuf_tailroom(m) <
 		    (uint16_t)(o->pad + ESPGW_ESP_TRAILER_LEN + icv_len) ||
 	    ip_len + ESPGW_OUTB_HEADROOM + o->pad + ESPGW_ESP_TRAILER_LEN +
-			    icv_len > UINT16_MAX)
+			    icv_len >
+		    UINT16_MAX)
 		return ESPGW_DROP_NO_ROOM;
 	return ESPGW_OK;
 }
@@ -92,7 +92,7 @@ struct outb_op {
 	struct espgw_gcm_nonce nonce;
 	struct espgw_gcm_aad aad;
 	uint64_t seq;
-	uint16_t i;       /* the packet's index in the slice */
+	uint16_t i; /* the packet's index in the slice */
 };
 
 /* One packet's IV (seqiv: sequence number XOR the SA's random base),
@@ -116,8 +116,8 @@ outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
 	  const struct outb_op *op)
 {
 	const uint64_t seq = op->seq;
-	const uint16_t hdr_len = ESPGW_IPV4_HDR_LEN + ESPGW_ESP_HDR_LEN +
-				 ESPGW_GCM_IV_LEN;
+	const uint16_t hdr_len =
+		ESPGW_IPV4_HDR_LEN + ESPGW_ESP_HDR_LEN + ESPGW_GCM_IV_LEN;
 	const uint16_t ct_len = o->len + o->pad + ESPGW_ESP_TRAILER_LEN;
 	struct gcm_context_data ctx;
 	struct rte_ipv4_hdr *ip;
@@ -148,7 +148,7 @@ outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
 	 * for uniqueness per src/dst/protocol within the reassembly time). */
 	ip->packet_id = rte_cpu_to_be_16((uint16_t)seq);
 	ip->fragment_offset = o->df ? rte_cpu_to_be_16(ESPGW_IPV4_DF) : 0;
-	ip->time_to_live = ESPGW_OUTER_TTL;
+	ip->time_to_live = ESPGW_DEFAULT_TTL;
 	ip->next_proto_id = ESPGW_IPPROTO_ESP;
 	ip->src_addr = sa->outer_src;
 	ip->dst_addr = sa->outer_dst;
@@ -255,8 +255,8 @@ espgw_outb_number_esn(struct espgw_outb_slice *s, uint16_t k)
 
 struct outb_args {
 	struct espgw_worker *w;
-	struct espgw_sa *const *sa;   /* per packet */
-	struct espgw_sa *one;         /* or this one for all */
+	struct espgw_sa *const *sa; /* per packet */
+	struct espgw_sa *one;	    /* or this one for all */
 };
 
 static uint16_t

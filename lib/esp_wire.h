@@ -12,9 +12,6 @@
 
 #include "espgw/wire.h"
 
-/* TODO(merge): the outer TTL is the default TTL */
-#define ESPGW_OUTER_TTL ESPGW_DEFAULT_TTL
-
 /* RFC 4303 section 2: the ESP header in front of the IV. */
 struct espgw_esp_hdr {
 	rte_be32_t spi;

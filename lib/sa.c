@@ -25,7 +25,8 @@ espgw_sa_params_check(const struct espgw_sa_params *p)
 	if (p->key_len != 16 + ESPGW_GCM_SALT_LEN &&
 	    p->key_len != 24 + ESPGW_GCM_SALT_LEN &&
 	    p->key_len != 32 + ESPGW_GCM_SALT_LEN)
-		return "rfc4106 key must be 20, 28 or 36 bytes (AES key + 4-byte salt)";
+		return "rfc4106 key must be 20, 28 or 36 bytes (AES key + "
+		       "4-byte salt)";
 	if (p->icv_len != 8 && p->icv_len != 12 && p->icv_len != 16)
 		return "ICV must be 64, 96 or 128 bits";
 	if (p->replay_window > ESPGW_REPLAY_WINDOW_MAX)
@@ -145,7 +146,7 @@ espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 	 * (version/IHL, TTL/protocol, addresses), so each packet adds only
 	 * its own fields and never reads back what it has just written */
 	sa->outer_sum = (uint32_t)RTE_IPV4_VHL_DEF << 8;
-	sa->outer_sum += (uint32_t)ESPGW_OUTER_TTL << 8 | ESPGW_IPPROTO_ESP;
+	sa->outer_sum += (uint32_t)ESPGW_DEFAULT_TTL << 8 | ESPGW_IPPROTO_ESP;
 	sa->outer_sum += (rte_be_to_cpu_32(p->src.v4) >> 16) +
 			 (rte_be_to_cpu_32(p->src.v4) & 0xffff) +
 			 (rte_be_to_cpu_32(p->dst.v4) >> 16) +
