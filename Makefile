@@ -5,7 +5,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 MESON_OPTS ?= -Dwerror=true
 
-.PHONY: all deps build test test-unit test-sanitize bench run clean
+.PHONY: all deps build test test-format test-unit test-sanitize bench run clean
 
 all: build
 
@@ -18,10 +18,18 @@ $(BUILD)/build.ninja:
 build: $(BUILD)/build.ninja
 	ninja -C $(BUILD)
 
-# Everything CI runs: the release build's tests, then the unit tests again
-# under AddressSanitizer and UndefinedBehaviorSanitizer.
+# Everything CI runs: the C sources against .clang-format, the release
+# build's tests, then the tests again under AddressSanitizer and
+# UndefinedBehaviorSanitizer.
 test: deps
-	$(MAKE) test-unit test-sanitize
+	$(MAKE) test-format test-unit test-sanitize
+
+C_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || \
+	find app lib tests bench -name '*.[ch]')
+
+test-format:
+	@clang-format --dry-run -Werror $(C_SOURCES)
+	@echo "clang-format: $(words $(C_SOURCES)) files as .clang-format says"
 
 test-unit: build
 	meson test -C $(BUILD) -v --num-processes 1

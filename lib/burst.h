@@ -71,8 +71,8 @@ burst_reverse(struct rte_mbuf **mb, uint32_t lo, uint32_t hi)
 /* Processes one slice of at most ESPGW_BURST_MAX mbufs; good is how many
  * successes earlier slices had, so per-packet outputs can go straight to
  * their final place. */
-typedef uint16_t (*espgw_slice_fn)(void *arg, struct rte_mbuf **mb,
-				   uint16_t n, uint32_t good);
+typedef uint16_t (*espgw_slice_fn)(void *arg, struct rte_mbuf **mb, uint16_t n,
+				   uint32_t good);
 
 /* Run fn over slices and merge the results so the whole array keeps the
  * contract: a rotation by three reversals moves each slice's successes in

@@ -17,14 +17,13 @@
  * window needs, so sliding forward clears whole blocks instead of
  * shifting bits. nb_blocks is a power of two. */
 struct espgw_replay {
-	uint64_t top;       /* highest sequence number accepted (64-bit) */
-	uint32_t win;       /* window size, packets; 0 = no check */
-	uint32_t blk_mask;  /* nb_blocks - 1 */
+	uint64_t top;	   /* highest sequence number accepted (64-bit) */
+	uint32_t win;	   /* window size, packets; 0 = no check */
+	uint32_t blk_mask; /* nb_blocks - 1 */
 	uint64_t bmp[];
 };
 
 enum { ESPGW_REPLAY_BLK_SHIFT = 6, ESPGW_REPLAY_BLK_BITS = 64 };
-
 
 /* Blocks needed for a window of win packets (0 when there is no window). */
 static inline uint32_t
@@ -32,8 +31,8 @@ espgw_replay_nb_blocks(uint32_t win)
 {
 	if (win == 0)
 		return 0;
-	return rte_align32pow2((win + ESPGW_REPLAY_BLK_BITS - 1) /
-				       ESPGW_REPLAY_BLK_BITS + 1);
+	return rte_align32pow2(
+		(win + ESPGW_REPLAY_BLK_BITS - 1) / ESPGW_REPLAY_BLK_BITS + 1);
 }
 
 /* RFC 4303 appendix A2.2, for ESN SAs (without ESN seq-hi is 0 and the

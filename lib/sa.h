@@ -71,17 +71,17 @@ struct espgw_sa {
 	 * must answer every per-packet question. */
 	const struct espgw_sa_ops *ops; /* its kind's per-packet steps */
 	rte_be32_t spi_be;
-	uint32_t esn_mask;            /* ~0 with ESN: AAD word 1 is seq-hi */
-	uint8_t ks;                   /* enum espgw_key_size */
+	uint32_t esn_mask; /* ~0 with ESN: AAD word 1 is seq-hi */
+	uint8_t ks;	   /* enum espgw_key_size */
 	uint8_t icv_len;
-	uint8_t aad_len;              /* 12 with ESN, else 8 */
-	uint8_t aad_off;              /* 0 with ESN, else 4 */
+	uint8_t aad_len; /* 12 with ESN, else 8 */
+	uint8_t aad_off; /* 0 with ESN, else 4 */
 	uint8_t salt[ESPGW_GCM_SALT_LEN];
 	uint16_t nb_slots;
-	uint32_t outer_sum;           /* fixed outer header words, summed */
-	uint64_t iv_base;             /* per-SA random, XORed with seq */
+	uint32_t outer_sum; /* fixed outer header words, summed */
+	uint64_t iv_base;   /* per-SA random, XORed with seq */
 	rte_be32_t outer_src, outer_dst;
-	uint32_t reqid;               /* for policy template checks */
+	uint32_t reqid; /* for policy template checks */
 	/* Outbound: last sequence number handed out. Reserved a run at a
 	 * time with one atomic add, so several workers may share the SA.
 	 * On line 0, not a line of its own: at scale that is one cold line
@@ -90,7 +90,7 @@ struct espgw_sa {
 	uint64_t oseq;
 
 	struct gcm_key_data key __rte_cache_aligned; /* expanded key, GHASH */
-	struct espgw_sa_params params;               /* control plane only */
+	struct espgw_sa_params params;		     /* control plane only */
 } __rte_cache_aligned;
 
 static_assert(offsetof(struct espgw_sa, oseq) + sizeof(uint64_t) <=
@@ -125,8 +125,9 @@ espgw_sa_slot(const struct espgw_sa *sa, uint16_t wid)
 static inline struct espgw_replay *
 espgw_sa_replay(const struct espgw_sa *sa)
 {
-	return (struct espgw_replay *)(uintptr_t)(
-		(const struct espgw_sa_slot *)(sa + 1) + sa->nb_slots);
+	return (struct espgw_replay
+			*)(uintptr_t)((const struct espgw_sa_slot *)(sa + 1) +
+				      sa->nb_slots);
 }
 
 /* Ask for the lines one packet of this SA will touch, from the SA's

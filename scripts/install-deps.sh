@@ -7,7 +7,8 @@ set -eu
 build="meson ninja-build pkg-config gcc libc6-dev dpdk-dev libdpdk-dev
 libipsec-mb-dev libcmocka-dev libpcap-dev"
 net="iproute2 ethtool tcpdump iputils-ping python3"
-test="$build $net python3-scapy python3-cryptography clang libclang-rt-14-dev"
+test="$build $net python3-scapy python3-cryptography clang libclang-rt-14-dev
+clang-format"
 bench="$build python3-scapy python3-cryptography python3-matplotlib dpdk-doc linux-perf"
 run="$build $net"
 

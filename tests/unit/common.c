@@ -22,18 +22,24 @@ void
 t_eal_init(const char *prog)
 {
 	char *argv[] = {
-		(char *)prog, "--no-huge", "-m", "256", "--no-pci",
-		"--no-shconf", "--no-telemetry", "--log-level=lib.*:warning",
-		"-l", "0",
+		(char *)prog,
+		"--no-huge",
+		"-m",
+		"256",
+		"--no-pci",
+		"--no-shconf",
+		"--no-telemetry",
+		"--log-level=lib.*:warning",
+		"-l",
+		"0",
 	};
 
 	if (rte_eal_init(RTE_DIM(argv), argv) < 0) {
 		fprintf(stderr, "EAL init failed\n");
 		exit(1);
 	}
-	t_pool = rte_pktmbuf_pool_create("t_pool", 8191, 0, 0,
-					 RTE_MBUF_DEFAULT_BUF_SIZE,
-					 SOCKET_ID_ANY);
+	t_pool = rte_pktmbuf_pool_create(
+		"t_pool", 8191, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (t_pool == NULL) {
 		fprintf(stderr, "mbuf pool failed\n");
 		exit(1);
@@ -124,8 +130,8 @@ t_inner(int ver, uint16_t plen, uint8_t tos, bool df, uint8_t seed)
 		struct rte_ipv6_hdr *ip6 = (void *)buf;
 
 		len = sizeof(*ip6) + sizeof(*udp) + plen;
-		ip6->vtc_flow = rte_cpu_to_be_32(6u << 28 | (uint32_t)tos << 20 |
-						 seed);
+		ip6->vtc_flow =
+			rte_cpu_to_be_32(6u << 28 | (uint32_t)tos << 20 | seed);
 		ip6->payload_len = rte_cpu_to_be_16(sizeof(*udp) + plen);
 		ip6->proto = IPPROTO_UDP;
 		ip6->hop_limits = 63;
@@ -184,7 +190,7 @@ t_aborts(void (*fn)(void *arg), void *arg)
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
-		static const int crash[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE};
+		static const int crash[] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE };
 		int null = open("/dev/null", O_WRONLY);
 
 		/* cmocka catches these to go on with the next test: here

@@ -23,8 +23,8 @@ extern struct rte_mempool *t_pool;
 
 /* A host-order IPv4 address; DPDK 22.11's RTE_IPV4 shifts an int, which
  * UBSan rightly flags for a first byte of 128 and above. */
-#define T_IPV4(a, b, c, d)                                                    \
-	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 |     \
+#define T_IPV4(a, b, c, d)                                                     \
+	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 |      \
 	 (uint32_t)(d))
 
 /* Start EAL (--no-huge, in memory) and make t_pool. */
@@ -32,9 +32,9 @@ void t_eal_init(const char *prog);
 
 /* An SA like `ip xfrm state add src 192.0.2.1 dst 198.51.100.1 ...`
  * with a key of key_len bytes made from seed. */
-void t_sa_params(struct espgw_sa_params *p, enum espgw_sa_dir dir,
-		 uint32_t spi, uint8_t key_len, uint8_t icv_len, bool esn,
-		 uint32_t win, uint8_t seed);
+void t_sa_params(struct espgw_sa_params *p, enum espgw_sa_dir dir, uint32_t spi,
+		 uint8_t key_len, uint8_t icv_len, bool esn, uint32_t win,
+		 uint8_t seed);
 struct espgw_sa *t_sa(const struct espgw_sa_params *p);
 
 /* An inner IPv4 (ver 4) or IPv6 (ver 6) UDP packet with plen bytes of

@@ -23,8 +23,8 @@
 
 #define KEY_OUT "0x0102030405060708090a0b0c0d0e0f1011121314"
 #define KEY_IN "0x2122232425262728292a2b2c2d2e2f3031323334"
-#define KEY_256                                                          \
-	"0x404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f" \
+#define KEY_256                                                                \
+	"0x404142434445464748494a4b4c4d4e4f505152535455565758595a5b5c5d5e5f"   \
 	"60616263"
 #define KEY_192 "0x808182838485868788898a8b8c8d8e8f909192939495969798999a9b"
 #define AEAD "aead 'rfc4106(gcm(aes))' "
@@ -301,7 +301,8 @@ static const char *const pasted[] = {
 	/* a Linux peer's init, its variables written out */
 	"ip link set lo up",
 	"ip addr add 192.0.2.2/24 dev eth0",
-	"ip neigh add 192.0.2.1 lladdr 02:00:00:00:02:01 dev eth0 nud permanent",
+	"ip neigh add 192.0.2.1 lladdr 02:00:00:00:02:01 dev eth0 nud "
+	"permanent",
 	"ip route add 10.0.1.0/24 via 192.0.2.1 dev eth0 src 10.0.2.1",
 	"ip xfrm state add src 192.0.2.2 dst 192.0.2.1 proto esp spi "
 	"0x00001000 reqid 1 mode tunnel replay-window 0 aead "
@@ -315,7 +316,8 @@ static const char *const pasted[] = {
 	"ip neighbour add 10.9.0.10 lladdr 02:00:00:00:00:0B dev p0",
 	"ip neighbor add to 10.9.0.11 dev p0 lladdr 02:00:00:00:00:0c",
 	"ip l s p0 up",
-	"ip x s a src 1.1.1.1 dst 2.2.2.2 proto esp spi 010 mode tun " GOOD_AEAD,
+	"ip x s a src 1.1.1.1 dst 2.2.2.2 proto esp spi 010 mode "
+	"tun " GOOD_AEAD,
 	"ip xfrm sa add src 1.1.1.1 dst 2.2.2.2 proto esp spi 9 mode tunnel "
 	"aead 'rfc4106''(gcm(aes))' " KEY_OUT " 128",
 	"ip xfrm pol add dir in",
@@ -403,7 +405,8 @@ static const struct {
 	{ "foo", "unknown word \"foo\"" },
 	{ "ip", "\"ip\" needs an object" },
 	{ "ip -6 route add 2001:db8::/32 dev p0", "IPv6 is not supported yet" },
-	{ "ip -f inet6 addr add 10.0.0.1/8 dev p0", "IPv6 is not supported yet" },
+	{ "ip -f inet6 addr add 10.0.0.1/8 dev p0",
+	  "IPv6 is not supported yet" },
 	{ "ip -s link set dev p0 up", "ip option \"-s\" is not supported" },
 	{ "ip -n ns1 link set dev p0 up", "ip option \"-n\" is not supported" },
 	{ "ip rule add from 10.0.0.0/8 table 5", "ip rule is not supported" },
@@ -416,9 +419,12 @@ static const struct {
 	/* commands */
 	{ "ip xfrm state delete src 1.1.1.1 dst 2.2.2.2 proto esp spi 1",
 	  "only 'add' (or 'set ... up') is supported in a configuration file" },
-	{ "ip xfrm state update " "src 1.1.1.1", "\"xfrm state update\"" },
+	{ "ip xfrm state update "
+	  "src 1.1.1.1",
+	  "\"xfrm state update\"" },
 	{ "ip xfrm policy flush", "only 'add' (or 'set ... up') is supported" },
-	{ "ip route del 10.0.2.0/24", "\"route del\" is not supported: only 'add'" },
+	{ "ip route del 10.0.2.0/24",
+	  "\"route del\" is not supported: only 'add'" },
 	{ "ip route replace 10.0.2.0/24 dev p0", "only 'add'" },
 	{ "ip link add dummy0 type dummy", "\"link add\" is not supported" },
 	{ "ip neigh replace 1.1.1.2 lladdr 02:00:00:00:00:02 dev p0",
@@ -430,12 +436,15 @@ static const struct {
 	{ "ip xfrm bogus add", "unknown word \"bogus\"" },
 	/* link */
 	{ "ip link set dev p0 down", "link down is not supported" },
-	{ "ip link set dev p0 up mtu 67", "mtu 67 is out of range (68 to 9600)" },
+	{ "ip link set dev p0 up mtu 67",
+	  "mtu 67 is out of range (68 to 9600)" },
 	{ "ip link set dev p0 up mtu 9601", "mtu 9601 is out of range" },
-	{ "ip link set dev p0 up mtu 1500x", "invalid value \"1500x\" for \"mtu\"" },
+	{ "ip link set dev p0 up mtu 1500x",
+	  "invalid value \"1500x\" for \"mtu\"" },
 	{ "ip link set dev p0 up mtu", "\"mtu\" needs a value" },
 	{ "ip link set dev p0 mtu 1500", "\"link set\" needs \"up\"" },
-	{ "ip link set dev p0 up promisc on", "link option \"promisc\" is not supported" },
+	{ "ip link set dev p0 up promisc on",
+	  "link option \"promisc\" is not supported" },
 	{ "ip link set dev p0 address 02:00:00:00:00:01",
 	  "link option \"address\" is not supported" },
 	{ "ip link set up", "missing \"dev <port>\"" },
@@ -446,53 +455,76 @@ static const struct {
 	  "is too long (at most 63 characters)" },
 	{ "ip link set dev '' up", "empty port name" },
 	/* addr */
-	{ "ip addr add 10.0.1.1/33 dev p0", "prefix length 33 in \"10.0.1.1/33\" is above 32" },
-	{ "ip addr add 10.0.1.256/24 dev p0", "invalid IPv4 address \"10.0.1.256\"" },
-	{ "ip addr add 10.0.1.1/x dev p0", "invalid prefix length in \"10.0.1.1/x\"" },
+	{ "ip addr add 10.0.1.1/33 dev p0",
+	  "prefix length 33 in \"10.0.1.1/33\" is above 32" },
+	{ "ip addr add 10.0.1.256/24 dev p0",
+	  "invalid IPv4 address \"10.0.1.256\"" },
+	{ "ip addr add 10.0.1.1/x dev p0",
+	  "invalid prefix length in \"10.0.1.1/x\"" },
 	{ "ip addr add 10.0.1.1/24", "missing \"dev <port>\"" },
 	{ "ip addr add dev p0", "missing the address" },
-	{ "ip addr add 10.0.1.1/24 brd + dev p0", "addr option \"brd\" is not supported" },
-	{ "ip addr add 10.0.1.1/24 dev p0 label p0:1", "addr option \"label\" is not supported" },
-	{ "ip addr add fe80::1/64 dev p0", "\"fe80::1/64\": IPv6 is not supported yet" },
-	{ "ip addr add 10.0.1.1/24 10.0.1.2/24 dev p0", "unknown word \"10.0.1.2/24\"" },
+	{ "ip addr add 10.0.1.1/24 brd + dev p0",
+	  "addr option \"brd\" is not supported" },
+	{ "ip addr add 10.0.1.1/24 dev p0 label p0:1",
+	  "addr option \"label\" is not supported" },
+	{ "ip addr add fe80::1/64 dev p0",
+	  "\"fe80::1/64\": IPv6 is not supported yet" },
+	{ "ip addr add 10.0.1.1/24 10.0.1.2/24 dev p0",
+	  "unknown word \"10.0.1.2/24\"" },
 	/* route */
 	{ "ip route add 10.0.1.5/24 dev p0",
-	  "invalid prefix for given prefix length: \"10.0.1.5/24\" (did you mean 10.0.1.0/24?)" },
+	  "invalid prefix for given prefix length: \"10.0.1.5/24\" (did you "
+	  "mean 10.0.1.0/24?)" },
 	{ "ip route add 10.0.2.0/24 via 1.1.1.2 dev p0 metric 10",
 	  "route option \"metric\" is not supported" },
-	{ "ip route add 10.0.2.0/24 dev p0 table 100", "route option \"table\" is not supported" },
-	{ "ip route add blackhole 10.0.0.0/8", "route type \"blackhole\" is not supported" },
+	{ "ip route add 10.0.2.0/24 dev p0 table 100",
+	  "route option \"table\" is not supported" },
+	{ "ip route add blackhole 10.0.0.0/8",
+	  "route type \"blackhole\" is not supported" },
 	{ "ip route add 10.0.2.0/24 via 1.1.1.2", "missing \"dev <port>\"" },
 	{ "ip route add via 1.1.1.2 dev p0", "missing the destination" },
-	{ "ip route add 10.0.2.0/24 via fe80::1 dev p0", "IPv6 is not supported yet" },
-	{ "ip route add 10.0.2.0/24 via 1.1.1 dev p0", "invalid IPv4 address \"1.1.1\"" },
+	{ "ip route add 10.0.2.0/24 via fe80::1 dev p0",
+	  "IPv6 is not supported yet" },
+	{ "ip route add 10.0.2.0/24 via 1.1.1 dev p0",
+	  "invalid IPv4 address \"1.1.1\"" },
 	{ "ip route add 10.0.2.0/24 dev p0 via", "\"via\" needs a value" },
 	{ "ip route add 10.0.2.0/40 dev p0", "is above 32" },
 	{ "ip route add any dev p0", "unknown word \"any\"" },
 	/* neigh */
 	{ "ip neigh add 1.1.1.2 lladdr 02:00:00:00:00 dev p0",
 	  "invalid MAC address \"02:00:00:00:00\"" },
-	{ "ip neigh add 1.1.1.2 lladdr 02:00:00:00:00:zz dev p0", "invalid MAC address" },
-	{ "ip neigh add 1.1.1.2 lladdr 02:00:00:00:00:02:03 dev p0", "invalid MAC address" },
-	{ "ip neigh add 1.1.1.2 lladdr 020:00:00:00:00:02 dev p0", "invalid MAC address" },
+	{ "ip neigh add 1.1.1.2 lladdr 02:00:00:00:00:zz dev p0",
+	  "invalid MAC address" },
+	{ "ip neigh add 1.1.1.2 lladdr 02:00:00:00:00:02:03 dev p0",
+	  "invalid MAC address" },
+	{ "ip neigh add 1.1.1.2 lladdr 020:00:00:00:00:02 dev p0",
+	  "invalid MAC address" },
 	{ "ip neigh add 1.1.1.2 lladdr 02:00:00:00:00:02 dev p0 nud reachable",
 	  "nud \"reachable\" is not supported (static entries are permanent)" },
 	{ "ip neigh add 1.1.1.2 dev p0", "missing \"lladdr <mac>\"" },
-	{ "ip neigh add lladdr 02:00:00:00:00:02 dev p0", "missing the neighbour's address" },
-	{ "ip neigh add 1.1.1.2 lladdr 02:00:00:00:00:02", "missing \"dev <port>\"" },
-	{ "ip neigh add proxy 1.1.1.2 dev p0", "neigh option \"proxy\" is not supported" },
+	{ "ip neigh add lladdr 02:00:00:00:00:02 dev p0",
+	  "missing the neighbour's address" },
+	{ "ip neigh add 1.1.1.2 lladdr 02:00:00:00:00:02",
+	  "missing \"dev <port>\"" },
+	{ "ip neigh add proxy 1.1.1.2 dev p0",
+	  "neigh option \"proxy\" is not supported" },
 	/* xfrm state: what is refused by name */
 	{ STATE "mode tunnel auth 'hmac(sha256)' 0x00 enc 'cbc(aes)' 0x00",
-	  "xfrm state option \"auth\" is not supported (only aead rfc4106(gcm(aes)))" },
-	{ STATE "mode tunnel enc 'cbc(aes)' 0x00", "xfrm state option \"enc\" is not supported" },
+	  "xfrm state option \"auth\" is not supported (only aead "
+	  "rfc4106(gcm(aes)))" },
+	{ STATE "mode tunnel enc 'cbc(aes)' 0x00",
+	  "xfrm state option \"enc\" is not supported" },
 	{ STATE "mode tunnel auth-trunc 'hmac(sha256)' 0x00 128",
 	  "xfrm state option \"auth-trunc\" is not supported (only aead" },
-	{ STATE "mode tunnel comp deflate", "xfrm state option \"comp\" is not supported" },
-	{ STATE "mode transport " GOOD_AEAD, "mode transport is not supported" },
+	{ STATE "mode tunnel comp deflate",
+	  "xfrm state option \"comp\" is not supported" },
+	{ STATE "mode transport " GOOD_AEAD,
+	  "mode transport is not supported" },
 	{ STATE "mode t " GOOD_AEAD, "mode transport is not supported" },
 	{ STATE "mode beet " GOOD_AEAD, "mode beet is not supported" },
 	{ STATE "mode tunnels " GOOD_AEAD, "invalid mode \"tunnels\"" },
-	{ "ip xfrm state add src 1.1.1.1 dst 2.2.2.2 proto ah spi 1 mode tunnel",
+	{ "ip xfrm state add src 1.1.1.1 dst 2.2.2.2 proto ah spi 1 mode "
+	  "tunnel",
 	  "proto ah is not supported" },
 	{ "ip xfrm state add src 1.1.1.1 dst 2.2.2.2 proto comp spi 1",
 	  "proto comp is not supported" },
@@ -500,15 +532,16 @@ static const struct {
 	  "invalid xfrm proto \"50\"" },
 	{ STATE "mode tunnel aead 'rfc4309(ccm(aes))' " KEY_OUT " 128",
 	  "only rfc4106(gcm(aes)) is supported" },
-	{ STATE "mode tunnel aead 'rfc7539esp(chacha20,poly1305)' " KEY_OUT " 128",
+	{ STATE "mode tunnel aead 'rfc7539esp(chacha20,poly1305)' " KEY_OUT
+		" 128",
 	  "aead \"rfc7539esp(chacha20,poly1305)\" is not supported" },
 	{ STATE "mode tunnel aead 'rfc4106(gcm(aes))' 0x0102 128",
 	  "aead key must be 0x and 40, 56 or 72 hex digits" },
 	{ STATE "mode tunnel aead 'rfc4106(gcm(aes))' "
-	  "0102030405060708090a0b0c0d0e0f10111213141516 128",
+		"0102030405060708090a0b0c0d0e0f10111213141516 128",
 	  "aead key must be 0x" },
 	{ STATE "mode tunnel aead 'rfc4106(gcm(aes))' "
-	  "0x0102030405060708090a0b0c0d0e0f101112131g 128",
+		"0x0102030405060708090a0b0c0d0e0f101112131g 128",
 	  "aead key has a character that is not a hex digit" },
 	{ STATE "mode tunnel aead 'rfc4106(gcm(aes))' " KEY_OUT " 32",
 	  "aead ICV length \"32\" must be 64, 96 or 128" },
@@ -523,15 +556,21 @@ static const struct {
 	{ "ip xfrm state add src 1.1.1.1 dst 2.2.2.2 proto esp spi -1",
 	  "invalid value \"-1\" for \"spi\"" },
 	{ "ip xfrm state add src 1.1.1.1 dst 2.2.2.2 proto esp spi 0 mode "
-	  "tunnel " GOOD_AEAD, "spi 0 is reserved" },
-	{ "ip xfrm state add src 1.1.1.1 dst 2.2.2.2 proto esp spi 1 "
-	  GOOD_AEAD, "missing \"mode tunnel\" (ip's default, transport, is not supported)" },
+	  "tunnel " GOOD_AEAD,
+	  "spi 0 is reserved" },
+	{ "ip xfrm state add src 1.1.1.1 dst 2.2.2.2 proto esp spi "
+	  "1 " GOOD_AEAD,
+	  "missing \"mode tunnel\" (ip's default, transport, is not "
+	  "supported)" },
 	{ STATE "mode tunnel", "missing \"aead 'rfc4106(gcm(aes))'" },
-	{ "ip xfrm state add src 1.1.1.1 dst 2.2.2.2 proto esp mode tunnel "
-	  GOOD_AEAD, "missing \"spi <SPI>\"" },
-	{ "ip xfrm state add dst 2.2.2.2 proto esp spi 1 mode tunnel " GOOD_AEAD,
+	{ "ip xfrm state add src 1.1.1.1 dst 2.2.2.2 proto esp mode "
+	  "tunnel " GOOD_AEAD,
+	  "missing \"spi <SPI>\"" },
+	{ "ip xfrm state add dst 2.2.2.2 proto esp spi 1 mode "
+	  "tunnel " GOOD_AEAD,
 	  "missing \"src <addr>\"" },
-	{ "ip xfrm state add src 1.1.1.1 dst 2.2.2.2 spi 1 mode tunnel " GOOD_AEAD,
+	{ "ip xfrm state add src 1.1.1.1 dst 2.2.2.2 spi 1 mode "
+	  "tunnel " GOOD_AEAD,
 	  "missing \"proto esp\"" },
 	{ STATE "spi 2 mode tunnel " GOOD_AEAD, "\"spi\" is given twice" },
 	{ STATE "mode tunnel " GOOD_AEAD " encap espinudp 4500 4500 0.0.0.0",
@@ -540,31 +579,48 @@ static const struct {
 	  "xfrm state option \"sel\" is not supported" },
 	{ STATE "mode tunnel " GOOD_AEAD " limit time-hard 3600",
 	  "xfrm state option \"limit\" is not supported" },
-	{ STATE "mode tunnel " GOOD_AEAD " mark 7", "xfrm state option \"mark\" is not supported" },
+	{ STATE "mode tunnel " GOOD_AEAD " mark 7",
+	  "xfrm state option \"mark\" is not supported" },
 	{ STATE "mode tunnel " GOOD_AEAD " output-mark 7",
 	  "xfrm state option \"output-mark\" is not supported" },
-	{ STATE "mode tunnel " GOOD_AEAD " if_id 7", "xfrm state option \"if_id\" is not supported" },
-	{ STATE "mode tunnel " GOOD_AEAD " ctx foo", "xfrm state option \"ctx\" is not supported" },
+	{ STATE "mode tunnel " GOOD_AEAD " if_id 7",
+	  "xfrm state option \"if_id\" is not supported" },
+	{ STATE "mode tunnel " GOOD_AEAD " ctx foo",
+	  "xfrm state option \"ctx\" is not supported" },
 	{ STATE "mode tunnel " GOOD_AEAD " offload dev p0 dir out",
 	  "xfrm state option \"offload\" is not supported" },
-	{ STATE "mode tunnel " GOOD_AEAD " tfcpad 100", "xfrm state option \"tfcpad\" is not supported" },
-	{ STATE "mode tunnel " GOOD_AEAD " coa 1.2.3.4", "xfrm state option \"coa\" is not supported" },
+	{ STATE "mode tunnel " GOOD_AEAD " tfcpad 100",
+	  "xfrm state option \"tfcpad\" is not supported" },
+	{ STATE "mode tunnel " GOOD_AEAD " coa 1.2.3.4",
+	  "xfrm state option \"coa\" is not supported" },
 	{ STATE "mode tunnel " GOOD_AEAD " extra-flag dont-encap-dscp",
 	  "xfrm state option \"extra-flag\" is not supported" },
-	{ STATE "mode tunnel " GOOD_AEAD " seq 5", "xfrm state option \"seq\" is not supported" },
-	{ STATE "mode tunnel " GOOD_AEAD " dir in", "xfrm state option \"dir\" is not supported" },
-	{ STATE "mode tunnel " GOOD_AEAD " flag noecn", "flag \"noecn\" is not supported" },
-	{ STATE "mode tunnel " GOOD_AEAD " replay-window 32 flag esn decap-dscp",
+	{ STATE "mode tunnel " GOOD_AEAD " seq 5",
+	  "xfrm state option \"seq\" is not supported" },
+	{ STATE "mode tunnel " GOOD_AEAD " dir in",
+	  "xfrm state option \"dir\" is not supported" },
+	{ STATE "mode tunnel " GOOD_AEAD " flag noecn",
+	  "flag \"noecn\" is not supported" },
+	{ STATE "mode tunnel " GOOD_AEAD
+		" replay-window 32 flag esn decap-dscp",
 	  "flag \"decap-dscp\" is not supported" },
-	{ STATE "mode tunnel " GOOD_AEAD " flag nopmtudisc", "flag \"nopmtudisc\" is not supported" },
-	{ STATE "mode tunnel " GOOD_AEAD " flag wildrecv", "flag \"wildrecv\" is not supported" },
-	{ STATE "mode tunnel " GOOD_AEAD " flag icmp", "flag \"icmp\" is not supported" },
-	{ STATE "mode tunnel " GOOD_AEAD " flag af-unspec", "flag \"af-unspec\" is not supported" },
-	{ STATE "mode tunnel " GOOD_AEAD " flag align4", "flag \"align4\" is not supported" },
-	{ STATE "mode tunnel " GOOD_AEAD " flag 0x80", "unknown flag \"0x80\"" },
+	{ STATE "mode tunnel " GOOD_AEAD " flag nopmtudisc",
+	  "flag \"nopmtudisc\" is not supported" },
+	{ STATE "mode tunnel " GOOD_AEAD " flag wildrecv",
+	  "flag \"wildrecv\" is not supported" },
+	{ STATE "mode tunnel " GOOD_AEAD " flag icmp",
+	  "flag \"icmp\" is not supported" },
+	{ STATE "mode tunnel " GOOD_AEAD " flag af-unspec",
+	  "flag \"af-unspec\" is not supported" },
+	{ STATE "mode tunnel " GOOD_AEAD " flag align4",
+	  "flag \"align4\" is not supported" },
+	{ STATE "mode tunnel " GOOD_AEAD " flag 0x80",
+	  "unknown flag \"0x80\"" },
 	{ STATE "mode tunnel " GOOD_AEAD " flag", "\"flag\" needs a value" },
-	{ STATE "mode tunnel " GOOD_AEAD " replay-seq-hi 1", "\"replay-seq-hi\" needs \"flag esn\"" },
-	{ STATE "mode tunnel " GOOD_AEAD " replay-oseq-hi 1", "\"replay-oseq-hi\" needs \"flag esn\"" },
+	{ STATE "mode tunnel " GOOD_AEAD " replay-seq-hi 1",
+	  "\"replay-seq-hi\" needs \"flag esn\"" },
+	{ STATE "mode tunnel " GOOD_AEAD " replay-oseq-hi 1",
+	  "\"replay-oseq-hi\" needs \"flag esn\"" },
 	{ STATE "mode tunnel " GOOD_AEAD " replay-window 65537",
 	  "replay-window 65537 is too large (at most 65536)" },
 	{ STATE "mode tunnel " GOOD_AEAD " replay-seq 4294967296",
@@ -573,14 +629,21 @@ static const struct {
 	  "\"2001:db8::1\": IPv6 is not supported yet" },
 	{ STATE "mode tunnel " GOOD_AEAD " bogus", "unknown word \"bogus\"" },
 	/* xfrm policy */
-	{ "ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/24 dir out ptype main",
+	{ "ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/24 dir out ptype "
+	  "main",
 	  "xfrm policy option \"ptype\" is not supported" },
-	{ "ip xfrm policy add dir out mark 1", "xfrm policy option \"mark\" is not supported" },
-	{ "ip xfrm policy add dir out index 8", "xfrm policy option \"index\" is not supported" },
-	{ "ip xfrm policy add dir out flag localok", "xfrm policy option \"flag\" is not supported" },
-	{ "ip xfrm policy add dir out ctx foo", "xfrm policy option \"ctx\" is not supported" },
-	{ "ip xfrm policy add dir out if_id 3", "xfrm policy option \"if_id\" is not supported" },
-	{ "ip xfrm policy add dir out dev p0", "xfrm policy option \"dev\" is not supported" },
+	{ "ip xfrm policy add dir out mark 1",
+	  "xfrm policy option \"mark\" is not supported" },
+	{ "ip xfrm policy add dir out index 8",
+	  "xfrm policy option \"index\" is not supported" },
+	{ "ip xfrm policy add dir out flag localok",
+	  "xfrm policy option \"flag\" is not supported" },
+	{ "ip xfrm policy add dir out ctx foo",
+	  "xfrm policy option \"ctx\" is not supported" },
+	{ "ip xfrm policy add dir out if_id 3",
+	  "xfrm policy option \"if_id\" is not supported" },
+	{ "ip xfrm policy add dir out dev p0",
+	  "xfrm policy option \"dev\" is not supported" },
 	{ "ip xfrm policy add dir out proto icmp type 8",
 	  "xfrm policy option \"type\" is not supported" },
 	{ "ip xfrm policy add dir out tmpl proto esp mode tunnel level use",
@@ -595,7 +658,8 @@ static const struct {
 	  "missing \"dir out|in|fwd\"" },
 	{ "ip xfrm policy add dir out proto icmp sport 1",
 	  "\"sport\" and \"dport\" are invalid with proto=icmp" },
-	{ "ip xfrm policy add dir out dport 80", "\"sport\" and \"dport\" are invalid with proto=any" },
+	{ "ip xfrm policy add dir out dport 80",
+	  "\"sport\" and \"dport\" are invalid with proto=any" },
 	{ "ip xfrm policy add dir out proto 47 dport 80",
 	  "\"sport\" and \"dport\" are invalid with proto=47" },
 	{ "ip xfrm policy add dir out proto tcp dport 65536",
@@ -604,57 +668,78 @@ static const struct {
 	{ "ip xfrm policy add dir out proto 256", "invalid proto \"256\"" },
 	{ "ip xfrm policy add dir out action block tmpl proto esp mode tunnel",
 	  "\"action block\" cannot have a \"tmpl\"" },
-	{ "ip xfrm policy add dir out action deny", "invalid action \"deny\" (allow or block)" },
-	{ "ip xfrm policy add dir out tmpl src 1.1.1.1 dst 2.2.2.2 proto ah mode tunnel",
+	{ "ip xfrm policy add dir out action deny",
+	  "invalid action \"deny\" (allow or block)" },
+	{ "ip xfrm policy add dir out tmpl src 1.1.1.1 dst 2.2.2.2 proto ah "
+	  "mode tunnel",
 	  "proto ah is not supported" },
-	{ "ip xfrm policy add dir out tmpl src 1.1.1.1 dst 2.2.2.2 proto esp mode transport",
+	{ "ip xfrm policy add dir out tmpl src 1.1.1.1 dst 2.2.2.2 proto esp "
+	  "mode transport",
 	  "mode transport is not supported" },
-	{ "ip xfrm policy add dir out tmpl src 1.1.1.1 dst 2.2.2.2 proto esp reqid 1",
+	{ "ip xfrm policy add dir out tmpl src 1.1.1.1 dst 2.2.2.2 proto esp "
+	  "reqid 1",
 	  "tmpl needs \"mode tunnel\"" },
 	{ "ip xfrm policy add dir out tmpl src 1.1.1.1 dst 2.2.2.2 mode tunnel",
 	  "tmpl needs \"proto esp\"" },
-	{ "ip xfrm policy add dir out tmpl proto esp mode tunnel tmpl proto esp mode tunnel",
+	{ "ip xfrm policy add dir out tmpl proto esp mode tunnel tmpl proto "
+	  "esp mode tunnel",
 	  "only one \"tmpl\" is supported" },
-	{ "ip xfrm policy add dir out tmpl proto esp mode tunnel reqid 1 reqid 2",
+	{ "ip xfrm policy add dir out tmpl proto esp mode tunnel reqid 1 reqid "
+	  "2",
 	  "\"reqid\" is given twice" },
-	{ "ip xfrm policy add src 10.0.1.0/33 dst 10.0.2.0/24 dir out", "is above 32" },
-	{ "ip xfrm policy add src fe80::/64 dst 10.0.2.0/24 dir out", "IPv6 is not supported yet" },
-	{ "ip xfrm policy add dir out priority high", "invalid value \"high\" for \"priority\"" },
+	{ "ip xfrm policy add src 10.0.1.0/33 dst 10.0.2.0/24 dir out",
+	  "is above 32" },
+	{ "ip xfrm policy add src fe80::/64 dst 10.0.2.0/24 dir out",
+	  "IPv6 is not supported yet" },
+	{ "ip xfrm policy add dir out priority high",
+	  "invalid value \"high\" for \"priority\"" },
 	{ "ip xfrm policy add dir out dir in", "\"dir\" is given twice" },
-	{ "ip xfrm policy add dir out tmpl proto esp mode tunnel bogus", "unknown word \"bogus\"" },
+	{ "ip xfrm policy add dir out tmpl proto esp mode tunnel bogus",
+	  "unknown word \"bogus\"" },
 	/* values that are missing or given twice, anywhere */
 	{ "ip route add 10.0.2.0/24 dev p0 \\  \t", "line continuation" },
-	{ "ip -family ipx link set dev p0 up", "ip option \"-family ipx\" is not supported" },
+	{ "ip -family ipx link set dev p0 up",
+	  "ip option \"-family ipx\" is not supported" },
 	{ "ip -f", "\"-f\" needs a value" },
-	{ "ip addr add 1000000000000000.0.0.1/8 dev p0", "invalid IPv4 prefix" },
+	{ "ip addr add 1000000000000000.0.0.1/8 dev p0",
+	  "invalid IPv4 prefix" },
 	{ "ip addr add 10.0.0.1/8 dev", "\"dev\" needs a value" },
 	{ "ip addr add 10.0.0.1/8 dev p0 dev p1", "\"dev\" is given twice" },
-	{ "ip addr add 10.0.0.1/8 local 10.0.0.2/8 dev p0", "\"local\" is given twice" },
+	{ "ip addr add 10.0.0.1/8 local 10.0.0.2/8 dev p0",
+	  "\"local\" is given twice" },
 	{ "ip route add to", "\"to\" needs a value" },
 	{ "ip route add 10.0.0.0/8 dev p0 oif p1", "\"dev\" is given twice" },
-	{ "ip route add 10.0.2.0/24 dev p0 src 1.2.3", "invalid IPv4 address \"1.2.3\"" },
-	{ "ip neigh add 1.1.1.x lladdr 02:00:00:00:00:01 dev p0", "invalid IPv4 address \"1.1.1.x\"" },
-	{ "ip neigh add 1.1.1.1 lladdr 02:00:00:00:00:01 lladdr 02:00:00:00:00:02 dev p0",
+	{ "ip route add 10.0.2.0/24 dev p0 src 1.2.3",
+	  "invalid IPv4 address \"1.2.3\"" },
+	{ "ip neigh add 1.1.1.x lladdr 02:00:00:00:00:01 dev p0",
+	  "invalid IPv4 address \"1.1.1.x\"" },
+	{ "ip neigh add 1.1.1.1 lladdr 02:00:00:00:00:01 lladdr "
+	  "02:00:00:00:00:02 dev p0",
 	  "\"lladdr\" is given twice" },
 	{ "ip neigh add 1.1.1.2 lladdr", "\"lladdr\" needs a value" },
-	{ "ip neigh add 1.1.1.2 lladdr 02:00:00:00:00:02 dev p0 nud", "\"nud\" needs a value" },
-	{ "ip neigh add 1.1.1.2 lladdr 02:00:00:00:00:02 dev", "\"dev\" needs a value" },
-	{ "ip xfrm state add src 1.1.1.1 dst 2.2.2.2 proto", "\"proto\" needs a value" },
+	{ "ip neigh add 1.1.1.2 lladdr 02:00:00:00:00:02 dev p0 nud",
+	  "\"nud\" needs a value" },
+	{ "ip neigh add 1.1.1.2 lladdr 02:00:00:00:00:02 dev",
+	  "\"dev\" needs a value" },
+	{ "ip xfrm state add src 1.1.1.1 dst 2.2.2.2 proto",
+	  "\"proto\" needs a value" },
 	{ "ip xfrm state add src 1.1.1.1 mode", "\"mode\" needs a value" },
-	{ "ip xfrm state add src 1.1.1.1 src 1.1.1.2", "\"src\" is given twice" },
+	{ "ip xfrm state add src 1.1.1.1 src 1.1.1.2",
+	  "\"src\" is given twice" },
 	{ "ip xfrm policy add dir", "\"dir\" needs a value" },
 	{ "ip xfrm policy add dir out action", "\"action\" needs a value" },
 	{ "ip xfrm policy add dir out src", "\"src\" needs a value" },
 	{ "ip xfrm policy add dir out proto", "\"proto\" needs a value" },
-	{ "ip xfrm policy add dir out tmpl src 1.1.1.256", "invalid IPv4 address \"1.1.1.256\"" },
+	{ "ip xfrm policy add dir out tmpl src 1.1.1.256",
+	  "invalid IPv4 address \"1.1.1.256\"" },
 	{ "ip xfrm policy add dir out tmpl mode", "\"mode\" needs a value" },
 };
 
 static bool
 cfg_empty(const struct espgw_cfg *cfg)
 {
-	return cfg->nb_links + cfg->nb_addrs + cfg->nb_routes +
-		       cfg->nb_neighs + cfg->nb_states + cfg->nb_policies ==
+	return cfg->nb_links + cfg->nb_addrs + cfg->nb_routes + cfg->nb_neighs +
+		       cfg->nb_states + cfg->nb_policies ==
 	       0;
 }
 
@@ -693,10 +778,12 @@ test_key_not_echoed(void **state)
 
 	(void)state;
 	espgw_cfg_init(&cfg, NULL);
-	assert_int_equal(espgw_cfg_parse_line(&cfg,
-					      STATE "mode tunnel " AEAD
-					      "0x0102030405060708090a0b0c0d0e0f10111213 128",
-					      7, err, sizeof(err)),
+	assert_int_equal(espgw_cfg_parse_line(
+				 &cfg,
+				 STATE
+				 "mode tunnel " AEAD
+				 "0x0102030405060708090a0b0c0d0e0f10111213 128",
+				 7, err, sizeof(err)),
 			 -1);
 	assert_null(strstr(err, "0102030405"));
 	assert_non_null(strstr(err, "config:7: "));
@@ -713,7 +800,11 @@ static void
 test_blank_and_comments(void **state)
 {
 	static const char *const ok[] = {
-		"", " \t\r", "#", "# ip route del everything", "   # indented",
+		"",
+		" \t\r",
+		"#",
+		"# ip route del everything",
+		"   # indented",
 		"link set dev p0 up # trailing comment",
 		"link set dev p1 up#glued comment",
 		"xfrm policy add src 10.0.1.0/24 dir out action allow # dir in",
@@ -836,7 +927,8 @@ test_file(void **state)
 			 "0x1000 mode transport " GOOD_AEAD "\n"
 			 "link set dev net_tap1 up\n");
 	espgw_cfg_init(&cfg, NULL);
-	assert_int_equal(espgw_cfg_parse_file(&cfg, path, err, sizeof(err)), -1);
+	assert_int_equal(espgw_cfg_parse_file(&cfg, path, err, sizeof(err)),
+			 -1);
 	snprintf(want, sizeof(want), "%s:3: ", path);
 	assert_memory_equal(err, want, strlen(want));
 	assert_non_null(strstr(err, "mode transport is not supported"));
@@ -861,7 +953,8 @@ test_file(void **state)
 
 	/* gone */
 	espgw_cfg_init(&cfg, path);
-	assert_int_equal(espgw_cfg_parse_file(&cfg, path, err, sizeof(err)), -1);
+	assert_int_equal(espgw_cfg_parse_file(&cfg, path, err, sizeof(err)),
+			 -1);
 	assert_non_null(strstr(err, path));
 	assert_non_null(strstr(err, "No such file"));
 	espgw_cfg_free(&cfg);

@@ -91,7 +91,8 @@ test_tx_full(void **state)
 static void
 test_no_headroom(void **state)
 {
-	struct rte_ether_hdr h = { .ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4) };
+	struct rte_ether_hdr h = { .ether_type =
+					   RTE_BE16(RTE_ETHER_TYPE_IPV4) };
 	struct rte_mbuf *m = packet(60);
 
 	(void)state;
@@ -113,8 +114,8 @@ fragment(bool first)
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	ip->total_length = rte_cpu_to_be_16(m->data_len);
 	ip->packet_id = RTE_BE16(7);
-	ip->fragment_offset = rte_cpu_to_be_16(
-		first ? RTE_IPV4_HDR_MF_FLAG : 1480 / 8);
+	ip->fragment_offset =
+		rte_cpu_to_be_16(first ? RTE_IPV4_HDR_MF_FLAG : 1480 / 8);
 	ip->time_to_live = 64;
 	ip->next_proto_id = ESPGW_IPPROTO_ESP;
 	ip->src_addr = RTE_BE32(T_IPV4(198, 51, 100, 1));

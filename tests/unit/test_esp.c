@@ -102,8 +102,7 @@ check_outer(const struct rte_mbuf *m, const struct espgw_sa *sa,
 	assert_int_equal(ip->dst_addr, p->dst.v4);
 	assert_int_equal(rte_be_to_cpu_32(esp->spi), p->spi);
 	assert_int_equal(rte_be_to_cpu_32(esp->seq), (uint32_t)seq);
-	assert_int_equal(m->pkt_len,
-			 20 + 8 + 8 + ilen + pad + 2 + p->icv_len);
+	assert_int_equal(m->pkt_len, 20 + 8 + 8 + ilen + pad + 2 + p->icv_len);
 }
 
 static void
@@ -115,38 +114,47 @@ test_round_trip(void **state)
 
 	(void)state;
 	for (int esn = 0; esn < 2; esn++)
-	for (size_t k = 0; k < RTE_DIM(keys); k++)
-	for (size_t c = 0; c < RTE_DIM(icvs); c++) {
-		struct pair sp = mk_pair(keys[k], icvs[c], esn, 64, ++seed);
-		struct rte_mbuf *m[2 * RTE_DIM(sizes)], *ref[2 * RTE_DIM(sizes)];
-		struct espgw_sa *who[2 * RTE_DIM(sizes)];
-		struct espgw_sa_stats st;
-		uint16_t n = 0;
+		for (size_t k = 0; k < RTE_DIM(keys); k++)
+			for (size_t c = 0; c < RTE_DIM(icvs); c++) {
+				struct pair sp = mk_pair(keys[k], icvs[c], esn,
+							 64, ++seed);
+				struct rte_mbuf *m[2 * RTE_DIM(sizes)],
+					*ref[2 * RTE_DIM(sizes)];
+				struct espgw_sa *who[2 * RTE_DIM(sizes)];
+				struct espgw_sa_stats st;
+				uint16_t n = 0;
 
-		for (int ver = 4; ver <= 6; ver += 2)
-			for (size_t s = 0; s < RTE_DIM(sizes); s++) {
-				m[n] = t_inner(ver, sizes[s],
-					       (uint8_t)(n * 37), n & 1,
-					       (uint8_t)(seed + n));
-				ref[n] = t_clone(m[n]);
-				n++;
+				for (int ver = 4; ver <= 6; ver += 2)
+					for (size_t s = 0; s < RTE_DIM(sizes);
+					     s++) {
+						m[n] = t_inner(
+							ver, sizes[s],
+							(uint8_t)(n * 37),
+							n & 1,
+							(uint8_t)(seed + n));
+						ref[n] = t_clone(m[n]);
+						n++;
+					}
+				assert_int_equal(
+					espgw_esp_outbound(W, sp.out, m, n), n);
+				for (uint16_t i = 0; i < n; i++)
+					check_outer(m[i], sp.out, ref[i],
+						    i + 1);
+				assert_int_equal(
+					espgw_esp_inbound(W, SAD, m, who, n),
+					n);
+				for (uint16_t i = 0; i < n; i++) {
+					t_assert_same(m[i], ref[i]);
+					assert_ptr_equal(who[i], sp.in);
+				}
+				espgw_sa_stats_read(sp.out, &st);
+				assert_int_equal(st.packets, n);
+				espgw_sa_stats_read(sp.in, &st);
+				assert_int_equal(st.packets, n);
+				t_free(m, n);
+				t_free(ref, n);
+				free_pair(sp);
 			}
-		assert_int_equal(espgw_esp_outbound(W, sp.out, m, n), n);
-		for (uint16_t i = 0; i < n; i++)
-			check_outer(m[i], sp.out, ref[i], i + 1);
-		assert_int_equal(espgw_esp_inbound(W, SAD, m, who, n), n);
-		for (uint16_t i = 0; i < n; i++) {
-			t_assert_same(m[i], ref[i]);
-			assert_ptr_equal(who[i], sp.in);
-		}
-		espgw_sa_stats_read(sp.out, &st);
-		assert_int_equal(st.packets, n);
-		espgw_sa_stats_read(sp.in, &st);
-		assert_int_equal(st.packets, n);
-		t_free(m, n);
-		t_free(ref, n);
-		free_pair(sp);
-	}
 }
 
 /* seqiv: IVs differ along one SA and between two SAs sharing a key. */
@@ -215,7 +223,8 @@ test_burst_contract(void **state)
 	/* inbound: break every fifth packet's ICV */
 	for (int i = 0; i < N - nb_bad; i++)
 		if (i % 5 == 0)
-			rte_pktmbuf_mtod(m[i], uint8_t *)[m[i]->data_len - 1] ^= 1;
+			rte_pktmbuf_mtod(m[i], uint8_t *)[m[i]->data_len - 1] ^=
+				1;
 	memcpy(orig, m, sizeof(m));
 	good = espgw_esp_inbound(W, SAD, m, who, N - nb_bad);
 	assert_int_equal(good, (N - nb_bad) - (N - nb_bad + 4) / 5);
@@ -254,11 +263,11 @@ test_mixed_sas(void **state)
 	stray = t_sa(&p);
 	for (int i = 0; i < N; i++) {
 		m[i] = t_inner(4, (uint16_t)(10 * i), 0, false, (uint8_t)i);
-		assert_int_equal(espgw_esp_outbound(W, who_of[i] < 3
-							      ? sp[who_of[i]].out
-							      : stray,
-						    &m[i], 1),
-				 1);
+		assert_int_equal(
+			espgw_esp_outbound(
+				W, who_of[i] < 3 ? sp[who_of[i]].out : stray,
+				&m[i], 1),
+			1);
 		orig[i] = m[i];
 	}
 	assert_int_equal(espgw_esp_inbound(W, SAD, m, who, N), N - 2);
@@ -312,9 +321,9 @@ test_outbound_bulk(void **state)
 
 		if (i == BAD1 || i == BAD2) {
 			assert_ptr_equal(m[N - 2 + (i == BAD2)], orig[i]);
-			assert_int_equal(sa_drop(sa[i],
-						 ESPGW_DROP_BAD_INNER_HEADER),
-					 1 + (sa[BAD1] == sa[BAD2]));
+			assert_int_equal(
+				sa_drop(sa[i], ESPGW_DROP_BAD_INNER_HEADER),
+				1 + (sa[BAD1] == sa[BAD2]));
 			continue;
 		}
 		assert_ptr_equal(m[good], orig[i]);
@@ -359,7 +368,8 @@ test_ipv4_cksum(void **state)
 	for (int n = 0; n < 200000; n++) {
 		/* odd offset: headers behind Ethernet are 2-byte aligned */
 		struct rte_ipv4_hdr *ip = (void *)(buf + 2);
-		uint16_t hl = (uint16_t)(20 + 4 * (n % 7 == 0 ? rand() % 11 : 0));
+		uint16_t hl =
+			(uint16_t)(20 + 4 * (n % 7 == 0 ? rand() % 11 : 0));
 
 		for (unsigned int i = 0; i < sizeof(buf); i++)
 			buf[i] = (uint8_t)rand();
@@ -571,7 +581,8 @@ test_drops_inbound(void **state)
 
 		for (int i = 0; i < 70; i++) {
 			m = sealed(sp, 4, 20, 0);
-			assert_int_equal(espgw_esp_inbound(W, SAD, &m, NULL, 1), 1);
+			assert_int_equal(espgw_esp_inbound(W, SAD, &m, NULL, 1),
+					 1);
 			t_free(&m, 1);
 		}
 		expect_drop(sp, old, ESPGW_DROP_BEHIND_WINDOW, true);
@@ -626,12 +637,14 @@ test_icv_every_byte(void **state)
 
 	(void)state;
 	for (size_t c = 0; c < RTE_DIM(icvs); c++) {
-		struct pair sp = mk_pair(20, icvs[c], false, 0, 40 + (uint8_t)c);
+		struct pair sp =
+			mk_pair(20, icvs[c], false, 0, 40 + (uint8_t)c);
 
 		for (uint8_t b = 0; b < icvs[c]; b++) {
 			struct rte_mbuf *m = sealed(sp, 4, 33, 0);
 
-			rte_pktmbuf_mtod(m, uint8_t *)[m->data_len - icvs[c] + b] ^=
+			rte_pktmbuf_mtod(
+				m, uint8_t *)[m->data_len - icvs[c] + b] ^=
 				0x01;
 			expect_drop(sp, m, ESPGW_DROP_BAD_ICV, true);
 		}
@@ -667,7 +680,9 @@ test_tfc_padding(void **state)
 static void
 test_ecn_decap(void **state)
 {
-	static const struct { uint8_t outer, inner, want; } cases[] = {
+	static const struct {
+		uint8_t outer, inner, want;
+	} cases[] = {
 		{ 0x3, 0x2, 0x3 }, { 0x3, 0x1, 0x3 }, { 0x3, 0x3, 0x3 },
 		{ 0x1, 0x2, 0x1 }, { 0x2, 0x1, 0x1 }, { 0x0, 0x2, 0x2 },
 		{ 0x1, 0x0, 0x0 },
@@ -677,8 +692,8 @@ test_ecn_decap(void **state)
 	(void)state;
 	for (size_t i = 0; i < RTE_DIM(cases); i++) {
 		for (int ver = 4; ver <= 6; ver += 2) {
-			struct rte_mbuf *m = sealed(sp, ver, 30,
-						    0xa0 | cases[i].inner);
+			struct rte_mbuf *m =
+				sealed(sp, ver, 30, 0xa0 | cases[i].inner);
 			struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, void *);
 			const uint8_t *in;
 
@@ -692,7 +707,8 @@ test_ecn_decap(void **state)
 				assert_int_equal(in[1], 0xa0 | cases[i].want);
 				assert_int_equal(rte_raw_cksum(in, 20), 0xffff);
 			} else {
-				assert_int_equal(((in[0] << 4) | (in[1] >> 4)) & 0xff,
+				assert_int_equal(((in[0] << 4) | (in[1] >> 4)) &
+							 0xff,
 						 0xa0 | cases[i].want);
 			}
 			t_free(&m, 1);
@@ -760,7 +776,7 @@ static void
 test_seq_hi_without_esn(void **state)
 {
 	struct espgw_sa_params p;
-	struct pair sp = {.out = NULL};
+	struct pair sp = { .out = NULL };
 	struct rte_mbuf *m;
 	uint8_t pt[64];
 	uint16_t n;
@@ -771,7 +787,7 @@ test_seq_hi_without_esn(void **state)
 	sp.in = t_sa(&p);
 	assert_int_equal(espgw_sad_add(SAD, sp.in), 0);
 	n = inner_bytes(pt, 9);
-	memcpy(pt + n, (uint8_t[]){1, 2, 3, 3, 4}, 5);
+	memcpy(pt + n, (uint8_t[]){ 1, 2, 3, 3, 4 }, 5);
 	m = seal_raw(sp.in, UINT32_MAX, pt, n + 5);
 	assert_int_equal(espgw_esp_inbound(W, SAD, &m, NULL, 1), 1);
 	t_free(&m, 1);
@@ -793,15 +809,16 @@ test_ops_select(void **state)
 		espgw_inb_run_fn *prepare, *open;
 		espgw_outb_run_fn *number;
 	} cases[] = {
-		{ESPGW_SA_OUT, false, 0, NULL, NULL, espgw_outb_number_seq32},
-		{ESPGW_SA_OUT, false, 64, NULL, NULL, espgw_outb_number_seq32},
-		{ESPGW_SA_OUT, true, 0, NULL, NULL, espgw_outb_number_esn},
-		{ESPGW_SA_IN, false, 0, espgw_inb_prepare_no_replay,
-		 espgw_inb_open_no_replay, NULL},
-		{ESPGW_SA_IN, false, 32, espgw_inb_prepare_replay,
-		 espgw_inb_open_replay, NULL},
-		{ESPGW_SA_IN, true, 32, espgw_inb_prepare_replay_esn,
-		 espgw_inb_open_replay, NULL},
+		{ ESPGW_SA_OUT, false, 0, NULL, NULL, espgw_outb_number_seq32 },
+		{ ESPGW_SA_OUT, false, 64, NULL, NULL,
+		  espgw_outb_number_seq32 },
+		{ ESPGW_SA_OUT, true, 0, NULL, NULL, espgw_outb_number_esn },
+		{ ESPGW_SA_IN, false, 0, espgw_inb_prepare_no_replay,
+		  espgw_inb_open_no_replay, NULL },
+		{ ESPGW_SA_IN, false, 32, espgw_inb_prepare_replay,
+		  espgw_inb_open_replay, NULL },
+		{ ESPGW_SA_IN, true, 32, espgw_inb_prepare_replay_esn,
+		  espgw_inb_open_replay, NULL },
 	};
 
 	(void)state;
@@ -826,7 +843,7 @@ test_ops_select(void **state)
 static void
 test_replay_window_zero(void **state)
 {
-	static const uint32_t wins[] = {0, 64};
+	static const uint32_t wins[] = { 0, 64 };
 
 	(void)state;
 	for (size_t w = 0; w < RTE_DIM(wins); w++) {
@@ -864,7 +881,7 @@ test_replay_window_zero(void **state)
 		}
 		/* far ahead, then far behind, then 0 */
 		n = inner_bytes(pt, 9);
-		memcpy(pt + n, (uint8_t[]){1, 2, 3, 3, 4}, 5);
+		memcpy(pt + n, (uint8_t[]){ 1, 2, 3, 3, 4 }, 5);
 		m[0] = seal_raw(sp.in, 100000, pt, n + 5);
 		assert_int_equal(espgw_esp_inbound(W, SAD, m, NULL, 1), 1);
 		t_free(m, 1);
@@ -901,9 +918,9 @@ test_replay_before_icv(void **state)
 		uint32_t win;
 		enum espgw_drop want;
 	} cases[] = {
-		{false, 64, ESPGW_DROP_REPLAYED},
-		{true, 64, ESPGW_DROP_REPLAYED},
-		{false, 0, ESPGW_DROP_BAD_ICV},
+		{ false, 64, ESPGW_DROP_REPLAYED },
+		{ true, 64, ESPGW_DROP_REPLAYED },
+		{ false, 0, ESPGW_DROP_BAD_ICV },
 	};
 
 	(void)state;
@@ -933,10 +950,10 @@ test_seq_ranges(void **state)
 		bool esn;
 		uint64_t oseq, iseq;
 	} cases[] = {
-		{false, 0, 0},
-		{false, UINT32_MAX - N, UINT32_MAX - N - 10},
-		{true, 0, 0},
-		{true, 3 * E - N / 2, 3 * E - N / 2 - 10},
+		{ false, 0, 0 },
+		{ false, UINT32_MAX - N, UINT32_MAX - N - 10 },
+		{ true, 0, 0 },
+		{ true, 3 * E - N / 2, 3 * E - N / 2 - 10 },
 	};
 
 	(void)state;
@@ -1031,7 +1048,7 @@ static void
 misuse_count(void *arg)
 {
 	struct misuse *u = arg;
-	uint64_t drops[ESPGW_DROP_MAX] = {0};
+	uint64_t drops[ESPGW_DROP_MAX] = { 0 };
 
 	espgw_drop_count(drops, u->drop);
 }
@@ -1048,7 +1065,7 @@ test_misuse_aborts(void **state)
 	struct espgw_worker *w3 = espgw_worker_create(3, SOCKET_ID_ANY);
 	struct espgw_sad *sad =
 		espgw_sad_create("sad_misuse", 8, SOCKET_ID_ANY);
-	struct misuse u = {.w = W, .sad = SAD};
+	struct misuse u = { .w = W, .sad = SAD };
 	struct espgw_sad_key key;
 
 	(void)state;
@@ -1067,8 +1084,8 @@ test_misuse_aborts(void **state)
 	assert_true(t_aborts(misuse_inbound, &u));
 	/* an outbound SA where the SAD (which refuses them) has an
 	 * inbound one */
-	key = (struct espgw_sad_key){.spi = sp.out->spi_be,
-				     .dst = sp.out->outer_dst};
+	key = (struct espgw_sad_key){ .spi = sp.out->spi_be,
+				      .dst = sp.out->outer_dst };
 	assert_int_equal(rte_hash_add_key_data(sad->h, &key, sp.out), 0);
 	u.w = W;
 	u.sad = sad;
@@ -1226,30 +1243,53 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_round_trip, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_iv_unique, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_burst_contract, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_mixed_sas, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_outbound_bulk, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_drops_inbound, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_icv_every_byte, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_tfc_padding, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_ecn_decap, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_seq_exhausted, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_seq_hi_without_esn, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_ops_select, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_replay_window_zero, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_replay_before_icv, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_seq_ranges, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_esn_mismatch, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_misuse_aborts, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_drops_outbound, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_trailing_bytes, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_chained, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_params_refused, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_round_trip, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_iv_unique, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_burst_contract, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_mixed_sas, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_outbound_bulk, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_drops_inbound, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_icv_every_byte, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_tfc_padding, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_ecn_decap, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_seq_exhausted, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_seq_hi_without_esn,
+						t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_ops_select, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_replay_window_zero,
+						t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_replay_before_icv, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_seq_ranges, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_esn_mismatch, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_misuse_aborts, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_drops_outbound, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_trailing_bytes, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_chained, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_params_refused, t_setup,
+						t_teardown),
 		cmocka_unit_test_setup_teardown(test_sad, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_tmpl_match, t_setup, t_teardown),
-		cmocka_unit_test_setup_teardown(test_ipv4_cksum, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_tmpl_match, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_ipv4_cksum, t_setup,
+						t_teardown),
 	};
 	int rc;
 

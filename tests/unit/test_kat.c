@@ -45,8 +45,7 @@ kat_params(const struct espgw_kat *k, struct espgw_sa_params *p,
 	memset(p, 0, sizeof(*p));
 	p->dir = dir;
 	p->spi = (uint32_t)k->aad[0] << 24 | (uint32_t)k->aad[1] << 16 |
-		 (uint32_t)k->aad[2] << 8 |
-		 k->aad[3];
+		 (uint32_t)k->aad[2] << 8 | k->aad[3];
 	p->src.family = p->dst.family = AF_INET;
 	p->src.v4 = rte_cpu_to_be_32(T_IPV4(192, 0, 2, 1));
 	p->dst.v4 = rte_cpu_to_be_32(T_IPV4(198, 51, 100, 1));
@@ -107,8 +106,8 @@ kat_packet(const struct espgw_kat *k, const struct espgw_sa_params *p)
 	d = (uint8_t *)rte_pktmbuf_append(m, len);
 	assert_non_null(d);
 	memcpy(d, &ip, 20);
-	memcpy(d + 20, k->aad, 4);                     /* SPI */
-	memcpy(d + 24, k->aad + k->aad_len - 4, 4);    /* seq-lo */
+	memcpy(d + 20, k->aad, 4);		    /* SPI */
+	memcpy(d + 24, k->aad + k->aad_len - 4, 4); /* seq-lo */
 	memcpy(d + 28, k->iv, 8);
 	memcpy(d + 36, k->ctext, k->clen);
 	return m;
@@ -201,7 +200,8 @@ test_inbound_packets(void **state)
 		espgw_sa_free(sa);
 	}
 	printf("# %u vectors as packets (the rest have the reserved SPI 0), "
-	       "%u of them IPv4 with next header 1\n", tested, nh1);
+	       "%u of them IPv4 with next header 1\n",
+	       tested, nh1);
 	assert_int_equal(nh1, 7);
 	assert_true(tested >= 14);
 }
@@ -254,7 +254,8 @@ int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_gcm_step, t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_gcm_step, t_setup,
+						t_teardown),
 		cmocka_unit_test_setup_teardown(test_inbound_packets, t_setup,
 						t_teardown),
 		cmocka_unit_test_setup_teardown(test_outbound_bytes, t_setup,

@@ -98,7 +98,8 @@ test_swap_under_readers(void **state)
 	(void)state;
 	assert_int_equal(gw_publisher_init(&pub, RTE_MAX_LCORE), 0);
 	assert_null(gw_publish(&pub, make_set(1)));
-	RTE_LCORE_FOREACH_WORKER(lcore) {
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
 		assert_int_equal(rte_eal_remote_launch(reader,
 						       (void *)(uintptr_t)lcore,
 						       lcore),
@@ -116,7 +117,7 @@ test_swap_under_readers(void **state)
 	assert_int_equal(bad_sets, 0);
 	assert_int_equal(stale_sets, 0);
 	RTE_LCORE_FOREACH_WORKER(lcore)
-		assert_true(reads[lcore] > 0);
+	assert_true(reads[lcore] > 0);
 }
 
 int
@@ -127,8 +128,15 @@ main(int argc, char **argv)
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	char lcores[64];
 	char *eal[] = {
-		argv[0], "--no-huge", "-m", "64", "--no-pci", "--no-shconf",
-		"--no-telemetry", "--log-level=lib.*:warning", "--lcores",
+		argv[0],
+		"--no-huge",
+		"-m",
+		"64",
+		"--no-pci",
+		"--no-shconf",
+		"--no-telemetry",
+		"--log-level=lib.*:warning",
+		"--lcores",
 		lcores,
 	};
 	const struct CMUnitTest tests[] = {

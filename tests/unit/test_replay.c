@@ -121,7 +121,8 @@ test_against_model(void **state)
 
 			if (rand() % 1000 == 0)
 				d = rand() % (8 * (int)win);
-			s = (int64_t)top + d < 0 ? 0 : (uint64_t)((int64_t)top + d);
+			s = (int64_t)top + d < 0 ? 0
+						 : (uint64_t)((int64_t)top + d);
 			if (s >= (1u << 20))
 				break;
 			if (s == 0 || s + win <= top)
@@ -132,9 +133,10 @@ test_against_model(void **state)
 				want = ESPGW_OK;
 			got = rx(r, s);
 			if (got != want)
-				fail_msg("win %u seq %lu top %lu: got %d want %d (seed %u)",
-					 win, (unsigned long)s, (unsigned long)top,
-					 got, want, seed);
+				fail_msg("win %u seq %lu top %lu: got %d want "
+					 "%d (seed %u)",
+					 win, (unsigned long)s,
+					 (unsigned long)top, got, want, seed);
 			if (got == ESPGW_OK) {
 				seen[s] = 1;
 				if (s > top)

@@ -77,8 +77,8 @@ random_policies(struct gw_tables *t, unsigned int n)
 
 	t->nb_policies = n;
 	/* gw_policy is cache-line aligned */
-	t->policies = aligned_alloc(RTE_CACHE_LINE_SIZE,
-				    n * sizeof(*t->policies));
+	t->policies =
+		aligned_alloc(RTE_CACHE_LINE_SIZE, n * sizeof(*t->policies));
 	assert_non_null(t->policies);
 	memset(t->policies, 0, n * sizeof(*t->policies));
 	for (unsigned int i = 0; i < n; i++) {
@@ -149,8 +149,10 @@ check_against_model(unsigned int nb_pol)
 			keys[i].proto = protos[rand() % 4];
 			keys[i].src = addr();
 			keys[i].dst = addr();
-			keys[i].sport = rte_cpu_to_be_16((uint16_t)(1000 + rand() % 3));
-			keys[i].dport = rte_cpu_to_be_16((uint16_t)(2000 + rand() % 3));
+			keys[i].sport =
+				rte_cpu_to_be_16((uint16_t)(1000 + rand() % 3));
+			keys[i].dport =
+				rte_cpu_to_be_16((uint16_t)(2000 + rand() % 3));
 			if (rand() % 4 == 0)
 				flows[rand() % RTE_DIM(flows)] = keys[i];
 		}
@@ -163,14 +165,19 @@ check_against_model(unsigned int nb_pol)
 							     (uint64_t)(d - 3),
 						     kp, got, GW_BURST);
 			for (int i = 0; i < GW_BURST; i++)
-				if (got[i] != model(&t, (enum espgw_cfg_dir)(d % 3),
+				if (got[i] != model(&t,
+						    (enum espgw_cfg_dir)(d % 3),
 						    &keys[i]))
-					fail_msg("%u policies, dir %d%s: got line "
+					fail_msg("%u policies, dir %d%s: got "
+						 "line "
 						 "%d, want line %d (seed %u)",
-						 nb_pol, d % 3, d >= 3 ? " (cached)" : "",
+						 nb_pol, d % 3,
+						 d >= 3 ? " (cached)" : "",
 						 got[i] ? got[i]->cfg.line : 0,
 						 model(&t, d % 3, &keys[i])
-							 ? model(&t, d % 3, &keys[i])->cfg.line
+							 ? model(&t, d % 3,
+								 &keys[i])
+								   ->cfg.line
 							 : 0,
 						 seed);
 		}
@@ -245,7 +252,8 @@ main(int argc, char **argv)
 	int rc;
 
 	(void)argc;
-	seed = s ? (unsigned int)strtoul(s, NULL, 10) : (unsigned int)time(NULL);
+	seed = s ? (unsigned int)strtoul(s, NULL, 10)
+		 : (unsigned int)time(NULL);
 	srand(seed);
 	printf("# spd seed %u (ESPGW_SPD_SEED to repeat)\n", seed);
 	t_eal_init(argv[0]);

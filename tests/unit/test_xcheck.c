@@ -159,7 +159,8 @@ decap_one(struct xcase *c, FILE *out)
 	c->p.iseq = c->seq - 1;
 	sa = espgw_sa_create(&c->p, &why);
 	if (sa == NULL)
-		fail_msg("case %u: SA refused: %s (seed %lu)", c->id, why, seed);
+		fail_msg("case %u: SA refused: %s (seed %lu)", c->id, why,
+			 seed);
 	assert_int_equal(espgw_sad_add(sad, sa), 0);
 	m = mbuf_of(c->esp, c->esp_len);
 	if (espgw_esp_inbound(W, sad, &m, &who, 1) != 1) {
@@ -201,11 +202,13 @@ encap_one(struct xcase *c, FILE *out)
 	c->p.oseq = c->seq - 1;
 	sa = espgw_sa_create(&c->p, &why);
 	if (sa == NULL)
-		fail_msg("case %u: SA refused: %s (seed %lu)", c->id, why, seed);
+		fail_msg("case %u: SA refused: %s (seed %lu)", c->id, why,
+			 seed);
 	m = mbuf_of(c->inner, c->inner_len);
 	if (espgw_esp_outbound(W, sa, &m, 1) != 1) {
 		rte_pktmbuf_free(m);
-		fail_msg("case %u: encapsulation failed (seed %lu)", c->id, seed);
+		fail_msg("case %u: encapsulation failed (seed %lu)", c->id,
+			 seed);
 	}
 	fprintf(out, "%u ", c->id);
 	p = rte_pktmbuf_mtod(m, const uint8_t *);
@@ -265,7 +268,8 @@ main(int argc, char **argv)
 		return 1;
 	snprintf(cases, sizeof(cases), "%s/cases", dir);
 	snprintf(results, sizeof(results), "%s/results", dir);
-	printf("# xcheck seed %lu, %u cases (ESPGW_XCHECK_SEED=%lu to repeat)\n",
+	printf("# xcheck seed %lu, %u cases (ESPGW_XCHECK_SEED=%lu to "
+	       "repeat)\n",
 	       seed, count, seed);
 
 	t_eal_init(argv[0]);

@@ -49,20 +49,20 @@ extern "C" {
  * Every reason a packet can fail ESP processing: one X-macro gives the
  * enum value, the counter, and the printable name.
  */
-#define ESPGW_FOREACH_DROP(_)                                                 \
-	_(UNKNOWN_SPI, "unknown-spi")                                         \
-	_(TOO_SHORT, "too-short")                                             \
-	_(BAD_OUTER_HEADER, "bad-outer-header")                               \
-	_(OUTER_FRAGMENT, "outer-fragment")                                   \
-	_(BAD_ICV, "bad-icv")                                                 \
-	_(REPLAYED, "replayed")                                               \
-	_(BEHIND_WINDOW, "behind-window")                                     \
-	_(BAD_PADDING, "bad-padding")                                         \
-	_(BAD_NEXT_HEADER, "bad-next-header")                                 \
-	_(DUMMY_PACKET, "dummy-packet")                                       \
-	_(BAD_INNER_HEADER, "bad-inner-header")                               \
-	_(ECN_CE_NOT_ECT, "ecn-ce-on-not-ect")                                \
-	_(SEQ_EXHAUSTED, "seq-exhausted")                                     \
+#define ESPGW_FOREACH_DROP(_)                                                  \
+	_(UNKNOWN_SPI, "unknown-spi")                                          \
+	_(TOO_SHORT, "too-short")                                              \
+	_(BAD_OUTER_HEADER, "bad-outer-header")                                \
+	_(OUTER_FRAGMENT, "outer-fragment")                                    \
+	_(BAD_ICV, "bad-icv")                                                  \
+	_(REPLAYED, "replayed")                                                \
+	_(BEHIND_WINDOW, "behind-window")                                      \
+	_(BAD_PADDING, "bad-padding")                                          \
+	_(BAD_NEXT_HEADER, "bad-next-header")                                  \
+	_(DUMMY_PACKET, "dummy-packet")                                        \
+	_(BAD_INNER_HEADER, "bad-inner-header")                                \
+	_(ECN_CE_NOT_ECT, "ecn-ce-on-not-ect")                                 \
+	_(SEQ_EXHAUSTED, "seq-exhausted")                                      \
 	_(NO_ROOM, "no-room")
 
 /** Drop reasons; ESPGW_DROP_MAX is the number of reasons. */
@@ -70,7 +70,7 @@ enum espgw_drop {
 #define ESPGW_DROP_ENUM_(n, s) ESPGW_DROP_##n,
 	ESPGW_FOREACH_DROP(ESPGW_DROP_ENUM_)
 #undef ESPGW_DROP_ENUM_
-	ESPGW_DROP_MAX
+		ESPGW_DROP_MAX
 };
 
 /** Printable name of a drop reason ("bad-icv"), or "?" when out of range. */
@@ -102,15 +102,15 @@ struct espgw_ip_addr {
  */
 struct espgw_sa_params {
 	enum espgw_sa_dir dir;
-	uint32_t spi;               /**< host byte order, not 0 */
-	struct espgw_ip_addr src;   /**< outer source (tunnel endpoint) */
-	struct espgw_ip_addr dst;   /**< outer destination */
-	uint32_t reqid;             /**< policy template link, 0 = none */
+	uint32_t spi;			/**< host byte order, not 0 */
+	struct espgw_ip_addr src;	/**< outer source (tunnel endpoint) */
+	struct espgw_ip_addr dst;	/**< outer destination */
+	uint32_t reqid;			/**< policy template link, 0 = none */
 	uint8_t key[ESPGW_KEY_MAX_LEN]; /**< AES key followed by 4-byte salt */
-	uint8_t key_len;            /**< 20, 28 or 36 */
-	uint8_t icv_len;            /**< 8, 12 or 16 bytes */
-	bool esn;                   /**< extended sequence numbers (flag esn) */
-	uint32_t replay_window;     /**< packets, 0 = no replay check */
+	uint8_t key_len;		/**< 20, 28 or 36 */
+	uint8_t icv_len;		/**< 8, 12 or 16 bytes */
+	bool esn;		/**< extended sequence numbers (flag esn) */
+	uint32_t replay_window; /**< packets, 0 = no replay check */
 	/** Outbound: last sequence number sent (xfrm replay-oseq and
 	 *  replay-oseq-hi as one 64-bit number); the next packet gets +1. */
 	uint64_t oseq;
@@ -158,7 +158,7 @@ bool espgw_sa_tmpl_match(const struct espgw_sa *sa, uint32_t reqid,
 /** Counters of one SA, summed over workers when read. */
 struct espgw_sa_stats {
 	uint64_t packets; /**< packets processed successfully */
-	uint64_t bytes;   /**< their inner IP bytes */
+	uint64_t bytes;	  /**< their inner IP bytes */
 	uint64_t drops[ESPGW_DROP_MAX];
 };
 
@@ -200,10 +200,10 @@ struct espgw_sa *espgw_sad_lookup(const struct espgw_sad *sad, uint32_t spi,
 #define ESPGW_BURST_MAX 256u
 
 /** Headroom outbound needs in front of the inner packet. */
-#define ESPGW_OUTB_HEADROOM                                                   \
+#define ESPGW_OUTB_HEADROOM                                                    \
 	(ESPGW_IPV4_HDR_LEN + ESPGW_ESP_HDR_LEN + ESPGW_GCM_IV_LEN)
 /** Worst-case tailroom outbound needs behind the inner packet. */
-#define ESPGW_OUTB_TAILROOM                                                   \
+#define ESPGW_OUTB_TAILROOM                                                    \
 	(ESPGW_ESP_ALIGN - 1 + ESPGW_ESP_TRAILER_LEN + ESPGW_ICV_MAX_LEN)
 
 /**

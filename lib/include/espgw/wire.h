@@ -16,23 +16,23 @@
 
 /** IP protocol numbers (IANA) espgw handles itself. */
 enum {
-	ESPGW_IPPROTO_IPIP = 4,   /**< next header: inner IPv4 (RFC 2003) */
-	ESPGW_IPPROTO_IPV6 = 41,  /**< next header: inner IPv6 (RFC 2473) */
-	ESPGW_IPPROTO_ESP = 50,   /**< RFC 4303 */
-	ESPGW_IPPROTO_NONE = 59,  /**< RFC 4303 section 2.6: dummy packet */
+	ESPGW_IPPROTO_IPIP = 4,	 /**< next header: inner IPv4 (RFC 2003) */
+	ESPGW_IPPROTO_IPV6 = 41, /**< next header: inner IPv6 (RFC 2473) */
+	ESPGW_IPPROTO_ESP = 50,	 /**< RFC 4303 */
+	ESPGW_IPPROTO_NONE = 59, /**< RFC 4303 section 2.6: dummy packet */
 };
 
 /** Header and field lengths, bytes. */
 enum {
-	ESPGW_IPV4_HDR_LEN = 20,    /**< an IPv4 header without options */
+	ESPGW_IPV4_HDR_LEN = 20, /**< an IPv4 header without options */
 	ESPGW_IPV6_HDR_LEN = 40,
-	ESPGW_ESP_HDR_LEN = 8,      /**< SPI + sequence number */
-	ESPGW_GCM_IV_LEN = 8,       /**< RFC 4106 section 3.1: explicit IV */
-	ESPGW_GCM_SALT_LEN = 4,     /**< RFC 4106 section 4 */
-	ESPGW_GCM_NONCE_LEN = 12,   /**< salt || IV */
-	ESPGW_ESP_TRAILER_LEN = 2,  /**< pad length + next header */
-	ESPGW_ESP_ALIGN = 4,        /**< RFC 4303 section 2.4 */
-	ESPGW_ICV_MAX_LEN = 16,     /**< RFC 4106 section 6: 8, 12 or 16 */
+	ESPGW_ESP_HDR_LEN = 8,	   /**< SPI + sequence number */
+	ESPGW_GCM_IV_LEN = 8,	   /**< RFC 4106 section 3.1: explicit IV */
+	ESPGW_GCM_SALT_LEN = 4,	   /**< RFC 4106 section 4 */
+	ESPGW_GCM_NONCE_LEN = 12,  /**< salt || IV */
+	ESPGW_ESP_TRAILER_LEN = 2, /**< pad length + next header */
+	ESPGW_ESP_ALIGN = 4,	   /**< RFC 4303 section 2.4 */
+	ESPGW_ICV_MAX_LEN = 16,	   /**< RFC 4106 section 6: 8, 12 or 16 */
 	/** the smallest MTU an IPv4 link may have (RFC 791) */
 	ESPGW_IPV4_MIN_MTU = 68,
 };
