@@ -36,7 +36,7 @@ test-unit: build
 
 $(ASAN_BUILD)/build.ninja:
 	meson setup $(ASAN_BUILD) $(MESON_OPTS) -Dbuildtype=debug \
-		-Db_sanitize=address,undefined -Db_lundef=false \
+		-Db_sanitize=address,undefined -Db_lundef=false -Db_lto=false \
 		-Dc_args=-fno-sanitize-recover=all
 
 test-sanitize: $(ASAN_BUILD)/build.ninja
