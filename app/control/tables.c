@@ -243,12 +243,85 @@ warn_shared_keys(const struct gw_tables *t, const struct espgw_cfg *cfg)
 	free(idx);
 }
 
+/* An SA of the previous set that the configuration still describes,
+ * parameter for parameter (its sequence number, replay window and
+ * counters go on), or NULL. The set's SAs are few next to a rebuild's
+ * other costs: a scan of the previous set's sorted index. */
+static int
+by_identity(const void *a, const void *b)
+{
+	const struct espgw_sa_params *x =
+		espgw_sa_params(*(struct espgw_sa *const *)a);
+	const struct espgw_sa_params *y =
+		espgw_sa_params(*(struct espgw_sa *const *)b);
+
+	if (x->spi != y->spi)
+		return x->spi < y->spi ? -1 : 1;
+	if (x->dst.v4 != y->dst.v4)
+		return x->dst.v4 < y->dst.v4 ? -1 : 1;
+	return (int)x->dir - (int)y->dir;
+}
+
+/* The parameters that make an SA what it is: all but the initial
+ * sequence numbers, which only a new SA starts from. */
+static bool
+same_sa(const struct espgw_sa_params *a, const struct espgw_sa_params *b)
+{
+	return a->dir == b->dir && a->spi == b->spi &&
+	       a->src.family == b->src.family && a->src.v4 == b->src.v4 &&
+	       a->dst.family == b->dst.family && a->dst.v4 == b->dst.v4 &&
+	       a->reqid == b->reqid && a->key_len == b->key_len &&
+	       memcmp(a->key, b->key, a->key_len) == 0 &&
+	       a->icv_len == b->icv_len && a->esn == b->esn &&
+	       a->replay_window == b->replay_window &&
+	       a->nb_workers == b->nb_workers;
+}
+
+static struct espgw_sa *
+reuse_sa(const struct gw_tables *prev, const struct espgw_sa_params *p)
+{
+	unsigned int lo = 0, hi;
+
+	if (prev == NULL || prev->by_id == NULL)
+		return NULL;
+	hi = prev->nb_sas;
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+		const struct espgw_sa_params *q =
+			espgw_sa_params(prev->by_id[mid]);
+
+		if (q->spi < p->spi ||
+		    (q->spi == p->spi && q->dst.v4 < p->dst.v4) ||
+		    (q->spi == p->spi && q->dst.v4 == p->dst.v4 &&
+		     q->dir < p->dir))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < prev->nb_sas; lo++) {
+		const struct espgw_sa_params *q =
+			espgw_sa_params(prev->by_id[lo]);
+
+		if (q->spi != p->spi || q->dst.v4 != p->dst.v4 ||
+		    q->dir != p->dir)
+			break;
+		if (same_sa(q, p))
+			return prev->by_id[lo];
+	}
+	return NULL;
+}
+
 static int
 build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
-	     unsigned int nb_workers, char *err, size_t len)
+	     unsigned int nb_workers, const struct gw_tables *prev, char *err,
+	     size_t len)
 {
-	t->sas = calloc(cfg->nb_states ? cfg->nb_states : 1, sizeof(*t->sas));
-	if (t->sas == NULL)
+	size_t n = cfg->nb_states ? cfg->nb_states : 1;
+
+	t->sas = calloc(n, sizeof(*t->sas));
+	t->fresh = calloc(n, sizeof(*t->fresh));
+	t->by_id = calloc(n, sizeof(*t->by_id));
+	if (t->sas == NULL || t->fresh == NULL || t->by_id == NULL)
 		return fail(err, len, cfg, 0, "out of memory");
 	for (unsigned int i = 0; i < cfg->nb_states; i++) {
 		const struct espgw_cfg_state *s = &cfg->states[i];
@@ -273,9 +346,13 @@ build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
 			return fail(err, len, cfg, s->line,
 				    "no route to the tunnel's far end %s",
 				    gw_ip_str(p.dst.v4, b1));
-		t->sas[i] = espgw_sa_create(&p, &why);
-		if (t->sas[i] == NULL)
-			return fail(err, len, cfg, s->line, "%s", why);
+		t->sas[i] = reuse_sa(prev, &p);
+		if (t->sas[i] == NULL) {
+			t->sas[i] = espgw_sa_create(&p, &why);
+			if (t->sas[i] == NULL)
+				return fail(err, len, cfg, s->line, "%s", why);
+			t->fresh[i] = true;
+		}
 		t->nb_sas = i + 1;
 		if (p.dir != ESPGW_SA_IN)
 			continue;
@@ -288,6 +365,8 @@ build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
 		if (rc != 0)
 			return fail(err, len, cfg, s->line, "SA table full");
 	}
+	memcpy(t->by_id, t->sas, t->nb_sas * sizeof(*t->by_id));
+	qsort(t->by_id, t->nb_sas, sizeof(*t->by_id), by_identity);
 	warn_shared_keys(t, cfg);
 	return 0;
 }
@@ -433,8 +512,8 @@ build_policies(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 }
 
 struct gw_tables *
-gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers, char *err,
-		size_t len)
+gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
+		const struct gw_tables *prev, char *err, size_t len)
 {
 	static uint64_t generation;
 	struct rte_lpm_config lc = {
@@ -463,7 +542,7 @@ gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers, char *err,
 	}
 	if (build_ifaces(t, cfg, err, len) != 0 ||
 	    build_routes(t, cfg, err, len) != 0 ||
-	    build_states(t, cfg, nb_workers, err, len) != 0 ||
+	    build_states(t, cfg, nb_workers, prev, err, len) != 0 ||
 	    build_policies(t, cfg, err, len) != 0)
 		goto error;
 	for (unsigned int i = 0; i < cfg->nb_neighs; i++)
@@ -472,8 +551,28 @@ gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers, char *err,
 			goto error;
 	return t;
 error:
+	/* the SAs taken over from prev are still prev's */
+	for (unsigned int i = 0; i < t->nb_sas; i++)
+		if (!t->fresh[i])
+			t->sas[i] = NULL;
 	gw_tables_free(t);
 	return NULL;
+}
+
+/* Everything but the SAs. */
+static void
+free_set(struct gw_tables *t)
+{
+	for (int d = 0; d < GW_NB_DIRS; d++)
+		gw_spd_free(&t->spd[d]);
+	espgw_sad_free(t->sad);
+	free(t->sas);
+	free(t->fresh);
+	free(t->by_id);
+	free(t->policies);
+	rte_lpm_free(t->lpm);
+	free(t->nh);
+	free(t);
 }
 
 void
@@ -481,14 +580,19 @@ gw_tables_free(struct gw_tables *t)
 {
 	if (t == NULL)
 		return;
-	for (int d = 0; d < GW_NB_DIRS; d++)
-		gw_spd_free(&t->spd[d]);
-	espgw_sad_free(t->sad);
 	for (unsigned int i = 0; i < t->nb_sas; i++)
 		espgw_sa_free(t->sas[i]);
-	free(t->sas);
-	free(t->policies);
-	rte_lpm_free(t->lpm);
-	free(t->nh);
-	free(t);
+	free_set(t);
+}
+
+void
+gw_tables_retire(struct gw_tables *old, const struct gw_tables *next)
+{
+	if (old == NULL)
+		return;
+	for (unsigned int i = 0; i < old->nb_sas; i++)
+		if (next == NULL ||
+		    reuse_sa(next, espgw_sa_params(old->sas[i])) != old->sas[i])
+			espgw_sa_free(old->sas[i]);
+	free_set(old);
 }

@@ -55,17 +55,28 @@ struct gw_tables {
 	struct gw_policy *policies;
 	unsigned int nb_policies;
 	struct espgw_sad *sad;
-	struct espgw_sa **sas;
+	struct espgw_sa **sas;	 /* in configuration order */
+	bool *fresh;		 /* sas[i] made by this build */
+	struct espgw_sa **by_id; /* by (SPI, dst, direction) */
 	unsigned int nb_sas;
 	uint64_t generation; /* a new number for every set */
 };
 
 /* Build a table set from a parsed configuration for nb_workers; on
- * error writes "<file>:<line>: <what>" to err and returns NULL. */
+ * error writes "<file>:<line>: <what>" to err and returns NULL. An SA
+ * of prev (the set now published, or NULL) that the configuration still
+ * describes with the same parameters is taken over, not made again, so
+ * its sequence numbers, replay window and counters go on; prev is not
+ * changed. */
 struct gw_tables *gw_tables_build(const struct espgw_cfg *cfg,
-				  unsigned int nb_workers, char *err,
+				  unsigned int nb_workers,
+				  const struct gw_tables *prev, char *err,
 				  size_t errlen);
+/* Free a set and all its SAs. */
 void gw_tables_free(struct gw_tables *t);
+/* Free old once next has replaced it (after the grace period), but for
+ * the SAs next took over. */
+void gw_tables_retire(struct gw_tables *old, const struct gw_tables *next);
 
 /* Resolve "net_tap0" / "port3" / a PCI name to a port id, or -1. */
 int gw_port_by_name(const char *name);

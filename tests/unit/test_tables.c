@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+
+/* Table sets built one after the other from changing configurations
+ * (control/tables.c): an SA the new configuration still describes is
+ * taken over, with its sequence numbers and counters; one whose
+ * parameters changed, or that is gone, is made anew or freed when the
+ * old set retires; a failed build leaves the published set as it was.
+ * Under ASan a double free or a use of a freed SA is a report. */
+
+#include "common.h"
+
+#include <string.h>
+
+#include <rte_bus_vdev.h>
+
+#include "control/tables.h"
+#include "lang/config.h"
+
+#define KEY1 "0x0102030405060708090a0b0c0d0e0f1011121314"
+#define KEY2 "0x1112131415161718191a1b1c1d1e1f2021222324"
+#define KEY3 "0x2122232425262728292a2b2c2d2e2f3031323334"
+
+static struct espgw_worker *W;
+
+static void
+parse(struct espgw_cfg *cfg, const char *const *lines)
+{
+	char err[256];
+
+	espgw_cfg_init(cfg, "test");
+	for (int i = 0; lines[i] != NULL; i++)
+		assert_int_equal(espgw_cfg_parse_line(cfg, lines[i], i + 1, err,
+						      sizeof(err)),
+				 0);
+}
+
+static struct gw_tables *
+build(const char *const *lines, const struct gw_tables *prev, char *err)
+{
+	struct espgw_cfg cfg;
+	struct gw_tables *t;
+
+	parse(&cfg, lines);
+	t = gw_tables_build(&cfg, 1, prev, err, 256);
+	espgw_cfg_free(&cfg);
+	return t;
+}
+
+static struct espgw_sa *
+sa_of(const struct gw_tables *t, uint32_t spi)
+{
+	for (unsigned int i = 0; i < t->nb_sas; i++)
+		if (espgw_sa_params(t->sas[i])->spi == spi)
+			return t->sas[i];
+	return NULL;
+}
+
+/* Encapsulate one packet with the SA of spi; returns its sequence
+ * number. */
+static uint64_t
+send_one(const struct gw_tables *t, uint32_t spi)
+{
+	struct espgw_sa *sa = sa_of(t, spi);
+	struct rte_mbuf *m = t_inner(4, 64, 0, false, 1);
+	uint64_t seq;
+
+	assert_non_null(sa);
+	seq = espgw_sa_next_seq(sa);
+	assert_int_equal(espgw_esp_outbound(W, sa, &m, 1), 1);
+	t_free(&m, 1);
+	return seq;
+}
+
+#define BASE                                                                   \
+	"ip link set dev net_null0 up",                                        \
+		"ip addr add 192.0.2.1/24 dev net_null0",                      \
+		"ip route add default via 192.0.2.254 dev net_null0"
+#define STATE(spi, src, dst, key)                                              \
+	"ip xfrm state add src " src " dst " dst " proto esp spi " spi         \
+	" reqid 1 mode tunnel aead 'rfc4106(gcm(aes))' " key " 128"
+
+static void
+test_sa_survives_rebuild(void **state)
+{
+	const char *const v1[] = {
+		BASE,
+		STATE("0x100", "192.0.2.1", "198.51.100.1", KEY1),
+		STATE("0x200", "198.51.100.1", "192.0.2.1", KEY2),
+		NULL,
+	};
+	const char *const v2[] = {
+		BASE,
+		STATE("0x100", "192.0.2.1", "198.51.100.1", KEY1),
+		STATE("0x200", "198.51.100.1", "192.0.2.1", KEY2),
+		STATE("0x300", "192.0.2.1", "198.51.100.2", KEY3),
+		NULL,
+	};
+	/* 0x100 rekeyed under the same SPI: a new SA; 0x200 gone */
+	const char *const v3[] = {
+		BASE,
+		STATE("0x100", "192.0.2.1", "198.51.100.1", KEY2),
+		STATE("0x300", "192.0.2.1", "198.51.100.2", KEY3),
+		NULL,
+	};
+	/* no route to 203.0.113.1: the build fails */
+	const char *const bad[] = {
+		"ip link set dev net_null0 up",
+		"ip addr add 192.0.2.1/24 dev net_null0",
+		STATE("0x100", "192.0.2.1", "198.51.100.1", KEY1),
+		NULL,
+	};
+	struct gw_tables *t1, *t2, *t3;
+	struct espgw_sa_stats st;
+	char err[256];
+
+	(void)state;
+	t1 = build(v1, NULL, err);
+	assert_non_null(t1);
+	assert_int_equal(send_one(t1, 0x100), 1);
+	assert_int_equal(send_one(t1, 0x100), 2);
+
+	t2 = build(v2, t1, err);
+	assert_non_null(t2);
+	assert_ptr_equal(sa_of(t2, 0x100), sa_of(t1, 0x100));
+	assert_ptr_equal(sa_of(t2, 0x200), sa_of(t1, 0x200));
+	assert_non_null(sa_of(t2, 0x300));
+	/* the published set's SAs serve until it is replaced */
+	assert_int_equal(send_one(t1, 0x100), 3);
+	gw_tables_retire(t1, t2);
+	assert_int_equal(send_one(t2, 0x100), 4);
+	espgw_sa_stats_read(sa_of(t2, 0x100), &st);
+	assert_int_equal(st.packets, 4);
+
+	assert_null(build(bad, t2, err));
+	assert_non_null(strstr(err, "no route"));
+	assert_int_equal(send_one(t2, 0x100), 5);
+
+	t3 = build(v3, t2, err);
+	assert_non_null(t3);
+	assert_ptr_not_equal(sa_of(t3, 0x100), sa_of(t2, 0x100));
+	assert_ptr_equal(sa_of(t3, 0x300), sa_of(t2, 0x300));
+	assert_null(sa_of(t3, 0x200));
+	assert_int_equal(send_one(t3, 0x100), 1);
+	assert_int_equal(send_one(t3, 0x300), 1);
+	gw_tables_retire(t2, t3);
+	assert_int_equal(send_one(t3, 0x300), 2);
+	gw_tables_free(t3);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_sa_survives_rebuild,
+						t_setup, t_teardown),
+	};
+	int rc;
+
+	(void)argc;
+	t_eal_init(argv[0]);
+	if (rte_vdev_init("net_null0", NULL) != 0) {
+		fprintf(stderr, "cannot create net_null0\n");
+		return 1;
+	}
+	W = espgw_worker_create(0, SOCKET_ID_ANY);
+	if (W == NULL)
+		return 1;
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	espgw_worker_free(W);
+	return rc;
+}
