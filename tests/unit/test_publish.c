@@ -30,6 +30,7 @@
 
 static struct gw_publisher pub;
 static bool stop;
+static unsigned int started;
 static uint64_t bad_sets, stale_sets, reads[RTE_MAX_LCORE];
 
 /* A set with a recognisable body: local[i] == generation + i. */
@@ -63,6 +64,7 @@ reader(void *arg)
 	uint64_t last = 0, n = 0;
 
 	gw_reader_start(&pub, id);
+	__atomic_fetch_add(&started, 1, __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&stop, __ATOMIC_ACQUIRE)) {
 		const struct gw_tables *t = gw_tables_current(&pub);
 		uint64_t gen = t->generation;
@@ -107,6 +109,9 @@ test_swap_under_readers(void **state)
 		nb++;
 	}
 	assert_true(nb >= 2);
+	/* every reader is online before the first swap */
+	while (__atomic_load_n(&started, __ATOMIC_ACQUIRE) < nb)
+		rte_pause();
 	for (uint64_t g = 2; g <= NB_SWAPS + 1; g++)
 		poison_free(gw_publish(&pub, make_set(g)));
 	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
