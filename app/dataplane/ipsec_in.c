@@ -43,8 +43,12 @@ gw_ipsec_inbound(struct gw_ctx *c, struct rte_mbuf **esp, unsigned int n)
 static bool
 tmpl_ok(const struct gw_policy *p, const struct espgw_sa *sa)
 {
+	/* A tunnel-mode SA that no template accounts for is a mismatch
+	 * too, as __xfrm_policy_check() rejects a secpath entry left over
+	 * (XfrmInTmplMismatch): a policy without a template admits only
+	 * packets that came in the clear. */
 	if (!p->has_tmpl)
-		return true;
+		return sa == NULL;
 	return sa != NULL &&
 	       espgw_sa_tmpl_match(sa, p->reqid, p->tmpl_src, p->tmpl_dst);
 }

@@ -1598,6 +1598,38 @@ def scenario_death_row(ctx):
     ck.done()
 
 
+def scenario_tmpl_required(ctx):
+    """A decrypted packet must be accounted for by a template of the policy
+    it matches: a fwd policy without a template admits only packets that
+    came in the clear. Linux's __xfrm_policy_check() rejects a secpath
+    entry in tunnel mode that no template accounts for
+    (XfrmInTmplMismatch), so ESP whose inner packet matches such a policy
+    is drop-in-tmpl-mismatch, while the same packet in the clear is
+    forwarded and ESP under the R1 policy still goes through.
+
+    Regression test: tmpl_ok() once took a policy without a template as
+    satisfied by any SA."""
+    rng = random.Random(ctx.seed + 21)
+    out_sa, in_sa = r1_sas(rng)
+    # first in the file: at equal priority (0) it wins for 10.0.2.50
+    policies = ("ip xfrm policy add src 10.0.2.50/32 dst 10.0.1.0/24 dir fwd action allow\n"
+                + R1_POLICIES)
+    clear = rand_packet(rng, "10.0.2.50", host_ip(10), 200, ("udp",))
+    tunneled = rand_packet(rng, "10.0.2.50", host_ip(11), 200, ("udp",))
+    good = rand_packet(rng, "10.0.2.5", host_ip(12), 200, ("udp",))
+    run = run_espgw(ctx, make_config(ctx.name, [out_sa, in_sa], policies), [],
+                    [wan_frame(clear), wan_frame(in_sa.encrypt(tunneled, 1)),
+                     wan_frame(in_sa.encrypt(good, 2))])
+    ck = Checks()
+    # a burst's ESP is processed before its clear packets
+    check_plain(ck, run.lan, [forwarded(good), forwarded(clear)],
+                [host_mac(12), host_mac(10)], LAN_MAC, "LAN TX")
+    ck.counters(run, {"gw.drop-in-tmpl-mismatch": 1, "gw.decrypted": 2,
+                      "sa.0x%08x.packets" % IN_SPI: 2})
+    ck.no_drops(run, but=("gw.drop-in-tmpl-mismatch",))
+    ck.done()
+
+
 SCENARIOS = [
     ("outbound", scenario_outbound),
     ("inbound", scenario_inbound),
@@ -1620,6 +1652,7 @@ SCENARIOS = [
     ("held", scenario_held),
     ("inner_ipv6", scenario_inner_ipv6),
     ("death_row", scenario_death_row),
+    ("tmpl_required", scenario_tmpl_required),
 ]
 
 
