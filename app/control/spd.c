@@ -49,6 +49,41 @@ static const struct rte_acl_field_def fields[NB_FIELDS] = {
 	  .offset = offsetof(struct gw_acl_key, dport) },
 };
 
+int
+gw_policy_key_cmp(const struct espgw_cfg_policy *a,
+		  const struct espgw_cfg_policy *b)
+{
+	/* host-order fields, compared one by one: no padding read */
+	const uint64_t x[] = { a->dir,
+			       a->src,
+			       a->src_len,
+			       a->dst,
+			       a->dst_len,
+			       a->proto,
+			       a->has_sport ? a->sport + 1u : 0,
+			       a->has_dport ? a->dport + 1u : 0 };
+	const uint64_t y[] = { b->dir,
+			       b->src,
+			       b->src_len,
+			       b->dst,
+			       b->dst_len,
+			       b->proto,
+			       b->has_sport ? b->sport + 1u : 0,
+			       b->has_dport ? b->dport + 1u : 0 };
+
+	for (size_t i = 0; i < RTE_DIM(x); i++)
+		if (x[i] != y[i])
+			return x[i] < y[i] ? -1 : 1;
+	return 0;
+}
+
+bool
+gw_policy_same_key(const struct espgw_cfg_policy *a,
+		   const struct espgw_cfg_policy *b)
+{
+	return gw_policy_key_cmp(a, b) == 0;
+}
+
 static uint32_t
 prefix_mask(uint8_t len)
 {

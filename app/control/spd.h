@@ -64,6 +64,16 @@ struct gw_spd {
 
 enum gw_dir { GW_OUT, GW_IN, GW_FWD, GW_NB_DIRS };
 
+/* Do two policies have the same direction and selector, which xfrm
+ * refuses to hold twice (xfrm_policy_insert: "File exists")? Priority,
+ * action and template do not count. */
+bool gw_policy_same_key(const struct espgw_cfg_policy *a,
+			const struct espgw_cfg_policy *b);
+
+/* Order by direction and selector; 0 exactly when gw_policy_same_key. */
+int gw_policy_key_cmp(const struct espgw_cfg_policy *a,
+		      const struct espgw_cfg_policy *b);
+
 /* Compile the policies of direction dir of table set t. Returns 0, or
  * -1 with a message in err. */
 int gw_spd_build(struct gw_spd *spd, const struct gw_tables *t,

@@ -469,12 +469,50 @@ link_policy(struct gw_tables *t, const struct espgw_cfg *cfg,
 }
 
 static int
+by_policy_key(const void *a, const void *b, void *arg)
+{
+	const struct espgw_cfg_policy *p = arg;
+	unsigned int i = *(const unsigned int *)a, j = *(const unsigned int *)b;
+	int rc = gw_policy_key_cmp(&p[i], &p[j]);
+
+	return rc != 0 ? rc : (i > j) - (i < j);
+}
+
+/* Two policies with one selector and direction are refused, as
+ * xfrm_policy_insert() refuses the second. Sorted, twins are
+ * neighbours, among 10,000 policies as among two. */
+static int
+check_policy_twins(const struct espgw_cfg *cfg, char *err, size_t len)
+{
+	unsigned int *idx = malloc(sizeof(*idx) * (cfg->nb_policies + 1));
+	int rc = 0;
+
+	if (idx == NULL)
+		return fail(err, len, cfg, 0, "out of memory");
+	for (unsigned int i = 0; i < cfg->nb_policies; i++)
+		idx[i] = i;
+	qsort_r(idx, cfg->nb_policies, sizeof(*idx), by_policy_key,
+		cfg->policies);
+	for (unsigned int i = 1; i < cfg->nb_policies && rc == 0; i++)
+		if (gw_policy_same_key(&cfg->policies[idx[i - 1]],
+				       &cfg->policies[idx[i]]))
+			rc = fail(err, len, cfg, cfg->policies[idx[i]].line,
+				  "a policy with this selector and dir is "
+				  "already at line %d (File exists)",
+				  cfg->policies[idx[i - 1]].line);
+	free(idx);
+	return rc;
+}
+
+static int
 build_policies(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 	       size_t len)
 {
 	unsigned int *out, nb_out = 0;
-	int rc = 0;
+	int rc = check_policy_twins(cfg, err, len);
 
+	if (rc != 0)
+		return rc;
 	t->policies = aligned_alloc(RTE_CACHE_LINE_SIZE,
 				    (cfg->nb_policies ? cfg->nb_policies : 1) *
 					    sizeof(*t->policies));

@@ -52,6 +52,7 @@ duplicate inbound SA|16|ip xfrm state add src 2.2.2.2 dst 1.1.1.1 proto esp spi 
 ESN without window|16|ip xfrm state add src 2.2.2.2 dst 1.1.1.1 proto esp spi 0x2002 mode tunnel flag esn aead 'rfc4106(gcm(aes))' 0x0102030405060708090a0b0c0d0e0f1011121314 128|ESN needs a replay window
 unsupported option|18|ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/24 dir out ptype main|
 syntax|9|ip link set dev port0 up mtu 12|
+duplicate policy (xfrm_policy_insert: File exists)|21|ip xfrm policy add src 10.0.2.0/24 dst 10.0.1.0/24 dir fwd priority 5 action block|a policy with this selector and dir is already at line 20 (File exists)
 EOT
 
 echo "$pass passed, $fail failed"
