@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+#ifndef ESPGW_CONTROL_DB_H
+#define ESPGW_CONTROL_DB_H
+
+/* The live configuration (struct espgw_cfg: what the statements so far
+ * have made of the gateway) and the changes a command makes to it, with
+ * the kernel's semantics and answers. A batch is applied to a copy
+ * (gw_db_copy), built into a table set, and only then made current, so
+ * a failed line leaves nothing behind. Control thread only. */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "lang/config.h"
+
+/* Which fields of a selector a command gave (ip's optional words). */
+enum {
+	GW_DB_SRC = 1u << 0,
+	GW_DB_DST = 1u << 1,
+	GW_DB_SPI = 1u << 2,
+	GW_DB_REQID = 1u << 3,
+	GW_DB_PROTO = 1u << 4,
+	GW_DB_SPORT = 1u << 5,
+	GW_DB_DPORT = 1u << 6,
+	GW_DB_DIR = 1u << 7,
+	GW_DB_PRIORITY = 1u << 8,
+	GW_DB_ACTION = 1u << 9,
+	GW_DB_DEV = 1u << 10,
+	GW_DB_VIA = 1u << 11,
+};
+
+/* A deep copy; 0 or -ENOMEM (dst then empty). */
+int gw_db_copy(struct espgw_cfg *dst, const struct espgw_cfg *src);
+
+/* `xfrm state add` (update false) and `update`: a state is (dst, SPI)
+ * for proto esp (xfrm_state_lookup). add of an existing one: -EEXIST;
+ * update of a missing one: -ESRCH (xfrm_state_update). */
+int gw_db_state_add(struct espgw_cfg *cfg, const struct espgw_cfg_state *s,
+		    bool update);
+/* `xfrm state delete|get ID`: the index of (dst, SPI), or -ESRCH. */
+int gw_db_state_find(const struct espgw_cfg *cfg, uint32_t dst, uint32_t spi);
+void gw_db_state_remove(struct espgw_cfg *cfg, unsigned int i);
+/* Does state s match the fields of sel that given names (src, dst, spi,
+ * reqid), as `xfrm state deleteall|list` filters? */
+bool gw_db_state_match(const struct espgw_cfg_state *s,
+		       const struct espgw_cfg_state *sel, uint32_t given);
+/* `xfrm state deleteall [ID] [reqid N]` and `flush` (given 0): how many
+ * went. */
+unsigned int gw_db_state_remove_matching(struct espgw_cfg *cfg,
+					 const struct espgw_cfg_state *sel,
+					 uint32_t given);
+
+/* `xfrm policy add` (update false) and `update`: a policy is its
+ * selector and dir (xfrm_policy_insert). add of an existing one:
+ * -EEXIST; update adds or replaces in place, as the kernel does. */
+int gw_db_policy_add(struct espgw_cfg *cfg, const struct espgw_cfg_policy *p,
+		     bool update);
+/* `xfrm policy delete|get SELECTOR dir D`: the index, or -ENOENT. */
+int gw_db_policy_find(const struct espgw_cfg *cfg,
+		      const struct espgw_cfg_policy *key);
+void gw_db_policy_remove(struct espgw_cfg *cfg, unsigned int i);
+bool gw_db_policy_match(const struct espgw_cfg_policy *p,
+			const struct espgw_cfg_policy *sel, uint32_t given);
+unsigned int gw_db_policy_remove_matching(struct espgw_cfg *cfg,
+					  const struct espgw_cfg_policy *sel,
+					  uint32_t given);
+
+/* `route add` (-EEXIST for the same prefix), `replace` (add or
+ * replace), `del PREFIX` (-ESRCH, as fib_table_delete). */
+int gw_db_route_add(struct espgw_cfg *cfg, const struct espgw_cfg_route *r,
+		    bool replace);
+int gw_db_route_del(struct espgw_cfg *cfg, const struct espgw_cfg_route *r,
+		    uint32_t given);
+
+/* `neigh add` (-EEXIST for the same address and dev), `replace`, `del`
+ * (-ENOENT), `flush [dev X]`. */
+int gw_db_neigh_add(struct espgw_cfg *cfg, const struct espgw_cfg_neigh *n,
+		    bool replace);
+int gw_db_neigh_del(struct espgw_cfg *cfg, const struct espgw_cfg_neigh *n);
+unsigned int gw_db_neigh_flush(struct espgw_cfg *cfg, const char *dev);
+
+/* `addr add` (-EEXIST), `addr del` (-EADDRNOTAVAIL, as inet_rtm_deladdr). */
+int gw_db_addr_add(struct espgw_cfg *cfg, const struct espgw_cfg_addr *a);
+int gw_db_addr_del(struct espgw_cfg *cfg, const struct espgw_cfg_addr *a);
+
+#endif /* ESPGW_CONTROL_DB_H */

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+
+/* The live configuration's commands against the kernel's answers
+ * (control/db.c): a state is (dst, SPI) for proto esp, so add of an
+ * existing one is EEXIST and update of a missing one ESRCH
+ * (xfrm_add_sa, xfrm_state_update); a policy is (selector, dir), add of
+ * a twin is EEXIST and update adds or replaces (xfrm_policy_insert);
+ * deleteall takes every state or policy its words match; routes,
+ * neighbours and addresses answer as rtnetlink does. A copy is
+ * independent of its original, so a failed batch leaves it alone. */
+
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "control/db.h"
+
+#define KEY                                                                    \
+	"aead 'rfc4106(gcm(aes))' 0x0102030405060708090a0b0c0d0e0f1011121314 " \
+	"128"
+
+/* The one entry a statement adds to an empty configuration. */
+static struct espgw_cfg
+one(const char *line)
+{
+	struct espgw_cfg cfg;
+	char err[256];
+
+	espgw_cfg_init(&cfg, "test");
+	assert_int_equal(espgw_cfg_parse_line(&cfg, line, 1, err, sizeof(err)),
+			 0);
+	return cfg;
+}
+
+static struct espgw_cfg_state
+state(const char *src, const char *dst, const char *spi, const char *reqid)
+{
+	char line[512];
+	struct espgw_cfg c;
+	struct espgw_cfg_state s;
+
+	snprintf(line, sizeof(line),
+		 "ip xfrm state add src %s dst %s proto esp spi %s reqid %s "
+		 "mode tunnel " KEY,
+		 src, dst, spi, reqid);
+	c = one(line);
+	assert_int_equal(c.nb_states, 1);
+	s = c.states[0];
+	espgw_cfg_free(&c);
+	return s;
+}
+
+static struct espgw_cfg_policy
+policy(const char *words)
+{
+	char line[512];
+	struct espgw_cfg c;
+	struct espgw_cfg_policy p;
+
+	snprintf(line, sizeof(line), "ip xfrm policy add %s", words);
+	c = one(line);
+	assert_int_equal(c.nb_policies, 1);
+	p = c.policies[0];
+	espgw_cfg_free(&c);
+	return p;
+}
+
+static void
+test_states(void **st)
+{
+	struct espgw_cfg cfg, copy;
+	struct espgw_cfg_state a =
+		state("192.0.2.1", "198.51.100.1", "0x10", "1");
+	struct espgw_cfg_state b =
+		state("198.51.100.1", "192.0.2.1", "0x10", "2");
+	struct espgw_cfg_state c =
+		state("192.0.2.1", "198.51.100.2", "0x20", "1");
+	struct espgw_cfg_state sel = a;
+
+	(void)st;
+	espgw_cfg_init(&cfg, "test");
+	assert_int_equal(gw_db_state_add(&cfg, &a, true), -ESRCH);
+	assert_int_equal(gw_db_state_add(&cfg, &a, false), 0);
+	assert_int_equal(gw_db_state_add(&cfg, &a, false), -EEXIST);
+	/* the classic set-up's one SPI both ways: two states (two dsts) */
+	assert_int_equal(gw_db_state_add(&cfg, &b, false), 0);
+	assert_int_equal(gw_db_state_add(&cfg, &c, false), 0);
+	assert_int_equal(cfg.nb_states, 3);
+	a.p.reqid = 7;
+	assert_int_equal(gw_db_state_add(&cfg, &a, true), 0);
+	assert_int_equal(cfg.states[0].p.reqid, 7);
+	assert_int_equal(gw_db_state_find(&cfg, b.p.dst.v4, 0x10), 1);
+	assert_int_equal(gw_db_state_find(&cfg, b.p.dst.v4, 0x11), -ESRCH);
+
+	assert_int_equal(gw_db_copy(&copy, &cfg), 0);
+	/* deleteall src 192.0.2.1: a and c, not b */
+	assert_int_equal(gw_db_state_remove_matching(&copy, &sel, GW_DB_SRC),
+			 2);
+	assert_int_equal(copy.nb_states, 1);
+	assert_int_equal(copy.states[0].p.reqid, 2);
+	assert_int_equal(cfg.nb_states, 3); /* the original is untouched */
+	/* append after removals: the array keeps growing correctly */
+	for (uint32_t spi = 0x100; spi < 0x140; spi++) {
+		struct espgw_cfg_state x = c;
+
+		x.p.spi = spi;
+		assert_int_equal(gw_db_state_add(&copy, &x, false), 0);
+	}
+	assert_int_equal(copy.nb_states, 65);
+	sel.p.reqid = 1;
+	assert_int_equal(gw_db_state_remove_matching(&copy, &sel, GW_DB_REQID),
+			 64);
+	/* flush */
+	assert_int_equal(gw_db_state_remove_matching(&copy, &sel, 0), 1);
+	assert_int_equal(copy.nb_states, 0);
+	espgw_cfg_free(&copy);
+	espgw_cfg_free(&cfg);
+}
+
+static void
+test_policies(void **st)
+{
+	struct espgw_cfg cfg;
+	struct espgw_cfg_policy out = policy(
+		"src 10.0.1.0/24 dst 10.0.2.0/24 dir out tmpl src 192.0.2.1 "
+		"dst 198.51.100.1 proto esp reqid 1 mode tunnel");
+	struct espgw_cfg_policy fwd = policy(
+		"src 10.0.2.0/24 dst 10.0.1.0/24 dir fwd tmpl src 198.51.100.1 "
+		"dst 192.0.2.1 proto esp reqid 2 mode tunnel");
+	/* the same selector and dir, another priority and action */
+	struct espgw_cfg_policy twin =
+		policy("src 10.0.1.0/24 dst 10.0.2.0/24 dir out priority 5 "
+		       "action block");
+	/* the same selector, another dir: not a twin */
+	struct espgw_cfg_policy in =
+		policy("src 10.0.1.0/24 dst 10.0.2.0/24 dir in action allow");
+	struct espgw_cfg_policy udp = policy(
+		"src 10.0.1.0/24 dst 10.0.2.0/24 proto udp dport 53 dir out");
+	struct espgw_cfg_policy sel = out;
+
+	(void)st;
+	espgw_cfg_init(&cfg, "test");
+	assert_int_equal(gw_db_policy_find(&cfg, &out), -ENOENT);
+	assert_int_equal(gw_db_policy_add(&cfg, &out, false), 0);
+	assert_int_equal(gw_db_policy_add(&cfg, &fwd, false), 0);
+	assert_int_equal(gw_db_policy_add(&cfg, &twin, false), -EEXIST);
+	assert_int_equal(gw_db_policy_add(&cfg, &in, false), 0);
+	assert_int_equal(gw_db_policy_add(&cfg, &udp, false), 0);
+	assert_int_equal(cfg.nb_policies, 4);
+	/* update replaces in place (the kernel keeps the index) */
+	assert_int_equal(gw_db_policy_add(&cfg, &twin, true), 0);
+	assert_int_equal(cfg.nb_policies, 4);
+	assert_int_equal(gw_db_policy_find(&cfg, &out), 0);
+	assert_int_equal(cfg.policies[0].action, ESPGW_POL_BLOCK);
+	assert_int_equal(cfg.policies[0].priority, 5);
+	/* deleteall dir out: the block and the udp one */
+	assert_int_equal(gw_db_policy_remove_matching(&cfg, &sel, GW_DB_DIR),
+			 2);
+	assert_int_equal(cfg.nb_policies, 2);
+	assert_int_equal(gw_db_policy_find(&cfg, &in), 1);
+	gw_db_policy_remove(&cfg, 1);
+	assert_int_equal(gw_db_policy_find(&cfg, &in), -ENOENT);
+	assert_int_equal(gw_db_policy_find(&cfg, &fwd), 0);
+	espgw_cfg_free(&cfg);
+}
+
+static void
+test_routes_neighs_addrs(void **st)
+{
+	struct espgw_cfg c1 = one("ip route add 10.0.2.0/24 via 192.0.2.254 "
+				  "dev net_null0");
+	struct espgw_cfg c2 = one("ip route add 10.0.2.0/24 via 192.0.2.253 "
+				  "dev net_null0");
+	struct espgw_cfg n1 = one("ip neigh add 192.0.2.254 lladdr "
+				  "02:00:00:00:00:01 dev net_null0");
+	struct espgw_cfg a1 = one("ip addr add 192.0.2.1/24 dev net_null0");
+	struct espgw_cfg cfg;
+	struct espgw_cfg_neigh other;
+
+	(void)st;
+	espgw_cfg_init(&cfg, "test");
+	assert_int_equal(gw_db_route_add(&cfg, &c1.routes[0], false), 0);
+	assert_int_equal(gw_db_route_add(&cfg, &c2.routes[0], false), -EEXIST);
+	assert_int_equal(gw_db_route_del(&cfg, &c2.routes[0], GW_DB_VIA),
+			 -ESRCH);
+	assert_int_equal(gw_db_route_add(&cfg, &c2.routes[0], true), 0);
+	assert_int_equal(cfg.nb_routes, 1);
+	assert_int_equal(cfg.routes[0].via, c2.routes[0].via);
+	assert_int_equal(gw_db_route_del(&cfg, &c2.routes[0], GW_DB_VIA), 0);
+	assert_int_equal(gw_db_route_del(&cfg, &c2.routes[0], 0), -ESRCH);
+
+	assert_int_equal(gw_db_neigh_add(&cfg, &n1.neighs[0], false), 0);
+	assert_int_equal(gw_db_neigh_add(&cfg, &n1.neighs[0], false), -EEXIST);
+	other = n1.neighs[0];
+	snprintf(other.port, sizeof(other.port), "net_null1");
+	assert_int_equal(gw_db_neigh_del(&cfg, &other), -ENOENT);
+	assert_int_equal(gw_db_neigh_add(&cfg, &other, false), 0);
+	assert_int_equal(gw_db_neigh_flush(&cfg, "net_null1"), 1);
+	assert_int_equal(gw_db_neigh_del(&cfg, &n1.neighs[0]), 0);
+	assert_int_equal(cfg.nb_neighs, 0);
+
+	assert_int_equal(gw_db_addr_del(&cfg, &a1.addrs[0]), -EADDRNOTAVAIL);
+	assert_int_equal(gw_db_addr_add(&cfg, &a1.addrs[0]), 0);
+	assert_int_equal(gw_db_addr_add(&cfg, &a1.addrs[0]), -EEXIST);
+	assert_int_equal(gw_db_addr_del(&cfg, &a1.addrs[0]), 0);
+
+	espgw_cfg_free(&c1);
+	espgw_cfg_free(&c2);
+	espgw_cfg_free(&n1);
+	espgw_cfg_free(&a1);
+	espgw_cfg_free(&cfg);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_states),
+		cmocka_unit_test(test_policies),
+		cmocka_unit_test(test_routes_neighs_addrs),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
