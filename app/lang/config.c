@@ -5,133 +5,105 @@
 /* The configuration file: `ip` statements read the way iproute2 reads
  * them (same keywords, same abbreviations of objects and commands, same
  * numbers), so a working Linux set-up can be pasted in. What espgw does
- * not do is refused by name, never skipped. docs/configuration.md is the
- * user's side of this file. No EAL here: it runs before rte_eal_init(). */
+ * not do is refused by name, never skipped. A file describes the start
+ * state: of the commands (cmd.c), only add, and link set, apply to it.
+ * docs/configuration.md is the user's side of this file. No EAL here:
+ * it runs before rte_eal_init(). */
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lang/cmd.h"
 #include "lang/parse.h"
 
-/* ip's objects in ip's order, so an abbreviation picks what ip picks
- * (`ip a` is address, `ip n` neighbor). NULL: not something espgw does. */
-static const struct {
-	const char *name;
-	int (*parse)(struct lang_ctx *c);
-} objects[] = {
-	{ "address", lang_parse_addr },
-	{ "addrlabel", NULL },
-	{ "maddress", NULL },
-	{ "route", lang_parse_route },
-	{ "rule", NULL },
-	{ "neighbor", lang_parse_neigh },
-	{ "neighbour", lang_parse_neigh },
-	{ "ntable", NULL },
-	{ "ntbl", NULL },
-	{ "link", lang_parse_link },
-	{ "l2tp", NULL },
-	{ "fou", NULL },
-	{ "ila", NULL },
-	{ "macsec", NULL },
-	{ "tunnel", NULL },
-	{ "tunl", NULL },
-	{ "tuntap", NULL },
-	{ "tap", NULL },
-	{ "token", NULL },
-	{ "tcpmetrics", NULL },
-	{ "tcp_metrics", NULL },
-	{ "monitor", NULL },
-	{ "xfrm", lang_parse_xfrm },
-	{ "mroute", NULL },
-	{ "mrule", NULL },
-	{ "netns", NULL },
-	{ "netconf", NULL },
-	{ "vrf", NULL },
-	{ "sr", NULL },
-	{ "nexthop", NULL },
-	{ "mptcp", NULL },
-	{ "ioam", NULL },
-	{ "stats", NULL },
-	{ "help", NULL },
-};
-
-/* `ip -4`, `ip -f inet`: fine. Anything else changes what ip would do. */
+/* Appends item to one of cfg's arrays. */
 static int
-option(struct lang_ctx *c, const char *w)
+append(struct lang_ctx *c, void *arrp, unsigned int *n, const void *item,
+       size_t size)
 {
-	const char *v;
+	void **arr = arrp;
+	void *a = lang_append(*arr, *n, item, size);
 
-	if (strcmp(w, "-4") == 0)
-		return 0;
-	if (strcmp(w, "-6") == 0)
-		return lang_fail(c, "\"ip -6\": IPv6 is not supported yet");
-	if (strlen(w) >= 2 && lang_matches(w, "-family")) {
-		v = lang_value(c, w);
-		if (v == NULL)
-			return -1;
-		if (strcmp(v, "inet") == 0)
-			return 0;
-		if (strcmp(v, "inet6") == 0)
-			return lang_fail(
-				c, "\"%s inet6\": IPv6 is not supported yet",
-				w);
-		return lang_fail(c, "ip option \"%s %s\" is not supported", w,
-				 v);
-	}
-	return lang_fail(c, "ip option \"%s\" is not supported", w);
+	if (a == NULL)
+		return lang_fail(c, "out of memory");
+	*arr = a;
+	(*n)++;
+	return 0;
 }
 
-static int
-statement(struct lang_ctx *c)
+int
+espgw_cfg_add(struct espgw_cfg *cfg, const struct espgw_cmd *cmd, char *err,
+	      size_t errlen)
 {
-	const char *w = lang_next(c);
+	struct lang_ctx c = {
+		.file = cfg->file,
+		.line = cmd->line,
+		.err = err,
+		.errlen = errlen,
+	};
+	const enum espgw_cmd_verb want =
+		cmd->obj == ESPGW_OBJ_LINK ? ESPGW_CMD_SET : ESPGW_CMD_ADD;
 
-	if (strcmp(w, "ip") == 0)
-		w = lang_next(c);
-	while (w != NULL && w[0] == '-') {
-		if (option(c, w) != 0)
-			return -1;
-		w = lang_next(c);
+	if (cmd->obj == ESPGW_OBJ_MONITOR || cmd->verb != want)
+		return lang_fail(&c,
+				 "\"%s\" cannot be applied to a configuration "
+				 "(only add, or link set)",
+				 lang_verb_name((int)cmd->verb));
+	switch (cmd->obj) {
+	case ESPGW_OBJ_LINK:
+		if (!(cmd->given & ESPGW_SEL_LINK_UP))
+			return lang_fail(&c, "\"link set\" needs \"up\" (ports "
+					     "can only be brought up)");
+		return append(&c, &cfg->links, &cfg->nb_links, &cmd->u.link,
+			      sizeof(cmd->u.link));
+	case ESPGW_OBJ_ADDR:
+		return append(&c, &cfg->addrs, &cfg->nb_addrs, &cmd->u.addr,
+			      sizeof(cmd->u.addr));
+	case ESPGW_OBJ_ROUTE:
+		return append(&c, &cfg->routes, &cfg->nb_routes, &cmd->u.route,
+			      sizeof(cmd->u.route));
+	case ESPGW_OBJ_NEIGH:
+		return append(&c, &cfg->neighs, &cfg->nb_neighs, &cmd->u.neigh,
+			      sizeof(cmd->u.neigh));
+	case ESPGW_OBJ_STATE:
+		return append(&c, &cfg->states, &cfg->nb_states, &cmd->u.state,
+			      sizeof(cmd->u.state));
+	case ESPGW_OBJ_POLICY:
+		return append(&c, &cfg->policies, &cfg->nb_policies,
+			      &cmd->u.policy, sizeof(cmd->u.policy));
+	case ESPGW_OBJ_MONITOR: break;
 	}
-	if (w == NULL)
-		return lang_fail(c, "\"ip\" needs an object: link, address, "
-				    "route, neigh or xfrm");
-	for (size_t j = 0; j < sizeof(objects) / sizeof(objects[0]); j++) {
-		if (!lang_matches(w, objects[j].name))
-			continue;
-		if (objects[j].parse == NULL)
-			return lang_fail(c, "ip %s is not supported",
-					 objects[j].name);
-		return objects[j].parse(c);
-	}
-	return lang_fail(c, "unknown word \"%s\"", w);
+	return lang_fail(&c, "unknown object");
 }
 
 int
 espgw_cfg_parse_line(struct espgw_cfg *cfg, const char *text, int line,
 		     char *err, size_t errlen)
 {
-	char buf[CFG_LINE_MAX + 1];
-	char *words[CFG_WORDS_MAX];
+	struct espgw_cmd cmd;
 	struct lang_ctx c = {
-		.cfg = cfg,
+		.file = cfg->file,
+		.in_file = true,
+		.cmd = &cmd,
 		.line = line,
 		.err = err,
 		.errlen = errlen,
-		.w = words,
 	};
+	int rc = lang_statement(&c, text);
 
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	if (strnlen(text, CFG_LINE_MAX + 1) > CFG_LINE_MAX)
-		return lang_fail(&c, "line is longer than %d characters",
-				 CFG_LINE_MAX);
-	c.n = lang_split(&c, text, buf, words);
-	if (c.n <= 0)
-		return c.n;
-	return statement(&c);
+	if (rc <= 0)
+		return rc;
+	/* ip's words that the table builder does not act on yet: refused
+	 * in a file rather than skipped. */
+	if (cmd.obj == ESPGW_OBJ_LINK && (cmd.given & ESPGW_SEL_LINK_NAME))
+		return lang_fail(&c, "link option \"name\" is not supported "
+				     "in a configuration file");
+	if (cmd.obj == ESPGW_OBJ_POLICY && (cmd.given & ESPGW_SEL_POLICY_INDEX))
+		return lang_fail(&c, "xfrm policy option \"index\" is not "
+				     "supported in a configuration file");
+	return espgw_cfg_add(cfg, &cmd, err, errlen);
 }
 
 int

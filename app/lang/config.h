@@ -20,10 +20,11 @@
 
 #define ESPGW_CFG_PORT_LEN 64
 
-/* `link set dev <port> up [mtu <N>]` */
+/* `link set dev <port> up [mtu <N>] [name <newname>]` */
 struct espgw_cfg_link {
 	char port[ESPGW_CFG_PORT_LEN];
-	uint16_t mtu; /* 0 = not given */
+	uint16_t mtu;			  /* 0 = not given */
+	char newname[ESPGW_CFG_PORT_LEN]; /* "" = not given */
 	int line;
 };
 
@@ -82,6 +83,7 @@ struct espgw_cfg_policy {
 	bool has_tmpl;
 	uint32_t tmpl_src, tmpl_dst; /* 0 = wildcard (xfrm allows omitting) */
 	uint32_t reqid;		     /* 0 = match by tmpl src/dst */
+	uint32_t index;		     /* 0 = not given */
 	int line;
 };
 

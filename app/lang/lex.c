@@ -19,7 +19,7 @@
 int
 lang_fail(struct lang_ctx *c, const char *fmt, ...)
 {
-	const char *file = c->cfg->file != NULL ? c->cfg->file : "config";
+	const char *file = c->file != NULL ? c->file : "config";
 	va_list ap;
 	size_t off;
 
@@ -375,20 +375,52 @@ lang_append(void *arr, unsigned int n, const void *item, size_t size)
 }
 
 int
-lang_command(struct lang_ctx *c, const char *object, const char *want)
+lang_verb(struct lang_ctx *c, const char *object, const char *file_verb,
+	  const struct lang_verb *verbs)
 {
 	const char *v = lang_next(c);
 
+	if (c->in_file) {
+		if (v == NULL)
+			return lang_fail(c, "\"%s\" needs a command (\"%s\")",
+					 object, file_verb);
+		if (!lang_matches(v, file_verb))
+			return lang_fail(c,
+					 "\"%s %s\" is not supported: only "
+					 "'add' (or 'set ... up') is supported "
+					 "in a configuration file",
+					 object, v);
+	}
 	if (v == NULL)
-		return lang_fail(c, "\"%s\" needs a command (\"%s\")", object,
-				 want);
-	if (!lang_matches(v, want))
-		return lang_fail(
-			c,
-			"\"%s %s\" is not supported: only 'add' (or 'set ... "
-			"up') is supported in a configuration file",
-			object, v);
-	return 0;
+		return ESPGW_CMD_LIST; /* `ip route`, `ip xfrm state` */
+	for (; verbs->name != NULL; verbs++) {
+		if (!lang_matches(v, verbs->name))
+			continue;
+		if (verbs->verb == NOT_OURS)
+			return lang_fail(c, "\"%s %s\" is not supported",
+					 object, verbs->name);
+		return verbs->verb;
+	}
+	return lang_fail(c, "unknown command \"%s\" for \"%s\"", v, object);
 }
 
-/* `link set [dev] <port> up [mtu <N>]` */
+const char *
+lang_verb_name(int verb)
+{
+	static const char *const names[] = {
+		[ESPGW_CMD_ADD] = "add",
+		[ESPGW_CMD_DEL] = "delete",
+		[ESPGW_CMD_UPDATE] = "update",
+		[ESPGW_CMD_REPLACE] = "replace",
+		[ESPGW_CMD_GET] = "get",
+		[ESPGW_CMD_LIST] = "list",
+		[ESPGW_CMD_FLUSH] = "flush",
+		[ESPGW_CMD_DELETEALL] = "deleteall",
+		[ESPGW_CMD_SET] = "set",
+		[ESPGW_CMD_MONITOR] = "monitor",
+	};
+
+	return verb >= 0 && (size_t)verb < sizeof(names) / sizeof(names[0])
+		       ? names[verb]
+		       : "?";
+}

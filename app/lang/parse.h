@@ -17,6 +17,7 @@
 
 #include <rte_ether.h>
 
+#include "lang/cmd.h"
 #include "lang/config.h"
 
 #define CFG_LINE_MAX 4096
@@ -24,9 +25,13 @@
 #define MTU_MIN 68
 #define MTU_MAX 9600
 
-/* One statement being parsed: its words and where the next one is. */
+/* One statement being parsed: its words, where the next one is, and
+ * the command it makes. in_file: a configuration file, where only add
+ * (or link set) is a command, said as the file has always said it. */
 struct lang_ctx {
-	struct espgw_cfg *cfg;
+	const char *file;
+	bool in_file;
+	struct espgw_cmd *cmd;
 	int line;
 	char *err;
 	size_t errlen;
@@ -103,14 +108,32 @@ bool lang_addressish(const char *w);
 
 void *lang_append(void *arr, unsigned int n, const void *item, size_t size);
 
-int lang_command(struct lang_ctx *c, const char *object, const char *want);
+/* An object's commands in ip's order, so that an abbreviation picks
+ * what ip picks; verb NOT_OURS: ip's, but not something espgw does. */
+struct lang_verb {
+	const char *name;
+	int verb;
+};
+#define NOT_OURS (-1)
+
+/* The command after an object (in a file, only file_verb is one); an
+ * object alone lists, as with ip. Returns the verb or -1. */
+int lang_verb(struct lang_ctx *c, const char *object, const char *file_verb,
+	      const struct lang_verb *verbs);
+
+/* ip's full name of a verb, for messages. */
+const char *lang_verb_name(int verb);
 
 /* The statement parsers, one per ip object; c is past the object's
- * name. Return 0 or -1 (error written). */
+ * name. They fill c->cmd and return 0 or -1 (error written). */
 int lang_parse_link(struct lang_ctx *c);
 int lang_parse_addr(struct lang_ctx *c);
 int lang_parse_route(struct lang_ctx *c);
 int lang_parse_neigh(struct lang_ctx *c);
 int lang_parse_xfrm(struct lang_ctx *c);
+int lang_parse_monitor(struct lang_ctx *c);
+
+/* Split and parse one line; 1, 0 (nothing on it) or -1. */
+int lang_statement(struct lang_ctx *c, const char *text);
 
 #endif /* ESPGW_LANG_PARSE_H */

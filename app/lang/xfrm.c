@@ -194,6 +194,72 @@ state_word(struct lang_ctx *c, const char *w, int k, struct espgw_sa_params *p,
 	return lang_refuse(c, w, "xfrm state", state_refused);
 }
 
+static const struct lang_verb state_verbs[] = {
+	{ "add", ESPGW_CMD_ADD },
+	{ "update", ESPGW_CMD_UPDATE },
+	{ "allocspi", NOT_OURS },
+	{ "delete", ESPGW_CMD_DEL },
+	{ "deleteall", ESPGW_CMD_DELETEALL },
+	{ "delall", ESPGW_CMD_DELETEALL },
+	{ "list", ESPGW_CMD_LIST },
+	{ "show", ESPGW_CMD_LIST },
+	{ "lst", ESPGW_CMD_LIST },
+	{ "get", ESPGW_CMD_GET },
+	{ "flush", ESPGW_CMD_FLUSH },
+	{ "count", NOT_OURS },
+	{ "help", NOT_OURS },
+	{ NULL, 0 },
+};
+
+#define SK(k) (1u << (k))
+/* What each command takes, as ip's xfrm_state.c reads it:
+ * delete/get `ID := [src] [dst] [proto] [spi]`, deleteall/list
+ * `[ID] [mode] [reqid] [flag]`, flush `[proto]`. */
+#define STATE_ID (SK(SK_SRC) | SK(SK_DST) | SK(SK_PROTO) | SK(SK_SPI))
+#define STATE_FILTER (STATE_ID | SK(SK_REQID) | SK(SK_MODE) | SK(SK_FLAG))
+
+static uint32_t
+state_takes(int verb, const char **what)
+{
+	switch (verb) {
+	case ESPGW_CMD_DEL:
+	case ESPGW_CMD_GET: *what = "src, dst, proto, spi"; return STATE_ID;
+	case ESPGW_CMD_DELETEALL:
+	case ESPGW_CMD_LIST:
+		*what = "src, dst, proto, spi, mode, reqid, flag";
+		return STATE_FILTER;
+	case ESPGW_CMD_FLUSH: *what = "proto"; return SK(SK_PROTO);
+	}
+	*what = NULL;
+	return SK(SK_NB) - 1;
+}
+
+static uint32_t
+state_given(uint32_t seen)
+{
+	static const struct {
+		int key;
+		uint32_t bit;
+	} map[] = {
+		{ SK_SRC, ESPGW_SEL_STATE_SRC },
+		{ SK_DST, ESPGW_SEL_STATE_DST },
+		{ SK_PROTO, ESPGW_SEL_STATE_PROTO },
+		{ SK_SPI, ESPGW_SEL_STATE_SPI },
+		{ SK_REQID, ESPGW_SEL_STATE_REQID },
+		{ SK_MODE, ESPGW_SEL_STATE_MODE },
+		{ SK_FLAG, ESPGW_SEL_STATE_FLAG },
+	};
+	uint32_t given = 0;
+
+	for (size_t j = 0; j < sizeof(map) / sizeof(map[0]); j++)
+		if (seen & SK(map[j].key))
+			given |= map[j].bit;
+	return given;
+}
+
+/* Words ip takes in a selector that espgw does not. */
+static const char *const state_sel_refused[] = { "mark", "nokeys", NULL };
+
 static int
 parse_state(struct lang_ctx *c)
 {
@@ -207,26 +273,41 @@ parse_state(struct lang_ctx *c)
 		[SK_AEAD] =
 			"missing \"aead 'rfc4106(gcm(aes))' <key> <ICV bits>\"",
 	};
-	struct espgw_cfg_state st = { .line = c->line };
-	struct espgw_sa_params *p = &st.p;
-	struct espgw_cfg *cfg = c->cfg;
-	uint32_t seen = 0, seq[4] = { 0 };
-	const char *w;
-	void *a;
+	struct espgw_cfg_state *st = &c->cmd->u.state;
+	struct espgw_sa_params *p = &st->p;
+	uint32_t seen = 0, seq[4] = { 0 }, takes;
+	const char *w, *what;
+	int verb = lang_verb(c, "xfrm state", "add", state_verbs);
 
-	if (lang_command(c, "xfrm state", "add") != 0)
+	if (verb < 0)
 		return -1;
+	c->cmd->verb = verb;
+	takes = state_takes(verb, &what);
 	p->dir = ESPGW_SA_OUT; /* the table builder decides */
 	p->src.family = AF_INET;
 	p->dst.family = AF_INET;
 	while ((w = lang_next(c)) != NULL) {
 		int k = lang_keyword(c, state_keys, SK_NB, w, &seen);
 
+		if (k >= 0 && !(takes & SK(k)))
+			return lang_fail(c,
+					 "\"%s\" is not a selector of \"xfrm "
+					 "state %s\" (%s)",
+					 w, lang_verb_name(verb), what);
+		if (k == NOT_KEY && what != NULL) {
+			if (lang_in_list(state_sel_refused, w))
+				return lang_refuse(c, w, "xfrm state",
+						   state_sel_refused);
+			return lang_fail(c, "unknown word \"%s\"", w);
+		}
 		if (k == BAD || state_word(c, w, k, p, seq) != 0)
 			return -1;
 	}
+	c->cmd->given = state_given(seen);
+	if (what != NULL)
+		return 0; /* a selector: every field may be left out */
 	for (int k = 0; k < SK_NB; k++)
-		if (needed[k] != NULL && !(seen & (1u << k)))
+		if (needed[k] != NULL && !(seen & SK(k)))
 			return lang_fail(c, "%s", needed[k]);
 
 	/* What espgw_sa_params_check() would refuse, said in the words of
@@ -246,19 +327,13 @@ parse_state(struct lang_ctx *c)
 		(uint64_t)seq[SK_SEQ_HI - SK_SEQ] << 32 | seq[SK_SEQ - SK_SEQ];
 	p->oseq = (uint64_t)seq[SK_OSEQ_HI - SK_SEQ] << 32 |
 		  seq[SK_OSEQ - SK_SEQ];
-
-	a = lang_append(cfg->states, cfg->nb_states, &st, sizeof(st));
-	if (a == NULL)
-		return lang_fail(c, "out of memory");
-	cfg->states = a;
-	cfg->nb_states++;
 	return 0;
 }
 
 /* `xfrm policy add ...` */
 static const char *const policy_refused[] = {
-	"ptype",   "mark", "index", "flag", "ctx", "if_id",
-	"offload", "dev",  "type",  "code", "key", NULL,
+	"ptype", "mark", "flag", "ctx",	  "if_id",  "offload", "dev",
+	"type",	 "code", "key",	 "limit", "nosock", NULL,
 };
 
 static const char *const tmpl_refused[] = { "spi", "level", NULL };
@@ -270,15 +345,66 @@ enum {
 	PK_SPORT,
 	PK_DPORT,
 	PK_DIR,
+	PK_INDEX,
 	PK_PRIORITY,
 	PK_ACTION,
 	PK_TMPL,
 	PK_NB
 };
 static const char *const policy_keys[PK_NB] = {
-	"src", "dst",	   "proto",  "sport", "dport",
-	"dir", "priority", "action", "tmpl",
+	"src", "dst",	"proto",    "sport",  "dport",
+	"dir", "index", "priority", "action", "tmpl",
 };
+
+/* PK_* but PK_TMPL are the ESPGW_SEL_POLICY_* bits. */
+_Static_assert(1u << PK_ACTION == ESPGW_SEL_POLICY_ACTION, "policy bits");
+_Static_assert(1u << PK_INDEX == ESPGW_SEL_POLICY_INDEX, "policy bits");
+
+static const struct lang_verb policy_verbs[] = {
+	{ "add", ESPGW_CMD_ADD },
+	{ "update", ESPGW_CMD_UPDATE },
+	{ "delete", ESPGW_CMD_DEL },
+	{ "deleteall", ESPGW_CMD_DELETEALL },
+	{ "delall", ESPGW_CMD_DELETEALL },
+	{ "list", ESPGW_CMD_LIST },
+	{ "show", ESPGW_CMD_LIST },
+	{ "lst", ESPGW_CMD_LIST },
+	{ "get", ESPGW_CMD_GET },
+	{ "flush", ESPGW_CMD_FLUSH },
+	{ "count", NOT_OURS },
+	{ "set", NOT_OURS },
+	{ "setdefault", NOT_OURS },
+	{ "getdefault", NOT_OURS },
+	{ "help", NOT_OURS },
+	{ NULL, 0 },
+};
+
+#define PK(k) (1u << (k))
+#define POLICY_SEL                                                             \
+	(PK(PK_SRC) | PK(PK_DST) | PK(PK_PROTO) | PK(PK_SPORT) | PK(PK_DPORT))
+
+/* What each command takes, as ip's xfrm_policy.c reads it: delete/get
+ * `SELECTOR dir DIR` or `index INDEX dir DIR`, deleteall/list
+ * `[SELECTOR] [dir] [index] [action] [priority]`, flush nothing. */
+static uint32_t
+policy_takes(int verb, const char **what)
+{
+	switch (verb) {
+	case ESPGW_CMD_DEL:
+	case ESPGW_CMD_GET:
+		*what = "src, dst, proto, sport, dport, dir, index";
+		return POLICY_SEL | PK(PK_DIR) | PK(PK_INDEX);
+	case ESPGW_CMD_DELETEALL:
+	case ESPGW_CMD_LIST:
+		*what = "src, dst, proto, sport, dport, dir, index, action, "
+			"priority";
+		return POLICY_SEL | PK(PK_DIR) | PK(PK_INDEX) |
+		       PK(PK_PRIORITY) | PK(PK_ACTION);
+	case ESPGW_CMD_FLUSH: *what = "nothing"; return 0;
+	}
+	*what = NULL;
+	return PK(PK_NB) - 1;
+}
 
 enum { TK_SRC, TK_DST, TK_PROTO, TK_REQID, TK_MODE, TK_NB };
 static const char *const tmpl_keys[TK_NB] = {
@@ -368,6 +494,7 @@ policy_word(struct lang_ctx *c, const char *w, int k,
 	case PK_PROTO: return proto_arg(c, &pol->proto);
 	case PK_SPORT: return port16_arg(c, w, &pol->sport, &pol->has_sport);
 	case PK_DPORT: return port16_arg(c, w, &pol->dport, &pol->has_dport);
+	case PK_INDEX: return lang_u32_arg(c, w, &pol->index);
 	case PK_PRIORITY: return lang_u32_arg(c, w, &pol->priority);
 	case PK_TMPL: pol->has_tmpl = true; return 0;
 	case PK_DIR:
@@ -413,16 +540,17 @@ proto_name(uint8_t num, char *buf, size_t len)
 static int
 parse_policy(struct lang_ctx *c)
 {
-	struct espgw_cfg_policy pol = { .line = c->line };
-	struct espgw_cfg *cfg = c->cfg;
-	uint32_t seen = 0, tseen = 0;
+	struct espgw_cfg_policy *pol = &c->cmd->u.policy;
+	uint32_t seen = 0, tseen = 0, takes;
 	bool in_tmpl = false;
-	const char *w;
+	const char *w, *what;
 	char num[4];
-	void *a;
+	int verb = lang_verb(c, "xfrm policy", "add", policy_verbs);
 
-	if (lang_command(c, "xfrm policy", "add") != 0)
+	if (verb < 0)
 		return -1;
+	c->cmd->verb = verb;
+	takes = policy_takes(verb, &what);
 	while ((w = lang_next(c)) != NULL) {
 		int k;
 
@@ -433,30 +561,54 @@ parse_policy(struct lang_ctx *c)
 			if (k == BAD)
 				return -1;
 			if (k != NOT_KEY || lang_in_list(tmpl_refused, w)) {
-				if (tmpl_word(c, w, k, &pol) != 0)
+				if (tmpl_word(c, w, k, pol) != 0)
 					return -1;
 				continue;
 			}
 			in_tmpl = false;
 		}
-		if (strcmp(w, "tmpl") == 0 && pol.has_tmpl)
+		if (strcmp(w, "tmpl") == 0 && pol->has_tmpl)
 			return lang_fail(c, "only one \"tmpl\" is supported");
 		k = lang_keyword(c, policy_keys, PK_NB, w, &seen);
-		if (k == BAD || policy_word(c, w, k, &pol) != 0)
+		if (k >= 0 && !(takes & PK(k)))
+			return lang_fail(c,
+					 "\"%s\" is not a selector of \"xfrm "
+					 "policy %s\" (%s)",
+					 w, lang_verb_name(verb), what);
+		if (k == BAD || policy_word(c, w, k, pol) != 0)
 			return -1;
 		in_tmpl = k == PK_TMPL;
 	}
-	if (!(seen & (1u << PK_DIR)))
-		return lang_fail(c, "missing \"dir out|in|fwd\"");
-	if ((seen & (1u << PK_SPORT | 1u << PK_DPORT)) &&
-	    pol.proto != IPPROTO_TCP && pol.proto != IPPROTO_UDP &&
-	    pol.proto != IPPROTO_SCTP)
+	c->cmd->given = seen & ~PK(PK_TMPL);
+	if ((seen & (PK(PK_SPORT) | PK(PK_DPORT))) &&
+	    pol->proto != IPPROTO_TCP && pol->proto != IPPROTO_UDP &&
+	    pol->proto != IPPROTO_SCTP)
 		return lang_fail(c,
 				 "\"sport\" and \"dport\" are invalid with "
 				 "proto=%s (only tcp, udp or sctp)",
-				 proto_name(pol.proto, num, sizeof(num)));
-	if (pol.has_tmpl) {
-		if (pol.action == ESPGW_POL_BLOCK)
+				 proto_name(pol->proto, num, sizeof(num)));
+	if (verb == ESPGW_CMD_DEL || verb == ESPGW_CMD_GET) {
+		/* ip: "Not enough information" otherwise */
+		if (!(seen & PK(PK_DIR)))
+			return lang_fail(c, "missing \"dir out|in|fwd\"");
+		if (!(seen & (POLICY_SEL | PK(PK_INDEX))))
+			return lang_fail(c,
+					 "\"xfrm policy %s\" needs a selector "
+					 "(src, dst, proto, sport, dport) or "
+					 "\"index\"",
+					 lang_verb_name(verb));
+		if ((seen & POLICY_SEL) && (seen & PK(PK_INDEX)))
+			return lang_fail(c,
+					 "\"xfrm policy %s\" takes a selector "
+					 "or \"index\", not both",
+					 lang_verb_name(verb));
+	}
+	if (what != NULL)
+		return 0;
+	if (!(seen & PK(PK_DIR)))
+		return lang_fail(c, "missing \"dir out|in|fwd\"");
+	if (pol->has_tmpl) {
+		if (pol->action == ESPGW_POL_BLOCK)
 			return lang_fail(
 				c, "\"action block\" cannot have a \"tmpl\"");
 		if (!(tseen & (1u << TK_PROTO)))
@@ -466,11 +618,53 @@ parse_policy(struct lang_ctx *c)
 				c, "tmpl needs \"mode tunnel\" (ip's default, "
 				   "transport, is not supported)");
 	}
-	a = lang_append(cfg->policies, cfg->nb_policies, &pol, sizeof(pol));
-	if (a == NULL)
-		return lang_fail(c, "out of memory");
-	cfg->policies = a;
-	cfg->nb_policies++;
+	return 0;
+}
+
+/* `xfrm monitor [all | SA | policy]`, in ip's order of its words. */
+static int
+parse_xfrm_monitor(struct lang_ctx *c)
+{
+	static const struct {
+		const char *name;
+		bool exact;
+		unsigned int bits; /* 0: ip's, not espgw's */
+	} words[] = {
+		{ "file", false, 0 },
+		{ "nokeys", true, 0 },
+		{ "all", true, ESPGW_MON_XFRM },
+		{ "all-nsid", false, 0 },
+		{ "acquire", false, 0 },
+		{ "expire", false, 0 },
+		{ "SA", false, ESPGW_MON_SA },
+		{ "aevent", false, 0 },
+		{ "policy", false, ESPGW_MON_POLICY },
+		{ "report", false, 0 },
+		{ "help", false, 0 },
+	};
+	const char *w;
+
+	if (c->in_file)
+		return lang_fail(c, "ip xfrm monitor is not supported");
+	c->cmd->obj = ESPGW_OBJ_MONITOR;
+	c->cmd->verb = ESPGW_CMD_MONITOR;
+	while ((w = lang_next(c)) != NULL) {
+		size_t j = 0;
+
+		for (; j < sizeof(words) / sizeof(words[0]); j++)
+			if (words[j].exact ? strcmp(w, words[j].name) == 0
+					   : lang_matches(w, words[j].name))
+				break;
+		if (j == sizeof(words) / sizeof(words[0]))
+			return lang_fail(c, "unknown word \"%s\"", w);
+		if (words[j].bits == 0)
+			return lang_fail(c,
+					 "xfrm monitor \"%s\" is not supported",
+					 words[j].name);
+		c->cmd->monitor |= words[j].bits;
+	}
+	if (c->cmd->monitor == 0)
+		c->cmd->monitor = ESPGW_MON_XFRM;
 	return 0;
 }
 
@@ -481,11 +675,15 @@ lang_parse_xfrm(struct lang_ctx *c)
 
 	if (w == NULL)
 		return lang_fail(c, "\"xfrm\" needs \"state\" or \"policy\"");
-	if (lang_matches(w, "state") || lang_matches(w, "sa"))
+	if (lang_matches(w, "state") || lang_matches(w, "sa")) {
+		c->cmd->obj = ESPGW_OBJ_STATE;
 		return parse_state(c);
-	if (lang_matches(w, "policy"))
+	}
+	if (lang_matches(w, "policy")) {
+		c->cmd->obj = ESPGW_OBJ_POLICY;
 		return parse_policy(c);
+	}
 	if (lang_matches(w, "monitor"))
-		return lang_fail(c, "ip xfrm monitor is not supported");
+		return parse_xfrm_monitor(c);
 	return lang_fail(c, "unknown word \"%s\"", w);
 }
