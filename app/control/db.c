@@ -127,10 +127,12 @@ bool
 gw_db_state_match(const struct espgw_cfg_state *s,
 		  const struct espgw_cfg_state *sel, uint32_t given)
 {
-	return (!(given & GW_DB_SRC) || s->p.src.v4 == sel->p.src.v4) &&
-	       (!(given & GW_DB_DST) || s->p.dst.v4 == sel->p.dst.v4) &&
-	       (!(given & GW_DB_SPI) || s->p.spi == sel->p.spi) &&
-	       (!(given & GW_DB_REQID) || s->p.reqid == sel->p.reqid);
+	return (!(given & ESPGW_SEL_STATE_SRC) ||
+		s->p.src.v4 == sel->p.src.v4) &&
+	       (!(given & ESPGW_SEL_STATE_DST) ||
+		s->p.dst.v4 == sel->p.dst.v4) &&
+	       (!(given & ESPGW_SEL_STATE_SPI) || s->p.spi == sel->p.spi) &&
+	       (!(given & ESPGW_SEL_STATE_REQID) || s->p.reqid == sel->p.reqid);
 }
 
 unsigned int
@@ -182,16 +184,17 @@ bool
 gw_db_policy_match(const struct espgw_cfg_policy *p,
 		   const struct espgw_cfg_policy *sel, uint32_t given)
 {
-	return (!(given & GW_DB_SRC) ||
+	return (!(given & ESPGW_SEL_POLICY_SRC) ||
 		(p->src == sel->src && p->src_len == sel->src_len)) &&
-	       (!(given & GW_DB_DST) ||
+	       (!(given & ESPGW_SEL_POLICY_DST) ||
 		(p->dst == sel->dst && p->dst_len == sel->dst_len)) &&
-	       (!(given & GW_DB_PROTO) || p->proto == sel->proto) &&
-	       (!(given & GW_DB_SPORT) || p->sport == sel->sport) &&
-	       (!(given & GW_DB_DPORT) || p->dport == sel->dport) &&
-	       (!(given & GW_DB_DIR) || p->dir == sel->dir) &&
-	       (!(given & GW_DB_PRIORITY) || p->priority == sel->priority) &&
-	       (!(given & GW_DB_ACTION) || p->action == sel->action);
+	       (!(given & ESPGW_SEL_POLICY_PROTO) || p->proto == sel->proto) &&
+	       (!(given & ESPGW_SEL_POLICY_SPORT) || p->sport == sel->sport) &&
+	       (!(given & ESPGW_SEL_POLICY_DPORT) || p->dport == sel->dport) &&
+	       (!(given & ESPGW_SEL_POLICY_DIR) || p->dir == sel->dir) &&
+	       (!(given & ESPGW_SEL_POLICY_PRIORITY) ||
+		p->priority == sel->priority) &&
+	       (!(given & ESPGW_SEL_POLICY_ACTION) || p->action == sel->action);
 }
 
 unsigned int
@@ -240,8 +243,10 @@ gw_db_route_del(struct espgw_cfg *cfg, const struct espgw_cfg_route *r,
 	int i = route_find(cfg, r->prefix, r->len);
 
 	/* fib_table_delete: the words given must match too */
-	if (i < 0 || ((given & GW_DB_VIA) && cfg->routes[i].via != r->via) ||
-	    ((given & GW_DB_DEV) && strcmp(cfg->routes[i].port, r->port) != 0))
+	if (i < 0 ||
+	    ((given & ESPGW_SEL_ROUTE_VIA) && cfg->routes[i].via != r->via) ||
+	    ((given & ESPGW_SEL_ROUTE_DEV) &&
+	     strcmp(cfg->routes[i].port, r->port) != 0))
 		return -ESRCH;
 	REMOVE(cfg->routes, cfg->nb_routes, (unsigned int)i);
 	return 0;

@@ -13,23 +13,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "lang/cmd.h"
 #include "lang/config.h"
-
-/* Which fields of a selector a command gave (ip's optional words). */
-enum {
-	GW_DB_SRC = 1u << 0,
-	GW_DB_DST = 1u << 1,
-	GW_DB_SPI = 1u << 2,
-	GW_DB_REQID = 1u << 3,
-	GW_DB_PROTO = 1u << 4,
-	GW_DB_SPORT = 1u << 5,
-	GW_DB_DPORT = 1u << 6,
-	GW_DB_DIR = 1u << 7,
-	GW_DB_PRIORITY = 1u << 8,
-	GW_DB_ACTION = 1u << 9,
-	GW_DB_DEV = 1u << 10,
-	GW_DB_VIA = 1u << 11,
-};
 
 /* A deep copy; 0 or -ENOMEM (dst then empty). */
 int gw_db_copy(struct espgw_cfg *dst, const struct espgw_cfg *src);
@@ -42,8 +27,9 @@ int gw_db_state_add(struct espgw_cfg *cfg, const struct espgw_cfg_state *s,
 /* `xfrm state delete|get ID`: the index of (dst, SPI), or -ESRCH. */
 int gw_db_state_find(const struct espgw_cfg *cfg, uint32_t dst, uint32_t spi);
 void gw_db_state_remove(struct espgw_cfg *cfg, unsigned int i);
-/* Does state s match the fields of sel that given names (src, dst, spi,
- * reqid), as `xfrm state deleteall|list` filters? */
+/* Does state s match the fields of sel that given names
+ * (ESPGW_SEL_STATE_*: src, dst, spi, reqid), as `xfrm state
+ * deleteall|list` filters? */
 bool gw_db_state_match(const struct espgw_cfg_state *s,
 		       const struct espgw_cfg_state *sel, uint32_t given);
 /* `xfrm state deleteall [ID] [reqid N]` and `flush` (given 0): how many
@@ -61,6 +47,7 @@ int gw_db_policy_add(struct espgw_cfg *cfg, const struct espgw_cfg_policy *p,
 int gw_db_policy_find(const struct espgw_cfg *cfg,
 		      const struct espgw_cfg_policy *key);
 void gw_db_policy_remove(struct espgw_cfg *cfg, unsigned int i);
+/* The same for policies, with ESPGW_SEL_POLICY_* bits. */
 bool gw_db_policy_match(const struct espgw_cfg_policy *p,
 			const struct espgw_cfg_policy *sel, uint32_t given);
 unsigned int gw_db_policy_remove_matching(struct espgw_cfg *cfg,
@@ -68,7 +55,8 @@ unsigned int gw_db_policy_remove_matching(struct espgw_cfg *cfg,
 					  uint32_t given);
 
 /* `route add` (-EEXIST for the same prefix), `replace` (add or
- * replace), `del PREFIX` (-ESRCH, as fib_table_delete). */
+ * replace), `del PREFIX [via] [dev]` (given: ESPGW_SEL_ROUTE_*; -ESRCH,
+ * as fib_table_delete). */
 int gw_db_route_add(struct espgw_cfg *cfg, const struct espgw_cfg_route *r,
 		    bool replace);
 int gw_db_route_del(struct espgw_cfg *cfg, const struct espgw_cfg_route *r,

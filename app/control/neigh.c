@@ -80,6 +80,19 @@ gw_neigh_set(struct gw_neigh *n, uint16_t port, uint32_t ip,
 	rte_spinlock_unlock(&n->lock);
 }
 
+void
+gw_neigh_forget(struct gw_neigh *n, uint16_t port, uint32_t ip)
+{
+	struct neigh_key k = { .ip = ip, .port = port };
+	int32_t pos;
+
+	rte_spinlock_lock(&n->lock);
+	pos = rte_hash_lookup(n->h, &k);
+	if (pos >= 0)
+		__atomic_store_n(&n->entry[pos], 0, __ATOMIC_RELEASE);
+	rte_spinlock_unlock(&n->lock);
+}
+
 bool
 gw_neigh_get(const struct gw_neigh *n, uint16_t port, uint32_t ip,
 	     struct rte_ether_addr *mac)

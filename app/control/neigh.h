@@ -31,6 +31,9 @@ void gw_neigh_fini(struct gw_neigh *n);
 /* Learn or set an entry; static entries win over learned ones. */
 void gw_neigh_set(struct gw_neigh *n, uint16_t port, uint32_t ip,
 		  const struct rte_ether_addr *mac, bool is_static);
+/* Forget an entry, static or learned (it stays in the hash, invalid, so
+ * readers never see a freed slot); ARP may learn it again. */
+void gw_neigh_forget(struct gw_neigh *n, uint16_t port, uint32_t ip);
 /* The MAC of ip on port, or false when not known. */
 bool gw_neigh_get(const struct gw_neigh *n, uint16_t port, uint32_t ip,
 		  struct rte_ether_addr *mac);

@@ -100,8 +100,9 @@ test_states(void **st)
 
 	assert_int_equal(gw_db_copy(&copy, &cfg), 0);
 	/* deleteall src 192.0.2.1: a and c, not b */
-	assert_int_equal(gw_db_state_remove_matching(&copy, &sel, GW_DB_SRC),
-			 2);
+	assert_int_equal(
+		gw_db_state_remove_matching(&copy, &sel, ESPGW_SEL_STATE_SRC),
+		2);
 	assert_int_equal(copy.nb_states, 1);
 	assert_int_equal(copy.states[0].p.reqid, 2);
 	assert_int_equal(cfg.nb_states, 3); /* the original is untouched */
@@ -114,8 +115,9 @@ test_states(void **st)
 	}
 	assert_int_equal(copy.nb_states, 65);
 	sel.p.reqid = 1;
-	assert_int_equal(gw_db_state_remove_matching(&copy, &sel, GW_DB_REQID),
-			 64);
+	assert_int_equal(
+		gw_db_state_remove_matching(&copy, &sel, ESPGW_SEL_STATE_REQID),
+		64);
 	/* flush */
 	assert_int_equal(gw_db_state_remove_matching(&copy, &sel, 0), 1);
 	assert_int_equal(copy.nb_states, 0);
@@ -160,8 +162,9 @@ test_policies(void **st)
 	assert_int_equal(cfg.policies[0].action, ESPGW_POL_BLOCK);
 	assert_int_equal(cfg.policies[0].priority, 5);
 	/* deleteall dir out: the block and the udp one */
-	assert_int_equal(gw_db_policy_remove_matching(&cfg, &sel, GW_DB_DIR),
-			 2);
+	assert_int_equal(
+		gw_db_policy_remove_matching(&cfg, &sel, ESPGW_SEL_POLICY_DIR),
+		2);
 	assert_int_equal(cfg.nb_policies, 2);
 	assert_int_equal(gw_db_policy_find(&cfg, &in), 1);
 	gw_db_policy_remove(&cfg, 1);
@@ -187,12 +190,14 @@ test_routes_neighs_addrs(void **st)
 	espgw_cfg_init(&cfg, "test");
 	assert_int_equal(gw_db_route_add(&cfg, &c1.routes[0], false), 0);
 	assert_int_equal(gw_db_route_add(&cfg, &c2.routes[0], false), -EEXIST);
-	assert_int_equal(gw_db_route_del(&cfg, &c2.routes[0], GW_DB_VIA),
-			 -ESRCH);
+	assert_int_equal(
+		gw_db_route_del(&cfg, &c2.routes[0], ESPGW_SEL_ROUTE_VIA),
+		-ESRCH);
 	assert_int_equal(gw_db_route_add(&cfg, &c2.routes[0], true), 0);
 	assert_int_equal(cfg.nb_routes, 1);
 	assert_int_equal(cfg.routes[0].via, c2.routes[0].via);
-	assert_int_equal(gw_db_route_del(&cfg, &c2.routes[0], GW_DB_VIA), 0);
+	assert_int_equal(
+		gw_db_route_del(&cfg, &c2.routes[0], ESPGW_SEL_ROUTE_VIA), 0);
 	assert_int_equal(gw_db_route_del(&cfg, &c2.routes[0], 0), -ESRCH);
 
 	assert_int_equal(gw_db_neigh_add(&cfg, &n1.neighs[0], false), 0);
