@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_common.h>
+
 #include "control/db.h"
 #include "control/spd.h"
 
@@ -160,18 +162,64 @@ gw_db_policy_find(const struct espgw_cfg *cfg,
 	return -ENOENT;
 }
 
+/* The kernel's policy index (xfrm_gen_index): a generator that starts
+ * at 0 and moves by 8, ORed with the direction as xfrm numbers it (in
+ * 0, out 1, fwd 2), 0 becoming 8. Here the generator is one past the
+ * highest index given out, so a fresh set numbers as a fresh kernel
+ * does (out 1, in 8, fwd 18, ...). */
+static uint32_t
+next_index(const struct espgw_cfg *cfg, enum espgw_cfg_dir dir)
+{
+	static const uint32_t kdir[] = {
+		[ESPGW_POL_IN] = 0, [ESPGW_POL_OUT] = 1, [ESPGW_POL_FWD] = 2
+	};
+	uint32_t gen = 0, idx;
+
+	for (unsigned int i = 0; i < cfg->nb_policies; i++)
+		if (cfg->policies[i].index != 0)
+			gen = RTE_MAX(gen, (cfg->policies[i].index >> 3) + 1);
+	idx = gen << 3 | kdir[dir];
+	return idx != 0 ? idx : 8;
+}
+
+void
+gw_db_policy_number(struct espgw_cfg *cfg)
+{
+	for (unsigned int i = 0; i < cfg->nb_policies; i++)
+		if (cfg->policies[i].index == 0)
+			cfg->policies[i].index =
+				next_index(cfg, cfg->policies[i].dir);
+}
+
 int
 gw_db_policy_add(struct espgw_cfg *cfg, const struct espgw_cfg_policy *p,
 		 bool update)
 {
 	int i = gw_db_policy_find(cfg, p);
+	struct espgw_cfg_policy q = *p;
 
-	if (i < 0)
-		return PUSH(cfg, policies, nb_policies, p);
+	if (i < 0) {
+		if (q.index == 0)
+			q.index = next_index(cfg, q.dir);
+		return PUSH(cfg, policies, nb_policies, &q);
+	}
 	if (!update)
 		return -EEXIST;
-	cfg->policies[i] = *p;
+	/* xfrm_policy_insert: the replacement keeps the old index */
+	q.index = cfg->policies[i].index;
+	cfg->policies[i] = q;
 	return 0;
+}
+
+int
+gw_db_policy_find_index(const struct espgw_cfg *cfg, uint32_t index,
+			enum espgw_cfg_dir dir)
+{
+	for (unsigned int i = 0; i < cfg->nb_policies; i++)
+		if (cfg->policies[i].index == index &&
+		    cfg->policies[i].dir == dir)
+			return (int)i;
+	return -ENOENT;
 }
 
 void

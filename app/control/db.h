@@ -40,10 +40,16 @@ unsigned int gw_db_state_remove_matching(struct espgw_cfg *cfg,
 
 /* `xfrm policy add` (update false) and `update`: a policy is its
  * selector and dir (xfrm_policy_insert). add of an existing one:
- * -EEXIST; update adds or replaces in place, as the kernel does. */
+ * -EEXIST; update adds or replaces in place, keeping the index, as the
+ * kernel does. A new policy gets the kernel's next index. */
 int gw_db_policy_add(struct espgw_cfg *cfg, const struct espgw_cfg_policy *p,
 		     bool update);
-/* `xfrm policy delete|get SELECTOR dir D`: the index, or -ENOENT. */
+/* Give every policy without an index the kernel's (xfrm_gen_index). */
+void gw_db_policy_number(struct espgw_cfg *cfg);
+/* `xfrm policy delete|get index N dir D`: the position, or -ENOENT. */
+int gw_db_policy_find_index(const struct espgw_cfg *cfg, uint32_t index,
+			    enum espgw_cfg_dir dir);
+/* `xfrm policy delete|get SELECTOR dir D`: the position, or -ENOENT. */
 int gw_db_policy_find(const struct espgw_cfg *cfg,
 		      const struct espgw_cfg_policy *key);
 void gw_db_policy_remove(struct espgw_cfg *cfg, unsigned int i);

@@ -155,12 +155,21 @@ test_policies(void **st)
 	assert_int_equal(gw_db_policy_add(&cfg, &in, false), 0);
 	assert_int_equal(gw_db_policy_add(&cfg, &udp, false), 0);
 	assert_int_equal(cfg.nb_policies, 4);
+	/* xfrm_gen_index: out 1, fwd 8|2, in 16|0, out 24|1 */
+	assert_int_equal(cfg.policies[0].index, 1);
+	assert_int_equal(cfg.policies[1].index, 10);
+	assert_int_equal(cfg.policies[2].index, 16);
+	assert_int_equal(cfg.policies[3].index, 25);
+	assert_int_equal(gw_db_policy_find_index(&cfg, 16, ESPGW_POL_IN), 2);
+	assert_int_equal(gw_db_policy_find_index(&cfg, 16, ESPGW_POL_OUT),
+			 -ENOENT);
 	/* update replaces in place (the kernel keeps the index) */
 	assert_int_equal(gw_db_policy_add(&cfg, &twin, true), 0);
 	assert_int_equal(cfg.nb_policies, 4);
 	assert_int_equal(gw_db_policy_find(&cfg, &out), 0);
 	assert_int_equal(cfg.policies[0].action, ESPGW_POL_BLOCK);
 	assert_int_equal(cfg.policies[0].priority, 5);
+	assert_int_equal(cfg.policies[0].index, 1);
 	/* deleteall dir out: the block and the udp one */
 	assert_int_equal(
 		gw_db_policy_remove_matching(&cfg, &sel, ESPGW_SEL_POLICY_DIR),
