@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+#ifndef ESPGW_CONTROL_SHOW_H
+#define ESPGW_CONTROL_SHOW_H
+
+/* Listings as `ip` prints them: xfrm states and policies, in iproute2's text
+ * byte for byte where espgw has the same information, or as one JSON array
+ * (iproute2's -j, and -p for its pretty layout). Pure formatting into a FILE:
+ * no sockets, no ports.
+ *
+ * What espgw cannot know is left out rather than made up (docs of each
+ * lister below). iproute2 prints xfrm objects as text even under -j; the
+ * JSON keys of states and policies are espgw's, taken from the words of
+ * the text and the fields of the kernel's xfrm structs. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "espgw/esp.h"
+#include "control/tables.h"
+#include "lang/config.h"
+
+struct gw_show_opts {
+	bool stats;  /* -s */
+	bool json;   /* -j */
+	bool pretty; /* -p: with json, iproute2's 4-space layout */
+	bool keys;   /* states: print keys (get/list to root), else hidden */
+};
+
+/* `ip [-s] xfrm state list` (xfrm_state_info_print). Live SAs: the
+ * sequence number sent last and the counters are read now. Lifetimes
+ * are infinite: (INF) and 0(sec); espgw keeps no add/use time, printed
+ * "-" as iproute2 prints a time of 0. An inbound SA's replay window
+ * (highest sequence number and bitmap) is not exported by espgw/esp.h:
+ * its seq is the configured replay-seq and its bitmap is printed empty.
+ * Without keys the key is "<<Keys hidden>>" (`ip xfrm state list
+ * nokeys`); under -j it is left out. With -s a line "drops:" follows
+ * the stats when espgw counted a drop of a reason xfrm has no name for. */
+void gw_show_states(FILE *f, const struct gw_show_opts *o,
+		    const struct espgw_sa *const *sas, unsigned int n);
+
+/* `ip [-s] xfrm policy list` (xfrm_policy_info_print, xfrm_tmpl_print).
+ * index[i] is the index of p[i] (printed with -s, as the kernel's); NULL
+ * gives ((i + 1) << 3) | dir, the kernel's layout of an index. */
+void gw_show_policies(FILE *f, const struct gw_show_opts *o,
+		      const struct espgw_cfg_policy *const *p,
+		      const uint32_t *index, unsigned int n);
+
+#endif /* ESPGW_CONTROL_SHOW_H */
