@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+
+/* Listings (control/show.c) against what iproute2 prints. Every
+ * expected string was written from iproute2's print functions (named
+ * over each test), not from espgw's output: a word, a space or a tab
+ * out of place fails. JSON is checked byte for byte and also parsed by
+ * Python's json module. */
+
+#include "common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "control/show.h"
+#include "lang/config.h"
+
+static struct espgw_worker *W;
+
+/* t_sa_params's keys: byte i of seed s is s * 31 + i * 7 + 1 */
+#define KEY_A "0x01080f161d242b323940474e555c636a71787f86"
+
+/* Collect what a lister prints. */
+#define SHOW(buf, call)                                                        \
+	do {                                                                   \
+		size_t len_;                                                   \
+		FILE *f = open_memstream(&(buf), &len_);                       \
+		assert_non_null(f);                                            \
+		call;                                                          \
+		assert_int_equal(fclose(f), 0);                                \
+	} while (0)
+
+static void
+expect(char *got, const char *want)
+{
+	if (strcmp(got, want) != 0)
+		fail_msg("got:\n%s\nwant:\n%s", got, want);
+	free(got);
+}
+
+/* Does Python's json module take s as one JSON document? */
+static bool
+json_ok(const char *s)
+{
+	FILE *p = popen("/usr/bin/python3 -c 'import json,sys; "
+			"json.load(sys.stdin)' 2>/dev/null",
+			"w");
+
+	assert_non_null(p);
+	fputs(s, p);
+	return pclose(p) == 0;
+}
+
+static void
+parse(struct espgw_cfg *cfg, const char *const *lines)
+{
+	char err[256];
+
+	espgw_cfg_init(cfg, "test");
+	for (int i = 0; lines[i] != NULL; i++)
+		if (espgw_cfg_parse_line(cfg, lines[i], i + 1, err,
+					 sizeof(err)) != 0)
+			fail_msg("%s", err);
+}
+
+static const struct gw_show_opts PLAIN = { 0 };
+static const struct gw_show_opts STATS = { .stats = true };
+static const struct gw_show_opts KEYS = { .keys = true };
+static const struct gw_show_opts STATS_KEYS = { .stats = true, .keys = true };
+static const struct gw_show_opts JSON = { .json = true };
+static const struct gw_show_opts PRETTY = { .json = true, .pretty = true };
+
+/* An outbound SA that has sent one 92-byte packet after replay-oseq 4,
+ * and an inbound ESN SA with a 64-packet window (XFRMA_REPLAY_ESN_VAL,
+ * two bitmap words) whose replay-seq-hi is 1 and replay-seq 5. */
+static struct espgw_sa *
+sa_out(void)
+{
+	struct espgw_sa_params p;
+	struct espgw_sa *sa;
+	struct rte_mbuf *m;
+
+	t_sa_params(&p, ESPGW_SA_OUT, 0x100, 20, 16, false, 32, 0);
+	p.reqid = 1;
+	p.oseq = 4;
+	sa = t_sa(&p);
+	m = t_inner(4, 64, 0, false, 1);
+	assert_int_equal(rte_pktmbuf_pkt_len(m), 92);
+	assert_int_equal(espgw_esp_outbound(W, sa, &m, 1), 1);
+	t_free(&m, 1);
+	return sa;
+}
+
+static struct espgw_sa *
+sa_in_esn(void)
+{
+	struct espgw_sa_params p;
+
+	t_sa_params(&p, ESPGW_SA_IN, 0x200, 36, 16, true, 64, 1);
+	inet_pton(AF_INET, "198.51.100.1", &p.src.v4);
+	inet_pton(AF_INET, "192.0.2.1", &p.dst.v4);
+	p.reqid = 2;
+	p.iseq = (UINT64_C(1) << 32) | 5;
+	return t_sa(&p);
+}
+
+/* xfrm_state_info_print without -s: xfrm_id_info_print (spi forced for
+ * esp), "replay-window N " and the flags only when set, the aead of
+ * __xfrm_algo_print + xfrm_aead_print (key, ICV bits), XFRMA_REPLAY_VAL
+ * or XFRMA_REPLAY_ESN_VAL, XFRMA_SA_DIR, then the selector. */
+static void
+test_states_plain(void **state)
+{
+	const struct espgw_sa *sas[2];
+	char *out;
+
+	(void)state;
+	sas[0] = sa_out();
+	sas[1] = sa_in_esn();
+	SHOW(out, gw_show_states(f, &KEYS, sas, 1));
+	expect(out, "src 192.0.2.1 dst 198.51.100.1\n"
+		    "\tproto esp spi 0x00000100 reqid 1 mode tunnel\n"
+		    "\treplay-window 32 \n"
+		    "\taead rfc4106(gcm(aes)) " KEY_A " 128\n"
+		    "\tanti-replay context: seq 0x0, oseq 0x5, bitmap "
+		    "0x00000000\n"
+		    "\tdir out\n"
+		    "\tsel src 0.0.0.0/0 dst 0.0.0.0/0 \n");
+
+	/* `ip xfrm state list nokeys`; the ESN form has the legacy
+	 * replay-window 0 (the kernel refuses both) */
+	SHOW(out, gw_show_states(f, &PLAIN, sas, 2));
+	expect(out, "src 192.0.2.1 dst 198.51.100.1\n"
+		    "\tproto esp spi 0x00000100 reqid 1 mode tunnel\n"
+		    "\treplay-window 32 \n"
+		    "\taead rfc4106(gcm(aes)) <<Keys hidden>> 128\n"
+		    "\tanti-replay context: seq 0x0, oseq 0x5, bitmap "
+		    "0x00000000\n"
+		    "\tdir out\n"
+		    "\tsel src 0.0.0.0/0 dst 0.0.0.0/0 \n"
+		    "src 198.51.100.1 dst 192.0.2.1\n"
+		    "\tproto esp spi 0x00000200 reqid 2 mode tunnel\n"
+		    "\treplay-window 0 flag esn\n"
+		    "\taead rfc4106(gcm(aes)) <<Keys hidden>> 128\n"
+		    "\tanti-replay esn context:\n"
+		    "\t seq-hi 0x1, seq 0x5, oseq-hi 0x0, oseq 0x0\n"
+		    "\t replay_window 64, bitmap-length 2\n"
+		    "\t 00000000 00000000 \n"
+		    "\tdir in\n"
+		    "\tsel src 0.0.0.0/0 dst 0.0.0.0/0 \n");
+	espgw_sa_free((struct espgw_sa *)sas[0]);
+	espgw_sa_free((struct espgw_sa *)sas[1]);
+}
+
+#define LIFETIME_CONFIG                                                        \
+	"\tlifetime config:\n"                                                 \
+	"\t  limit: soft (INF)(bytes), hard (INF)(bytes)\n"                    \
+	"\t  limit: soft (INF)(packets), hard (INF)(packets)\n"                \
+	"\t  expire add: soft 0(sec), hard 0(sec)\n"                           \
+	"\t  expire use: soft 0(sec), hard 0(sec)\n"
+
+/* With -s: spi and reqid in both bases, "seq 0x%08u", "flag " and the
+ * flags as bits, the key's length in bits, "uid 0" on the selector,
+ * then xfrm_lifetime_print (limits XFRM_INF: "(INF)"; times 0: "-") and
+ * xfrm_stats_print. */
+static void
+test_states_stats(void **state)
+{
+	const struct espgw_sa *sas[2];
+	char *out;
+
+	(void)state;
+	sas[0] = sa_out();
+	sas[1] = sa_in_esn();
+	SHOW(out, gw_show_states(f, &STATS_KEYS, sas, 1));
+	expect(out, "src 192.0.2.1 dst 198.51.100.1\n"
+		    "\tproto esp spi 0x00000100(256) reqid 1(0x00000001) "
+		    "mode tunnel\n"
+		    "\treplay-window 32 seq 0x00000000 flag  (0x00000000)\n"
+		    "\taead rfc4106(gcm(aes)) " KEY_A " (160 bits) 128\n"
+		    "\tanti-replay context: seq 0x0, oseq 0x5, bitmap "
+		    "0x00000000\n"
+		    "\tdir out\n"
+		    "\tsel src 0.0.0.0/0 dst 0.0.0.0/0 uid 0\n" LIFETIME_CONFIG
+		    "\tlifetime current:\n"
+		    "\t  92(bytes), 1(packets)\n"
+		    "\t  add - use -\n"
+		    "\tstats:\n"
+		    "\t  replay-window 0 replay 0 failed 0\n");
+
+	/* hidden keys print no length either */
+	SHOW(out, gw_show_states(f, &STATS, sas + 1, 1));
+	expect(out, "src 198.51.100.1 dst 192.0.2.1\n"
+		    "\tproto esp spi 0x00000200(512) reqid 2(0x00000002) "
+		    "mode tunnel\n"
+		    "\treplay-window 0 seq 0x00000000 flag esn (0x10000000)\n"
+		    "\taead rfc4106(gcm(aes)) <<Keys hidden>> 128\n"
+		    "\tanti-replay esn context:\n"
+		    "\t seq-hi 0x1, seq 0x5, oseq-hi 0x0, oseq 0x0\n"
+		    "\t replay_window 64, bitmap-length 2\n"
+		    "\t 00000000 00000000 \n"
+		    "\tdir in\n"
+		    "\tsel src 0.0.0.0/0 dst 0.0.0.0/0 uid 0\n" LIFETIME_CONFIG
+		    "\tlifetime current:\n"
+		    "\t  0(bytes), 0(packets)\n"
+		    "\t  add - use -\n"
+		    "\tstats:\n"
+		    "\t  replay-window 0 replay 0 failed 0\n");
+	espgw_sa_free((struct espgw_sa *)sas[0]);
+	espgw_sa_free((struct espgw_sa *)sas[1]);
+}
+
+/* An SA whose 32-bit sequence numbers ran out: oseq stays at the last
+ * number sent, and the refusal, which xfrm_stats has no field for, is
+ * espgw's "drops:" line. */
+static void
+test_states_exhausted(void **state)
+{
+	struct espgw_sa_params p;
+	const struct espgw_sa *sas[1];
+	struct espgw_sa *sa;
+	struct rte_mbuf *m;
+	char *out;
+
+	(void)state;
+	t_sa_params(&p, ESPGW_SA_OUT, 0x300, 20, 8, false, 0, 0);
+	p.oseq = UINT32_MAX;
+	sa = t_sa(&p);
+	m = t_inner(4, 64, 0, false, 1);
+	assert_int_equal(espgw_esp_outbound(W, sa, &m, 1), 0);
+	t_free(&m, 1);
+	sas[0] = sa;
+	SHOW(out, gw_show_states(f, &STATS, sas, 1));
+	expect(out, "src 192.0.2.1 dst 198.51.100.1\n"
+		    "\tproto esp spi 0x00000300(768) reqid 0(0x00000000) "
+		    "mode tunnel\n"
+		    "\treplay-window 0 seq 0x00000000 flag  (0x00000000)\n"
+		    "\taead rfc4106(gcm(aes)) <<Keys hidden>> 64\n"
+		    "\tanti-replay context: seq 0x0, oseq 0xffffffff, bitmap "
+		    "0x00000000\n"
+		    "\tdir out\n"
+		    "\tsel src 0.0.0.0/0 dst 0.0.0.0/0 uid 0\n" LIFETIME_CONFIG
+		    "\tlifetime current:\n"
+		    "\t  0(bytes), 0(packets)\n"
+		    "\t  add - use -\n"
+		    "\tstats:\n"
+		    "\t  replay-window 0 replay 0 failed 0\n"
+		    "\t  drops: seq-exhausted 1\n");
+	espgw_sa_free(sa);
+}
+
+/* iproute2 prints xfrm as text even under -j: these keys are espgw's,
+ * the words of the text and the fields of struct xfrm_usersa_info. */
+static void
+test_states_json(void **state)
+{
+	const struct espgw_sa *sas[2];
+	char *out;
+
+	(void)state;
+	sas[0] = sa_out();
+	sas[1] = sa_in_esn();
+	SHOW(out, gw_show_states(f, &JSON, sas, 2));
+	assert_true(json_ok(out));
+	expect(out,
+	       "[{\"src\":\"192.0.2.1\",\"dst\":\"198.51.100.1\","
+	       "\"proto\":\"esp\",\"spi\":\"0x00000100\",\"reqid\":1,"
+	       "\"mode\":\"tunnel\",\"replay_window\":32,\"flags\":[],"
+	       "\"aead\":{\"name\":\"rfc4106(gcm(aes))\","
+	       "\"key_bits\":160,\"icv_bits\":128},"
+	       "\"anti_replay\":{\"seq\":0,\"oseq\":5,\"bitmap\":0},"
+	       "\"dir\":\"out\","
+	       "\"sel\":{\"src\":\"0.0.0.0/0\",\"dst\":\"0.0.0.0/0\"}},"
+	       "{\"src\":\"198.51.100.1\",\"dst\":\"192.0.2.1\","
+	       "\"proto\":\"esp\",\"spi\":\"0x00000200\",\"reqid\":2,"
+	       "\"mode\":\"tunnel\",\"replay_window\":0,"
+	       "\"flags\":[\"esn\"],"
+	       "\"aead\":{\"name\":\"rfc4106(gcm(aes))\","
+	       "\"key_bits\":288,\"icv_bits\":128},"
+	       "\"anti_replay_esn\":{\"seq_hi\":1,\"seq\":5,"
+	       "\"oseq_hi\":0,\"oseq\":0,\"replay_window\":64,"
+	       "\"bitmap_length\":2,\"bitmap\":[0,0]},"
+	       "\"dir\":\"in\","
+	       "\"sel\":{\"src\":\"0.0.0.0/0\",\"dst\":\"0.0.0.0/0\"}}]\n");
+
+	/* the key only when asked for; -s adds lifetimes and stats */
+	SHOW(out, gw_show_states(f,
+				 &(struct gw_show_opts){ .json = true,
+							 .pretty = true,
+							 .stats = true,
+							 .keys = true },
+				 sas, 2));
+	assert_true(json_ok(out));
+	assert_non_null(strstr(out, "\n            \"key\": \"" KEY_A "\",\n"));
+	assert_non_null(strstr(out, "\"lifetime_current\": {\n"
+				    "            \"bytes\": 92,\n"
+				    "            \"packets\": 1,\n"));
+	assert_non_null(strstr(out, "\"hard_byte_limit\": "
+				    "18446744073709551615,\n"));
+	assert_non_null(strstr(out, "\"seq-exhausted\": 0"));
+	free(out);
+	espgw_sa_free((struct espgw_sa *)sas[0]);
+	espgw_sa_free((struct espgw_sa *)sas[1]);
+}
+
+static const char *const POLICIES[] = {
+	"ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/24 dir out "
+	"priority 5 tmpl src 192.0.2.1 dst 198.51.100.1 proto esp reqid 1 "
+	"mode tunnel",
+	"ip xfrm policy add src 10.0.2.0/24 dst 10.0.1.0/24 proto tcp "
+	"dport 22 dir in action block",
+	NULL,
+};
+
+/* xfrm_policy_info_print: xfrm_selector_print with no prefix, "\tdir
+ * ", the action when not allow, priority; then the template as
+ * xfrm_tmpl_print prints it (xfrm_id_info_print titled "tmpl "). */
+static void
+test_policies(void **state)
+{
+	const struct espgw_cfg_policy *p[2];
+	const uint32_t index[2] = { 100, 200 };
+	struct espgw_cfg cfg;
+	char *out;
+
+	(void)state;
+	parse(&cfg, POLICIES);
+	p[0] = &cfg.policies[0];
+	p[1] = &cfg.policies[1];
+	SHOW(out, gw_show_policies(f, &PLAIN, p, NULL, 2));
+	expect(out, "src 10.0.1.0/24 dst 10.0.2.0/24 \n"
+		    "\tdir out priority 5 \n"
+		    "\ttmpl src 192.0.2.1 dst 198.51.100.1\n"
+		    "\t\tproto esp reqid 1 mode tunnel\n"
+		    "src 10.0.2.0/24 dst 10.0.1.0/24 proto tcp dport 22 \n"
+		    "\tdir in action block priority 0 \n");
+
+	/* -s: "uid 0", action allow, index, share and flags, lifetimes
+	 * before the template, and the template's spi, level, share and
+	 * algorithm masks (iproute2 asks for all: ~0) */
+	SHOW(out, gw_show_policies(f, &STATS, p, NULL, 2));
+	expect(out,
+	       "src 10.0.1.0/24 dst 10.0.2.0/24 uid 0\n"
+	       "\tdir out action allow index 9 priority 5 share any flag  "
+	       "(0x00000000)\n" LIFETIME_CONFIG "\tlifetime current:\n"
+	       "\t  0(bytes), 0(packets)\n"
+	       "\t  add - use -\n"
+	       "\ttmpl src 192.0.2.1 dst 198.51.100.1\n"
+	       "\t\tproto esp spi 0x00000000(0) reqid 1(0x00000001) mode "
+	       "tunnel\n"
+	       "\t\tlevel required share any \n"
+	       "\t\tenc-mask ffffffff auth-mask ffffffff comp-mask ffffffff\n"
+	       "src 10.0.2.0/24 dst 10.0.1.0/24 proto tcp dport 22 uid 0\n"
+	       "\tdir in action block index 16 priority 0 share any flag  "
+	       "(0x00000000)\n" LIFETIME_CONFIG "\tlifetime current:\n"
+	       "\t  0(bytes), 0(packets)\n"
+	       "\t  add - use -\n");
+
+	SHOW(out, gw_show_policies(f, &STATS, p + 1, index + 1, 1));
+	assert_non_null(strstr(out, "action block index 200 priority 0 "));
+	free(out);
+
+	SHOW(out, gw_show_policies(f, &JSON, p, NULL, 2));
+	assert_true(json_ok(out));
+	expect(out, "[{\"src\":\"10.0.1.0/24\",\"dst\":\"10.0.2.0/24\","
+		    "\"dir\":\"out\",\"priority\":5,"
+		    "\"tmpl\":[{\"src\":\"192.0.2.1\",\"dst\":\"198.51.100.1\","
+		    "\"proto\":\"esp\",\"reqid\":1,\"mode\":\"tunnel\"}]},"
+		    "{\"src\":\"10.0.2.0/24\",\"dst\":\"10.0.1.0/24\","
+		    "\"proto\":\"tcp\",\"dport\":22,\"dir\":\"in\","
+		    "\"action\":\"block\",\"priority\":0}]\n");
+
+	/* -p: json_writer's layout, an array of objects in an object */
+	SHOW(out, gw_show_policies(f, &PRETTY, p, NULL, 1));
+	assert_true(json_ok(out));
+	expect(out, "[ {\n"
+		    "        \"src\": \"10.0.1.0/24\",\n"
+		    "        \"dst\": \"10.0.2.0/24\",\n"
+		    "        \"dir\": \"out\",\n"
+		    "        \"priority\": 5,\n"
+		    "        \"tmpl\": [ {\n"
+		    "                \"src\": \"192.0.2.1\",\n"
+		    "                \"dst\": \"198.51.100.1\",\n"
+		    "                \"proto\": \"esp\",\n"
+		    "                \"reqid\": 1,\n"
+		    "                \"mode\": \"tunnel\"\n"
+		    "            } ]\n"
+		    "    } ]\n");
+
+	SHOW(out,
+	     gw_show_policies(
+		     f, &(struct gw_show_opts){ .json = true, .stats = true },
+		     p, NULL, 2));
+	assert_true(json_ok(out));
+	assert_non_null(strstr(out, "\"action\":\"allow\",\"index\":9,"));
+	free(out);
+	espgw_cfg_free(&cfg);
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_states_plain, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_states_stats, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_states_exhausted, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_states_json, t_setup,
+						t_teardown),
+		cmocka_unit_test(test_policies),
+	};
+	int rc;
+
+	(void)argc;
+	t_eal_init(argv[0]);
+	W = espgw_worker_create(0, SOCKET_ID_ANY);
+	if (W == NULL)
+		return 1;
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	espgw_worker_free(W);
+	return rc;
+}
