@@ -164,6 +164,23 @@ prefix_str(uint32_t be, uint8_t len, char *buf, size_t size)
 	return buf;
 }
 
+/* As ll_addr_n2a prints an Ethernet address. */
+static const char *
+mac_str(const struct rte_ether_addr *m, char *buf)
+{
+	const uint8_t *b = m->addr_bytes;
+
+	snprintf(buf, RTE_ETHER_ADDR_FMT_SIZE, "%02x:%02x:%02x:%02x:%02x:%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5]);
+	return buf;
+}
+
+static uint32_t
+mask_of(uint8_t len)
+{
+	return len ? htonl(~0u << (32 - len)) : 0;
+}
+
 /* ---- xfrm state ---- */
 
 /* What xfrm would report as the SA's replay state. */
@@ -573,4 +590,309 @@ gw_show_policies(FILE *f, const struct gw_show_opts *o,
 	for (unsigned int i = 0; i < n; i++)
 		policy_json(&j, o, p[i], policy_index(index, i, p[i]));
 	jw_end(&j);
+}
+
+/* ---- route ---- */
+
+/* A route of the main table as the kernel holds it. */
+struct rt {
+	uint32_t prefix; /* network order */
+	uint8_t len;
+	bool kernel; /* connected: proto kernel */
+	uint32_t via, src;
+	const char *dev;
+};
+
+/* The FIB's dump order: by prefix, and of one prefix the longest first. */
+static int
+rt_cmp(const void *x, const void *y)
+{
+	const struct rt *a = x, *b = y;
+	uint32_t pa = ntohl(a->prefix), pb = ntohl(b->prefix);
+
+	if (pa != pb)
+		return pa < pb ? -1 : 1;
+	return (int)b->len - (int)a->len;
+}
+
+static bool
+rt_has(const struct rt *rt, unsigned int n, uint32_t prefix, uint8_t len,
+       const char *dev)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (rt[i].kernel && rt[i].prefix == prefix &&
+		    rt[i].len == len && strcmp(rt[i].dev, dev) == 0)
+			return true;
+	return false;
+}
+
+/* print_route: dst ("default", a host without /32), via, dev, proto
+ * unless boot (what `ip route add` sets), scope unless universe (link
+ * for a route without a gateway), src. Text ends every word with a
+ * space, as iproute2 does. */
+static void
+route_text(FILE *f, const struct rt *r)
+{
+	char a[32];
+
+	if (r->len == 0)
+		fputs("default ", f);
+	else if (r->len == 32)
+		fprintf(f, "%s ", gw_ip_str(r->prefix, a));
+	else
+		fprintf(f, "%s ", prefix_str(r->prefix, r->len, a, sizeof(a)));
+	if (r->via)
+		fprintf(f, "via %s ", gw_ip_str(r->via, a));
+	fprintf(f, "dev %s ", r->dev);
+	if (r->kernel)
+		fputs("proto kernel ", f);
+	if (!r->via)
+		fputs("scope link ", f);
+	if (r->src)
+		fprintf(f, "src %s ", gw_ip_str(r->src, a));
+	fputs("\n", f);
+}
+
+static void
+route_json(struct jw *j, const struct rt *r)
+{
+	char a[32];
+
+	jw_open(j, NULL, '{');
+	if (r->len == 0)
+		jw_str(j, "dst", "default");
+	else if (r->len == 32)
+		jw_str(j, "dst", gw_ip_str(r->prefix, a));
+	else
+		jw_str(j, "dst", prefix_str(r->prefix, r->len, a, sizeof(a)));
+	if (r->via)
+		jw_str(j, "gateway", gw_ip_str(r->via, a));
+	jw_str(j, "dev", r->dev);
+	if (r->kernel)
+		jw_str(j, "protocol", "kernel");
+	if (!r->via)
+		jw_str(j, "scope", "link");
+	if (r->src)
+		jw_str(j, "prefsrc", gw_ip_str(r->src, a));
+	jw_open(j, "flags", '[');
+	jw_close_arr(j);
+	jw_close_obj(j);
+}
+
+int
+gw_show_routes(FILE *f, const struct gw_show_opts *o,
+	       const struct espgw_cfg_route *const *r, unsigned int nr,
+	       const struct espgw_cfg_addr *const *a, unsigned int na)
+{
+	struct rt *rt = malloc(sizeof(*rt) * (nr + na + 1));
+	unsigned int n = 0;
+	struct jw j;
+
+	if (rt == NULL)
+		return -1;
+	/* fib_add_ifaddr: a prefix route for an address below /32, one
+	 * for the first address of a prefix on a port */
+	for (unsigned int i = 0; i < na; i++) {
+		uint32_t prefix = a[i]->addr & mask_of(a[i]->len);
+
+		if (a[i]->len >= 32 ||
+		    rt_has(rt, n, prefix, a[i]->len, a[i]->port))
+			continue;
+		rt[n++] = (struct rt){ .prefix = prefix,
+				       .len = a[i]->len,
+				       .kernel = true,
+				       .src = a[i]->addr,
+				       .dev = a[i]->port };
+	}
+	for (unsigned int i = 0; i < nr; i++)
+		rt[n++] = (struct rt){ .prefix = r[i]->prefix,
+				       .len = r[i]->len,
+				       .via = r[i]->via,
+				       .src = r[i]->src,
+				       .dev = r[i]->port };
+	qsort(rt, n, sizeof(*rt), rt_cmp);
+
+	if (!o->json) {
+		for (unsigned int i = 0; i < n; i++)
+			route_text(f, &rt[i]);
+	} else {
+		jw_begin(&j, f, o);
+		for (unsigned int i = 0; i < n; i++)
+			route_json(&j, &rt[i]);
+		jw_end(&j);
+	}
+	free(rt);
+	return 0;
+}
+
+/* ---- neigh ---- */
+
+/* print_neigh: dst, dev, lladdr, the NUD state. */
+void
+gw_show_neighs(FILE *f, const struct gw_show_opts *o,
+	       const struct espgw_cfg_neigh *const *ne, unsigned int n)
+{
+	char a[INET_ADDRSTRLEN], m[RTE_ETHER_ADDR_FMT_SIZE];
+	struct jw j;
+
+	if (!o->json) {
+		for (unsigned int i = 0; i < n; i++)
+			fprintf(f, "%s dev %s lladdr %s PERMANENT \n",
+				gw_ip_str(ne[i]->addr, a), ne[i]->port,
+				mac_str(&ne[i]->mac, m));
+		return;
+	}
+	jw_begin(&j, f, o);
+	for (unsigned int i = 0; i < n; i++) {
+		jw_open(&j, NULL, '{');
+		jw_str(&j, "dst", gw_ip_str(ne[i]->addr, a));
+		jw_str(&j, "dev", ne[i]->port);
+		jw_str(&j, "lladdr", mac_str(&ne[i]->mac, m));
+		jw_open(&j, "state", '[');
+		jw_str(&j, NULL, "PERMANENT");
+		jw_close_arr(&j);
+		jw_close_obj(&j);
+	}
+	jw_end(&j);
+}
+
+/* ---- link and addr ---- */
+
+/* print_linkinfo up to the link/ether line: index, name, flags
+ * (print_link_flags), mtu, state (print_operstate), with do_link the
+ * mode, then the group. espgw neither joins multicast groups nor has a
+ * qdisc or a txqueuelen: MULTICAST, qdisc and qlen are left out. */
+static void
+link_head(FILE *f, struct jw *j, const struct gw_iface *ifc, bool carrier,
+	  bool do_link)
+{
+	if (j == NULL) {
+		fprintf(f, "%u: %s: <%s> mtu %u state %s %sgroup default ",
+			ifc->port, ifc->name,
+			carrier ? "BROADCAST,UP,LOWER_UP"
+				: "NO-CARRIER,BROADCAST,UP",
+			ifc->mtu, carrier ? "UP" : "DOWN",
+			do_link ? "mode DEFAULT " : "");
+		return;
+	}
+	jw_u64(j, "ifindex", ifc->port);
+	jw_str(j, "ifname", ifc->name);
+	jw_open(j, "flags", '[');
+	if (!carrier)
+		jw_str(j, NULL, "NO-CARRIER");
+	jw_str(j, NULL, "BROADCAST");
+	jw_str(j, NULL, "UP");
+	if (carrier)
+		jw_str(j, NULL, "LOWER_UP");
+	jw_close_arr(j);
+	jw_u64(j, "mtu", ifc->mtu);
+	jw_str(j, "operstate", carrier ? "UP" : "DOWN");
+	if (do_link)
+		jw_str(j, "linkmode", "DEFAULT");
+	jw_str(j, "group", "default");
+}
+
+void
+gw_show_links(FILE *f, const struct gw_show_opts *o, const struct gw_iface *ifs,
+	      const bool *carrier, unsigned int nifs)
+{
+	char m[RTE_ETHER_ADDR_FMT_SIZE];
+	struct jw j;
+
+	if (o->json)
+		jw_begin(&j, f, o);
+	for (unsigned int i = 0; i < nifs; i++) {
+		bool up = carrier == NULL || carrier[i];
+
+		if (!ifs[i].used)
+			continue;
+		if (!o->json) {
+			link_head(f, NULL, &ifs[i], up, true);
+			fprintf(f,
+				"\n    link/ether %s brd ff:ff:ff:ff:ff:ff\n",
+				mac_str(&ifs[i].mac, m));
+			continue;
+		}
+		jw_open(&j, NULL, '{');
+		link_head(f, &j, &ifs[i], up, true);
+		jw_str(&j, "link_type", "ether");
+		jw_str(&j, "address", mac_str(&ifs[i].mac, m));
+		jw_str(&j, "broadcast", "ff:ff:ff:ff:ff:ff");
+		jw_close_obj(&j);
+	}
+	if (o->json)
+		jw_end(&j);
+}
+
+/* print_addrinfo of a static IPv4 address: family, local/prefixlen,
+ * scope, label (the port), lifetimes. No broadcast: `ip addr add`
+ * without brd sets none. */
+static void
+addr_text(FILE *f, const struct espgw_cfg_addr *a, const char *label)
+{
+	char s[INET_ADDRSTRLEN];
+
+	fprintf(f,
+		"    inet %s/%u scope global %s\n"
+		"       valid_lft forever preferred_lft forever\n",
+		gw_ip_str(a->addr, s), a->len, label);
+}
+
+static void
+addr_json(struct jw *j, const struct espgw_cfg_addr *a, const char *label)
+{
+	char s[INET_ADDRSTRLEN];
+
+	jw_open(j, NULL, '{');
+	jw_str(j, "family", "inet");
+	jw_str(j, "local", gw_ip_str(a->addr, s));
+	jw_u64(j, "prefixlen", a->len);
+	jw_str(j, "scope", "global");
+	jw_str(j, "label", label);
+	jw_u64(j, "valid_life_time", INF_LIFE);
+	jw_u64(j, "preferred_life_time", INF_LIFE);
+	jw_close_obj(j);
+}
+
+void
+gw_show_addrs(FILE *f, const struct gw_show_opts *o, const struct gw_iface *ifs,
+	      const bool *carrier, unsigned int nifs,
+	      const struct espgw_cfg_addr *const *a, unsigned int n)
+{
+	struct jw j;
+
+	if (o->json)
+		jw_begin(&j, f, o);
+	for (unsigned int i = 0; i < nifs; i++) {
+		const struct gw_iface *ifc = &ifs[i];
+		bool up = carrier == NULL || carrier[i];
+		bool any = false;
+
+		if (!ifc->used)
+			continue;
+		/* ipaddr_filter: under -4, a link without an IPv4 address
+		 * is not listed */
+		for (unsigned int k = 0; k < n && !any; k++)
+			any = strcmp(a[k]->port, ifc->name) == 0;
+		if (!any)
+			continue;
+		if (!o->json) {
+			link_head(f, NULL, ifc, up, false);
+			fputs("\n", f);
+			for (unsigned int k = 0; k < n; k++)
+				if (strcmp(a[k]->port, ifc->name) == 0)
+					addr_text(f, a[k], ifc->name);
+			continue;
+		}
+		jw_open(&j, NULL, '{');
+		link_head(f, &j, ifc, up, false);
+		jw_open(&j, "addr_info", '[');
+		for (unsigned int k = 0; k < n; k++)
+			if (strcmp(a[k]->port, ifc->name) == 0)
+				addr_json(&j, a[k], ifc->name);
+		jw_close_arr(&j);
+		jw_close_obj(&j);
+	}
+	if (o->json)
+		jw_end(&j);
 }

@@ -4,10 +4,10 @@
 #ifndef ESPGW_CONTROL_SHOW_H
 #define ESPGW_CONTROL_SHOW_H
 
-/* Listings as `ip` prints them: xfrm states and policies, in iproute2's text
- * byte for byte where espgw has the same information, or as one JSON array
- * (iproute2's -j, and -p for its pretty layout). Pure formatting into a FILE:
- * no sockets, no ports.
+/* Listings as `ip` prints them: states, policies, routes, neighbours,
+ * addresses and links, in iproute2's text byte for byte where espgw has
+ * the same information, or as one JSON array (iproute2's -j, and -p for
+ * its pretty layout). Pure formatting into a FILE: no sockets, no ports.
  *
  * What espgw cannot know is left out rather than made up (docs of each
  * lister below). iproute2 prints xfrm objects as text even under -j; the
@@ -47,5 +47,38 @@ void gw_show_states(FILE *f, const struct gw_show_opts *o,
 void gw_show_policies(FILE *f, const struct gw_show_opts *o,
 		      const struct espgw_cfg_policy *const *p,
 		      const uint32_t *index, unsigned int n);
+
+/* `ip route list` (print_route): the routes of the main table, with the
+ * connected route the kernel adds for each address shorter than /32
+ * ("proto kernel scope link src A"; one per prefix and port, as a
+ * secondary address adds none), sorted as the kernel's FIB dumps them
+ * (by prefix, then longest first). Returns 0, or -1 on no memory. */
+int gw_show_routes(FILE *f, const struct gw_show_opts *o,
+		   const struct espgw_cfg_route *const *r, unsigned int nr,
+		   const struct espgw_cfg_addr *const *a, unsigned int na);
+
+/* `ip neigh list` (print_neigh): static entries, PERMANENT. */
+void gw_show_neighs(FILE *f, const struct gw_show_opts *o,
+		    const struct espgw_cfg_neigh *const *ne, unsigned int n);
+
+/* ifs[0..nifs-1] are table-set ports (unused slots skipped), listed by
+ * port id, which stands for the ifindex. A used port is up (espgw runs
+ * only the ports `link set ... up` names); carrier[i] says whether ifs[i]
+ * has its link (LOWER_UP, state UP) or not (NO-CARRIER, state DOWN);
+ * carrier NULL means all have. */
+
+/* `ip -4 addr list` (print_linkinfo, print_addrinfo): each port with
+ * addresses, then its addresses, scope global, lifetimes forever. An
+ * address is listed under the port of its name. No qdisc, no qlen. */
+void gw_show_addrs(FILE *f, const struct gw_show_opts *o,
+		   const struct gw_iface *ifs, const bool *carrier,
+		   unsigned int nifs, const struct espgw_cfg_addr *const *a,
+		   unsigned int n);
+
+/* `ip link list` (print_linkinfo): name, flags, mtu, state, link/ether.
+ * -s adds nothing: port counters are the caller's (rte_eth_stats). */
+void gw_show_links(FILE *f, const struct gw_show_opts *o,
+		   const struct gw_iface *ifs, const bool *carrier,
+		   unsigned int nifs);
 
 #endif /* ESPGW_CONTROL_SHOW_H */
