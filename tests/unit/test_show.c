@@ -400,6 +400,255 @@ test_policies(void **state)
 	espgw_cfg_free(&cfg);
 }
 
+static const char *const NET[] = {
+	"ip addr add 192.0.2.1/24 dev net_null0",
+	"ip addr add 192.0.2.2/24 dev net_null0", /* secondary: no route */
+	"ip addr add 10.9.9.9/32 dev net_null2",  /* /32: no route */
+	"ip route add 10.0.2.0/24 via 192.0.2.254 dev net_null0 src 10.0.1.1",
+	"ip route add default via 192.0.2.254 dev net_null0",
+	"ip route add 10.0.3.0/24 dev net_null2",
+	"ip route add 10.0.2.0/28 dev net_null2",
+	"ip route add 10.0.4.4/32 dev net_null2",
+	"ip neigh add 192.0.2.254 lladdr 02:00:00:00:00:fe dev net_null0",
+	"ip neigh add 192.0.2.253 lladdr 02:00:00:00:00:fd dev net_null0",
+	NULL,
+};
+
+/* print_route: "default" or the prefix (a host without /32), "via",
+ * "dev", proto (not for boot, what `ip route add` sets), scope link for
+ * a route without a gateway, "src"; every word followed by a space. The
+ * kernel's connected routes (fib_add_ifaddr) are "proto kernel scope
+ * link src A". In the FIB's order: by prefix, longest first. */
+static void
+test_routes(void **state)
+{
+	const struct espgw_cfg_route *r[8];
+	const struct espgw_cfg_addr *a[8];
+	struct espgw_cfg cfg;
+	char *out;
+
+	(void)state;
+	parse(&cfg, NET);
+	for (unsigned int i = 0; i < cfg.nb_routes; i++)
+		r[i] = &cfg.routes[i];
+	for (unsigned int i = 0; i < cfg.nb_addrs; i++)
+		a[i] = &cfg.addrs[i];
+	SHOW(out, assert_int_equal(gw_show_routes(f, &PLAIN, r, cfg.nb_routes,
+						  a, cfg.nb_addrs),
+				   0));
+	expect(out, "default via 192.0.2.254 dev net_null0 \n"
+		    "10.0.2.0/28 dev net_null2 scope link \n"
+		    "10.0.2.0/24 via 192.0.2.254 dev net_null0 src 10.0.1.1 \n"
+		    "10.0.3.0/24 dev net_null2 scope link \n"
+		    "10.0.4.4 dev net_null2 scope link \n"
+		    "192.0.2.0/24 dev net_null0 proto kernel scope link src "
+		    "192.0.2.1 \n");
+
+	/* -j keys as print_route's: gateway, protocol, prefsrc, flags */
+	SHOW(out, gw_show_routes(f, &JSON, r, 2, a, 1));
+	assert_true(json_ok(out));
+	expect(out, "[{\"dst\":\"default\",\"gateway\":\"192.0.2.254\","
+		    "\"dev\":\"net_null0\",\"flags\":[]},"
+		    "{\"dst\":\"10.0.2.0/24\",\"gateway\":\"192.0.2.254\","
+		    "\"dev\":\"net_null0\",\"prefsrc\":\"10.0.1.1\","
+		    "\"flags\":[]},"
+		    "{\"dst\":\"192.0.2.0/24\",\"dev\":\"net_null0\","
+		    "\"protocol\":\"kernel\",\"scope\":\"link\","
+		    "\"prefsrc\":\"192.0.2.1\",\"flags\":[]}]\n");
+
+	/* -p as json_writer lays it out: "[ {", 4 spaces a level,
+	 * "[ ]" for an empty array, "} ]" */
+	SHOW(out, gw_show_routes(f, &PRETTY, r + 1, 1, a, 0));
+	expect(out, "[ {\n"
+		    "        \"dst\": \"default\",\n"
+		    "        \"gateway\": \"192.0.2.254\",\n"
+		    "        \"dev\": \"net_null0\",\n"
+		    "        \"flags\": [ ]\n"
+		    "    } ]\n");
+	SHOW(out, gw_show_routes(f, &PRETTY, r, 0, a, 0));
+	expect(out, "[ ]\n");
+	SHOW(out, gw_show_routes(f, &JSON, r, 0, a, 0));
+	expect(out, "[]\n");
+	espgw_cfg_free(&cfg);
+}
+
+/* print_neigh: dst, "dev", "lladdr", the NUD state (print_neigh_state,
+ * a JSON array). */
+static void
+test_neighs(void **state)
+{
+	const struct espgw_cfg_neigh *ne[2];
+	struct espgw_cfg cfg;
+	char *out;
+
+	(void)state;
+	parse(&cfg, NET);
+	ne[0] = &cfg.neighs[0];
+	ne[1] = &cfg.neighs[1];
+	SHOW(out, gw_show_neighs(f, &PLAIN, ne, 2));
+	expect(out, "192.0.2.254 dev net_null0 lladdr 02:00:00:00:00:fe "
+		    "PERMANENT \n"
+		    "192.0.2.253 dev net_null0 lladdr 02:00:00:00:00:fd "
+		    "PERMANENT \n");
+	SHOW(out, gw_show_neighs(f, &JSON, ne, 1));
+	assert_true(json_ok(out));
+	expect(out, "[{\"dst\":\"192.0.2.254\",\"dev\":\"net_null0\","
+		    "\"lladdr\":\"02:00:00:00:00:fe\","
+		    "\"state\":[\"PERMANENT\"]}]\n");
+	SHOW(out, gw_show_neighs(f, &PRETTY, ne, 2));
+	assert_true(json_ok(out));
+	expect(out, "[ {\n"
+		    "        \"dst\": \"192.0.2.254\",\n"
+		    "        \"dev\": \"net_null0\",\n"
+		    "        \"lladdr\": \"02:00:00:00:00:fe\",\n"
+		    "        \"state\": [ \"PERMANENT\" ]\n"
+		    "    },{\n"
+		    "        \"dst\": \"192.0.2.253\",\n"
+		    "        \"dev\": \"net_null0\",\n"
+		    "        \"lladdr\": \"02:00:00:00:00:fd\",\n"
+		    "        \"state\": [ \"PERMANENT\" ]\n"
+		    "    } ]\n");
+	espgw_cfg_free(&cfg);
+}
+
+/* Ports 0 and 2 of a table set; 2 has no carrier. */
+static void
+ports(struct gw_iface ifs[3], bool carrier[3])
+{
+	memset(ifs, 0, sizeof(*ifs) * 3);
+	ifs[0] = (struct gw_iface){ .used = true, .port = 0, .mtu = 1500 };
+	ifs[2] = (struct gw_iface){ .used = true, .port = 2, .mtu = 9000 };
+	snprintf(ifs[0].name, sizeof(ifs[0].name), "net_null0");
+	snprintf(ifs[2].name, sizeof(ifs[2].name), "net_null2");
+	ifs[0].mac.addr_bytes[0] = ifs[2].mac.addr_bytes[0] = 0x02;
+	ifs[0].mac.addr_bytes[5] = 0x01;
+	ifs[2].mac.addr_bytes[5] = 0x02;
+	carrier[0] = true;
+	carrier[1] = carrier[2] = false;
+}
+
+/* print_linkinfo with do_link: "N: name: <flags> mtu M state S mode
+ * DEFAULT group default ", then "    link/ether MAC brd BCAST".
+ * print_link_flags puts NO-CARRIER first for a port up without link. */
+static void
+test_links(void **state)
+{
+	struct gw_iface ifs[3];
+	bool carrier[3];
+	char *out;
+
+	(void)state;
+	ports(ifs, carrier);
+	SHOW(out, gw_show_links(f, &PLAIN, ifs, carrier, 3));
+	expect(out, "0: net_null0: <BROADCAST,UP,LOWER_UP> mtu 1500 state UP "
+		    "mode DEFAULT group default \n"
+		    "    link/ether 02:00:00:00:00:01 brd ff:ff:ff:ff:ff:ff\n"
+		    "2: net_null2: <NO-CARRIER,BROADCAST,UP> mtu 9000 state "
+		    "DOWN mode DEFAULT group default \n"
+		    "    link/ether 02:00:00:00:00:02 brd ff:ff:ff:ff:ff:ff\n");
+	SHOW(out, gw_show_links(f, &JSON, ifs, NULL, 1));
+	assert_true(json_ok(out));
+	expect(out, "[{\"ifindex\":0,\"ifname\":\"net_null0\","
+		    "\"flags\":[\"BROADCAST\",\"UP\",\"LOWER_UP\"],"
+		    "\"mtu\":1500,\"operstate\":\"UP\","
+		    "\"linkmode\":\"DEFAULT\",\"group\":\"default\","
+		    "\"link_type\":\"ether\","
+		    "\"address\":\"02:00:00:00:00:01\","
+		    "\"broadcast\":\"ff:ff:ff:ff:ff:ff\"}]\n");
+}
+
+/* `ip -4 addr`: print_linkinfo without do_link (no mode, and no
+ * link/ether line under a family filter), then print_addrinfo for each
+ * address: "    inet A/len scope global LABEL" and the lifetimes on a
+ * line of their own; a port without an IPv4 address is not listed
+ * (ipaddr_filter). JSON: the addresses in "addr_info". */
+static void
+test_addrs(void **state)
+{
+	const struct espgw_cfg_addr *a[3];
+	struct gw_iface ifs[3];
+	bool carrier[3];
+	struct espgw_cfg cfg;
+	char *out;
+
+	(void)state;
+	ports(ifs, carrier);
+	parse(&cfg, NET);
+	for (unsigned int i = 0; i < 3; i++)
+		a[i] = &cfg.addrs[i];
+	SHOW(out, gw_show_addrs(f, &PLAIN, ifs, carrier, 3, a, 2));
+	expect(out, "0: net_null0: <BROADCAST,UP,LOWER_UP> mtu 1500 state UP "
+		    "group default \n"
+		    "    inet 192.0.2.1/24 scope global net_null0\n"
+		    "       valid_lft forever preferred_lft forever\n"
+		    "    inet 192.0.2.2/24 scope global net_null0\n"
+		    "       valid_lft forever preferred_lft forever\n");
+	SHOW(out, gw_show_addrs(f, &PRETTY, ifs, carrier, 3, a, 3));
+	assert_true(json_ok(out));
+	expect(out,
+	       "[ {\n"
+	       "        \"ifindex\": 0,\n"
+	       "        \"ifname\": \"net_null0\",\n"
+	       "        \"flags\": [ \"BROADCAST\",\"UP\",\"LOWER_UP\" ],\n"
+	       "        \"mtu\": 1500,\n"
+	       "        \"operstate\": \"UP\",\n"
+	       "        \"group\": \"default\",\n"
+	       "        \"addr_info\": [ {\n"
+	       "                \"family\": \"inet\",\n"
+	       "                \"local\": \"192.0.2.1\",\n"
+	       "                \"prefixlen\": 24,\n"
+	       "                \"scope\": \"global\",\n"
+	       "                \"label\": \"net_null0\",\n"
+	       "                \"valid_life_time\": 4294967295,\n"
+	       "                \"preferred_life_time\": 4294967295\n"
+	       "            },{\n"
+	       "                \"family\": \"inet\",\n"
+	       "                \"local\": \"192.0.2.2\",\n"
+	       "                \"prefixlen\": 24,\n"
+	       "                \"scope\": \"global\",\n"
+	       "                \"label\": \"net_null0\",\n"
+	       "                \"valid_life_time\": 4294967295,\n"
+	       "                \"preferred_life_time\": 4294967295\n"
+	       "            } ]\n"
+	       "    },{\n"
+	       "        \"ifindex\": 2,\n"
+	       "        \"ifname\": \"net_null2\",\n"
+	       "        \"flags\": [ \"NO-CARRIER\",\"BROADCAST\",\"UP\" ],\n"
+	       "        \"mtu\": 9000,\n"
+	       "        \"operstate\": \"DOWN\",\n"
+	       "        \"group\": \"default\",\n"
+	       "        \"addr_info\": [ {\n"
+	       "                \"family\": \"inet\",\n"
+	       "                \"local\": \"10.9.9.9\",\n"
+	       "                \"prefixlen\": 32,\n"
+	       "                \"scope\": \"global\",\n"
+	       "                \"label\": \"net_null2\",\n"
+	       "                \"valid_life_time\": 4294967295,\n"
+	       "                \"preferred_life_time\": 4294967295\n"
+	       "            } ]\n"
+	       "    } ]\n");
+	espgw_cfg_free(&cfg);
+}
+
+/* The JSON writer's strings are escaped as RFC 8259 asks, and the
+ * checker is not a rubber stamp. */
+static void
+test_json_escapes(void **state)
+{
+	struct espgw_cfg_neigh n = { .addr = htonl(T_IPV4(10, 0, 0, 1)) };
+	const struct espgw_cfg_neigh *ne[1] = { &n };
+	char *out;
+
+	(void)state;
+	snprintf(n.port, sizeof(n.port), "a\"b\\c\td\x01");
+	SHOW(out, gw_show_neighs(f, &JSON, ne, 1));
+	assert_true(json_ok(out));
+	assert_non_null(strstr(out, "\"dev\":\"a\\\"b\\\\c\\td\\u0001\""));
+	free(out);
+	assert_false(json_ok("[{\"dev\":\"a\"b\"}]"));
+	assert_false(json_ok("[{]"));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -413,6 +662,11 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_states_json, t_setup,
 						t_teardown),
 		cmocka_unit_test(test_policies),
+		cmocka_unit_test(test_routes),
+		cmocka_unit_test(test_neighs),
+		cmocka_unit_test(test_links),
+		cmocka_unit_test(test_addrs),
+		cmocka_unit_test(test_json_escapes),
 	};
 	int rc;
 
