@@ -27,6 +27,7 @@
 #include <rte_mbuf.h>
 #include <rte_vect.h>
 
+#include "control/ctl.h"
 #include "control/stats.h"
 #include "gw.h"
 #include "lang/config.h"
@@ -49,14 +50,16 @@ static void
 usage(FILE *f, const char *prog)
 {
 	fprintf(f,
-		"usage: %s [EAL options] -- -f <config> [options]\n"
+		"usage: %s [EAL options] -- [-f <config>] [options]\n"
 		"\n"
 		"An IPsec ESP tunnel gateway (RFC 4303 tunnel mode, RFC 4106 "
 		"AES-GCM)\nconfigured with the statements of Linux's ip "
 		"command (docs/configuration.md).\n"
 		"\n"
 		"Options (after EAL's, behind --):\n"
-		"  -f, --config FILE     configuration file (required)\n"
+		"  -f, --config FILE     configuration file (without one espgw "
+		"starts\n"
+		"                        empty and waits for espgwctl)\n"
 		"  -c, --check           parse the configuration and build "
 		"the tables,\n"
 		"                        report the first problem, start "
@@ -68,6 +71,10 @@ usage(FILE *f, const char *prog)
 		"                        virtual machines)\n"
 		"  -s, --stats-file PATH at exit, write every counter as "
 		"'name value' lines\n"
+		"  -S, --socket PATH     the control socket (default "
+		"/run/espgw/espgw.sock,\n"
+		"                        /run/espgw/NAME.sock with EAL's "
+		"--file-prefix NAME)\n"
 		"  -h, --help            this text\n"
 		"\n"
 		"Workers run on every EAL lcore but the main one; each port "
@@ -85,6 +92,7 @@ usage(FILE *f, const char *prog)
 struct opts {
 	const char *config;
 	const char *stats_file;
+	const char *socket;
 	unsigned int poll_idle_us;
 	bool check;
 };
@@ -97,19 +105,21 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "check", no_argument, NULL, 'c' },
 		{ "poll-idle-us", required_argument, NULL, 'i' },
 		{ "stats-file", required_argument, NULL, 's' },
+		{ "socket", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:ci:s:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:ci:s:S:h", lo, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
 		case 'f': o->config = optarg; break;
 		case 'c': o->check = true; break;
 		case 's': o->stats_file = optarg; break;
+		case 'S': o->socket = optarg; break;
 		case 'i':
 			o->poll_idle_us =
 				(unsigned int)strtoul(optarg, &end, 10);
@@ -128,8 +138,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			argv[optind]);
 		return -1;
 	}
-	if (o->config == NULL) {
-		fprintf(stderr, "espgw: -f <config> is required\n");
+	if (o->config == NULL && o->check) {
+		fprintf(stderr, "espgw: --check needs -f <config>\n");
 		return -1;
 	}
 	return 0;
@@ -192,6 +202,23 @@ fail:
 	return -1;
 }
 
+/* EAL's --file-prefix, which names the default control socket. */
+static const char *
+file_prefix(int argc, char **argv)
+{
+	const char *p = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "--file-prefix") == 0 && i + 1 < argc)
+			p = argv[++i];
+		else if (strncmp(argv[i], "--file-prefix=", 14) == 0)
+			p = argv[i] + 14;
+	}
+	return p;
+}
+
 static int
 workers_init(struct gw *gw)
 {
@@ -217,7 +244,10 @@ int
 main(int argc, char **argv)
 {
 	static struct gw gw;
+	static struct gw_ctl ctl;
 	struct gw_worker_arg args[GW_MAX_WORKERS];
+	char sock_path[GW_CTLSOCK_PATH_MAX];
+	const char *prefix;
 	struct opts o = { 0 };
 	struct gw_tables *t = NULL;
 	struct espgw_cfg cfg;
@@ -232,6 +262,8 @@ main(int argc, char **argv)
 			usage(stdout, argv[0]);
 			return 0;
 		}
+	prefix = file_prefix(argc, argv);
+	ctl.sock.fd = -1;
 	n = rte_eal_init(argc, argv);
 	if (n < 0) {
 		fprintf(stderr, "espgw: EAL init failed: %s\n",
@@ -252,7 +284,8 @@ main(int argc, char **argv)
 	}
 
 	espgw_cfg_init(&cfg, o.config);
-	if (espgw_cfg_parse_file(&cfg, o.config, err, sizeof(err)) != 0) {
+	if (o.config != NULL &&
+	    espgw_cfg_parse_file(&cfg, o.config, err, sizeof(err)) != 0) {
 		fprintf(stderr, "espgw: %s\n", err);
 		goto out_cfg;
 	}
@@ -290,7 +323,7 @@ main(int argc, char **argv)
 		rc = 0;
 		goto out_tables;
 	}
-	if (gw.nb_ports == 0) {
+	if (gw.nb_ports == 0 && o.config != NULL) {
 		fprintf(stderr, "espgw: %s: no port is set up\n", o.config);
 		goto out_tables;
 	}
@@ -332,12 +365,29 @@ main(int argc, char **argv)
 			goto out_ports;
 		}
 
+	if (o.socket == NULL)
+		o.socket = gw_ctlsock_default_path(prefix, sock_path,
+						   sizeof(sock_path));
+	if (o.socket == NULL) {
+		fprintf(stderr,
+			"espgw: --file-prefix %s makes no socket path "
+			"(use --socket)\n",
+			prefix);
+		goto out_ports;
+	}
+	gw_ctl_init(&ctl, &gw, &cfg);
+	if (gw_ctlsock_open(&ctl.sock, o.socket, err, sizeof(err)) != 0) {
+		fprintf(stderr, "espgw: %s\n", err);
+		goto out_ports;
+	}
+
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_signal);
 	printf("espgw: %u workers, %u ports, %u states, %u policies; "
-	       "running (SIGUSR1: counters, SIGINT: stop)\n",
-	       gw.nb_workers, gw.nb_ports, t->nb_sas, t->nb_policies);
+	       "control socket %s; running (SIGUSR1: counters, SIGINT: "
+	       "stop)\n",
+	       gw.nb_workers, gw.nb_ports, t->nb_sas, t->nb_policies, o.socket);
 	fflush(stdout);
 	for (unsigned int i = 0; i < gw.nb_workers; i++) {
 		args[i] = (struct gw_worker_arg){ .gw = &gw,
@@ -346,7 +396,8 @@ main(int argc, char **argv)
 				      gw.workers[i].lcore);
 	}
 	while (!got_quit) {
-		usleep(100 * 1000);
+		/* commands from espgwctl, or 100 ms of nothing */
+		gw_ctlsock_poll(&ctl.sock, 100, gw_ctl_handle, &ctl);
 		if (got_usr1) {
 			got_usr1 = 0;
 			gw_stats_print(&gw, stdout);
@@ -365,8 +416,11 @@ out_ports:
 		rte_eth_dev_close(gw.ports[p]);
 	}
 out_run:
+	gw_ctl_fini(&ctl);
 	workers_fini(&gw);
-	/* the workers are gone: the set published last (t) is freed below */
+	/* the workers are gone: the set published last is freed below */
+	if (gw.pub.qs != NULL)
+		t = gw_tables_current(&gw.pub);
 	gw_publisher_fini(&gw.pub);
 	gw_neigh_fini(&gw.neigh);
 	rte_mempool_free(gw.pool);

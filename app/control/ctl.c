@@ -1,0 +1,443 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+
+/* The control service (ctl.h): requests from the control socket turned
+ * into transactions on the live configuration, with the kernel's
+ * answers printed as ip prints them ("RTNETLINK answers: File exists",
+ * exit status 2; a statement ip would not parse: exit status 1). */
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "control/ctl.h"
+#include "control/db.h"
+#include "control/show.h"
+#include "control/tables.h"
+#include "gw.h"
+#include "lang/cmd.h"
+
+/* ip's exit statuses: 1 for what it cannot parse, 2 for what the
+ * kernel refuses. */
+enum { EXIT_SYNTAX = 1, EXIT_REFUSED = 2 };
+
+void
+gw_ctl_init(struct gw_ctl *ctl, struct gw *gw, struct espgw_cfg *cfg)
+{
+	memset(ctl, 0, sizeof(*ctl));
+	ctl->gw = gw;
+	ctl->cfg = *cfg;
+	ctl->sock.fd = -1;
+	gw_db_policy_number(&ctl->cfg);
+	espgw_cfg_init(cfg, NULL); /* taken over */
+}
+
+void
+gw_ctl_fini(struct gw_ctl *ctl)
+{
+	gw_ctlsock_close(&ctl->sock);
+	espgw_cfg_free(&ctl->cfg);
+}
+
+/* The kernel's answer to a refused change, as ip prints it. */
+static int
+refused(struct gw_ctl_reply *r, const char *file, int line, int rc)
+{
+	gw_ctl_err(r, "%s:%d: RTNETLINK answers: %s\n", file, line,
+		   strerror(-rc));
+	return EXIT_REFUSED;
+}
+
+/* Listings go through a memory stream, then to the client a line a
+ * record. */
+struct listing {
+	FILE *f;
+	char *buf;
+	size_t len;
+};
+
+static bool
+listing_open(struct listing *l)
+{
+	l->buf = NULL;
+	l->len = 0;
+	l->f = open_memstream(&l->buf, &l->len);
+	return l->f != NULL;
+}
+
+static void
+listing_send(struct listing *l, struct gw_ctl_reply *r)
+{
+	fclose(l->f);
+	if (l->len > 0)
+		gw_ctl_out(r, "%s", l->buf);
+	free(l->buf);
+}
+
+static void
+list_states(const struct gw_ctl *ctl, const struct espgw_cmd *c,
+	    const struct gw_show_opts *o, FILE *f)
+{
+	const struct gw_tables *t = gw_tables_current(&ctl->gw->pub);
+	struct espgw_sa **pick = malloc(sizeof(*pick) * (t->nb_sas + 1));
+	uint32_t given = c->given;
+	unsigned int n = 0;
+
+	if (pick == NULL)
+		return;
+	for (unsigned int i = 0; i < t->nb_sas; i++) {
+		struct espgw_cfg_state s = { .p = *espgw_sa_params(t->sas[i]) };
+
+		if (gw_db_state_match(&s, &c->u.state, given))
+			pick[n++] = t->sas[i];
+	}
+	gw_show_states(f, o, (const struct espgw_sa *const *)pick, n);
+	free(pick);
+}
+
+static void
+list_policies(const struct espgw_cfg *cfg, const struct espgw_cmd *c,
+	      const struct gw_show_opts *o, FILE *f)
+{
+	const struct espgw_cfg_policy **pick =
+		malloc(sizeof(*pick) * (cfg->nb_policies + 1));
+	uint32_t *index = malloc(sizeof(*index) * (cfg->nb_policies + 1));
+	unsigned int n = 0;
+
+	if (pick != NULL && index != NULL) {
+		for (unsigned int i = 0; i < cfg->nb_policies; i++)
+			if (gw_db_policy_match(&cfg->policies[i], &c->u.policy,
+					       c->given)) {
+				index[n] = cfg->policies[i].index;
+				pick[n++] = &cfg->policies[i];
+			}
+		gw_show_policies(f, o, pick, index, n);
+	}
+	free(pick);
+	free(index);
+}
+
+/* The entries of an array (of routes, neighbours or addresses, whose
+ * port name sits port_off bytes in) on device dev, or all with NULL. */
+static const void **
+pick_by_dev(const void *arr, unsigned int n, size_t size, size_t port_off,
+	    const char *dev, unsigned int *nb)
+{
+	const void **pick = malloc(sizeof(*pick) * (n + 1));
+
+	*nb = 0;
+	if (pick == NULL)
+		return NULL;
+	for (unsigned int i = 0; i < n; i++) {
+		const char *e = (const char *)arr + (size_t)i * size;
+
+		if (dev == NULL || strcmp(e + port_off, dev) == 0)
+			pick[(*nb)++] = e;
+	}
+	return pick;
+}
+
+#define PICK(cfg, arr, count, dev, nb)                                         \
+	pick_by_dev((cfg)->arr, (cfg)->count, sizeof((cfg)->arr[0]),           \
+		    offsetof(__typeof__((cfg)->arr[0]), port), (dev), (nb))
+
+/* A read-only statement: its listing, from the configuration as the
+ * transaction has it so far (states: the published SAs, with their
+ * counters). */
+static void
+list(const struct gw_ctl *ctl, const struct espgw_cfg *work,
+     const struct espgw_cmd *c, struct gw_ctl_reply *r)
+{
+	struct gw_show_opts o = { .stats = c->stats,
+				  .json = c->json,
+				  .pretty = c->pretty,
+				  .keys = true };
+	const struct gw_tables *t = gw_tables_current(&ctl->gw->pub);
+	const void **pick = NULL;
+	struct listing l;
+	unsigned int nb = 0;
+
+	if (!listing_open(&l)) {
+		gw_ctl_err(r, "out of memory\n");
+		return;
+	}
+	switch (c->obj) {
+	case ESPGW_OBJ_STATE: list_states(ctl, c, &o, l.f); break;
+	case ESPGW_OBJ_POLICY: list_policies(work, c, &o, l.f); break;
+	case ESPGW_OBJ_ROUTE:
+		pick = PICK(work, routes, nb_routes,
+			    (c->given & ESPGW_SEL_ROUTE_DEV) ? c->u.route.port
+							     : NULL,
+			    &nb);
+		{
+			unsigned int na;
+			const void **addrs =
+				PICK(work, addrs, nb_addrs, NULL, &na);
+
+			gw_show_routes(
+				l.f, &o,
+				(const struct espgw_cfg_route *const *)pick, nb,
+				(const struct espgw_cfg_addr *const *)addrs,
+				na);
+			free(addrs);
+		}
+		break;
+	case ESPGW_OBJ_NEIGH:
+		pick = PICK(work, neighs, nb_neighs,
+			    (c->given & ESPGW_SEL_NEIGH_DEV) ? c->u.neigh.port
+							     : NULL,
+			    &nb);
+		gw_show_neighs(l.f, &o,
+			       (const struct espgw_cfg_neigh *const *)pick, nb);
+		break;
+	case ESPGW_OBJ_ADDR:
+		pick = PICK(work, addrs, nb_addrs,
+			    (c->given & ESPGW_SEL_ADDR_DEV) ? c->u.addr.port
+							    : NULL,
+			    &nb);
+		gw_show_addrs(l.f, &o, t->ifaces, NULL, GW_MAX_PORTS,
+			      (const struct espgw_cfg_addr *const *)pick, nb);
+		break;
+	case ESPGW_OBJ_LINK:
+		gw_show_links(l.f, &o, t->ifaces, NULL, GW_MAX_PORTS);
+		break;
+	default: break;
+	}
+	free(pick);
+	listing_send(&l, r);
+}
+
+/* One statement of a transaction, applied to work. Returns 0 or the
+ * exit status, with the reply written. *changed: work was changed. */
+static int
+apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
+      const char *file, struct gw_ctl_reply *r, bool *changed)
+{
+	bool upd = c->verb == ESPGW_CMD_UPDATE || c->verb == ESPGW_CMD_REPLACE;
+	int rc = 0;
+
+	if (c->verb == ESPGW_CMD_LIST ||
+	    (c->verb == ESPGW_CMD_GET && c->obj != ESPGW_OBJ_STATE &&
+	     c->obj != ESPGW_OBJ_POLICY)) {
+		list(ctl, work, c, r);
+		return 0;
+	}
+	switch (c->obj) {
+	case ESPGW_OBJ_STATE:
+		switch (c->verb) {
+		case ESPGW_CMD_ADD:
+		case ESPGW_CMD_UPDATE:
+			rc = gw_db_state_add(work, &c->u.state, upd);
+			break;
+		case ESPGW_CMD_DEL:
+		case ESPGW_CMD_GET:
+			/* xfrm_get_sa / xfrm_del_sa: by (dst, proto, SPI) */
+			rc = gw_db_state_find(work, c->u.state.p.dst.v4,
+					      c->u.state.p.spi);
+			if (rc >= 0 && c->verb == ESPGW_CMD_GET) {
+				list(ctl, work, c, r);
+				return 0;
+			}
+			if (rc >= 0) {
+				gw_db_state_remove(work, (unsigned int)rc);
+				rc = 0;
+			}
+			break;
+		case ESPGW_CMD_DELETEALL:
+			gw_db_state_remove_matching(work, &c->u.state,
+						    c->given);
+			break;
+		case ESPGW_CMD_FLUSH:
+			gw_db_state_remove_matching(work, &c->u.state, 0);
+			break;
+		default: rc = -EOPNOTSUPP;
+		}
+		break;
+	case ESPGW_OBJ_POLICY:
+		switch (c->verb) {
+		case ESPGW_CMD_ADD:
+		case ESPGW_CMD_UPDATE:
+			rc = gw_db_policy_add(work, &c->u.policy, upd);
+			break;
+		case ESPGW_CMD_DEL:
+		case ESPGW_CMD_GET:
+			rc = (c->given & ESPGW_SEL_POLICY_INDEX)
+				     ? gw_db_policy_find_index(
+					       work, c->u.policy.index,
+					       c->u.policy.dir)
+				     : gw_db_policy_find(work, &c->u.policy);
+			if (rc >= 0 && c->verb == ESPGW_CMD_GET) {
+				list(ctl, work, c, r);
+				return 0;
+			}
+			if (rc >= 0) {
+				gw_db_policy_remove(work, (unsigned int)rc);
+				rc = 0;
+			}
+			break;
+		case ESPGW_CMD_DELETEALL:
+			gw_db_policy_remove_matching(work, &c->u.policy,
+						     c->given);
+			break;
+		case ESPGW_CMD_FLUSH:
+			gw_db_policy_remove_matching(work, &c->u.policy, 0);
+			break;
+		default: rc = -EOPNOTSUPP;
+		}
+		break;
+	case ESPGW_OBJ_ROUTE:
+		if (c->verb == ESPGW_CMD_DEL)
+			rc = gw_db_route_del(work, &c->u.route, c->given);
+		else
+			rc = gw_db_route_add(work, &c->u.route, upd);
+		break;
+	case ESPGW_OBJ_NEIGH:
+		if (c->verb == ESPGW_CMD_DEL)
+			rc = gw_db_neigh_del(work, &c->u.neigh);
+		else if (c->verb == ESPGW_CMD_FLUSH)
+			gw_db_neigh_flush(work, (c->given & ESPGW_SEL_NEIGH_DEV)
+							? c->u.neigh.port
+							: NULL);
+		else
+			rc = gw_db_neigh_add(work, &c->u.neigh, upd);
+		break;
+	case ESPGW_OBJ_ADDR:
+		rc = c->verb == ESPGW_CMD_DEL
+			     ? gw_db_addr_del(work, &c->u.addr)
+			     : gw_db_addr_add(work, &c->u.addr);
+		break;
+	case ESPGW_OBJ_LINK:
+	case ESPGW_OBJ_MONITOR:
+	default:
+		gw_ctl_err(r,
+			   "%s:%d: not supported on a running espgw yet (ports "
+			   "are set up at start-up; monitor comes later)\n",
+			   file, c->line);
+		return EXIT_SYNTAX;
+	}
+	if (rc == -EOPNOTSUPP) {
+		gw_ctl_err(r, "%s:%d: command not supported\n", file, c->line);
+		return EXIT_SYNTAX;
+	}
+	if (rc < 0)
+		return refused(r, file, c->line, rc);
+	*changed = true;
+	return 0;
+}
+
+/* The neighbour table holds what ARP learns beside the configured
+ * entries: after a commit, entries gone from the configuration are
+ * forgotten and new ones set (static, so ARP cannot replace them). */
+static void
+sync_neighs(struct gw *gw, const struct espgw_cfg *old,
+	    const struct espgw_cfg *cur)
+{
+	for (unsigned int i = 0; i < old->nb_neighs; i++) {
+		int port = gw_port_by_name(old->neighs[i].port);
+
+		if (port >= 0)
+			gw_neigh_forget(&gw->neigh, (uint16_t)port,
+					old->neighs[i].addr);
+	}
+	for (unsigned int i = 0; i < cur->nb_neighs; i++) {
+		int port = gw_port_by_name(cur->neighs[i].port);
+
+		if (port >= 0)
+			gw_neigh_set(&gw->neigh, (uint16_t)port,
+				     cur->neighs[i].addr, &cur->neighs[i].mac,
+				     true);
+	}
+}
+
+/* Build work into a table set, publish it, and make work the live
+ * configuration. Returns 0 or the exit status, with the reply. */
+static int
+commit(struct gw_ctl *ctl, struct espgw_cfg *work, struct gw_ctl_reply *r)
+{
+	struct gw *gw = ctl->gw;
+	struct gw_tables *cur = gw_tables_current(&gw->pub), *t, *old;
+	char err[512];
+
+	t = gw_tables_build(work, gw->nb_workers, cur, err, sizeof(err));
+	if (t == NULL) {
+		gw_ctl_err(r, "%s\n", err);
+		return EXIT_REFUSED;
+	}
+	/* ports are set up at start-up: a set must keep them */
+	for (unsigned int p = 0; p < gw->nb_ports; p++)
+		if (!t->ifaces[gw->ports[p]].used) {
+			gw_ctl_err(r,
+				   "port %s would go down: ports are set up at "
+				   "start-up\n",
+				   cur->ifaces[gw->ports[p]].name);
+			gw_tables_retire(t, cur);
+			return EXIT_REFUSED;
+		}
+	old = gw_publish(&gw->pub, t);
+	gw_tables_retire(old, t);
+	sync_neighs(gw, &ctl->cfg, work);
+	espgw_cfg_free(&ctl->cfg);
+	ctl->cfg = *work;
+	ctl->nb_commits++;
+	return 0;
+}
+
+void
+gw_ctl_handle(void *arg, const char *req, size_t len, struct gw_ctl_reply *r)
+{
+	struct gw_ctl *ctl = arg;
+	struct gw_ctl_request q;
+	struct espgw_cfg work;
+	const char *file, *p, *end;
+	bool changed = false;
+	char err[512];
+	int line = 0, status = 0;
+
+	if (gw_ctl_request_parse(req, len, &q, err, sizeof(err)) != 0) {
+		gw_ctl_err(r, "%s\n", err);
+		gw_ctl_status(r, EXIT_SYNTAX);
+		return;
+	}
+	file = q.batch[0] != '\0' ? q.batch : "espgwctl";
+	if (gw_db_copy(&work, &ctl->cfg) != 0) {
+		gw_ctl_err(r, "out of memory\n");
+		gw_ctl_status(r, EXIT_REFUSED);
+		return;
+	}
+	work.file = file;
+	for (p = q.body, end = q.body + q.body_len; p < end && status == 0;) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
+		char *text = strndup(p, n);
+		struct espgw_cmd c;
+		int rc;
+
+		p += n + 1;
+		line++;
+		if (text == NULL) {
+			gw_ctl_err(r, "out of memory\n");
+			status = EXIT_REFUSED;
+			break;
+		}
+		rc = espgw_cmd_parse(file, text, line, &c, err, sizeof(err));
+		free(text);
+		if (rc < 0) {
+			gw_ctl_err(r, "%s\n", err);
+			status = EXIT_SYNTAX;
+		} else if (rc > 0) {
+			c.stats |= q.stats;
+			c.json |= q.json;
+			c.pretty |= q.pretty;
+			status = apply(ctl, &work, &c, file, r, &changed);
+		}
+	}
+	if (status == 0 && changed && (status = commit(ctl, &work, r)) == 0)
+		ctl->cfg.file = "espgwctl"; /* q.batch goes with the request */
+	else
+		espgw_cfg_free(&work);
+	if (status != 0 && changed)
+		gw_ctl_err(r, "%s: nothing changed\n", file);
+	gw_ctl_status(r, status);
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+#ifndef ESPGW_CONTROL_CTL_H
+#define ESPGW_CONTROL_CTL_H
+
+/* The control service: what the control thread does with a request
+ * from the control socket. Each request is one transaction: its
+ * statements apply in order to a copy of the live configuration; on the
+ * first bad one nothing changes and the reply names it (FILE:LINE);
+ * otherwise the copy is built into a table set (taking over the SAs it
+ * still describes), published to the workers, and becomes the live
+ * configuration. Listings read the published set. */
+
+#include "control/ctlsock.h"
+#include "lang/config.h"
+
+struct gw;
+
+struct gw_ctl {
+	struct gw *gw;
+	struct espgw_cfg cfg; /* the live configuration */
+	struct gw_ctlsock sock;
+	uint64_t nb_commits; /* transactions published */
+};
+
+/* Takes over cfg (the configuration espgw started with). */
+void gw_ctl_init(struct gw_ctl *ctl, struct gw *gw, struct espgw_cfg *cfg);
+void gw_ctl_fini(struct gw_ctl *ctl);
+
+/* The socket's request handler (gw_ctl_handler_fn); arg: the gw_ctl. */
+void gw_ctl_handle(void *arg, const char *req, size_t len,
+		   struct gw_ctl_reply *r);
+
+#endif /* ESPGW_CONTROL_CTL_H */

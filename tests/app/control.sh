@@ -1,0 +1,144 @@
+#!/bin/bash
+# SPDX-License-Identifier: BSD-3-Clause
+# espgw's control socket driven by espgwctl, as the classic manual
+# set-up script drives ip: each command's output, error and exit status
+# against what the kernel answers (docs/control.md), batches that apply
+# whole or not at all, and a running espgw that stays up through bad
+# input. Ports are net_null (no traffic).
+# Usage: control.sh <espgw> <espgwctl>
+set -u
+espgw=$1
+espgwctl=$2
+tmp=$(mktemp -d)
+prefix="ctl$$"
+pass=0
+fail=0
+K1=0x0102030405060708090a0b0c0d0e0f1011121314
+K2=0x1112131415161718191a1b1c1d1e1f2021222324
+K3=0x2122232425262728292a2b2c2d2e2f3031323334
+
+cat > "$tmp/gw.conf" <<EOT
+ip link set dev net_null0 up
+ip link set dev net_null1 up
+ip addr add 10.0.1.1/24 dev net_null0
+ip addr add 192.0.2.1/24 dev net_null1
+ip route add default via 192.0.2.254 dev net_null1
+ip xfrm state add src 192.0.2.1 dst 198.51.100.1 proto esp spi 0x1001 reqid 1 mode tunnel aead 'rfc4106(gcm(aes))' $K1 128
+ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/24 dir out tmpl src 192.0.2.1 dst 198.51.100.1 proto esp reqid 1 mode tunnel
+EOT
+
+"$espgw" --no-huge -m 256 -l 0-1 --no-pci --file-prefix "$prefix" \
+	--log-level='lib.*:error' --vdev net_null0,no-rx=1 \
+	--vdev net_null1,no-rx=1 -- -f "$tmp/gw.conf" --poll-idle-us 100 \
+	> "$tmp/espgw.out" 2>&1 &
+pid=$!
+cleanup() {
+	kill -INT "$pid" 2>/dev/null
+	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$pid" 2>/dev/null
+	rm -rf "$tmp" "/var/run/dpdk/$prefix"
+}
+trap cleanup EXIT
+for _ in $(seq 100); do
+	grep -q running "$tmp/espgw.out" && break
+	sleep 0.1
+done
+
+ctl() { # args... -> $out (stdout), $err (stderr), $rc
+	"$espgwctl" --file-prefix "$prefix" "$@" > "$tmp/o" 2> "$tmp/e"
+	rc=$?
+	out=$(cat "$tmp/o")
+	err=$(cat "$tmp/e")
+}
+ok() { echo "ok - $1"; pass=$((pass + 1)); }
+bad() {
+	echo "not ok - $1"
+	echo "#   rc $rc, stdout: $out" | head -20
+	echo "#   stderr: $err"
+	fail=$((fail + 1))
+}
+# what rc stdout-pattern stderr-pattern (grep -E; "" = must be empty)
+check() {
+	local what=$1 want_rc=$2 o=$3 e=$4
+	if [ "$rc" -eq "$want_rc" ] &&
+		{ [ -z "$o" ] && [ -z "$out" ] || [ -n "$o" ] && echo "$out" | grep -qE -- "$o"; } &&
+		{ [ -z "$e" ] && [ -z "$err" ] || [ -n "$e" ] && echo "$err" | grep -qE -- "$e"; }; then
+		ok "$what"
+	else
+		bad "$what (want rc $want_rc, stdout /$o/, stderr /$e/)"
+	fi
+}
+nstates() { ctl xfrm state; echo "$out" | grep -c "proto esp spi"; }
+
+ctl xfrm state
+check "ip xfrm state lists the configured state, key shown" 0 "spi 0x00001001 reqid 1 mode tunnel.*|aead rfc4106\\(gcm\\(aes\\)\\) $K1 128" ""
+ctl ip xfrm state add src 192.0.2.1 dst 198.51.100.1 proto esp spi 0x1001 reqid 1 mode tunnel aead 'rfc4106(gcm(aes))' $K2 128
+check "state add of an existing (dst, spi): File exists, exit 2" 2 "" "RTNETLINK answers: File exists"
+ctl xfrm state update src 192.0.2.1 dst 198.51.100.9 proto esp spi 9 reqid 1 mode tunnel aead 'rfc4106(gcm(aes))' $K2 128
+check "state update of a missing state: No such process (xfrm_state_update)" 2 "" "RTNETLINK answers: No such process"
+ctl xfrm state add src 192.0.2.1 dst 198.51.100.1 proto esp spi 0x1002 reqid 1 mode tunnel aead 'rfc4106(gcm(aes))' $K2 128
+check "state add of a new SPI" 0 "" ""
+ctl -s xfrm state get dst 198.51.100.1 proto esp spi 0x1002
+check "ip -s xfrm state get: one state, ip -s's spi form" 0 "spi 0x00001002\\(4098\\) reqid 1\\(0x00000001\\)" ""
+[ "$(echo "$out" | grep -c 'proto esp spi')" = 1 ] && ok "get shows only that state" || bad "get shows only that state"
+ctl xfrm state delete dst 198.51.100.1 proto esp spi 0x1001
+check "state delete" 0 "" ""
+ctl xfrm state delete dst 198.51.100.1 proto esp spi 0x1001
+check "state delete of a missing state: No such process" 2 "" "RTNETLINK answers: No such process"
+
+ctl xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/24 dir out priority 3 action block
+check "policy add of a twin (same selector and dir): File exists" 2 "" "RTNETLINK answers: File exists"
+ctl xfrm policy update src 10.0.1.0/24 dst 10.0.2.0/24 dir out priority 3 action block
+check "policy update replaces" 0 "" ""
+ctl -s xfrm policy
+check "ip -s xfrm policy: the replacement, with the first index (1)" 0 "dir out action block index 1 priority 3" ""
+ctl xfrm policy delete src 10.0.1.0/24 dst 10.0.2.0/24 dir in
+check "policy delete of a missing policy: No such file or directory" 2 "" "RTNETLINK answers: No such file or directory"
+ctl xfrm policy delete index 1 dir out
+check "policy delete by index" 0 "" ""
+
+ctl route add default via 192.0.2.253 dev net_null1
+check "route add of an existing prefix: File exists" 2 "" "File exists"
+ctl route replace default via 192.0.2.253 dev net_null1
+check "route replace" 0 "" ""
+ctl route
+check "ip route shows the replacement and the connected routes" 0 "default via 192.0.2.253 dev net_null1" ""
+ctl -j neigh
+check "ip -j neigh: JSON" 0 "^\\[\\]$" ""
+ctl neigh add 10.0.1.10 lladdr 02:00:00:00:00:0a dev net_null0
+check "neigh add" 0 "" ""
+ctl -j -p neigh
+if [ "$rc" = 0 ] && echo "$out" | /usr/bin/python3 -c 'import json, sys; d = json.load(sys.stdin); assert d[0]["dst"] == "10.0.1.10", d'; then
+	ok "ip -j -p neigh parses, with the new entry"
+else
+	bad "ip -j -p neigh parses, with the new entry"
+fi
+
+# a batch applies whole or not at all
+before=$(nstates)
+cat > "$tmp/batch" <<EOT
+# the classic script, run again with new keys
+ip xfrm state flush
+ip xfrm policy flush
+ip xfrm state add src 192.0.2.1 dst 198.51.100.1 proto esp spi 0x2001 reqid 1 mode tunnel aead 'rfc4106(gcm(aes))' $K3 128
+ip xfrm state add src 192.0.2.1 dst 198.51.100.1 proto esp spi 0x2001 reqid 1 mode tunnel aead 'rfc4106(gcm(aes))' $K3 128
+EOT
+ctl -batch "$tmp/batch"
+check "a batch with a bad line fails with FILE:LINE" 2 "" "$tmp/batch:5: RTNETLINK answers: File exists"
+[ "$(nstates)" = "$before" ] && ok "... and changes nothing" || bad "... and changes nothing ($before states before)"
+sed -i '$d' "$tmp/batch"
+ctl -batch "$tmp/batch"
+check "the batch without it applies" 0 "" ""
+ctl xfrm state
+check "... whole: the old states flushed, the new one in" 0 "spi 0x00002001" ""
+[ "$(echo "$out" | grep -c 'proto esp spi')" = 1 ] && ok "... one state left" || bad "... one state left"
+printf 'xfrm state\nbogus\n' | { "$espgwctl" --file-prefix "$prefix" -batch - > "$tmp/o" 2> "$tmp/e"; echo $? > "$tmp/rc"; }
+rc=$(cat "$tmp/rc"); out=$(cat "$tmp/o"); err=$(cat "$tmp/e")
+check "-batch - reads stdin; lines run in order; one ip would not parse: exit 1" 1 "spi 0x00002001" "-:2: unknown word \"bogus\""
+
+ctl xfrm state add src 203.0.113.5 dst 198.51.100.7 proto esp spi 7 reqid 1 mode tunnel aead 'rfc4106(gcm(aes))' $K1 128
+check "a state neither end of which is ours: refused by the table build" 2 "" "neither of src 203.0.113.5"
+kill -0 "$pid" && ok "espgw still runs" || bad "espgw still runs"
+
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]
