@@ -139,6 +139,14 @@ check "-batch - reads stdin; lines run in order; one ip would not parse: exit 1"
 ctl xfrm state add src 203.0.113.5 dst 198.51.100.7 proto esp spi 7 reqid 1 mode tunnel aead 'rfc4106(gcm(aes))' $K1 128
 check "a state neither end of which is ours: refused by the table build" 2 "" "neither of src 203.0.113.5"
 kill -0 "$pid" && ok "espgw still runs" || bad "espgw still runs"
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+out=$(tail -3 "$tmp/espgw.out")
+err=""
+[ "$rc" = 0 ] && ok "espgw stops cleanly on SIGINT (exit 0, no sanitizer report)" ||
+	bad "espgw stops cleanly on SIGINT (exit 0, no sanitizer report)"
+[ ! -e "/run/espgw/$prefix.sock" ] && ok "its socket is gone" || bad "its socket is gone"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
