@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_common.h>
+
 #include "lang/parse.h"
 
 /* ip's objects in ip's order, so an abbreviation picks what ip picks
@@ -122,16 +124,39 @@ option(struct lang_ctx *c, const char *w)
 	return 0;
 }
 
+int
+lang_monitor_words(struct lang_ctx *c, const struct lang_monitor_word *words,
+		   size_t nb, const char *what, unsigned int all)
+{
+	const char *w;
+
+	c->cmd->obj = ESPGW_OBJ_MONITOR;
+	c->cmd->verb = ESPGW_CMD_MONITOR;
+	while ((w = lang_next(c)) != NULL) {
+		size_t j = 0;
+
+		for (; j < nb; j++)
+			if (words[j].exact ? strcmp(w, words[j].name) == 0
+					   : lang_matches(w, words[j].name))
+				break;
+		if (j == nb)
+			return lang_fail(c, "unknown word \"%s\"", w);
+		if (words[j].bits == 0)
+			return lang_fail(c, "%s \"%s\" is not supported", what,
+					 words[j].name);
+		c->cmd->monitor |= words[j].bits;
+	}
+	if (c->cmd->monitor == 0)
+		c->cmd->monitor = all; /* the object alone watches all */
+	return 0;
+}
+
 /* `monitor [xfrm | route | neigh | all]`: ip monitor's words in its
  * order, plus xfrm (ip has `ip xfrm monitor` for that). */
 int
 lang_parse_monitor(struct lang_ctx *c)
 {
-	static const struct {
-		const char *name;
-		bool exact;
-		unsigned int bits; /* 0: ip's, not espgw's */
-	} words[] = {
+	static const struct lang_monitor_word words[] = {
 		{ "xfrm", false, ESPGW_MON_XFRM },
 		{ "file", false, 0 },
 		{ "label", false, 0 },
@@ -153,28 +178,11 @@ lang_parse_monitor(struct lang_ctx *c)
 		{ "help", false, 0 },
 		{ "dev", true, 0 },
 	};
-	const char *w;
 
 	if (c->in_file)
 		return lang_fail(c, "ip monitor is not supported");
-	c->cmd->verb = ESPGW_CMD_MONITOR;
-	while ((w = lang_next(c)) != NULL) {
-		size_t j = 0;
-
-		for (; j < sizeof(words) / sizeof(words[0]); j++)
-			if (words[j].exact ? strcmp(w, words[j].name) == 0
-					   : lang_matches(w, words[j].name))
-				break;
-		if (j == sizeof(words) / sizeof(words[0]))
-			return lang_fail(c, "unknown word \"%s\"", w);
-		if (words[j].bits == 0)
-			return lang_fail(c, "monitor \"%s\" is not supported",
-					 words[j].name);
-		c->cmd->monitor |= words[j].bits;
-	}
-	if (c->cmd->monitor == 0)
-		c->cmd->monitor = ESPGW_MON_ALL; /* as ip monitor alone */
-	return 0;
+	return lang_monitor_words(c, words, RTE_DIM(words), "monitor",
+				  ESPGW_MON_ALL);
 }
 
 static int

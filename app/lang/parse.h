@@ -131,6 +131,19 @@ int lang_parse_addr(struct lang_ctx *c);
 int lang_parse_route(struct lang_ctx *c);
 int lang_parse_neigh(struct lang_ctx *c);
 int lang_parse_xfrm(struct lang_ctx *c);
+
+/* A word of `ip monitor` or `ip xfrm monitor`: what it watches (0: a
+ * word of ip's that espgw does not watch). */
+struct lang_monitor_word {
+	const char *name;
+	bool exact;	   /* not abbreviated */
+	unsigned int bits; /* ESPGW_MON_* */
+};
+
+/* Read a monitor statement's words into c->cmd; none means all. */
+int lang_monitor_words(struct lang_ctx *c,
+		       const struct lang_monitor_word *words, size_t nb,
+		       const char *what, unsigned int all);
 int lang_parse_monitor(struct lang_ctx *c);
 
 /* Split and parse one line; 1, 0 (nothing on it) or -1. */

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_common.h>
+
 #include "lang/parse.h"
 
 /* `proto esp`, in a state or a template. */
@@ -625,11 +627,7 @@ parse_policy(struct lang_ctx *c)
 static int
 parse_xfrm_monitor(struct lang_ctx *c)
 {
-	static const struct {
-		const char *name;
-		bool exact;
-		unsigned int bits; /* 0: ip's, not espgw's */
-	} words[] = {
+	static const struct lang_monitor_word words[] = {
 		{ "file", false, 0 },
 		{ "nokeys", true, 0 },
 		{ "all", true, ESPGW_MON_XFRM },
@@ -642,30 +640,11 @@ parse_xfrm_monitor(struct lang_ctx *c)
 		{ "report", false, 0 },
 		{ "help", false, 0 },
 	};
-	const char *w;
 
 	if (c->in_file)
 		return lang_fail(c, "ip xfrm monitor is not supported");
-	c->cmd->obj = ESPGW_OBJ_MONITOR;
-	c->cmd->verb = ESPGW_CMD_MONITOR;
-	while ((w = lang_next(c)) != NULL) {
-		size_t j = 0;
-
-		for (; j < sizeof(words) / sizeof(words[0]); j++)
-			if (words[j].exact ? strcmp(w, words[j].name) == 0
-					   : lang_matches(w, words[j].name))
-				break;
-		if (j == sizeof(words) / sizeof(words[0]))
-			return lang_fail(c, "unknown word \"%s\"", w);
-		if (words[j].bits == 0)
-			return lang_fail(c,
-					 "xfrm monitor \"%s\" is not supported",
-					 words[j].name);
-		c->cmd->monitor |= words[j].bits;
-	}
-	if (c->cmd->monitor == 0)
-		c->cmd->monitor = ESPGW_MON_XFRM;
-	return 0;
+	return lang_monitor_words(c, words, RTE_DIM(words), "xfrm monitor",
+				  ESPGW_MON_XFRM);
 }
 
 int
