@@ -372,7 +372,7 @@ build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
 }
 
 /* By reqid, then by configuration order (qsort is not stable, and the
- * first SA added must win among equals). */
+ * SA added last must win among equals). */
 static int
 by_reqid(const void *a, const void *b, void *sas)
 {
@@ -399,20 +399,24 @@ tmpl_matches(const struct espgw_cfg_policy *p, const struct espgw_sa *sa)
 
 /* The outbound SA a template names: by reqid when it has one, and by
  * whichever of src/dst it gives (RFC 4301 section 4.4.1 lets a policy
- * point at its SA; xfrm finds it the same way, first added first).
- * out_sas is sorted by reqid (stable in configuration order), so a
- * reqid is a binary search even among 100,000 SAs. */
+ * point at its SA). Among several, the one added last, as
+ * xfrm_state_find() prefers the newest add_time: a rekey adds the new
+ * SA beside the old one (same reqid) and outbound moves to it at once,
+ * while the old inbound SA still takes what is in flight. out is sorted
+ * by reqid (stable in configuration order, which is the order of
+ * adding), so a reqid is a binary search even among 100,000 SAs. */
 static struct espgw_sa *
 tmpl_sa(const struct gw_tables *t, const unsigned int *out, unsigned int n,
 	const struct espgw_cfg_policy *p)
 {
+	struct espgw_sa *best = NULL;
 	unsigned int lo = 0, hi = n;
 
 	if (p->reqid == 0) {
 		for (unsigned int i = 0; i < n; i++)
 			if (tmpl_matches(p, t->sas[out[i]]))
-				return t->sas[out[i]];
-		return NULL;
+				best = t->sas[out[i]];
+		return best;
 	}
 	while (lo < hi) {
 		unsigned int mid = lo + (hi - lo) / 2;
@@ -425,8 +429,8 @@ tmpl_sa(const struct gw_tables *t, const unsigned int *out, unsigned int n,
 	for (; lo < n && espgw_sa_params(t->sas[out[lo]])->reqid == p->reqid;
 	     lo++)
 		if (tmpl_matches(p, t->sas[out[lo]]))
-			return t->sas[out[lo]];
-	return NULL;
+			best = t->sas[out[lo]];
+	return best;
 }
 
 /* Point each outbound policy with a template at its SA, and work out

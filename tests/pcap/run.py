@@ -1630,6 +1630,34 @@ def scenario_tmpl_required(ctx):
     ck.done()
 
 
+def scenario_newest_sa(ctx):
+    """Two outbound SAs satisfy the out policy's template (reqid 1): the
+    one added last protects, as xfrm_state_find() prefers the newest
+    (make-before-break rekey: the new pair is added beside the old and
+    outbound moves at once), while the old inbound SA still decrypts.
+
+    Regression test: the table build once picked the first SA added."""
+    rng = random.Random(ctx.seed + 22)
+    old_out, in_sa = r1_sas(rng)
+    new_out = make_sa(rng, 0x1005, 1, True)
+    inners = [rand_packet(rng, host_ip(10), "10.0.2.%d" % (k + 1), 200, ("udp",))
+              for k in range(5)]
+    back = rand_packet(rng, "10.0.2.5", host_ip(11), 200, ("udp",))
+    run = run_espgw(ctx, make_config(ctx.name, [old_out, in_sa, new_out]),
+                    [lan_frame(p) for p in inners], [wan_frame(in_sa.encrypt(back, 1))])
+    ck = Checks()
+    got = decrypt_all(ck, run.wan, new_out, list(range(1, 6)), inners)
+    for g, p in zip(got, inners):
+        if g is not None:
+            ck.true(g == forwarded(p), "the new SA carries the packet")
+    check_plain(ck, run.lan, [forwarded(back)], [host_mac(11)], LAN_MAC, "LAN TX (old inbound SA)")
+    ck.counters(run, {"sa.0x%08x.packets" % new_out.spi: 5,
+                      "sa.0x%08x.packets" % old_out.spi: 0,
+                      "sa.0x%08x.packets" % IN_SPI: 1})
+    ck.no_drops(run)
+    ck.done()
+
+
 SCENARIOS = [
     ("outbound", scenario_outbound),
     ("inbound", scenario_inbound),
@@ -1653,6 +1681,7 @@ SCENARIOS = [
     ("inner_ipv6", scenario_inner_ipv6),
     ("death_row", scenario_death_row),
     ("tmpl_required", scenario_tmpl_required),
+    ("newest_sa", scenario_newest_sa),
 ]
 
 
