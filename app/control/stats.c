@@ -180,12 +180,19 @@ gw_stats_write(struct gw *gw, const char *path)
 		const struct espgw_sa_params *p = espgw_sa_params(t->sas[i]);
 		struct espgw_sa_stats st;
 
+		char id[INET_ADDRSTRLEN + 32], dst[INET_ADDRSTRLEN];
+
+		/* an SA is (dst, proto, SPI) and a direction: the classic
+		 * set-up's one SPI both ways is two names */
+		snprintf(id, sizeof(id), "sa.%s/esp/0x%08x/%s",
+			 gw_ip_str(p->dst.v4, dst), p->spi,
+			 p->dir == ESPGW_SA_OUT ? "out" : "in");
 		espgw_sa_stats_read(t->sas[i], &st);
-		fprintf(f, "sa.0x%08x.packets %lu\nsa.0x%08x.bytes %lu\n",
-			p->spi, st.packets, p->spi, st.bytes);
+		fprintf(f, "%s.packets %lu\n%s.bytes %lu\n", id, st.packets, id,
+			st.bytes);
 		for (int d = 0; d < ESPGW_DROP_MAX; d++)
-			fprintf(f, "sa.0x%08x.%s %lu\n", p->spi,
-				espgw_drop_name(d), st.drops[d]);
+			fprintf(f, "%s.%s %lu\n", id, espgw_drop_name(d),
+				st.drops[d]);
 	}
 	return fclose(f);
 }

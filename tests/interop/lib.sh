@@ -355,8 +355,8 @@ io_gw_stop() {
 
 # One counter from a --stats-file; the Nth occurrence (two SAs may share
 # an SPI), 0 when absent.
-io_stat() { # file name [nth]
-	awk -v k="$2" -v n="${3:-1}" '$1 == k && ++c == n { v = $2 } END { print v + 0 }' "$1"
+io_stat() { # file name
+	awk -v k="$2" '$1 == k { v = $2 } END { print v + 0 }' "$1"
 }
 
 # ---- the guest (Linux R2) ---------------------------------------------------

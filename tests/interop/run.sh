@@ -150,23 +150,31 @@ kfield() { # file spi dst field(4=packets 5=bytes 6=replay-window 7=replay 8=fai
 	awk -v s="$2" -v d="$3" -v f="$4" '$1 == s && $3 == d { print $f; n++ } END { if (!n) print -1 }' "$1"
 }
 
+# espgw's stats names an SA by (dst, proto, SPI) and direction: espgw
+# is R1 (all but "swapped"), so its outbound SAs go to R2, inbound to R1.
+sa_out() { echo "sa.$R2_WAN/esp/$1/out"; }
+sa_in() { echo "sa.$R1_WAN/esp/$1/in"; }
+# A counter of the SA (dst, esp, SPI), whichever end espgw is.
+sa_stat() { # stats dst spi counter
+	awk -v p="sa.$2/esp/$3/" -v c=".$4" \
+		'index($1, p) == 1 && substr($1, length($1) - length(c) + 1) == c { v = $2 } END { print v + 0 }' "$1"
+}
+
 # The packets of each SA as espgw and the kernel count them must agree
 # (traffic stopped, espgw stopped, so nothing is in flight).
-# An SPI used by both SAs (the classic script) appears twice in espgw's
-# stats file, in the order of the configuration: R1->R2 first.
+# An SPI used by both SAs (the classic script) names two SAs there.
 compare_counts() { # stats kstates spi12 spi21
-	local st=$1 ks=$2 ok=0 e k spi dst nth
-	for spi in "$3:$R2_WAN:1" "$4:$R1_WAN:$([ "$3" = "$4" ] && echo 2 || echo 1)"; do
-		nth=${spi##*:}
-		spi=${spi%:*}
-		dst=${spi#*:}
-		spi=${spi%%:*}
-		e=$(io_stat "$st" "sa.$spi.packets" "$nth")
+	local st=$1 ks=$2 ok=0 e k spi dst
+	while read -r spi dst; do
+		e=$(sa_stat "$st" "$dst" "$spi" packets)
 		k=$(kfield "$ks" "$spi" "$dst" 4)
 		printf '  SA %s (dst %s): espgw %s packets (%s bytes), kernel %s packets (%s bytes)\n' \
-			"$spi" "$dst" "$e" "$(io_stat "$st" "sa.$spi.bytes" "$nth")" "$k" "$(kfield "$ks" "$spi" "$dst" 5)"
+			"$spi" "$dst" "$e" "$(sa_stat "$st" "$dst" "$spi" bytes)" "$k" "$(kfield "$ks" "$spi" "$dst" 5)"
 		[ "$e" = "$k" ] && [ "$e" -gt 0 ] || ok=1
-	done
+	done <<EOT
+$3 $R2_WAN
+$4 $R1_WAN
+EOT
 	return $ok
 }
 
@@ -372,7 +380,7 @@ sc_ciphers() {
 			compare_counts "$IO_W/ciphers.stats" "$IO_W/ciphers.kstates" "$spi12" "$spi21" ||
 				bad="$bad AES-$bits/ICV-$icv"
 			# 3 requests + 3 replies each way on each SA
-			[ "$(io_stat "$IO_W/ciphers.stats" "sa.$spi12.packets")" = 6 ] || bad="$bad AES-$bits/ICV-$icv(count)"
+			[ "$(io_stat "$IO_W/ciphers.stats" "$(sa_out "$spi12").packets")" = 6 ] || bad="$bad AES-$bits/ICV-$icv(count)"
 		done
 	done
 	[ -z "$bad" ] || { fail "per-SA counts differ or not 6:$bad"; return 1; }
@@ -466,10 +474,10 @@ sc_replay() {
 		if [ $w = 64 ]; then e=6; k=behind-window; else e=7; k=replayed; fi
 		[ "$(kfield "$IO_W/$tag.kstates" 0x00007007 "$R2_WAN" $e)" = 5 ] ||
 			{ fail "window $w: the kernel did not count the 5 replayed packets as $([ $e = 6 ] && echo replay-window || echo replay)"; return 1; }
-		[ "$(io_stat "$IO_W/$tag.stats" "sa.0x00008008.$k")" = 5 ] ||
+		[ "$(io_stat "$IO_W/$tag.stats" "$(sa_in 0x00008008).$k")" = 5 ] ||
 			{ fail "window $w: espgw did not count the 5 replayed packets as $k"; return 1; }
 		echo "# window $w: both ends dropped the 5 replayed packets as $k"
-		no_drops "$IO_W/$tag.stats" gw.drop-frag-needed "sa.0x00008008.$k" "esp.$k" gw.drop-esp-in=5 ||
+		no_drops "$IO_W/$tag.stats" gw.drop-frag-needed "$(sa_in 0x00008008).$k" "esp.$k" gw.drop-esp-in=5 ||
 			{ fail "window $w: espgw dropped packets"; return 1; }
 	done
 
@@ -623,7 +631,7 @@ sc_restart() {
 	sleep 2
 	cp "$IO_W/restart0.conf" "$IO_W/restart0b.conf" # the same file, for a separate log
 	io_gw_stop
-	nA=$(io_stat "$IO_W/restart0.stats" sa.0x0000f00f.packets)
+	nA=$(io_stat "$IO_W/restart0.stats" "$(sa_out 0x0000f00f).packets")
 	io_cap_start restart0 qtap0 "ip proto 50 and src $R1_WAN" 5 || { fail "tcpdump"; return 1; }
 	io_gw_start "$IO_W/restart0b.conf" restart0b || { fail "espgw did not restart"; return 1; }
 	io_wait_pid "$IO_CAP_PID" 20
@@ -640,7 +648,7 @@ echo received \$(wc -c < /tmp/rx.bin) sha256 \$(sha256sum /tmp/rx.bin | cut -d' 
 		{ fail "window 0: the transfer across the restart is corrupt"; return 1; }
 	ping_a "$HOSTB" 3 || { fail "window 0: no ping after the restart"; return 1; }
 	stop_and_count restart0b || { fail "cannot read the counters"; return 1; }
-	nB=$(io_stat "$IO_W/restart0b.stats" sa.0x0000f00f.packets)
+	nB=$(io_stat "$IO_W/restart0b.stats" "$(sa_out 0x0000f00f).packets")
 	k0=$(kfield "$IO_W/restart0b.kstates" 0x0000f00f "$R2_WAN" 4)
 	echo "# SA 0x0000f00f: espgw sent $nA + $nB packets (two runs), the kernel accepted $k0"
 	[ "$k0" = $((nA + nB)) ] || { fail "window 0: the kernel did not accept every packet of both runs"; return 1; }
@@ -657,7 +665,7 @@ echo received \$(wc -c < /tmp/rx.bin) sha256 \$(sha256sum /tmp/rx.bin | cut -d' 
 	sleep 2
 	io_gw_stop
 	nA=$(gw_last_seq restart64 0x00011011)
-	echo "# espgw's last sequence number on 0x00011011 before the restart: $nA ($(io_stat "$IO_W/restart64.stats" sa.0x00011011.packets) packets)"
+	echo "# espgw's last sequence number on 0x00011011 before the restart: $nA ($(io_stat "$IO_W/restart64.stats" "$(sa_out 0x00011011).packets") packets)"
 	cp "$IO_W/restart64.conf" "$IO_W/restart64b.conf"
 	io_cap_start restart64 qtap0 "ip proto 50 and src $R1_WAN" 5 || { fail "tcpdump"; return 1; }
 	io_gw_start "$IO_W/restart64b.conf" restart64b || { fail "espgw did not restart"; return 1; }
@@ -674,9 +682,9 @@ echo received \$(wc -c < /tmp/rx.bin) sha256 \$(sha256sum /tmp/rx.bin | cut -d' 
 	kill -0 "$pid" 2>/dev/null || { fail "window 64: the transfer ended while espgw's packets were dropped"; return 1; }
 	io_gw_stop
 	nB=$(gw_last_seq restart64b 0x00011011)
-	echo "# espgw's run after the restart: sent up to seq $nB; inbound SA 0x00012012 decrypted $(io_stat "$IO_W/restart64b.stats" sa.0x00012012.packets) packets from the kernel, dropped $(io_stat "$IO_W/restart64b.stats" sa.0x00012012.behind-window) + $(io_stat "$IO_W/restart64b.stats" sa.0x00012012.replayed)"
-	[ "$(io_stat "$IO_W/restart64b.stats" sa.0x00012012.packets)" -gt 0 ] &&
-		[ "$(io_stat "$IO_W/restart64b.stats" sa.0x00012012.behind-window)" = 0 ] ||
+	echo "# espgw's run after the restart: sent up to seq $nB; inbound SA 0x00012012 decrypted $(io_stat "$IO_W/restart64b.stats" "$(sa_in 0x00012012).packets") packets from the kernel, dropped $(io_stat "$IO_W/restart64b.stats" "$(sa_in 0x00012012).behind-window") + $(io_stat "$IO_W/restart64b.stats" "$(sa_in 0x00012012).replayed")"
+	[ "$(io_stat "$IO_W/restart64b.stats" "$(sa_in 0x00012012).packets")" -gt 0 ] &&
+		[ "$(io_stat "$IO_W/restart64b.stats" "$(sa_in 0x00012012).behind-window")" = 0 ] ||
 		{ fail "window 64: espgw's fresh inbound SA did not accept the kernel's continuing sequence"; return 1; }
 
 	# the remedy: restart with replay-oseq = the last sequence number sent

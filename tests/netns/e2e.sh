@@ -409,9 +409,15 @@ S2="$EG_TMP/r2.stats"
 if [ ! -s "$S1" ] || [ ! -s "$S2" ]; then
 	not_ok "gateway counters agree" "missing stats file(s):$e_why"
 else
+	# the stats name an SA by (dst, proto, SPI) and direction
 	for spi in 0x00001001 0x00002002; do
-		a=$(eg_stat "$S1" "sa.$spi.packets")
-		b=$(eg_stat "$S2" "sa.$spi.packets")
+		if [ "$spi" = 0x00001001 ]; then
+			a=$(eg_stat "$S1" "sa.192.0.2.2/esp/$spi/out.packets")
+			b=$(eg_stat "$S2" "sa.192.0.2.2/esp/$spi/in.packets")
+		else
+			a=$(eg_stat "$S1" "sa.192.0.2.1/esp/$spi/in.packets")
+			b=$(eg_stat "$S2" "sa.192.0.2.1/esp/$spi/out.packets")
+		fi
 		if [ "$spi" = 0x00001001 ]; then dir="R1 out $a, R2 in $b"; else dir="R2 out $b, R1 in $a"; fi
 		echo "#   SA spi $spi: $dir packets"
 		if [ "$a" != "$b" ] || [ "$a" -eq 0 ]; then

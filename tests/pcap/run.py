@@ -169,6 +169,18 @@ AES_GCM_TRUNCATED_ICV = CryptAlgo(
     format_mode_iv=lambda sa, iv, **kw: sa.crypt_salt + iv)
 
 
+def sa_name(dst, spi, direction):
+    return "sa.%s/esp/0x%08x/%s" % (dst, spi, direction)
+
+
+SA_NAMES = {}   # SPI -> stats name of the SAs made so far (SPIs are unique per test)
+
+
+def sa_key(spi):
+    """The stats name of the SA with this SPI."""
+    return SA_NAMES[spi]
+
+
 class SA:
     """One ESP tunnel SA: its `ip xfrm state` line and its scapy twin."""
 
@@ -184,9 +196,12 @@ class SA:
             sa.crypt_algo = AES_GCM_TRUNCATED_ICV
         self.scapy = sa
 
+        SA_NAMES[spi] = self.name
+
     @property
     def name(self):
-        return "sa.0x%08x" % self.spi
+        """Its name in the stats file: (dst, proto, SPI) and direction."""
+        return sa_name(self.dst, self.spi, "out" if self.outbound else "in")
 
     def conf(self):
         opts = ""
@@ -445,13 +460,14 @@ SA_TOTALS = (".packets", ".bytes")
 
 
 def sa_directions(conf):
-    """{"sa.0x<spi>": "in" or "out"} of the configuration's states: in
-    when its destination is one of our addresses (app/tables.c)."""
+    """{"sa.<dst>/esp/0x<spi>/<dir>": "in" or "out"} of the configuration's
+    states: in when its destination is one of our addresses (app/tables.c)."""
     ours = set(re.findall(r"^ip addr add ([0-9.]+)/", conf, re.M))
     dirs = {}
     for src, dst, spi in re.findall(r"^ip xfrm state add src (\S+) dst (\S+) .*?spi (\S+)",
                                     conf, re.M):
-        dirs["sa.0x%08x" % int(spi, 0)] = "in" if dst in ours else "out"
+        d = "in" if dst in ours else "out"
+        dirs[sa_name(dst, int(spi, 0), d)] = d
     return dirs
 
 
@@ -639,8 +655,8 @@ def scenario_outbound(ctx):
             ck.true(g == forwarded(p), "packet #%d decrypts to %s..., want %s..."
                     % (i, g[:24].hex(), forwarded(p)[:24].hex()))
     ck.counters(run, {"gw.rx": 200, "gw.tx": 200, "gw.encrypted": 200, "gw.forwarded": 200,
-                      "sa.0x%08x.packets" % OUT_SPI: 200,
-                      "sa.0x%08x.bytes" % OUT_SPI: sum(map(len, inners))})
+                      sa_key(OUT_SPI) + ".packets": 200,
+                      sa_key(OUT_SPI) + ".bytes": sum(map(len, inners))})
     ck.no_drops(run)
     ck.done()
 
@@ -658,8 +674,8 @@ def scenario_inbound(ctx):
     check_plain(ck, run.lan, [forwarded(p) for p in inners], [host_mac(d) for d in dsts],
                 LAN_MAC, "LAN TX")
     ck.counters(run, {"gw.rx": 200, "gw.tx": 200, "gw.decrypted": 200, "gw.forwarded": 200,
-                      "sa.0x%08x.packets" % IN_SPI: 200,
-                      "sa.0x%08x.bytes" % IN_SPI: sum(map(len, inners))})
+                      sa_key(IN_SPI) + ".packets": 200,
+                      sa_key(IN_SPI) + ".bytes": sum(map(len, inners))})
     ck.no_drops(run)
     ck.done()
 
@@ -732,8 +748,8 @@ def scenario_crypto_matrix(ctx):
                     [host_mac(p[19]) for p in inners], LAN_MAC,
                     "%s (key %d, ICV %d, ESN %s) LAN TX" % (sa.name, len(sa.key), sa.icv, sa.esn))
         ck.eq(run.st(sa.name + ".packets"), len(inners), sa.name + ".packets")
-    ck.counters(run, {"sa.0x00003300.seq-exhausted": 2, "gw.drop-esp-out": 2})
-    ck.no_drops(run, but=("sa.0x00003300.seq-exhausted", "gw.drop-esp-out"))
+    ck.counters(run, {sa_key(0x3300) + ".seq-exhausted": 2, "gw.drop-esp-out": 2})
+    ck.no_drops(run, but=(sa_key(0x3300) + ".seq-exhausted", "gw.drop-esp-out"))
     ck.done()
 
 
@@ -858,10 +874,10 @@ def scenario_drops(ctx):
     want = {
         "gw.drop-in-unprotected": 3,
         "esp.unknown-spi": 2,
-        "sa.0x%08x.bad-icv" % IN_SPI: 1,
-        "sa.0x%08x.replayed" % IN_SPI: 1,
+        sa_key(IN_SPI) + ".bad-icv": 1,
+        sa_key(IN_SPI) + ".replayed": 1,
         "esp.too-short": 1,
-        "sa.0x%08x.too-short" % IN_SPI: 1,
+        sa_key(IN_SPI) + ".too-short": 1,
         "gw.drop-bad-ip-header": 1,
         "gw.drop-ipv6-unsupported": 1,
         "gw.drop-l2-unknown-proto": 1,
@@ -871,8 +887,8 @@ def scenario_drops(ctx):
         "gw.drop-in-tmpl-mismatch": 1,
         "gw.drop-esp-in": 2 + 1 + 1 + 1 + 1,
         "gw.icmp-errors-sent": 1,
-        "sa.0x%08x.packets" % IN_SPI: 5 + 1,       # the good ones and the one without policy
-        "sa.0x00002003.packets": 1,
+        sa_key(IN_SPI) + ".packets": 5 + 1,       # the good ones and the one without policy
+        sa_key(0x2003) + ".packets": 1,
     }
     ck.counters(run, want)
     ck.no_drops(run, but=want)
@@ -1058,7 +1074,7 @@ def scenario_reassembly(ctx):
     check_plain(ck, run.lan, [forwarded(p) for p in inners[:3]],
                 [host_mac(10 + k) for k in range(3)], LAN_MAC, "LAN TX")
     ck.counters(run, {"gw.reassembled": 3, "gw.fragments-merged": 6, "gw.decrypted": 3,
-                      "sa.0x%08x.packets" % IN_SPI: 3, "gw.drop-reassembly": 2 + 3,
+                      sa_key(IN_SPI) + ".packets": 3, "gw.drop-reassembly": 2 + 3,
                       "gw.held-reassembly": 0})
     ck.no_drops(run, but=("gw.drop-reassembly",))
     ck.done()
@@ -1094,7 +1110,7 @@ def scenario_two_workers(ctx):
         src = bytes([10, 0, 1, 10 + q])
         mine = [got[s] for s in sorted(got) if got[s][12:16] == src]
         ck.eq(mine, [forwarded(p) for p in flows[q]], "flow %d, in sequence-number order" % q)
-    ck.counters(run, {"sa.0x%08x.packets" % OUT_SPI: 200, "gw.encrypted": 200})
+    ck.counters(run, {sa_key(OUT_SPI) + ".packets": 200, "gw.encrypted": 200})
     ck.no_drops(run)
     ck.done()
 
@@ -1434,7 +1450,7 @@ def scenario_local_unhandled(ctx):
     ck.eq(len(run.wan), 0, "WAN TX frames")
     ck.counters(run, {"gw.drop-local-unhandled": 8, "gw.drop-in-unprotected": 1,
                       "gw.icmp-echo-replied": 1, "gw.decrypted": 1,
-                      "sa.0x%08x.packets" % IN_SPI: 1, "gw.icmp-errors-sent": 0})
+                      sa_key(IN_SPI) + ".packets": 1, "gw.icmp-errors-sent": 0})
     ck.no_drops(run, but=("gw.drop-local-unhandled", "gw.drop-in-unprotected"))
     ck.done()
 
@@ -1516,7 +1532,7 @@ def scenario_held(ctx):
     ck.eq(len(run.lan), asked, "LAN TX frames (ARP requests)")
     ck.eq(len(run.wan), 0, "WAN TX frames")
     ck.counters(run, {"gw.held-reassembly": 1, "gw.held-arp-queue": 1,
-                      "sa.0x%08x.packets" % IN_SPI: 0, "gw.reassembled": 0})
+                      sa_key(IN_SPI) + ".packets": 0, "gw.reassembled": 0})
     ck.no_drops(run)
     ck.done()
 
@@ -1549,8 +1565,8 @@ def scenario_inner_ipv6(ctx):
                 [host_mac(h) for h in hosts], LAN_MAC, "LAN TX, in arrival order")
     ck.counters(run, {"gw.drop-inner-ipv6-unsupported": kinds.count("6"),
                       "gw.decrypted": len(kinds), "gw.tx": kinds.count("4"),
-                      "sa.0x%08x.packets" % IN_SPI: len(kinds),
-                      "sa.0x%08x.bytes" % IN_SPI: sum(map(len, inners))})
+                      sa_key(IN_SPI) + ".packets": len(kinds),
+                      sa_key(IN_SPI) + ".bytes": sum(map(len, inners))})
     ck.no_drops(run, but=("gw.drop-inner-ipv6-unsupported",))
     ck.done()
 
@@ -1625,7 +1641,7 @@ def scenario_tmpl_required(ctx):
     check_plain(ck, run.lan, [forwarded(good), forwarded(clear)],
                 [host_mac(12), host_mac(10)], LAN_MAC, "LAN TX")
     ck.counters(run, {"gw.drop-in-tmpl-mismatch": 1, "gw.decrypted": 2,
-                      "sa.0x%08x.packets" % IN_SPI: 2})
+                      sa_key(IN_SPI) + ".packets": 2})
     ck.no_drops(run, but=("gw.drop-in-tmpl-mismatch",))
     ck.done()
 
@@ -1651,9 +1667,9 @@ def scenario_newest_sa(ctx):
         if g is not None:
             ck.true(g == forwarded(p), "the new SA carries the packet")
     check_plain(ck, run.lan, [forwarded(back)], [host_mac(11)], LAN_MAC, "LAN TX (old inbound SA)")
-    ck.counters(run, {"sa.0x%08x.packets" % new_out.spi: 5,
-                      "sa.0x%08x.packets" % old_out.spi: 0,
-                      "sa.0x%08x.packets" % IN_SPI: 1})
+    ck.counters(run, {sa_key(new_out.spi) + ".packets": 5,
+                      sa_key(old_out.spi) + ".packets": 0,
+                      sa_key(IN_SPI) + ".packets": 1})
     ck.no_drops(run)
     ck.done()
 
