@@ -354,7 +354,7 @@ main(int argc, char **argv)
 	}
 	for (unsigned int i = 0; i < cfg.nb_neighs; i++)
 		gw_neigh_set(&gw.neigh,
-			     (uint16_t)gw_port_by_name(cfg.neighs[i].port),
+			     (uint16_t)gw_tables_port(t, cfg.neighs[i].port),
 			     cfg.neighs[i].addr, &cfg.neighs[i].mac, true);
 	/* no worker runs yet: the first set needs no grace period */
 	gw_publish(&gw.pub, t);

@@ -331,18 +331,19 @@ apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
  * entries: after a commit, entries gone from the configuration are
  * forgotten and new ones set (static, so ARP cannot replace them). */
 static void
-sync_neighs(struct gw *gw, const struct espgw_cfg *old,
+sync_neighs(struct gw *gw, const struct gw_tables *told,
+	    const struct espgw_cfg *old, const struct gw_tables *tcur,
 	    const struct espgw_cfg *cur)
 {
 	for (unsigned int i = 0; i < old->nb_neighs; i++) {
-		int port = gw_port_by_name(old->neighs[i].port);
+		int port = gw_tables_port(told, old->neighs[i].port);
 
 		if (port >= 0)
 			gw_neigh_forget(&gw->neigh, (uint16_t)port,
 					old->neighs[i].addr);
 	}
 	for (unsigned int i = 0; i < cur->nb_neighs; i++) {
-		int port = gw_port_by_name(cur->neighs[i].port);
+		int port = gw_tables_port(tcur, cur->neighs[i].port);
 
 		if (port >= 0)
 			gw_neigh_set(&gw->neigh, (uint16_t)port,
@@ -376,8 +377,8 @@ commit(struct gw_ctl *ctl, struct espgw_cfg *work, struct gw_ctl_reply *r)
 			return EXIT_REFUSED;
 		}
 	old = gw_publish(&gw->pub, t);
+	sync_neighs(gw, old, &ctl->cfg, t, work);
 	gw_tables_retire(old, t);
-	sync_neighs(gw, &ctl->cfg, work);
 	espgw_cfg_free(&ctl->cfg);
 	ctl->cfg = *work;
 	ctl->nb_commits++;

@@ -55,17 +55,33 @@ gw_port_by_name(const char *name)
 	return port;
 }
 
+int
+gw_tables_port(const struct gw_tables *t, const char *name)
+{
+	int port;
+
+	for (unsigned int p = 0; p < GW_MAX_PORTS; p++)
+		if (t->ifaces[p].used && strcmp(t->ifaces[p].name, name) == 0)
+			return (int)p;
+	port = gw_port_by_name(name);
+	/* a renamed port answers to its new name only, as on Linux */
+	if (port >= 0 && port < GW_MAX_PORTS && t->ifaces[port].used)
+		return -1;
+	return port;
+}
+
 /* The port a statement names, which must have been set up. */
 static int
 iface_of(struct gw_tables *t, const struct espgw_cfg *cfg, const char *name,
 	 int line, char *err, size_t len)
 {
-	int port = gw_port_by_name(name);
+	int port = gw_tables_port(t, name);
 
 	if (port < 0)
 		return fail(err, len, cfg, line,
-			    "no DPDK port named \"%s\" (use the name EAL "
-			    "reports, e.g. net_tap0, or port<N>)",
+			    "no port named \"%s\" (use the name EAL "
+			    "reports, e.g. net_tap0, port<N>, or the name "
+			    "'link set ... name' gave it)",
 			    name);
 	if (port >= GW_MAX_PORTS)
 		return fail(err, len, cfg, line, "port id %d above %d", port,
@@ -103,7 +119,7 @@ build_ifaces(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 {
 	for (unsigned int i = 0; i < cfg->nb_links; i++) {
 		const struct espgw_cfg_link *l = &cfg->links[i];
-		int port = gw_port_by_name(l->port);
+		int port = gw_tables_port(t, l->port);
 		struct gw_iface *f;
 
 		if (port < 0)
@@ -116,10 +132,31 @@ build_ifaces(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 				    "port id %d above %d", port,
 				    GW_MAX_PORTS - 1);
 		f = &t->ifaces[port];
+		if (!f->used) {
+			f->mtu = RTE_ETHER_MTU;
+			snprintf(f->name, sizeof(f->name), "%s", l->port);
+		} else if (l->newname[0] != '\0') {
+			/* dev_change_name: not while the device is up */
+			return fail(err, len, cfg, l->line,
+				    "%s is up: it can be renamed only in the "
+				    "statement that brings it up (Device or "
+				    "resource busy)",
+				    f->name);
+		}
+		if (l->newname[0] != '\0') {
+			int other = gw_tables_port(t, l->newname);
+
+			if (other >= 0 && other != port)
+				return fail(err, len, cfg, l->line,
+					    "a port is already named %s (File "
+					    "exists)",
+					    l->newname);
+			snprintf(f->name, sizeof(f->name), "%s", l->newname);
+		}
 		f->used = true;
 		f->port = (uint16_t)port;
-		f->mtu = l->mtu ? l->mtu : RTE_ETHER_MTU;
-		snprintf(f->name, sizeof(f->name), "%s", l->port);
+		if (l->mtu)
+			f->mtu = l->mtu;
 		if (rte_eth_macaddr_get((uint16_t)port, &f->mac) != 0)
 			return fail(err, len, cfg, l->line,
 				    "cannot read the MAC address of %s",

@@ -80,6 +80,9 @@ void gw_tables_retire(struct gw_tables *old, const struct gw_tables *next);
 
 /* Resolve "net_tap0" / "port3" / a PCI name to a port id, or -1. */
 int gw_port_by_name(const char *name);
+/* The port a statement of set t names: by the name it has there (the
+ * DPDK name, or the one `link set ... name` gave it), or -1. */
+int gw_tables_port(const struct gw_tables *t, const char *name);
 
 /* Longest-prefix match for a destination in network byte order. */
 static inline const struct gw_nexthop *

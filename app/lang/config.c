@@ -97,9 +97,6 @@ espgw_cfg_parse_line(struct espgw_cfg *cfg, const char *text, int line,
 		return rc;
 	/* ip's words that the table builder does not act on yet: refused
 	 * in a file rather than skipped. */
-	if (cmd.obj == ESPGW_OBJ_LINK && (cmd.given & ESPGW_SEL_LINK_NAME))
-		return lang_fail(&c, "link option \"name\" is not supported "
-				     "in a configuration file");
 	if (cmd.obj == ESPGW_OBJ_POLICY && (cmd.given & ESPGW_SEL_POLICY_INDEX))
 		return lang_fail(&c, "xfrm policy option \"index\" is not "
 				     "supported in a configuration file");

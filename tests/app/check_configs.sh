@@ -52,8 +52,31 @@ duplicate inbound SA|16|ip xfrm state add src 2.2.2.2 dst 1.1.1.1 proto esp spi 
 ESN without window|16|ip xfrm state add src 2.2.2.2 dst 1.1.1.1 proto esp spi 0x2002 mode tunnel flag esn aead 'rfc4106(gcm(aes))' 0x0102030405060708090a0b0c0d0e0f1011121314 128|ESN needs a replay window
 unsupported option|18|ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/24 dir out ptype main|
 syntax|9|ip link set dev port0 up mtu 12|
+rename to a taken name (File exists)|9|ip link set dev port1 up name port0|a port is already named port0 (File exists)
+rename an up port (dev_change_name: Device or resource busy)|10|ip link set dev port0 up name lan0|port0 is up: it can be renamed only in the statement that brings it up (Device or resource busy)
 duplicate policy (xfrm_policy_insert: File exists)|21|ip xfrm policy add src 10.0.2.0/24 dst 10.0.1.0/24 dir fwd priority 5 action block|a policy with this selector and dir is already at line 20 (File exists)
 EOT
+
+# ip link set ... name: later statements use the new name, the old one
+# is gone (as on Linux)
+sed -e 's/^ip link set dev port1 up$/ip link set dev port1 up name wan0/' \
+	-e '/^ip \(addr\|route\|neigh\)/s/dev port1/dev wan0/' \
+	"$confdir/r1.conf" > "$tmp/named.conf"
+run "$tmp/named.conf"
+if [ $rc -eq 0 ] && echo "$out" | grep -q "port wan0 id 1" &&
+	echo "$out" | grep -q ": OK$"; then
+	ok "a renamed port (link set ... up name wan0) is used by its new name"
+else
+	bad "a renamed port (link set ... up name wan0) is used by its new name"
+fi
+sed -e 's/^ip link set dev port1 up$/ip link set dev port1 up name wan0/' \
+	"$confdir/r1.conf" > "$tmp/named.conf"
+run "$tmp/named.conf"
+if [ $rc -ne 0 ] && echo "$out" | grep -qF "no port named \"port1\""; then
+	ok "... and its old name is gone"
+else
+	bad "... and its old name is gone"
+fi
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

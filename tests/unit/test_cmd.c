@@ -667,8 +667,6 @@ test_file_refuses(void **state)
 		{ "ip xfrm monitor", "ip xfrm monitor is not supported" },
 		{ "ip link set dev p0 mtu 1500", "\"link set\" needs \"up\"" },
 		{ "ip link set dev p0", "\"link set\" needs \"up\"" },
-		{ "ip link set dev p0 up name eth0",
-		  "link option \"name\" is not supported" },
 		{ "ip xfrm policy add dir out index 8",
 		  "xfrm policy option \"index\" is not supported" },
 	};
