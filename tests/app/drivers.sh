@@ -16,9 +16,12 @@ fail=0
 try() { # name, then EAL --vdev arguments
 	name=$1
 	shift
+	# emptied here, not by the background job's redirection, which may
+	# come after the wait below has read the last run's "running"
+	: > "$tmp/out"
 	"$espgw" --no-huge -m 256 -l 0-1 --no-pci --file-prefix "drv$$" \
 		--log-level='lib.*:error' "$@" -- -f "$confdir/r1.conf" \
-		--poll-idle-us 100 > "$tmp/out" 2>&1 &
+		--poll-idle-us 100 >> "$tmp/out" 2>&1 &
 	pid=$!
 	i=0
 	while [ $i -lt 100 ] && ! grep -q "running" "$tmp/out"; do
