@@ -50,6 +50,62 @@ refused(struct gw_ctl_reply *r, const char *file, int line, int rc)
 	return EXIT_REFUSED;
 }
 
+/* A change a transaction made, for `monitor` once it is published:
+ * ip xfrm monitor's "Deleted "/"Updated " prefix (none for a new
+ * entry) or a whole line of its own (the flushes). */
+struct event {
+	unsigned int mask; /* ESPGW_MON_* */
+	const char *prefix;
+	const char *line; /* instead of an entry */
+	enum espgw_cmd_obj obj;
+	union {
+		struct espgw_cfg_state state;
+		struct espgw_cfg_policy policy;
+		struct espgw_cfg_route route;
+		struct espgw_cfg_neigh neigh;
+	} u;
+};
+
+struct events {
+	struct event *e;
+	unsigned int n, cap;
+};
+
+static struct event *
+event_add(struct events *ev, unsigned int mask, const char *prefix,
+	  enum espgw_cmd_obj obj, const void *entry, size_t size)
+{
+	struct event *e;
+
+	if (ev->n == ev->cap) {
+		unsigned int cap = ev->cap ? 2 * ev->cap : 16;
+		struct event *a = realloc(ev->e, cap * sizeof(*a));
+
+		if (a == NULL)
+			return NULL; /* a monitor misses it; the change stands
+				      */
+		ev->e = a;
+		ev->cap = cap;
+	}
+	e = &ev->e[ev->n++];
+	memset(e, 0, sizeof(*e));
+	e->mask = mask;
+	e->prefix = prefix;
+	e->obj = obj;
+	if (entry != NULL)
+		memcpy(&e->u, entry, size);
+	return e;
+}
+
+static void
+event_line(struct events *ev, unsigned int mask, const char *line)
+{
+	struct event *e = event_add(ev, mask, "", ESPGW_OBJ_MONITOR, NULL, 0);
+
+	if (e != NULL)
+		e->line = line;
+}
+
 /* Listings go through a memory stream, then to the client a line a
  * record. */
 struct listing {
@@ -213,7 +269,8 @@ list(const struct gw_ctl *ctl, const struct espgw_cfg *work,
  * exit status, with the reply written. *changed: work was changed. */
 static int
 apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
-      const char *file, struct gw_ctl_reply *r, bool *changed)
+      const char *file, struct gw_ctl_reply *r, bool *changed,
+      struct events *ev)
 {
 	bool upd = c->verb == ESPGW_CMD_UPDATE || c->verb == ESPGW_CMD_REPLACE;
 	int rc = 0;
@@ -230,6 +287,10 @@ apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
 		case ESPGW_CMD_ADD:
 		case ESPGW_CMD_UPDATE:
 			rc = gw_db_state_add(work, &c->u.state, upd);
+			if (rc == 0)
+				event_add(ev, ESPGW_MON_SA,
+					  upd ? "Updated " : "", c->obj,
+					  &c->u.state, sizeof(c->u.state));
 			break;
 		case ESPGW_CMD_DEL:
 		case ESPGW_CMD_GET:
@@ -241,16 +302,28 @@ apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
 				return 0;
 			}
 			if (rc >= 0) {
+				event_add(ev, ESPGW_MON_SA, "Deleted ", c->obj,
+					  &work->states[rc],
+					  sizeof(work->states[rc]));
 				gw_db_state_remove(work, (unsigned int)rc);
 				rc = 0;
 			}
 			break;
 		case ESPGW_CMD_DELETEALL:
+			for (unsigned int i = 0; i < work->nb_states; i++)
+				if (gw_db_state_match(&work->states[i],
+						      &c->u.state, c->given))
+					event_add(ev, ESPGW_MON_SA, "Deleted ",
+						  c->obj, &work->states[i],
+						  sizeof(work->states[i]));
 			gw_db_state_remove_matching(work, &c->u.state,
 						    c->given);
 			break;
 		case ESPGW_CMD_FLUSH:
 			gw_db_state_remove_matching(work, &c->u.state, 0);
+			/* xfrm_user's XFRM_MSG_FLUSHSA, as ip xfrm monitor
+			 * prints it */
+			event_line(ev, ESPGW_MON_SA, "Flushed state proto esp");
 			break;
 		default: rc = -EOPNOTSUPP;
 		}
@@ -260,6 +333,15 @@ apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
 		case ESPGW_CMD_ADD:
 		case ESPGW_CMD_UPDATE:
 			rc = gw_db_policy_add(work, &c->u.policy, upd);
+			if (rc == 0) {
+				int i = gw_db_policy_find(work, &c->u.policy);
+
+				if (i >= 0)
+					event_add(ev, ESPGW_MON_POLICY,
+						  upd ? "Updated " : "", c->obj,
+						  &work->policies[i],
+						  sizeof(work->policies[i]));
+			}
 			break;
 		case ESPGW_CMD_DEL:
 		case ESPGW_CMD_GET:
@@ -273,16 +355,27 @@ apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
 				return 0;
 			}
 			if (rc >= 0) {
+				event_add(ev, ESPGW_MON_POLICY, "Deleted ",
+					  c->obj, &work->policies[rc],
+					  sizeof(work->policies[rc]));
 				gw_db_policy_remove(work, (unsigned int)rc);
 				rc = 0;
 			}
 			break;
 		case ESPGW_CMD_DELETEALL:
+			for (unsigned int i = 0; i < work->nb_policies; i++)
+				if (gw_db_policy_match(&work->policies[i],
+						       &c->u.policy, c->given))
+					event_add(ev, ESPGW_MON_POLICY,
+						  "Deleted ", c->obj,
+						  &work->policies[i],
+						  sizeof(work->policies[i]));
 			gw_db_policy_remove_matching(work, &c->u.policy,
 						     c->given);
 			break;
 		case ESPGW_CMD_FLUSH:
 			gw_db_policy_remove_matching(work, &c->u.policy, 0);
+			event_line(ev, ESPGW_MON_POLICY, "Flushed policy");
 			break;
 		default: rc = -EOPNOTSUPP;
 		}
@@ -292,6 +385,10 @@ apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
 			rc = gw_db_route_del(work, &c->u.route, c->given);
 		else
 			rc = gw_db_route_add(work, &c->u.route, upd);
+		if (rc == 0)
+			event_add(ev, ESPGW_MON_ROUTE,
+				  c->verb == ESPGW_CMD_DEL ? "Deleted " : "",
+				  c->obj, &c->u.route, sizeof(c->u.route));
 		break;
 	case ESPGW_OBJ_NEIGH:
 		if (c->verb == ESPGW_CMD_DEL)
@@ -302,18 +399,25 @@ apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
 							: NULL);
 		else
 			rc = gw_db_neigh_add(work, &c->u.neigh, upd);
+		if (rc == 0 && c->verb != ESPGW_CMD_FLUSH)
+			event_add(ev, ESPGW_MON_NEIGH,
+				  c->verb == ESPGW_CMD_DEL ? "Deleted " : "",
+				  c->obj, &c->u.neigh, sizeof(c->u.neigh));
 		break;
 	case ESPGW_OBJ_ADDR:
 		rc = c->verb == ESPGW_CMD_DEL
 			     ? gw_db_addr_del(work, &c->u.addr)
 			     : gw_db_addr_add(work, &c->u.addr);
 		break;
-	case ESPGW_OBJ_LINK:
 	case ESPGW_OBJ_MONITOR:
+		/* the connection stays open for what later commits change */
+		gw_ctl_monitor(r, c->monitor);
+		return 0;
+	case ESPGW_OBJ_LINK:
 	default:
 		gw_ctl_err(r,
 			   "%s:%d: not supported on a running espgw yet (ports "
-			   "are set up at start-up; monitor comes later)\n",
+			   "are set up at start-up)\n",
 			   file, c->line);
 		return EXIT_SYNTAX;
 	}
@@ -352,10 +456,80 @@ sync_neighs(struct gw *gw, const struct gw_tables *told,
 	}
 }
 
+/* The SA of state s in set t, or NULL. */
+static const struct espgw_sa *
+sa_in_set(const struct gw_tables *t, const struct espgw_cfg_state *s)
+{
+	for (unsigned int i = 0; i < t->nb_sas; i++) {
+		const struct espgw_sa_params *p = espgw_sa_params(t->sas[i]);
+
+		if (p->spi == s->p.spi && p->dst.v4 == s->p.dst.v4)
+			return t->sas[i];
+	}
+	return NULL;
+}
+
+/* What a published transaction changed, to every monitor that watches
+ * it, as ip monitor prints it; keys never (issue #10). old: the set
+ * it replaced, still alive, which holds the deleted states. */
+static void
+notify(struct gw_ctl *ctl, const struct gw_tables *old,
+       const struct gw_tables *cur, const struct events *ev)
+{
+	const struct gw_show_opts o = { .keys = false };
+
+	for (unsigned int i = 0; i < ev->n; i++) {
+		const struct event *e = &ev->e[i];
+		const struct espgw_sa *sa;
+		const void *one = &e->u;
+		struct listing l;
+
+		if (e->line != NULL) {
+			gw_ctlsock_broadcast(&ctl->sock, e->mask, "%s\n",
+					     e->line);
+			continue;
+		}
+		if (!listing_open(&l))
+			return;
+		switch (e->obj) {
+		case ESPGW_OBJ_STATE:
+			sa = sa_in_set(e->prefix[0] == 'D' ? old : cur,
+				       &e->u.state);
+			if (sa != NULL)
+				gw_show_states(l.f, &o, &sa, 1);
+			break;
+		case ESPGW_OBJ_POLICY:
+			gw_show_policies(
+				l.f, &o,
+				(const struct espgw_cfg_policy *const *)&one,
+				&e->u.policy.index, 1);
+			break;
+		case ESPGW_OBJ_ROUTE:
+			gw_show_routes(
+				l.f, &o,
+				(const struct espgw_cfg_route *const *)&one, 1,
+				NULL, 0);
+			break;
+		case ESPGW_OBJ_NEIGH:
+			gw_show_neighs(
+				l.f, &o,
+				(const struct espgw_cfg_neigh *const *)&one, 1);
+			break;
+		default: break;
+		}
+		fclose(l.f);
+		if (l.len > 0)
+			gw_ctlsock_broadcast(&ctl->sock, e->mask, "%s%s",
+					     e->prefix, l.buf);
+		free(l.buf);
+	}
+}
+
 /* Build work into a table set, publish it, and make work the live
  * configuration. Returns 0 or the exit status, with the reply. */
 static int
-commit(struct gw_ctl *ctl, struct espgw_cfg *work, struct gw_ctl_reply *r)
+commit(struct gw_ctl *ctl, struct espgw_cfg *work, struct gw_ctl_reply *r,
+       const struct events *ev)
 {
 	struct gw *gw = ctl->gw;
 	struct gw_tables *cur = gw_tables_current(&gw->pub), *t, *old;
@@ -378,6 +552,7 @@ commit(struct gw_ctl *ctl, struct espgw_cfg *work, struct gw_ctl_reply *r)
 		}
 	old = gw_publish(&gw->pub, t);
 	sync_neighs(gw, old, &ctl->cfg, t, work);
+	notify(ctl, old, t, ev);
 	gw_tables_retire(old, t);
 	espgw_cfg_free(&ctl->cfg);
 	ctl->cfg = *work;
@@ -392,6 +567,7 @@ gw_ctl_handle(void *arg, const char *req, size_t len, struct gw_ctl_reply *r)
 	struct gw_ctl_request q;
 	struct espgw_cfg work;
 	const char *file, *p, *end;
+	struct events ev = { 0 };
 	bool changed = false;
 	char err[512];
 	int line = 0, status = 0;
@@ -431,14 +607,16 @@ gw_ctl_handle(void *arg, const char *req, size_t len, struct gw_ctl_reply *r)
 			c.stats |= q.stats;
 			c.json |= q.json;
 			c.pretty |= q.pretty;
-			status = apply(ctl, &work, &c, file, r, &changed);
+			status = apply(ctl, &work, &c, file, r, &changed, &ev);
 		}
 	}
-	if (status == 0 && changed && (status = commit(ctl, &work, r)) == 0)
+	if (status == 0 && changed &&
+	    (status = commit(ctl, &work, r, &ev)) == 0)
 		ctl->cfg.file = "espgwctl"; /* q.batch goes with the request */
 	else
 		espgw_cfg_free(&work);
 	if (status != 0 && changed)
 		gw_ctl_err(r, "%s: nothing changed\n", file);
+	free(ev.e);
 	gw_ctl_status(r, status);
 }

@@ -136,6 +136,30 @@ printf 'xfrm state\nbogus\n' | { "$espgwctl" --file-prefix "$prefix" -batch - > 
 rc=$(cat "$tmp/rc"); out=$(cat "$tmp/o"); err=$(cat "$tmp/e")
 check "-batch - reads stdin; lines run in order; one ip would not parse: exit 1" 1 "spi 0x00002001" "-:2: unknown word \"bogus\""
 
+# monitor: one listing a change, as ip xfrm monitor prints it, no keys
+"$espgwctl" --file-prefix "$prefix" monitor xfrm > "$tmp/mon" 2>&1 &
+mon=$!
+sleep 0.5
+ctl xfrm state add src 192.0.2.1 dst 198.51.100.3 proto esp spi 0x3003 reqid 3 mode tunnel aead 'rfc4106(gcm(aes))' $K2 128
+ctl xfrm state delete dst 198.51.100.3 proto esp spi 0x3003
+ctl xfrm policy flush
+ctl route add 10.7.0.0/16 via 192.0.2.254 dev net_null1
+sleep 0.5
+kill -TERM "$mon" 2>/dev/null # a background job ignores SIGINT
+wait "$mon" 2>/dev/null
+out=$(cat "$tmp/mon")
+err=""
+rc=0
+if echo "$out" | grep -q "^src 192.0.2.1 dst 198.51.100.3" &&
+	echo "$out" | grep -q "^Deleted src 192.0.2.1 dst 198.51.100.3" &&
+	echo "$out" | grep -q "^Flushed policy" &&
+	echo "$out" | grep -q "proto esp spi 0x00003003 reqid 3 mode tunnel" &&
+	! echo "$out" | grep -q "${K2#0x}" && ! echo "$out" | grep -q "10.7.0.0"; then
+	ok "monitor xfrm: the added and deleted state, the flush; no key, no route"
+else
+	bad "monitor xfrm: the added and deleted state, the flush; no key, no route"
+fi
+
 ctl xfrm state add src 203.0.113.5 dst 198.51.100.7 proto esp spi 7 reqid 1 mode tunnel aead 'rfc4106(gcm(aes))' $K1 128
 check "a state neither end of which is ours: refused by the table build" 2 "" "neither of src 203.0.113.5"
 kill -0 "$pid" && ok "espgw still runs" || bad "espgw still runs"
