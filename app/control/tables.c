@@ -280,23 +280,22 @@ warn_shared_keys(const struct gw_tables *t, const struct espgw_cfg *cfg)
 	free(idx);
 }
 
-/* An SA of the previous set that the configuration still describes,
- * parameter for parameter (its sequence number, replay window and
- * counters go on), or NULL. The set's SAs are few next to a rebuild's
- * other costs: a scan of the previous set's sorted index. */
+/* An SA's identity, (SPI, dst, direction), in the order of by_id. */
 static int
-by_identity(const void *a, const void *b)
+id_cmp(const struct espgw_sa_params *x, const struct espgw_sa_params *y)
 {
-	const struct espgw_sa_params *x =
-		espgw_sa_params(*(struct espgw_sa *const *)a);
-	const struct espgw_sa_params *y =
-		espgw_sa_params(*(struct espgw_sa *const *)b);
-
 	if (x->spi != y->spi)
 		return x->spi < y->spi ? -1 : 1;
 	if (x->dst.v4 != y->dst.v4)
 		return x->dst.v4 < y->dst.v4 ? -1 : 1;
 	return (int)x->dir - (int)y->dir;
+}
+
+static int
+by_identity(const void *a, const void *b)
+{
+	return id_cmp(espgw_sa_params(*(struct espgw_sa *const *)a),
+		      espgw_sa_params(*(struct espgw_sa *const *)b));
 }
 
 /* The parameters that make an SA what it is: all but the initial
@@ -314,6 +313,10 @@ same_sa(const struct espgw_sa_params *a, const struct espgw_sa_params *b)
 	       a->nb_workers == b->nb_workers;
 }
 
+/* An SA of the previous set that the configuration still describes,
+ * parameter for parameter (its sequence number, replay window and
+ * counters go on), or NULL: a binary search of the previous set's
+ * index by identity, then its SAs of that identity. */
 static struct espgw_sa *
 reuse_sa(const struct gw_tables *prev, const struct espgw_sa_params *p)
 {
@@ -327,10 +330,7 @@ reuse_sa(const struct gw_tables *prev, const struct espgw_sa_params *p)
 		const struct espgw_sa_params *q =
 			espgw_sa_params(prev->by_id[mid]);
 
-		if (q->spi < p->spi ||
-		    (q->spi == p->spi && q->dst.v4 < p->dst.v4) ||
-		    (q->spi == p->spi && q->dst.v4 == p->dst.v4 &&
-		     q->dir < p->dir))
+		if (id_cmp(q, p) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -339,8 +339,7 @@ reuse_sa(const struct gw_tables *prev, const struct espgw_sa_params *p)
 		const struct espgw_sa_params *q =
 			espgw_sa_params(prev->by_id[lo]);
 
-		if (q->spi != p->spi || q->dst.v4 != p->dst.v4 ||
-		    q->dir != p->dir)
+		if (id_cmp(q, p) != 0)
 			break;
 		if (same_sa(q, p))
 			return prev->by_id[lo];
