@@ -297,7 +297,8 @@ main(int argc, char **argv)
 			GW_MAX_WORKERS);
 		goto out_cfg;
 	}
-	t = gw_tables_build(&cfg, gw.nb_workers, NULL, err, sizeof(err));
+	t = gw_tables_build(&cfg, gw.nb_workers, NULL, GW_CHANGED_ALL, err,
+			    sizeof(err));
 	if (t == NULL) {
 		fprintf(stderr, "espgw: %s\n", err);
 		goto out_cfg;

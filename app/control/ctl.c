@@ -266,13 +266,15 @@ list(const struct gw_ctl *ctl, const struct espgw_cfg *work,
 }
 
 /* One statement of a transaction, applied to work. Returns 0 or the
- * exit status, with the reply written. *changed: work was changed. */
+ * exit status, with the reply written. *changed: what of work was
+ * changed (GW_CHANGED_*). */
 static int
 apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
-      const char *file, struct gw_ctl_reply *r, bool *changed,
+      const char *file, struct gw_ctl_reply *r, unsigned int *changed,
       struct events *ev)
 {
 	bool upd = c->verb == ESPGW_CMD_UPDATE || c->verb == ESPGW_CMD_REPLACE;
+	unsigned int what = 0;
 	int rc = 0;
 
 	if (c->verb == ESPGW_CMD_LIST ||
@@ -283,6 +285,7 @@ apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
 	}
 	switch (c->obj) {
 	case ESPGW_OBJ_STATE:
+		what = GW_CHANGED_SA;
 		switch (c->verb) {
 		case ESPGW_CMD_ADD:
 		case ESPGW_CMD_UPDATE:
@@ -329,6 +332,7 @@ apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
 		}
 		break;
 	case ESPGW_OBJ_POLICY:
+		what = GW_CHANGED_POL(c->u.policy.dir);
 		switch (c->verb) {
 		case ESPGW_CMD_ADD:
 		case ESPGW_CMD_UPDATE:
@@ -355,6 +359,7 @@ apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
 				return 0;
 			}
 			if (rc >= 0) {
+				what = GW_CHANGED_POL(work->policies[rc].dir);
 				event_add(ev, ESPGW_MON_POLICY, "Deleted ",
 					  c->obj, &work->policies[rc],
 					  sizeof(work->policies[rc]));
@@ -363,17 +368,24 @@ apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
 			}
 			break;
 		case ESPGW_CMD_DELETEALL:
-			for (unsigned int i = 0; i < work->nb_policies; i++)
-				if (gw_db_policy_match(&work->policies[i],
-						       &c->u.policy, c->given))
-					event_add(ev, ESPGW_MON_POLICY,
-						  "Deleted ", c->obj,
-						  &work->policies[i],
-						  sizeof(work->policies[i]));
+			what = 0;
+			for (unsigned int i = 0; i < work->nb_policies; i++) {
+				const struct espgw_cfg_policy *p =
+					&work->policies[i];
+
+				if (!gw_db_policy_match(p, &c->u.policy,
+							c->given))
+					continue;
+				what |= GW_CHANGED_POL(p->dir);
+				event_add(ev, ESPGW_MON_POLICY, "Deleted ",
+					  c->obj, p, sizeof(*p));
+			}
 			gw_db_policy_remove_matching(work, &c->u.policy,
 						     c->given);
 			break;
 		case ESPGW_CMD_FLUSH:
+			what = GW_CHANGED_POL(GW_OUT) | GW_CHANGED_POL(GW_IN) |
+			       GW_CHANGED_POL(GW_FWD);
 			gw_db_policy_remove_matching(work, &c->u.policy, 0);
 			event_line(ev, ESPGW_MON_POLICY, "Flushed policy");
 			break;
@@ -381,6 +393,7 @@ apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
 		}
 		break;
 	case ESPGW_OBJ_ROUTE:
+		what = GW_CHANGED_NET;
 		if (c->verb == ESPGW_CMD_DEL)
 			rc = gw_db_route_del(work, &c->u.route, c->given);
 		else
@@ -391,6 +404,7 @@ apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
 				  c->obj, &c->u.route, sizeof(c->u.route));
 		break;
 	case ESPGW_OBJ_NEIGH:
+		what = GW_CHANGED_NEIGH;
 		if (c->verb == ESPGW_CMD_DEL)
 			rc = gw_db_neigh_del(work, &c->u.neigh);
 		else if (c->verb == ESPGW_CMD_FLUSH)
@@ -405,6 +419,7 @@ apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
 				  c->obj, &c->u.neigh, sizeof(c->u.neigh));
 		break;
 	case ESPGW_OBJ_ADDR:
+		what = GW_CHANGED_NET;
 		rc = c->verb == ESPGW_CMD_DEL
 			     ? gw_db_addr_del(work, &c->u.addr)
 			     : gw_db_addr_add(work, &c->u.addr);
@@ -427,7 +442,7 @@ apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
 	}
 	if (rc < 0)
 		return refused(r, file, c->line, rc);
-	*changed = true;
+	*changed |= what;
 	return 0;
 }
 
@@ -528,14 +543,15 @@ notify(struct gw_ctl *ctl, const struct gw_tables *old,
 /* Build work into a table set, publish it, and make work the live
  * configuration. Returns 0 or the exit status, with the reply. */
 static int
-commit(struct gw_ctl *ctl, struct espgw_cfg *work, struct gw_ctl_reply *r,
-       const struct events *ev)
+commit(struct gw_ctl *ctl, struct espgw_cfg *work, unsigned int changed,
+       struct gw_ctl_reply *r, const struct events *ev)
 {
 	struct gw *gw = ctl->gw;
 	struct gw_tables *cur = gw_tables_current(&gw->pub), *t, *old;
 	char err[512];
 
-	t = gw_tables_build(work, gw->nb_workers, cur, err, sizeof(err));
+	t = gw_tables_build(work, gw->nb_workers, cur, changed, err,
+			    sizeof(err));
 	if (t == NULL) {
 		gw_ctl_err(r, "%s\n", err);
 		return EXIT_REFUSED;
@@ -568,7 +584,7 @@ gw_ctl_handle(void *arg, const char *req, size_t len, struct gw_ctl_reply *r)
 	struct espgw_cfg work;
 	const char *file, *p, *end;
 	struct events ev = { 0 };
-	bool changed = false;
+	unsigned int changed = 0;
 	char err[512];
 	int line = 0, status = 0;
 
@@ -611,7 +627,7 @@ gw_ctl_handle(void *arg, const char *req, size_t len, struct gw_ctl_reply *r)
 		}
 	}
 	if (status == 0 && changed &&
-	    (status = commit(ctl, &work, r, &ev)) == 0)
+	    (status = commit(ctl, &work, changed, r, &ev)) == 0)
 		ctl->cfg.file = "espgwctl"; /* q.batch goes with the request */
 	else
 		espgw_cfg_free(&work);

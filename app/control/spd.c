@@ -3,7 +3,9 @@
  */
 
 /* Building the policy database: xfrm's rule is "lowest priority value
- * wins, ties to the policy added first"; rte_acl's is "highest priority
+ * wins, ties to the policy added first" (xfrm_policy_insert puts a new
+ * policy after those of its priority, a replacement where the old one
+ * was: the configuration's order); rte_acl's is "highest priority
  * wins", so each policy's rank in xfrm order becomes its ACL priority,
  * and a scan goes through the selectors in xfrm order. */
 
@@ -15,7 +17,6 @@
 #include <rte_acl.h>
 
 #include "control/spd.h"
-#include "control/tables.h"
 
 enum { F_PROTO, F_SRC, F_DST, F_SPORT, F_DPORT, NB_FIELDS };
 
@@ -107,12 +108,11 @@ sel_of(struct gw_sel *sel, const struct espgw_cfg_policy *p)
 static int
 by_xfrm_order(const void *a, const void *b)
 {
-	const struct gw_policy *x = *(struct gw_policy *const *)a;
-	const struct gw_policy *y = *(struct gw_policy *const *)b;
+	const struct gw_policy *x = a, *y = b;
 
 	if (x->cfg.priority != y->cfg.priority)
 		return x->cfg.priority < y->cfg.priority ? -1 : 1;
-	return x->cfg.line < y->cfg.line ? -1 : x->cfg.line > y->cfg.line;
+	return x->id < y->id ? -1 : x->id > y->id; /* the order of adding */
 }
 
 static void
@@ -138,10 +138,11 @@ rule_of(struct gw_acl_rule *r, const struct espgw_cfg_policy *p, uint32_t rank,
 }
 
 int
-gw_spd_build(struct gw_spd *spd, const struct gw_tables *t,
-	     enum espgw_cfg_dir dir, char *err, size_t errlen)
+gw_spd_build(struct gw_spd *spd, const struct espgw_cfg_policy *pols,
+	     unsigned int n, enum espgw_cfg_dir dir, char *err, size_t errlen)
 {
 	static unsigned int seq;
+	static uint64_t tags;
 	struct rte_acl_config bc = { .num_categories = 1,
 				     .num_fields = NB_FIELDS };
 	struct rte_acl_param ap = {
@@ -150,26 +151,44 @@ gw_spd_build(struct gw_spd *spd, const struct gw_tables *t,
 	};
 	char name[RTE_ACL_NAMESIZE];
 	struct gw_acl_rule r;
+	unsigned int nb = 0;
 	int rc;
 
 	memset(spd, 0, sizeof(*spd));
-	spd->pol =
-		calloc(t->nb_policies ? t->nb_policies : 1, sizeof(*spd->pol));
+	spd->tag = ++tags;
+	for (unsigned int i = 0; i < n; i++)
+		nb += pols[i].dir == dir;
+	spd->pol = aligned_alloc(RTE_CACHE_LINE_SIZE,
+				 (nb ? nb : 1) * sizeof(*spd->pol));
 	if (spd->pol == NULL)
 		goto nomem;
-	for (unsigned int i = 0; i < t->nb_policies; i++)
-		if (t->policies[i].cfg.dir == dir)
-			spd->pol[spd->nb++] = &t->policies[i];
+	memset(spd->pol, 0, (nb ? nb : 1) * sizeof(*spd->pol));
+	for (unsigned int i = 0; i < n; i++) {
+		struct gw_policy *gp = &spd->pol[spd->nb];
+
+		if (pols[i].dir != dir)
+			continue;
+		spd->nb++;
+		gp->id = i; /* pols is in the order of adding, until sorted */
+		gp->cfg = pols[i];
+		gp->action = (uint8_t)gp->cfg.action;
+		gp->has_tmpl = gp->cfg.has_tmpl;
+		gp->reqid = gp->cfg.reqid;
+		gp->tmpl_src = gp->cfg.tmpl_src;
+		gp->tmpl_dst = gp->cfg.tmpl_dst;
+	}
 	if (spd->nb == 0)
 		return 0;
 	qsort(spd->pol, spd->nb, sizeof(*spd->pol), by_xfrm_order);
-	for (unsigned int i = 0; i < spd->nb; i++)
-		spd->l4 |= spd->pol[i]->cfg.proto != 0 ||
-			   spd->pol[i]->cfg.has_sport ||
-			   spd->pol[i]->cfg.has_dport;
+	for (unsigned int i = 0; i < spd->nb; i++) {
+		spd->pol[i].id = i;
+		spd->l4 |= spd->pol[i].cfg.proto != 0 ||
+			   spd->pol[i].cfg.has_sport ||
+			   spd->pol[i].cfg.has_dport;
+	}
 	if (spd->nb <= GW_SPD_LINEAR_MAX) {
 		for (unsigned int i = 0; i < spd->nb; i++)
-			sel_of(&spd->sel[i], &spd->pol[i]->cfg);
+			sel_of(&spd->sel[i], &spd->pol[i].cfg);
 		return 0;
 	}
 
@@ -180,7 +199,7 @@ gw_spd_build(struct gw_spd *spd, const struct gw_tables *t,
 	if (spd->acl == NULL)
 		goto nomem;
 	for (unsigned int i = 0; i < spd->nb; i++) {
-		rule_of(&r, &spd->pol[i]->cfg, i, i + 1);
+		rule_of(&r, &spd->pol[i].cfg, i, i + 1);
 		if (rte_acl_add_rules(spd->acl, (struct rte_acl_rule *)&r, 1) !=
 		    0)
 			goto nomem;

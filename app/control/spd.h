@@ -19,8 +19,6 @@
 #include "espgw/esp.h"
 #include "lang/config.h"
 
-struct gw_tables;
-
 /* What rte_acl reads of a packet: fields in network byte order. */
 struct gw_acl_key {
 	uint8_t proto;
@@ -32,11 +30,13 @@ struct gw_acl_key {
 } __rte_packed;
 
 /* A policy as the data path uses it: what a packet needs in the first
- * cache line (at 10,000 policies every policy line is cold). */
+ * cache line (at 10,000 policies every policy line is cold). The SA an
+ * out policy's template names is not here but in the table set's
+ * bindings (tables.h), so that a new SA rebinds a policy without a new
+ * policy database. */
 struct gw_policy {
-	struct espgw_sa *sa; /* dir out with tmpl: the SA it protects with */
-	uint16_t max_inner;  /* dir out with tmpl: largest inner packet */
-	uint8_t action;	     /* enum espgw_cfg_action */
+	uint32_t id;	/* position in its direction, in xfrm order */
+	uint8_t action; /* enum espgw_cfg_action */
 	bool has_tmpl;
 	uint32_t reqid, tmpl_src, tmpl_dst; /* template, as in cfg */
 	struct espgw_cfg_policy cfg;	    /* as configured */
@@ -53,13 +53,16 @@ struct gw_sel {
  * beats rte_acl's trie for a handful of rules; above, by rte_acl. */
 #define GW_SPD_LINEAR_MAX 8
 
-/* One compiled direction of the policy database. */
+/* One compiled direction of the policy database: built when a policy
+ * of its direction changes, and otherwise handed from one table set to
+ * the next. */
 struct gw_spd {
 	struct rte_acl_ctx *acl; /* when nb > GW_SPD_LINEAR_MAX */
-	struct gw_policy **pol;	 /* in xfrm order; ACL userdata - 1 */
+	struct gw_policy *pol;	 /* in xfrm order; ACL userdata - 1 */
 	struct gw_sel sel[GW_SPD_LINEAR_MAX]; /* when nb <= the max */
 	unsigned int nb;
-	bool l4; /* some selector names a protocol or ports */
+	bool l4;      /* some selector names a protocol or ports */
+	uint64_t tag; /* this build's, never 0 or reused: caches key on it */
 };
 
 enum gw_dir { GW_OUT, GW_IN, GW_FWD, GW_NB_DIRS };
@@ -74,10 +77,11 @@ bool gw_policy_same_key(const struct espgw_cfg_policy *a,
 int gw_policy_key_cmp(const struct espgw_cfg_policy *a,
 		      const struct espgw_cfg_policy *b);
 
-/* Compile the policies of direction dir of table set t. Returns 0, or
- * -1 with a message in err. */
-int gw_spd_build(struct gw_spd *spd, const struct gw_tables *t,
-		 enum espgw_cfg_dir dir, char *err, size_t errlen);
+/* Compile the policies of direction dir among the n of pols. Returns 0,
+ * or -1 with a message in err. */
+int gw_spd_build(struct gw_spd *spd, const struct espgw_cfg_policy *pols,
+		 unsigned int n, enum espgw_cfg_dir dir, char *err,
+		 size_t errlen);
 void gw_spd_free(struct gw_spd *spd);
 
 #endif /* ESPGW_CONTROL_SPD_H */

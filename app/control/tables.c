@@ -16,6 +16,7 @@
 
 #include <rte_acl.h>
 #include <rte_ethdev.h>
+#include <rte_hash.h>
 #include <rte_lpm.h>
 #include <rte_malloc.h>
 
@@ -354,10 +355,14 @@ build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
 {
 	size_t n = cfg->nb_states ? cfg->nb_states : 1;
 
+	char name[RTE_HASH_NAMESIZE];
+
+	snprintf(name, sizeof(name), "gw_sad_%lu",
+		 (unsigned long)t->generation);
+	t->sad = espgw_sad_create(name, cfg->nb_states + 8, SOCKET_ID_ANY);
 	t->sas = calloc(n, sizeof(*t->sas));
-	t->fresh = calloc(n, sizeof(*t->fresh));
 	t->by_id = calloc(n, sizeof(*t->by_id));
-	if (t->sas == NULL || t->fresh == NULL || t->by_id == NULL)
+	if (t->sad == NULL || t->sas == NULL || t->by_id == NULL)
 		return fail(err, len, cfg, 0, "out of memory");
 	for (unsigned int i = 0; i < cfg->nb_states; i++) {
 		const struct espgw_cfg_state *s = &cfg->states[i];
@@ -387,7 +392,6 @@ build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
 			t->sas[i] = espgw_sa_create(&p, &why);
 			if (t->sas[i] == NULL)
 				return fail(err, len, cfg, s->line, "%s", why);
-			t->fresh[i] = true;
 		}
 		t->nb_sas = i + 1;
 		if (p.dir != ESPGW_SA_IN)
@@ -469,42 +473,40 @@ tmpl_sa(const struct gw_tables *t, const unsigned int *out, unsigned int n,
 	return best;
 }
 
-/* Point each outbound policy with a template at its SA, and work out
- * the largest inner packet that fits the tunnel's MTU. */
+/* Bind an out policy with a template to its SA, and work out the
+ * largest inner packet that fits the tunnel's MTU. */
 static int
-link_policy(struct gw_tables *t, const struct espgw_cfg *cfg,
-	    struct gw_policy *gp, const unsigned int *out, unsigned int nb_out,
-	    char *err, size_t len)
+bind_policy(const struct gw_tables *t, const struct gw_policy *gp,
+	    struct gw_bound *b, const unsigned int *out, unsigned int nb_out,
+	    const char *file, char *err, size_t len)
 {
 	const struct espgw_sa_params *s;
 	const struct gw_nexthop *nh;
-	char b[INET_ADDRSTRLEN];
+	char b1[INET_ADDRSTRLEN];
 	int room;
 
-	gp->sa = tmpl_sa(t, out, nb_out, &gp->cfg);
-	if (gp->sa == NULL) {
+	b->sa = tmpl_sa(t, out, nb_out, &gp->cfg);
+	if (b->sa == NULL) {
 		/* xfrm accepts this and drops with XfrmOutNoStates; so do
-		 * we, but say so */
-		fprintf(stderr,
-			"%s:%d: warning: no outbound SA matches this policy's "
-			"template; its packets will be dropped "
-			"(drop-out-no-state)\n",
-			cfg->file, gp->cfg.line);
+		 * we, but say so when the policy is new */
 		return 0;
 	}
-	s = espgw_sa_params(gp->sa);
+	s = espgw_sa_params(b->sa);
 	nh = gw_route(t, s->dst.v4);
-	if (nh == NULL)
-		return fail(err, len, cfg, gp->cfg.line, "no route to %s",
-			    gw_ip_str(s->dst.v4, b));
+	if (nh == NULL) {
+		snprintf(err, len, "%s:%d: no route to %s", file, gp->cfg.line,
+			 gw_ip_str(s->dst.v4, b1));
+		return -1;
+	}
 	/* outer = IPv4 + ESP + IV + roundup4(inner + 2) + ICV */
 	room = t->ifaces[nh->port].mtu - ESPGW_OUTB_HEADROOM - s->icv_len;
 	room = (room & ~(ESPGW_ESP_ALIGN - 1)) - ESPGW_ESP_TRAILER_LEN;
-	if (room < ESPGW_IPV4_MIN_MTU)
-		return fail(err, len, cfg, gp->cfg.line,
-			    "MTU of %s too small for ESP",
-			    t->ifaces[nh->port].name);
-	gp->max_inner = (uint16_t)room;
+	if (room < ESPGW_IPV4_MIN_MTU) {
+		snprintf(err, len, "%s:%d: MTU of %s too small for ESP", file,
+			 gp->cfg.line, t->ifaces[nh->port].name);
+		return -1;
+	}
+	b->max_inner = (uint16_t)room;
 	return 0;
 }
 
@@ -544,133 +546,178 @@ check_policy_twins(const struct espgw_cfg *cfg, char *err, size_t len)
 	return rc;
 }
 
+/* Each out policy's binding in set t. */
 static int
-build_policies(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
-	       size_t len)
+build_bound(struct gw_tables *t, const struct espgw_cfg *cfg, bool pol_new,
+	    char *err, size_t len)
 {
+	const struct gw_spd *spd = &t->spd[GW_OUT];
 	unsigned int *out, nb_out = 0;
-	int rc = check_policy_twins(cfg, err, len);
+	int rc = 0;
 
-	if (rc != 0)
-		return rc;
-	t->policies = aligned_alloc(RTE_CACHE_LINE_SIZE,
-				    (cfg->nb_policies ? cfg->nb_policies : 1) *
-					    sizeof(*t->policies));
+	t->bound = calloc(spd->nb ? spd->nb : 1, sizeof(*t->bound));
 	out = malloc(sizeof(*out) * (t->nb_sas + 1));
-	if (t->policies == NULL || out == NULL) {
+	if (t->bound == NULL || out == NULL) {
 		free(out);
 		return fail(err, len, cfg, 0, "out of memory");
 	}
-	memset(t->policies, 0,
-	       (cfg->nb_policies ? cfg->nb_policies : 1) *
-		       sizeof(*t->policies));
-	t->nb_policies = cfg->nb_policies;
 	for (unsigned int i = 0; i < t->nb_sas; i++)
 		if (espgw_sa_params(t->sas[i])->dir == ESPGW_SA_OUT)
 			out[nb_out++] = i;
 	qsort_r(out, nb_out, sizeof(*out), by_reqid, t->sas);
-	for (unsigned int i = 0; i < cfg->nb_policies && rc == 0; i++) {
-		struct gw_policy *gp = &t->policies[i];
+	for (unsigned int i = 0; i < spd->nb && rc == 0; i++) {
+		const struct gw_policy *gp = &spd->pol[i];
 
-		gp->cfg = cfg->policies[i];
-		gp->action = (uint8_t)gp->cfg.action;
-		gp->has_tmpl = gp->cfg.has_tmpl;
-		gp->reqid = gp->cfg.reqid;
-		gp->tmpl_src = gp->cfg.tmpl_src;
-		gp->tmpl_dst = gp->cfg.tmpl_dst;
-		if (gp->cfg.dir == ESPGW_POL_OUT && gp->cfg.has_tmpl &&
-		    gp->cfg.action != ESPGW_POL_BLOCK)
-			rc = link_policy(t, cfg, gp, out, nb_out, err, len);
+		if (!gp->has_tmpl || gp->action == ESPGW_POL_BLOCK)
+			continue;
+		rc = bind_policy(t, gp, &t->bound[i], out, nb_out, cfg->file,
+				 err, len);
+		if (rc == 0 && t->bound[i].sa == NULL && pol_new)
+			fprintf(stderr,
+				"%s:%d: warning: no outbound SA matches this "
+				"policy's template; its packets will be "
+				"dropped (drop-out-no-state)\n",
+				cfg->file, gp->cfg.line);
 	}
 	free(out);
-	for (int d = 0; d < GW_NB_DIRS && rc == 0; d++)
-		rc = gw_spd_build(&t->spd[d], t, (enum espgw_cfg_dir)d, err,
-				  len);
 	return rc;
 }
 
-struct gw_tables *
-gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
-		const struct gw_tables *prev, char *err, size_t len)
+/* The network: ports, addresses and routes. */
+static int
+build_net(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
+	  size_t len)
 {
-	static uint64_t generation;
 	struct rte_lpm_config lc = {
 		.max_rules = 1024 + cfg->nb_routes + cfg->nb_addrs,
 		.number_tbl8s = 256,
 	};
-	struct gw_tables *t = calloc(1, sizeof(*t));
 	char name[RTE_LPM_NAMESIZE];
+
+	snprintf(name, sizeof(name), "gw_lpm_%lu",
+		 (unsigned long)t->generation);
+	t->lpm = rte_lpm_create(name, SOCKET_ID_ANY, &lc);
+	t->nh = calloc(lc.max_rules, sizeof(*t->nh));
+	if (t->lpm == NULL || t->nh == NULL)
+		return fail(err, len, cfg, 0, "out of memory");
+	if (build_ifaces(t, cfg, err, len) != 0 ||
+	    build_routes(t, cfg, err, len) != 0)
+		return -1;
+	return 0;
+}
+
+static void
+take_net(struct gw_tables *t, const struct gw_tables *prev)
+{
+	memcpy(t->ifaces, prev->ifaces, sizeof(t->ifaces));
+	memcpy(t->local, prev->local, sizeof(t->local));
+	memcpy(t->local_port, prev->local_port, sizeof(t->local_port));
+	t->nb_local = prev->nb_local;
+	t->lpm = prev->lpm;
+	t->nh = prev->nh;
+	t->nb_nh = prev->nb_nh;
+	t->default_nh = prev->default_nh;
+}
+
+struct gw_tables *
+gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
+		const struct gw_tables *prev, unsigned int changed, char *err,
+		size_t len)
+{
+	static uint64_t generation;
+	struct gw_tables *t = calloc(1, sizeof(*t));
+	bool net, sas, pol = false;
 
 	if (t == NULL) {
 		fail(err, len, cfg, 0, "out of memory");
 		return NULL;
 	}
+	if (prev == NULL)
+		changed = GW_CHANGED_ALL;
+	/* which SAs are ours, and their routes, come from the network */
+	net = changed & GW_CHANGED_NET;
+	sas = net || (changed & GW_CHANGED_SA);
 	t->generation = ++generation;
 	t->default_nh = -1;
-	snprintf(name, sizeof(name), "gw_lpm_%lu",
-		 (unsigned long)t->generation);
-	t->lpm = rte_lpm_create(name, SOCKET_ID_ANY, &lc);
-	t->nh = calloc(lc.max_rules, sizeof(*t->nh));
-	snprintf(name, sizeof(name), "gw_sad_%lu",
-		 (unsigned long)t->generation);
-	t->sad = espgw_sad_create(name, cfg->nb_states + 8, SOCKET_ID_ANY);
-	if (t->lpm == NULL || t->nh == NULL || t->sad == NULL) {
-		fail(err, len, cfg, 0, "out of memory");
+	if (net ? build_net(t, cfg, err, len) != 0 : (take_net(t, prev), 0))
 		goto error;
+	if (sas) {
+		if (build_states(t, cfg, nb_workers, prev, err, len) != 0)
+			goto error;
+	} else {
+		t->sad = prev->sad;
+		t->sas = prev->sas;
+		t->by_id = prev->by_id;
+		t->nb_sas = prev->nb_sas;
 	}
-	if (build_ifaces(t, cfg, err, len) != 0 ||
-	    build_routes(t, cfg, err, len) != 0 ||
-	    build_states(t, cfg, nb_workers, prev, err, len) != 0 ||
-	    build_policies(t, cfg, err, len) != 0)
+	for (int d = 0; d < GW_NB_DIRS; d++)
+		pol |= (changed & GW_CHANGED_POL(d)) != 0;
+	if (pol && check_policy_twins(cfg, err, len) != 0)
 		goto error;
+	for (int d = 0; d < GW_NB_DIRS; d++) {
+		if (!(changed & GW_CHANGED_POL(d)))
+			t->spd[d] = prev->spd[d];
+		else if (gw_spd_build(&t->spd[d], cfg->policies,
+				      cfg->nb_policies, (enum espgw_cfg_dir)d,
+				      err, len) != 0)
+			goto error;
+		t->nb_policies += t->spd[d].nb;
+	}
+	if (sas || (changed & GW_CHANGED_POL_OUT)) {
+		if (build_bound(t, cfg, changed & GW_CHANGED_POL_OUT, err,
+				len) != 0)
+			goto error;
+	} else {
+		t->bound = prev->bound;
+	}
 	for (unsigned int i = 0; i < cfg->nb_neighs; i++)
 		if (iface_of(t, cfg, cfg->neighs[i].port, cfg->neighs[i].line,
 			     err, len) < 0)
 			goto error;
 	return t;
 error:
-	/* the SAs taken over from prev are still prev's */
-	for (unsigned int i = 0; i < t->nb_sas; i++)
-		if (!t->fresh[i])
-			t->sas[i] = NULL;
-	gw_tables_free(t);
+	/* what was made here goes; what prev has stays */
+	gw_tables_retire(t, prev);
 	return NULL;
 }
 
-/* Everything but the SAs. */
+/* Free set t but for the parts and SAs that set keep (or NULL) holds. */
 static void
-free_set(struct gw_tables *t)
+free_unshared(struct gw_tables *t, const struct gw_tables *keep)
 {
 	for (int d = 0; d < GW_NB_DIRS; d++)
-		gw_spd_free(&t->spd[d]);
-	espgw_sad_free(t->sad);
-	free(t->sas);
-	free(t->fresh);
-	free(t->by_id);
-	free(t->policies);
-	rte_lpm_free(t->lpm);
-	free(t->nh);
+		if (keep == NULL || t->spd[d].pol != keep->spd[d].pol)
+			gw_spd_free(&t->spd[d]);
+	if (keep == NULL || t->bound != keep->bound)
+		free(t->bound);
+	if (keep == NULL || t->sas != keep->sas) {
+		for (unsigned int i = 0; i < t->nb_sas; i++)
+			if (t->sas[i] != NULL &&
+			    (keep == NULL ||
+			     reuse_sa(keep, espgw_sa_params(t->sas[i])) !=
+				     t->sas[i]))
+				espgw_sa_free(t->sas[i]);
+		espgw_sad_free(t->sad);
+		free(t->sas);
+		free(t->by_id);
+	}
+	if (keep == NULL || t->lpm != keep->lpm) {
+		rte_lpm_free(t->lpm);
+		free(t->nh);
+	}
 	free(t);
 }
 
 void
 gw_tables_free(struct gw_tables *t)
 {
-	if (t == NULL)
-		return;
-	for (unsigned int i = 0; i < t->nb_sas; i++)
-		espgw_sa_free(t->sas[i]);
-	free_set(t);
+	if (t != NULL)
+		free_unshared(t, NULL);
 }
 
 void
 gw_tables_retire(struct gw_tables *old, const struct gw_tables *next)
 {
-	if (old == NULL)
-		return;
-	for (unsigned int i = 0; i < old->nb_sas; i++)
-		if (next == NULL ||
-		    reuse_sa(next, espgw_sa_params(old->sas[i])) != old->sas[i])
-			espgw_sa_free(old->sas[i]);
-	free_set(old);
+	if (old != NULL)
+		free_unshared(old, next);
 }

@@ -42,7 +42,23 @@ struct gw_nexthop {
 	uint32_t src; /* preferred source, 0 = the port's */
 };
 
+/* What an out policy's template resolves to in one table set: the SA
+ * added last among those that satisfy it (NULL: none, and its packets
+ * are dropped as drop-out-no-state) and the largest inner packet that
+ * fits the tunnel's MTU. */
+struct gw_bound {
+	struct espgw_sa *sa;
+	uint16_t max_inner;
+};
+
+/* A set is made of parts, each built only when what it is made from
+ * changed and otherwise handed on from the set before (the pointers are
+ * then the same): the network (links, addresses, routes), each
+ * direction of the policy database, the SAs, and the bindings of out
+ * policies to SAs. So adding an SA builds neither a route table nor a
+ * policy database. */
 struct gw_tables {
+	/* the network */
 	struct gw_iface ifaces[GW_MAX_PORTS];
 	uint32_t local[GW_MAX_ADDRS]; /* our addresses */
 	uint16_t local_port[GW_MAX_ADDRS];
@@ -51,31 +67,47 @@ struct gw_tables {
 	struct gw_nexthop *nh;
 	unsigned int nb_nh;
 	int default_nh; /* rte_lpm has no /0: -1 = none */
+	/* the policies, a direction each */
 	struct gw_spd spd[GW_NB_DIRS];
-	struct gw_policy *policies;
 	unsigned int nb_policies;
+	/* the SAs */
 	struct espgw_sad *sad;
 	struct espgw_sa **sas;	 /* in configuration order */
-	bool *fresh;		 /* sas[i] made by this build */
 	struct espgw_sa **by_id; /* by (SPI, dst, direction) */
 	unsigned int nb_sas;
+	/* out policy spd[GW_OUT].pol[i] protects with bound[i] */
+	struct gw_bound *bound;
 	uint64_t generation; /* a new number for every set */
 };
 
+/* What a change touched, for gw_tables_build: the parts made from it
+ * are built anew. */
+enum {
+	GW_CHANGED_NET = 1u << 0, /* links, addresses, routes */
+	GW_CHANGED_SA = 1u << 1,
+	GW_CHANGED_POL_OUT = 1u << 2, /* then IN, FWD: GW_CHANGED_POL(dir) */
+	GW_CHANGED_NEIGH = 1u << 5,
+	GW_CHANGED_ALL = (1u << 6) - 1,
+};
+#define GW_CHANGED_POL(dir) (GW_CHANGED_POL_OUT << (dir))
+
 /* Build a table set from a parsed configuration for nb_workers; on
- * error writes "<file>:<line>: <what>" to err and returns NULL. An SA
- * of prev (the set now published, or NULL) that the configuration still
+ * error writes "<file>:<line>: <what>" to err and returns NULL. prev is
+ * the set now published, or NULL (then everything is built). Parts of
+ * prev that nothing in changed (GW_CHANGED_*) is made into are taken
+ * over as they are; an SA of prev that the configuration still
  * describes with the same parameters is taken over, not made again, so
- * its sequence numbers, replay window and counters go on; prev is not
+ * its sequence numbers, replay window and counters go on. prev is not
  * changed. */
 struct gw_tables *gw_tables_build(const struct espgw_cfg *cfg,
 				  unsigned int nb_workers,
-				  const struct gw_tables *prev, char *err,
+				  const struct gw_tables *prev,
+				  unsigned int changed, char *err,
 				  size_t errlen);
 /* Free a set and all its SAs. */
 void gw_tables_free(struct gw_tables *t);
 /* Free old once next has replaced it (after the grace period), but for
- * the SAs next took over. */
+ * the parts and SAs next took over. */
 void gw_tables_retire(struct gw_tables *old, const struct gw_tables *next);
 
 /* Resolve "net_tap0" / "port3" / a PCI name to a port id, or -1. */

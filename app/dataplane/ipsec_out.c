@@ -39,6 +39,7 @@ gw_out_flush(struct gw_ctx *c)
 	struct gw_policy *pol[GW_OUT_MAX], *found[GW_OUT_MAX];
 	struct rte_mbuf *pkts[GW_OUT_MAX], *run[GW_OUT_MAX + GW_FRAG_MAX];
 	struct espgw_sa *run_sa[GW_OUT_MAX + GW_FRAG_MAX];
+	const struct gw_bound *bound = c->t->bound;
 	unsigned int n = c->nb_out, nb_run = 0, nb_new = 0;
 	uint16_t idx[GW_OUT_MAX];
 
@@ -62,20 +63,25 @@ gw_out_flush(struct gw_ctx *c)
 	}
 
 	/* At 10,000 policies and 100,000 SAs their lines are cold: ask for
-	 * a policy four packets ahead and, once it has come, its SA two
-	 * ahead (the ESP library wants the SA's first line first). */
+	 * a policy four packets ahead, once it has come its binding three
+	 * ahead, and its SA two ahead (the ESP library wants the SA's
+	 * first line first). */
 	for (unsigned int i = 0; i < RTE_MIN(n, 4u); i++)
 		if (pol[i] != NULL)
 			rte_prefetch0(pol[i]);
 	for (unsigned int i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const struct gw_policy *p = pol[i];
+		const struct gw_bound *b;
 
 		if (i + 4 < n && pol[i + 4] != NULL && pol[i + 4] != pol[i + 3])
 			rte_prefetch0(pol[i + 4]);
+		if (i + 3 < n && pol[i + 3] != NULL && pol[i + 3] != pol[i + 2])
+			rte_prefetch0(&bound[pol[i + 3]->id]);
 		if (i + 2 < n && pol[i + 2] != NULL &&
-		    pol[i + 2] != pol[i + 1] && pol[i + 2]->sa != NULL)
-			rte_prefetch0(pol[i + 2]->sa);
+		    pol[i + 2] != pol[i + 1] &&
+		    bound[pol[i + 2]->id].sa != NULL)
+			rte_prefetch0(bound[pol[i + 2]->id].sa);
 
 		if (p == NULL ||
 		    (p->action == ESPGW_POL_ALLOW && !p->has_tmpl)) {
@@ -86,7 +92,8 @@ gw_out_flush(struct gw_ctx *c)
 			gw_drop(c, m, GW_DROP_POLICY_BLOCK);
 			continue;
 		}
-		if (p->sa == NULL) {
+		b = &bound[p->id];
+		if (b->sa == NULL) {
 			gw_drop(c, m, GW_DROP_NO_SA);
 			continue;
 		}
@@ -94,7 +101,7 @@ gw_out_flush(struct gw_ctx *c)
 			protect(c, run_sa, run, nb_run);
 			nb_run = 0;
 		}
-		if (unlikely(gw_ip_len(m) > p->max_inner)) {
+		if (unlikely(gw_ip_len(m) > b->max_inner)) {
 			/* RFC 4459 section 3: fragment before encryption,
 			 * or tell the sender the tunnel's MTU */
 			const struct rte_ipv4_hdr *ip =
@@ -105,16 +112,16 @@ gw_out_flush(struct gw_ctx *c)
 			    rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG)) {
 				gw_icmp_error(c, m, ESPGW_ICMP_DEST_UNREACH,
 					      ESPGW_ICMP_CODE_FRAG_NEEDED,
-					      p->max_inner);
+					      b->max_inner);
 				gw_drop(c, m, GW_DROP_FRAG_NEEDED);
 				continue;
 			}
-			nf = gw_fragment(c, m, p->max_inner, run + nb_run);
+			nf = gw_fragment(c, m, b->max_inner, run + nb_run);
 			for (int f = 0; f < nf; f++)
-				run_sa[nb_run++] = p->sa;
+				run_sa[nb_run++] = b->sa;
 			continue;
 		}
-		run_sa[nb_run] = p->sa;
+		run_sa[nb_run] = b->sa;
 		run[nb_run++] = m;
 	}
 	if (nb_run)

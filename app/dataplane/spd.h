@@ -26,8 +26,9 @@ void gw_spd_lookup(const struct gw_spd *spd, const uint8_t **keys,
 /* A worker's cache of answers from rte_acl directions: at thousands of
  * policies each classification walks cold trie nodes, while a flow's
  * next packet needs one cache line. Two entries a bucket (one line);
- * an entry is valid for the tag it was written with, so a new table
- * set or another direction never sees it. */
+ * an entry is valid for the tag it was written with (its direction's
+ * build, gw_spd.tag), so a rebuilt or another direction never sees it,
+ * while a change to SAs or routes keeps the cache warm. */
 struct gw_spd_cache_entry {
 	struct gw_acl_key key;
 	struct gw_policy *pol; /* NULL: no policy matched */
@@ -48,20 +49,19 @@ int gw_spd_cache_init(struct gw_spd_cache *c, uint32_t nb_buckets,
 void gw_spd_cache_fini(struct gw_spd_cache *c);
 
 /* As gw_spd_lookup, through the cache when the direction uses rte_acl.
- * tag: non-zero, different for every (table set, direction). */
+ * tag: non-zero, different for every build of a direction. */
 void gw_spd_lookup_cached(const struct gw_spd *spd, struct gw_spd_cache *c,
 			  uint64_t tag, const uint8_t **keys,
 			  struct gw_policy **pol, uint32_t n);
 
 /* Match n keys against one direction of table set t through a worker's
- * cache, whose entries belong to one table set and one direction. */
+ * cache. */
 static inline void
 gw_spd_match(const struct gw_tables *t, struct gw_spd_cache *cache,
 	     enum gw_dir dir, const uint8_t **kp, struct gw_policy **pol,
 	     unsigned int n)
 {
-	gw_spd_lookup_cached(&t->spd[dir], cache,
-			     t->generation << 2 | (uint64_t)dir, kp, pol, n);
+	gw_spd_lookup_cached(&t->spd[dir], cache, t->spd[dir].tag, kp, pol, n);
 }
 
 #endif /* ESPGW_DATAPLANE_SPD_H */

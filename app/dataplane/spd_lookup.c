@@ -103,7 +103,7 @@ gw_spd_lookup(const struct gw_spd *spd, const uint8_t **keys,
 				continue;
 			}
 			r = linear_match(spd, k);
-			pol[i] = r < 0 ? NULL : spd->pol[r];
+			pol[i] = r < 0 ? NULL : &spd->pol[r];
 		}
 		return;
 	}
@@ -112,7 +112,7 @@ gw_spd_lookup(const struct gw_spd *spd, const uint8_t **keys,
 
 		rte_acl_classify(spd->acl, keys + off, res, c, 1);
 		for (uint32_t i = 0; i < c; i++)
-			pol[off + i] = res[i] ? spd->pol[res[i] - 1] : NULL;
+			pol[off + i] = res[i] ? &spd->pol[res[i] - 1] : NULL;
 	}
 }
 

@@ -37,15 +37,22 @@ parse(struct espgw_cfg *cfg, const char *const *lines)
 }
 
 static struct gw_tables *
-build(const char *const *lines, const struct gw_tables *prev, char *err)
+build_changed(const char *const *lines, const struct gw_tables *prev,
+	      unsigned int changed, char *err)
 {
 	struct espgw_cfg cfg;
 	struct gw_tables *t;
 
 	parse(&cfg, lines);
-	t = gw_tables_build(&cfg, 1, prev, err, 256);
+	t = gw_tables_build(&cfg, 1, prev, changed, err, 256);
 	espgw_cfg_free(&cfg);
 	return t;
+}
+
+static struct gw_tables *
+build(const char *const *lines, const struct gw_tables *prev, char *err)
+{
+	return build_changed(lines, prev, GW_CHANGED_ALL, err);
 }
 
 static struct espgw_sa *
@@ -149,12 +156,100 @@ test_sa_survives_rebuild(void **state)
 	gw_tables_free(t3);
 }
 
+#define POLICY(dir, reqid)                                                     \
+	"ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/24 dir " dir          \
+	" tmpl src 192.0.2.1 dst 198.51.100.1 proto esp reqid " reqid          \
+	" mode tunnel"
+#define STATE_R(spi, reqid, key)                                               \
+	"ip xfrm state add src 192.0.2.1 dst 198.51.100.1 proto esp spi " spi  \
+	" reqid " reqid " mode tunnel aead 'rfc4106(gcm(aes))' " key " 128"
+
+/* A change builds only the parts made from what it touched: a new SA
+ * neither a route table nor a policy database, yet it rebinds the out
+ * policy (the newest SA of the template wins); a new in policy only its
+ * direction. A failed build frees what it made and none of what it
+ * shares. */
+static void
+test_parts_shared(void **state)
+{
+	const char *const v1[] = {
+		BASE,
+		STATE_R("0x100", "7", KEY1),
+		POLICY("out", "7"),
+		NULL,
+	};
+	const char *const v2[] = {
+		BASE,
+		STATE_R("0x100", "7", KEY1),
+		STATE_R("0x101", "7", KEY2),
+		POLICY("out", "7"),
+		NULL,
+	};
+	const char *const v3[] = {
+		BASE,
+		STATE_R("0x100", "7", KEY1),
+		STATE_R("0x101", "7", KEY2),
+		POLICY("out", "7"),
+		POLICY("in", "8"),
+		NULL,
+	};
+	/* MTU too small for ESP: the bindings cannot be built */
+	const char *const bad[] = {
+		"ip link set dev net_null0 up mtu 100",
+		"ip addr add 192.0.2.1/24 dev net_null0",
+		"ip route add default via 192.0.2.254 dev net_null0",
+		STATE_R("0x100", "7", KEY1),
+		STATE_R("0x101", "7", KEY2),
+		POLICY("out", "7"),
+		POLICY("in", "8"),
+		NULL,
+	};
+	struct gw_tables *t1, *t2, *t3;
+	char err[256];
+
+	(void)state;
+	t1 = build(v1, NULL, err);
+	assert_non_null(t1);
+	assert_ptr_equal(t1->bound[0].sa, sa_of(t1, 0x100));
+
+	t2 = build_changed(v2, t1, GW_CHANGED_SA, err);
+	assert_non_null(t2);
+	assert_ptr_equal(t2->lpm, t1->lpm);
+	for (int d = 0; d < GW_NB_DIRS; d++)
+		assert_ptr_equal(t2->spd[d].pol, t1->spd[d].pol);
+	assert_ptr_not_equal(t2->sas, t1->sas);
+	assert_ptr_equal(sa_of(t2, 0x100), sa_of(t1, 0x100));
+	/* make before break: the out policy moves to the SA added last */
+	assert_ptr_equal(t2->bound[0].sa, sa_of(t2, 0x101));
+	assert_ptr_equal(t1->bound[0].sa, sa_of(t1, 0x100));
+	gw_tables_retire(t1, t2);
+
+	t3 = build_changed(v3, t2, GW_CHANGED_POL(GW_IN), err);
+	assert_non_null(t3);
+	assert_ptr_equal(t3->lpm, t2->lpm);
+	assert_ptr_equal(t3->sas, t2->sas);
+	assert_ptr_equal(t3->bound, t2->bound);
+	assert_ptr_equal(t3->spd[GW_OUT].pol, t2->spd[GW_OUT].pol);
+	assert_ptr_not_equal(t3->spd[GW_IN].pol, t2->spd[GW_IN].pol);
+	assert_int_equal(t3->spd[GW_IN].nb, 1);
+	assert_int_equal(t3->nb_policies, 2);
+	gw_tables_retire(t2, t3);
+
+	assert_null(build_changed(bad, t3, GW_CHANGED_NET, err));
+	assert_non_null(strstr(err, "too small"));
+	/* t3 whole: its SA still sends */
+	assert_int_equal(send_one(t3, 0x101), 1);
+	gw_tables_free(t3);
+}
+
 int
 main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_sa_survives_rebuild,
 						t_setup, t_teardown),
+		cmocka_unit_test_setup_teardown(test_parts_shared, t_setup,
+						t_teardown),
 	};
 	int rc;
 
