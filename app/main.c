@@ -28,12 +28,10 @@
 #include <rte_vect.h>
 
 #include "control/ctl.h"
+#include "control/ports.h"
 #include "control/stats.h"
 #include "gw.h"
 #include "lang/config.h"
-
-#define RX_DESC 1024
-#define TX_DESC 1024
 
 static volatile sig_atomic_t got_quit, got_usr1;
 
@@ -145,63 +143,6 @@ parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* One RX and one TX queue per worker; RSS spreads flows when the
- * driver can. */
-static int
-port_start(struct gw *gw, const struct gw_iface *f, char *err, size_t len)
-{
-	struct rte_eth_conf conf = { 0 };
-	struct rte_eth_dev_info info;
-	uint16_t q = (uint16_t)gw->nb_workers;
-	uint16_t nrx = RX_DESC, ntx = TX_DESC;
-	int rc;
-
-	rc = rte_eth_dev_info_get(f->port, &info);
-	if (rc != 0)
-		goto fail;
-	if (q > info.max_rx_queues || q > info.max_tx_queues) {
-		snprintf(err, len, "%s: %u workers need %u queues, it has %u",
-			 f->name, q, q,
-			 RTE_MIN(info.max_rx_queues, info.max_tx_queues));
-		return -1;
-	}
-	if (q > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_IP)) {
-		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
-		conf.rx_adv_conf.rss_conf.rss_hf =
-			info.flow_type_rss_offloads & RTE_ETH_RSS_IP;
-	}
-	rc = rte_eth_dev_configure(f->port, q, q, &conf);
-	if (rc != 0)
-		goto fail;
-	rc = rte_eth_dev_adjust_nb_rx_tx_desc(f->port, &nrx, &ntx);
-	if (rc != 0)
-		goto fail;
-	for (uint16_t i = 0; i < q; i++) {
-		rc = rte_eth_rx_queue_setup(f->port, i, nrx,
-					    rte_eth_dev_socket_id(f->port),
-					    NULL, gw->pool);
-		if (rc != 0)
-			goto fail;
-		rc = rte_eth_tx_queue_setup(
-			f->port, i, ntx, rte_eth_dev_socket_id(f->port), NULL);
-		if (rc != 0)
-			goto fail;
-	}
-	rc = rte_eth_dev_set_mtu(f->port, f->mtu);
-	if (rc != 0 && rc != -ENOTSUP)
-		fprintf(stderr,
-			"espgw: warning: %s refused MTU %u (%s); "
-			"espgw enforces it in software\n",
-			f->name, f->mtu, strerror(-rc));
-	rc = rte_eth_dev_start(f->port);
-	if (rc != 0)
-		goto fail;
-	return 0;
-fail:
-	snprintf(err, len, "%s: cannot start: %s", f->name, strerror(-rc));
-	return -1;
-}
-
 /* EAL's --file-prefix, which names the default control socket. */
 static const char *
 file_prefix(int argc, char **argv)
@@ -252,7 +193,7 @@ main(int argc, char **argv)
 	struct gw_tables *t = NULL;
 	struct espgw_cfg cfg;
 	char err[512];
-	unsigned int nb_mbufs;
+	unsigned int nb_mbufs, nb_ports;
 	uint16_t max_mtu = RTE_ETHER_MTU;
 	int n, rc = 1;
 
@@ -303,15 +244,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "espgw: %s\n", err);
 		goto out_cfg;
 	}
-	for (unsigned int p = 0; p < GW_MAX_PORTS; p++)
-		if (t->ifaces[p].used) {
-			gw.ports[gw.nb_ports++] = (uint16_t)p;
-			max_mtu = RTE_MAX(max_mtu, t->ifaces[p].mtu);
-		}
-	for (unsigned int p = 0; p < gw.nb_ports; p++) {
-		const struct gw_iface *f = &t->ifaces[gw.ports[p]];
+	for (unsigned int i = 0; i < t->nb_up; i++) {
+		const struct gw_iface *f = &t->ifaces[t->up[i]];
 		char mac[RTE_ETHER_ADDR_FMT_SIZE];
 
+		max_mtu = RTE_MAX(max_mtu, f->mtu);
 		rte_ether_format_addr(mac, sizeof(mac), &f->mac);
 		printf("espgw: port %s id %u mac %s mtu %u\n", f->name, f->port,
 		       mac, f->mtu);
@@ -319,26 +256,29 @@ main(int argc, char **argv)
 	if (o.check) {
 		printf("espgw: %s: %u ports, %u addresses, %u states, %u "
 		       "policies: OK\n",
-		       o.config, gw.nb_ports, t->nb_local, t->nb_sas,
+		       o.config, t->nb_up, t->nb_local, t->nb_sas,
 		       t->nb_policies);
 		rc = 0;
 		goto out_tables;
 	}
-	if (gw.nb_ports == 0 && o.config != NULL) {
+	if (t->nb_up == 0 && o.config != NULL) {
 		fprintf(stderr, "espgw: %s: no port is set up\n", o.config);
 		goto out_tables;
 	}
 	gw.poll_idle_us = o.poll_idle_us;
 
-	nb_mbufs =
-		gw.nb_ports * gw.nb_workers * (RX_DESC + TX_DESC + GW_BURST) +
-		gw.nb_workers * (GW_ARP_PENDING + 4096) + 4096;
-	gw.pool =
-		rte_pktmbuf_pool_create("gw_pool", nb_mbufs, 256, 0,
-					RTE_MAX(RTE_MBUF_DEFAULT_BUF_SIZE,
-						RTE_PKTMBUF_HEADROOM + max_mtu +
-							RTE_ETHER_HDR_LEN + 64),
-					(int)rte_socket_id());
+	/* mbufs for every port EAL found: `link set ... up` may start one
+	 * later (there is no hot plug) */
+	nb_ports = RTE_MAX(t->nb_up, rte_eth_dev_count_avail());
+	nb_ports = RTE_MIN(nb_ports, (unsigned int)GW_MAX_PORTS);
+	nb_mbufs = nb_ports * gw.nb_workers *
+			   (GW_PORT_RX_DESC + GW_PORT_TX_DESC + GW_BURST) +
+		   gw.nb_workers * (GW_ARP_PENDING + 4096) + 4096;
+	gw.pool = rte_pktmbuf_pool_create(
+		"gw_pool", nb_mbufs, 256, 0,
+		RTE_MAX(RTE_MBUF_DEFAULT_BUF_SIZE,
+			RTE_PKTMBUF_HEADROOM + max_mtu + GW_PORT_FRAME_SLACK),
+		(int)rte_socket_id());
 	gw.indirect_pool = rte_pktmbuf_pool_create("gw_indirect", 8191, 256, 0,
 						   0, (int)rte_socket_id());
 	/* a reassembled outer packet may be up to 64 KB: the ESP library
@@ -359,12 +299,10 @@ main(int argc, char **argv)
 			     cfg.neighs[i].addr, &cfg.neighs[i].mac, true);
 	/* no worker runs yet: the first set needs no grace period */
 	gw_publish(&gw.pub, t);
-	for (unsigned int p = 0; p < gw.nb_ports; p++)
-		if (port_start(&gw, &t->ifaces[gw.ports[p]], err,
-			       sizeof(err)) != 0) {
-			fprintf(stderr, "espgw: %s\n", err);
-			goto out_ports;
-		}
+	if (gw_ports_apply(&gw, t, NULL, err, sizeof(err)) != 0) {
+		fprintf(stderr, "espgw: %s\n", err);
+		goto out_ports;
+	}
 
 	if (o.socket == NULL)
 		o.socket = gw_ctlsock_default_path(prefix, sock_path,
@@ -412,10 +350,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "espgw: cannot write %s\n", o.stats_file);
 	rc = 0;
 out_ports:
-	for (unsigned int p = 0; p < gw.nb_ports; p++) {
-		rte_eth_dev_stop(gw.ports[p]);
-		rte_eth_dev_close(gw.ports[p]);
-	}
+	gw_ports_close(&gw);
 out_run:
 	gw_ctl_fini(&ctl);
 	workers_fini(&gw);

@@ -12,8 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <rte_ethdev.h>
+
 #include "control/ctl.h"
 #include "control/db.h"
+#include "control/ports.h"
 #include "control/show.h"
 #include "control/tables.h"
 #include "gw.h"
@@ -175,6 +178,29 @@ list_policies(const struct espgw_cfg *cfg, const struct espgw_cmd *c,
 	free(index);
 }
 
+/* Every port EAL found, those not set up as down, so that a user of an
+ * espgw started without -f finds the names to bring up. */
+static void
+list_links(const struct gw_tables *t, const struct gw_show_opts *o, FILE *f)
+{
+	struct gw_iface ifs[GW_MAX_PORTS];
+
+	_Static_assert(ESPGW_CFG_PORT_LEN >= RTE_ETH_NAME_MAX_LEN, "names");
+	memcpy(ifs, t->ifaces, sizeof(ifs));
+	for (uint16_t p = 0; p < GW_MAX_PORTS; p++) {
+		struct gw_iface *e = &ifs[p];
+
+		if (e->used || !rte_eth_dev_is_valid_port(p) ||
+		    rte_eth_dev_get_name_by_port(p, e->name) != 0)
+			continue;
+		e->port = p;
+		e->mtu = RTE_ETHER_MTU;
+		if (rte_eth_macaddr_get(p, &e->mac) != 0)
+			memset(&e->mac, 0, sizeof(e->mac));
+	}
+	gw_show_links(f, o, ifs, NULL, GW_MAX_PORTS);
+}
+
 /* The entries of an array (of routes, neighbours or addresses, whose
  * port name sits port_off bytes in) on device dev, or all with NULL. */
 static const void **
@@ -256,9 +282,7 @@ list(const struct gw_ctl *ctl, const struct espgw_cfg *work,
 		gw_show_addrs(l.f, &o, t->ifaces, NULL, GW_MAX_PORTS,
 			      (const struct espgw_cfg_addr *const *)pick, nb);
 		break;
-	case ESPGW_OBJ_LINK:
-		gw_show_links(l.f, &o, t->ifaces, NULL, GW_MAX_PORTS);
-		break;
+	case ESPGW_OBJ_LINK: list_links(t, &o, l.f); break;
 	default: break;
 	}
 	free(pick);
@@ -424,17 +448,16 @@ apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
 			     ? gw_db_addr_del(work, &c->u.addr)
 			     : gw_db_addr_add(work, &c->u.addr);
 		break;
+	case ESPGW_OBJ_LINK:
+		what = GW_CHANGED_NET;
+		rc = c->verb == ESPGW_CMD_SET ? gw_db_link_set(work, &c->u.link)
+					      : -EOPNOTSUPP;
+		break;
 	case ESPGW_OBJ_MONITOR:
 		/* the connection stays open for what later commits change */
 		gw_ctl_monitor(r, c->monitor);
 		return 0;
-	case ESPGW_OBJ_LINK:
-	default:
-		gw_ctl_err(r,
-			   "%s:%d: not supported on a running espgw yet (ports "
-			   "are set up at start-up)\n",
-			   file, c->line);
-		return EXIT_SYNTAX;
+	default: rc = -EOPNOTSUPP;
 	}
 	if (rc == -EOPNOTSUPP) {
 		gw_ctl_err(r, "%s:%d: command not supported\n", file, c->line);
@@ -556,16 +579,12 @@ commit(struct gw_ctl *ctl, struct espgw_cfg *work, unsigned int changed,
 		gw_ctl_err(r, "%s\n", err);
 		return EXIT_REFUSED;
 	}
-	/* ports are set up at start-up: a set must keep them */
-	for (unsigned int p = 0; p < gw->nb_ports; p++)
-		if (!t->ifaces[gw->ports[p]].used) {
-			gw_ctl_err(r,
-				   "port %s would go down: ports are set up at "
-				   "start-up\n",
-				   cur->ifaces[gw->ports[p]].name);
-			gw_tables_retire(t, cur);
-			return EXIT_REFUSED;
-		}
+	/* a port the set brings up starts before workers can poll it */
+	if (gw_ports_apply(gw, t, cur, err, sizeof(err)) != 0) {
+		gw_ctl_err(r, "%s\n", err);
+		gw_tables_retire(t, cur);
+		return EXIT_REFUSED;
+	}
 	old = gw_publish(&gw->pub, t);
 	sync_neighs(gw, old, &ctl->cfg, t, work);
 	notify(ctl, old, t, ev);

@@ -93,6 +93,25 @@ push(void **arr, unsigned int *n, const void *item, size_t size)
 #define PUSH(cfg, field, count, item)                                          \
 	push((void **)&(cfg)->field, &(cfg)->count, (item), sizeof(*(item)))
 
+/* ---- links ----------------------------------------------------------- */
+
+int
+gw_db_link_set(struct espgw_cfg *cfg, const struct espgw_cfg_link *l)
+{
+	if (l->newname[0] == '\0')
+		for (unsigned int i = 0; i < cfg->nb_links; i++) {
+			struct espgw_cfg_link *e = &cfg->links[i];
+
+			if (strcmp(e->port, l->port) != 0 &&
+			    strcmp(e->newname, l->port) != 0)
+				continue;
+			if (l->mtu != 0)
+				e->mtu = l->mtu;
+			return 0;
+		}
+	return PUSH(cfg, links, nb_links, l);
+}
+
 /* ---- states ---------------------------------------------------------- */
 
 int

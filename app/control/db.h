@@ -75,6 +75,13 @@ int gw_db_neigh_add(struct espgw_cfg *cfg, const struct espgw_cfg_neigh *n,
 int gw_db_neigh_del(struct espgw_cfg *cfg, const struct espgw_cfg_neigh *n);
 unsigned int gw_db_neigh_flush(struct espgw_cfg *cfg, const char *dev);
 
+/* `link set dev X up [mtu N] [name NEW]`: a port the configuration
+ * already brings up takes the new MTU in its statement (the list does
+ * not grow with every MTU change); anything else is a statement of its
+ * own, checked when the tables are built (a rename of a port that is
+ * up: Device or resource busy, as dev_change_name). */
+int gw_db_link_set(struct espgw_cfg *cfg, const struct espgw_cfg_link *l);
+
 /* `addr add` (-EEXIST), `addr del` (-EADDRNOTAVAIL, as inet_rtm_deladdr). */
 int gw_db_addr_add(struct espgw_cfg *cfg, const struct espgw_cfg_addr *a);
 int gw_db_addr_del(struct espgw_cfg *cfg, const struct espgw_cfg_addr *a);

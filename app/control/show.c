@@ -766,11 +766,15 @@ static void
 link_head(FILE *f, struct jw *j, const struct gw_iface *ifc, bool carrier,
 	  bool do_link)
 {
+	/* a port not set up is down, as a link that was never set up */
+	if (!ifc->used)
+		carrier = false;
 	if (j == NULL) {
 		fprintf(f, "%u: %s: <%s> mtu %u state %s %sgroup default ",
 			ifc->port, ifc->name,
-			carrier ? "BROADCAST,UP,LOWER_UP"
-				: "NO-CARRIER,BROADCAST,UP",
+			!ifc->used ? "BROADCAST"
+			: carrier  ? "BROADCAST,UP,LOWER_UP"
+				   : "NO-CARRIER,BROADCAST,UP",
 			ifc->mtu, carrier ? "UP" : "DOWN",
 			do_link ? "mode DEFAULT " : "");
 		return;
@@ -778,10 +782,11 @@ link_head(FILE *f, struct jw *j, const struct gw_iface *ifc, bool carrier,
 	jw_u64(j, "ifindex", ifc->port);
 	jw_str(j, "ifname", ifc->name);
 	jw_open(j, "flags", '[');
-	if (!carrier)
+	if (ifc->used && !carrier)
 		jw_str(j, NULL, "NO-CARRIER");
 	jw_str(j, NULL, "BROADCAST");
-	jw_str(j, NULL, "UP");
+	if (ifc->used)
+		jw_str(j, NULL, "UP");
 	if (carrier)
 		jw_str(j, NULL, "LOWER_UP");
 	jw_close_arr(j);
@@ -804,7 +809,7 @@ gw_show_links(FILE *f, const struct gw_show_opts *o, const struct gw_iface *ifs,
 	for (unsigned int i = 0; i < nifs; i++) {
 		bool up = carrier == NULL || carrier[i];
 
-		if (!ifs[i].used)
+		if (ifs[i].name[0] == '\0')
 			continue;
 		if (!o->json) {
 			link_head(f, NULL, &ifs[i], up, true);

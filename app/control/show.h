@@ -75,7 +75,8 @@ void gw_show_addrs(FILE *f, const struct gw_show_opts *o,
 		   unsigned int nifs, const struct espgw_cfg_addr *const *a,
 		   unsigned int n);
 
-/* `ip link list` (print_linkinfo): name, flags, mtu, state, link/ether.
+/* `ip link list` (print_linkinfo): name, flags, mtu, state, link/ether;
+ * an entry with a name that is not used is a port not set up (DOWN).
  * -s adds nothing: port counters are the caller's (rte_eth_stats). */
 void gw_show_links(FILE *f, const struct gw_show_opts *o,
 		   const struct gw_iface *ifs, const bool *carrier,

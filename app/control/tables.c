@@ -163,6 +163,9 @@ build_ifaces(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 				    "cannot read the MAC address of %s",
 				    l->port);
 	}
+	for (unsigned int p = 0; p < GW_MAX_PORTS; p++)
+		if (t->ifaces[p].used)
+			t->up[t->nb_up++] = (uint16_t)p;
 	for (unsigned int i = 0; i < cfg->nb_addrs; i++) {
 		const struct espgw_cfg_addr *a = &cfg->addrs[i];
 		int port = iface_of(t, cfg, a->port, a->line, err, len);
@@ -610,6 +613,8 @@ static void
 take_net(struct gw_tables *t, const struct gw_tables *prev)
 {
 	memcpy(t->ifaces, prev->ifaces, sizeof(t->ifaces));
+	memcpy(t->up, prev->up, sizeof(t->up));
+	t->nb_up = prev->nb_up;
 	memcpy(t->local, prev->local, sizeof(t->local));
 	memcpy(t->local_port, prev->local_port, sizeof(t->local_port));
 	t->nb_local = prev->nb_local;

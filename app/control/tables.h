@@ -60,6 +60,8 @@ struct gw_bound {
 struct gw_tables {
 	/* the network */
 	struct gw_iface ifaces[GW_MAX_PORTS];
+	uint16_t up[GW_MAX_PORTS]; /* the ports up, the workers poll */
+	unsigned int nb_up;
 	uint32_t local[GW_MAX_ADDRS]; /* our addresses */
 	uint16_t local_port[GW_MAX_ADDRS];
 	unsigned int nb_local;

@@ -81,8 +81,8 @@ gw_worker_main(void *arg)
 		c.now = rte_rdtsc();
 		c.hop_valid = false;
 		c.rt_valid = false;
-		for (unsigned int p = 0; p < gw->nb_ports; p++) {
-			uint16_t port = gw->ports[p];
+		for (unsigned int p = 0; p < c.t->nb_up; p++) {
+			uint16_t port = c.t->up[p];
 			uint16_t n = rte_eth_rx_burst(port, (uint16_t)w->id,
 						      pkts, GW_BURST);
 
@@ -94,8 +94,8 @@ gw_worker_main(void *arg)
 		if (w->nb_pending)
 			gw_arp_poll(&c);
 		gw_reassembly_expire(&c);
-		for (unsigned int p = 0; p < gw->nb_ports; p++)
-			gw_tx_flush(&c, gw->ports[p]);
+		for (unsigned int p = 0; p < c.t->nb_up; p++)
+			gw_tx_flush(&c, c.t->up[p]);
 		/* nothing read from c.t is held past this point */
 		c.t = NULL;
 		gw_reader_quiescent(&gw->pub, w->id);

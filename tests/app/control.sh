@@ -36,7 +36,7 @@ cleanup() {
 	kill -INT "$pid" 2>/dev/null
 	for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 	kill -KILL "$pid" 2>/dev/null
-	rm -rf "$tmp" "/var/run/dpdk/$prefix"
+	rm -rf "$tmp" "/var/run/dpdk/ctl$$" "/var/run/dpdk/ctl$$b"
 }
 trap cleanup EXIT
 for _ in $(seq 100); do
@@ -171,6 +171,52 @@ err=""
 [ "$rc" = 0 ] && ok "espgw stops cleanly on SIGINT (exit 0, no sanitizer report)" ||
 	bad "espgw stops cleanly on SIGINT (exit 0, no sanitizer report)"
 [ ! -e "/run/espgw/$prefix.sock" ] && ok "its socket is gone" || bad "its socket is gone"
+
+# An espgw started without -f: its ports down, set up by statements.
+# net_null1 receives (a frame a poll): the worker polls it once it is up.
+prefix="ctl$$b"
+"$espgw" --no-huge -m 256 -l 0-1 --no-pci --file-prefix "$prefix" \
+	--log-level='lib.*:error' --vdev net_null0,no-rx=1 \
+	--vdev net_null1 -- -s "$tmp/stats" --poll-idle-us 100 \
+	> "$tmp/espgw.out" 2>&1 &
+pid=$!
+for _ in $(seq 100); do
+	grep -q running "$tmp/espgw.out" && break
+	sleep 0.1
+done
+ctl link
+check "without -f: link lists EAL's ports, down" 0 "^0: net_null0: <BROADCAST> mtu 1500 state DOWN" ""
+ctl addr add 192.0.2.1/24 dev net_null0
+check "an address on a port that is down: refused" 2 "" "port \"net_null0\" is not up"
+ctl link set dev net_null0 up name eth0
+check "link set dev net_null0 up name eth0 on a running espgw" 0 "" ""
+ctl link set dev eth0 mtu 1400
+check "link set dev eth0 mtu 1400" 0 "" ""
+ctl link show dev eth0
+check "link shows eth0 up with its MTU" 0 "^0: eth0: <BROADCAST,UP,LOWER_UP> mtu 1400 state UP" ""
+ctl link set dev eth0 mtu 9000
+check "an MTU the mbufs cannot hold: refused, with why" 2 "" "mtu 9000 is more than espgw's mbufs hold"
+ctl link set dev eth0 name wan0
+check "a rename of a port that is up: Device or resource busy" 2 "" "Device or resource busy"
+ctl -batch - <<EOT
+ip addr add 192.0.2.1/24 dev eth0
+ip route add default via 192.0.2.254 dev eth0
+ip xfrm state add src 192.0.2.1 dst 198.51.100.1 proto esp spi 0x1001 reqid 1 mode tunnel aead 'rfc4106(gcm(aes))' $K1 128
+ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/24 dir out tmpl src 192.0.2.1 dst 198.51.100.1 proto esp reqid 1 mode tunnel
+EOT
+check "the classic statements on the port brought up at run time" 0 "" ""
+ctl link set dev net_null1 up
+check "a second port up" 0 "" ""
+sleep 0.3
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+out=$(grep -E '^gw\.rx |^port\.net_null1\.rx ' "$tmp/stats")
+err=""
+[ "$rc" = 0 ] && ok "espgw without -f stops cleanly" || bad "espgw without -f stops cleanly"
+rx=$(awk '$1 == "gw.rx" { print $2 }' "$tmp/stats")
+[ "${rx:-0}" -gt 0 ] && ok "the worker received on the port set up at run time ($rx frames)" ||
+	bad "the worker received on the port set up at run time"
 
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -555,6 +555,19 @@ test_links(void **state)
 		    "\"link_type\":\"ether\","
 		    "\"address\":\"02:00:00:00:00:01\","
 		    "\"broadcast\":\"ff:ff:ff:ff:ff:ff\"}]\n");
+	/* a port EAL found that no statement set up: down, as a link
+	 * never set up is (no UP flag) */
+	ifs[1] = (struct gw_iface){ .port = 1, .mtu = 1500 };
+	snprintf(ifs[1].name, sizeof(ifs[1].name), "net_null1");
+	SHOW(out, gw_show_links(f, &PLAIN, ifs + 1, NULL, 1));
+	expect(out, "1: net_null1: <BROADCAST> mtu 1500 state DOWN mode "
+		    "DEFAULT group default \n"
+		    "    link/ether 00:00:00:00:00:00 brd ff:ff:ff:ff:ff:ff\n");
+	SHOW(out, gw_show_links(f, &JSON, ifs + 1, NULL, 1));
+	assert_true(json_ok(out));
+	assert_non_null(strstr(out, "\"flags\":[\"BROADCAST\"],"));
+	assert_non_null(strstr(out, "\"operstate\":\"DOWN\""));
+	free(out);
 }
 
 /* `ip -4 addr`: print_linkinfo without do_link (no mode, and no
