@@ -4,7 +4,8 @@
 
 /* Inbound SA database: (SPI, outer destination) -> SA (RFC 4301
  * section 4.4.2: a unicast SA is found by SPI, optionally with the
- * destination). */
+ * destination). Lock-free for readers (rte_hash's RW_CONCURRENCY_LF):
+ * one writer changes it while workers look up. */
 
 #include <errno.h>
 #include <string.h>
@@ -24,6 +25,7 @@ espgw_sad_create(const char *name, uint32_t max_sa, int socket_id)
 		.key_len = sizeof(struct espgw_sad_key),
 		.hash_func = rte_hash_crc, /* CRC32 instructions */
 		.socket_id = socket_id,
+		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};
 	struct espgw_sad *sad;
 
@@ -35,6 +37,7 @@ espgw_sad_create(const char *name, uint32_t max_sa, int socket_id)
 		rte_free(sad);
 		return NULL;
 	}
+	sad->max = hp.entries;
 	return sad;
 }
 
@@ -74,11 +77,54 @@ espgw_sad_add(struct espgw_sad *sad, struct espgw_sa *sa)
 }
 
 int
-espgw_sad_del(struct espgw_sad *sad, const struct espgw_sa *sa)
+espgw_sad_set(struct espgw_sad *sad, struct espgw_sa *sa)
+{
+	struct espgw_sad_key k;
+
+	if (espgw_sa_params(sa)->dir != ESPGW_SA_IN)
+		return -EINVAL;
+	k = sa_key(sa);
+	/* an existing key's data is replaced with one atomic store */
+	return rte_hash_add_key_data(sad->h, &k, sa) == 0 ? 0 : -ENOSPC;
+}
+
+int32_t
+espgw_sad_unlink(struct espgw_sad *sad, const struct espgw_sa *sa)
 {
 	struct espgw_sad_key k = sa_key(sa);
+	int32_t pos = rte_hash_del_key(sad->h, &k);
 
-	return rte_hash_del_key(sad->h, &k) >= 0 ? 0 : -ENOENT;
+	return pos >= 0 ? pos : -ENOENT;
+}
+
+void
+espgw_sad_reclaim(struct espgw_sad *sad, int32_t pos)
+{
+	/* lock-free: a deleted key's slot is freed only when asked */
+	rte_hash_free_key_with_position(sad->h, pos);
+}
+
+int
+espgw_sad_del(struct espgw_sad *sad, const struct espgw_sa *sa)
+{
+	int32_t pos = espgw_sad_unlink(sad, sa);
+
+	if (pos < 0)
+		return pos;
+	espgw_sad_reclaim(sad, pos);
+	return 0;
+}
+
+uint32_t
+espgw_sad_count(const struct espgw_sad *sad)
+{
+	return (uint32_t)rte_hash_count(sad->h);
+}
+
+uint32_t
+espgw_sad_capacity(const struct espgw_sad *sad)
+{
+	return sad->max;
 }
 
 struct espgw_sa *

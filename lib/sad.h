@@ -19,6 +19,7 @@ struct espgw_sad_key {
 
 struct espgw_sad {
 	struct rte_hash *h;
+	uint32_t max; /* entries it was made for */
 };
 
 #endif /* ESPGW_SAD_H */

@@ -1234,6 +1234,28 @@ test_sad(void **state)
 	free_pair(sp);
 	assert_int_equal(espgw_sad_del(SAD, twin), -ENOENT);
 	assert_null(espgw_sad_lookup(SAD, p.spi, p.dst.v4));
+	/* the live control plane's changes: set replaces in one step,
+	 * unlink hides at once and keeps the slot until reclaimed */
+	{
+		uint32_t n = espgw_sad_count(SAD);
+		int32_t slot;
+
+		sp = mk_pair(20, 16, false, 0, 16); /* sp.in: twin's key */
+		assert_int_equal(espgw_sad_count(SAD), n + 1);
+		assert_int_equal(espgw_sad_set(SAD, twin), 0);
+		assert_int_equal(espgw_sad_count(SAD), n + 1);
+		assert_ptr_equal(espgw_sad_lookup(SAD, p.spi, p.dst.v4), twin);
+		slot = espgw_sad_unlink(SAD, twin);
+		assert_true(slot >= 0);
+		assert_null(espgw_sad_lookup(SAD, p.spi, p.dst.v4));
+		assert_int_equal(espgw_sad_unlink(SAD, twin), -ENOENT);
+		espgw_sad_reclaim(SAD, slot);
+		assert_int_equal(espgw_sad_count(SAD), n);
+		assert_true(espgw_sad_capacity(SAD) > n);
+		assert_int_equal(espgw_sad_set(SAD, sp.out), -EINVAL);
+		espgw_sa_free(sp.out);
+		espgw_sa_free(sp.in);
+	}
 	espgw_sa_free(twin);
 	assert_string_equal(espgw_drop_name(ESPGW_DROP_BAD_ICV), "bad-icv");
 	assert_string_equal(espgw_drop_name(ESPGW_DROP_MAX), "?");

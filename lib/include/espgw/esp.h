@@ -184,14 +184,29 @@ const char *espgw_worker_arch(const struct espgw_worker *w);
 
 /**
  * Security association database for inbound lookup by (SPI, outer dst).
+ * One writer may change it while any number of workers look up (no
+ * lock on either side).
  */
 struct espgw_sad *espgw_sad_create(const char *name, uint32_t max_sa,
 				   int socket_id);
 void espgw_sad_free(struct espgw_sad *sad);
 /** Add an inbound SA. @return 0, -EEXIST, -ENOSPC or -EINVAL. */
 int espgw_sad_add(struct espgw_sad *sad, struct espgw_sa *sa);
-/** Remove an SA. @return 0 or -ENOENT. */
+/** Add an inbound SA, or put it in the place of the one of its (SPI,
+ *  dst): a lookup finds the one or the other, never neither.
+ *  @return 0, -ENOSPC or -EINVAL. */
+int espgw_sad_set(struct espgw_sad *sad, struct espgw_sa *sa);
+/** Remove an SA while workers may look up: later lookups miss it, and
+ *  its slot stays taken until espgw_sad_reclaim(), once no worker can
+ *  still be in a lookup that began before (RCU grace period).
+ *  @return the slot to reclaim, or -ENOENT. */
+int32_t espgw_sad_unlink(struct espgw_sad *sad, const struct espgw_sa *sa);
+void espgw_sad_reclaim(struct espgw_sad *sad, int32_t slot);
+/** Remove an SA when no worker looks up. @return 0 or -ENOENT. */
 int espgw_sad_del(struct espgw_sad *sad, const struct espgw_sa *sa);
+/** SAs held, and how many it was made for. */
+uint32_t espgw_sad_count(const struct espgw_sad *sad);
+uint32_t espgw_sad_capacity(const struct espgw_sad *sad);
 /** Find an inbound SA; dst in network byte order. */
 struct espgw_sa *espgw_sad_lookup(const struct espgw_sad *sad, uint32_t spi,
 				  uint32_t dst);
