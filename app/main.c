@@ -238,8 +238,7 @@ main(int argc, char **argv)
 			GW_MAX_WORKERS);
 		goto out_cfg;
 	}
-	t = gw_tables_build(&cfg, gw.nb_workers, NULL, GW_CHANGED_ALL, err,
-			    sizeof(err));
+	t = gw_tables_build(&cfg, gw.nb_workers, NULL, NULL, err, sizeof(err));
 	if (t == NULL) {
 		fprintf(stderr, "espgw: %s\n", err);
 		goto out_cfg;
@@ -314,7 +313,13 @@ main(int argc, char **argv)
 			prefix);
 		goto out_ports;
 	}
-	gw_ctl_init(&ctl, &gw, &cfg);
+	rc = gw_ctl_init(&ctl, &gw, &cfg);
+	if (rc != 0) {
+		if (rc == -ENOMEM)
+			fprintf(stderr, "espgw: out of memory\n");
+		rc = 1;
+		goto out_ports;
+	}
 	if (gw_ctlsock_open(&ctl.sock, o.socket, err, sizeof(err)) != 0) {
 		fprintf(stderr, "espgw: %s\n", err);
 		goto out_ports;

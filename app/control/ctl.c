@@ -26,22 +26,30 @@
  * kernel refuses. */
 enum { EXIT_SYNTAX = 1, EXIT_REFUSED = 2 };
 
-void
+int
 gw_ctl_init(struct gw_ctl *ctl, struct gw *gw, struct espgw_cfg *cfg)
 {
+	unsigned int dup = 0;
+	int rc;
+
 	memset(ctl, 0, sizeof(*ctl));
 	ctl->gw = gw;
-	ctl->cfg = *cfg;
 	ctl->sock.fd = -1;
-	gw_db_policy_number(&ctl->cfg);
-	espgw_cfg_init(cfg, NULL); /* taken over */
+	gw_db_policy_number(cfg);
+	rc = gw_db_init(&ctl->db, cfg, &dup);
+	if (rc == -EEXIST)
+		fprintf(stderr,
+			"espgw: %s:%d: a state with this dst and spi is "
+			"already there (File exists)\n",
+			ctl->db.cfg.file, ctl->db.cfg.states[dup].line);
+	return rc;
 }
 
 void
 gw_ctl_fini(struct gw_ctl *ctl)
 {
 	gw_ctlsock_close(&ctl->sock);
-	espgw_cfg_free(&ctl->cfg);
+	gw_db_fini(&ctl->db);
 }
 
 /* The kernel's answer to a refused change, as ip prints it. */
@@ -293,11 +301,19 @@ list(const struct gw_ctl *ctl, const struct espgw_cfg *work,
  * exit status, with the reply written. *changed: what of work was
  * changed (GW_CHANGED_*). */
 static int
-apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
-      const char *file, struct gw_ctl_reply *r, unsigned int *changed,
-      struct events *ev)
+apply(struct gw_ctl *ctl, const struct espgw_cmd *c, const char *file,
+      struct gw_ctl_reply *r, unsigned int *changed, struct events *ev)
 {
+	static const int array[] = {
+		[ESPGW_OBJ_POLICY] = GW_DB_POLICIES,
+		[ESPGW_OBJ_ROUTE] = GW_DB_ROUTES,
+		[ESPGW_OBJ_NEIGH] = GW_DB_NEIGHS,
+		[ESPGW_OBJ_ADDR] = GW_DB_ADDRS,
+		[ESPGW_OBJ_LINK] = GW_DB_LINKS,
+	};
 	bool upd = c->verb == ESPGW_CMD_UPDATE || c->verb == ESPGW_CMD_REPLACE;
+	struct gw_db *db = &ctl->db;
+	struct espgw_cfg *work = &db->cfg;
 	unsigned int what = 0;
 	int rc = 0;
 
@@ -307,13 +323,20 @@ apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
 		list(ctl, work, c, r);
 		return 0;
 	}
+	/* what undoes the change, kept before it is made */
+	if (c->obj != ESPGW_OBJ_STATE && c->obj < (int)RTE_DIM(array) &&
+	    c->obj != ESPGW_OBJ_MONITOR && c->verb != ESPGW_CMD_GET &&
+	    gw_db_touch(db, (enum gw_db_array)array[c->obj]) != 0) {
+		gw_ctl_err(r, "out of memory\n");
+		return EXIT_REFUSED;
+	}
 	switch (c->obj) {
 	case ESPGW_OBJ_STATE:
 		what = GW_CHANGED_SA;
 		switch (c->verb) {
 		case ESPGW_CMD_ADD:
 		case ESPGW_CMD_UPDATE:
-			rc = gw_db_state_add(work, &c->u.state, upd);
+			rc = gw_db_state_add(db, &c->u.state, upd);
 			if (rc == 0)
 				event_add(ev, ESPGW_MON_SA,
 					  upd ? "Updated " : "", c->obj,
@@ -322,7 +345,7 @@ apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
 		case ESPGW_CMD_DEL:
 		case ESPGW_CMD_GET:
 			/* xfrm_get_sa / xfrm_del_sa: by (dst, proto, SPI) */
-			rc = gw_db_state_find(work, c->u.state.p.dst.v4,
+			rc = gw_db_state_find(db, c->u.state.p.dst.v4,
 					      c->u.state.p.spi);
 			if (rc >= 0 && c->verb == ESPGW_CMD_GET) {
 				list(ctl, work, c, r);
@@ -332,7 +355,7 @@ apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
 				event_add(ev, ESPGW_MON_SA, "Deleted ", c->obj,
 					  &work->states[rc],
 					  sizeof(work->states[rc]));
-				gw_db_state_remove(work, (unsigned int)rc);
+				gw_db_state_remove(db, (unsigned int)rc);
 				rc = 0;
 			}
 			break;
@@ -343,11 +366,10 @@ apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
 					event_add(ev, ESPGW_MON_SA, "Deleted ",
 						  c->obj, &work->states[i],
 						  sizeof(work->states[i]));
-			gw_db_state_remove_matching(work, &c->u.state,
-						    c->given);
+			gw_db_state_remove_matching(db, &c->u.state, c->given);
 			break;
 		case ESPGW_CMD_FLUSH:
-			gw_db_state_remove_matching(work, &c->u.state, 0);
+			gw_db_state_remove_matching(db, &c->u.state, 0);
 			/* xfrm_user's XFRM_MSG_FLUSHSA, as ip xfrm monitor
 			 * prints it */
 			event_line(ev, ESPGW_MON_SA, "Flushed state proto esp");
@@ -474,15 +496,15 @@ apply(struct gw_ctl *ctl, struct espgw_cfg *work, const struct espgw_cmd *c,
  * forgotten and new ones set (static, so ARP cannot replace them). */
 static void
 sync_neighs(struct gw *gw, const struct gw_tables *told,
-	    const struct espgw_cfg *old, const struct gw_tables *tcur,
-	    const struct espgw_cfg *cur)
+	    const struct espgw_cfg_neigh *old, unsigned int nb_old,
+	    const struct gw_tables *tcur, const struct espgw_cfg *cur)
 {
-	for (unsigned int i = 0; i < old->nb_neighs; i++) {
-		int port = gw_tables_port(told, old->neighs[i].port);
+	for (unsigned int i = 0; i < nb_old; i++) {
+		int port = gw_tables_port(told, old[i].port);
 
 		if (port >= 0)
 			gw_neigh_forget(&gw->neigh, (uint16_t)port,
-					old->neighs[i].addr);
+					old[i].addr);
 	}
 	for (unsigned int i = 0; i < cur->nb_neighs; i++) {
 		int port = gw_tables_port(tcur, cur->neighs[i].port);
@@ -563,17 +585,25 @@ notify(struct gw_ctl *ctl, const struct gw_tables *old,
 	}
 }
 
-/* Build work into a table set, publish it, and make work the live
- * configuration. Returns 0 or the exit status, with the reply. */
+/* Build the transaction's configuration into a table set and publish
+ * it. Returns 0 or the exit status, with the reply. */
 static int
-commit(struct gw_ctl *ctl, struct espgw_cfg *work, unsigned int changed,
-       struct gw_ctl_reply *r, const struct events *ev)
+commit(struct gw_ctl *ctl, unsigned int changed, struct gw_ctl_reply *r,
+       const struct events *ev)
 {
 	struct gw *gw = ctl->gw;
+	struct gw_db *db = &ctl->db;
 	struct gw_tables *cur = gw_tables_current(&gw->pub), *t, *old;
+	const struct gw_change chg = {
+		.what = changed,
+		.ops = db->log_full ? NULL : db->ops,
+		.nb_ops = db->nb_ops,
+	};
+	const struct espgw_cfg_neigh *was;
+	unsigned int nb_was;
 	char err[512];
 
-	t = gw_tables_build(work, gw->nb_workers, cur, changed, err,
+	t = gw_tables_build(&db->cfg, gw->nb_workers, cur, &chg, err,
 			    sizeof(err));
 	if (t == NULL) {
 		gw_ctl_err(r, "%s\n", err);
@@ -582,15 +612,16 @@ commit(struct gw_ctl *ctl, struct espgw_cfg *work, unsigned int changed,
 	/* a port the set brings up starts before workers can poll it */
 	if (gw_ports_apply(gw, t, cur, err, sizeof(err)) != 0) {
 		gw_ctl_err(r, "%s\n", err);
-		gw_tables_retire(t, cur);
+		gw_tables_discard(t, cur);
 		return EXIT_REFUSED;
 	}
+	/* nothing fails from here on */
+	gw_tables_commit(t, cur);
 	old = gw_publish(&gw->pub, t);
-	sync_neighs(gw, old, &ctl->cfg, t, work);
+	was = gw_db_before(db, GW_DB_NEIGHS, &nb_was);
+	sync_neighs(gw, old, was, nb_was, t, &db->cfg);
 	notify(ctl, old, t, ev);
 	gw_tables_retire(old, t);
-	espgw_cfg_free(&ctl->cfg);
-	ctl->cfg = *work;
 	ctl->nb_commits++;
 	return 0;
 }
@@ -600,7 +631,6 @@ gw_ctl_handle(void *arg, const char *req, size_t len, struct gw_ctl_reply *r)
 {
 	struct gw_ctl *ctl = arg;
 	struct gw_ctl_request q;
-	struct espgw_cfg work;
 	const char *file, *p, *end;
 	struct events ev = { 0 };
 	unsigned int changed = 0;
@@ -613,12 +643,7 @@ gw_ctl_handle(void *arg, const char *req, size_t len, struct gw_ctl_reply *r)
 		return;
 	}
 	file = q.batch[0] != '\0' ? q.batch : "espgwctl";
-	if (gw_db_copy(&work, &ctl->cfg) != 0) {
-		gw_ctl_err(r, "out of memory\n");
-		gw_ctl_status(r, EXIT_REFUSED);
-		return;
-	}
-	work.file = file;
+	ctl->db.cfg.file = file;
 	for (p = q.body, end = q.body + q.body_len; p < end && status == 0;) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		size_t n = nl != NULL ? (size_t)(nl - p) : (size_t)(end - p);
@@ -642,14 +667,16 @@ gw_ctl_handle(void *arg, const char *req, size_t len, struct gw_ctl_reply *r)
 			c.stats |= q.stats;
 			c.json |= q.json;
 			c.pretty |= q.pretty;
-			status = apply(ctl, &work, &c, file, r, &changed, &ev);
+			status = apply(ctl, &c, file, r, &changed, &ev);
 		}
 	}
-	if (status == 0 && changed &&
-	    (status = commit(ctl, &work, changed, r, &ev)) == 0)
-		ctl->cfg.file = "espgwctl"; /* q.batch goes with the request */
+	if (status == 0 && changed)
+		status = commit(ctl, changed, r, &ev);
+	if (status == 0)
+		gw_db_commit(&ctl->db);
 	else
-		espgw_cfg_free(&work);
+		gw_db_rollback(&ctl->db);
+	ctl->db.cfg.file = "espgwctl"; /* q.batch goes with the request */
 	if (status != 0 && changed)
 		gw_ctl_err(r, "%s: nothing changed\n", file);
 	free(ev.e);

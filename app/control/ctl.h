@@ -6,26 +6,28 @@
 
 /* The control service: what the control thread does with a request
  * from the control socket. Each request is one transaction: its
- * statements apply in order to a copy of the live configuration; on the
- * first bad one nothing changes and the reply names it (FILE:LINE);
- * otherwise the copy is built into a table set (taking over the SAs it
- * still describes), published to the workers, and becomes the live
- * configuration. Listings read the published set. */
+ * statements apply in order to the live configuration (control/db.h);
+ * on the first bad one everything is undone and the reply names it
+ * (FILE:LINE); otherwise it is built into a table set (taking over the
+ * parts and SAs it still describes), published to the workers, and
+ * kept. Listings read the published set. */
 
 #include "control/ctlsock.h"
+#include "control/db.h"
 #include "lang/config.h"
 
 struct gw;
 
 struct gw_ctl {
 	struct gw *gw;
-	struct espgw_cfg cfg; /* the live configuration */
+	struct gw_db db; /* the live configuration */
 	struct gw_ctlsock sock;
 	uint64_t nb_commits; /* transactions published */
 };
 
-/* Takes over cfg (the configuration espgw started with). */
-void gw_ctl_init(struct gw_ctl *ctl, struct gw *gw, struct espgw_cfg *cfg);
+/* Takes over cfg (the configuration espgw started with). 0, or an
+ * error printed to stderr. */
+int gw_ctl_init(struct gw_ctl *ctl, struct gw *gw, struct espgw_cfg *cfg);
 void gw_ctl_fini(struct gw_ctl *ctl);
 
 /* The socket's request handler (gw_ctl_handler_fn); arg: the gw_ctl. */

@@ -8,9 +8,10 @@
  * xfrm_policy_insert(); a route is its prefix (fib_table_insert), a
  * neighbour (address, device), an address (address, device). Errors
  * read as ip prints them ("File exists", "No such process", ...). A
- * batch applies to a copy, so a failed line leaves nothing behind. */
+ * failed batch is undone (db.h), so it leaves nothing behind. */
 
 #include <errno.h>
+#include <search.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,31 +39,6 @@ dup_array(const void *a, unsigned int n, size_t size, bool *ok)
 	}
 	memcpy(b, a, (size_t)n * size);
 	return b;
-}
-
-int
-gw_db_copy(struct espgw_cfg *dst, const struct espgw_cfg *src)
-{
-	bool ok = true;
-
-	*dst = *src;
-	dst->links =
-		dup_array(src->links, src->nb_links, sizeof(*src->links), &ok);
-	dst->addrs =
-		dup_array(src->addrs, src->nb_addrs, sizeof(*src->addrs), &ok);
-	dst->routes = dup_array(src->routes, src->nb_routes,
-				sizeof(*src->routes), &ok);
-	dst->neighs = dup_array(src->neighs, src->nb_neighs,
-				sizeof(*src->neighs), &ok);
-	dst->states = dup_array(src->states, src->nb_states,
-				sizeof(*src->states), &ok);
-	dst->policies = dup_array(src->policies, src->nb_policies,
-				  sizeof(*src->policies), &ok);
-	if (!ok) {
-		espgw_cfg_free(dst);
-		return -ENOMEM;
-	}
-	return 0;
 }
 
 /* Remove element i of an array of n, keeping the others' order. */
@@ -114,34 +90,158 @@ gw_db_link_set(struct espgw_cfg *cfg, const struct espgw_cfg_link *l)
 
 /* ---- states ---------------------------------------------------------- */
 
-int
-gw_db_state_find(const struct espgw_cfg *cfg, uint32_t dst, uint32_t spi)
+/* An index entry: a state's identity and its place in the order of
+ * adding, by which the states array is sorted. */
+struct ix_node {
+	uint32_t dst, spi;
+	uint64_t seq;
+};
+
+static int
+ix_cmp(const void *a, const void *b)
 {
-	for (unsigned int i = 0; i < cfg->nb_states; i++)
-		if (cfg->states[i].p.dst.v4 == dst &&
-		    cfg->states[i].p.spi == spi)
-			return (int)i;
-	return -ESRCH;
+	const struct ix_node *x = a, *y = b;
+
+	if (x->dst != y->dst)
+		return x->dst < y->dst ? -1 : 1;
+	return x->spi < y->spi ? -1 : x->spi > y->spi;
+}
+
+/* Index state s; -EEXIST when its (dst, SPI) is there. */
+static int
+ix_add(struct gw_db *db, const struct espgw_cfg_state *s)
+{
+	struct ix_node *n = malloc(sizeof(*n)), **got;
+
+	if (n == NULL)
+		return -ENOMEM;
+	*n = (struct ix_node){ .dst = s->p.dst.v4,
+			       .spi = s->p.spi,
+			       .seq = s->seq };
+	got = tsearch(n, &db->ix, ix_cmp);
+	if (got == NULL || *got != n) {
+		free(n);
+		return got == NULL ? -ENOMEM : -EEXIST;
+	}
+	return 0;
+}
+
+static void
+ix_del(struct gw_db *db, const struct espgw_cfg_state *s)
+{
+	struct ix_node k = { .dst = s->p.dst.v4, .spi = s->p.spi };
+	struct ix_node **got = tfind(&k, &db->ix, ix_cmp);
+	struct ix_node *n;
+
+	if (got == NULL)
+		return;
+	n = *got;
+	tdelete(&k, &db->ix, ix_cmp);
+	free(n);
+}
+
+static void
+ix_free(struct gw_db *db)
+{
+	tdestroy(db->ix, free);
+	db->ix = NULL;
+}
+
+/* Where the state numbered seq stands: the array is in seq order. */
+static int
+pos_of(const struct gw_db *db, uint64_t seq)
+{
+	unsigned int lo = 0, hi = db->cfg.nb_states;
+
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (db->cfg.states[mid].seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < db->cfg.nb_states && db->cfg.states[lo].seq == seq ? (int)lo
+								       : -ESRCH;
 }
 
 int
-gw_db_state_add(struct espgw_cfg *cfg, const struct espgw_cfg_state *s,
-		bool update)
+gw_db_state_find(const struct gw_db *db, uint32_t dst, uint32_t spi)
 {
-	int i = gw_db_state_find(cfg, s->p.dst.v4, s->p.spi);
+	struct ix_node k = { .dst = dst, .spi = spi };
+	struct ix_node *const *got = tfind(&k, &db->ix, ix_cmp);
 
-	if (!update)
-		return i >= 0 ? -EEXIST : PUSH(cfg, states, nb_states, s);
+	return got != NULL ? pos_of(db, (*got)->seq) : -ESRCH;
+}
+
+/* Log a step of the transaction; past a million, stop logging and let
+ * the build redo every SA (a flush of that many is O(N) anyway). */
+static void
+log_op(struct gw_db *db, int op, unsigned int pos,
+       const struct espgw_cfg_state *old)
+{
+	if (db->log_full)
+		return;
+	if (db->nb_ops == db->cap_ops) {
+		unsigned int cap = db->cap_ops ? 2 * db->cap_ops : 16;
+		struct gw_state_op *o =
+			cap > (1u << 20) ? NULL
+					 : realloc(db->ops, cap * sizeof(*o));
+		struct espgw_cfg_state *v =
+			o == NULL ? NULL : realloc(db->old, cap * sizeof(*v));
+
+		if (o != NULL)
+			db->ops = o;
+		if (v == NULL) {
+			db->log_full = true;
+			return;
+		}
+		db->old = v;
+		db->cap_ops = cap;
+	}
+	db->ops[db->nb_ops].op = op;
+	db->ops[db->nb_ops].pos = pos;
+	if (old != NULL)
+		db->old[db->nb_ops] = *old;
+	db->nb_ops++;
+}
+
+int
+gw_db_state_add(struct gw_db *db, const struct espgw_cfg_state *s, bool update)
+{
+	struct espgw_cfg *cfg = &db->cfg;
+	int i = gw_db_state_find(db, s->p.dst.v4, s->p.spi);
+	struct espgw_cfg_state q = *s;
+	int rc;
+
+	if (!update) {
+		if (i >= 0)
+			return -EEXIST;
+		q.seq = db->seq + 1;
+		rc = ix_add(db, &q);
+		if (rc == 0 && (rc = PUSH(cfg, states, nb_states, &q)) != 0)
+			ix_del(db, &q);
+		if (rc != 0)
+			return rc;
+		db->seq++;
+		log_op(db, GW_STATE_ADD, cfg->nb_states - 1, NULL);
+		return 0;
+	}
 	if (i < 0)
 		return -ESRCH;
-	cfg->states[i] = *s;
+	/* its place in the order of adding stays (xfrm_state_update) */
+	q.seq = cfg->states[i].seq;
+	log_op(db, GW_STATE_UPD, (unsigned int)i, &cfg->states[i]);
+	cfg->states[i] = q;
 	return 0;
 }
 
 void
-gw_db_state_remove(struct espgw_cfg *cfg, unsigned int i)
+gw_db_state_remove(struct gw_db *db, unsigned int i)
 {
-	REMOVE(cfg->states, cfg->nb_states, i);
+	log_op(db, GW_STATE_DEL, i, &db->cfg.states[i]);
+	ix_del(db, &db->cfg.states[i]);
+	REMOVE(db->cfg.states, db->cfg.nb_states, i);
 }
 
 bool
@@ -157,16 +257,188 @@ gw_db_state_match(const struct espgw_cfg_state *s,
 }
 
 unsigned int
-gw_db_state_remove_matching(struct espgw_cfg *cfg,
-			    const struct espgw_cfg_state *sel, uint32_t given)
+gw_db_state_remove_matching(struct gw_db *db, const struct espgw_cfg_state *sel,
+			    uint32_t given)
 {
+	struct espgw_cfg *cfg = &db->cfg;
 	unsigned int keep = 0, n = cfg->nb_states;
 
+	/* logged last place first, so that replayed in order each step's
+	 * place is still where it was: one pass, not a memmove a state */
+	for (unsigned int i = n; i-- > 0;)
+		if (gw_db_state_match(&cfg->states[i], sel, given)) {
+			log_op(db, GW_STATE_DEL, i, &cfg->states[i]);
+			if (given != 0)
+				ix_del(db, &cfg->states[i]);
+		}
+	if (given == 0)
+		ix_free(db);
 	for (unsigned int i = 0; i < n; i++)
 		if (!gw_db_state_match(&cfg->states[i], sel, given))
 			cfg->states[keep++] = cfg->states[i];
 	cfg->nb_states = keep;
 	return n - keep;
+}
+
+/* ---- transactions ---------------------------------------------------- */
+
+int
+gw_db_init(struct gw_db *db, struct espgw_cfg *cfg, unsigned int *dup)
+{
+	memset(db, 0, sizeof(*db));
+	db->cfg = *cfg;
+	espgw_cfg_init(cfg, NULL); /* taken over */
+	for (unsigned int i = 0; i < db->cfg.nb_states; i++) {
+		int rc;
+
+		db->cfg.states[i].seq = ++db->seq;
+		rc = ix_add(db, &db->cfg.states[i]);
+		if (rc != 0) {
+			if (dup != NULL)
+				*dup = i;
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void **
+array_of(struct gw_db *db, enum gw_db_array a, unsigned int **n, size_t *size)
+{
+	struct espgw_cfg *c = &db->cfg;
+
+	switch (a) {
+	case GW_DB_LINKS:
+		*n = &c->nb_links;
+		*size = sizeof(*c->links);
+		return (void **)&c->links;
+	case GW_DB_ADDRS:
+		*n = &c->nb_addrs;
+		*size = sizeof(*c->addrs);
+		return (void **)&c->addrs;
+	case GW_DB_ROUTES:
+		*n = &c->nb_routes;
+		*size = sizeof(*c->routes);
+		return (void **)&c->routes;
+	case GW_DB_NEIGHS:
+		*n = &c->nb_neighs;
+		*size = sizeof(*c->neighs);
+		return (void **)&c->neighs;
+	default:
+		*n = &c->nb_policies;
+		*size = sizeof(*c->policies);
+		return (void **)&c->policies;
+	}
+}
+
+int
+gw_db_touch(struct gw_db *db, enum gw_db_array a)
+{
+	unsigned int *n;
+	size_t size;
+	void **arr = array_of(db, a, &n, &size);
+	bool ok = true;
+	void *copy;
+
+	if (db->snap[a].saved)
+		return 0;
+	/* the transaction changes a copy; the original is kept as it was */
+	copy = dup_array(*arr, *n, size, &ok);
+	if (!ok)
+		return -ENOMEM;
+	db->snap[a].arr = *arr;
+	db->snap[a].n = *n;
+	db->snap[a].saved = true;
+	*arr = copy;
+	return 0;
+}
+
+const void *
+gw_db_before(const struct gw_db *db, enum gw_db_array a, unsigned int *n)
+{
+	unsigned int *cur;
+	size_t size;
+	void **arr = array_of((struct gw_db *)db, a, &cur, &size);
+
+	if (db->snap[a].saved) {
+		*n = db->snap[a].n;
+		return db->snap[a].arr;
+	}
+	*n = *cur;
+	return *arr;
+}
+
+static void
+end(struct gw_db *db, bool undo)
+{
+	for (int a = 0; a < GW_DB_NB_ARRAYS; a++) {
+		unsigned int *n;
+		size_t size;
+		void **arr = array_of(db, (enum gw_db_array)a, &n, &size);
+
+		if (!db->snap[a].saved)
+			continue;
+		if (undo) {
+			free(*arr);
+			*arr = db->snap[a].arr;
+			*n = db->snap[a].n;
+		} else {
+			free(db->snap[a].arr);
+		}
+		db->snap[a].saved = false;
+	}
+	db->nb_ops = 0;
+	db->log_full = false;
+}
+
+void
+gw_db_commit(struct gw_db *db)
+{
+	end(db, false);
+}
+
+void
+gw_db_rollback(struct gw_db *db)
+{
+	struct espgw_cfg *cfg = &db->cfg;
+
+	/* the states' log backwards; a log that overflowed cannot be
+	 * undone step by step: that only happens beyond a million states
+	 * in one request, which then stays as far as it got */
+	for (unsigned int k = db->nb_ops; k-- > 0;) {
+		const struct gw_state_op *o = &db->ops[k];
+
+		switch (o->op) {
+		case GW_STATE_ADD:
+			ix_del(db, &cfg->states[cfg->nb_states - 1]);
+			cfg->nb_states--;
+			break;
+		case GW_STATE_UPD: cfg->states[o->pos] = db->old[k]; break;
+		case GW_STATE_DEL:
+			/* room was made when it went (the array's capacity is
+			 * the count rounded up to a power of two) */
+			if (PUSH(cfg, states, nb_states, &db->old[k]) != 0)
+				break;
+			memmove(&cfg->states[o->pos + 1], &cfg->states[o->pos],
+				(cfg->nb_states - 1 - o->pos) *
+					sizeof(cfg->states[0]));
+			cfg->states[o->pos] = db->old[k];
+			(void)ix_add(db, &db->old[k]);
+			break;
+		}
+	}
+	end(db, true);
+}
+
+void
+gw_db_fini(struct gw_db *db)
+{
+	gw_db_commit(db);
+	ix_free(db);
+	free(db->ops);
+	free(db->old);
+	espgw_cfg_free(&db->cfg);
+	memset(db, 0, sizeof(*db));
 }
 
 /* ---- policies -------------------------------------------------------- */

@@ -6,27 +6,73 @@
 
 /* The live configuration (struct espgw_cfg: what the statements so far
  * have made of the gateway) and the changes a command makes to it, with
- * the kernel's semantics and answers. A batch is applied to a copy
- * (gw_db_copy), built into a table set, and only then made current, so
- * a failed line leaves nothing behind. Control thread only. */
+ * the kernel's answers. A request is one transaction: its statements
+ * change the live configuration in place, keeping what undoes them (a
+ * copy of each small array they touch, a log for the states, which may
+ * be 100,000), and the log tells the table builder which states
+ * changed; gw_db_rollback() leaves nothing of a failed one behind.
+ * States are found through an index by (dst, SPI). Control thread
+ * only. */
 
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "control/tables.h"
 #include "lang/cmd.h"
 #include "lang/config.h"
 
-/* A deep copy; 0 or -ENOMEM (dst then empty). */
-int gw_db_copy(struct espgw_cfg *dst, const struct espgw_cfg *src);
+/* The arrays a transaction keeps a copy of before it changes one. */
+enum gw_db_array {
+	GW_DB_LINKS,
+	GW_DB_ADDRS,
+	GW_DB_ROUTES,
+	GW_DB_NEIGHS,
+	GW_DB_POLICIES,
+	GW_DB_NB_ARRAYS
+};
+
+struct gw_db {
+	struct espgw_cfg cfg;
+	void *ix;     /* tsearch tree: (dst, SPI) -> the state's seq */
+	uint64_t seq; /* the last state's order of adding */
+	/* the transaction under way: the states' log, and the undo
+	 * information (old[i]: the state op i replaced or removed) */
+	struct gw_state_op *ops;
+	struct espgw_cfg_state *old;
+	unsigned int nb_ops, cap_ops;
+	bool log_full; /* too big to log (a flush): the build redoes all */
+	struct {
+		void *arr;
+		unsigned int n;
+		bool saved;
+	} snap[GW_DB_NB_ARRAYS];
+};
+
+/* Take over cfg (its states numbered in their order) and index it.
+ * Returns 0, -ENOMEM, or -EEXIST when two states have one (dst, SPI)
+ * (*dup: the second's index). */
+int gw_db_init(struct gw_db *db, struct espgw_cfg *cfg, unsigned int *dup);
+void gw_db_fini(struct gw_db *db);
+
+/* Before a transaction's first change to array a: keep a copy to go
+ * back to. 0 or -ENOMEM. */
+int gw_db_touch(struct gw_db *db, enum gw_db_array a);
+/* The array a as it was when the transaction began. */
+const void *gw_db_before(const struct gw_db *db, enum gw_db_array a,
+			 unsigned int *n);
+/* End the transaction: keep its changes, or undo them all. */
+void gw_db_commit(struct gw_db *db);
+void gw_db_rollback(struct gw_db *db);
 
 /* `xfrm state add` (update false) and `update`: a state is (dst, SPI)
  * for proto esp (xfrm_state_lookup). add of an existing one: -EEXIST;
- * update of a missing one: -ESRCH (xfrm_state_update). */
-int gw_db_state_add(struct espgw_cfg *cfg, const struct espgw_cfg_state *s,
+ * update of a missing one: -ESRCH (xfrm_state_update), else it takes
+ * the old one's place. */
+int gw_db_state_add(struct gw_db *db, const struct espgw_cfg_state *s,
 		    bool update);
 /* `xfrm state delete|get ID`: the index of (dst, SPI), or -ESRCH. */
-int gw_db_state_find(const struct espgw_cfg *cfg, uint32_t dst, uint32_t spi);
-void gw_db_state_remove(struct espgw_cfg *cfg, unsigned int i);
+int gw_db_state_find(const struct gw_db *db, uint32_t dst, uint32_t spi);
+void gw_db_state_remove(struct gw_db *db, unsigned int i);
 /* Does state s match the fields of sel that given names
  * (ESPGW_SEL_STATE_*: src, dst, spi, reqid), as `xfrm state
  * deleteall|list` filters? */
@@ -34,7 +80,7 @@ bool gw_db_state_match(const struct espgw_cfg_state *s,
 		       const struct espgw_cfg_state *sel, uint32_t given);
 /* `xfrm state deleteall [ID] [reqid N]` and `flush` (given 0): how many
  * went. */
-unsigned int gw_db_state_remove_matching(struct espgw_cfg *cfg,
+unsigned int gw_db_state_remove_matching(struct gw_db *db,
 					 const struct espgw_cfg_state *sel,
 					 uint32_t given);
 

@@ -284,22 +284,24 @@ warn_shared_keys(const struct gw_tables *t, const struct espgw_cfg *cfg)
 	free(idx);
 }
 
-/* An SA's identity, (SPI, dst, direction), in the order of by_id. */
+/* An SA's identity as the kernel's (xfrm_state_lookup: dst, proto esp,
+ * SPI); the direction follows from dst. */
 static int
 id_cmp(const struct espgw_sa_params *x, const struct espgw_sa_params *y)
 {
 	if (x->spi != y->spi)
 		return x->spi < y->spi ? -1 : 1;
-	if (x->dst.v4 != y->dst.v4)
-		return x->dst.v4 < y->dst.v4 ? -1 : 1;
-	return (int)x->dir - (int)y->dir;
+	return x->dst.v4 < y->dst.v4 ? -1 : x->dst.v4 > y->dst.v4;
 }
 
+/* qsort_r: a and b index the SA array sas. */
 static int
-by_identity(const void *a, const void *b)
+by_identity(const void *a, const void *b, void *sas)
 {
-	return id_cmp(espgw_sa_params(*(struct espgw_sa *const *)a),
-		      espgw_sa_params(*(struct espgw_sa *const *)b));
+	struct espgw_sa **sa = sas;
+
+	return id_cmp(espgw_sa_params(sa[*(const unsigned int *)a]),
+		      espgw_sa_params(sa[*(const unsigned int *)b]));
 }
 
 /* The parameters that make an SA what it is: all but the initial
@@ -317,101 +319,261 @@ same_sa(const struct espgw_sa_params *a, const struct espgw_sa_params *b)
 	       a->nb_workers == b->nb_workers;
 }
 
-/* An SA of the previous set that the configuration still describes,
- * parameter for parameter (its sequence number, replay window and
- * counters go on), or NULL: a binary search of the previous set's
- * index by identity, then its SAs of that identity. */
-static struct espgw_sa *
-reuse_sa(const struct gw_tables *prev, const struct espgw_sa_params *p)
-{
-	unsigned int lo = 0, hi;
+/* The SAs of a set sorted by identity (indexes into t->sas), for a
+ * build that has no log of what changed: a binary search finds an SA
+ * to take over. */
+struct id_index {
+	const struct gw_tables *t;
+	unsigned int *ix;
+	bool *taken;
+};
 
-	if (prev == NULL || prev->by_id == NULL)
-		return NULL;
-	hi = prev->nb_sas;
+static int
+id_index_make(struct id_index *x, const struct gw_tables *t)
+{
+	x->t = t;
+	x->ix = malloc(sizeof(*x->ix) * (t->nb_sas + 1));
+	x->taken = calloc(t->nb_sas + 1, sizeof(*x->taken));
+	if (x->ix == NULL || x->taken == NULL)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < t->nb_sas; i++)
+		x->ix[i] = i;
+	qsort_r(x->ix, t->nb_sas, sizeof(*x->ix), by_identity, t->sas);
+	return 0;
+}
+
+static void
+id_index_free(struct id_index *x)
+{
+	free(x->ix);
+	free(x->taken);
+}
+
+/* An SA of the indexed set with the same parameters as p, not yet
+ * taken; it is taken. */
+static struct espgw_sa *
+id_index_take(struct id_index *x, const struct espgw_sa_params *p)
+{
+	unsigned int lo = 0, hi = x->t->nb_sas;
+
 	while (lo < hi) {
 		unsigned int mid = lo + (hi - lo) / 2;
-		const struct espgw_sa_params *q =
-			espgw_sa_params(prev->by_id[mid]);
 
-		if (id_cmp(q, p) < 0)
+		if (id_cmp(espgw_sa_params(x->t->sas[x->ix[mid]]), p) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	for (; lo < prev->nb_sas; lo++) {
-		const struct espgw_sa_params *q =
-			espgw_sa_params(prev->by_id[lo]);
+	for (; lo < x->t->nb_sas; lo++) {
+		unsigned int i = x->ix[lo];
+		const struct espgw_sa_params *q = espgw_sa_params(x->t->sas[i]);
 
 		if (id_cmp(q, p) != 0)
 			break;
-		if (same_sa(q, p))
-			return prev->by_id[lo];
+		if (!x->taken[i] && same_sa(q, p)) {
+			x->taken[i] = true;
+			return x->t->sas[i];
+		}
 	}
 	return NULL;
 }
 
+/* Two states of one identity are refused, as xfrm_add_sa refuses the
+ * second (a configuration file can hold them; the control socket's
+ * database cannot). */
 static int
-build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
-	     unsigned int nb_workers, const struct gw_tables *prev, char *err,
-	     size_t len)
+check_state_twins(const struct gw_tables *t, const struct espgw_cfg *cfg,
+		  char *err, size_t len)
 {
-	size_t n = cfg->nb_states ? cfg->nb_states : 1;
+	struct id_index x = { 0 };
+	int rc = 0;
 
+	if (id_index_make(&x, t) != 0) {
+		id_index_free(&x);
+		return fail(err, len, cfg, 0, "out of memory");
+	}
+	for (unsigned int i = 1; i < t->nb_sas && rc == 0; i++) {
+		unsigned int a = RTE_MIN(x.ix[i - 1], x.ix[i]);
+		unsigned int b = RTE_MAX(x.ix[i - 1], x.ix[i]);
+		char d[INET_ADDRSTRLEN];
+
+		if (id_cmp(espgw_sa_params(t->sas[a]),
+			   espgw_sa_params(t->sas[b])) == 0)
+			rc = fail(err, len, cfg, cfg->states[b].line,
+				  "an SA with spi 0x%08x dst %s is already at "
+				  "line %d (File exists)",
+				  cfg->states[b].p.spi,
+				  gw_ip_str(cfg->states[b].p.dst.v4, d),
+				  cfg->states[a].line);
+	}
+	id_index_free(&x);
+	return rc;
+}
+
+/* The SA state s describes in set t: its direction (from which end is
+ * ours) and the checks on it. */
+static int
+state_params(const struct gw_tables *t, const struct espgw_cfg *cfg,
+	     const struct espgw_cfg_state *s, unsigned int nb_workers,
+	     struct espgw_sa_params *p, char *err, size_t len)
+{
+	bool src_ours, dst_ours;
+	char b1[INET_ADDRSTRLEN], b2[INET_ADDRSTRLEN];
+
+	*p = s->p;
+	src_ours = gw_is_local(t, p->src.v4);
+	dst_ours = gw_is_local(t, p->dst.v4);
+	if (src_ours == dst_ours)
+		return fail(err, len, cfg, s->line,
+			    "%s of src %s and dst %s is an address "
+			    "of this gateway (one must be, to tell "
+			    "the SA's direction)",
+			    src_ours ? "each" : "neither",
+			    gw_ip_str(p->src.v4, b1), gw_ip_str(p->dst.v4, b2));
+	p->dir = dst_ours ? ESPGW_SA_IN : ESPGW_SA_OUT;
+	p->nb_workers = (uint16_t)nb_workers;
+	if (p->dir == ESPGW_SA_OUT && gw_route(t, p->dst.v4) == NULL)
+		return fail(err, len, cfg, s->line,
+			    "no route to the tunnel's far end %s",
+			    gw_ip_str(p->dst.v4, b1));
+	return 0;
+}
+
+/* Replay a transaction's log of the states on the SAs of prev: t->sas
+ * then stands as the configuration's states do, NULL where a state is
+ * new or changed; what no longer has a state is gone. */
+static int
+replay(struct gw_tables *t, const struct gw_tables *prev,
+       const struct gw_change *chg, const struct espgw_cfg *cfg, char *err,
+       size_t len)
+{
+	unsigned int n = prev->nb_sas;
+
+	memcpy(t->sas, prev->sas, n * sizeof(*t->sas));
+	for (unsigned int k = 0; k < chg->nb_ops; k++) {
+		const struct gw_state_op *o = &chg->ops[k];
+
+		if (o->op == GW_STATE_ADD) {
+			t->sas[n++] = NULL;
+			continue;
+		}
+		if (o->pos >= n)
+			break;
+		if (t->sas[o->pos] != NULL)
+			t->gone[t->nb_gone++] = t->sas[o->pos];
+		if (o->op == GW_STATE_UPD) {
+			t->sas[o->pos] = NULL;
+			continue;
+		}
+		memmove(&t->sas[o->pos], &t->sas[o->pos + 1],
+			(n - o->pos - 1) * sizeof(*t->sas));
+		n--;
+	}
+	if (n != cfg->nb_states)
+		return fail(err, len, cfg, 0,
+			    "internal error: %u SAs for %u states", n,
+			    cfg->nb_states);
+	return 0;
+}
+
+/* A new SAD for the SAs of t, with room to grow. */
+static int
+fresh_sad(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
+	  size_t len)
+{
 	char name[RTE_HASH_NAMESIZE];
 
 	snprintf(name, sizeof(name), "gw_sad_%lu",
 		 (unsigned long)t->generation);
-	t->sad = espgw_sad_create(name, cfg->nb_states + 8, SOCKET_ID_ANY);
-	t->sas = calloc(n, sizeof(*t->sas));
-	t->by_id = calloc(n, sizeof(*t->by_id));
-	if (t->sad == NULL || t->sas == NULL || t->by_id == NULL)
+	t->sad = espgw_sad_create(name, 2 * t->nb_sas + 1024, SOCKET_ID_ANY);
+	if (t->sad == NULL)
 		return fail(err, len, cfg, 0, "out of memory");
-	for (unsigned int i = 0; i < cfg->nb_states; i++) {
-		const struct espgw_cfg_state *s = &cfg->states[i];
-		struct espgw_sa_params p = s->p;
-		bool src_ours = gw_is_local(t, p.src.v4);
-		bool dst_ours = gw_is_local(t, p.dst.v4);
-		char b1[INET_ADDRSTRLEN], b2[INET_ADDRSTRLEN];
-		const char *why;
-		int rc;
-
-		if (src_ours == dst_ours)
-			return fail(err, len, cfg, s->line,
-				    "%s of src %s and dst %s is an address "
-				    "of this gateway (one must be, to tell "
-				    "the SA's direction)",
-				    src_ours ? "each" : "neither",
-				    gw_ip_str(p.src.v4, b1),
-				    gw_ip_str(p.dst.v4, b2));
-		p.dir = dst_ours ? ESPGW_SA_IN : ESPGW_SA_OUT;
-		p.nb_workers = (uint16_t)nb_workers;
-		if (p.dir == ESPGW_SA_OUT && gw_route(t, p.dst.v4) == NULL)
-			return fail(err, len, cfg, s->line,
-				    "no route to the tunnel's far end %s",
-				    gw_ip_str(p.dst.v4, b1));
-		t->sas[i] = reuse_sa(prev, &p);
-		if (t->sas[i] == NULL) {
-			t->sas[i] = espgw_sa_create(&p, &why);
-			if (t->sas[i] == NULL)
-				return fail(err, len, cfg, s->line, "%s", why);
-		}
-		t->nb_sas = i + 1;
-		if (p.dir != ESPGW_SA_IN)
-			continue;
-		rc = espgw_sad_add(t->sad, t->sas[i]);
-		if (rc == -EEXIST)
-			return fail(err, len, cfg, s->line,
-				    "an SA with spi 0x%08x dst %s already "
-				    "exists (File exists)",
-				    p.spi, gw_ip_str(p.dst.v4, b1));
-		if (rc != 0)
-			return fail(err, len, cfg, s->line, "SA table full");
-	}
-	memcpy(t->by_id, t->sas, t->nb_sas * sizeof(*t->by_id));
-	qsort(t->by_id, t->nb_sas, sizeof(*t->by_id), by_identity);
-	warn_shared_keys(t, cfg);
+	for (unsigned int i = 0; i < t->nb_sas; i++)
+		if (espgw_sa_params(t->sas[i])->dir == ESPGW_SA_IN &&
+		    espgw_sad_add(t->sad, t->sas[i]) != 0)
+			return fail(err, len, cfg, cfg->states[i].line,
+				    "SA table full");
 	return 0;
+}
+
+/* The SAs of the configuration's states. With the log of a transaction
+ * (chg->ops) the SAs of prev that go on stay where they are, unchecked
+ * unless the network changed, and the SAD of prev is shared (changed in
+ * place by gw_tables_commit) while it has room; without one each state
+ * is matched to an SA of prev by identity and parameters. */
+static int
+build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
+	     unsigned int nb_workers, const struct gw_tables *prev,
+	     const struct gw_change *chg, bool net, char *err, size_t len)
+{
+	bool logged = prev != NULL && chg != NULL && chg->ops != NULL;
+	unsigned int room = cfg->nb_states + (logged ? chg->nb_ops : 0) +
+			    (prev != NULL ? prev->nb_sas : 0) + 1;
+	struct id_index x = { 0 };
+	unsigned int nb_in = 0;
+	int rc = 0;
+
+	t->sas = calloc(room, sizeof(*t->sas));
+	t->made = calloc(cfg->nb_states + 1, sizeof(*t->made));
+	t->gone = calloc(room, sizeof(*t->gone));
+	if (t->sas == NULL || t->made == NULL || t->gone == NULL)
+		return fail(err, len, cfg, 0, "out of memory");
+	if (logged)
+		rc = replay(t, prev, chg, cfg, err, len);
+	else if (prev != NULL && id_index_make(&x, prev) != 0)
+		rc = fail(err, len, cfg, 0, "out of memory");
+	for (unsigned int i = 0; i < cfg->nb_states && rc == 0; i++) {
+		struct espgw_sa_params p;
+		const char *why;
+
+		t->nb_sas = i + 1;
+		if (logged && t->sas[i] != NULL && !net)
+			continue;
+		rc = state_params(t, cfg, &cfg->states[i], nb_workers, &p, err,
+				  len);
+		if (rc != 0)
+			break;
+		if (logged && t->sas[i] != NULL) {
+			/* the network changed: its direction may have */
+			if (same_sa(espgw_sa_params(t->sas[i]), &p))
+				continue;
+			t->gone[t->nb_gone++] = t->sas[i];
+			t->sas[i] = NULL;
+		} else if (!logged && prev != NULL) {
+			t->sas[i] = id_index_take(&x, &p);
+			if (t->sas[i] != NULL)
+				continue;
+		}
+		t->sas[i] = espgw_sa_create(&p, &why);
+		if (t->sas[i] == NULL)
+			rc = fail(err, len, cfg, cfg->states[i].line, "%s",
+				  why);
+		else
+			t->made[t->nb_made++] = t->sas[i];
+	}
+	if (rc == 0 && !logged && prev != NULL)
+		for (unsigned int i = 0; i < prev->nb_sas; i++)
+			if (!x.taken[i])
+				t->gone[t->nb_gone++] = prev->sas[i];
+	id_index_free(&x);
+	if (rc != 0)
+		return rc;
+	t->nb_sas = cfg->nb_states;
+	if (!logged) {
+		if (check_state_twins(t, cfg, err, len) != 0)
+			return -1;
+		warn_shared_keys(t, cfg);
+	}
+	for (unsigned int i = 0; i < t->nb_made; i++)
+		nb_in += espgw_sa_params(t->made[i])->dir == ESPGW_SA_IN;
+	/* a lock-free cuckoo table kept at most half full, so that an add
+	 * in gw_tables_commit always finds room */
+	if (logged && espgw_sad_count(prev->sad) + nb_in <=
+			      espgw_sad_capacity(prev->sad) / 2) {
+		t->sad = prev->sad;
+		return 0;
+	}
+	return fresh_sad(t, cfg, err, len);
 }
 
 /* By reqid, then by configuration order (qsort is not stable, and the
@@ -476,26 +638,17 @@ tmpl_sa(const struct gw_tables *t, const unsigned int *out, unsigned int n,
 	return best;
 }
 
-/* Bind an out policy with a template to its SA, and work out the
- * largest inner packet that fits the tunnel's MTU. */
+/* The largest inner packet that fits the tunnel MTU of binding b's SA
+ * (b->sa set). */
 static int
-bind_policy(const struct gw_tables *t, const struct gw_policy *gp,
-	    struct gw_bound *b, const unsigned int *out, unsigned int nb_out,
-	    const char *file, char *err, size_t len)
+bind_mtu(const struct gw_tables *t, const struct gw_policy *gp,
+	 struct gw_bound *b, const char *file, char *err, size_t len)
 {
-	const struct espgw_sa_params *s;
-	const struct gw_nexthop *nh;
+	const struct espgw_sa_params *s = espgw_sa_params(b->sa);
+	const struct gw_nexthop *nh = gw_route(t, s->dst.v4);
 	char b1[INET_ADDRSTRLEN];
 	int room;
 
-	b->sa = tmpl_sa(t, out, nb_out, &gp->cfg);
-	if (b->sa == NULL) {
-		/* xfrm accepts this and drops with XfrmOutNoStates; so do
-		 * we, but say so when the policy is new */
-		return 0;
-	}
-	s = espgw_sa_params(b->sa);
-	nh = gw_route(t, s->dst.v4);
 	if (nh == NULL) {
 		snprintf(err, len, "%s:%d: no route to %s", file, gp->cfg.line,
 			 gw_ip_str(s->dst.v4, b1));
@@ -570,12 +723,16 @@ build_bound(struct gw_tables *t, const struct espgw_cfg *cfg, bool pol_new,
 	qsort_r(out, nb_out, sizeof(*out), by_reqid, t->sas);
 	for (unsigned int i = 0; i < spd->nb && rc == 0; i++) {
 		const struct gw_policy *gp = &spd->pol[i];
+		struct gw_bound *bd = &t->bound[i];
 
 		if (!gp->has_tmpl || gp->action == ESPGW_POL_BLOCK)
 			continue;
-		rc = bind_policy(t, gp, &t->bound[i], out, nb_out, cfg->file,
-				 err, len);
-		if (rc == 0 && t->bound[i].sa == NULL && pol_new)
+		/* xfrm accepts a template no state satisfies and drops with
+		 * XfrmOutNoStates; so do we, but say so when it is new */
+		bd->sa = tmpl_sa(t, out, nb_out, &gp->cfg);
+		if (bd->sa != NULL)
+			rc = bind_mtu(t, gp, bd, cfg->file, err, len);
+		else if (pol_new)
 			fprintf(stderr,
 				"%s:%d: warning: no outbound SA matches this "
 				"policy's template; its packets will be "
@@ -583,6 +740,49 @@ build_bound(struct gw_tables *t, const struct espgw_cfg *cfg, bool pol_new,
 				cfg->file, gp->cfg.line);
 	}
 	free(out);
+	return rc;
+}
+
+/* Past this many SAs made or gone, binding every policy anew (a sort)
+ * beats looking at each policy for each of them. */
+#define GW_REBIND_MAX 64
+
+/* The bindings of prev, changed where an SA made or gone by this build
+ * concerns a policy: one that a new SA satisfies (the newest wins), or
+ * whose SA went. Same out policies, same network. */
+static int
+patch_bound(struct gw_tables *t, const struct gw_tables *prev,
+	    const struct espgw_cfg *cfg, char *err, size_t len)
+{
+	const struct gw_spd *spd = &t->spd[GW_OUT];
+	int rc = 0;
+
+	t->bound = malloc((spd->nb ? spd->nb : 1) * sizeof(*t->bound));
+	if (t->bound == NULL)
+		return fail(err, len, cfg, 0, "out of memory");
+	memcpy(t->bound, prev->bound, spd->nb * sizeof(*t->bound));
+	for (unsigned int i = 0; i < spd->nb && rc == 0; i++) {
+		const struct gw_policy *gp = &spd->pol[i];
+		struct gw_bound *bd = &t->bound[i];
+		bool again = false;
+
+		if (!gp->has_tmpl || gp->action == ESPGW_POL_BLOCK)
+			continue;
+		for (unsigned int k = 0; k < t->nb_gone && !again; k++)
+			again = bd->sa == t->gone[k];
+		for (unsigned int k = 0; k < t->nb_made && !again; k++)
+			again = tmpl_matches(&gp->cfg, t->made[k]);
+		if (!again)
+			continue;
+		/* the newest that satisfies it: from the end (a rekey's
+		 * new SA is there) */
+		bd->sa = NULL;
+		for (unsigned int k = t->nb_sas; k-- > 0 && bd->sa == NULL;)
+			if (tmpl_matches(&gp->cfg, t->sas[k]))
+				bd->sa = t->sas[k];
+		if (bd->sa != NULL)
+			rc = bind_mtu(t, gp, bd, cfg->file, err, len);
+	}
 	return rc;
 }
 
@@ -626,11 +826,12 @@ take_net(struct gw_tables *t, const struct gw_tables *prev)
 
 struct gw_tables *
 gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
-		const struct gw_tables *prev, unsigned int changed, char *err,
-		size_t len)
+		const struct gw_tables *prev, const struct gw_change *chg,
+		char *err, size_t len)
 {
 	static uint64_t generation;
 	struct gw_tables *t = calloc(1, sizeof(*t));
+	unsigned int changed = chg != NULL ? chg->what : GW_CHANGED_ALL;
 	bool net, sas, pol = false;
 
 	if (t == NULL) {
@@ -647,17 +848,19 @@ gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
 	if (net ? build_net(t, cfg, err, len) != 0 : (take_net(t, prev), 0))
 		goto error;
 	if (sas) {
-		if (build_states(t, cfg, nb_workers, prev, err, len) != 0)
+		if (build_states(t, cfg, nb_workers, prev, chg, net, err,
+				 len) != 0)
 			goto error;
 	} else {
 		t->sad = prev->sad;
 		t->sas = prev->sas;
-		t->by_id = prev->by_id;
 		t->nb_sas = prev->nb_sas;
 	}
 	for (int d = 0; d < GW_NB_DIRS; d++)
 		pol |= (changed & GW_CHANGED_POL(d)) != 0;
-	if (pol && check_policy_twins(cfg, err, len) != 0)
+	/* the database refuses twins as they come; a file may hold them */
+	if (pol && (chg == NULL || chg->ops == NULL) &&
+	    check_policy_twins(cfg, err, len) != 0)
 		goto error;
 	for (int d = 0; d < GW_NB_DIRS; d++) {
 		if (!(changed & GW_CHANGED_POL(d)))
@@ -668,9 +871,14 @@ gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
 			goto error;
 		t->nb_policies += t->spd[d].nb;
 	}
-	if (sas || (changed & GW_CHANGED_POL_OUT)) {
+	if (net || (changed & GW_CHANGED_POL_OUT) ||
+	    (sas && (chg == NULL || chg->ops == NULL ||
+		     t->nb_made + t->nb_gone > GW_REBIND_MAX))) {
 		if (build_bound(t, cfg, changed & GW_CHANGED_POL_OUT, err,
 				len) != 0)
+			goto error;
+	} else if (sas) {
+		if (patch_bound(t, prev, cfg, err, len) != 0)
 			goto error;
 	} else {
 		t->bound = prev->bound;
@@ -682,47 +890,96 @@ gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
 	return t;
 error:
 	/* what was made here goes; what prev has stays */
-	gw_tables_retire(t, prev);
+	gw_tables_discard(t, prev);
 	return NULL;
 }
 
-/* Free set t but for the parts and SAs that set keep (or NULL) holds. */
+void
+gw_tables_commit(struct gw_tables *t, const struct gw_tables *prev)
+{
+	char b[INET_ADDRSTRLEN];
+
+	if (prev == NULL || t->sad != prev->sad)
+		return;
+	t->slots = calloc(t->nb_gone + 1, sizeof(*t->slots));
+	for (unsigned int i = 0; i < t->nb_made; i++)
+		if (espgw_sa_params(t->made[i])->dir == ESPGW_SA_IN &&
+		    espgw_sad_set(t->sad, t->made[i]) != 0)
+			/* kept half empty, so never; but never silently */
+			fprintf(stderr,
+				"espgw: SAD full: inbound SA spi 0x%08x dst %s "
+				"is not found (its packets: drop-esp-in)\n",
+				espgw_sa_params(t->made[i])->spi,
+				gw_ip_str(espgw_sa_params(t->made[i])->dst.v4,
+					  b));
+	for (unsigned int i = 0; i < t->nb_gone; i++) {
+		const struct espgw_sa_params *p = espgw_sa_params(t->gone[i]);
+		int32_t slot;
+
+		/* an update's new SA already stands in its place */
+		if (p->dir != ESPGW_SA_IN ||
+		    espgw_sad_lookup(t->sad, p->spi, p->dst.v4) != t->gone[i])
+			continue;
+		slot = espgw_sad_unlink(t->sad, t->gone[i]);
+		if (slot >= 0 && t->slots != NULL)
+			t->slots[t->nb_slots++] = slot;
+	}
+}
+
+/* Free set t but for the parts that set keep (or NULL) holds; SAs are
+ * the callers'. */
 static void
-free_unshared(struct gw_tables *t, const struct gw_tables *keep)
+free_parts(struct gw_tables *t, const struct gw_tables *keep)
 {
 	for (int d = 0; d < GW_NB_DIRS; d++)
 		if (keep == NULL || t->spd[d].pol != keep->spd[d].pol)
 			gw_spd_free(&t->spd[d]);
 	if (keep == NULL || t->bound != keep->bound)
 		free(t->bound);
-	if (keep == NULL || t->sas != keep->sas) {
-		for (unsigned int i = 0; i < t->nb_sas; i++)
-			if (t->sas[i] != NULL &&
-			    (keep == NULL ||
-			     reuse_sa(keep, espgw_sa_params(t->sas[i])) !=
-				     t->sas[i]))
-				espgw_sa_free(t->sas[i]);
-		espgw_sad_free(t->sad);
+	if (keep == NULL || t->sas != keep->sas)
 		free(t->sas);
-		free(t->by_id);
-	}
+	if (keep == NULL || t->sad != keep->sad)
+		espgw_sad_free(t->sad);
 	if (keep == NULL || t->lpm != keep->lpm) {
 		rte_lpm_free(t->lpm);
 		free(t->nh);
 	}
+	free(t->made);
+	free(t->gone);
+	free(t->slots);
 	free(t);
 }
 
 void
 gw_tables_free(struct gw_tables *t)
 {
-	if (t != NULL)
-		free_unshared(t, NULL);
+	if (t == NULL)
+		return;
+	for (unsigned int i = 0; i < t->nb_sas; i++)
+		espgw_sa_free(t->sas[i]);
+	free_parts(t, NULL);
 }
 
 void
-gw_tables_retire(struct gw_tables *old, const struct gw_tables *next)
+gw_tables_discard(struct gw_tables *t, const struct gw_tables *prev)
 {
-	if (old != NULL)
-		free_unshared(old, next);
+	if (t == NULL)
+		return;
+	for (unsigned int i = 0; i < t->nb_made; i++)
+		espgw_sa_free(t->made[i]);
+	free_parts(t, prev);
+}
+
+void
+gw_tables_retire(struct gw_tables *old, struct gw_tables *next)
+{
+	if (old == NULL)
+		return;
+	/* no worker can hold what next took out of old any more */
+	for (unsigned int i = 0; i < next->nb_gone; i++)
+		espgw_sa_free(next->gone[i]);
+	for (unsigned int i = 0; i < next->nb_slots; i++)
+		espgw_sad_reclaim(next->sad, next->slots[i]);
+	next->nb_made = next->nb_gone = next->nb_slots = 0;
+	free_parts(old, next);
 }

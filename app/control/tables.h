@@ -72,14 +72,31 @@ struct gw_tables {
 	/* the policies, a direction each */
 	struct gw_spd spd[GW_NB_DIRS];
 	unsigned int nb_policies;
-	/* the SAs */
+	/* the SAs, in the order of the configuration's states; the SAD is
+	 * handed on and changed in place (gw_tables_commit) while it has
+	 * room */
 	struct espgw_sad *sad;
-	struct espgw_sa **sas;	 /* in configuration order */
-	struct espgw_sa **by_id; /* by (SPI, dst, direction) */
+	struct espgw_sa **sas;
 	unsigned int nb_sas;
+	/* what this set changed of the one it was built from: the SAs it
+	 * made, those of the other it dropped (freed when the other
+	 * retires) and the SAD slots to reclaim then */
+	struct espgw_sa **made, **gone;
+	unsigned int nb_made, nb_gone;
+	int32_t *slots;
+	unsigned int nb_slots;
 	/* out policy spd[GW_OUT].pol[i] protects with bound[i] */
 	struct gw_bound *bound;
 	uint64_t generation; /* a new number for every set */
+};
+
+/* One step of what a transaction did to the configuration's states, by
+ * position (control/db.c logs them): replayed in order on the SAs of
+ * the set before, which stand in the same order as the states, it
+ * tells which SAs go on, which go and which are new. */
+struct gw_state_op {
+	enum { GW_STATE_ADD, GW_STATE_UPD, GW_STATE_DEL } op;
+	unsigned int pos; /* ADD: appended, at the end */
 };
 
 /* What a change touched, for gw_tables_build: the parts made from it
@@ -93,24 +110,39 @@ enum {
 };
 #define GW_CHANGED_POL(dir) (GW_CHANGED_POL_OUT << (dir))
 
+struct gw_change {
+	unsigned int what; /* GW_CHANGED_* */
+	/* the log of the states (control/db.c), or NULL: then each state
+	 * is matched to an SA of the set before by identity, and the
+	 * configuration is checked whole (twins) as a file is */
+	const struct gw_state_op *ops;
+	unsigned int nb_ops;
+};
+
 /* Build a table set from a parsed configuration for nb_workers; on
  * error writes "<file>:<line>: <what>" to err and returns NULL. prev is
- * the set now published, or NULL (then everything is built). Parts of
- * prev that nothing in changed (GW_CHANGED_*) is made into are taken
+ * the set now published, or NULL (then everything is built, as with chg
+ * NULL). Parts of prev that nothing chg touched is made into are taken
  * over as they are; an SA of prev that the configuration still
  * describes with the same parameters is taken over, not made again, so
  * its sequence numbers, replay window and counters go on. prev is not
- * changed. */
+ * changed: a set that is not published is undone with
+ * gw_tables_discard(). */
 struct gw_tables *gw_tables_build(const struct espgw_cfg *cfg,
 				  unsigned int nb_workers,
 				  const struct gw_tables *prev,
-				  unsigned int changed, char *err,
+				  const struct gw_change *chg, char *err,
 				  size_t errlen);
+/* Just before t replaces prev: make what they share (the SAD) what t
+ * says. Cannot fail. */
+void gw_tables_commit(struct gw_tables *t, const struct gw_tables *prev);
+/* Undo a set that was built from prev and not published. */
+void gw_tables_discard(struct gw_tables *t, const struct gw_tables *prev);
 /* Free a set and all its SAs. */
 void gw_tables_free(struct gw_tables *t);
-/* Free old once next has replaced it (after the grace period), but for
- * the parts and SAs next took over. */
-void gw_tables_retire(struct gw_tables *old, const struct gw_tables *next);
+/* Free old once next, built from it, has replaced it (after the grace
+ * period): the SAs next dropped and the parts it did not take over. */
+void gw_tables_retire(struct gw_tables *old, struct gw_tables *next);
 
 /* Resolve "net_tap0" / "port3" / a PCI name to a port id, or -1. */
 int gw_port_by_name(const char *name);

@@ -63,6 +63,7 @@ struct espgw_cfg_neigh {
 struct espgw_cfg_state {
 	struct espgw_sa_params p;
 	int line;
+	uint64_t seq; /* order of adding, as the live control plane keeps it */
 };
 
 enum espgw_cfg_dir { ESPGW_POL_OUT, ESPGW_POL_IN, ESPGW_POL_FWD };

@@ -48,7 +48,8 @@ unknown port|8|ip link set dev net_nothing0 up|no DPDK port named "net_nothing0"
 port not up|9|ip addr add 1.1.1.1/24 dev port1|port "port1" is not up
 gateway not on link|12|ip route add 10.0.2.0/24 via 9.9.9.9 dev port1|gateway 9.9.9.9 is not on a connected network
 SA not ours|15|ip xfrm state add src 3.3.3.3 dst 2.2.2.2 proto esp spi 7 mode tunnel aead 'rfc4106(gcm(aes))' 0x0102030405060708090a0b0c0d0e0f1011121314 128|neither of src 3.3.3.3 and dst 2.2.2.2
-duplicate inbound SA|16|ip xfrm state add src 2.2.2.2 dst 1.1.1.1 proto esp spi 0x2002 mode tunnel aead 'rfc4106(gcm(aes))' 0x0102030405060708090a0b0c0d0e0f1011121314 128|an SA with spi 0x00002002 dst 1.1.1.1 already exists|17
+duplicate inbound SA|16|ip xfrm state add src 2.2.2.2 dst 1.1.1.1 proto esp spi 0x2002 mode tunnel aead 'rfc4106(gcm(aes))' 0x0102030405060708090a0b0c0d0e0f1011121314 128|an SA with spi 0x00002002 dst 1.1.1.1 is already at line 16 (File exists)|17
+duplicate outbound SA (xfrm_add_sa: File exists)|17|ip xfrm state add src 1.1.1.1 dst 2.2.2.2 proto esp spi 0x1001 mode tunnel aead 'rfc4106(gcm(aes))' 0x0102030405060708090a0b0c0d0e0f1011121314 128|an SA with spi 0x00001001 dst 2.2.2.2 is already at line 16 (File exists)
 ESN without window|16|ip xfrm state add src 2.2.2.2 dst 1.1.1.1 proto esp spi 0x2002 mode tunnel flag esn aead 'rfc4106(gcm(aes))' 0x0102030405060708090a0b0c0d0e0f1011121314 128|ESN needs a replay window
 unsupported option|18|ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/24 dir out ptype main|
 syntax|9|ip link set dev port0 up mtu 12|

@@ -8,14 +8,16 @@
  * (xfrm_add_sa, xfrm_state_update); a policy is (selector, dir), add of
  * a twin is EEXIST and update adds or replaces (xfrm_policy_insert);
  * deleteall takes every state or policy its words match; routes,
- * neighbours and addresses answer as rtnetlink does. A copy is
- * independent of its original, so a failed batch leaves it alone. */
+ * neighbours and addresses answer as rtnetlink does. A transaction
+ * that fails is undone whole: the states' log backwards, the small
+ * arrays from their copies. */
 
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
 
@@ -74,7 +76,8 @@ policy(const char *words)
 static void
 test_states(void **st)
 {
-	struct espgw_cfg cfg, copy;
+	struct espgw_cfg cfg;
+	struct gw_db db;
 	struct espgw_cfg_state a =
 		state("192.0.2.1", "198.51.100.1", "0x10", "1");
 	struct espgw_cfg_state b =
@@ -85,44 +88,116 @@ test_states(void **st)
 
 	(void)st;
 	espgw_cfg_init(&cfg, "test");
-	assert_int_equal(gw_db_state_add(&cfg, &a, true), -ESRCH);
-	assert_int_equal(gw_db_state_add(&cfg, &a, false), 0);
-	assert_int_equal(gw_db_state_add(&cfg, &a, false), -EEXIST);
+	assert_int_equal(gw_db_init(&db, &cfg, NULL), 0);
+	assert_int_equal(gw_db_state_add(&db, &a, true), -ESRCH);
+	assert_int_equal(gw_db_state_add(&db, &a, false), 0);
+	assert_int_equal(gw_db_state_add(&db, &a, false), -EEXIST);
 	/* the classic set-up's one SPI both ways: two states (two dsts) */
-	assert_int_equal(gw_db_state_add(&cfg, &b, false), 0);
-	assert_int_equal(gw_db_state_add(&cfg, &c, false), 0);
-	assert_int_equal(cfg.nb_states, 3);
+	assert_int_equal(gw_db_state_add(&db, &b, false), 0);
+	assert_int_equal(gw_db_state_add(&db, &c, false), 0);
+	assert_int_equal(db.cfg.nb_states, 3);
 	a.p.reqid = 7;
-	assert_int_equal(gw_db_state_add(&cfg, &a, true), 0);
-	assert_int_equal(cfg.states[0].p.reqid, 7);
-	assert_int_equal(gw_db_state_find(&cfg, b.p.dst.v4, 0x10), 1);
-	assert_int_equal(gw_db_state_find(&cfg, b.p.dst.v4, 0x11), -ESRCH);
+	assert_int_equal(gw_db_state_add(&db, &a, true), 0);
+	assert_int_equal(db.cfg.states[0].p.reqid, 7);
+	assert_int_equal(gw_db_state_find(&db, b.p.dst.v4, 0x10), 1);
+	assert_int_equal(gw_db_state_find(&db, b.p.dst.v4, 0x11), -ESRCH);
+	/* the log: three adds, an update in place */
+	assert_int_equal(db.nb_ops, 4);
+	assert_int_equal(db.ops[3].op, GW_STATE_UPD);
+	assert_int_equal(db.ops[3].pos, 0);
+	gw_db_commit(&db);
+	assert_int_equal(db.nb_ops, 0);
 
-	assert_int_equal(gw_db_copy(&copy, &cfg), 0);
-	/* deleteall src 192.0.2.1: a and c, not b */
+	/* deleteall src 192.0.2.1: a and c, not b; then undone */
 	assert_int_equal(
-		gw_db_state_remove_matching(&copy, &sel, ESPGW_SEL_STATE_SRC),
-		2);
-	assert_int_equal(copy.nb_states, 1);
-	assert_int_equal(copy.states[0].p.reqid, 2);
-	assert_int_equal(cfg.nb_states, 3); /* the original is untouched */
-	/* append after removals: the array keeps growing correctly */
+		gw_db_state_remove_matching(&db, &sel, ESPGW_SEL_STATE_SRC), 2);
+	assert_int_equal(db.cfg.nb_states, 1);
+	assert_int_equal(db.cfg.states[0].p.reqid, 2);
+	assert_int_equal(gw_db_state_find(&db, c.p.dst.v4, 0x20), -ESRCH);
+	gw_db_rollback(&db);
+	assert_int_equal(db.cfg.nb_states, 3);
+	assert_int_equal(db.cfg.states[0].p.reqid, 7);
+	assert_int_equal(db.cfg.states[2].p.spi, 0x20);
+	assert_int_equal(gw_db_state_find(&db, c.p.dst.v4, 0x20), 2);
+
+	/* a mixed transaction, undone: every step goes back */
+	assert_int_equal(gw_db_state_add(&db, &a, true), 0);
+	gw_db_state_remove(&db, 1);
 	for (uint32_t spi = 0x100; spi < 0x140; spi++) {
 		struct espgw_cfg_state x = c;
 
 		x.p.spi = spi;
-		assert_int_equal(gw_db_state_add(&copy, &x, false), 0);
+		assert_int_equal(gw_db_state_add(&db, &x, false), 0);
 	}
-	assert_int_equal(copy.nb_states, 65);
+	assert_int_equal(db.cfg.nb_states, 66);
+	assert_int_equal(gw_db_state_find(&db, c.p.dst.v4, 0x120), 0x22);
+	assert_int_equal(gw_db_state_remove_matching(&db, &sel, 0), 66);
+	assert_int_equal(gw_db_state_find(&db, a.p.dst.v4, 0x10), -ESRCH);
+	gw_db_rollback(&db);
+	assert_int_equal(db.cfg.nb_states, 3);
+	assert_int_equal(gw_db_state_find(&db, b.p.dst.v4, 0x10), 1);
+	assert_int_equal(gw_db_state_find(&db, c.p.dst.v4, 0x120), -ESRCH);
+	for (unsigned int i = 1; i < db.cfg.nb_states; i++)
+		assert_true(db.cfg.states[i - 1].seq < db.cfg.states[i].seq);
+
+	/* kept: removals by reqid and a flush */
 	sel.p.reqid = 1;
 	assert_int_equal(
-		gw_db_state_remove_matching(&copy, &sel, ESPGW_SEL_STATE_REQID),
-		64);
-	/* flush */
-	assert_int_equal(gw_db_state_remove_matching(&copy, &sel, 0), 1);
-	assert_int_equal(copy.nb_states, 0);
-	espgw_cfg_free(&copy);
-	espgw_cfg_free(&cfg);
+		gw_db_state_remove_matching(&db, &sel, ESPGW_SEL_STATE_REQID),
+		1);
+	assert_int_equal(gw_db_state_remove_matching(&db, &sel, 0), 2);
+	gw_db_commit(&db);
+	assert_int_equal(db.cfg.nb_states, 0);
+	assert_int_equal(gw_db_state_add(&db, &c, false), 0);
+	assert_int_equal(gw_db_state_find(&db, c.p.dst.v4, 0x20), 0);
+	gw_db_fini(&db);
+
+	/* a file with one state twice: refused */
+	espgw_cfg_init(&cfg, "test");
+	cfg.states = calloc(2, sizeof(*cfg.states));
+	assert_non_null(cfg.states);
+	cfg.states[0] = cfg.states[1] = b;
+	cfg.nb_states = 2;
+	{
+		unsigned int dup = 0;
+
+		assert_int_equal(gw_db_init(&db, &cfg, &dup), -EEXIST);
+		assert_int_equal(dup, 1);
+	}
+	gw_db_fini(&db);
+}
+
+/* Small arrays are copied before a transaction first changes them and
+ * put back when it fails. */
+static void
+test_touch(void **st)
+{
+	struct espgw_cfg cfg = one("ip route add 10.0.2.0/24 via 192.0.2.254 "
+				   "dev net_null0");
+	struct espgw_cfg c2 = one("ip route add 10.0.3.0/24 via 192.0.2.254 "
+				  "dev net_null0");
+	const struct espgw_cfg_route *was;
+	unsigned int n;
+	struct gw_db db;
+
+	(void)st;
+	assert_int_equal(gw_db_init(&db, &cfg, NULL), 0);
+	assert_int_equal(gw_db_touch(&db, GW_DB_ROUTES), 0);
+	assert_int_equal(gw_db_route_add(&db.cfg, &c2.routes[0], false), 0);
+	assert_int_equal(db.cfg.nb_routes, 2);
+	was = gw_db_before(&db, GW_DB_ROUTES, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(was[0].prefix, db.cfg.routes[0].prefix);
+	gw_db_rollback(&db);
+	assert_int_equal(db.cfg.nb_routes, 1);
+	assert_int_equal(gw_db_touch(&db, GW_DB_ROUTES), 0);
+	assert_int_equal(gw_db_route_add(&db.cfg, &c2.routes[0], false), 0);
+	gw_db_commit(&db);
+	assert_int_equal(db.cfg.nb_routes, 2);
+	(void)gw_db_before(&db, GW_DB_ROUTES, &n);
+	assert_int_equal(n, 2);
+	gw_db_fini(&db);
+	espgw_cfg_free(&c2);
 }
 
 static void
@@ -236,6 +311,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_states),
+		cmocka_unit_test(test_touch),
 		cmocka_unit_test(test_policies),
 		cmocka_unit_test(test_routes_neighs_addrs),
 	};

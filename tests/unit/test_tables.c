@@ -15,6 +15,8 @@
 
 #include <rte_bus_vdev.h>
 
+#include "control/db.h"
+#include "lang/cmd.h"
 #include "control/tables.h"
 #include "lang/config.h"
 
@@ -43,8 +45,10 @@ build_changed(const char *const *lines, const struct gw_tables *prev,
 	struct espgw_cfg cfg;
 	struct gw_tables *t;
 
+	struct gw_change chg = { .what = changed };
+
 	parse(&cfg, lines);
-	t = gw_tables_build(&cfg, 1, prev, changed, err, 256);
+	t = gw_tables_build(&cfg, 1, prev, &chg, err, 256);
 	espgw_cfg_free(&cfg);
 	return t;
 }
@@ -242,6 +246,148 @@ test_parts_shared(void **state)
 	gw_tables_free(t3);
 }
 
+/* One transaction of statements on db, built from prev with its log
+ * (as the control socket does), made current on success: the new set,
+ * or NULL with db as it was. */
+static struct gw_tables *
+txn(struct gw_db *db, struct gw_tables *prev, const char *const *lines,
+    char *err)
+{
+	struct gw_change chg = { .what = GW_CHANGED_SA };
+	struct gw_tables *t;
+
+	for (int i = 0; lines[i] != NULL; i++) {
+		struct espgw_cmd c;
+		char e[256];
+
+		assert_true(espgw_cmd_parse("test", lines[i], 1, &c, e,
+					    sizeof(e)) > 0);
+		if (c.verb == ESPGW_CMD_DEL) {
+			int pos = gw_db_state_find(db, c.u.state.p.dst.v4,
+						   c.u.state.p.spi);
+
+			assert_true(pos >= 0);
+			gw_db_state_remove(db, (unsigned int)pos);
+		} else {
+			assert_int_equal(
+				gw_db_state_add(db, &c.u.state,
+						c.verb == ESPGW_CMD_UPDATE),
+				0);
+		}
+	}
+	chg.ops = db->ops;
+	chg.nb_ops = db->nb_ops;
+	t = gw_tables_build(&db->cfg, 1, prev, &chg, err, 256);
+	if (t == NULL) {
+		gw_db_rollback(db);
+		return NULL;
+	}
+	gw_tables_commit(t, prev);
+	gw_db_commit(db);
+	return t;
+}
+
+/* The statements txn() takes, as espgwctl sends them. */
+#define DEL(src, dst, spi)                                                     \
+	"ip xfrm state delete src " src " dst " dst " proto esp spi " spi
+#define S(verb, src, dst, spi, reqid, key)                                     \
+	"ip xfrm state " verb " src " src " dst " dst " proto esp spi " spi    \
+	" reqid " reqid " mode tunnel aead 'rfc4106(gcm(aes))' " key " 128"
+
+/* The control socket's way: changes logged, the SAs that go on and the
+ * SAD handed on (the SAD changed in place at commit), the out policy
+ * rebound by the log alone; a failed transaction changes nothing. */
+static void
+test_logged_changes(void **state)
+{
+	const char *const v1[] = {
+		BASE,
+		STATE_R("0x100", "7", KEY1),
+		STATE("0x200", "198.51.100.1", "192.0.2.1", KEY2),
+		POLICY("out", "7"),
+		NULL,
+	};
+	/* make before break: the new pair, the same reqid */
+	const char *const rekey[] = {
+		S("add", "198.51.100.1", "192.0.2.1", "0x201", "8", KEY3),
+		S("add", "192.0.2.1", "198.51.100.1", "0x101", "7", KEY3),
+		NULL,
+	};
+	const char *const old_out[] = {
+		DEL("192.0.2.1", "198.51.100.1", "0x100"),
+		S("update", "198.51.100.1", "192.0.2.1", "0x200", "1", KEY3),
+		NULL,
+	};
+	const char *const last_out[] = {
+		DEL("192.0.2.1", "198.51.100.1", "0x101"),
+		NULL,
+	};
+	const char *const bad[] = {
+		S("add", "192.0.2.1", "198.51.100.1", "0x102", "7", KEY3),
+		S("add", "203.0.113.1", "198.51.100.1", "0x103", "7", KEY3),
+		NULL,
+	};
+	struct espgw_cfg cfg;
+	struct gw_tables *t1, *t2, *t3, *t4;
+	struct espgw_sa *in200;
+	struct gw_db db;
+	char err[256];
+
+	(void)state;
+	parse(&cfg, v1);
+	t1 = gw_tables_build(&cfg, 1, NULL, NULL, err, sizeof(err));
+	assert_non_null(t1);
+	assert_int_equal(gw_db_init(&db, &cfg, NULL), 0);
+	assert_int_equal(send_one(t1, 0x100), 1);
+	in200 = sa_of(t1, 0x200);
+
+	t2 = txn(&db, t1, rekey, err);
+	assert_non_null(t2);
+	assert_ptr_equal(t2->sad, t1->sad);
+	assert_ptr_equal(t2->lpm, t1->lpm);
+	assert_ptr_equal(t2->spd[GW_OUT].pol, t1->spd[GW_OUT].pol);
+	assert_int_equal(t2->nb_made, 2);
+	assert_int_equal(t2->nb_gone, 0);
+	assert_ptr_equal(t2->bound[0].sa, sa_of(t2, 0x101));
+	assert_ptr_equal(
+		espgw_sad_lookup(t2->sad, 0x201,
+				 rte_cpu_to_be_32(T_IPV4(192, 0, 2, 1))),
+		sa_of(t2, 0x201));
+	gw_tables_retire(t1, t2);
+	assert_int_equal(send_one(t2, 0x100), 2); /* still the same SA */
+
+	t3 = txn(&db, t2, old_out, err);
+	assert_non_null(t3);
+	assert_null(sa_of(t3, 0x100));
+	assert_int_equal(t3->nb_gone, 2);
+	assert_ptr_not_equal(sa_of(t3, 0x200), in200);
+	assert_int_equal(espgw_sa_params(sa_of(t3, 0x200))->reqid, 1);
+	assert_ptr_equal(
+		espgw_sad_lookup(t3->sad, 0x200,
+				 rte_cpu_to_be_32(T_IPV4(192, 0, 2, 1))),
+		sa_of(t3, 0x200));
+	assert_ptr_equal(t3->bound[0].sa, sa_of(t3, 0x101));
+	assert_int_equal(t3->nb_sas, 3);
+	gw_tables_retire(t2, t3);
+
+	/* the bound SA goes: the policy has none (drop-out-no-state) */
+	t4 = txn(&db, t3, last_out, err);
+	assert_non_null(t4);
+	assert_null(t4->bound[0].sa);
+	gw_tables_retire(t3, t4);
+
+	assert_null(txn(&db, t4, bad, err));
+	assert_non_null(strstr(err, "neither of src 203.0.113.1"));
+	assert_int_equal(db.cfg.nb_states, 2);
+	assert_int_equal(
+		gw_db_state_find(&db, rte_cpu_to_be_32(T_IPV4(198, 51, 100, 1)),
+				 0x102),
+		-ESRCH);
+	assert_int_equal(t4->nb_sas, 2);
+	gw_db_fini(&db);
+	gw_tables_free(t4);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -249,6 +395,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_sa_survives_rebuild,
 						t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_parts_shared, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_logged_changes, t_setup,
 						t_teardown),
 	};
 	int rc;
