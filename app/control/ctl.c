@@ -491,9 +491,23 @@ apply(struct gw_ctl *ctl, const struct espgw_cmd *c, const char *file,
 	return 0;
 }
 
+/* Is neighbour (port, addr) in the configuration of set t? */
+static bool
+neigh_kept(const struct gw_tables *t, const struct espgw_cfg *cfg, int port,
+	   uint32_t addr)
+{
+	for (unsigned int i = 0; i < cfg->nb_neighs; i++)
+		if (cfg->neighs[i].addr == addr &&
+		    gw_tables_port(t, cfg->neighs[i].port) == port)
+			return true;
+	return false;
+}
+
 /* The neighbour table holds what ARP learns beside the configured
  * entries: after a commit, entries gone from the configuration are
- * forgotten and new ones set (static, so ARP cannot replace them). */
+ * forgotten and the others set (static, so ARP cannot replace them).
+ * An entry that stays is overwritten in one store, never forgotten
+ * first: a worker must not miss a next hop that did not change. */
 static void
 sync_neighs(struct gw *gw, const struct gw_tables *told,
 	    const struct espgw_cfg_neigh *old, unsigned int nb_old,
@@ -502,7 +516,7 @@ sync_neighs(struct gw *gw, const struct gw_tables *told,
 	for (unsigned int i = 0; i < nb_old; i++) {
 		int port = gw_tables_port(told, old[i].port);
 
-		if (port >= 0)
+		if (port >= 0 && !neigh_kept(tcur, cur, port, old[i].addr))
 			gw_neigh_forget(&gw->neigh, (uint16_t)port,
 					old[i].addr);
 	}
@@ -618,8 +632,10 @@ commit(struct gw_ctl *ctl, unsigned int changed, struct gw_ctl_reply *r,
 	/* nothing fails from here on */
 	gw_tables_commit(t, cur);
 	old = gw_publish(&gw->pub, t);
-	was = gw_db_before(db, GW_DB_NEIGHS, &nb_was);
-	sync_neighs(gw, old, was, nb_was, t, &db->cfg);
+	if (changed & (GW_CHANGED_NEIGH | GW_CHANGED_NET)) {
+		was = gw_db_before(db, GW_DB_NEIGHS, &nb_was);
+		sync_neighs(gw, old, was, nb_was, t, &db->cfg);
+	}
 	notify(ctl, old, t, ev);
 	gw_tables_retire(old, t);
 	ctl->nb_commits++;

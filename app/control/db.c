@@ -533,7 +533,9 @@ gw_db_policy_match(const struct espgw_cfg_policy *p,
 	       (!(given & ESPGW_SEL_POLICY_DIR) || p->dir == sel->dir) &&
 	       (!(given & ESPGW_SEL_POLICY_PRIORITY) ||
 		p->priority == sel->priority) &&
-	       (!(given & ESPGW_SEL_POLICY_ACTION) || p->action == sel->action);
+	       (!(given & ESPGW_SEL_POLICY_ACTION) ||
+		p->action == sel->action) &&
+	       (!(given & ESPGW_SEL_POLICY_INDEX) || p->index == sel->index);
 }
 
 unsigned int

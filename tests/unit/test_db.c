@@ -245,6 +245,16 @@ test_policies(void **st)
 	assert_int_equal(cfg.policies[0].action, ESPGW_POL_BLOCK);
 	assert_int_equal(cfg.policies[0].priority, 5);
 	assert_int_equal(cfg.policies[0].index, 1);
+	/* list and deleteall filter by index too (iproute2's
+	 * xfrm_policy_filter_match) */
+	{
+		struct espgw_cfg_policy ix = { .index = 25 };
+
+		assert_false(gw_db_policy_match(&cfg.policies[0], &ix,
+						ESPGW_SEL_POLICY_INDEX));
+		assert_true(gw_db_policy_match(&cfg.policies[3], &ix,
+					       ESPGW_SEL_POLICY_INDEX));
+	}
 	/* deleteall dir out: the block and the udp one */
 	assert_int_equal(
 		gw_db_policy_remove_matching(&cfg, &sel, ESPGW_SEL_POLICY_DIR),
