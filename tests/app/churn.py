@@ -681,12 +681,21 @@ def run(args):
                     line, want, _e = ch.one(m2)
                     if want == 0:
                         lines.append(line)
-                bad = rng.choice([ch.state_add_dup, ch.policy_add_dup, ch.syntax_error])
-                line, want, e = bad(m2)
-                if rng.random() < 0.3 and len(churn_states(m2)) and bad is not ch.syntax_error:
-                    # delete again what an earlier line deleted, or a missing state
+                added = sorted(set(m2.states) - set(model.states))
+                r2 = rng.random()
+                if added and r2 < 0.3:
+                    # the add of a state an earlier line of this batch added
+                    dst, spi = added[-1]
+                    src, reqid, _k = m2.states[(dst, spi)]
+                    line, want, e = (state_line("add", dst, spi, src, reqid, ch.key()), 2,
+                                     r"RTNETLINK answers: File exists")
+                elif r2 < 0.45:
+                    # the delete of a state that is not there
                     line, want, e = ("xfrm state delete dst 3.3.0.1 proto esp spi 0x%x"
                                      % ch.new_spi(), 2, r"RTNETLINK answers: No such process")
+                else:
+                    bad = rng.choice([ch.state_add_dup, ch.policy_add_dup, ch.syntax_error])
+                    line, want, e = bad(m2)
                 lines.append(line)
                 name = "churn-%d" % batch_n
                 rc, _o, err = request(sock, lines, batch=name)
