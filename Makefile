@@ -5,7 +5,7 @@ BUILD ?= build
 ASAN_BUILD ?= build-asan
 MESON_OPTS ?= -Dwerror=true
 
-.PHONY: all deps build test test-format test-unit test-sanitize bench run clean
+.PHONY: all deps build test test-format test-unit test-sanitize bench bench-control run clean
 
 all: build
 
@@ -46,11 +46,22 @@ test-sanitize: $(ASAN_BUILD)/build.ninja
 
 # espgw beside DPDK's ipsec-secgw and the raw cipher, in one run, into
 # docs/performance.md (about 15 minutes; root sets up hugepages).
+# CONTROL=1 adds the control-plane benchmark (bench-control) after it.
 bench:
 	scripts/install-deps.sh bench
 	$(MAKE) build
 	/usr/bin/python3 bench/run.py --profile
 	scripts/perf-doc.sh
+	if [ "$(CONTROL)" = 1 ]; then $(MAKE) bench-control; fi
+
+# The control plane under a forwarding worker: commands/s through the
+# control socket, reply-to-data-plane time, forwarding under churn, and
+# Linux's ip xfrm rates in the tests/interop qemu peer, into the
+# "Control plane" section of docs/performance.md (about 8 minutes;
+# CTL_OPTS=--quick: about 2). bench/ctl.py --help lists the knobs.
+bench-control:
+	$(MAKE) build
+	/usr/bin/python3 bench/ctl.py --doc $(CTL_OPTS)
 
 # The gateway's main job on a self-contained default: two espgw gateways
 # in network namespaces, a ping through the tunnel, their counters.

@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 res=${1:-bench/results/latest}
 build=${BUILD:-build}
 [ -f "$res.md" ] || { echo "no $res.md: run bench/run.py first" >&2; exit 1; }
+# the "Control plane" section is bench/ctl.py's (make bench-control): kept
+control=$(awk '/^## Control plane$/ { on = 1; print; next }
+	on && /^## / { exit } on { print }' docs/performance.md 2>/dev/null || true)
 cp "$res.png" docs/performance.png
 {
 	echo "# Performance"
@@ -34,6 +37,10 @@ cp "$res.png" docs/performance.png
 	taskset -c 1 "$build/bench/esp_micro" 1 2>/dev/null ||
 		"$build/bench/esp_micro" 1
 	echo '```'
+	if [ -n "$control" ]; then
+		echo
+		printf '%s\n' "$control"
+	fi
 } > docs/performance.md.new
 mv docs/performance.md.new docs/performance.md
 echo "wrote docs/performance.md and docs/performance.png"
