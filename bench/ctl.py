@@ -900,7 +900,7 @@ def report(res, env, args):
                 continue
             rows.append(["{:,}".format(r["sas"]), len(x["reps"]), fmmm(x["cmd_ms"]),
                          fmmm(x["reply_to_tx_ms"], 3),
-                         fmmm([float(q["polls"]) for q in x["reps"]], 0),
+                         fmmm(mmm([float(q["polls"]) for q in x["reps"]]), 0),
                          fmmm(x["read_us"], 0)])
         L.append(md_table(["SAs", "runs", "state add: request to reply ms",
                            "reply to first ESP frame seen ms", "telemetry reads it took",
@@ -1108,7 +1108,19 @@ def main():
     ap.add_argument("--name", default="control", help="results file stem (control)")
     ap.add_argument("--doc", action="store_true",
                     help="write the section into docs/performance.md")
+    ap.add_argument("--from-json", metavar="FILE",
+                    help="measure nothing: write the report (and --doc) again from the "
+                         "control.json of an earlier run")
     args = ap.parse_args()
+    if args.from_json:
+        j = json.load(open(args.from_json))
+        old = argparse.Namespace(**j["args"])
+        text = report(j["results"], j["env"], old)
+        if args.doc:
+            write_doc(text)
+            log("wrote the '%s' section of %s" % (SECTION, DOC))
+        print(text)
+        return 0
     q = args.quick
     args.sas = [int(x) for x in (args.sas or ("0,10000" if q else "0,10000,100000")).split(",")]
     args.ops = args.ops or (300 if q else 2000)
