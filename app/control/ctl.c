@@ -551,6 +551,7 @@ notify(struct gw_ctl *ctl, const struct gw_tables *old,
        const struct gw_tables *cur, const struct events *ev)
 {
 	const struct gw_show_opts o = { .keys = false };
+	unsigned int watched = gw_ctlsock_watched(&ctl->sock);
 
 	for (unsigned int i = 0; i < ev->n; i++) {
 		const struct event *e = &ev->e[i];
@@ -558,6 +559,9 @@ notify(struct gw_ctl *ctl, const struct gw_tables *old,
 		const void *one = &e->u;
 		struct listing l;
 
+		/* finding an SA among 100,000 is for monitors only */
+		if (!(e->mask & watched))
+			continue;
 		if (e->line != NULL) {
 			gw_ctlsock_broadcast(&ctl->sock, e->mask, "%s\n",
 					     e->line);

@@ -659,6 +659,17 @@ gw_ctlsock_poll(struct gw_ctlsock *s, int timeout_ms, gw_ctl_handler_fn *fn,
 	return handled;
 }
 
+unsigned int
+gw_ctlsock_watched(const struct gw_ctlsock *s)
+{
+	unsigned int mask = 0;
+
+	for (unsigned int i = 0; i < GW_CTLSOCK_MAX_CLIENTS; i++)
+		if (s->cl[i] != NULL && s->cl[i]->state == C_MONITOR)
+			mask |= s->cl[i]->mask;
+	return mask;
+}
+
 int
 gw_ctlsock_broadcast(struct gw_ctlsock *s, unsigned int mask, const char *fmt,
 		     ...)

@@ -101,6 +101,10 @@ void gw_ctlsock_close(struct gw_ctlsock *s);
 int gw_ctlsock_poll(struct gw_ctlsock *s, int timeout_ms, gw_ctl_handler_fn *fn,
 		    void *arg);
 
+/* The events some monitor watches (the union of their masks): what
+ * is worth formatting for gw_ctlsock_broadcast(). */
+unsigned int gw_ctlsock_watched(const struct gw_ctlsock *s);
+
 /* Sends fmt to every monitor whose mask shares a bit with mask, one
  * "o" record a line. A monitor with more than max_backlog bytes unsent
  * is dropped. Returns how many monitors it was queued for. */

@@ -507,15 +507,21 @@ build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
 	     const struct gw_change *chg, bool net, char *err, size_t len)
 {
 	bool logged = prev != NULL && chg != NULL && chg->ops != NULL;
-	unsigned int room = cfg->nb_states + (logged ? chg->nb_ops : 0) +
-			    (prev != NULL ? prev->nb_sas : 0) + 1;
+	/* at 100,000 SAs zeroing what no one reads costs more than the
+	 * change: the log bounds what is made and what goes */
+	unsigned int nb_prev = prev != NULL ? prev->nb_sas : 0;
+	unsigned int room =
+		RTE_MAX(cfg->nb_states, nb_prev + (logged ? chg->nb_ops : 0)) +
+		1;
+	unsigned int nb_made = logged && !net ? chg->nb_ops : cfg->nb_states;
+	unsigned int nb_gone = logged && !net ? chg->nb_ops : nb_prev;
 	struct id_index x = { 0 };
 	unsigned int nb_in = 0;
 	int rc = 0;
 
-	t->sas = calloc(room, sizeof(*t->sas));
-	t->made = calloc(cfg->nb_states + 1, sizeof(*t->made));
-	t->gone = calloc(room, sizeof(*t->gone));
+	t->sas = malloc(room * sizeof(*t->sas));
+	t->made = malloc((nb_made + 1) * sizeof(*t->made));
+	t->gone = malloc((nb_gone + 1) * sizeof(*t->gone));
 	if (t->sas == NULL || t->made == NULL || t->gone == NULL)
 		return fail(err, len, cfg, 0, "out of memory");
 	if (logged)
