@@ -28,6 +28,7 @@
 #include <rte_vect.h>
 
 #include "control/ctl.h"
+#include "control/db.h"
 #include "control/ports.h"
 #include "control/stats.h"
 #include "gw.h"
@@ -238,6 +239,7 @@ main(int argc, char **argv)
 			GW_MAX_WORKERS);
 		goto out_cfg;
 	}
+	gw_db_number(&cfg); /* as the control socket's database will */
 	t = gw_tables_build(&cfg, gw.nb_workers, NULL, NULL, err, sizeof(err));
 	if (t == NULL) {
 		fprintf(stderr, "espgw: %s\n", err);
@@ -341,7 +343,9 @@ main(int argc, char **argv)
 	}
 	while (!got_quit) {
 		/* commands from espgwctl, or 100 ms of nothing */
-		gw_ctlsock_poll(&ctl.sock, 100, gw_ctl_handle, &ctl);
+		gw_ctlsock_poll(&ctl.sock, gw_ctl_busy(&ctl) ? 2 : 100,
+				gw_ctl_handle, &ctl);
+		gw_ctl_tick(&ctl);
 		if (got_usr1) {
 			got_usr1 = 0;
 			gw_stats_print(&gw, stdout);

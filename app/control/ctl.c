@@ -35,7 +35,6 @@ gw_ctl_init(struct gw_ctl *ctl, struct gw *gw, struct espgw_cfg *cfg)
 	memset(ctl, 0, sizeof(*ctl));
 	ctl->gw = gw;
 	ctl->sock.fd = -1;
-	gw_db_policy_number(cfg);
 	rc = gw_db_init(&ctl->db, cfg, &dup);
 	if (rc == -EEXIST)
 		fprintf(stderr,
@@ -48,6 +47,8 @@ gw_ctl_init(struct gw_ctl *ctl, struct gw *gw, struct espgw_cfg *cfg)
 void
 gw_ctl_fini(struct gw_ctl *ctl)
 {
+	for (int d = 0; d < GW_NB_DIRS; d++)
+		gw_rebase_cancel(&ctl->rebase[d]);
 	gw_ctlsock_close(&ctl->sock);
 	gw_db_fini(&ctl->db);
 }
@@ -381,8 +382,11 @@ apply(struct gw_ctl *ctl, const struct espgw_cmd *c, const char *file,
 		what = GW_CHANGED_POL(c->u.policy.dir);
 		switch (c->verb) {
 		case ESPGW_CMD_ADD:
-		case ESPGW_CMD_UPDATE:
-			rc = gw_db_policy_add(work, &c->u.policy, upd);
+		case ESPGW_CMD_UPDATE: {
+			struct espgw_cfg_policy np = c->u.policy;
+
+			np.seq = ++db->pseq; /* a replacement keeps its own */
+			rc = gw_db_policy_add(work, &np, upd);
 			if (rc == 0) {
 				int i = gw_db_policy_find(work, &c->u.policy);
 
@@ -393,6 +397,7 @@ apply(struct gw_ctl *ctl, const struct espgw_cmd *c, const char *file,
 						  sizeof(work->policies[i]));
 			}
 			break;
+		}
 		case ESPGW_CMD_DEL:
 		case ESPGW_CMD_GET:
 			rc = (c->given & ESPGW_SEL_POLICY_INDEX)
@@ -603,6 +608,24 @@ notify(struct gw_ctl *ctl, const struct gw_tables *old,
 	}
 }
 
+/* A policy direction of set t with many changes on its base: build a
+ * new base off thread (rebase.h), unless one is being built. */
+static void
+rebase_if_due(struct gw_ctl *ctl, const struct gw_tables *t)
+{
+	for (int d = 0; d < GW_NB_DIRS; d++) {
+		const struct gw_spd *spd = &t->spd[d];
+
+		if (ctl->rebase[d].running ||
+		    spd->nb_delta + spd->nb_dead < GW_SPD_REBASE_AT)
+			continue;
+		if (gw_rebase_start(&ctl->rebase[d], (enum gw_dir)d,
+				    &ctl->db.cfg) != 0)
+			fprintf(stderr, "espgw: cannot start rebuilding the "
+					"policies; changes stay deltas\n");
+	}
+}
+
 /* Build the transaction's configuration into a table set and publish
  * it. Returns 0 or the exit status, with the reply. */
 static int
@@ -612,8 +635,9 @@ commit(struct gw_ctl *ctl, unsigned int changed, struct gw_ctl_reply *r,
 	struct gw *gw = ctl->gw;
 	struct gw_db *db = &ctl->db;
 	struct gw_tables *cur = gw_tables_current(&gw->pub), *t, *old;
-	const struct gw_change chg = {
+	struct gw_change chg = {
 		.what = changed,
+		.live = true,
 		.ops = db->log_full ? NULL : db->ops,
 		.nb_ops = db->nb_ops,
 	};
@@ -621,6 +645,12 @@ commit(struct gw_ctl *ctl, unsigned int changed, struct gw_ctl_reply *r,
 	unsigned int nb_was;
 	char err[512];
 
+	/* a delta about to overflow: the base being built is nearer than
+	 * one built now */
+	for (int d = 0; d < GW_NB_DIRS; d++)
+		if ((changed & GW_CHANGED_POL(d)) && ctl->rebase[d].running &&
+		    cur->spd[d].nb_delta + GW_SPD_REBASE_AT >= GW_SPD_DELTA_MAX)
+			chg.rebased[d] = gw_rebase_take(&ctl->rebase[d]);
 	t = gw_tables_build(&db->cfg, gw->nb_workers, cur, &chg, err,
 			    sizeof(err));
 	if (t == NULL) {
@@ -643,7 +673,54 @@ commit(struct gw_ctl *ctl, unsigned int changed, struct gw_ctl_reply *r,
 	notify(ctl, old, t, ev);
 	gw_tables_retire(old, t);
 	ctl->nb_commits++;
+	rebase_if_due(ctl, t);
 	return 0;
+}
+
+bool
+gw_ctl_busy(const struct gw_ctl *ctl)
+{
+	for (int d = 0; d < GW_NB_DIRS; d++)
+		if (ctl->rebase[d].running)
+			return true;
+	return false;
+}
+
+void
+gw_ctl_tick(struct gw_ctl *ctl)
+{
+	struct gw *gw = ctl->gw;
+
+	for (int d = 0; d < GW_NB_DIRS; d++) {
+		struct gw_change chg = { .what = GW_CHANGED_POL(d),
+					 .live = true };
+		struct gw_tables *cur, *t;
+		char err[512];
+
+		if (!gw_rebase_done(&ctl->rebase[d]))
+			continue;
+		chg.rebased[d] = gw_rebase_take(&ctl->rebase[d]);
+		if (chg.rebased[d] == NULL) {
+			fprintf(stderr,
+				"espgw: rebuilding the %s policies: %s\n",
+				d == GW_OUT  ? "out"
+				: d == GW_IN ? "in"
+					     : "fwd",
+				ctl->rebase[d].err);
+			continue;
+		}
+		/* what changed while it was built stays a delta of it */
+		cur = gw_tables_current(&gw->pub);
+		t = gw_tables_build(&ctl->db.cfg, gw->nb_workers, cur, &chg,
+				    err, sizeof(err));
+		if (t == NULL) {
+			fprintf(stderr, "espgw: %s\n", err);
+			continue;
+		}
+		gw_tables_commit(t, cur);
+		gw_tables_retire(gw_publish(&gw->pub, t), t);
+		rebase_if_due(ctl, t);
+	}
 }
 
 void

@@ -14,6 +14,7 @@
 
 #include "control/ctlsock.h"
 #include "control/db.h"
+#include "control/rebase.h"
 #include "lang/config.h"
 
 struct gw;
@@ -22,13 +23,19 @@ struct gw_ctl {
 	struct gw *gw;
 	struct gw_db db; /* the live configuration */
 	struct gw_ctlsock sock;
-	uint64_t nb_commits; /* transactions published */
+	uint64_t nb_commits;		     /* transactions published */
+	struct gw_rebase rebase[GW_NB_DIRS]; /* tries built off thread */
 };
 
 /* Takes over cfg (the configuration espgw started with). 0, or an
  * error printed to stderr. */
 int gw_ctl_init(struct gw_ctl *ctl, struct gw *gw, struct espgw_cfg *cfg);
 void gw_ctl_fini(struct gw_ctl *ctl);
+
+/* Once a control loop: publish the policy tries built off thread. */
+void gw_ctl_tick(struct gw_ctl *ctl);
+/* Is a trie being built (then tick often)? */
+bool gw_ctl_busy(const struct gw_ctl *ctl);
 
 /* The socket's request handler (gw_ctl_handler_fn); arg: the gw_ctl. */
 void gw_ctl_handle(void *arg, const char *req, size_t len,

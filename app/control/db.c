@@ -282,16 +282,31 @@ gw_db_state_remove_matching(struct gw_db *db, const struct espgw_cfg_state *sel,
 
 /* ---- transactions ---------------------------------------------------- */
 
+void
+gw_db_number(struct espgw_cfg *cfg)
+{
+	gw_db_policy_number(cfg);
+	for (unsigned int i = 0; i < cfg->nb_states; i++)
+		if (cfg->states[i].seq == 0)
+			cfg->states[i].seq = i + 1;
+	for (unsigned int i = 0; i < cfg->nb_policies; i++)
+		if (cfg->policies[i].seq == 0)
+			cfg->policies[i].seq = i + 1;
+}
+
 int
 gw_db_init(struct gw_db *db, struct espgw_cfg *cfg, unsigned int *dup)
 {
 	memset(db, 0, sizeof(*db));
+	gw_db_number(cfg);
 	db->cfg = *cfg;
 	espgw_cfg_init(cfg, NULL); /* taken over */
+	for (unsigned int i = 0; i < db->cfg.nb_policies; i++)
+		db->pseq = RTE_MAX(db->pseq, db->cfg.policies[i].seq);
 	for (unsigned int i = 0; i < db->cfg.nb_states; i++) {
 		int rc;
 
-		db->cfg.states[i].seq = ++db->seq;
+		db->seq = RTE_MAX(db->seq, db->cfg.states[i].seq);
 		rc = ix_add(db, &db->cfg.states[i]);
 		if (rc != 0) {
 			if (dup != NULL)
@@ -496,8 +511,10 @@ gw_db_policy_add(struct espgw_cfg *cfg, const struct espgw_cfg_policy *p,
 	}
 	if (!update)
 		return -EEXIST;
-	/* xfrm_policy_insert: the replacement keeps the old index */
+	/* xfrm_policy_insert: the replacement keeps the old index, and its
+	 * place among equals */
 	q.index = cfg->policies[i].index;
+	q.seq = cfg->policies[i].seq;
 	cfg->policies[i] = q;
 	return 0;
 }

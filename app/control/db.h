@@ -33,8 +33,9 @@ enum gw_db_array {
 
 struct gw_db {
 	struct espgw_cfg cfg;
-	void *ix;     /* tsearch tree: (dst, SPI) -> the state's seq */
-	uint64_t seq; /* the last state's order of adding */
+	void *ix;      /* tsearch tree: (dst, SPI) -> the state's seq */
+	uint64_t seq;  /* the last state's order of adding */
+	uint64_t pseq; /* the last policy's */
 	/* the transaction under way: the states' log, and the undo
 	 * information (old[i]: the state op i replaced or removed) */
 	struct gw_state_op *ops;
@@ -48,7 +49,11 @@ struct gw_db {
 	} snap[GW_DB_NB_ARRAYS];
 };
 
-/* Take over cfg (its states numbered in their order) and index it.
+/* Number what a parsed file holds in its order (policies: index and
+ * seq; states: seq), where not numbered yet. Before the first build. */
+void gw_db_number(struct espgw_cfg *cfg);
+
+/* Take over cfg (numbered, gw_db_number) and index it.
  * Returns 0, -ENOMEM, or -EEXIST when two states have one (dst, SPI)
  * (*dup: the second's index). */
 int gw_db_init(struct gw_db *db, struct espgw_cfg *cfg, unsigned int *dup);
@@ -86,8 +91,9 @@ unsigned int gw_db_state_remove_matching(struct gw_db *db,
 
 /* `xfrm policy add` (update false) and `update`: a policy is its
  * selector and dir (xfrm_policy_insert). add of an existing one:
- * -EEXIST; update adds or replaces in place, keeping the index, as the
- * kernel does. A new policy gets the kernel's next index. */
+ * -EEXIST; update adds or replaces in place, keeping the index and
+ * seq, as the kernel does. A new policy gets the kernel's next index,
+ * and p's seq (the caller numbers it). */
 int gw_db_policy_add(struct espgw_cfg *cfg, const struct espgw_cfg_policy *p,
 		     bool update);
 /* Give every policy without an index the kernel's (xfrm_gen_index). */

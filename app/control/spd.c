@@ -85,6 +85,16 @@ gw_policy_same_key(const struct espgw_cfg_policy *a,
 	return gw_policy_key_cmp(a, b) == 0;
 }
 
+/* A version's tag: the control thread's and a background build's, so
+ * atomic. */
+static uint64_t
+next_tag(void)
+{
+	static uint64_t tags;
+
+	return __atomic_add_fetch(&tags, 1, __ATOMIC_RELAXED);
+}
+
 static uint32_t
 prefix_mask(uint8_t len)
 {
@@ -142,7 +152,6 @@ gw_spd_build(struct gw_spd *spd, const struct espgw_cfg_policy *pols,
 	     unsigned int n, enum espgw_cfg_dir dir, char *err, size_t errlen)
 {
 	static unsigned int seq;
-	static uint64_t tags;
 	struct rte_acl_config bc = { .num_categories = 1,
 				     .num_fields = NB_FIELDS };
 	struct rte_acl_param ap = {
@@ -155,7 +164,8 @@ gw_spd_build(struct gw_spd *spd, const struct espgw_cfg_policy *pols,
 	int rc;
 
 	memset(spd, 0, sizeof(*spd));
-	spd->tag = ++tags;
+	/* the control thread's and a background build's: atomic */
+	spd->tag = next_tag();
 	for (unsigned int i = 0; i < n; i++)
 		nb += pols[i].dir == dir;
 	spd->pol = aligned_alloc(RTE_CACHE_LINE_SIZE,
@@ -169,7 +179,7 @@ gw_spd_build(struct gw_spd *spd, const struct espgw_cfg_policy *pols,
 		if (pols[i].dir != dir)
 			continue;
 		spd->nb++;
-		gp->id = i; /* pols is in the order of adding, until sorted */
+		gp->id = spd->nb - 1; /* the order of adding, until sorted */
 		gp->cfg = pols[i];
 		gp->action = (uint8_t)gp->cfg.action;
 		gp->has_tmpl = gp->cfg.has_tmpl;
@@ -179,8 +189,12 @@ gw_spd_build(struct gw_spd *spd, const struct espgw_cfg_policy *pols,
 	}
 	if (spd->nb == 0)
 		return 0;
+	spd->by_seq = malloc(spd->nb * sizeof(*spd->by_seq));
+	if (spd->by_seq == NULL)
+		goto nomem;
 	qsort(spd->pol, spd->nb, sizeof(*spd->pol), by_xfrm_order);
 	for (unsigned int i = 0; i < spd->nb; i++) {
+		spd->by_seq[spd->pol[i].id] = i;
 		spd->pol[i].id = i;
 		spd->l4 |= spd->pol[i].cfg.proto != 0 ||
 			   spd->pol[i].cfg.has_sport ||
@@ -192,7 +206,8 @@ gw_spd_build(struct gw_spd *spd, const struct espgw_cfg_policy *pols,
 		return 0;
 	}
 
-	snprintf(name, sizeof(name), "gw_spd_%u", seq++);
+	snprintf(name, sizeof(name), "gw_spd_%u",
+		 __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
 	ap.name = name;
 	ap.max_rule_num = spd->nb;
 	spd->acl = rte_acl_create(&ap);
@@ -217,10 +232,141 @@ nomem:
 	return -1;
 }
 
+bool
+gw_policy_equal(const struct espgw_cfg_policy *a,
+		const struct espgw_cfg_policy *b)
+{
+	return gw_policy_key_cmp(a, b) == 0 && a->priority == b->priority &&
+	       a->action == b->action && a->has_tmpl == b->has_tmpl &&
+	       a->tmpl_src == b->tmpl_src && a->tmpl_dst == b->tmpl_dst &&
+	       a->reqid == b->reqid && a->index == b->index && a->seq == b->seq;
+}
+
+/* xfrm order across base and delta: priority, then the order of adding */
+static int
+by_rank(const void *a, const void *b)
+{
+	const struct gw_policy *x = a, *y = b;
+
+	if (x->cfg.priority != y->cfg.priority)
+		return x->cfg.priority < y->cfg.priority ? -1 : 1;
+	return x->cfg.seq < y->cfg.seq ? -1 : x->cfg.seq > y->cfg.seq;
+}
+
+static void
+fill(struct gw_policy *gp, const struct espgw_cfg_policy *p)
+{
+	memset(gp, 0, sizeof(*gp));
+	gp->cfg = *p;
+	gp->action = (uint8_t)p->action;
+	gp->has_tmpl = p->has_tmpl;
+	gp->reqid = p->reqid;
+	gp->tmpl_src = p->tmpl_src;
+	gp->tmpl_dst = p->tmpl_dst;
+}
+
+int
+gw_spd_derive(struct gw_spd *spd, const struct gw_spd *base,
+	      const struct espgw_cfg_policy *pols, unsigned int n,
+	      enum espgw_cfg_dir dir)
+{
+	unsigned int j = 0, nb_delta = 0;
+
+	if (base->acl == NULL)
+		return -E2BIG;
+	memset(spd, 0, sizeof(*spd));
+	spd->acl = base->acl;
+	spd->pol = base->pol;
+	spd->by_seq = base->by_seq;
+	spd->nb = base->nb;
+	spd->tag = next_tag();
+	spd->dead = calloc(base->nb, 1);
+	spd->delta = aligned_alloc(RTE_CACHE_LINE_SIZE,
+				   GW_SPD_DELTA_MAX * sizeof(*spd->delta));
+	if (spd->dead == NULL || spd->delta == NULL)
+		goto nomem;
+	/* both in the order of adding: one walk finds what the base has
+	 * as it is, what it lacks, and what it has that went */
+	for (unsigned int i = 0; i < n; i++) {
+		const struct espgw_cfg_policy *p = &pols[i];
+		const struct gw_policy *b = NULL;
+
+		if (p->dir != dir)
+			continue;
+		while (j < base->nb &&
+		       base->pol[base->by_seq[j]].cfg.seq < p->seq)
+			spd->dead[base->by_seq[j++]] = 1;
+		if (j < base->nb &&
+		    base->pol[base->by_seq[j]].cfg.seq == p->seq)
+			b = &base->pol[base->by_seq[j++]];
+		if (b != NULL && gw_policy_equal(&b->cfg, p))
+			continue;
+		if (b != NULL)
+			spd->dead[b->id] = 1;
+		if (nb_delta == GW_SPD_DELTA_MAX) {
+			gw_spd_release(spd, base);
+			return -E2BIG;
+		}
+		fill(&spd->delta[nb_delta++], p);
+	}
+	while (j < base->nb)
+		spd->dead[base->by_seq[j++]] = 1;
+	for (unsigned int i = 0; i < base->nb; i++)
+		spd->nb_dead += spd->dead[i];
+	/* a base mostly dead is scanned more than matched: rebuild */
+	if (spd->nb_dead > base->nb / 2) {
+		gw_spd_release(spd, base);
+		return -E2BIG;
+	}
+	spd->nb_delta = nb_delta;
+	qsort(spd->delta, nb_delta, sizeof(*spd->delta), by_rank);
+	spd->dsel = malloc((nb_delta ? nb_delta : 1) * sizeof(*spd->dsel));
+	if (spd->dsel == NULL)
+		goto nomem;
+	spd->l4 = base->l4;
+	for (unsigned int i = 0; i < nb_delta; i++) {
+		spd->delta[i].id = base->nb + i;
+		sel_of(&spd->dsel[i], &spd->delta[i].cfg);
+		spd->l4 |= spd->delta[i].cfg.proto != 0 ||
+			   spd->delta[i].cfg.has_sport ||
+			   spd->delta[i].cfg.has_dport;
+	}
+	if (spd->nb_dead == 0) {
+		free(spd->dead);
+		spd->dead = NULL;
+	}
+	return 0;
+nomem:
+	gw_spd_release(spd, base);
+	return -ENOMEM;
+}
+
+unsigned int
+gw_spd_count(const struct gw_spd *spd)
+{
+	return spd->nb - spd->nb_dead + spd->nb_delta;
+}
+
+void
+gw_spd_release(struct gw_spd *spd, const struct gw_spd *keep)
+{
+	if (keep == NULL || spd->pol != keep->pol) {
+		rte_acl_free(spd->acl);
+		free(spd->pol);
+		free(spd->by_seq);
+	}
+	if (keep == NULL || spd->dead != keep->dead)
+		free(spd->dead);
+	if (keep == NULL || spd->delta != keep->delta) {
+		free(spd->delta);
+		free(spd->dsel);
+	}
+	memset(spd, 0, sizeof(*spd));
+}
+
 void
 gw_spd_free(struct gw_spd *spd)
 {
-	rte_acl_free(spd->acl);
-	free(spd->pol);
-	memset(spd, 0, sizeof(*spd));
+	if (spd != NULL)
+		gw_spd_release(spd, NULL);
 }

@@ -53,17 +53,47 @@ struct gw_sel {
  * beats rte_acl's trie for a handful of rules; above, by rte_acl. */
 #define GW_SPD_LINEAR_MAX 8
 
+/* A change to a direction of thousands of policies does not rebuild its
+ * trie (200 ms at 10,000): the new version shares the trie (the base)
+ * and adds what changed since as a delta, scanned after it, with the
+ * base's policies that went marked dead. Past these, a base is rebuilt
+ * there and then; control/ctl.c rebuilds one in the background from
+ * GW_SPD_REBASE_AT on. */
+#define GW_SPD_DELTA_MAX 1024
+#define GW_SPD_REBASE_AT 32
+
 /* One compiled direction of the policy database: built when a policy
  * of its direction changes, and otherwise handed from one table set to
- * the next. */
+ * the next. Policy ids: base 0..nb-1, delta nb..nb+nb_delta-1. */
 struct gw_spd {
+	/* the base, shared by the versions derived from it */
 	struct rte_acl_ctx *acl; /* when nb > GW_SPD_LINEAR_MAX */
 	struct gw_policy *pol;	 /* in xfrm order; ACL userdata - 1 */
 	struct gw_sel sel[GW_SPD_LINEAR_MAX]; /* when nb <= the max */
+	uint32_t *by_seq; /* base positions by order of adding */
 	unsigned int nb;
+	/* this version's changes to it */
+	uint8_t *dead;		 /* per base policy: removed or replaced */
+	struct gw_policy *delta; /* in xfrm order */
+	struct gw_sel *dsel;	 /* delta[i]'s selector */
+	unsigned int nb_dead, nb_delta;
 	bool l4;      /* some selector names a protocol or ports */
-	uint64_t tag; /* this build's, never 0 or reused: caches key on it */
+	uint64_t tag; /* this version's, never 0 or reused: caches key on it */
 };
+
+/* Policy id of a direction. */
+static inline const struct gw_policy *
+gw_spd_policy(const struct gw_spd *spd, unsigned int id)
+{
+	return id < spd->nb ? &spd->pol[id] : &spd->delta[id - spd->nb];
+}
+
+/* Is id one of the direction's live policies (not a dead base one)? */
+static inline bool
+gw_spd_live(const struct gw_spd *spd, unsigned int id)
+{
+	return id >= spd->nb || spd->dead == NULL || !spd->dead[id];
+}
 
 enum gw_dir { GW_OUT, GW_IN, GW_FWD, GW_NB_DIRS };
 
@@ -73,15 +103,32 @@ enum gw_dir { GW_OUT, GW_IN, GW_FWD, GW_NB_DIRS };
 bool gw_policy_same_key(const struct espgw_cfg_policy *a,
 			const struct espgw_cfg_policy *b);
 
+/* Do two policies say the same, the line they came from aside (the
+ * order of adding counts)? */
+bool gw_policy_equal(const struct espgw_cfg_policy *a,
+		     const struct espgw_cfg_policy *b);
+
 /* Order by direction and selector; 0 exactly when gw_policy_same_key. */
 int gw_policy_key_cmp(const struct espgw_cfg_policy *a,
 		      const struct espgw_cfg_policy *b);
 
-/* Compile the policies of direction dir among the n of pols. Returns 0,
- * or -1 with a message in err. */
+/* Compile the policies of direction dir among the n of pols (in the
+ * order of adding: ascending seq). Returns 0, or -1 with a message in
+ * err. */
 int gw_spd_build(struct gw_spd *spd, const struct espgw_cfg_policy *pols,
 		 unsigned int n, enum espgw_cfg_dir dir, char *err,
 		 size_t errlen);
+/* Direction dir of pols as a version of base (a direction built by
+ * gw_spd_build, or derived): base's trie and what differs as delta and
+ * dead. -E2BIG when base has no trie or too much differs (then build),
+ * -ENOMEM. */
+int gw_spd_derive(struct gw_spd *spd, const struct gw_spd *base,
+		  const struct espgw_cfg_policy *pols, unsigned int n,
+		  enum espgw_cfg_dir dir);
+/* Free spd but for what keep (or NULL) shares with it. */
+void gw_spd_release(struct gw_spd *spd, const struct gw_spd *keep);
 void gw_spd_free(struct gw_spd *spd);
+/* The policies of a version, live ones. */
+unsigned int gw_spd_count(const struct gw_spd *spd);
 
 #endif /* ESPGW_CONTROL_SPD_H */

@@ -714,10 +714,10 @@ build_bound(struct gw_tables *t, const struct espgw_cfg *cfg, bool pol_new,
 	    char *err, size_t len)
 {
 	const struct gw_spd *spd = &t->spd[GW_OUT];
-	unsigned int *out, nb_out = 0;
+	unsigned int *out, nb_out = 0, ids = spd->nb + spd->nb_delta;
 	int rc = 0;
 
-	t->bound = calloc(spd->nb ? spd->nb : 1, sizeof(*t->bound));
+	t->bound = calloc(ids ? ids : 1, sizeof(*t->bound));
 	out = malloc(sizeof(*out) * (t->nb_sas + 1));
 	if (t->bound == NULL || out == NULL) {
 		free(out);
@@ -727,11 +727,12 @@ build_bound(struct gw_tables *t, const struct espgw_cfg *cfg, bool pol_new,
 		if (espgw_sa_params(t->sas[i])->dir == ESPGW_SA_OUT)
 			out[nb_out++] = i;
 	qsort_r(out, nb_out, sizeof(*out), by_reqid, t->sas);
-	for (unsigned int i = 0; i < spd->nb && rc == 0; i++) {
-		const struct gw_policy *gp = &spd->pol[i];
+	for (unsigned int i = 0; i < ids && rc == 0; i++) {
+		const struct gw_policy *gp = gw_spd_policy(spd, i);
 		struct gw_bound *bd = &t->bound[i];
 
-		if (!gp->has_tmpl || gp->action == ESPGW_POL_BLOCK)
+		if (!gp->has_tmpl || gp->action == ESPGW_POL_BLOCK ||
+		    !gw_spd_live(spd, i))
 			continue;
 		/* xfrm accepts a template no state satisfies and drops with
 		 * XfrmOutNoStates; so do we, but say so when it is new */
@@ -756,23 +757,36 @@ build_bound(struct gw_tables *t, const struct espgw_cfg *cfg, bool pol_new,
 /* The bindings of prev, changed where an SA made or gone by this build
  * concerns a policy: one that a new SA satisfies (the newest wins), or
  * whose SA went. Same out policies, same network. */
+/* The newest SA of t that satisfies gp's template, or NULL: from the
+ * end (a rekey's new SA is there). */
+static struct espgw_sa *
+newest_sa(const struct gw_tables *t, const struct gw_policy *gp)
+{
+	for (unsigned int k = t->nb_sas; k-- > 0;)
+		if (tmpl_matches(&gp->cfg, t->sas[k]))
+			return t->sas[k];
+	return NULL;
+}
+
 static int
 patch_bound(struct gw_tables *t, const struct gw_tables *prev,
 	    const struct espgw_cfg *cfg, char *err, size_t len)
 {
 	const struct gw_spd *spd = &t->spd[GW_OUT];
+	unsigned int ids = spd->nb + spd->nb_delta;
 	int rc = 0;
 
-	t->bound = malloc((spd->nb ? spd->nb : 1) * sizeof(*t->bound));
+	t->bound = malloc((ids ? ids : 1) * sizeof(*t->bound));
 	if (t->bound == NULL)
 		return fail(err, len, cfg, 0, "out of memory");
-	memcpy(t->bound, prev->bound, spd->nb * sizeof(*t->bound));
-	for (unsigned int i = 0; i < spd->nb && rc == 0; i++) {
-		const struct gw_policy *gp = &spd->pol[i];
+	memcpy(t->bound, prev->bound, ids * sizeof(*t->bound));
+	for (unsigned int i = 0; i < ids && rc == 0; i++) {
+		const struct gw_policy *gp = gw_spd_policy(spd, i);
 		struct gw_bound *bd = &t->bound[i];
 		bool again = false;
 
-		if (!gp->has_tmpl || gp->action == ESPGW_POL_BLOCK)
+		if (!gp->has_tmpl || gp->action == ESPGW_POL_BLOCK ||
+		    !gw_spd_live(spd, i))
 			continue;
 		for (unsigned int k = 0; k < t->nb_gone && !again; k++)
 			again = bd->sa == t->gone[k];
@@ -780,12 +794,49 @@ patch_bound(struct gw_tables *t, const struct gw_tables *prev,
 			again = tmpl_matches(&gp->cfg, t->made[k]);
 		if (!again)
 			continue;
-		/* the newest that satisfies it: from the end (a rekey's
-		 * new SA is there) */
-		bd->sa = NULL;
-		for (unsigned int k = t->nb_sas; k-- > 0 && bd->sa == NULL;)
-			if (tmpl_matches(&gp->cfg, t->sas[k]))
-				bd->sa = t->sas[k];
+		bd->sa = newest_sa(t, gp);
+		if (bd->sa != NULL)
+			rc = bind_mtu(t, gp, bd, cfg->file, err, len);
+	}
+	return rc;
+}
+
+/* The bindings of a new version of the out policies on prev's base,
+ * with the SAs and the network of prev: the base's as prev had them,
+ * a delta policy's from prev's delta where it was there already, else
+ * found. A rebuilt base or a change to SAs binds all anew instead. */
+static int
+rebind_delta(struct gw_tables *t, const struct gw_tables *prev,
+	     const struct espgw_cfg *cfg, char *err, size_t len)
+{
+	const struct gw_spd *spd = &t->spd[GW_OUT], *ps = &prev->spd[GW_OUT];
+	unsigned int ids = spd->nb + spd->nb_delta;
+	int rc = 0;
+
+	t->bound = calloc(ids ? ids : 1, sizeof(*t->bound));
+	if (t->bound == NULL)
+		return fail(err, len, cfg, 0, "out of memory");
+	memcpy(t->bound, prev->bound, spd->nb * sizeof(*t->bound));
+	/* both deltas are in xfrm order (priority, seq): one walk pairs
+	 * the policies they share */
+	for (unsigned int i = 0, j = 0; i < spd->nb_delta && rc == 0; i++) {
+		const struct gw_policy *gp = &spd->delta[i];
+		struct gw_bound *bd = &t->bound[spd->nb + i];
+
+		while (j < ps->nb_delta &&
+		       (ps->delta[j].cfg.priority < gp->cfg.priority ||
+			(ps->delta[j].cfg.priority == gp->cfg.priority &&
+			 ps->delta[j].cfg.seq < gp->cfg.seq)))
+			j++;
+		if (!gp->has_tmpl || gp->action == ESPGW_POL_BLOCK)
+			continue;
+		if (j < ps->nb_delta &&
+		    gw_policy_equal(&ps->delta[j].cfg, &gp->cfg)) {
+			*bd = prev->bound[ps->nb + j];
+			continue;
+		}
+		/* none: drop-out-no-state, as xfrm (said for files only) */
+		bd->sa = newest_sa(t, gp);
 		if (bd->sa != NULL)
 			rc = bind_mtu(t, gp, bd, cfg->file, err, len);
 	}
@@ -832,13 +883,14 @@ take_net(struct gw_tables *t, const struct gw_tables *prev)
 
 struct gw_tables *
 gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
-		const struct gw_tables *prev, const struct gw_change *chg,
-		char *err, size_t len)
+		const struct gw_tables *prev, struct gw_change *chg, char *err,
+		size_t len)
 {
 	static uint64_t generation;
 	struct gw_tables *t = calloc(1, sizeof(*t));
 	unsigned int changed = chg != NULL ? chg->what : GW_CHANGED_ALL;
-	bool net, sas, pol = false;
+	bool live = prev != NULL && chg != NULL && chg->live;
+	bool net, sas, pol = false, same_out;
 
 	if (t == NULL) {
 		fail(err, len, cfg, 0, "out of memory");
@@ -865,26 +917,51 @@ gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
 	for (int d = 0; d < GW_NB_DIRS; d++)
 		pol |= (changed & GW_CHANGED_POL(d)) != 0;
 	/* the database refuses twins as they come; a file may hold them */
-	if (pol && (chg == NULL || chg->ops == NULL) &&
-	    check_policy_twins(cfg, err, len) != 0)
+	if (pol && !live && check_policy_twins(cfg, err, len) != 0)
 		goto error;
 	for (int d = 0; d < GW_NB_DIRS; d++) {
-		if (!(changed & GW_CHANGED_POL(d)))
+		struct gw_spd *rebased = live ? chg->rebased[d] : NULL;
+		int rc = -E2BIG;
+
+		if (!(changed & GW_CHANGED_POL(d))) {
 			t->spd[d] = prev->spd[d];
-		else if (gw_spd_build(&t->spd[d], cfg->policies,
-				      cfg->nb_policies, (enum espgw_cfg_dir)d,
-				      err, len) != 0)
-			goto error;
-		t->nb_policies += t->spd[d].nb;
+		} else {
+			/* on the base rebuilt in the background, or on the
+			 * one prev has: the trie stays */
+			if (live)
+				rc = gw_spd_derive(
+					&t->spd[d],
+					rebased != NULL ? rebased
+							: &prev->spd[d],
+					cfg->policies, cfg->nb_policies,
+					(enum espgw_cfg_dir)d);
+			if (rebased != NULL && rc != 0)
+				gw_spd_free(rebased);
+			if (rebased != NULL)
+				chg->rebased[d] = NULL; /* t's now, or gone */
+			if (rc != 0 && rc != -E2BIG) {
+				fail(err, len, cfg, 0, "out of memory");
+				goto error;
+			}
+			if (rc != 0 &&
+			    gw_spd_build(&t->spd[d], cfg->policies,
+					 cfg->nb_policies,
+					 (enum espgw_cfg_dir)d, err, len) != 0)
+				goto error;
+		}
+		t->nb_policies += gw_spd_count(&t->spd[d]);
 	}
-	if (net || (changed & GW_CHANGED_POL_OUT) ||
-	    (sas && (chg == NULL || chg->ops == NULL ||
-		     t->nb_made + t->nb_gone > GW_REBIND_MAX))) {
-		if (build_bound(t, cfg, changed & GW_CHANGED_POL_OUT, err,
-				len) != 0)
-			goto error;
-	} else if (sas) {
+	same_out = !net && t->spd[GW_OUT].pol == prev->spd[GW_OUT].pol;
+	if (sas && !net && !(changed & GW_CHANGED_POL_OUT) && live &&
+	    t->nb_made + t->nb_gone <= GW_REBIND_MAX) {
 		if (patch_bound(t, prev, cfg, err, len) != 0)
+			goto error;
+	} else if (!sas && same_out && (changed & GW_CHANGED_POL_OUT)) {
+		if (rebind_delta(t, prev, cfg, err, len) != 0)
+			goto error;
+	} else if (sas || net || (changed & GW_CHANGED_POL_OUT)) {
+		if (build_bound(t, cfg, !live && (changed & GW_CHANGED_POL_OUT),
+				err, len) != 0)
 			goto error;
 	} else {
 		t->bound = prev->bound;
@@ -896,6 +973,10 @@ gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
 	return t;
 error:
 	/* what was made here goes; what prev has stays */
+	for (int d = 0; live && d < GW_NB_DIRS; d++) {
+		gw_spd_free(chg->rebased[d]);
+		chg->rebased[d] = NULL;
+	}
 	gw_tables_discard(t, prev);
 	return NULL;
 }
@@ -938,8 +1019,7 @@ static void
 free_parts(struct gw_tables *t, const struct gw_tables *keep)
 {
 	for (int d = 0; d < GW_NB_DIRS; d++)
-		if (keep == NULL || t->spd[d].pol != keep->spd[d].pol)
-			gw_spd_free(&t->spd[d]);
+		gw_spd_release(&t->spd[d], keep != NULL ? &keep->spd[d] : NULL);
 	if (keep == NULL || t->bound != keep->bound)
 		free(t->bound);
 	if (keep == NULL || t->sas != keep->sas)

@@ -112,11 +112,18 @@ enum {
 
 struct gw_change {
 	unsigned int what; /* GW_CHANGED_* */
-	/* the log of the states (control/db.c), or NULL: then each state
-	 * is matched to an SA of the set before by identity, and the
-	 * configuration is checked whole (twins) as a file is */
+	/* the configuration is the control socket's database (db.c): its
+	 * twins refused as they came, its entries numbered in the order of
+	 * adding (seq), so a policy direction may be derived from the base
+	 * before (spd.h) instead of built */
+	bool live;
+	/* the log of the states, or NULL: then each state is matched to an
+	 * SA of the set before by identity */
 	const struct gw_state_op *ops;
 	unsigned int nb_ops;
+	/* a direction's base built in the background, to derive from: the
+	 * build takes it over (and sets the pointer to NULL) */
+	struct gw_spd *rebased[GW_NB_DIRS];
 };
 
 /* Build a table set from a parsed configuration for nb_workers; on
@@ -131,7 +138,7 @@ struct gw_change {
 struct gw_tables *gw_tables_build(const struct espgw_cfg *cfg,
 				  unsigned int nb_workers,
 				  const struct gw_tables *prev,
-				  const struct gw_change *chg, char *err,
+				  struct gw_change *chg, char *err,
 				  size_t errlen);
 /* Just before t replaces prev: make what they share (the SAD) what t
  * says. Cannot fail. */

@@ -49,24 +49,82 @@ gw_acl_key(const struct rte_mbuf *m, struct gw_acl_key *k, bool ports)
 	}
 }
 
-/* The first selector, in xfrm order, that the key matches. */
+static inline bool
+sel_match(const struct gw_sel *s, const struct gw_acl_key *k, uint16_t sport,
+	  uint16_t dport)
+{
+	return (k->src & s->src_mask) == s->src &&
+	       (k->dst & s->dst_mask) == s->dst &&
+	       (s->proto == 0 || s->proto == k->proto) &&
+	       sport >= s->sport_lo && sport <= s->sport_hi &&
+	       dport >= s->dport_lo && dport <= s->dport_hi;
+}
+
+/* The first of n selectors, in xfrm order, that the key matches. */
 static inline int
-linear_match(const struct gw_spd *spd, const struct gw_acl_key *k)
+linear_match(const struct gw_sel *sel, unsigned int n,
+	     const struct gw_acl_key *k)
 {
 	uint16_t sport = rte_be_to_cpu_16(k->sport);
 	uint16_t dport = rte_be_to_cpu_16(k->dport);
 
-	for (unsigned int i = 0; i < spd->nb; i++) {
-		const struct gw_sel *s = &spd->sel[i];
-
-		if ((k->src & s->src_mask) == s->src &&
-		    (k->dst & s->dst_mask) == s->dst &&
-		    (s->proto == 0 || s->proto == k->proto) &&
-		    sport >= s->sport_lo && sport <= s->sport_hi &&
-		    dport >= s->dport_lo && dport <= s->dport_hi)
+	for (unsigned int i = 0; i < n; i++)
+		if (sel_match(&sel[i], k, sport, dport))
 			return (int)i;
-	}
 	return -1;
+}
+
+static uint32_t
+mask_of(uint8_t len)
+{
+	return len ? rte_cpu_to_be_32(~0u << (32 - len)) : 0;
+}
+
+/* A configured selector against a key, for the rare scan below. */
+static bool
+cfg_match(const struct espgw_cfg_policy *p, const struct gw_acl_key *k)
+{
+	struct gw_sel s = {
+		.src_mask = mask_of(p->src_len),
+		.dst_mask = mask_of(p->dst_len),
+		.proto = p->proto,
+		.sport_lo = p->has_sport ? p->sport : 0,
+		.sport_hi = p->has_sport ? p->sport : 0xffff,
+		.dport_lo = p->has_dport ? p->dport : 0,
+		.dport_hi = p->has_dport ? p->dport : 0xffff,
+	};
+
+	s.src = p->src & s.src_mask;
+	s.dst = p->dst & s.dst_mask;
+	return sel_match(&s, k, rte_be_to_cpu_16(k->sport),
+			 rte_be_to_cpu_16(k->dport));
+}
+
+/* The answer of a derived version (control/spd.h) from the base's: a
+ * dead base policy gives way to the first live one that matches (a
+ * scan, until the base is rebuilt; the cache keeps its answer), and
+ * the delta's first match wins where it comes first in xfrm order. */
+static struct gw_policy *
+amend(const struct gw_spd *spd, const struct gw_acl_key *k, struct gw_policy *r)
+{
+	int d;
+
+	if (r != NULL && spd->dead != NULL && spd->dead[r->id]) {
+		r = NULL;
+		for (unsigned int i = 0; i < spd->nb && r == NULL; i++)
+			if (!spd->dead[i] && cfg_match(&spd->pol[i].cfg, k))
+				r = &spd->pol[i];
+	}
+	d = linear_match(spd->dsel, spd->nb_delta, k);
+	if (d >= 0) {
+		struct gw_policy *q = &spd->delta[d];
+
+		if (r == NULL || q->cfg.priority < r->cfg.priority ||
+		    (q->cfg.priority == r->cfg.priority &&
+		     q->cfg.seq < r->cfg.seq))
+			r = q;
+	}
+	return r;
 }
 
 /* Do two keys match the same selectors? Only the fields some selector
@@ -102,7 +160,7 @@ gw_spd_lookup(const struct gw_spd *spd, const uint8_t **keys,
 				pol[i] = pol[i - 1];
 				continue;
 			}
-			r = linear_match(spd, k);
+			r = linear_match(spd->sel, spd->nb, k);
 			pol[i] = r < 0 ? NULL : &spd->pol[r];
 		}
 		return;
@@ -114,6 +172,10 @@ gw_spd_lookup(const struct gw_spd *spd, const uint8_t **keys,
 		for (uint32_t i = 0; i < c; i++)
 			pol[off + i] = res[i] ? &spd->pol[res[i] - 1] : NULL;
 	}
+	if (spd->dead != NULL || spd->nb_delta != 0)
+		for (uint32_t i = 0; i < n; i++)
+			pol[i] = amend(spd, (const struct gw_acl_key *)keys[i],
+				       pol[i]);
 }
 
 int

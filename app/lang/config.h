@@ -86,6 +86,7 @@ struct espgw_cfg_policy {
 	uint32_t reqid;		     /* 0 = match by tmpl src/dst */
 	uint32_t index;		     /* 0 = not given */
 	int line;
+	uint64_t seq; /* order of adding, as the live control plane keeps it */
 };
 
 struct espgw_cfg {

@@ -98,19 +98,15 @@ random_policies(unsigned int n)
 	return pols;
 }
 
+/* Lookups in spd (its three directions), plain and through the cache
+ * when there is one, against the model of pols. */
 static void
-check_against_model(unsigned int nb_pol)
+check_lookups(const struct gw_spd spd[3], const struct espgw_cfg_policy *pols,
+	      unsigned int nb_pol)
 {
-	struct espgw_cfg_policy *pols = random_policies(nb_pol);
-	struct gw_spd spd[3];
 	struct gw_acl_key flows[64];
-	char err[256];
 
 	memset(flows, 0, sizeof(flows));
-	for (int d = 0; d < 3; d++)
-		if (gw_spd_build(&spd[d], pols, nb_pol, (enum espgw_cfg_dir)d,
-				 err, sizeof(err)) != 0)
-			fail_msg("build: %s (seed %u)", err, seed);
 	for (int round = 0; round < 200; round++) {
 		struct gw_acl_key keys[GW_BURST];
 		const uint8_t *kp[GW_BURST];
@@ -174,9 +170,140 @@ check_against_model(unsigned int nb_pol)
 			}
 		}
 	}
+}
+
+static void
+check_against_model(unsigned int nb_pol)
+{
+	struct espgw_cfg_policy *pols = random_policies(nb_pol);
+	struct gw_spd spd[3];
+	char err[256];
+
+	for (int d = 0; d < 3; d++)
+		if (gw_spd_build(&spd[d], pols, nb_pol, (enum espgw_cfg_dir)d,
+				 err, sizeof(err)) != 0)
+			fail_msg("build: %s (seed %u)", err, seed);
+	check_lookups(spd, pols, nb_pol);
 	for (int d = 0; d < 3; d++)
 		gw_spd_free(&spd[d]);
 	free(pols);
+}
+
+/* The live control plane's changes to pols (in the order of adding):
+ * some go, some are replaced in place (seq kept), some come (last). */
+static unsigned int
+change_policies(struct espgw_cfg_policy **pols, unsigned int n,
+		unsigned int nb_changes, uint64_t *seq, int *line)
+{
+	struct espgw_cfg_policy *p = *pols;
+	struct espgw_cfg_policy *more = random_policies(nb_changes);
+
+	p = realloc(p, (n + nb_changes) * sizeof(*p));
+	assert_non_null(p);
+	for (unsigned int c = 0; c < nb_changes; c++) {
+		unsigned int i = n ? (unsigned int)rand() % n : 0;
+
+		switch (n ? rand() % 3 : 2) {
+		case 0: /* delete */
+			memmove(&p[i], &p[i + 1], (n - i - 1) * sizeof(*p));
+			n--;
+			break;
+		case 1: /* update: another priority, same place (an update
+			 * that changes nothing is the same policy) */
+			p[i].priority = (p[i].priority + 1 + rand() % 3) % 4;
+			p[i].action = (enum espgw_cfg_action)(rand() % 2);
+			p[i].line = ++*line;
+			p[i].reqid = (uint32_t)*line; /* never as it was */
+			break;
+		default: /* add */
+			p[n] = more[c];
+			p[n].seq = ++*seq;
+			p[n].line = ++*line;
+			n++;
+		}
+	}
+	free(more);
+	*pols = p;
+	return n;
+}
+
+/* A direction derived from its base (and derived again from that
+ * version) after adds, deletes and updates answers as the model of the
+ * changed policies, and as a direction built from them would. */
+static void
+test_derive(void **state)
+{
+	struct gw_spd_cache c;
+	uint64_t hits = 0, misses = 0;
+
+	(void)state;
+	assert_int_equal(
+		gw_spd_cache_init(&c, 1024, SOCKET_ID_ANY, &hits, &misses), 0);
+	for (int r = 0; r < 8; r++) {
+		/* enough that 40 changes leave most of each base alive */
+		unsigned int n = 300 + (unsigned int)(rand() % 150);
+		struct espgw_cfg_policy *pols = random_policies(n);
+		struct gw_spd base[3], v1[3], v2[3];
+		uint64_t seq = 0;
+		int line = 100000;
+		char err[256];
+
+		/* half the rounds through a cache, as a worker looks up */
+		cache = r % 2 ? &c : NULL;
+		for (unsigned int i = 0; i < n; i++)
+			pols[i].seq = ++seq;
+		for (int d = 0; d < 3; d++)
+			assert_int_equal(gw_spd_build(&base[d], pols, n,
+						      (enum espgw_cfg_dir)d,
+						      err, sizeof(err)),
+					 0);
+		n = change_policies(&pols, n, 1 + (unsigned int)(rand() % 20),
+				    &seq, &line);
+		for (int d = 0; d < 3; d++) {
+			assert_int_equal(gw_spd_derive(&v1[d], &base[d], pols,
+						       n,
+						       (enum espgw_cfg_dir)d),
+					 0);
+			assert_ptr_equal(v1[d].pol, base[d].pol);
+			assert_true(v1[d].tag != base[d].tag);
+		}
+		check_lookups(v1, pols, n);
+		n = change_policies(&pols, n, 1 + (unsigned int)(rand() % 20),
+				    &seq, &line);
+		for (int d = 0; d < 3; d++) {
+			unsigned int live = 0;
+
+			assert_int_equal(gw_spd_derive(&v2[d], &v1[d], pols, n,
+						       (enum espgw_cfg_dir)d),
+					 0);
+			for (unsigned int i = 0; i < n; i++)
+				live += pols[i].dir == (enum espgw_cfg_dir)d;
+			assert_int_equal(gw_spd_count(&v2[d]), live);
+		}
+		check_lookups(v2, pols, n);
+		for (int d = 0; d < 3; d++) {
+			gw_spd_release(&v2[d], &base[d]);
+			gw_spd_release(&v1[d], &base[d]);
+			gw_spd_free(&base[d]);
+		}
+		free(pols);
+	}
+	cache = NULL;
+	gw_spd_cache_fini(&c);
+	/* a few policies have no trie to derive from */
+	{
+		struct espgw_cfg_policy *pols = random_policies(3);
+		struct gw_spd b, v;
+		char err[256];
+
+		assert_int_equal(gw_spd_build(&b, pols, 3, ESPGW_POL_OUT, err,
+					      sizeof(err)),
+				 0);
+		assert_int_equal(gw_spd_derive(&v, &b, pols, 3, ESPGW_POL_OUT),
+				 -E2BIG);
+		gw_spd_free(&b);
+		free(pols);
+	}
 }
 
 /* Few policies: every direction scanned linearly. */
@@ -237,6 +364,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_linear),
 		cmocka_unit_test(test_acl),
 		cmocka_unit_test(test_cache),
+		cmocka_unit_test(test_derive),
 	};
 	const char *s = getenv("ESPGW_SPD_SEED");
 	int rc;
