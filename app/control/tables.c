@@ -521,8 +521,10 @@ build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
 
 	t->sas = malloc(room * sizeof(*t->sas));
 	t->made = malloc((nb_made + 1) * sizeof(*t->made));
+	t->made_seq = malloc((nb_made + 1) * sizeof(*t->made_seq));
 	t->gone = malloc((nb_gone + 1) * sizeof(*t->gone));
-	if (t->sas == NULL || t->made == NULL || t->gone == NULL)
+	if (t->sas == NULL || t->made == NULL || t->made_seq == NULL ||
+	    t->gone == NULL)
 		return fail(err, len, cfg, 0, "out of memory");
 	if (logged)
 		rc = replay(t, prev, chg, cfg, err, len);
@@ -554,8 +556,10 @@ build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
 		if (t->sas[i] == NULL)
 			rc = fail(err, len, cfg, cfg->states[i].line, "%s",
 				  why);
-		else
+		else {
+			t->made_seq[t->nb_made] = cfg->states[i].seq;
 			t->made[t->nb_made++] = t->sas[i];
+		}
 	}
 	if (rc == 0 && !logged && prev != NULL)
 		for (unsigned int i = 0; i < prev->nb_sas; i++)
@@ -580,6 +584,27 @@ build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
 		return 0;
 	}
 	return fresh_sad(t, cfg, err, len);
+}
+
+/* The out SAs by reqid of set t: those of prev (changed at commit),
+ * or, when the SAs were built anew, made for t. */
+static int
+build_reqids(struct gw_tables *t, const struct gw_tables *prev,
+	     const struct espgw_cfg *cfg, bool anew)
+{
+	if (prev != NULL && !anew) {
+		t->rx = prev->rx;
+		t->rx_current = t->sas == prev->sas;
+		return 0;
+	}
+	t->rx = gw_reqids_new();
+	if (t->rx == NULL)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < t->nb_sas; i++)
+		if (gw_reqids_add(t->rx, t->sas[i], cfg->states[i].seq) != 0)
+			return -ENOMEM;
+	t->rx_current = true;
+	return 0;
 }
 
 /* By reqid, then by configuration order (qsort is not stable, and the
@@ -757,11 +782,15 @@ build_bound(struct gw_tables *t, const struct espgw_cfg *cfg, bool pol_new,
 /* The bindings of prev, changed where an SA made or gone by this build
  * concerns a policy: one that a new SA satisfies (the newest wins), or
  * whose SA went. Same out policies, same network. */
-/* The newest SA of t that satisfies gp's template, or NULL: from the
- * end (a rekey's new SA is there). */
+/* The newest SA of t that satisfies gp's template, or NULL: by its
+ * reqid where the index holds t's SAs, else from the end of them (a
+ * rekey's new SA is there). */
 static struct espgw_sa *
 newest_sa(const struct gw_tables *t, const struct gw_policy *gp)
 {
+	if (gp->cfg.reqid != 0 && t->rx_current && gw_reqids_usable(t->rx))
+		return gw_reqids_newest(t->rx, gp->cfg.reqid, tmpl_matches,
+					&gp->cfg);
 	for (unsigned int k = t->nb_sas; k-- > 0;)
 		if (tmpl_matches(&gp->cfg, t->sas[k]))
 			return t->sas[k];
@@ -914,6 +943,11 @@ gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
 		t->sas = prev->sas;
 		t->nb_sas = prev->nb_sas;
 	}
+	if (build_reqids(t, prev, cfg,
+			 sas && (!live || net || chg->ops == NULL)) != 0) {
+		fail(err, len, cfg, 0, "out of memory");
+		goto error;
+	}
 	for (int d = 0; d < GW_NB_DIRS; d++)
 		pol |= (changed & GW_CHANGED_POL(d)) != 0;
 	/* the database refuses twins as they come; a file may hold them */
@@ -986,6 +1020,14 @@ gw_tables_commit(struct gw_tables *t, const struct gw_tables *prev)
 {
 	char b[INET_ADDRSTRLEN];
 
+	if (prev != NULL && t->rx == prev->rx && !t->rx_current) {
+		for (unsigned int i = 0; i < t->nb_gone; i++)
+			gw_reqids_del(t->rx, t->gone[i]);
+		/* out of memory: it says so, and templates scan the SAs */
+		for (unsigned int i = 0; i < t->nb_made; i++)
+			(void)gw_reqids_add(t->rx, t->made[i], t->made_seq[i]);
+		t->rx_current = true;
+	}
 	if (prev == NULL || t->sad != prev->sad)
 		return;
 	t->slots = calloc(t->nb_gone + 1, sizeof(*t->slots));
@@ -1030,7 +1072,10 @@ free_parts(struct gw_tables *t, const struct gw_tables *keep)
 		rte_lpm_free(t->lpm);
 		free(t->nh);
 	}
+	if (keep == NULL || t->rx != keep->rx)
+		gw_reqids_free(t->rx);
 	free(t->made);
+	free(t->made_seq);
 	free(t->gone);
 	free(t->slots);
 	free(t);

@@ -19,6 +19,7 @@
 #include <rte_lpm.h>
 
 #include "espgw/esp.h"
+#include "control/reqids.h"
 #include "control/spd.h"
 #include "lang/config.h"
 
@@ -82,7 +83,13 @@ struct gw_tables {
 	 * made, those of the other it dropped (freed when the other
 	 * retires) and the SAD slots to reclaim then */
 	struct espgw_sa **made, **gone;
+	uint64_t *made_seq; /* made[i]'s state's order of adding */
 	unsigned int nb_made, nb_gone;
+	/* the out SAs by reqid: handed on like the SAD, changed at commit;
+	 * rx_current: it holds this set's SAs already (built for it, or no
+	 * SA changed) */
+	struct gw_reqids *rx;
+	bool rx_current;
 	int32_t *slots;
 	unsigned int nb_slots;
 	/* out policy spd[GW_OUT].pol[i] protects with bound[i] */

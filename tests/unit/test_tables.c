@@ -388,6 +388,53 @@ test_logged_changes(void **state)
 	gw_tables_free(t4);
 }
 
+static bool
+any_sa(const struct espgw_cfg_policy *p, const struct espgw_sa *sa)
+{
+	(void)p;
+	return espgw_sa_params(sa)->spi != 0x13;
+}
+
+/* Out SAs by reqid: the newest of a reqid first, whatever the order
+ * they came in; in SAs and gone ones not found. */
+static void
+test_reqids(void **state)
+{
+	struct gw_reqids *x = gw_reqids_new();
+	struct espgw_sa_params p;
+	struct espgw_sa *sa[5];
+	const struct espgw_cfg_policy tmpl = { .reqid = 7 };
+
+	(void)state;
+	for (int i = 0; i < 5; i++) {
+		t_sa_params(&p, i == 4 ? ESPGW_SA_IN : ESPGW_SA_OUT,
+			    0x10 + (uint32_t)i, 20, 16, false, 0, 1);
+		p.reqid = i == 3 ? 8 : 7;
+		sa[i] = t_sa(&p);
+	}
+	/* orders of adding 1, 3, 2 for reqid 7 */
+	assert_int_equal(gw_reqids_add(x, sa[0], 1), 0);
+	assert_int_equal(gw_reqids_add(x, sa[1], 3), 0);
+	assert_int_equal(gw_reqids_add(x, sa[2], 2), 0);
+	assert_int_equal(gw_reqids_add(x, sa[3], 4), 0);
+	assert_int_equal(gw_reqids_add(x, sa[4], 5), 0); /* in: ignored */
+	assert_true(gw_reqids_usable(x));
+	assert_ptr_equal(gw_reqids_newest(x, 7, any_sa, &tmpl), sa[1]);
+	/* the template refuses 0x13, reqid 8's only SA */
+	assert_null(gw_reqids_newest(x, 8, any_sa, &tmpl));
+	assert_null(gw_reqids_newest(x, 9, any_sa, &tmpl));
+	gw_reqids_del(x, sa[1]);
+	assert_ptr_equal(gw_reqids_newest(x, 7, any_sa, &tmpl), sa[2]);
+	gw_reqids_del(x, sa[2]);
+	gw_reqids_del(x, sa[0]);
+	gw_reqids_del(x, sa[4]); /* not there: nothing */
+	assert_null(gw_reqids_newest(x, 7, any_sa, &tmpl));
+	gw_reqids_del(x, sa[3]);
+	gw_reqids_free(x);
+	for (int i = 0; i < 5; i++)
+		espgw_sa_free(sa[i]);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -397,6 +444,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_parts_shared, t_setup,
 						t_teardown),
 		cmocka_unit_test_setup_teardown(test_logged_changes, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_reqids, t_setup,
 						t_teardown),
 	};
 	int rc;
