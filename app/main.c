@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,6 +207,11 @@ main(int argc, char **argv)
 		}
 	prefix = file_prefix(argc, argv);
 	ctl.sock.fd = -1;
+	/* A change at 100,000 SAs copies arrays of a megabyte: from the
+	 * heap, not a fresh mmap and munmap each time, whose page faults
+	 * and TLB shootdowns reach the workers' cores too. */
+	mallopt(M_MMAP_THRESHOLD, 64 << 20);
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	n = rte_eal_init(argc, argv);
 	if (n < 0) {
 		fprintf(stderr, "espgw: EAL init failed: %s\n",

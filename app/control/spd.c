@@ -190,10 +190,17 @@ gw_spd_build(struct gw_spd *spd, const struct espgw_cfg_policy *pols,
 	if (spd->nb == 0)
 		return 0;
 	spd->by_seq = malloc(spd->nb * sizeof(*spd->by_seq));
-	if (spd->by_seq == NULL)
+	spd->tmpl_reqid = malloc(spd->nb * sizeof(*spd->tmpl_reqid));
+	if (spd->by_seq == NULL || spd->tmpl_reqid == NULL)
 		goto nomem;
 	qsort(spd->pol, spd->nb, sizeof(*spd->pol), by_xfrm_order);
 	for (unsigned int i = 0; i < spd->nb; i++) {
+		const struct gw_policy *gp = &spd->pol[i];
+
+		spd->tmpl_reqid[i] =
+			gp->has_tmpl && gp->action != ESPGW_POL_BLOCK
+				? gp->reqid
+				: GW_SPD_NO_TMPL;
 		spd->by_seq[spd->pol[i].id] = i;
 		spd->pol[i].id = i;
 		spd->l4 |= spd->pol[i].cfg.proto != 0 ||
@@ -246,11 +253,7 @@ gw_policy_equal(const struct espgw_cfg_policy *a,
 static int
 by_rank(const void *a, const void *b)
 {
-	const struct gw_policy *x = a, *y = b;
-
-	if (x->cfg.priority != y->cfg.priority)
-		return x->cfg.priority < y->cfg.priority ? -1 : 1;
-	return x->cfg.seq < y->cfg.seq ? -1 : x->cfg.seq > y->cfg.seq;
+	return gw_policy_before(a, b) ? -1 : gw_policy_before(b, a);
 }
 
 static void
@@ -278,6 +281,7 @@ gw_spd_derive(struct gw_spd *spd, const struct gw_spd *base,
 	spd->acl = base->acl;
 	spd->pol = base->pol;
 	spd->by_seq = base->by_seq;
+	spd->tmpl_reqid = base->tmpl_reqid;
 	spd->nb = base->nb;
 	spd->tag = next_tag();
 	spd->dead = calloc(base->nb, 1);
@@ -354,6 +358,7 @@ gw_spd_release(struct gw_spd *spd, const struct gw_spd *keep)
 		rte_acl_free(spd->acl);
 		free(spd->pol);
 		free(spd->by_seq);
+		free(spd->tmpl_reqid);
 	}
 	if (keep == NULL || spd->dead != keep->dead)
 		free(spd->dead);

@@ -60,6 +60,7 @@ struct gw_sel {
  * there and then; control/ctl.c rebuilds one in the background from
  * GW_SPD_REBASE_AT on. */
 #define GW_SPD_DELTA_MAX 1024
+#define GW_SPD_NO_TMPL UINT32_MAX
 #define GW_SPD_REBASE_AT 32
 
 /* One compiled direction of the policy database: built when a policy
@@ -71,6 +72,9 @@ struct gw_spd {
 	struct gw_policy *pol;	 /* in xfrm order; ACL userdata - 1 */
 	struct gw_sel sel[GW_SPD_LINEAR_MAX]; /* when nb <= the max */
 	uint32_t *by_seq; /* base positions by order of adding */
+	/* pol[i]'s template reqid (0: any), or GW_SPD_NO_TMPL: which
+	 * policies an SA of a reqid concerns, compact */
+	uint32_t *tmpl_reqid;
 	unsigned int nb;
 	/* this version's changes to it */
 	uint8_t *dead;		 /* per base policy: removed or replaced */
@@ -80,6 +84,16 @@ struct gw_spd {
 	bool l4;      /* some selector names a protocol or ports */
 	uint64_t tag; /* this version's, never 0 or reused: caches key on it */
 };
+
+/* Does policy a come before b in xfrm's order (lowest priority value
+ * first, ties to the one added first), base and delta alike? */
+static inline bool
+gw_policy_before(const struct gw_policy *a, const struct gw_policy *b)
+{
+	return a->cfg.priority != b->cfg.priority
+		       ? a->cfg.priority < b->cfg.priority
+		       : a->cfg.seq < b->cfg.seq;
+}
 
 /* Policy id of a direction. */
 static inline const struct gw_policy *

@@ -444,16 +444,19 @@ state_params(const struct gw_tables *t, const struct espgw_cfg *cfg,
  * new or changed; what no longer has a state is gone. */
 static int
 replay(struct gw_tables *t, const struct gw_tables *prev,
-       const struct gw_change *chg, const struct espgw_cfg *cfg, char *err,
-       size_t len)
+       const struct gw_change *chg, const struct espgw_cfg *cfg,
+       unsigned int *holes, unsigned int *nb_holes, char *err, size_t len)
 {
 	unsigned int n = prev->nb_sas;
 
 	memcpy(t->sas, prev->sas, n * sizeof(*t->sas));
+	*nb_holes = 0;
 	for (unsigned int k = 0; k < chg->nb_ops; k++) {
 		const struct gw_state_op *o = &chg->ops[k];
+		unsigned int keep = 0;
 
 		if (o->op == GW_STATE_ADD) {
+			holes[(*nb_holes)++] = n;
 			t->sas[n++] = NULL;
 			continue;
 		}
@@ -462,12 +465,19 @@ replay(struct gw_tables *t, const struct gw_tables *prev,
 		if (t->sas[o->pos] != NULL)
 			t->gone[t->nb_gone++] = t->sas[o->pos];
 		if (o->op == GW_STATE_UPD) {
+			if (t->sas[o->pos] != NULL)
+				holes[(*nb_holes)++] = o->pos;
 			t->sas[o->pos] = NULL;
 			continue;
 		}
 		memmove(&t->sas[o->pos], &t->sas[o->pos + 1],
 			(n - o->pos - 1) * sizeof(*t->sas));
 		n--;
+		/* the holes above move down with the SAs */
+		for (unsigned int h = 0; h < *nb_holes; h++)
+			if (holes[h] != o->pos)
+				holes[keep++] = holes[h] - (holes[h] > o->pos);
+		*nb_holes = keep;
 	}
 	if (n != cfg->nb_states)
 		return fail(err, len, cfg, 0,
@@ -526,17 +536,27 @@ build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
 	if (t->sas == NULL || t->made == NULL || t->made_seq == NULL ||
 	    t->gone == NULL)
 		return fail(err, len, cfg, 0, "out of memory");
-	if (logged)
-		rc = replay(t, prev, chg, cfg, err, len);
-	else if (prev != NULL && id_index_make(&x, prev) != 0)
+	/* logged without a network change: only the new and changed states
+	 * are looked at, not 100,000 */
+	bool holes_only = logged && !net;
+	unsigned int *holes = NULL, nb_holes = 0;
+
+	if (logged) {
+		holes = malloc((chg->nb_ops + 1) * sizeof(*holes));
+		rc = holes == NULL ? fail(err, len, cfg, 0, "out of memory")
+				   : replay(t, prev, chg, cfg, holes, &nb_holes,
+					    err, len);
+	} else if (prev != NULL && id_index_make(&x, prev) != 0) {
 		rc = fail(err, len, cfg, 0, "out of memory");
-	for (unsigned int i = 0; i < cfg->nb_states && rc == 0; i++) {
+	}
+	for (unsigned int v = 0;
+	     v < (holes_only ? nb_holes : cfg->nb_states) && rc == 0; v++) {
+		unsigned int i = holes_only ? holes[v] : v;
 		struct espgw_sa_params p;
 		const char *why;
 
-		t->nb_sas = i + 1;
-		if (logged && t->sas[i] != NULL && !net)
-			continue;
+		if (!holes_only)
+			t->nb_sas = i + 1;
 		rc = state_params(t, cfg, &cfg->states[i], nb_workers, &p, err,
 				  len);
 		if (rc != 0)
@@ -566,6 +586,7 @@ build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
 			if (!x.taken[i])
 				t->gone[t->nb_gone++] = prev->sas[i];
 	id_index_free(&x);
+	free(holes);
 	if (rc != 0)
 		return rc;
 	t->nb_sas = cfg->nb_states;
@@ -779,9 +800,6 @@ build_bound(struct gw_tables *t, const struct espgw_cfg *cfg, bool pol_new,
  * beats looking at each policy for each of them. */
 #define GW_REBIND_MAX 64
 
-/* The bindings of prev, changed where an SA made or gone by this build
- * concerns a policy: one that a new SA satisfies (the newest wins), or
- * whose SA went. Same out policies, same network. */
 /* The newest SA of t that satisfies gp's template, or NULL: by its
  * reqid where the index holds t's SAs, else from the end of them (a
  * rekey's new SA is there). */
@@ -797,35 +815,60 @@ newest_sa(const struct gw_tables *t, const struct gw_policy *gp)
 	return NULL;
 }
 
+/* Bind gp to the newest SA its template finds, if any. */
+static int
+bind_newest(const struct gw_tables *t, const struct gw_policy *gp,
+	    struct gw_bound *bd, const struct espgw_cfg *cfg, char *err,
+	    size_t len)
+{
+	bd->sa = newest_sa(t, gp);
+	return bd->sa != NULL ? bind_mtu(t, gp, bd, cfg->file, err, len) : 0;
+}
+
+/* The bindings of prev, changed where an SA made or gone by this build
+ * concerns a policy: one that a new SA satisfies (the newest wins), or
+ * whose SA went. Same out policies, same network. */
 static int
 patch_bound(struct gw_tables *t, const struct gw_tables *prev,
 	    const struct espgw_cfg *cfg, char *err, size_t len)
 {
 	const struct gw_spd *spd = &t->spd[GW_OUT];
-	unsigned int ids = spd->nb + spd->nb_delta;
+	unsigned int ids = spd->nb + spd->nb_delta, nb_r = 0;
+	uint32_t r[2 * GW_REBIND_MAX];
 	int rc = 0;
 
 	t->bound = malloc((ids ? ids : 1) * sizeof(*t->bound));
 	if (t->bound == NULL)
 		return fail(err, len, cfg, 0, "out of memory");
 	memcpy(t->bound, prev->bound, ids * sizeof(*t->bound));
+	/* a policy an SA concerns has that SA's reqid in its template (or
+	 * none): at 10,000 policies, look at the others' reqid alone */
+	for (unsigned int k = 0; k < t->nb_made; k++)
+		r[nb_r++] = espgw_sa_params(t->made[k])->reqid;
+	for (unsigned int k = 0; k < t->nb_gone; k++)
+		r[nb_r++] = espgw_sa_params(t->gone[k])->reqid;
 	for (unsigned int i = 0; i < ids && rc == 0; i++) {
 		const struct gw_policy *gp = gw_spd_policy(spd, i);
 		struct gw_bound *bd = &t->bound[i];
+		uint32_t want = i < spd->nb ? spd->tmpl_reqid[i]
+				: gp->has_tmpl && gp->action != ESPGW_POL_BLOCK
+					? gp->reqid
+					: GW_SPD_NO_TMPL;
 		bool again = false;
 
-		if (!gp->has_tmpl || gp->action == ESPGW_POL_BLOCK ||
-		    !gw_spd_live(spd, i))
+		if (want == GW_SPD_NO_TMPL || !gw_spd_live(spd, i))
 			continue;
+		for (unsigned int k = 0; k < nb_r && !again && want != 0; k++)
+			again = r[k] == want;
+		if (want != 0 && !again)
+			continue;
+		again = false;
 		for (unsigned int k = 0; k < t->nb_gone && !again; k++)
 			again = bd->sa == t->gone[k];
 		for (unsigned int k = 0; k < t->nb_made && !again; k++)
 			again = tmpl_matches(&gp->cfg, t->made[k]);
-		if (!again)
-			continue;
-		bd->sa = newest_sa(t, gp);
-		if (bd->sa != NULL)
-			rc = bind_mtu(t, gp, bd, cfg->file, err, len);
+		if (again)
+			rc = bind_newest(t, gp, bd, cfg, err, len);
 	}
 	return rc;
 }
@@ -852,10 +895,7 @@ rebind_delta(struct gw_tables *t, const struct gw_tables *prev,
 		const struct gw_policy *gp = &spd->delta[i];
 		struct gw_bound *bd = &t->bound[spd->nb + i];
 
-		while (j < ps->nb_delta &&
-		       (ps->delta[j].cfg.priority < gp->cfg.priority ||
-			(ps->delta[j].cfg.priority == gp->cfg.priority &&
-			 ps->delta[j].cfg.seq < gp->cfg.seq)))
+		while (j < ps->nb_delta && gw_policy_before(&ps->delta[j], gp))
 			j++;
 		if (!gp->has_tmpl || gp->action == ESPGW_POL_BLOCK)
 			continue;
@@ -865,9 +905,7 @@ rebind_delta(struct gw_tables *t, const struct gw_tables *prev,
 			continue;
 		}
 		/* none: drop-out-no-state, as xfrm (said for files only) */
-		bd->sa = newest_sa(t, gp);
-		if (bd->sa != NULL)
-			rc = bind_mtu(t, gp, bd, cfg->file, err, len);
+		rc = bind_newest(t, gp, bd, cfg, err, len);
 	}
 	return rc;
 }

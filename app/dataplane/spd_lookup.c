@@ -119,9 +119,7 @@ amend(const struct gw_spd *spd, const struct gw_acl_key *k, struct gw_policy *r)
 	if (d >= 0) {
 		struct gw_policy *q = &spd->delta[d];
 
-		if (r == NULL || q->cfg.priority < r->cfg.priority ||
-		    (q->cfg.priority == r->cfg.priority &&
-		     q->cfg.seq < r->cfg.seq))
+		if (r == NULL || gw_policy_before(q, r))
 			r = q;
 	}
 	return r;
