@@ -1084,7 +1084,7 @@ def main():
                     help="seconds of latency runs at most (at least 3 runs)")
     ap.add_argument("--churn-rate", type=float, default=1000.0, help="changes/s (1000)")
     ap.add_argument("--churn-secs", type=float, help="seconds a window (3; quick 1)")
-    ap.add_argument("--churn-rounds", type=int, help="idle+churn pairs (3; quick 2)")
+    ap.add_argument("--churn-rounds", type=int, help="idle+churn pairs (7; quick 2)")
     ap.add_argument("--churn-sas", help="SA counts at which to churn, comma-separated (default: 10000 if "
                          "measured, else the first)")
     ap.add_argument("--min-share", type=float, default=0.9,
@@ -1128,7 +1128,7 @@ def main():
     args.proc_ops = args.proc_ops or (50 if q else 300)
     args.lat_reps = args.lat_reps or (5 if q else 20)
     args.churn_secs = args.churn_secs or (1.0 if q else 3.0)
-    args.churn_rounds = args.churn_rounds or (2 if q else 3)
+    args.churn_rounds = args.churn_rounds or (2 if q else 7)
     # churn at one level by default (10,000 SAs where measured): each pair
     # of windows costs seconds, more where every change rebuilds 100,000 SAs
     args.churn_sas = ([int(x) for x in args.churn_sas.split(",")] if args.churn_sas
