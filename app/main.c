@@ -75,6 +75,10 @@ usage(FILE *f, const char *prog)
 		"/run/espgw/espgw.sock,\n"
 		"                        /run/espgw/NAME.sock with EAL's "
 		"--file-prefix NAME)\n"
+		"  -E, --on-expire PROG  run PROG when a state's lifetime "
+		"ends, soft or\n"
+		"                        hard (its identity in ESPGW_* "
+		"variables)\n"
 		"  -h, --help            this text\n"
 		"\n"
 		"Workers run on every EAL lcore but the main one; each port "
@@ -93,6 +97,7 @@ struct opts {
 	const char *config;
 	const char *stats_file;
 	const char *socket;
+	const char *on_expire;
 	unsigned int poll_idle_us;
 	bool check;
 };
@@ -106,13 +111,14 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "poll-idle-us", required_argument, NULL, 'i' },
 		{ "stats-file", required_argument, NULL, 's' },
 		{ "socket", required_argument, NULL, 'S' },
+		{ "on-expire", required_argument, NULL, 'E' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:ci:s:S:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:ci:s:S:E:h", lo, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
@@ -120,6 +126,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'c': o->check = true; break;
 		case 's': o->stats_file = optarg; break;
 		case 'S': o->socket = optarg; break;
+		case 'E': o->on_expire = optarg; break;
 		case 'i':
 			o->poll_idle_us =
 				(unsigned int)strtoul(optarg, &end, 10);
@@ -328,6 +335,7 @@ main(int argc, char **argv)
 		rc = 1;
 		goto out_ports;
 	}
+	ctl.on_expire = o.on_expire;
 	if (gw_ctlsock_open(&ctl.sock, o.socket, err, sizeof(err)) != 0) {
 		fprintf(stderr, "espgw: %s\n", err);
 		goto out_ports;

@@ -11,11 +11,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
+#include <time.h>
+#include <sys/wait.h>
 
 #include <rte_ethdev.h>
 
 #include "control/ctl.h"
 #include "control/db.h"
+#include "control/lifetime.h"
 #include "control/ports.h"
 #include "control/show.h"
 #include "control/tables.h"
@@ -68,7 +72,9 @@ refused(struct gw_ctl_reply *r, const char *file, int line, int rc)
 struct event {
 	unsigned int mask; /* ESPGW_MON_* */
 	const char *prefix;
-	const char *line; /* instead of an entry */
+	const char *suffix; /* a line after the entry, or NULL */
+	bool gone;	    /* the entry is in the set replaced, not the new */
+	const char *line;   /* instead of an entry */
 	enum espgw_cmd_obj obj;
 	union {
 		struct espgw_cfg_state state;
@@ -150,19 +156,33 @@ list_states(const struct gw_ctl *ctl, const struct espgw_cmd *c,
 {
 	const struct gw_tables *t = gw_tables_current(&ctl->gw->pub);
 	struct espgw_sa **pick = malloc(sizeof(*pick) * (t->nb_sas + 1));
+	const struct espgw_cfg_state **st =
+		malloc(sizeof(*st) * (t->nb_sas + 1));
+	struct gw_show_opts so = *o;
 	uint32_t given = c->given;
 	unsigned int n = 0;
 
-	if (pick == NULL)
+	if (pick == NULL || st == NULL) {
+		free(pick);
+		free(st);
 		return;
-	for (unsigned int i = 0; i < t->nb_sas; i++) {
-		struct espgw_cfg_state s = { .p = *espgw_sa_params(t->sas[i]) };
-
-		if (gw_db_state_match(&s, &c->u.state, given))
-			pick[n++] = t->sas[i];
 	}
-	gw_show_states(f, o, (const struct espgw_sa *const *)pick, n);
+	for (unsigned int i = 0; i < t->nb_sas; i++) {
+		const struct espgw_sa_params *p = espgw_sa_params(t->sas[i]);
+		struct espgw_cfg_state s = { .p = *p };
+		int k;
+
+		if (!gw_db_state_match(&s, &c->u.state, given))
+			continue;
+		/* its lifetimes: the configuration's state of that SA */
+		k = gw_db_state_find(&ctl->db, p->dst.v4, p->spi);
+		st[n] = k >= 0 ? &ctl->db.cfg.states[k] : NULL;
+		pick[n++] = t->sas[i];
+	}
+	so.states = st;
+	gw_show_states(f, &so, (const struct espgw_sa *const *)pick, n);
 	free(pick);
+	free(st);
 }
 
 static void
@@ -576,7 +596,8 @@ notify(struct gw_ctl *ctl, const struct gw_tables *old,
 			return;
 		switch (e->obj) {
 		case ESPGW_OBJ_STATE:
-			sa = sa_in_set(e->prefix[0] == 'D' ? old : cur,
+			sa = sa_in_set(e->prefix[0] == 'D' || e->gone ? old
+								      : cur,
 				       &e->u.state);
 			if (sa != NULL)
 				gw_show_states(l.f, &o, &sa, 1);
@@ -602,10 +623,22 @@ notify(struct gw_ctl *ctl, const struct gw_tables *old,
 		}
 		fclose(l.f);
 		if (l.len > 0)
-			gw_ctlsock_broadcast(&ctl->sock, e->mask, "%s%s",
-					     e->prefix, l.buf);
+			gw_ctlsock_broadcast(
+				&ctl->sock, e->mask, "%s%s%s", e->prefix, l.buf,
+				e->suffix != NULL ? e->suffix : "");
 		free(l.buf);
 	}
+}
+
+/* A refusal: to the client, or, for the control thread's own changes
+ * (r NULL: lifetimes), to espgw's standard error. */
+static void
+complain(struct gw_ctl_reply *r, const char *err)
+{
+	if (r != NULL)
+		gw_ctl_err(r, "%s\n", err);
+	else
+		fprintf(stderr, "espgw: %s\n", err);
 }
 
 /* A policy direction of set t with many changes on its base: build a
@@ -651,18 +684,21 @@ commit(struct gw_ctl *ctl, unsigned int changed, struct gw_ctl_reply *r,
 		if ((changed & GW_CHANGED_POL(d)) && ctl->rebase[d].running &&
 		    cur->spd[d].nb_delta + GW_SPD_REBASE_AT >= GW_SPD_DELTA_MAX)
 			chg.rebased[d] = gw_rebase_take(&ctl->rebase[d]);
+	chg.any_dying = db->nb_dying != 0;
+	chg.rebind = ctl->rebind;
 	t = gw_tables_build(&db->cfg, gw->nb_workers, cur, &chg, err,
 			    sizeof(err));
 	if (t == NULL) {
-		gw_ctl_err(r, "%s\n", err);
+		complain(r, err);
 		return EXIT_REFUSED;
 	}
 	/* a port the set brings up starts before workers can poll it */
 	if (gw_ports_apply(gw, t, cur, err, sizeof(err)) != 0) {
-		gw_ctl_err(r, "%s\n", err);
+		complain(r, err);
 		gw_tables_discard(t, cur);
 		return EXIT_REFUSED;
 	}
+	ctl->rebind = false;
 	/* nothing fails from here on */
 	gw_tables_commit(t, cur);
 	old = gw_publish(&gw->pub, t);
@@ -686,10 +722,117 @@ gw_ctl_busy(const struct gw_ctl *ctl)
 	return false;
 }
 
+/* --on-expire: the program, the state's identity in its environment
+ * (ESPGW_EXPIRE_HARD 0|1, ESPGW_SRC, ESPGW_DST, ESPGW_SPI, ESPGW_REQID,
+ * ESPGW_DIR); not waited for (reaped by gw_ctl_tick). */
+static void
+run_hook(const struct gw_ctl *ctl, const struct espgw_cfg_state *s, bool hard)
+{
+	extern char **environ;
+	char v[6][48], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	char *argv[] = { (char *)ctl->on_expire, NULL };
+	unsigned int n = 0;
+	char **envp;
+	pid_t pid;
+
+	if (ctl->on_expire == NULL)
+		return;
+	while (environ[n] != NULL)
+		n++;
+	envp = malloc((n + 7) * sizeof(*envp));
+	if (envp == NULL)
+		return;
+	memcpy(envp, environ, n * sizeof(*envp));
+	snprintf(v[0], sizeof(v[0]), "ESPGW_EXPIRE_HARD=%d", hard);
+	snprintf(v[1], sizeof(v[1]), "ESPGW_SRC=%s", gw_ip_str(s->p.src.v4, a));
+	snprintf(v[2], sizeof(v[2]), "ESPGW_DST=%s", gw_ip_str(s->p.dst.v4, b));
+	snprintf(v[3], sizeof(v[3]), "ESPGW_SPI=0x%08x", s->p.spi);
+	snprintf(v[4], sizeof(v[4]), "ESPGW_REQID=%u", s->p.reqid);
+	snprintf(v[5], sizeof(v[5]), "ESPGW_DIR=%s",
+		 s->p.dir == ESPGW_SA_IN ? "in" : "out");
+	for (int i = 0; i < 6; i++)
+		envp[n++] = v[i];
+	envp[n] = NULL;
+	if (posix_spawnp(&pid, ctl->on_expire, NULL, NULL, argv, envp) != 0)
+		fprintf(stderr, "espgw: --on-expire %s: cannot run it\n",
+			ctl->on_expire);
+	free(envp);
+}
+
+/* Once a second, the states' lifetimes (control/lifetime.h): a soft
+ * limit makes a state dying (templates then bind past it), a hard one
+ * removes it; each is an Expired event, as ip xfrm monitor prints
+ * XFRM_MSG_EXPIRE ("hard 0" / "hard 1"), and a run of --on-expire. */
+static void
+check_lifetimes(struct gw_ctl *ctl)
+{
+	struct gw_db *db = &ctl->db;
+	const struct gw_tables *t = gw_tables_current(&ctl->gw->pub);
+	uint64_t now = (uint64_t)time(NULL);
+	struct events ev = { 0 };
+	unsigned int nb_dying = 0, changed = 0;
+
+	if (now == ctl->checked || t->nb_sas != db->cfg.nb_states)
+		return;
+	ctl->checked = now;
+	/* last place first: removing one leaves the others' places */
+	for (unsigned int i = db->cfg.nb_states; i-- > 0;) {
+		struct espgw_cfg_state *s = &db->cfg.states[i];
+		struct espgw_sa_stats st;
+		enum gw_expiry x;
+		struct event *e;
+
+		if (!gw_lifetime_any(&s->lft)) {
+			nb_dying += s->dying;
+			continue;
+		}
+		espgw_sa_stats_read(t->sas[i], &st);
+		if (s->use_time == 0 && st.packets != 0)
+			s->use_time = now; /* first used: within a second */
+		x = gw_lifetime_check(&s->lft, s->add_time, s->use_time,
+				      st.bytes, st.packets, now);
+		if (x == GW_LIVE || (x == GW_SOFT && s->dying)) {
+			nb_dying += s->dying;
+			continue;
+		}
+		s->p.dir = espgw_sa_params(t->sas[i])->dir;
+		e = event_add(&ev, ESPGW_MON_SA, "Expired ", ESPGW_OBJ_STATE, s,
+			      sizeof(*s));
+		if (e != NULL) {
+			e->suffix = x == GW_HARD ? "\thard 1\n" : "\thard 0\n";
+			e->gone = x == GW_HARD;
+		}
+		run_hook(ctl, s, x == GW_HARD);
+		if (x == GW_HARD) {
+			gw_db_state_remove(db, i);
+			changed |= GW_CHANGED_SA;
+		} else {
+			s->dying = true;
+			nb_dying++;
+			ctl->rebind = true;
+			changed |= GW_CHANGED_SA;
+		}
+	}
+	db->nb_dying = nb_dying;
+	if (changed != 0) {
+		db->cfg.file = "lifetime";
+		if (commit(ctl, changed, NULL, &ev) == 0)
+			gw_db_commit(db);
+		else
+			gw_db_rollback(db);
+		db->cfg.file = "espgwctl";
+	}
+	free(ev.e);
+}
+
 void
 gw_ctl_tick(struct gw_ctl *ctl)
 {
 	struct gw *gw = ctl->gw;
+
+	check_lifetimes(ctl);
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		; /* --on-expire's runs */
 
 	for (int d = 0; d < GW_NB_DIRS; d++) {
 		struct gw_change chg = { .what = GW_CHANGED_POL(d),

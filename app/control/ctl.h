@@ -25,6 +25,9 @@ struct gw_ctl {
 	struct gw_ctlsock sock;
 	uint64_t nb_commits;		     /* transactions published */
 	struct gw_rebase rebase[GW_NB_DIRS]; /* tries built off thread */
+	const char *on_expire;		     /* --on-expire PROGRAM, or NULL */
+	uint64_t checked; /* when lifetimes were last checked (s) */
+	bool rebind;	  /* a state began dying: bind policies anew */
 };
 
 /* Takes over cfg (the configuration espgw started with). 0, or an

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_common.h>
 
@@ -218,6 +219,9 @@ gw_db_state_add(struct gw_db *db, const struct espgw_cfg_state *s, bool update)
 		if (i >= 0)
 			return -EEXIST;
 		q.seq = db->seq + 1;
+		q.add_time = (uint64_t)time(NULL);
+		q.use_time = 0;
+		q.dying = false;
 		rc = ix_add(db, &q);
 		if (rc == 0 && (rc = PUSH(cfg, states, nb_states, &q)) != 0)
 			ix_del(db, &q);
@@ -229,8 +233,12 @@ gw_db_state_add(struct gw_db *db, const struct espgw_cfg_state *s, bool update)
 	}
 	if (i < 0)
 		return -ESRCH;
-	/* its place in the order of adding stays (xfrm_state_update) */
+	/* its place in the order of adding and its times stay; it is no
+	 * longer dying (xfrm_state_update: the new limits run) */
 	q.seq = cfg->states[i].seq;
+	q.add_time = cfg->states[i].add_time;
+	q.use_time = cfg->states[i].use_time;
+	q.dying = false;
 	log_op(db, GW_STATE_UPD, (unsigned int)i, &cfg->states[i]);
 	cfg->states[i] = q;
 	return 0;
@@ -306,6 +314,8 @@ gw_db_init(struct gw_db *db, struct espgw_cfg *cfg, unsigned int *dup)
 	for (unsigned int i = 0; i < db->cfg.nb_states; i++) {
 		int rc;
 
+		if (db->cfg.states[i].add_time == 0)
+			db->cfg.states[i].add_time = (uint64_t)time(NULL);
 		db->seq = RTE_MAX(db->seq, db->cfg.states[i].seq);
 		rc = ix_add(db, &db->cfg.states[i]);
 		if (rc != 0) {

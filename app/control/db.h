@@ -33,9 +33,10 @@ enum gw_db_array {
 
 struct gw_db {
 	struct espgw_cfg cfg;
-	void *ix;      /* tsearch tree: (dst, SPI) -> the state's seq */
-	uint64_t seq;  /* the last state's order of adding */
-	uint64_t pseq; /* the last policy's */
+	void *ix;	       /* tsearch tree: (dst, SPI) -> the state's seq */
+	uint64_t seq;	       /* the last state's order of adding */
+	uint64_t pseq;	       /* the last policy's */
+	unsigned int nb_dying; /* as the last lifetime check counted */
 	/* the transaction under way: the states' log, and the undo
 	 * information (old[i]: the state op i replaced or removed) */
 	struct gw_state_op *ops;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <time.h>
 
 #include "control/show.h"
 
@@ -216,40 +217,90 @@ drops_xfrm_lacks(const struct espgw_sa_stats *st)
 	return n;
 }
 
-/* xfrm_lifetime_print, for the limits `ip xfrm ... add` sets (none) */
+/* strxf_limit: XFRM_INF as "(INF)" */
 static void
-lifetime_text(FILE *f, uint64_t bytes, uint64_t packets)
+limit_text(FILE *f, uint64_t v)
 {
-	fputs("\tlifetime config:\n"
-	      "\t  limit: soft (INF)(bytes), hard (INF)(bytes)\n"
-	      "\t  limit: soft (INF)(packets), hard (INF)(packets)\n"
-	      "\t  expire add: soft 0(sec), hard 0(sec)\n"
-	      "\t  expire use: soft 0(sec), hard 0(sec)\n"
-	      "\tlifetime current:\n",
-	      f);
-	fprintf(f, "\t  %" PRIu64 "(bytes), %" PRIu64 "(packets)\n", bytes,
+	if (v == 0)
+		fputs("(INF)", f);
+	else
+		fprintf(f, "%" PRIu64, v);
+}
+
+/* strxf_time: local time, "-" for none */
+static void
+time_text(FILE *f, uint64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	char buf[32];
+
+	if (t == 0 || localtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, sizeof(buf), "%Y-%m-%d %T", &tm) == 0)
+		fputs("-", f);
+	else
+		fputs(buf, f);
+}
+
+/* xfrm_lifetime_print: the limits a state was given (s: NULL for none)
+ * and what it carried */
+static void
+lifetime_text(FILE *f, const struct espgw_cfg_state *s, uint64_t bytes,
+	      uint64_t packets)
+{
+	static const struct espgw_cfg_lifetime none;
+	const struct espgw_cfg_lifetime *l = s != NULL ? &s->lft : &none;
+
+	fputs("\tlifetime config:\n\t  limit: soft ", f);
+	limit_text(f, l->soft_bytes);
+	fputs("(bytes), hard ", f);
+	limit_text(f, l->hard_bytes);
+	fputs("(bytes)\n\t  limit: soft ", f);
+	limit_text(f, l->soft_packets);
+	fputs("(packets), hard ", f);
+	limit_text(f, l->hard_packets);
+	fprintf(f,
+		"(packets)\n"
+		"\t  expire add: soft %" PRIu64 "(sec), hard %" PRIu64 "(sec)\n"
+		"\t  expire use: soft %" PRIu64 "(sec), hard %" PRIu64 "(sec)\n"
+		"\tlifetime current:\n"
+		"\t  %" PRIu64 "(bytes), %" PRIu64 "(packets)\n\t  add ",
+		l->soft_add, l->hard_add, l->soft_use, l->hard_use, bytes,
 		packets);
-	fputs("\t  add - use -\n", f);
+	time_text(f, s != NULL ? s->add_time : 0);
+	fputs(" use ", f);
+	time_text(f, s != NULL ? s->use_time : 0);
+	fputs("\n", f);
+}
+
+static uint64_t
+limit_json(uint64_t v)
+{
+	return v == 0 ? INF_LIMIT : v;
 }
 
 static void
-lifetime_json(struct jw *j, uint64_t bytes, uint64_t packets)
+lifetime_json(struct jw *j, const struct espgw_cfg_state *s, uint64_t bytes,
+	      uint64_t packets)
 {
+	static const struct espgw_cfg_lifetime none;
+	const struct espgw_cfg_lifetime *l = s != NULL ? &s->lft : &none;
+
 	jw_open(j, "lifetime_config", '{');
-	jw_u64(j, "soft_byte_limit", INF_LIMIT);
-	jw_u64(j, "hard_byte_limit", INF_LIMIT);
-	jw_u64(j, "soft_packet_limit", INF_LIMIT);
-	jw_u64(j, "hard_packet_limit", INF_LIMIT);
-	jw_u64(j, "soft_add_expires_seconds", 0);
-	jw_u64(j, "hard_add_expires_seconds", 0);
-	jw_u64(j, "soft_use_expires_seconds", 0);
-	jw_u64(j, "hard_use_expires_seconds", 0);
+	jw_u64(j, "soft_byte_limit", limit_json(l->soft_bytes));
+	jw_u64(j, "hard_byte_limit", limit_json(l->hard_bytes));
+	jw_u64(j, "soft_packet_limit", limit_json(l->soft_packets));
+	jw_u64(j, "hard_packet_limit", limit_json(l->hard_packets));
+	jw_u64(j, "soft_add_expires_seconds", l->soft_add);
+	jw_u64(j, "hard_add_expires_seconds", l->hard_add);
+	jw_u64(j, "soft_use_expires_seconds", l->soft_use);
+	jw_u64(j, "hard_use_expires_seconds", l->hard_use);
 	jw_close_obj(j);
 	jw_open(j, "lifetime_current", '{');
 	jw_u64(j, "bytes", bytes);
 	jw_u64(j, "packets", packets);
-	jw_u64(j, "add_time", 0);
-	jw_u64(j, "use_time", 0);
+	jw_u64(j, "add_time", s != NULL ? s->add_time : 0);
+	jw_u64(j, "use_time", s != NULL ? s->use_time : 0);
 	jw_close_obj(j);
 }
 
@@ -259,7 +310,8 @@ lifetime_json(struct jw *j, uint64_t bytes, uint64_t packets)
  * added without one has 0.0.0.0/0 both ways), then with -s
  * xfrm_lifetime_print and xfrm_stats_print. */
 static void
-state_text(FILE *f, const struct gw_show_opts *o, const struct espgw_sa *sa)
+state_text(FILE *f, const struct gw_show_opts *o, const struct espgw_sa *sa,
+	   const struct espgw_cfg_state *cs)
 {
 	const struct espgw_sa_params *p = espgw_sa_params(sa);
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
@@ -323,7 +375,7 @@ state_text(FILE *f, const struct gw_show_opts *o, const struct espgw_sa *sa)
 		return;
 
 	espgw_sa_stats_read(sa, &st);
-	lifetime_text(f, st.bytes, st.packets);
+	lifetime_text(f, cs, st.bytes, st.packets);
 	fprintf(f,
 		"\tstats:\n\t  replay-window %" PRIu64 " replay %" PRIu64
 		" failed %" PRIu64 "\n",
@@ -341,7 +393,7 @@ state_text(FILE *f, const struct gw_show_opts *o, const struct espgw_sa *sa)
 
 static void
 state_json(struct jw *j, const struct gw_show_opts *o,
-	   const struct espgw_sa *sa)
+	   const struct espgw_sa *sa, const struct espgw_cfg_state *cs)
 {
 	const struct espgw_sa_params *p = espgw_sa_params(sa);
 	char a[INET_ADDRSTRLEN], buf[2 * ESPGW_KEY_MAX_LEN + 3];
@@ -404,7 +456,7 @@ state_json(struct jw *j, const struct gw_show_opts *o,
 
 	if (o->stats) {
 		espgw_sa_stats_read(sa, &st);
-		lifetime_json(j, st.bytes, st.packets);
+		lifetime_json(j, cs, st.bytes, st.packets);
 		jw_open(j, "stats", '{');
 		jw_u64(j, "replay_window", st.drops[ESPGW_DROP_BEHIND_WINDOW]);
 		jw_u64(j, "replay", st.drops[ESPGW_DROP_REPLAYED]);
@@ -426,12 +478,14 @@ gw_show_states(FILE *f, const struct gw_show_opts *o,
 
 	if (!o->json) {
 		for (unsigned int i = 0; i < n; i++)
-			state_text(f, o, sas[i]);
+			state_text(f, o, sas[i],
+				   o->states != NULL ? o->states[i] : NULL);
 		return;
 	}
 	jw_begin(&j, f, o);
 	for (unsigned int i = 0; i < n; i++)
-		state_json(&j, o, sas[i]);
+		state_json(&j, o, sas[i],
+			   o->states != NULL ? o->states[i] : NULL);
 	jw_end(&j);
 }
 
@@ -502,7 +556,7 @@ policy_text(FILE *f, const struct gw_show_opts *o,
 		fputs("share any flag  (0x00000000)", f);
 	fputs("\n", f);
 	if (o->stats)
-		lifetime_text(f, 0, 0);
+		lifetime_text(f, NULL, 0, 0);
 	if (!p->has_tmpl)
 		return;
 
@@ -549,7 +603,7 @@ policy_json(struct jw *j, const struct gw_show_opts *o,
 		jw_str(j, "share", "any");
 		jw_open(j, "flags", '[');
 		jw_close_arr(j);
-		lifetime_json(j, 0, 0);
+		lifetime_json(j, NULL, 0, 0);
 	}
 	if (p->has_tmpl) {
 		jw_open(j, "tmpl", '[');

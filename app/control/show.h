@@ -27,12 +27,15 @@ struct gw_show_opts {
 	bool json;   /* -j */
 	bool pretty; /* -p: with json, iproute2's 4-space layout */
 	bool keys;   /* states: print keys (get/list to root), else hidden */
+	/* states: each SA's state as configured, for its lifetimes (NULL:
+	 * none, printed as unlimited) */
+	const struct espgw_cfg_state *const *states;
 };
 
 /* `ip [-s] xfrm state list` (xfrm_state_info_print). Live SAs: the
  * sequence number sent last and the counters are read now. Lifetimes
- * are infinite: (INF) and 0(sec); espgw keeps no add/use time, printed
- * "-" as iproute2 prints a time of 0. An inbound SA's replay window
+ * from o->states: a limit of 0 as (INF), times as localtime, "-" for
+ * none, as iproute2 prints them. An inbound SA's replay window
  * (highest sequence number and bitmap) is not exported by espgw/esp.h:
  * its seq is the configured replay-seq and its bitmap is printed empty.
  * Without keys the key is "<<Keys hidden>>" (`ip xfrm state list

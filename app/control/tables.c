@@ -663,31 +663,37 @@ tmpl_matches(const struct espgw_cfg_policy *p, const struct espgw_sa *sa)
  * by reqid (stable in configuration order, which is the order of
  * adding), so a reqid is a binary search even among 100,000 SAs. */
 static struct espgw_sa *
-tmpl_sa(const struct gw_tables *t, const unsigned int *out, unsigned int n,
+tmpl_sa(const struct gw_tables *t, const struct espgw_cfg *cfg,
+	const unsigned int *out, unsigned int n,
 	const struct espgw_cfg_policy *p)
 {
-	struct espgw_sa *best = NULL;
+	struct espgw_sa *best = NULL, *live = NULL;
 	unsigned int lo = 0, hi = n;
 
-	if (p->reqid == 0) {
-		for (unsigned int i = 0; i < n; i++)
-			if (tmpl_matches(p, t->sas[out[i]]))
-				best = t->sas[out[i]];
-		return best;
-	}
-	while (lo < hi) {
-		unsigned int mid = lo + (hi - lo) / 2;
+	if (p->reqid != 0) {
+		while (lo < hi) {
+			unsigned int mid = lo + (hi - lo) / 2;
 
-		if (espgw_sa_params(t->sas[out[mid]])->reqid < p->reqid)
-			lo = mid + 1;
-		else
-			hi = mid;
+			if (espgw_sa_params(t->sas[out[mid]])->reqid < p->reqid)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		hi = lo;
+		while (hi < n &&
+		       espgw_sa_params(t->sas[out[hi]])->reqid == p->reqid)
+			hi++;
+	} else {
+		hi = n;
 	}
-	for (; lo < n && espgw_sa_params(t->sas[out[lo]])->reqid == p->reqid;
-	     lo++)
-		if (tmpl_matches(p, t->sas[out[lo]]))
-			best = t->sas[out[lo]];
-	return best;
+	/* the last of them wins, a dying one only when all are */
+	for (unsigned int i = lo; i < hi; i++)
+		if (tmpl_matches(p, t->sas[out[i]])) {
+			best = t->sas[out[i]];
+			if (!cfg->states[out[i]].dying)
+				live = best;
+		}
+	return live != NULL ? live : best;
 }
 
 /* The largest inner packet that fits the tunnel MTU of binding b's SA
@@ -782,7 +788,7 @@ build_bound(struct gw_tables *t, const struct espgw_cfg *cfg, bool pol_new,
 			continue;
 		/* xfrm accepts a template no state satisfies and drops with
 		 * XfrmOutNoStates; so do we, but say so when it is new */
-		bd->sa = tmpl_sa(t, out, nb_out, &gp->cfg);
+		bd->sa = tmpl_sa(t, cfg, out, nb_out, &gp->cfg);
 		if (bd->sa != NULL)
 			rc = bind_mtu(t, gp, bd, cfg->file, err, len);
 		else if (pol_new)
@@ -804,24 +810,33 @@ build_bound(struct gw_tables *t, const struct espgw_cfg *cfg, bool pol_new,
  * reqid where the index holds t's SAs, else from the end of them (a
  * rekey's new SA is there). */
 static struct espgw_sa *
-newest_sa(const struct gw_tables *t, const struct gw_policy *gp)
+newest_sa(const struct gw_tables *t, const struct espgw_cfg *cfg,
+	  bool any_dying, const struct gw_policy *gp)
 {
-	if (gp->cfg.reqid != 0 && t->rx_current && gw_reqids_usable(t->rx))
+	struct espgw_sa *dying = NULL;
+
+	if (!any_dying && gp->cfg.reqid != 0 && t->rx_current &&
+	    gw_reqids_usable(t->rx))
 		return gw_reqids_newest(t->rx, gp->cfg.reqid, tmpl_matches,
 					&gp->cfg);
-	for (unsigned int k = t->nb_sas; k-- > 0;)
-		if (tmpl_matches(&gp->cfg, t->sas[k]))
+	for (unsigned int k = t->nb_sas; k-- > 0;) {
+		if (!tmpl_matches(&gp->cfg, t->sas[k]))
+			continue;
+		if (!cfg->states[k].dying)
 			return t->sas[k];
-	return NULL;
+		if (dying == NULL)
+			dying = t->sas[k];
+	}
+	return dying; /* a dying one only when all are */
 }
 
 /* Bind gp to the newest SA its template finds, if any. */
 static int
 bind_newest(const struct gw_tables *t, const struct gw_policy *gp,
-	    struct gw_bound *bd, const struct espgw_cfg *cfg, char *err,
-	    size_t len)
+	    struct gw_bound *bd, const struct espgw_cfg *cfg, bool any_dying,
+	    char *err, size_t len)
 {
-	bd->sa = newest_sa(t, gp);
+	bd->sa = newest_sa(t, cfg, any_dying, gp);
 	return bd->sa != NULL ? bind_mtu(t, gp, bd, cfg->file, err, len) : 0;
 }
 
@@ -830,7 +845,7 @@ bind_newest(const struct gw_tables *t, const struct gw_policy *gp,
  * whose SA went. Same out policies, same network. */
 static int
 patch_bound(struct gw_tables *t, const struct gw_tables *prev,
-	    const struct espgw_cfg *cfg, char *err, size_t len)
+	    const struct espgw_cfg *cfg, bool any_dying, char *err, size_t len)
 {
 	const struct gw_spd *spd = &t->spd[GW_OUT];
 	unsigned int ids = spd->nb + spd->nb_delta, nb_r = 0;
@@ -868,7 +883,7 @@ patch_bound(struct gw_tables *t, const struct gw_tables *prev,
 		for (unsigned int k = 0; k < t->nb_made && !again; k++)
 			again = tmpl_matches(&gp->cfg, t->made[k]);
 		if (again)
-			rc = bind_newest(t, gp, bd, cfg, err, len);
+			rc = bind_newest(t, gp, bd, cfg, any_dying, err, len);
 	}
 	return rc;
 }
@@ -879,7 +894,7 @@ patch_bound(struct gw_tables *t, const struct gw_tables *prev,
  * found. A rebuilt base or a change to SAs binds all anew instead. */
 static int
 rebind_delta(struct gw_tables *t, const struct gw_tables *prev,
-	     const struct espgw_cfg *cfg, char *err, size_t len)
+	     const struct espgw_cfg *cfg, bool any_dying, char *err, size_t len)
 {
 	const struct gw_spd *spd = &t->spd[GW_OUT], *ps = &prev->spd[GW_OUT];
 	unsigned int ids = spd->nb + spd->nb_delta;
@@ -905,7 +920,7 @@ rebind_delta(struct gw_tables *t, const struct gw_tables *prev,
 			continue;
 		}
 		/* none: drop-out-no-state, as xfrm (said for files only) */
-		rc = bind_newest(t, gp, bd, cfg, err, len);
+		rc = bind_newest(t, gp, bd, cfg, any_dying, err, len);
 	}
 	return rc;
 }
@@ -957,7 +972,7 @@ gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
 	struct gw_tables *t = calloc(1, sizeof(*t));
 	unsigned int changed = chg != NULL ? chg->what : GW_CHANGED_ALL;
 	bool live = prev != NULL && chg != NULL && chg->live;
-	bool net, sas, pol = false, same_out;
+	bool net, sas, pol = false, same_out, dying;
 
 	if (t == NULL) {
 		fail(err, len, cfg, 0, "out of memory");
@@ -1024,12 +1039,16 @@ gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
 		t->nb_policies += gw_spd_count(&t->spd[d]);
 	}
 	same_out = !net && t->spd[GW_OUT].pol == prev->spd[GW_OUT].pol;
-	if (sas && !net && !(changed & GW_CHANGED_POL_OUT) && live &&
-	    t->nb_made + t->nb_gone <= GW_REBIND_MAX) {
-		if (patch_bound(t, prev, cfg, err, len) != 0)
+	dying = live && chg->any_dying;
+	if (live && chg->rebind) {
+		if (build_bound(t, cfg, false, err, len) != 0)
+			goto error;
+	} else if (sas && !net && !(changed & GW_CHANGED_POL_OUT) && live &&
+		   t->nb_made + t->nb_gone <= GW_REBIND_MAX) {
+		if (patch_bound(t, prev, cfg, dying, err, len) != 0)
 			goto error;
 	} else if (!sas && same_out && (changed & GW_CHANGED_POL_OUT)) {
-		if (rebind_delta(t, prev, cfg, err, len) != 0)
+		if (rebind_delta(t, prev, cfg, dying, err, len) != 0)
 			goto error;
 	} else if (sas || net || (changed & GW_CHANGED_POL_OUT)) {
 		if (build_bound(t, cfg, !live && (changed & GW_CHANGED_POL_OUT),

@@ -131,6 +131,10 @@ struct gw_change {
 	/* a direction's base built in the background, to derive from: the
 	 * build takes it over (and sets the pointer to NULL) */
 	struct gw_spd *rebased[GW_NB_DIRS];
+	/* some state may be dying (cfg->states[i].dying): templates then
+	 * look past dying SAs; rebind: bind every out policy anew (a state
+	 * began dying) */
+	bool any_dying, rebind;
 };
 
 /* Build a table set from a parsed configuration for nb_workers; on

@@ -60,10 +60,25 @@ struct espgw_cfg_neigh {
  *  aead 'rfc4106(gcm(aes))' <0xKEY> <ICV bits>`
  * p.dir is left ESPGW_SA_OUT; the table builder decides the direction
  * from which end is an address of ours. */
+/* `limit time-soft S | time-hard S | time-use-soft S | time-use-hard S |
+ *  byte-soft N | byte-hard N | packet-soft N | packet-hard N`, the
+ * fields of struct xfrm_lifetime_cfg: times in seconds, counts in bytes
+ * and packets; 0 is no limit (listed as xfrm's XFRM_INF, "(INF)"). */
+struct espgw_cfg_lifetime {
+	uint64_t soft_bytes, hard_bytes, soft_packets, hard_packets;
+	uint64_t soft_add, hard_add, soft_use, hard_use;
+};
+
 struct espgw_cfg_state {
 	struct espgw_sa_params p;
+	struct espgw_cfg_lifetime lft;
 	int line;
 	uint64_t seq; /* order of adding, as the live control plane keeps it */
+	/* kept by the live control plane (control/lifetime.c): wall-clock
+	 * seconds of the add and of the first use (0: not yet), and
+	 * whether a soft limit was reached */
+	uint64_t add_time, use_time;
+	bool dying;
 };
 
 enum espgw_cfg_dir { ESPGW_POL_OUT, ESPGW_POL_IN, ESPGW_POL_FWD };

@@ -128,14 +128,21 @@ aead_arg(struct lang_ctx *c, struct espgw_sa_params *p)
 
 /* `xfrm state add ...` */
 static const char *const state_refused[] = {
-	"seq",		 "mark",
-	"output-mark",	 "if_id",
-	"sel",		 "limit",
-	"encap",	 "coa",
-	"ctx",		 "extra-flag",
-	"offload",	 "tfcpad",
-	"pcpu-num",	 "nat-keepalive-interval",
-	"mtimer-thresh", NULL,
+	"seq",
+	"mark",
+	"output-mark",
+	"if_id",
+	"sel",
+	"encap",
+	"coa",
+	"ctx",
+	"extra-flag",
+	"offload",
+	"tfcpad",
+	"pcpu-num",
+	"nat-keepalive-interval",
+	"mtimer-thresh",
+	NULL,
 };
 
 static const char *const algo_types[] = {
@@ -259,6 +266,33 @@ state_given(uint32_t seen)
 	return given;
 }
 
+/* `limit <kind> <N>`, one a keyword, as xfrm_lifetime_cfg_parse reads
+ * them (get_u64: decimal, 0x hex, 0 octal). */
+static int
+limit_arg(struct lang_ctx *c, struct espgw_cfg_lifetime *l)
+{
+	static const char *const kinds[] = {
+		"time-soft",	 "time-hard",	"time-use-soft",
+		"time-use-hard", "byte-soft",	"byte-hard",
+		"packet-soft",	 "packet-hard", NULL,
+	};
+	uint64_t *field[] = {
+		&l->soft_add,	  &l->hard_add,	    &l->soft_use,
+		&l->hard_use,	  &l->soft_bytes,   &l->hard_bytes,
+		&l->soft_packets, &l->hard_packets,
+	};
+	const char *w = lang_next(c);
+
+	for (int i = 0; w != NULL && kinds[i] != NULL; i++)
+		if (strcmp(w, kinds[i]) == 0)
+			return lang_num_arg(c, kinds[i], UINT64_MAX, field[i]);
+	return lang_fail(c,
+			 "\"limit\" wants time-soft, time-hard, time-use-soft, "
+			 "time-use-hard, byte-soft, byte-hard, packet-soft or "
+			 "packet-hard, then a number%s%s",
+			 w != NULL ? ", not " : "", w != NULL ? w : "");
+}
+
 /* Words ip takes in a selector that espgw does not. */
 static const char *const state_sel_refused[] = { "mark", "nokeys", NULL };
 
@@ -289,8 +323,15 @@ parse_state(struct lang_ctx *c)
 	p->src.family = AF_INET;
 	p->dst.family = AF_INET;
 	while ((w = lang_next(c)) != NULL) {
-		int k = lang_keyword(c, state_keys, SK_NB, w, &seen);
+		int k;
 
+		/* limit comes once a kind, so not among the keywords */
+		if (strcmp(w, "limit") == 0 && what == NULL) {
+			if (limit_arg(c, &st->lft) != 0)
+				return -1;
+			continue;
+		}
+		k = lang_keyword(c, state_keys, SK_NB, w, &seen);
 		if (k >= 0 && !(takes & SK(k)))
 			return lang_fail(c,
 					 "\"%s\" is not a selector of \"xfrm "

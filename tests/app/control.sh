@@ -172,12 +172,19 @@ err=""
 	bad "espgw stops cleanly on SIGINT (exit 0, no sanitizer report)"
 [ ! -e "/run/espgw/$prefix.sock" ] && ok "its socket is gone" || bad "its socket is gone"
 
+cat > "$tmp/hook.sh" <<EOT
+#!/bin/sh
+env | grep '^ESPGW_' | sort > "$tmp/hook.\$ESPGW_EXPIRE_HARD"
+EOT
+chmod +x "$tmp/hook.sh"
+
 # An espgw started without -f: its ports down, set up by statements.
 # net_null1 receives (a frame a poll): the worker polls it once it is up.
 prefix="ctl$$b"
 "$espgw" --no-huge -m 256 -l 0-1 --no-pci --file-prefix "$prefix" \
 	--log-level='lib.*:error' --vdev net_null0,no-rx=1 \
 	--vdev net_null1 -- -s "$tmp/stats" --poll-idle-us 100 \
+	--on-expire "$tmp/hook.sh" \
 	> "$tmp/espgw.out" 2>&1 &
 pid=$!
 for _ in $(seq 100); do
@@ -207,6 +214,43 @@ EOT
 check "the classic statements on the port brought up at run time" 0 "" ""
 ctl link set dev net_null1 up
 check "a second port up" 0 "" ""
+
+# Lifetimes (xfrm_state.c's rules, checked once a second): soft at 1 s
+# from the add, hard at 3 s; Expired events as ip xfrm monitor prints
+# them, the hook run with the state's identity, the state gone.
+"$espgwctl" --file-prefix "$prefix" monitor xfrm > "$tmp/mon2" 2>&1 &
+mon=$!
+sleep 0.3
+ctl xfrm state add src 192.0.2.1 dst 198.51.100.2 proto esp spi 0x2001 reqid 2 mode tunnel aead 'rfc4106(gcm(aes))' $K2 128 limit time-soft 1 limit time-hard 3 limit byte-soft 5000
+check "a state with limit time-soft, time-hard, byte-soft" 0 "" ""
+ctl -s xfrm state get src 192.0.2.1 dst 198.51.100.2 proto esp spi 0x2001
+check "ip -s shows its lifetime config" 0 "limit: soft 5000\(bytes\), hard \(INF\)\(bytes\)" ""
+check "... and its expire add times" 0 "expire add: soft 1\(sec\), hard 3\(sec\)" ""
+check "... and when it was added" 0 "  add 20[0-9-]+ [0-9:]+ use -" ""
+sleep 4.5
+ctl xfrm state get src 192.0.2.1 dst 198.51.100.2 proto esp spi 0x2001
+check "past time-hard the state is gone" 2 "" "No such process"
+kill -TERM "$mon" 2>/dev/null
+wait "$mon" 2>/dev/null
+out=$(cat "$tmp/mon2")
+err=""
+rc=0
+n0=$(grep -c '^	hard 0$' "$tmp/mon2")
+n1=$(grep -c '^	hard 1$' "$tmp/mon2")
+if [ "$n0" = 1 ] && [ "$n1" = 1 ] &&
+	[ "$(grep -c '^Expired src 192.0.2.1 dst 198.51.100.2' "$tmp/mon2")" = 2 ]; then
+	ok "monitor: Expired ... hard 0, then Expired ... hard 1"
+else
+	bad "monitor: Expired ... hard 0, then Expired ... hard 1"
+fi
+if grep -q '^ESPGW_SPI=0x00002001$' "$tmp/hook.1" 2>/dev/null &&
+	grep -q '^ESPGW_DIR=out$' "$tmp/hook.1" &&
+	grep -q '^ESPGW_EXPIRE_HARD=0$' "$tmp/hook.0" 2>/dev/null; then
+	ok "--on-expire ran for the soft and the hard expiry, the state in ESPGW_*"
+else
+	out=$(cat "$tmp"/hook.* 2>&1)
+	bad "--on-expire ran for the soft and the hard expiry, the state in ESPGW_*"
+fi
 sleep 0.3
 kill -INT "$pid"
 wait "$pid"

@@ -515,7 +515,41 @@ static const struct {
 	{ "ip xfrm monitor nokeys",
 	  "xfrm monitor \"nokeys\" is not supported" },
 	{ "ip xfrm monitor sa", "unknown word \"sa\"" },
+	{ "xfrm state add " SA_ADD " limit time-soon 3",
+	  "\"limit\" wants time-soft, time-hard" },
+	{ "xfrm state add " SA_ADD " limit byte-hard x",
+	  "invalid value \"x\" for \"byte-hard\"" },
+	{ "xfrm state delete src 1.1.1.1 dst 2.2.2.2 proto esp spi 1 limit "
+	  "time-hard 3",
+	  "unknown word \"limit\"" },
 };
+
+/* Lifetimes as ip reads them: one `limit` a kind, in any order, any
+ * combination; the last of a kind wins; none given is none. */
+static void
+test_limits(void **state)
+{
+	struct espgw_cmd cmd;
+	const struct espgw_cfg_lifetime *l = &cmd.u.state.lft;
+
+	(void)state;
+	parse_ok("xfrm state add " SA_ADD " limit time-soft 10 limit "
+		 "time-hard 20 limit time-use-soft 3 limit time-use-hard 0x40 "
+		 "limit byte-soft 1000 limit byte-hard 2000 limit packet-soft "
+		 "5 limit packet-hard 6 limit time-soft 11",
+		 &cmd);
+	assert_int_equal(l->soft_add, 11);
+	assert_int_equal(l->hard_add, 20);
+	assert_int_equal(l->soft_use, 3);
+	assert_int_equal(l->hard_use, 64);
+	assert_int_equal(l->soft_bytes, 1000);
+	assert_int_equal(l->hard_bytes, 2000);
+	assert_int_equal(l->soft_packets, 5);
+	assert_int_equal(l->hard_packets, 6);
+	parse_ok("xfrm state update " SA_ADD, &cmd);
+	assert_int_equal(l->hard_add, 0);
+	assert_int_equal(l->hard_bytes, 0);
+}
 
 static void
 test_errors(void **state)
@@ -697,6 +731,7 @@ main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_monitor),
+		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_lines),
 		cmocka_unit_test(test_cfg_add),

@@ -356,6 +356,30 @@ test_logged_changes(void **state)
 	gw_tables_retire(t1, t2);
 	assert_int_equal(send_one(t2, 0x100), 2); /* still the same SA */
 
+	/* the new one dies (a soft limit): its template takes the older,
+	 * which does not (xfrm_state_find passes over dying states) */
+	{
+		int k = gw_db_state_find(
+			&db, rte_cpu_to_be_32(T_IPV4(198, 51, 100, 1)), 0x101);
+		struct gw_change dc = { .what = GW_CHANGED_SA,
+					.live = true,
+					.ops = db.ops,
+					.any_dying = true,
+					.rebind = true };
+		struct gw_tables *td;
+
+		assert_true(k >= 0);
+		db.cfg.states[k].dying = true;
+		td = gw_tables_build(&db.cfg, 1, t2, &dc, err, sizeof(err));
+		assert_non_null(td);
+		assert_ptr_equal(td->bound[0].sa, sa_of(td, 0x100));
+		assert_ptr_equal(sa_of(td, 0x101), sa_of(t2, 0x101));
+		gw_tables_commit(td, t2);
+		gw_tables_retire(t2, td);
+		db.cfg.states[k].dying = false;
+		t2 = td;
+	}
+
 	t3 = txn(&db, t2, old_out, err);
 	assert_non_null(t3);
 	assert_null(sa_of(t3, 0x100));
