@@ -101,8 +101,8 @@ prefix_mask(uint8_t len)
 	return len ? rte_cpu_to_be_32(~0u << (32 - len)) : 0;
 }
 
-static void
-sel_of(struct gw_sel *sel, const struct espgw_cfg_policy *p)
+void
+gw_sel_of(struct gw_sel *sel, const struct espgw_cfg_policy *p)
 {
 	sel->src_mask = prefix_mask(p->src_len);
 	sel->dst_mask = prefix_mask(p->dst_len);
@@ -209,7 +209,7 @@ gw_spd_build(struct gw_spd *spd, const struct espgw_cfg_policy *pols,
 	}
 	if (spd->nb <= GW_SPD_LINEAR_MAX) {
 		for (unsigned int i = 0; i < spd->nb; i++)
-			sel_of(&spd->sel[i], &spd->pol[i].cfg);
+			gw_sel_of(&spd->sel[i], &spd->pol[i].cfg);
 		return 0;
 	}
 
@@ -330,7 +330,7 @@ gw_spd_derive(struct gw_spd *spd, const struct gw_spd *base,
 	spd->l4 = base->l4;
 	for (unsigned int i = 0; i < nb_delta; i++) {
 		spd->delta[i].id = base->nb + i;
-		sel_of(&spd->dsel[i], &spd->delta[i].cfg);
+		gw_sel_of(&spd->dsel[i], &spd->delta[i].cfg);
 		spd->l4 |= spd->delta[i].cfg.proto != 0 ||
 			   spd->delta[i].cfg.has_sport ||
 			   spd->delta[i].cfg.has_dport;

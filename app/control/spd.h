@@ -49,6 +49,9 @@ struct gw_sel {
 	uint8_t proto; /* 0 = any */
 };
 
+/* Compile policy p's selector for a scan. */
+void gw_sel_of(struct gw_sel *sel, const struct espgw_cfg_policy *p);
+
 /* Up to this many policies a direction is matched by a scan, which
  * beats rte_acl's trie for a handful of rules; above, by rte_acl. */
 #define GW_SPD_LINEAR_MAX 8

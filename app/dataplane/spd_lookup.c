@@ -74,28 +74,13 @@ linear_match(const struct gw_sel *sel, unsigned int n,
 	return -1;
 }
 
-static uint32_t
-mask_of(uint8_t len)
-{
-	return len ? rte_cpu_to_be_32(~0u << (32 - len)) : 0;
-}
-
 /* A configured selector against a key, for the rare scan below. */
 static bool
 cfg_match(const struct espgw_cfg_policy *p, const struct gw_acl_key *k)
 {
-	struct gw_sel s = {
-		.src_mask = mask_of(p->src_len),
-		.dst_mask = mask_of(p->dst_len),
-		.proto = p->proto,
-		.sport_lo = p->has_sport ? p->sport : 0,
-		.sport_hi = p->has_sport ? p->sport : 0xffff,
-		.dport_lo = p->has_dport ? p->dport : 0,
-		.dport_hi = p->has_dport ? p->dport : 0xffff,
-	};
+	struct gw_sel s;
 
-	s.src = p->src & s.src_mask;
-	s.dst = p->dst & s.dst_mask;
+	gw_sel_of(&s, p);
 	return sel_match(&s, k, rte_be_to_cpu_16(k->sport),
 			 rte_be_to_cpu_16(k->dport));
 }
