@@ -13,6 +13,7 @@
 
 #include "burst.h"
 #include "drops.h"
+#include "life.h"
 #include "espgw/ipv4.h"
 #include "sad.h"
 
@@ -314,14 +315,17 @@ inb_prepare_run(struct espgw_inb_slice *s, uint16_t k, const bool replay,
 {
 	struct espgw_sa *sa = s->sas[k];
 	struct espgw_sa_stats *st = espgw_sa_slot(sa, s->w->id);
+	/* an expired SA (xfrm_input: XfrmInStateExpired), before all else */
+	bool expired = unlikely(espgw_sa_flags(sa) & ESPGW_SA_HARD);
 
 	do {
 		uint16_t i = s->idx[k];
 		int rc;
 
 		inb_prefetch_ahead(s, k);
-		rc = inb_prepare(sa, s->mb[i], &s->pk[i], &s->ops[k], replay,
-				 esn);
+		rc = expired ? ESPGW_DROP_STATE_EXPIRED
+			     : inb_prepare(sa, s->mb[i], &s->pk[i], &s->ops[k],
+					   replay, esn);
 		if (rc != ESPGW_OK) {
 			espgw_drop_count(st->drops, rc);
 			s->sas[k] = NULL;
@@ -330,28 +334,38 @@ inb_prepare_run(struct espgw_inb_slice *s, uint16_t k, const bool replay,
 	return k;
 }
 
-/* The open pass over one run. */
+/* The open pass over one run. With byte or packet limits (lft, a
+ * constant of the SA's variant) each packet is admitted first, after the
+ * replay pre-check as in xfrm_input(). */
 static __rte_always_inline uint16_t
-inb_open_run(struct espgw_inb_slice *s, uint16_t k, const bool replay)
+inb_open_run(struct espgw_inb_slice *s, uint16_t k, const bool replay,
+	     const bool lft)
 {
 	struct espgw_sa *sa = s->sas[k];
 	struct espgw_sa_stats *st = espgw_sa_slot(sa, s->w->id);
 	uint64_t packets = 0, bytes = 0;
 	uint16_t nb_ok = s->nb_ok;
+	struct espgw_life_run r;
 
+	if (lft)
+		espgw_life_begin(sa, &r);
 	do {
 		uint16_t i = s->idx[k], len = 0;
 		int rc;
 
 		inb_prefetch_key_ahead(s, k);
-		rc = inb_open(s->w, sa, s->mb[i], &s->pk[i], &s->ops[k], &len,
-			      replay);
+		rc = lft && !espgw_life_admit(sa, &r)
+			     ? ESPGW_DROP_STATE_EXPIRED
+			     : inb_open(s->w, sa, s->mb[i], &s->pk[i],
+					&s->ops[k], &len, replay);
 		if (rc != ESPGW_OK) {
 			espgw_drop_count(st->drops, rc);
 			continue;
 		}
 		packets++;
 		bytes += len;
+		if (lft)
+			espgw_life_count(&r, len);
 		espgw_burst_keep(&s->b, i);
 		if (s->sa_out != NULL)
 			s->sa_out[s->good + nb_ok] = sa;
@@ -360,6 +374,12 @@ inb_open_run(struct espgw_inb_slice *s, uint16_t k, const bool replay)
 	s->nb_ok = nb_ok;
 	st->packets += packets;
 	st->bytes += bytes;
+	if (lft)
+		espgw_life_end(sa, packets, bytes);
+	/* the peer's counter nears its end: time to rekey */
+	if (replay)
+		espgw_life_seq(sa, espgw_sa_replay(sa)->top,
+			       sa->esn_mask ? UINT64_MAX : UINT32_MAX);
 	return k;
 }
 
@@ -386,13 +406,25 @@ espgw_inb_prepare_replay_esn(struct espgw_inb_slice *s, uint16_t k)
 uint16_t
 espgw_inb_open_no_replay(struct espgw_inb_slice *s, uint16_t k)
 {
-	return inb_open_run(s, k, false);
+	return inb_open_run(s, k, false, false);
 }
 
 uint16_t
 espgw_inb_open_replay(struct espgw_inb_slice *s, uint16_t k)
 {
-	return inb_open_run(s, k, true);
+	return inb_open_run(s, k, true, false);
+}
+
+uint16_t
+espgw_inb_open_no_replay_lft(struct espgw_inb_slice *s, uint16_t k)
+{
+	return inb_open_run(s, k, false, true);
+}
+
+uint16_t
+espgw_inb_open_replay_lft(struct espgw_inb_slice *s, uint16_t k)
+{
+	return inb_open_run(s, k, true, true);
 }
 
 struct inb_args {

@@ -12,6 +12,7 @@
 
 #include "burst.h"
 #include "drops.h"
+#include "life.h"
 #include "sa.h"
 
 /* Pad bytes are 1, 2, 3, ... (RFC 4303 section 2.4). */
@@ -202,32 +203,78 @@ outb_prefetch_ahead(struct espgw_outb_slice *s, uint16_t k)
 	s->pf = pf;
 }
 
-/* Number one run (RFC 4303 section 3.3.3): one atomic add reserves its
- * sequence numbers, so workers sharing the SA send unique numbers, and
- * the counters are written once. Each packet's nonce and AAD are built
- * here, a pass before its cipher call (see outb_nonce). A template: esn
- * is a constant of the SA's variant. */
+/* Reserve n sequence numbers after those handed out: the first of them,
+ * and in *got how many there were (RFC 4303 section 3.3.3: the counter
+ * must not cycle). Without ESN the 64-bit counter can go on past the
+ * 32-bit limit for ever, so one atomic add suffices and refusals keep
+ * counting; with ESN a compare-and-swap pins it at the limit, as
+ * xfrm_replay_overflow_esn() refuses every packet from there on. */
+static __rte_always_inline uint64_t
+outb_reserve(struct espgw_sa *sa, uint16_t n, uint16_t *got, const bool esn)
+{
+	uint64_t cur, nxt;
+
+	if (!esn) {
+		cur = __atomic_fetch_add(&sa->oseq, n, __ATOMIC_RELAXED);
+		*got = cur >= UINT32_MAX      ? 0
+		       : cur + n > UINT32_MAX ? (uint16_t)(UINT32_MAX - cur)
+					      : n;
+		return cur + 1;
+	}
+	cur = __atomic_load_n(&sa->oseq, __ATOMIC_RELAXED);
+	do {
+		*got = (uint16_t)RTE_MIN((uint64_t)n, UINT64_MAX - cur);
+		nxt = cur + *got;
+	} while (*got != 0 && !__atomic_compare_exchange_n(
+				      &sa->oseq, &cur, nxt, true,
+				      __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+	return cur + 1;
+}
+
+/* Of the run's n packets from k, how many its limits let go (life.h). */
 static __rte_always_inline uint16_t
-outb_number_run(struct espgw_outb_slice *s, uint16_t k, const bool esn)
+outb_admit(struct espgw_outb_slice *s, struct espgw_sa *sa, uint16_t k,
+	   uint16_t n)
+{
+	struct espgw_life_run r;
+	uint16_t j = 0;
+
+	espgw_life_begin(sa, &r);
+	for (; j < n && espgw_life_admit(sa, &r); j++)
+		espgw_life_count(&r, s->pk[s->ok_idx[k + j]].len);
+	return j;
+}
+
+/* Number one run: one reservation of its sequence numbers, so workers
+ * sharing the SA send unique numbers, and the counters are written
+ * once. Each packet's nonce and AAD are built here, a pass before its
+ * cipher call (see outb_nonce). A template: esn and lft (byte or packet
+ * limits) are constants of the SA's variant. */
+static __rte_always_inline uint16_t
+outb_number_run(struct espgw_outb_slice *s, uint16_t k, const bool esn,
+		const bool lft)
 {
 	struct espgw_sa *sa = s->sas[s->ok_idx[k]];
 	struct espgw_sa_stats *st = espgw_sa_slot(sa, s->w->id);
-	uint16_t end = k + 1, done = 0, nb_ops = s->nb_ops;
+	uint16_t end = k + 1, done = 0, nb_ops = s->nb_ops, n, got;
 	uint64_t seq, bytes = 0;
 
 	while (end < s->nb_ok && s->sas[s->ok_idx[end]] == sa)
 		end++;
 	outb_prefetch_ahead(s, k);
-	seq = __atomic_fetch_add(&sa->oseq, end - k, __ATOMIC_RELAXED);
-	for (; k < end; k++) {
+	/* an expired SA (xfrm_output_one: XfrmOutStateExpired) */
+	n = unlikely(espgw_sa_flags(sa) & ESPGW_SA_HARD) ? 0 : end - k;
+	if (lft && n != 0)
+		n = outb_admit(s, sa, k, n);
+	st->drops[ESPGW_DROP_STATE_EXPIRED] += end - k - n;
+	seq = outb_reserve(sa, n, &got, esn);
+	st->drops[ESPGW_DROP_SEQ_EXHAUSTED] += n - got;
+	if (got != 0)
+		espgw_life_seq(sa, seq + got - 1, espgw_seq_limit(esn));
+	for (uint16_t e = k + got; k < e; k++, seq++) {
 		uint16_t i = s->ok_idx[k];
 
 		outb_prefetch_ahead(s, k);
-		seq++;
-		if (unlikely(seq > espgw_seq_limit(esn) || seq == 0)) {
-			st->drops[ESPGW_DROP_SEQ_EXHAUSTED]++;
-			continue;
-		}
 		outb_nonce(sa, seq, &s->ops[nb_ops]);
 		s->ops[nb_ops++].i = i;
 		bytes += s->pk[i].len;
@@ -237,6 +284,8 @@ outb_number_run(struct espgw_outb_slice *s, uint16_t k, const bool esn)
 	s->nb_ops = nb_ops;
 	st->packets += done;
 	st->bytes += bytes;
+	if (lft)
+		espgw_life_end(sa, done, bytes);
 	return end;
 }
 
@@ -244,13 +293,25 @@ outb_number_run(struct espgw_outb_slice *s, uint16_t k, const bool esn)
 uint16_t
 espgw_outb_number_seq32(struct espgw_outb_slice *s, uint16_t k)
 {
-	return outb_number_run(s, k, false);
+	return outb_number_run(s, k, false, false);
 }
 
 uint16_t
 espgw_outb_number_esn(struct espgw_outb_slice *s, uint16_t k)
 {
-	return outb_number_run(s, k, true);
+	return outb_number_run(s, k, true, false);
+}
+
+uint16_t
+espgw_outb_number_seq32_lft(struct espgw_outb_slice *s, uint16_t k)
+{
+	return outb_number_run(s, k, false, true);
+}
+
+uint16_t
+espgw_outb_number_esn_lft(struct espgw_outb_slice *s, uint16_t k)
+{
+	return outb_number_run(s, k, true, true);
 }
 
 struct outb_args {

@@ -11,6 +11,7 @@
 #include <rte_malloc.h>
 #include <rte_random.h>
 
+#include "life.h"
 #include "sa.h"
 
 const char *
@@ -48,29 +49,38 @@ key_size(uint8_t key_len)
 	}
 }
 
-static const struct espgw_sa_ops outb_seq32 = {
-	.dir = ESPGW_SA_OUT,
-	.outb_number = espgw_outb_number_seq32,
-};
-static const struct espgw_sa_ops outb_esn = {
-	.dir = ESPGW_SA_OUT,
-	.outb_number = espgw_outb_number_esn,
-};
-static const struct espgw_sa_ops inb_no_replay = {
-	.dir = ESPGW_SA_IN,
-	.inb_prepare = espgw_inb_prepare_no_replay,
-	.inb_open = espgw_inb_open_no_replay,
-};
-static const struct espgw_sa_ops inb_replay = {
-	.dir = ESPGW_SA_IN,
-	.inb_prepare = espgw_inb_prepare_replay,
-	.inb_open = espgw_inb_open_replay,
-};
-static const struct espgw_sa_ops inb_replay_esn = {
-	.dir = ESPGW_SA_IN,
-	.inb_prepare = espgw_inb_prepare_replay_esn,
-	.inb_open = espgw_inb_open_replay,
-};
+/* Each kind with and without byte and packet limits (lft): an SA with
+ * none never touches its shared counters. */
+#define OUTB_OPS(name, step)                                                   \
+	static const struct espgw_sa_ops name = {                              \
+		.dir = ESPGW_SA_OUT,                                           \
+		.outb_number = step,                                           \
+	}
+#define INB_OPS(name, prepare, open)                                           \
+	static const struct espgw_sa_ops name = {                              \
+		.dir = ESPGW_SA_IN,                                            \
+		.inb_prepare = prepare,                                        \
+		.inb_open = open,                                              \
+	}
+OUTB_OPS(outb_seq32, espgw_outb_number_seq32);
+OUTB_OPS(outb_esn, espgw_outb_number_esn);
+OUTB_OPS(outb_seq32_lft, espgw_outb_number_seq32_lft);
+OUTB_OPS(outb_esn_lft, espgw_outb_number_esn_lft);
+INB_OPS(inb_no_replay, espgw_inb_prepare_no_replay, espgw_inb_open_no_replay);
+INB_OPS(inb_replay, espgw_inb_prepare_replay, espgw_inb_open_replay);
+INB_OPS(inb_replay_esn, espgw_inb_prepare_replay_esn, espgw_inb_open_replay);
+INB_OPS(inb_no_replay_lft, espgw_inb_prepare_no_replay,
+	espgw_inb_open_no_replay_lft);
+INB_OPS(inb_replay_lft, espgw_inb_prepare_replay, espgw_inb_open_replay_lft);
+INB_OPS(inb_replay_esn_lft, espgw_inb_prepare_replay_esn,
+	espgw_inb_open_replay_lft);
+
+static bool
+limits_any(const struct espgw_sa_limits *l)
+{
+	return (l->soft_bytes | l->hard_bytes | l->soft_packets |
+		l->hard_packets) != 0;
+}
 
 /* The one place an SA's kind becomes its per-packet steps (DPDK
  * lib/ipsec: lksd_none_pkt_func_select). The receiver enables the
@@ -80,13 +90,31 @@ static const struct espgw_sa_ops inb_replay_esn = {
  * (RFC 3948) and IPv6 outer headers will be further kinds, chosen
  * here. */
 static const struct espgw_sa_ops *
-sa_ops_select(const struct espgw_sa_params *p)
+sa_ops_select(const struct espgw_sa_params *p, const struct espgw_sa_limits *l)
 {
+	bool lft = limits_any(l);
+
 	if (p->dir == ESPGW_SA_OUT)
-		return p->esn ? &outb_esn : &outb_seq32;
+		return p->esn ? (lft ? &outb_esn_lft : &outb_esn)
+			      : (lft ? &outb_seq32_lft : &outb_seq32);
 	if (p->replay_window == 0)
-		return &inb_no_replay;
-	return p->esn ? &inb_replay_esn : &inb_replay;
+		return lft ? &inb_no_replay_lft : &inb_no_replay;
+	return p->esn ? (lft ? &inb_replay_esn_lft : &inb_replay_esn)
+		      : (lft ? &inb_replay_lft : &inb_replay);
+}
+
+/* 0 (none) becomes a limit never reached, so the check has one compare. */
+static void
+limits_store(struct espgw_sa *sa, const struct espgw_sa_limits *l)
+{
+#define LIM_(f)                                                                \
+	__atomic_store_n(&sa->life.f, l->f ? l->f : UINT64_MAX,                \
+			 __ATOMIC_RELAXED)
+	LIM_(soft_packets);
+	LIM_(hard_packets);
+	LIM_(soft_bytes);
+	LIM_(hard_bytes);
+#undef LIM_
 }
 
 struct espgw_sa *
@@ -133,7 +161,8 @@ espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 	sa->esn_mask = p->esn ? UINT32_MAX : 0;
 	sa->aad_len = p->esn ? 12 : 8;
 	sa->aad_off = p->esn ? 0 : 4;
-	sa->ops = sa_ops_select(p);
+	sa->ops = sa_ops_select(p, &p->limits);
+	limits_store(sa, &p->limits);
 	/* seqiv (crypto/seqiv.c): a random per-SA value XOR the sequence
 	 * number, so two SAs sharing a key share an IV only with
 	 * probability about n^2 / 2^64 after n packets. */
@@ -195,6 +224,38 @@ espgw_sa_tmpl_match(const struct espgw_sa *sa, uint32_t reqid, uint32_t src,
 	return (reqid == 0 || reqid == sa->reqid) &&
 	       (src == 0 || src == sa->outer_src) &&
 	       (dst == 0 || dst == sa->outer_dst);
+}
+
+unsigned int
+espgw_sa_expiry(const struct espgw_sa *sa)
+{
+	return espgw_sa_flags(sa);
+}
+
+void
+espgw_sa_expire(struct espgw_sa *sa)
+{
+	espgw_sa_flag(sa, ESPGW_SA_HARD);
+}
+
+void
+espgw_sa_set_limits(struct espgw_sa *sa, const struct espgw_sa_limits *l)
+{
+	if (!limits_any(&sa->params.limits) && limits_any(l)) {
+		struct espgw_sa_stats st;
+
+		espgw_sa_stats_read(sa, &st);
+		__atomic_store_n(&sa->life.packets, st.packets,
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&sa->life.bytes, st.bytes, __ATOMIC_RELAXED);
+	}
+	limits_store(sa, l);
+	sa->params.limits = *l;
+	__atomic_fetch_and(&sa->expiry, (uint8_t)~ESPGW_SA_SOFT,
+			   __ATOMIC_RELAXED);
+	/* the workers read ops once a run: the next takes the new kind */
+	__atomic_store_n(&sa->ops, sa_ops_select(&sa->params, l),
+			 __ATOMIC_RELEASE);
 }
 
 uint64_t

@@ -60,6 +60,10 @@ uint16_t espgw_inb_open_no_replay(struct espgw_inb_slice *s, uint16_t k);
 uint16_t espgw_inb_open_replay(struct espgw_inb_slice *s, uint16_t k);
 uint16_t espgw_outb_number_seq32(struct espgw_outb_slice *s, uint16_t k);
 uint16_t espgw_outb_number_esn(struct espgw_outb_slice *s, uint16_t k);
+uint16_t espgw_inb_open_no_replay_lft(struct espgw_inb_slice *s, uint16_t k);
+uint16_t espgw_inb_open_replay_lft(struct espgw_inb_slice *s, uint16_t k);
+uint16_t espgw_outb_number_seq32_lft(struct espgw_outb_slice *s, uint16_t k);
+uint16_t espgw_outb_number_esn_lft(struct espgw_outb_slice *s, uint16_t k);
 
 /* One allocation holds the SA, then its per-worker counter slots
  * [nb_slots], then (inbound) its replay window: every per-packet address
@@ -78,6 +82,7 @@ struct espgw_sa {
 	uint8_t aad_off; /* 0 with ESN, else 4 */
 	uint8_t salt[ESPGW_GCM_SALT_LEN];
 	uint16_t nb_slots;
+	uint8_t expiry;	    /* ESPGW_SA_SOFT | ESPGW_SA_HARD, set once each */
 	uint32_t outer_sum; /* fixed outer header words, summed */
 	uint64_t iv_base;   /* per-SA random, XORed with seq */
 	rte_be32_t outer_src, outer_dst;
@@ -88,6 +93,13 @@ struct espgw_sa {
 	 * fewer per packet, while workers sharing an SA pay one transfer
 	 * of line 0 a run, as they would of a separate line. */
 	uint64_t oseq;
+
+	/* Line 1: only SAs with byte or packet limits touch it (life.h). */
+	struct espgw_sa_life {
+		uint64_t packets, bytes; /* shared: one atomic add a run */
+		/* the limits, UINT64_MAX for none */
+		uint64_t soft_packets, hard_packets, soft_bytes, hard_bytes;
+	} life __rte_cache_aligned;
 
 	struct gcm_key_data key __rte_cache_aligned; /* expanded key, GHASH */
 	struct espgw_sa_params params;		     /* control plane only */

@@ -63,6 +63,7 @@ extern "C" {
 	_(BAD_INNER_HEADER, "bad-inner-header")                                \
 	_(ECN_CE_NOT_ECT, "ecn-ce-on-not-ect")                                 \
 	_(SEQ_EXHAUSTED, "seq-exhausted")                                      \
+	_(STATE_EXPIRED, "state-expired")                                      \
 	_(NO_ROOM, "no-room")
 
 /** Drop reasons; ESPGW_DROP_MAX is the number of reasons. */
@@ -97,6 +98,33 @@ struct espgw_ip_addr {
 #define ESPGW_REPLAY_WINDOW_MAX 65536u
 
 /**
+ * Limits on what an SA carries, as `ip xfrm state add ... limit byte-soft
+ * N byte-hard N packet-soft N packet-hard N` sets them; 0 = none. They
+ * count what xfrm_state_check_expire() counts: packets that succeeded and
+ * their inner IP bytes. Before each packet, a count already at a hard
+ * limit refuses it (ESPGW_DROP_STATE_EXPIRED, and ESPGW_SA_HARD), at a
+ * soft limit sets ESPGW_SA_SOFT. Time limits are the caller's: it
+ * calls espgw_sa_expire().
+ */
+struct espgw_sa_limits {
+	uint64_t soft_bytes, hard_bytes;
+	uint64_t soft_packets, hard_packets;
+};
+
+/**
+ * Sequence numbers left when ESPGW_SA_SOFT is set (2^28, one sixteenth
+ * of the 32-bit space): a sender soft-expires that far before the
+ * counter runs out (RFC 4303 section 3.3.3), a receiver when the
+ * highest number received gets there, so a keying daemon has time to
+ * rekey before ESPGW_DROP_SEQ_EXHAUSTED.
+ */
+#define ESPGW_SEQ_SOFT_MARGIN (UINT64_C(1) << 28)
+
+/** espgw_sa_expiry() bits. */
+#define ESPGW_SA_SOFT 1u /**< a soft limit or the sequence margin reached */
+#define ESPGW_SA_HARD 2u /**< expired: every later packet is refused */
+
+/**
  * What `ip xfrm state add ... aead 'rfc4106(gcm(aes))' KEY ICVBITS` says.
  * Decided once at creation; the per-packet path never re-reads it.
  */
@@ -120,6 +148,9 @@ struct espgw_sa_params {
 	/** Number of per-worker counter slots; worker ids must be below it.
 	 *  0 is taken as 1. */
 	uint16_t nb_workers;
+	/** Byte and packet limits; the only setting that may change later
+	 *  (espgw_sa_set_limits). */
+	struct espgw_sa_limits limits;
 };
 
 struct espgw_sa;
@@ -164,6 +195,25 @@ struct espgw_sa_stats {
 
 /** Sum the SA's per-worker counters into *out. */
 void espgw_sa_stats_read(const struct espgw_sa *sa, struct espgw_sa_stats *out);
+
+/** ESPGW_SA_SOFT and ESPGW_SA_HARD, as the data path has set them. */
+unsigned int espgw_sa_expiry(const struct espgw_sa *sa);
+
+/**
+ * Expire an SA in use (a time limit, as xfrm_timer_handler() sets
+ * XFRM_STATE_EXPIRED): from the workers' next run on, every packet of it
+ * is refused with ESPGW_DROP_STATE_EXPIRED. There is no way back.
+ */
+void espgw_sa_expire(struct espgw_sa *sa);
+
+/**
+ * Put new limits on an SA in use, as xfrm_state_update() does: the
+ * counts so far stay, and ESPGW_SA_SOFT is cleared (it is set again at
+ * the next packet if a new soft limit is already reached). An SA that
+ * had no limits has counted only per worker: its count starts from
+ * their sum, which may miss the packets of a burst in flight.
+ */
+void espgw_sa_set_limits(struct espgw_sa *sa, const struct espgw_sa_limits *l);
 
 /** Next outbound sequence number that would be used (diagnostics). */
 uint64_t espgw_sa_next_seq(const struct espgw_sa *sa);
