@@ -356,13 +356,21 @@ apply(struct gw_ctl *ctl, const struct espgw_cmd *c, const char *file,
 		what = GW_CHANGED_SA;
 		switch (c->verb) {
 		case ESPGW_CMD_ADD:
-		case ESPGW_CMD_UPDATE:
+		case ESPGW_CMD_UPDATE: {
+			int i = gw_db_state_find(db, c->u.state.p.dst.v4,
+						 c->u.state.p.spi);
+
+			/* an update makes a dying state live again: the
+			 * templates may choose it once more */
+			if (upd && i >= 0 && work->states[i].dying)
+				ctl->rebind = true;
 			rc = gw_db_state_add(db, &c->u.state, upd);
 			if (rc == 0)
 				event_add(ev, ESPGW_MON_SA,
 					  upd ? "Updated " : "", c->obj,
 					  &c->u.state, sizeof(c->u.state));
 			break;
+		}
 		case ESPGW_CMD_DEL:
 		case ESPGW_CMD_GET:
 			/* xfrm_get_sa / xfrm_del_sa: by (dst, proto, SPI) */
@@ -726,7 +734,8 @@ gw_ctl_busy(const struct gw_ctl *ctl)
  * (ESPGW_EXPIRE_HARD 0|1, ESPGW_SRC, ESPGW_DST, ESPGW_SPI, ESPGW_REQID,
  * ESPGW_DIR); not waited for (reaped by gw_ctl_tick). */
 static void
-run_hook(const struct gw_ctl *ctl, const struct espgw_cfg_state *s, bool hard)
+run_hook(const struct gw_ctl *ctl, const struct espgw_cfg_state *s,
+	 enum espgw_sa_dir dir, bool hard)
 {
 	extern char **environ;
 	char v[6][48], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
@@ -749,7 +758,7 @@ run_hook(const struct gw_ctl *ctl, const struct espgw_cfg_state *s, bool hard)
 	snprintf(v[3], sizeof(v[3]), "ESPGW_SPI=0x%08x", s->p.spi);
 	snprintf(v[4], sizeof(v[4]), "ESPGW_REQID=%u", s->p.reqid);
 	snprintf(v[5], sizeof(v[5]), "ESPGW_DIR=%s",
-		 s->p.dir == ESPGW_SA_IN ? "in" : "out");
+		 dir == ESPGW_SA_IN ? "in" : "out");
 	for (int i = 0; i < 6; i++)
 		envp[n++] = v[i];
 	envp[n] = NULL;
@@ -759,7 +768,9 @@ run_hook(const struct gw_ctl *ctl, const struct espgw_cfg_state *s, bool hard)
 	free(envp);
 }
 
-/* Once a second, the states' lifetimes (control/lifetime.h): a soft
+/* Once a second, the states' lifetimes (control/lifetime.h): time
+ * limits are checked here, byte and packet limits and the sequence
+ * margin by the workers, which flag the SA (espgw_sa_expiry). A soft
  * limit makes a state dying (templates then bind past it), a hard one
  * removes it; each is an Expired event, as ip xfrm monitor prints
  * XFRM_MSG_EXPIRE ("hard 0" / "hard 1"), and a run of --on-expire. */
@@ -777,41 +788,49 @@ check_lifetimes(struct gw_ctl *ctl)
 	ctl->checked = now;
 	/* last place first: removing one leaves the others' places */
 	for (unsigned int i = db->cfg.nb_states; i-- > 0;) {
-		struct espgw_cfg_state *s = &db->cfg.states[i];
-		struct espgw_sa_stats st;
-		enum gw_expiry x;
+		struct espgw_cfg_state *s = &db->cfg.states[i], shown;
+		struct espgw_sa *sa = t->sas[i];
+		unsigned int flags = espgw_sa_expiry(sa);
+		enum gw_expiry x = GW_LIVE;
 		struct event *e;
 
-		if (!gw_lifetime_any(&s->lft)) {
-			nb_dying += s->dying;
-			continue;
+		if (gw_lifetime_any(&s->lft)) {
+			struct espgw_sa_stats st;
+
+			espgw_sa_stats_read(sa, &st);
+			if (s->use_time == 0 && st.packets != 0)
+				s->use_time = now; /* within a second */
+			x = gw_lifetime_check(&s->lft, s->add_time, s->use_time,
+					      st.bytes, st.packets, now);
 		}
-		espgw_sa_stats_read(t->sas[i], &st);
-		if (s->use_time == 0 && st.packets != 0)
-			s->use_time = now; /* first used: within a second */
-		x = gw_lifetime_check(&s->lft, s->add_time, s->use_time,
-				      st.bytes, st.packets, now);
+		if (flags & ESPGW_SA_HARD)
+			x = GW_HARD;
+		else if ((flags & ESPGW_SA_SOFT) && x == GW_LIVE)
+			x = GW_SOFT;
 		if (x == GW_LIVE || (x == GW_SOFT && s->dying)) {
 			nb_dying += s->dying;
 			continue;
 		}
-		s->p.dir = espgw_sa_params(t->sas[i])->dir;
-		e = event_add(&ev, ESPGW_MON_SA, "Expired ", ESPGW_OBJ_STATE, s,
-			      sizeof(*s));
+		/* as xfrm_timer_handler: expired at once, removed after */
+		if (x == GW_HARD)
+			espgw_sa_expire(sa);
+		shown = *s;
+		shown.p.dir = espgw_sa_params(sa)->dir;
+		e = event_add(&ev, ESPGW_MON_SA, "Expired ", ESPGW_OBJ_STATE,
+			      &shown, sizeof(shown));
 		if (e != NULL) {
 			e->suffix = x == GW_HARD ? "\thard 1\n" : "\thard 0\n";
 			e->gone = x == GW_HARD;
 		}
-		run_hook(ctl, s, x == GW_HARD);
+		run_hook(ctl, s, shown.p.dir, x == GW_HARD);
 		if (x == GW_HARD) {
 			gw_db_state_remove(db, i);
-			changed |= GW_CHANGED_SA;
 		} else {
 			s->dying = true;
 			nb_dying++;
 			ctl->rebind = true;
-			changed |= GW_CHANGED_SA;
 		}
+		changed |= GW_CHANGED_SA;
 	}
 	db->nb_dying = nb_dying;
 	if (changed != 0) {

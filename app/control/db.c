@@ -233,11 +233,12 @@ gw_db_state_add(struct gw_db *db, const struct espgw_cfg_state *s, bool update)
 	}
 	if (i < 0)
 		return -ESRCH;
-	/* its place in the order of adding and its times stay; it is no
-	 * longer dying (xfrm_state_update: the new limits run) */
-	q.seq = cfg->states[i].seq;
-	q.add_time = cfg->states[i].add_time;
-	q.use_time = cfg->states[i].use_time;
+	/* xfrm_state_update() changes only the limits of a state (and its
+	 * encapsulation and selector, which espgw's states do not have):
+	 * key, replay state, counters, times and place stay, and it is no
+	 * longer dying (the new limits run) */
+	q = cfg->states[i];
+	q.lft = s->lft;
 	q.dying = false;
 	log_op(db, GW_STATE_UPD, (unsigned int)i, &cfg->states[i]);
 	cfg->states[i] = q;

@@ -28,6 +28,22 @@ gw_counter_name(enum gw_counter c)
 	return (unsigned int)c < GW_CNT_MAX ? counter_names[c] : "?";
 }
 
+/* What the SAs no longer there counted, by direction (control thread). */
+static struct espgw_sa_stats gone[2];
+
+void
+gw_stats_sa_gone(const struct espgw_sa *sa)
+{
+	struct espgw_sa_stats *g = &gone[espgw_sa_params(sa)->dir];
+	struct espgw_sa_stats st;
+
+	espgw_sa_stats_read(sa, &st);
+	g->packets += st.packets;
+	g->bytes += st.bytes;
+	for (int d = 0; d < ESPGW_DROP_MAX; d++)
+		g->drops[d] += st.drops[d];
+}
+
 /* The gateway's counters summed over workers; esp: the library's drops
  * not blamed on an SA; esp_in / esp_out: every ESP failure, inbound and
  * outbound, as the sums of the library's reasons (each packet is counted
@@ -54,6 +70,10 @@ sum_counters(const struct gw *gw, uint64_t cnt[GW_CNT_MAX],
 			esp[c] += d[c];
 			*esp_in += d[c];
 		}
+	}
+	for (int d = 0; d < ESPGW_DROP_MAX; d++) {
+		*esp_in += gone[ESPGW_SA_IN].drops[d];
+		*esp_out += gone[ESPGW_SA_OUT].drops[d];
 	}
 	for (unsigned int i = 0; i < t->nb_sas; i++) {
 		struct espgw_sa_stats st;
@@ -147,6 +167,23 @@ gw_stats_print(struct gw *gw, FILE *f)
 		if (esp[d])
 			fprintf(f, "  esp-%-20s %lu\n", espgw_drop_name(d),
 				esp[d]);
+	for (int dir = 0; dir < 2; dir++) {
+		const struct espgw_sa_stats *g = &gone[dir];
+		uint64_t n = g->packets;
+
+		for (int d = 0; d < ESPGW_DROP_MAX; d++)
+			n += g->drops[d];
+		if (n == 0)
+			continue;
+		fprintf(f, "states gone (%s): %lu packets, %lu bytes",
+			dir == ESPGW_SA_IN ? "in" : "out", g->packets,
+			g->bytes);
+		for (int d = 0; d < ESPGW_DROP_MAX; d++)
+			if (g->drops[d])
+				fprintf(f, " %s %lu", espgw_drop_name(d),
+					g->drops[d]);
+		fprintf(f, "\n");
+	}
 	fflush(f);
 }
 
@@ -193,6 +230,16 @@ gw_stats_write(struct gw *gw, const char *path)
 		for (int d = 0; d < ESPGW_DROP_MAX; d++)
 			fprintf(f, "%s.%s %lu\n", id, espgw_drop_name(d),
 				st.drops[d]);
+	}
+	for (int dir = 0; dir < 2; dir++) {
+		const struct espgw_sa_stats *g = &gone[dir];
+		const char *id = dir == ESPGW_SA_IN ? "gone.in" : "gone.out";
+
+		fprintf(f, "%s.packets %lu\n%s.bytes %lu\n", id, g->packets, id,
+			g->bytes);
+		for (int d = 0; d < ESPGW_DROP_MAX; d++)
+			fprintf(f, "%s.%s %lu\n", id, espgw_drop_name(d),
+				g->drops[d]);
 	}
 	return fclose(f);
 }

@@ -10,8 +10,12 @@
 #include <stdio.h>
 
 struct gw;
+struct espgw_sa;
 
 void gw_stats_print(struct gw *gw, FILE *f);
+/* Keep the counters of an SA about to be freed (deleted or expired), so
+ * that drop-esp-in and drop-esp-out still sum every SA's drops. */
+void gw_stats_sa_gone(const struct espgw_sa *sa);
 int gw_stats_write(struct gw *gw, const char *path);
 
 #endif /* ESPGW_CONTROL_STATS_H */

@@ -21,6 +21,7 @@
 #include <rte_malloc.h>
 
 #include "control/spd.h"
+#include "control/stats.h"
 #include "control/tables.h"
 
 static int
@@ -410,6 +411,18 @@ check_state_twins(const struct gw_tables *t, const struct espgw_cfg *cfg,
 	return rc;
 }
 
+/* The byte and packet limits of a state, as the library takes them. */
+static struct espgw_sa_limits
+state_limits(const struct espgw_cfg_state *s)
+{
+	return (struct espgw_sa_limits){
+		.soft_bytes = s->lft.soft_bytes,
+		.hard_bytes = s->lft.hard_bytes,
+		.soft_packets = s->lft.soft_packets,
+		.hard_packets = s->lft.hard_packets,
+	};
+}
+
 /* The SA state s describes in set t: its direction (from which end is
  * ours) and the checks on it. */
 static int
@@ -421,6 +434,7 @@ state_params(const struct gw_tables *t, const struct espgw_cfg *cfg,
 	char b1[INET_ADDRSTRLEN], b2[INET_ADDRSTRLEN];
 
 	*p = s->p;
+	p->limits = state_limits(s);
 	src_ours = gw_is_local(t, p->src.v4);
 	dst_ours = gw_is_local(t, p->dst.v4);
 	if (src_ours == dst_ours)
@@ -439,21 +453,35 @@ state_params(const struct gw_tables *t, const struct espgw_cfg *cfg,
 	return 0;
 }
 
+/* Positions that follow the SAs as a deletion closes the gap below
+ * them; the one deleted leaves the list. */
+static void
+positions_close(unsigned int *pos, unsigned int *nb, unsigned int gap)
+{
+	unsigned int keep = 0;
+
+	for (unsigned int h = 0; h < *nb; h++)
+		if (pos[h] != gap)
+			pos[keep++] = pos[h] - (pos[h] > gap);
+	*nb = keep;
+}
+
 /* Replay a transaction's log of the states on the SAs of prev: t->sas
  * then stands as the configuration's states do, NULL where a state is
- * new or changed; what no longer has a state is gone. */
+ * new; what no longer has a state is gone. An update keeps its SA
+ * (xfrm_state_update changes only the limits): its place goes to upd. */
 static int
 replay(struct gw_tables *t, const struct gw_tables *prev,
        const struct gw_change *chg, const struct espgw_cfg *cfg,
-       unsigned int *holes, unsigned int *nb_holes, char *err, size_t len)
+       unsigned int *holes, unsigned int *nb_holes, unsigned int *upd,
+       unsigned int *nb_upd, char *err, size_t len)
 {
 	unsigned int n = prev->nb_sas;
 
 	memcpy(t->sas, prev->sas, n * sizeof(*t->sas));
-	*nb_holes = 0;
+	*nb_holes = *nb_upd = 0;
 	for (unsigned int k = 0; k < chg->nb_ops; k++) {
 		const struct gw_state_op *o = &chg->ops[k];
-		unsigned int keep = 0;
 
 		if (o->op == GW_STATE_ADD) {
 			holes[(*nb_holes)++] = n;
@@ -462,27 +490,43 @@ replay(struct gw_tables *t, const struct gw_tables *prev,
 		}
 		if (o->pos >= n)
 			break;
-		if (t->sas[o->pos] != NULL)
-			t->gone[t->nb_gone++] = t->sas[o->pos];
 		if (o->op == GW_STATE_UPD) {
 			if (t->sas[o->pos] != NULL)
-				holes[(*nb_holes)++] = o->pos;
-			t->sas[o->pos] = NULL;
+				upd[(*nb_upd)++] = o->pos;
 			continue;
 		}
+		if (t->sas[o->pos] != NULL)
+			t->gone[t->nb_gone++] = t->sas[o->pos];
 		memmove(&t->sas[o->pos], &t->sas[o->pos + 1],
 			(n - o->pos - 1) * sizeof(*t->sas));
 		n--;
-		/* the holes above move down with the SAs */
-		for (unsigned int h = 0; h < *nb_holes; h++)
-			if (holes[h] != o->pos)
-				holes[keep++] = holes[h] - (holes[h] > o->pos);
-		*nb_holes = keep;
+		positions_close(holes, nb_holes, o->pos);
+		positions_close(upd, nb_upd, o->pos);
 	}
 	if (n != cfg->nb_states)
 		return fail(err, len, cfg, 0,
 			    "internal error: %u SAs for %u states", n,
 			    cfg->nb_states);
+	return 0;
+}
+
+/* An SA that goes on under state s: when the state's limits are not the
+ * SA's, the new ones are put on it at commit. */
+static int
+keep_sa(struct gw_tables *t, struct espgw_sa *sa,
+	const struct espgw_cfg_state *s)
+{
+	struct espgw_sa_limits l = state_limits(s);
+	struct gw_relimit *r;
+
+	if (memcmp(&l, &espgw_sa_params(sa)->limits, sizeof(l)) == 0)
+		return 0;
+	r = realloc(t->relimit, (t->nb_relimit + 1) * sizeof(*r));
+	if (r == NULL)
+		return -1;
+	t->relimit = r;
+	r[t->nb_relimit].sa = sa;
+	r[t->nb_relimit++].limits = l;
 	return 0;
 }
 
@@ -539,13 +583,17 @@ build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
 	/* logged without a network change: only the new and changed states
 	 * are looked at, not 100,000 */
 	bool holes_only = logged && !net;
-	unsigned int *holes = NULL, nb_holes = 0;
+	unsigned int *holes = NULL, nb_holes = 0, *upd = NULL, nb_upd = 0;
 
 	if (logged) {
-		holes = malloc((chg->nb_ops + 1) * sizeof(*holes));
+		holes = malloc(2 * (chg->nb_ops + 1) * sizeof(*holes));
+		upd = holes != NULL ? holes + chg->nb_ops + 1 : NULL;
 		rc = holes == NULL ? fail(err, len, cfg, 0, "out of memory")
 				   : replay(t, prev, chg, cfg, holes, &nb_holes,
-					    err, len);
+					    upd, &nb_upd, err, len);
+		for (unsigned int u = 0; u < nb_upd && rc == 0; u++)
+			if (keep_sa(t, t->sas[upd[u]], &cfg->states[upd[u]]))
+				rc = fail(err, len, cfg, 0, "out of memory");
 	} else if (prev != NULL && id_index_make(&x, prev) != 0) {
 		rc = fail(err, len, cfg, 0, "out of memory");
 	}
@@ -563,14 +611,22 @@ build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
 			break;
 		if (logged && t->sas[i] != NULL) {
 			/* the network changed: its direction may have */
-			if (same_sa(espgw_sa_params(t->sas[i]), &p))
+			if (same_sa(espgw_sa_params(t->sas[i]), &p)) {
+				if (keep_sa(t, t->sas[i], &cfg->states[i]))
+					rc = fail(err, len, cfg, 0,
+						  "out of memory");
 				continue;
+			}
 			t->gone[t->nb_gone++] = t->sas[i];
 			t->sas[i] = NULL;
 		} else if (!logged && prev != NULL) {
 			t->sas[i] = id_index_take(&x, &p);
-			if (t->sas[i] != NULL)
+			if (t->sas[i] != NULL) {
+				if (keep_sa(t, t->sas[i], &cfg->states[i]))
+					rc = fail(err, len, cfg, 0,
+						  "out of memory");
 				continue;
+			}
 		}
 		t->sas[i] = espgw_sa_create(&p, &why);
 		if (t->sas[i] == NULL)
@@ -1077,6 +1133,9 @@ gw_tables_commit(struct gw_tables *t, const struct gw_tables *prev)
 {
 	char b[INET_ADDRSTRLEN];
 
+	/* updated limits (xfrm_state_update), on SAs in use */
+	for (unsigned int i = 0; i < t->nb_relimit; i++)
+		espgw_sa_set_limits(t->relimit[i].sa, &t->relimit[i].limits);
 	if (prev != NULL && t->rx == prev->rx && !t->rx_current) {
 		for (unsigned int i = 0; i < t->nb_gone; i++)
 			gw_reqids_del(t->rx, t->gone[i]);
@@ -1135,6 +1194,7 @@ free_parts(struct gw_tables *t, const struct gw_tables *keep)
 	free(t->made_seq);
 	free(t->gone);
 	free(t->slots);
+	free(t->relimit);
 	free(t);
 }
 
@@ -1164,8 +1224,10 @@ gw_tables_retire(struct gw_tables *old, struct gw_tables *next)
 	if (old == NULL)
 		return;
 	/* no worker can hold what next took out of old any more */
-	for (unsigned int i = 0; i < next->nb_gone; i++)
+	for (unsigned int i = 0; i < next->nb_gone; i++) {
+		gw_stats_sa_gone(next->gone[i]);
 		espgw_sa_free(next->gone[i]);
+	}
 	for (unsigned int i = 0; i < next->nb_slots; i++)
 		espgw_sad_reclaim(next->sad, next->slots[i]);
 	next->nb_made = next->nb_gone = next->nb_slots = 0;

@@ -92,6 +92,12 @@ struct gw_tables {
 	bool rx_current;
 	int32_t *slots;
 	unsigned int nb_slots;
+	/* SAs that go on with new limits, put on them at commit */
+	struct gw_relimit {
+		struct espgw_sa *sa;
+		struct espgw_sa_limits limits;
+	} * relimit;
+	unsigned int nb_relimit;
 	/* out policy spd[GW_OUT].pol[i] protects with bound[i] */
 	struct gw_bound *bound;
 	uint64_t generation; /* a new number for every set */

@@ -282,9 +282,10 @@ class Churn:
                     r"RTNETLINK answers: No such process")
         dst, spi = self.rng.choice(have)
         src, reqid, _ = m.states[(dst, spi)]
-        key = self.key()
-        m.states[(dst, spi)] = [src, reqid, key]
-        return state_line("update", dst, spi, src, reqid, key), 0, None
+        # xfrm_state_update changes the limits only: the key sent is
+        # not taken, the model keeps the old one
+        line = state_line("update", dst, spi, src, reqid, self.key())
+        return line + " limit time-hard 86400", 0, None
 
     def state_delete(self, m):
         have = churn_states(m)

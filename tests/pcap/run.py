@@ -51,6 +51,7 @@ Scenarios (one espgw run each):
   frag_failed     LAN MTU 9000, WAN MTU 128: 64 fragments go, 65 or more are drop-frag-failed
   held            stopped with a fragment and an ARP wait pending: held-reassembly, held-arp-queue
   inner_ipv6      decrypted IPv6 is drop-inner-ipv6-unsupported, the IPv4 around it keeps its order
+  limits          packet and byte limits: the kernel's counts pass, the rest state-expired
 
 Usage (Debian's python3-scapy 2.5 and python3-cryptography; no PyPI):
 
@@ -184,8 +185,10 @@ def sa_key(spi):
 class SA:
     """One ESP tunnel SA: its `ip xfrm state` line and its scapy twin."""
 
-    def __init__(self, spi, src, dst, reqid, key, icv=16, esn=False, window=64, seq=0):
+    def __init__(self, spi, src, dst, reqid, key, icv=16, esn=False, window=64, seq=0,
+                 limits=""):
         self.spi, self.src, self.dst, self.reqid = spi, src, dst, reqid
+        self.limits = limits                # " limit packet-hard 6 ..." or ""
         self.key, self.icv, self.esn, self.window = key, icv, esn, window
         self.seq = seq                      # 64-bit: last sent (out) / highest received (in)
         self.outbound = src == WAN_GW
@@ -213,9 +216,9 @@ class SA:
             if self.seq >> 32:
                 opts += " %s-hi %d" % (word, self.seq >> 32)
         return ("ip xfrm state add src %s dst %s proto esp spi 0x%08x reqid %d mode tunnel "
-                "replay-window %d%s aead 'rfc4106(gcm(aes))' 0x%s %d"
+                "replay-window %d%s aead 'rfc4106(gcm(aes))' 0x%s %d%s"
                 % (self.src, self.dst, self.spi, self.reqid, self.window, opts,
-                   self.key.hex(), self.icv * 8))
+                   self.key.hex(), self.icv * 8, self.limits))
 
     def encrypt(self, inner, seq, tos=None, ip_id=0, flags=0):
         """Outer IPv4 + ESP bytes for an inner IPv4 or IPv6 packet at a 64-bit seq."""
@@ -504,6 +507,9 @@ def check_accounting(run, conf):
                 raise Fail("%s: no such state in the configuration" % k)
             if st[k]:
                 reasons[dirs[sa]].append(k)
+    for k in sorted(st):  # states deleted or expired while it ran
+        if k.startswith(("gone.in.", "gone.out.")) and not k.endswith(SA_TOTALS) and st[k]:
+            reasons[k.split(".")[1]].append(k)
     for d in ("in", "out"):
         total = "gw.drop-esp-" + d
         got = sum(st[k] for k in reasons[d])
@@ -1674,6 +1680,50 @@ def scenario_newest_sa(ctx):
     ck.done()
 
 
+def scenario_limits(ctx):
+    """Byte and packet limits (`limit packet-hard N` ...), counted as the
+    kernel counts them (xfrm_state_check_expire: packets that went and
+    their inner IP bytes; a count already at a hard limit refuses the
+    next packet and expires the state).  Outbound packet-soft 3
+    packet-hard 6: of 10 LAN packets the first 6 leave, ESP seq 1..6.
+    Inbound byte-hard 2L+1 for packets of L inner bytes: of 5, 3 go (0, L
+    and 2L bytes before them).  The rest are esp state-expired while the
+    state stands and, once the control thread has removed it (within a
+    second), drop-out-no-state / unknown-spi, as the kernel deletes an
+    expired state; the state's own counters then live on as gone.*."""
+    rng = random.Random(ctx.seed + 23)
+    inners = [rand_packet(rng, host_ip(10), "10.0.2.%d" % (k + 1), 200, ("udp",),
+                          payload_len=100) for k in range(10)]
+    back = [rand_packet(rng, "10.0.2.5", host_ip(11), 200, ("udp",), payload_len=100)
+            for _ in range(5)]
+    blen = len(back[0])
+    out_sa = make_sa(rng, OUT_SPI, 1, True, limits=" limit packet-soft 3 limit packet-hard 6")
+    in_sa = make_sa(rng, IN_SPI, 2, False, limits=" limit byte-hard %d" % (2 * blen + 1))
+    run = run_espgw(ctx, make_config(ctx.name, [out_sa, in_sa]),
+                    [lan_frame(p) for p in inners],
+                    [wan_frame(in_sa.encrypt(p, seq)) for seq, p in enumerate(back, 1)])
+    ck = Checks()
+    got = decrypt_all(ck, run.wan, out_sa, list(range(1, 7)), inners[:6])
+    for g, p in zip(got, inners):
+        if g is not None:
+            ck.true(g == forwarded(p), "the SA carries the packet")
+    check_plain(ck, run.lan, [forwarded(p) for p in back[:3]], [host_mac(11)] * 3, LAN_MAC,
+                "LAN TX")
+    for d, sa, after, n in (("out", out_sa, "gw.drop-out-no-state", 4),
+                            ("in", in_sa, "esp.unknown-spi", 2)):
+        # the state's own line, or gone.* once it was removed
+        expired = (run.stats.get(sa_key(sa.spi) + ".state-expired", 0) +
+                   run.st("gone.%s.state-expired" % d))
+        ck.true(expired >= 1, "%sbound: the packet at the hard limit is state-expired" % d)
+        ck.eq(expired + run.st(after), n, "%sbound: state-expired + %s" % (d, after))
+        ck.eq(run.stats.get(sa_key(sa.spi) + ".packets", 0) + run.st("gone.%s.packets" % d),
+              6 if d == "out" else 3, "%sbound packets counted" % d)
+    ck.no_drops(run, but=("gw.drop-out-no-state", "gw.drop-esp-in", "gw.drop-esp-out",
+                          "esp.unknown-spi", sa_key(OUT_SPI) + ".state-expired",
+                          sa_key(IN_SPI) + ".state-expired"))
+    ck.done()
+
+
 SCENARIOS = [
     ("outbound", scenario_outbound),
     ("inbound", scenario_inbound),
@@ -1698,6 +1748,7 @@ SCENARIOS = [
     ("death_row", scenario_death_row),
     ("tmpl_required", scenario_tmpl_required),
     ("newest_sa", scenario_newest_sa),
+    ("limits", scenario_limits),
 ]
 
 

@@ -96,9 +96,14 @@ test_states(void **st)
 	assert_int_equal(gw_db_state_add(&db, &b, false), 0);
 	assert_int_equal(gw_db_state_add(&db, &c, false), 0);
 	assert_int_equal(db.cfg.nb_states, 3);
+	/* xfrm_state_update: only the limits change */
 	a.p.reqid = 7;
+	a.lft.hard_packets = 1000;
+	db.cfg.states[0].dying = true;
 	assert_int_equal(gw_db_state_add(&db, &a, true), 0);
-	assert_int_equal(db.cfg.states[0].p.reqid, 7);
+	assert_int_equal(db.cfg.states[0].p.reqid, 1);
+	assert_int_equal(db.cfg.states[0].lft.hard_packets, 1000);
+	assert_false(db.cfg.states[0].dying);
 	assert_int_equal(gw_db_state_find(&db, b.p.dst.v4, 0x10), 1);
 	assert_int_equal(gw_db_state_find(&db, b.p.dst.v4, 0x11), -ESRCH);
 	/* the log: three adds, an update in place */
@@ -116,7 +121,7 @@ test_states(void **st)
 	assert_int_equal(gw_db_state_find(&db, c.p.dst.v4, 0x20), -ESRCH);
 	gw_db_rollback(&db);
 	assert_int_equal(db.cfg.nb_states, 3);
-	assert_int_equal(db.cfg.states[0].p.reqid, 7);
+	assert_int_equal(db.cfg.states[0].lft.hard_packets, 1000);
 	assert_int_equal(db.cfg.states[2].p.spi, 0x20);
 	assert_int_equal(gw_db_state_find(&db, c.p.dst.v4, 0x20), 2);
 
@@ -140,12 +145,12 @@ test_states(void **st)
 	for (unsigned int i = 1; i < db.cfg.nb_states; i++)
 		assert_true(db.cfg.states[i - 1].seq < db.cfg.states[i].seq);
 
-	/* kept: removals by reqid and a flush */
+	/* kept: removals by reqid (a and c have 1) and a flush */
 	sel.p.reqid = 1;
 	assert_int_equal(
 		gw_db_state_remove_matching(&db, &sel, ESPGW_SEL_STATE_REQID),
-		1);
-	assert_int_equal(gw_db_state_remove_matching(&db, &sel, 0), 2);
+		2);
+	assert_int_equal(gw_db_state_remove_matching(&db, &sel, 0), 1);
 	gw_db_commit(&db);
 	assert_int_equal(db.cfg.nb_states, 0);
 	assert_int_equal(gw_db_state_add(&db, &c, false), 0);

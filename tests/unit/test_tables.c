@@ -315,7 +315,9 @@ test_logged_changes(void **state)
 	};
 	const char *const old_out[] = {
 		DEL("192.0.2.1", "198.51.100.1", "0x100"),
-		S("update", "198.51.100.1", "192.0.2.1", "0x200", "1", KEY3),
+		/* xfrm_state_update: the limits change, key and reqid stay */
+		S("update", "198.51.100.1", "192.0.2.1", "0x200", "1",
+		  KEY3) " limit packet-hard 100 limit byte-soft 5000",
 		NULL,
 	};
 	const char *const last_out[] = {
@@ -383,9 +385,15 @@ test_logged_changes(void **state)
 	t3 = txn(&db, t2, old_out, err);
 	assert_non_null(t3);
 	assert_null(sa_of(t3, 0x100));
-	assert_int_equal(t3->nb_gone, 2);
-	assert_ptr_not_equal(sa_of(t3, 0x200), in200);
-	assert_int_equal(espgw_sa_params(sa_of(t3, 0x200))->reqid, 1);
+	assert_int_equal(t3->nb_gone, 1);
+	/* the updated SA goes on, with its key, reqid and counters, and
+	 * the new limits on it */
+	assert_ptr_equal(sa_of(t3, 0x200), in200);
+	assert_int_equal(espgw_sa_params(in200)->reqid, 1);
+	assert_int_equal(espgw_sa_params(in200)->key[0], 0x11);
+	assert_int_equal(espgw_sa_params(in200)->limits.hard_packets, 100);
+	assert_int_equal(espgw_sa_params(in200)->limits.soft_bytes, 5000);
+	assert_int_equal(espgw_sa_params(in200)->limits.soft_packets, 0);
 	assert_ptr_equal(
 		espgw_sad_lookup(t3->sad, 0x200,
 				 rte_cpu_to_be_32(T_IPV4(192, 0, 2, 1))),
