@@ -4,6 +4,8 @@
 
 /* Inbound IPsec processing: decryption and the policy check after it. */
 
+#include <string.h>
+
 #include <rte_ip.h>
 #include <rte_prefetch.h>
 
@@ -94,7 +96,11 @@ gw_policy_check_in(struct gw_ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 			}
 			idx[k++] = (uint16_t)i;
 		}
-		gw_spd_match(c->t, c->w->spd_cache, dir, kp, pol, k);
+		/* without keys there is nothing to look up: no policy */
+		if (match)
+			gw_spd_match(c->t, c->w->spd_cache, dir, kp, pol, k);
+		else
+			memset(pol, 0, k * sizeof(pol[0]));
 		if (out_too)
 			gw_spd_match(c->t, c->w->spd_cache, GW_OUT, kp, opol,
 				     k);

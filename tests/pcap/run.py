@@ -51,6 +51,7 @@ Scenarios (one espgw run each):
   frag_failed     LAN MTU 9000, WAN MTU 128: 64 fragments go, 65 or more are drop-frag-failed
   held            stopped with a fragment and an ARP wait pending: held-reassembly, held-arp-queue
   inner_ipv6      decrypted IPv6 is drop-inner-ipv6-unsupported, the IPv4 around it keeps its order
+  no_policies     no state, no policy: a plain router both ways (a worker crash once)
   limits          packet and byte limits: the kernel's counts pass, the rest state-expired
 
 Usage (Debian's python3-scapy 2.5 and python3-cryptography; no PyPI):
@@ -1680,6 +1681,28 @@ def scenario_newest_sa(ctx):
     ck.done()
 
 
+def scenario_no_policies(ctx):
+    """No state and no policy at all: a plain router, as Linux is without
+    xfrm policies.  Both ways forwarded in the clear.
+
+    Regression test: with no policy in any direction the in/fwd check
+    read keys it had not built, and the worker crashed on the first
+    forwarded packet."""
+    rng = random.Random(ctx.seed + 24)
+    out = [rand_packet(rng, host_ip(10 + k % 5), "10.0.2.%d" % (k + 1), 300) for k in range(40)]
+    back = [rand_packet(rng, "10.0.2.%d" % (k + 1), host_ip(12), 300) for k in range(20)]
+    run = run_espgw(ctx, make_config(ctx.name, [], "# no policies"),
+                    [lan_frame(p) for p in out], [wan_frame(p) for p in back])
+    ck = Checks()
+    check_plain(ck, run.wan, [forwarded(p) for p in out], [NH_MAC] * len(out), WAN_MAC,
+                "WAN TX")
+    check_plain(ck, run.lan, [forwarded(p) for p in back], [host_mac(12)] * len(back), LAN_MAC,
+                "LAN TX")
+    ck.counters(run, {"gw.forwarded": 60, "gw.tx": 60})
+    ck.no_drops(run)
+    ck.done()
+
+
 def scenario_limits(ctx):
     """Byte and packet limits (`limit packet-hard N` ...), counted as the
     kernel counts them (xfrm_state_check_expire: packets that went and
@@ -1748,6 +1771,7 @@ SCENARIOS = [
     ("death_row", scenario_death_row),
     ("tmpl_required", scenario_tmpl_required),
     ("newest_sa", scenario_newest_sa),
+    ("no_policies", scenario_no_policies),
     ("limits", scenario_limits),
 ]
 
