@@ -794,15 +794,16 @@ check_lifetimes(struct gw_ctl *ctl)
 		enum gw_expiry x = GW_LIVE;
 		struct event *e;
 
-		if (gw_lifetime_any(&s->lft)) {
+		if (s->use_time == 0) {
 			struct espgw_sa_stats st;
 
 			espgw_sa_stats_read(sa, &st);
-			if (s->use_time == 0 && st.packets != 0)
+			if (st.packets != 0)
 				s->use_time = now; /* within a second */
-			x = gw_lifetime_check(&s->lft, s->add_time, s->use_time,
-					      st.bytes, st.packets, now);
 		}
+		if (gw_lifetime_any(&s->lft))
+			x = gw_lifetime_check(&s->lft, s->add_time, s->use_time,
+					      now);
 		if (flags & ESPGW_SA_HARD)
 			x = GW_HARD;
 		else if ((flags & ESPGW_SA_SOFT) && x == GW_LIVE)

@@ -2,17 +2,10 @@
  * Copyright (c) 2026 The espgw authors
  */
 
-/* SA lifetimes (lifetime.h): the rules of xfrm_timer_handler() and
- * xfrm_state_check_expire(), a limit of 0 being none. */
+/* SA time limits (lifetime.h): the rules of xfrm_timer_handler(), a
+ * limit of 0 being none. */
 
 #include "control/lifetime.h"
-
-/* Has a limit of lim (0: none) been reached by v? */
-static int
-reached(uint64_t v, uint64_t lim)
-{
-	return lim != 0 && v >= lim;
-}
 
 /* Is the time limit secs (0: none) from since (0: not yet) up? */
 static int
@@ -23,13 +16,11 @@ up(uint64_t since, uint64_t secs, uint64_t now)
 
 enum gw_expiry
 gw_lifetime_check(const struct espgw_cfg_lifetime *l, uint64_t add,
-		  uint64_t use, uint64_t bytes, uint64_t packets, uint64_t now)
+		  uint64_t use, uint64_t now)
 {
-	if (up(add, l->hard_add, now) || up(use, l->hard_use, now) ||
-	    reached(bytes, l->hard_bytes) || reached(packets, l->hard_packets))
+	if (up(add, l->hard_add, now) || up(use, l->hard_use, now))
 		return GW_HARD;
-	if (up(add, l->soft_add, now) || up(use, l->soft_use, now) ||
-	    reached(bytes, l->soft_bytes) || reached(packets, l->soft_packets))
+	if (up(add, l->soft_add, now) || up(use, l->soft_use, now))
 		return GW_SOFT;
 	return GW_LIVE;
 }

@@ -4,12 +4,14 @@
 #ifndef ESPGW_CONTROL_LIFETIME_H
 #define ESPGW_CONTROL_LIFETIME_H
 
-/* SA lifetimes as net/xfrm/xfrm_state.c keeps them: time limits from
- * the add (time-*) or the first use (time-use-*), byte and packet
- * limits on what the SA carried (xfrm_state_check_expire). A soft limit
- * makes a state dying: it still works, but a template prefers any newer
- * state that is not; a hard limit removes it. The control thread checks
- * every state once a second (control/ctl.c). */
+/* SA time limits as net/xfrm/xfrm_state.c's xfrm_timer_handler() keeps
+ * them: from the add (time-*) or the first use (time-use-*). A soft
+ * limit makes a state dying: it still works, but a template prefers any
+ * newer state that is not; a hard limit removes it. The control thread
+ * checks every state once a second (control/ctl.c). Byte and packet
+ * limits are the workers', as xfrm_state_check_expire() checks them
+ * before each packet (lib/life.h): a state at its byte limit expires
+ * on its next packet, never on the clock. */
 
 #include <stdint.h>
 
@@ -17,11 +19,10 @@
 
 enum gw_expiry { GW_LIVE, GW_SOFT, GW_HARD };
 
-/* What limits l say, at now (seconds), of a state added at add and
- * first used at use (0: not yet) that has carried bytes and packets. */
+/* What the time limits of l say, at now (seconds), of a state added at
+ * add and first used at use (0: not yet). */
 enum gw_expiry gw_lifetime_check(const struct espgw_cfg_lifetime *l,
-				 uint64_t add, uint64_t use, uint64_t bytes,
-				 uint64_t packets, uint64_t now);
+				 uint64_t add, uint64_t use, uint64_t now);
 
 /* Does l set any limit? */
 static inline int

@@ -31,7 +31,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/control/lib.sh
 . "$HERE/lib.sh"
 
-ALL="classic rekey"
+ALL="classic rekey limits"
 ONLY=""
 VERBOSE=0
 while [ $# -gt 0 ]; do
@@ -245,6 +245,77 @@ ip xfrm state delete src $R2_WAN dst $R1_WAN proto esp spi $o21" || { fail "reke
 	a=$(t_balance "$IO_W/rekey.stats") || { fail "espgw's packets not accounted for: $a"; return 1; }
 	a=$(awk '($1 ~ /^gw\.drop-/ || $1 ~ /^esp\./) && $1 != "gw.drop-frag-needed" && $2 != 0 { print $1 "=" $2 }' "$IO_W/rekey.stats" | tr '\n' ' ')
 	[ -z "$a" ] || { fail "espgw dropped packets: $a"; return 1; }
+}
+
+# c. Lifetimes on both ends, the same `limit` options, the classic
+# script's states their only ones: what espgw sends (10.0.1.0/24 ->
+# 10.0.2.0/24) goes dying at packet 11 and expires at 20; what the
+# kernel sends back, by its bytes: dying past 5 pings' bytes (84 each),
+# expired once 15 pings' and one byte more have gone, so that the 16th
+# goes and the 17th does not. 30 pings: 20 requests reach hostB, 16
+# replies come back, counted alike on both ends; both ends' outbound
+# states expire and go, both inbound ones stay at their counts, and
+# both ends report the Expired events of their own states alike (ip
+# xfrm monitor's lines).
+sc_limits() {
+	local s12=0x00005005 s21=0x00006006 k12 k21 f e n G=$IO_W/limits.gw K=$IO_W/limits.k
+	local l12=" limit packet-soft 10 limit packet-hard 20" l21=" limit byte-soft 421 limit byte-hard 1261"
+	ct_scenario_start limits || return 1
+	k12=$(rkey 128)
+	k21=$(rkey 128)
+	for f in a b; do
+		site_script $f "$s12" "$k12" "$s21" "$k21" |
+			sed -e "/state add src $R1_WAN /s/\$/$l12/" -e "/state add src $R2_WAN /s/\$/$l21/" \
+				>"$IO_W/limits-$f.sh"
+	done
+	grep -q "spi $s12 .*$l12\$" "$IO_W/limits-a.sh" || { fail "the limits are not in the script"; return 1; }
+	ctl monitor xfrm >"$IO_W/limits.mon" 2>&1 &
+	IO_PIDS="$IO_PIDS $!"
+	G_QUIET=1 g "ip xfrm monitor > /tmp/xmon 2>&1 & echo \$! > /tmp/xmon.pid" ||
+		{ fail "cannot start ip xfrm monitor in the guest"; return 1; }
+	sleep 0.5
+	run_site_b "$IO_W/limits-b.sh" "$IO_W/limits-b.out" || { fail "the guest did not run site b's script"; return 1; }
+	run_site_a "$IO_W/limits-a.sh" "$IO_W/limits-a.out"
+	[ ! -s "$IO_W/limits-a.out" ] && [ ! -s "$IO_W/limits-b.out" ] ||
+		{ fail "a site script with limits printed: $(cat "$IO_W/limits-a.out" "$IO_W/limits-b.out" | head -2)"; return 1; }
+	gw_states "$G.0" && grep -q "limit: soft (INF)(bytes), hard (INF)(bytes)" "$G.0.raw" &&
+		grep -q "limit: soft 10(packets), hard 20(packets)" "$G.0.raw" ||
+		{ fail "espgwctl -s does not show the packet limits"; return 1; }
+	echo "hostA\$ ping -c 30 -i 0.1 $HOSTB"
+	io_in "$NS_A" ping -c 30 -i 0.1 -W 1 "$HOSTB" >"$IO_W/limits.ping" 2>&1
+	tail -2 "$IO_W/limits.ping"
+	sleep 2.5 # the control thread removes what expired within a second
+	n=$(grep -c 'icmp_seq=' "$IO_W/limits.ping")
+	[ "$n" = 16 ] || { fail "$n pings answered, not 16 (the kernel's byte-hard)"; return 1; }
+	gw_states "$G" && k_states "$K" || { fail "cannot read the counters"; return 1; }
+	echo "# after: espgw $(cat "$G" | tr '\n' ';') kernel $(cat "$K" | tr '\n' ';')"
+	[ "$(sa_count "$G" "$s12" "$R2_WAN")" = -1 ] && [ "$(sa_count "$K" "$s21" "$R1_WAN")" = -1 ] ||
+		{ fail "an outbound state outlived its hard limit (espgw $s12: $(sa_count "$G" "$s12" "$R2_WAN"), kernel $s21: $(sa_count "$K" "$s21" "$R1_WAN"))"; return 1; }
+	[ "$(sa_count "$K" "$s12" "$R2_WAN")" = 20 ] && [ "$(sa_count "$K" "$s12" "$R2_WAN" 5)" = 1680 ] ||
+		{ fail "the kernel received $(sa_count "$K" "$s12" "$R2_WAN") packets ($(sa_count "$K" "$s12" "$R2_WAN" 5) bytes) on $s12, not espgw's packet-hard 20 (1680)"; return 1; }
+	[ "$(sa_count "$G" "$s21" "$R1_WAN")" = 16 ] && [ "$(sa_count "$G" "$s21" "$R1_WAN" 5)" = 1344 ] ||
+		{ fail "espgw received $(sa_count "$G" "$s21" "$R1_WAN") packets ($(sa_count "$G" "$s21" "$R1_WAN" 5) bytes) on $s21, not the kernel's byte-hard's 16 (1344)"; return 1; }
+	G_QUIET=1 g "kill \$(cat /tmp/xmon.pid); sleep 0.2; cat /tmp/xmon" >"$IO_W/limits.kmon" ||
+		{ fail "cannot read the guest's ip xfrm monitor"; return 1; }
+	# Expired events: "Expired src A dst B", its "proto esp spi S ..."
+	# line, ..., "hard H": one "S H" an event
+	for e in limits.mon limits.kmon; do
+		awk '/^Expired /{ x = 1 } x && /proto esp spi/{ spi = $4; sub(/\(.*/, "", spi) }
+			x && /^\thard /{ print spi, $2; x = 0 }' "$IO_W/$e" | sort >"$IO_W/$e.ev"
+		echo "# $e: $(tr '\n' ';' <"$IO_W/$e.ev")"
+	done
+	# each end: both its states soft, its outbound one hard
+	printf '%s 0\n%s 0\n%s 1\n' "$s12" "$s21" "$s12" | sort >"$IO_W/limits.mon.want"
+	printf '%s 0\n%s 0\n%s 1\n' "$s12" "$s21" "$s21" | sort >"$IO_W/limits.kmon.want"
+	for e in limits.mon limits.kmon; do
+		diff "$IO_W/$e.want" "$IO_W/$e.ev" >/dev/null ||
+			{ fail "$e: Expired events $(tr '\n' ';' <"$IO_W/$e.ev"), not $(tr '\n' ';' <"$IO_W/$e.want")"; return 1; }
+	done
+	io_gw_stop
+	e=$(t_balance "$IO_W/limits.stats") || { fail "espgw's packets not accounted for: $e"; return 1; }
+	echo "# espgw's drops: $(awk '$1 ~ /^gw\.drop-|^esp\.|^gone\./ && $2 != 0' "$IO_W/limits.stats" | tr -s ' \n' ' ')"
+	[ "$(io_stat "$IO_W/limits.stats" gone.out.state-expired)" -ge 1 ] ||
+		{ fail "no packet of the expired state was counted state-expired"; return 1; }
 }
 
 # ---- driver -----------------------------------------------------------------------
