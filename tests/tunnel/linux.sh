@@ -8,15 +8,22 @@
 #   hostA 10.0.1.10 ── [ R1 espgw ] 192.0.2.1 ══ ESP ══ 192.0.2.2 [ R2 Linux ] ── hostB 10.0.2.10
 #
 # espgw starts with its ports alone; both ends get their addresses, then
-# `espgw-tunnel up` does the rest. Checks: ping and a 2 MiB TCP transfer
-# (sha256) through; a failing peer command leaves both ends as they were;
-# TUN_REKEYS (10) rekeys under a TCP stream and 100 pings a second: no
-# ping lost, the stream's checksum matches, after each rekey both ends
-# hold exactly the two new SPIs, and the last pair's counters agree
-# between espgw and the kernel; down leaves no state or policy on either
-# end. Usage (root): tests/tunnel/linux.sh. "ok -"/"not ok -" lines,
-# then "N passed, M failed". Environment: ESPGW, ESPGWCTL, ESPGW_TUNNEL,
-# TUN_REKEYS, and tests/interop's.
+# `espgw-tunnel up` does the rest. Checks: the default lifetimes on both
+# ends' states; ping and a 2 MiB TCP transfer (sha256) through; a failing
+# peer command and bad arguments (soft lifetime >= hard, --auto-rekey
+# without a soft one) leave both ends as they were; TUN_REKEYS (10)
+# rekeys under a TCP stream and 100 pings a second: no ping lost, the
+# stream's checksum matches, after each rekey both ends hold exactly the
+# two new SPIs, and the last pair's counters agree between espgw and the
+# kernel; down leaves no state or policy on either end. Then `up
+# --auto-rekey` with a 20 s soft and 30 s hard lifetime under a 2-minute
+# TCP transfer (20 kB/s) and 50 pings a second: 4 or more rekeys, each
+# on a soft expiry, none hard, all SPIs new, the checksum matches, no
+# ping lost; SIGTERM stops it with status 0 and the tunnel up; down.
+# Usage (root): tests/tunnel/linux.sh. "ok -"/"not ok -" lines, then
+# "N passed, M failed". Environment: ESPGW, ESPGWCTL, ESPGW_TUNNEL,
+# TUN_REKEYS, TUN_AUTO_SOFT, TUN_AUTO_HARD, TUN_AUTO_SECS (20, 30, 120),
+# and tests/interop's.
 set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/interop/lib.sh
@@ -98,6 +105,15 @@ up() {
 	[ "$(spis_gw)" = "$(spis_k)" ] && [ "$(spis_gw | wc -w)" = 2 ] || { fail "states: espgw $(spis_gw), kernel $(spis_k)"; return 1; }
 }
 check "up from nothing (Linux peer)" up
+lifetimes() { # soft hard: both states of both ends carry them
+	local want="expire add: soft $1(sec), hard $2(sec)" e k
+	e=$(ctl -s xfrm state list | grep -cF "$want")
+	k=$(G_QUIET=1 g "ip -s xfrm state" | grep -cF "$want")
+	ctl -s xfrm state list | grep -A4 "lifetime config:"
+	[ "$(ctl -s xfrm state list | grep -c "lifetime config:")" = 2 ] && [ "$e" = 2 ] && [ "$k" = 2 ] ||
+		{ fail "'$want': on $e of espgw's states, $k of the kernel's (want 2 and 2)"; return 1; }
+}
+check "default lifetimes on both ends: soft 3300 s, hard 3600 s" lifetimes 3300 3600
 check "ping hostA -> hostB" ping_a "$HOSTB" 5
 check "ping hostB -> hostA" ping_b "$HOSTA" 5
 tcp() { ct_tcp_start t1 "$IO_W/data2M" 5001 && ct_tcp_check t1 120 || { fail "TCP 2 MiB: checksum or size differs"; return 1; }; }
@@ -115,6 +131,16 @@ unchanged() { # what command...
 check "failing peer command: rekey leaves both ends as they were" unchanged rekey tun rekey --peer-cmd "exit 3"
 check "failing peer command: down leaves both ends as they were" unchanged down tun down --peer-cmd "false"
 check "bad arguments leave both ends as they were" unchanged bad "$TUN" --file-prefix "$IO_TAG" --peer-cmd "$PEER" up $R1_WAN $R2_WAN $LAN_A 10.0.9.1 $LAN_B $R2_LAN
+refused() { # message command...: refused with the message, nothing changed
+	local want=$1
+	shift
+	unchanged "$@" || return 1
+	grep -qF -- "$want" "$IO_W/bad.out" || { fail "no '$want' in: $(cat "$IO_W/bad.out")"; return 1; }
+}
+check "rekey with soft >= hard lifetime: refused, both ends as they were" refused \
+	"--lifetime-soft 30 must be below --lifetime-hard 30" rekey tun rekey --lifetime-soft 30 --lifetime-hard 30
+check "auto-rekey without a soft lifetime: refused, both ends as they were" refused \
+	"needs a soft lifetime" auto tun rekey --auto-rekey --lifetime-hard 0
 
 rekeys() {
 	local n before after
@@ -162,5 +188,83 @@ down() {
 	! G_QUIET=1 g "ip route" | grep -q "^$LAN_A" || { fail "the kernel keeps the route"; return 1; }
 }
 check "down leaves no state, policy or route on either end" down
+
+# --auto-rekey: up, then a rekey on each soft expiry (20 s; hard 30 s)
+# under a 2-minute TCP transfer and a ping every 20 ms
+AUTO_SOFT=${TUN_AUTO_SOFT:-20}
+AUTO_HARD=${TUN_AUTO_HARD:-30}
+AUTO_SECS=${TUN_AUTO_SECS:-120}
+AUTO_RATE=20000
+head -c $((AUTO_SECS * AUTO_RATE)) /dev/urandom >"$IO_W/data.auto"
+auto_start() {
+	local i
+	# not through tun (a function): $! must be espgw-tunnel itself
+	"$TUN" --file-prefix "$IO_TAG" --espgwctl "$CT_ESPGWCTL" --peer-cmd "$PEER" --wait 5 \
+		--auto-rekey --lifetime-soft "$AUTO_SOFT" --lifetime-hard "$AUTO_HARD" up $ARGS \
+		>"$IO_W/auto.out" 2>"$IO_W/auto.err" &
+	AUTO_PID=$!
+	IO_PIDS="$IO_PIDS $AUTO_PID"
+	for i in $(seq 1 600); do
+		grep -q "auto-rekey: watching" "$IO_W/auto.err" && break
+		kill -0 "$AUTO_PID" 2>/dev/null || { fail "auto-rekey up exited: $(cat "$IO_W/auto.err")"; return 1; }
+		sleep 0.1
+	done
+	[ "$i" != 600 ] || { fail "auto-rekey up: not watching after 60 s"; return 1; }
+	cat "$IO_W/auto.out" "$IO_W/auto.err"
+	AUTO_SPIS=$(spis_gw)
+	[ "$AUTO_SPIS" = "$(spis_k)" ] && [ "$(echo "$AUTO_SPIS" | wc -w)" = 2 ] ||
+		{ fail "states: espgw $AUTO_SPIS, kernel $(spis_k)"; return 1; }
+}
+check "up --auto-rekey (soft ${AUTO_SOFT} s, hard ${AUTO_HARD} s)" auto_start
+check "its lifetimes on both ends" lifetimes "$AUTO_SOFT" "$AUTO_HARD"
+
+auto_transfer() {
+	local n spis s
+	ct_tcp_start au "$IO_W/data.auto" 5005 "$AUTO_RATE" || { fail "cannot start the transfer"; return 1; }
+	ct_ping_start au 0.02 "$HOSTB"
+	ct_tcp_check au $((AUTO_SECS + 120)) || { fail "the transfer across the rekeys: error, checksum or size differs"; return 1; }
+	ct_ping_stop au
+	cat "$IO_W/auto.out" "$IO_W/auto.err"
+	kill -0 "$AUTO_PID" 2>/dev/null || { fail "espgw-tunnel --auto-rekey exited"; return 1; }
+	n=$(grep -c '^rekey: ' "$IO_W/auto.out")
+	echo "# $n rekeys during the transfer"
+	[ "$n" -ge 4 ] || { fail "$n rekeys in ${AUTO_SECS} s (want 4 or more)"; return 1; }
+	[ "$(grep -c '^rekey: .*(traffic moved' "$IO_W/auto.out")" = "$n" ] ||
+		{ fail "a rekey did not see traffic move to the new SAs"; return 1; }
+	# one soft expiry acted on a rekey (the last one may be under way)
+	s=$(grep -c 'auto-rekey: soft expiry of' "$IO_W/auto.err")
+	[ "$s" = "$n" ] || [ "$s" = $((n + 1)) ] || { fail "$s soft expiries acted on, $n rekeys"; return 1; }
+	! grep -q "warning" "$IO_W/auto.err" || { fail "a state expired hard: $(grep warning "$IO_W/auto.err")"; return 1; }
+	# every rekey made two SPIs never seen before
+	spis=$(sed -n 's/^rekey: out [0-9a-fx,]* -> \(0x[0-9a-f]*\), in [0-9a-fx,]* -> \(0x[0-9a-f]*\) .*/\1 \2/p' "$IO_W/auto.out")
+	# shellcheck disable=SC2086 # one SPI a word
+	[ "$(printf '%s\n' $AUTO_SPIS $spis | sort -u | wc -l)" = $((2 * n + 2)) ] ||
+		{ fail "SPIs repeat: $AUTO_SPIS / $spis"; return 1; }
+	local gaps
+	gaps=$(ct_ping_gaps au)
+	echo "# ping: $(ct_ping_replies au | cut -d' ' -f1) answered; lost: ${gaps:-none}"
+	[ -z "$gaps" ] || { fail "pings lost across the rekeys: icmp_seq $gaps"; return 1; }
+}
+check "a ${AUTO_SECS} s TCP transfer across the auto-rekeys: checksum matches, 4+ rekeys, new SPIs, no ping lost" auto_transfer
+
+auto_stop() {
+	local before s
+	kill -TERM "$AUTO_PID"
+	io_wait_pid "$AUTO_PID" 60
+	cat "$IO_W/auto.err"
+	[ "$IO_WAIT_RC" = 0 ] || { fail "espgw-tunnel --auto-rekey: status $IO_WAIT_RC on SIGTERM"; return 1; }
+	grep -q "stopped by SIGTERM; the tunnel stays up" "$IO_W/auto.err" || { fail "no stop message"; return 1; }
+	# the SPIs it names are those both ends keep
+	before=$(sed -n 's/.*stays up: out spi \(0x[0-9a-f]*\), in spi \(0x[0-9a-f]*\)$/\1 \2/p' "$IO_W/auto.err" |
+		tr ' ' '\n' | sort | tr '\n' ' ')
+	[ "$before" = "$(spis_gw)" ] && [ "$before" = "$(spis_k)" ] ||
+		{ fail "after the stop: said $before, espgw $(spis_gw), kernel $(spis_k)"; return 1; }
+	for s in $AUTO_SPIS; do
+		case " $before " in *" $s "*) fail "the first SPI $s is still there"; return 1 ;; esac
+	done
+	ping_a "$HOSTB" 3 || { fail "no ping through after the stop"; return 1; }
+}
+check "SIGTERM stops --auto-rekey with status 0, the tunnel up on the states it names" auto_stop
+check "down after --auto-rekey leaves nothing on either end" down
 io_gw_stop >/dev/null
 done_
