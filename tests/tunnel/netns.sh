@@ -9,8 +9,12 @@
 # Both gateways start with their ports and addresses only. Checks: bad
 # arguments and failing peer commands (up, rekey, down) leave both ends
 # as they were; up; ping both ways; 3 rekeys under a ping every 10 ms
-# with no ping lost and only the new SPIs left on both ends; down leaves
-# no state, policy or tunnel route on either end.
+# with no ping lost and only the new SPIs left on both ends; `rekey
+# --auto-rekey` with a 3 s soft lifetime rekeys on the soft expiry, and
+# when its monitor is killed exits with status 1 and a message, both ends
+# on the last states; resumed, SIGINT stops it with status 0, the tunnel
+# up; no ping lost; down leaves no state, policy or tunnel route on
+# either end.
 # Usage (root): tests/tunnel/netns.sh. "ok -"/"not ok -" lines, then
 # "N passed, M failed". Environment: ESPGW, ESPGWCTL, ESPGW_TUNNEL.
 set -u
@@ -152,14 +156,86 @@ check "3 rekeys under a ping flood" rekeys
 sleep 0.5
 kill -INT "$PING"
 sleep 0.5
-lost() {
-	local gaps
-	gaps=$(sed -n 's/.*icmp_seq=\([0-9]*\) .*/\1/p' "$EG_TMP/ping.log" | sort -n |
+lost() { # [ping's log]
+	local gaps log=${1:-$EG_TMP/ping.log}
+	gaps=$(sed -n 's/.*icmp_seq=\([0-9]*\) .*/\1/p' "$log" | sort -n |
 		awk 'BEGIN { w = 1 } { while (w < $1) { printf "%d ", w; w++ } if ($1 == w) w++ }')
-	echo "# $(grep transmitted "$EG_TMP/ping.log")"
+	echo "# $(grep transmitted "$log")"
 	[ -z "$gaps" ] || { WHY="pings lost: $gaps"; return 1; }
 }
 check "no ping lost across the rekeys" lost
+
+# ---- --auto-rekey: a rekey on a soft expiry, the monitor's end, SIGINT -------
+auto_start() { # log [options...]: rekey --auto-rekey in the background
+	local log=$1 i
+	shift
+	# not through tun (a function): $! must be espgw-tunnel itself
+	"$TUN" --file-prefix "$EG_TAG-r1" --espgwctl "$CTL" --peer-kind espgw \
+		--dev port1 --peer-dev port1 --wait 3 --peer-cmd "$PEER" \
+		--auto-rekey "$@" rekey $ARGS >"$log.out" 2>"$log.err" &
+	AUTO_PID=$!
+	EG_PIDS="$EG_PIDS $AUTO_PID"
+	for i in $(seq 1 200); do
+		grep -q "auto-rekey: watching" "$log.err" && return 0
+		kill -0 "$AUTO_PID" 2>/dev/null || { WHY="it exited: $(cat "$log.err")"; return 1; }
+		sleep 0.1
+	done
+	WHY="not watching after 20 s"
+	return 1
+}
+auto_wait() { # pid seconds: its status in AUTO_RC
+	local i
+	for i in $(seq 1 $(($2 * 10))); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -0 "$1" 2>/dev/null && { WHY="still running after $2 s"; return 1; }
+	wait "$1"
+	AUTO_RC=$?
+}
+eg_bg hosta ping -n -i 0.01 10.0.2.10 >"$EG_TMP/ping2.log" 2>&1
+PING=$EG_BG_PID
+auto_soft() {
+	local a=$EG_TMP/auto i mon now
+	auto_start "$a" --lifetime-soft 3 --lifetime-hard 10 || return 1
+	# the rekey it starts with, then one on the soft expiry
+	for i in $(seq 1 150); do
+		[ "$(grep -c '^rekey: ' "$a.out")" -ge 2 ] && break
+		sleep 0.1
+	done
+	cat "$a.out" "$a.err"
+	[ "$(grep -c '^rekey: ' "$a.out")" -ge 2 ] || { WHY="no rekey on the soft expiry in 15 s"; return 1; }
+	grep -q "auto-rekey: soft expiry of the .* state" "$a.err" || { WHY="no soft expiry reported"; return 1; }
+	grep -q '^rekey: .*(traffic moved' "$a.out" || { WHY="traffic did not move"; return 1; }
+	# the monitor ends: status 1, saying so, the tunnel left on its states
+	mon=$(pgrep -P "$AUTO_PID" -f "monitor xfrm")
+	[ -n "$mon" ] || { WHY="no espgwctl monitor under espgw-tunnel"; return 1; }
+	kill -KILL "$mon"
+	auto_wait "$AUTO_PID" 30 || return 1
+	[ "$AUTO_RC" = 1 ] || { WHY="status $AUTO_RC when the monitor ended"; return 1; }
+	grep -q "auto-rekey stops: the monitor of the local espgw (espgwctl monitor xfrm) ended, killed by SIGKILL" "$a.err" ||
+		{ WHY="no message on the monitor's end: $(tail -1 "$a.err")"; return 1; }
+	now=$(sed -n 's/^rekey: out .* -> \(0x[0-9a-f]*\), in .* -> \(0x[0-9a-f]*\) .*/\1\n\2/p' "$a.out" |
+		tail -2 | sort | tr '\n' ' ')
+	[ "$(spis ctl1)" = "$now" ] && [ "$(spis ctl2)" = "$now" ] ||
+		{ WHY="states: R1 $(spis ctl1), R2 $(spis ctl2), the last rekey made $now"; return 1; }
+}
+check "--auto-rekey: a rekey on the soft expiry; the monitor killed: status 1, both ends on the last states" auto_soft
+auto_int() {
+	local a=$EG_TMP/auto2
+	auto_start "$a" || return 1
+	kill -INT "$AUTO_PID"
+	auto_wait "$AUTO_PID" 30 || return 1
+	cat "$a.out" "$a.err"
+	[ "$AUTO_RC" = 0 ] || { WHY="status $AUTO_RC on SIGINT"; return 1; }
+	grep -q "auto-rekey: stopped by SIGINT; the tunnel stays up" "$a.err" || { WHY="no stop message"; return 1; }
+	[ "$(spis ctl1)" = "$(spis ctl2)" ] && [ "$(spis ctl1 | wc -w)" = 2 ] ||
+		{ WHY="states: R1 $(spis ctl1), R2 $(spis ctl2)"; return 1; }
+}
+check "--auto-rekey resumed with rekey, SIGINT: status 0, the tunnel up" auto_int
+kill -INT "$PING"
+wait "$PING"
+check "no ping lost across the auto-rekeys" lost "$EG_TMP/ping2.log"
 
 # ---- down ----------------------------------------------------------------------
 down_ok() {
