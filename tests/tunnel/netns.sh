@@ -167,7 +167,7 @@ check "no ping lost across the rekeys" lost
 
 # ---- --auto-rekey: a rekey on a soft expiry, the monitor's end, SIGINT -------
 auto_start() { # log [options...]: rekey --auto-rekey in the background
-	local log=$1 i
+	local log=$1
 	shift
 	# not through tun (a function): $! must be espgw-tunnel itself
 	"$TUN" --file-prefix "$EG_TAG-r1" --espgwctl "$CTL" --peer-kind espgw \
@@ -175,7 +175,7 @@ auto_start() { # log [options...]: rekey --auto-rekey in the background
 		--auto-rekey "$@" rekey $ARGS >"$log.out" 2>"$log.err" &
 	AUTO_PID=$!
 	EG_PIDS="$EG_PIDS $AUTO_PID"
-	for i in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		grep -q "auto-rekey: watching" "$log.err" && return 0
 		kill -0 "$AUTO_PID" 2>/dev/null || { WHY="it exited: $(cat "$log.err")"; return 1; }
 		sleep 0.1
@@ -184,8 +184,7 @@ auto_start() { # log [options...]: rekey --auto-rekey in the background
 	return 1
 }
 auto_wait() { # pid seconds: its status in AUTO_RC
-	local i
-	for i in $(seq 1 $(($2 * 10))); do
+	for _ in $(seq 1 $(($2 * 10))); do
 		kill -0 "$1" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -196,10 +195,10 @@ auto_wait() { # pid seconds: its status in AUTO_RC
 eg_bg hosta ping -n -i 0.01 10.0.2.10 >"$EG_TMP/ping2.log" 2>&1
 PING=$EG_BG_PID
 auto_soft() {
-	local a=$EG_TMP/auto i mon now
+	local a=$EG_TMP/auto mon now
 	auto_start "$a" --lifetime-soft 3 --lifetime-hard 10 || return 1
 	# the rekey it starts with, then one on the soft expiry
-	for i in $(seq 1 150); do
+	for _ in $(seq 1 150); do
 		[ "$(grep -c '^rekey: ' "$a.out")" -ge 2 ] && break
 		sleep 0.1
 	done
