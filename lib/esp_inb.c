@@ -346,15 +346,19 @@ inb_open_run(struct espgw_inb_slice *s, uint16_t k, const bool replay,
 	uint64_t packets = 0, bytes = 0;
 	uint16_t nb_ok = s->nb_ok;
 	struct espgw_life_run r;
+	bool check = false;
 
-	if (lft)
+	if (lft) {
 		espgw_life_begin(sa, &r);
+		/* the run is at most the rest of the slice */
+		check = !espgw_life_far(sa, &r, s->nb - k);
+	}
 	do {
 		uint16_t i = s->idx[k], len = 0;
 		int rc;
 
 		inb_prefetch_key_ahead(s, k);
-		rc = lft && !espgw_life_admit(sa, &r)
+		rc = lft && check && !espgw_life_admit(sa, &r)
 			     ? ESPGW_DROP_STATE_EXPIRED
 			     : inb_open(s->w, sa, s->mb[i], &s->pk[i],
 					&s->ops[k], &len, replay);

@@ -240,6 +240,8 @@ outb_admit(struct espgw_outb_slice *s, struct espgw_sa *sa, uint16_t k,
 	uint16_t j = 0;
 
 	espgw_life_begin(sa, &r);
+	if (likely(espgw_life_far(sa, &r, n)))
+		return n;
 	for (; j < n && espgw_life_admit(sa, &r); j++)
 		espgw_life_count(&r, s->pk[s->ok_idx[k + j]].len);
 	return j;

@@ -46,6 +46,26 @@ espgw_life_begin(const struct espgw_sa *sa, struct espgw_life_run *r)
 	r->soft = espgw_sa_flags(sa) & ESPGW_SA_SOFT;
 }
 
+/* Can no packet of a run of n reach a limit? Then the run needs no
+ * check a packet (ESPGW_LIFE_MAX_LEN bytes each at most): one compare a
+ * run, far from the limits. A soft limit already flagged no longer
+ * counts. */
+#define ESPGW_LIFE_MAX_LEN 65535u
+
+static inline bool
+espgw_life_far(const struct espgw_sa *sa, const struct espgw_life_run *r,
+	       uint32_t n)
+{
+	const struct espgw_sa_life *l = &sa->life;
+	uint64_t np = r->soft ? l->hard_packets
+			      : RTE_MIN(l->soft_packets, l->hard_packets);
+	uint64_t nb =
+		r->soft ? l->hard_bytes : RTE_MIN(l->soft_bytes, l->hard_bytes);
+
+	return r->packets < np && n <= np - r->packets && r->bytes < nb &&
+	       (uint64_t)n * ESPGW_LIFE_MAX_LEN <= nb - r->bytes;
+}
+
 /* May one more packet go? A count already at a hard limit refuses it
  * and expires the SA; at a soft limit it makes the SA dying. */
 static inline bool
