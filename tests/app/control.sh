@@ -39,7 +39,7 @@ cleanup() {
 	rm -rf "$tmp" "/var/run/dpdk/ctl$$" "/var/run/dpdk/ctl$$b"
 }
 trap cleanup EXIT
-for _ in $(seq 100); do
+for _ in $(seq 600); do # 60 s: ASan on a loaded machine is slow to start
 	grep -q running "$tmp/espgw.out" && break
 	sleep 0.1
 done
@@ -187,7 +187,7 @@ prefix="ctl$$b"
 	--on-expire "$tmp/hook.sh" \
 	> "$tmp/espgw.out" 2>&1 &
 pid=$!
-for _ in $(seq 100); do
+for _ in $(seq 600); do # 60 s: ASan on a loaded machine is slow to start
 	grep -q running "$tmp/espgw.out" && break
 	sleep 0.1
 done
