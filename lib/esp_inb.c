@@ -10,6 +10,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
+#include <rte_udp.h>
 
 #include "burst.h"
 #include "drops.h"
@@ -19,10 +20,57 @@
 
 /* Offsets of one parsed ESP packet. */
 struct inb_pkt {
-	uint16_t hl;	  /* outer header length */
+	uint16_t hl;	  /* outer headers' length: IPv4, and UDP if any */
 	uint16_t esp_len; /* ESP header to end of ICV */
 	uint8_t ecn;	  /* outer ECN codepoint */
+	bool udp;	  /* ESP in UDP (RFC 3948) */
+	rte_be16_t sport; /* ... its source: the peer as the NAT shows it */
+	rte_be32_t src;
 };
+
+/* RFC 768: the sum over the pseudo-header and the datagram, its
+ * checksum included, is all ones. */
+static bool
+udp_cksum_ok(const struct rte_ipv4_hdr *ip, const struct rte_udp_hdr *udp,
+	     uint16_t ulen)
+{
+	/* words as memory holds them, as rte_raw_cksum() reads them */
+	uint32_t sum = rte_raw_cksum(&ip->src_addr, 8) +
+		       rte_cpu_to_be_16(ESPGW_IPPROTO_UDP) +
+		       rte_cpu_to_be_16(ulen) + rte_raw_cksum(udp, ulen);
+
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return sum == 0xffff;
+}
+
+/* ESP in UDP (RFC 3948 section 2.1): the UDP header of a datagram the
+ * caller found on a port of ours. Its checksum may be 0 (section 3.1.2,
+ * as Linux sends it) and is checked when it is not. */
+static int
+inb_parse_udp(struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint16_t *tot,
+	      struct inb_pkt *pk)
+{
+	const struct rte_udp_hdr *udp;
+	uint16_t ulen;
+
+	if (*tot < pk->hl + ESPGW_UDP_HDR_LEN)
+		return ESPGW_DROP_TOO_SHORT;
+	udp = (const struct rte_udp_hdr *)((const uint8_t *)ip + pk->hl);
+	ulen = rte_be_to_cpu_16(udp->dgram_len);
+	if (ulen < ESPGW_UDP_HDR_LEN || ulen > *tot - pk->hl)
+		return ESPGW_DROP_BAD_OUTER_HEADER;
+	*tot = pk->hl + ulen; /* what IP carries past the datagram goes */
+	if (udp->dgram_cksum != 0 &&
+	    (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) !=
+		    RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
+	    !udp_cksum_ok(ip, udp, ulen))
+		return ESPGW_DROP_BAD_UDP_CHECKSUM;
+	pk->udp = true;
+	pk->sport = udp->src_port;
+	pk->hl += ESPGW_UDP_HDR_LEN;
+	return ESPGW_OK;
+}
 
 /* Read the outer IPv4 header (RFC 791) far enough to find the SA. */
 static int
@@ -38,7 +86,8 @@ inb_parse(struct rte_mbuf *m, struct inb_pkt *pk, struct espgw_sad_key *key)
 		return ESPGW_DROP_TOO_SHORT;
 	ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
 	if ((ip->version_ihl >> 4) != 4 || (ip->version_ihl & 0xf) < 5 ||
-	    ip->next_proto_id != ESPGW_IPPROTO_ESP)
+	    (ip->next_proto_id != ESPGW_IPPROTO_ESP &&
+	     ip->next_proto_id != ESPGW_IPPROTO_UDP))
 		return ESPGW_DROP_BAD_OUTER_HEADER;
 	pk->hl = rte_ipv4_hdr_len(ip);
 	tot = rte_be_to_cpu_16(ip->total_length);
@@ -55,6 +104,14 @@ inb_parse(struct rte_mbuf *m, struct inb_pkt *pk, struct espgw_sad_key *key)
 	if (ip->fragment_offset &
 	    rte_cpu_to_be_16(ESPGW_IPV4_MF | ESPGW_IPV4_OFF_MASK))
 		return ESPGW_DROP_OUTER_FRAGMENT;
+	pk->udp = false;
+	pk->src = ip->src_addr;
+	if (ip->next_proto_id == ESPGW_IPPROTO_UDP) {
+		int rc = inb_parse_udp(m, ip, &tot, pk);
+
+		if (rc != ESPGW_OK)
+			return rc;
+	}
 	if (tot < m->data_len)
 		rte_pktmbuf_trim(m, m->data_len - tot);
 	pk->esp_len = tot - pk->hl;
@@ -186,7 +243,7 @@ struct inb_op {
 static __rte_always_inline int
 inb_prepare(const struct espgw_sa *sa, struct rte_mbuf *m,
 	    const struct inb_pkt *pk, struct inb_op *op, const bool replay,
-	    const bool esn)
+	    const bool esn, const bool udp)
 {
 	const struct espgw_esp_hdr *esp = rte_pktmbuf_mtod_offset(
 		m, const struct espgw_esp_hdr *, pk->hl);
@@ -194,6 +251,11 @@ inb_prepare(const struct espgw_sa *sa, struct rte_mbuf *m,
 	uint32_t seq_lo;
 	int rc;
 
+	/* xfrm_input: an SA's encapsulation or none, never the other
+	 * (XfrmInStateMismatch) */
+	if (pk->udp != udp)
+		return udp ? ESPGW_DROP_UDP_ENCAP_MISSING
+			   : ESPGW_DROP_UDP_ENCAP_UNEXPECTED;
 	if (pk->esp_len < ESPGW_ESP_HDR_LEN + ESPGW_GCM_IV_LEN +
 				  ESPGW_ESP_TRAILER_LEN + sa->icv_len)
 		return ESPGW_DROP_TOO_SHORT;
@@ -311,7 +373,7 @@ inb_prefetch_key_ahead(const struct espgw_inb_slice *s, uint16_t k)
  * the run (its sas[k] becomes NULL). */
 static __rte_always_inline uint16_t
 inb_prepare_run(struct espgw_inb_slice *s, uint16_t k, const bool replay,
-		const bool esn)
+		const bool esn, const bool udp)
 {
 	struct espgw_sa *sa = s->sas[k];
 	struct espgw_sa_stats *st = espgw_sa_slot(sa, s->w->id);
@@ -325,13 +387,28 @@ inb_prepare_run(struct espgw_inb_slice *s, uint16_t k, const bool replay,
 		inb_prefetch_ahead(s, k);
 		rc = expired ? ESPGW_DROP_STATE_EXPIRED
 			     : inb_prepare(sa, s->mb[i], &s->pk[i], &s->ops[k],
-					   replay, esn);
+					   replay, esn, udp);
 		if (rc != ESPGW_OK) {
 			espgw_drop_count(st->drops, rc);
 			s->sas[k] = NULL;
 		}
 	} while (++k < s->nb && s->sas[k] == sa);
 	return k;
+}
+
+/* A new mapping of the peer (address and port): counted when it is new,
+ * and kept for the control thread, which reports it (espgw_sa_mapping). */
+static void
+inb_mapping(struct espgw_sa *sa, struct espgw_sa_stats *st,
+	    const struct inb_pkt *pk)
+{
+	uint64_t m = (uint64_t)pk->src << 16 | pk->sport;
+
+	if (__atomic_load_n(&sa->life.mapping, __ATOMIC_RELAXED) == m)
+		return;
+	__atomic_store_n(&sa->life.mapping, m, __ATOMIC_RELAXED);
+	st->mappings++;
+	espgw_sa_flag(sa, ESPGW_SA_MAPPING);
 }
 
 /* The open pass over one run. With byte or packet limits (lft, a
@@ -370,6 +447,11 @@ inb_open_run(struct espgw_inb_slice *s, uint16_t k, const bool replay,
 		bytes += len;
 		if (lft)
 			espgw_life_count(&r, len);
+		/* RFC 3948 section 5.2, as esp_input_done2(): an authentic
+		 * packet from elsewhere than the state says, a NAT rebound */
+		if (s->pk[i].udp && unlikely(s->pk[i].src != sa->outer_src ||
+					     s->pk[i].sport != sa->udp_sport))
+			inb_mapping(sa, st, &s->pk[i]);
 		espgw_burst_keep(&s->b, i);
 		if (s->sa_out != NULL)
 			s->sa_out[s->good + nb_ok] = sa;
@@ -392,19 +474,37 @@ inb_open_run(struct espgw_inb_slice *s, uint16_t k, const bool replay,
 uint16_t
 espgw_inb_prepare_no_replay(struct espgw_inb_slice *s, uint16_t k)
 {
-	return inb_prepare_run(s, k, false, false);
+	return inb_prepare_run(s, k, false, false, false);
 }
 
 uint16_t
 espgw_inb_prepare_replay(struct espgw_inb_slice *s, uint16_t k)
 {
-	return inb_prepare_run(s, k, true, false);
+	return inb_prepare_run(s, k, true, false, false);
 }
 
 uint16_t
 espgw_inb_prepare_replay_esn(struct espgw_inb_slice *s, uint16_t k)
 {
-	return inb_prepare_run(s, k, true, true);
+	return inb_prepare_run(s, k, true, true, false);
+}
+
+uint16_t
+espgw_inb_prepare_no_replay_udp(struct espgw_inb_slice *s, uint16_t k)
+{
+	return inb_prepare_run(s, k, false, false, true);
+}
+
+uint16_t
+espgw_inb_prepare_replay_udp(struct espgw_inb_slice *s, uint16_t k)
+{
+	return inb_prepare_run(s, k, true, false, true);
+}
+
+uint16_t
+espgw_inb_prepare_replay_esn_udp(struct espgw_inb_slice *s, uint16_t k)
+{
+	return inb_prepare_run(s, k, true, true, true);
 }
 
 uint16_t

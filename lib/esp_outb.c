@@ -9,6 +9,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
+#include <rte_udp.h>
 
 #include "burst.h"
 #include "drops.h"
@@ -110,15 +111,18 @@ outb_nonce(const struct espgw_sa *sa, uint64_t seq, struct outb_op *op)
 	op->seq = seq;
 }
 
-/* Build headers and trailer around the inner packet and encrypt it. */
-static void
+/* Build headers and trailer around the inner packet and encrypt it. A
+ * template: udp (ESP in UDP, RFC 3948) is a constant of the SA's
+ * variant. */
+static __rte_always_inline void
 outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
 	  struct rte_mbuf *m, const struct outb_pkt *o,
-	  const struct outb_op *op)
+	  const struct outb_op *op, const bool udp)
 {
 	const uint64_t seq = op->seq;
-	const uint16_t hdr_len =
-		ESPGW_IPV4_HDR_LEN + ESPGW_ESP_HDR_LEN + ESPGW_GCM_IV_LEN;
+	const uint16_t udp_len = udp ? ESPGW_UDP_HDR_LEN : 0;
+	const uint16_t hdr_len = ESPGW_IPV4_HDR_LEN + udp_len +
+				 ESPGW_ESP_HDR_LEN + ESPGW_GCM_IV_LEN;
 	const uint16_t ct_len = o->len + o->pad + ESPGW_ESP_TRAILER_LEN;
 	struct gcm_context_data ctx;
 	struct rte_ipv4_hdr *ip;
@@ -150,7 +154,7 @@ outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
 	ip->packet_id = rte_cpu_to_be_16((uint16_t)seq);
 	ip->fragment_offset = o->df ? rte_cpu_to_be_16(ESPGW_IPV4_DF) : 0;
 	ip->time_to_live = ESPGW_DEFAULT_TTL;
-	ip->next_proto_id = ESPGW_IPPROTO_ESP;
+	ip->next_proto_id = udp ? ESPGW_IPPROTO_UDP : ESPGW_IPPROTO_ESP;
 	ip->src_addr = sa->outer_src;
 	ip->dst_addr = sa->outer_dst;
 	sum = sa->outer_sum + o->tos + m->data_len + (uint16_t)seq +
@@ -159,7 +163,17 @@ outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
 	sum = (sum & 0xffff) + (sum >> 16);
 	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~sum);
 
-	esp = (struct espgw_esp_hdr *)(ip + 1);
+	esp = (struct espgw_esp_hdr *)((uint8_t *)(ip + 1) + udp_len);
+	if (udp) {
+		struct rte_udp_hdr *uh = (struct rte_udp_hdr *)(ip + 1);
+
+		uh->src_port = sa->udp_sport;
+		uh->dst_port = sa->udp_dport;
+		uh->dgram_len =
+			rte_cpu_to_be_16(m->data_len - ESPGW_IPV4_HDR_LEN);
+		/* RFC 3948 section 3.1.1: 0 over IPv4, as Linux sends */
+		uh->dgram_cksum = 0;
+	}
 	esp->spi = sa->spi_be;
 	esp->seq = rte_cpu_to_be_32((uint32_t)seq);
 	memcpy(esp + 1, op->nonce.iv, ESPGW_GCM_IV_LEN);
@@ -188,6 +202,37 @@ struct espgw_outb_slice {
 	uint16_t ok_idx[ESPGW_BURST_MAX];
 	struct outb_op ops[ESPGW_BURST_MAX];
 };
+
+/* Seal one run of cipher operations of one SA, its key lines asked for
+ * four operations ahead (at scale the reservation pass has pushed the
+ * early ones out of L1). */
+static __rte_always_inline uint16_t
+outb_seal_run(struct espgw_outb_slice *s, uint16_t k, const bool udp)
+{
+	struct espgw_sa *sa = s->sas[s->ops[k].i];
+
+	do {
+		uint16_t i = s->ops[k].i;
+
+		if (k + 4 < s->nb_ops &&
+		    s->sas[s->ops[k + 4].i] != s->sas[s->ops[k + 3].i])
+			espgw_sa_prefetch_key(s->sas[s->ops[k + 4].i]);
+		outb_seal(s->w, sa, s->b.mb[i], &s->pk[i], &s->ops[k], udp);
+	} while (++k < s->nb_ops && s->sas[s->ops[k].i] == sa);
+	return k;
+}
+
+uint16_t
+espgw_outb_seal_esp(struct espgw_outb_slice *s, uint16_t k)
+{
+	return outb_seal_run(s, k, false);
+}
+
+uint16_t
+espgw_outb_seal_udp(struct espgw_outb_slice *s, uint16_t k)
+{
+	return outb_seal_run(s, k, true);
+}
 
 /* Ask for the lines of each SA four packets ahead of its numbering, once
  * a run. */
@@ -373,17 +418,9 @@ outb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t off)
 	for (uint16_t k = 0; k < s.nb_ok;)
 		k = sas[s.ok_idx[k]]->ops->outb_number(&s, k);
 
-	/* Frame and encrypt, with each SA's key lines asked for four
-	 * packets ahead (at scale the reservation pass has pushed the
-	 * early ones out of L1). */
-	for (uint16_t k = 0; k < s.nb_ops; k++) {
-		uint16_t i = s.ops[k].i;
-
-		if (k + 4 < s.nb_ops &&
-		    sas[s.ops[k + 4].i] != sas[s.ops[k + 3].i])
-			espgw_sa_prefetch_key(sas[s.ops[k + 4].i]);
-		outb_seal(w, sas[i], mb[i], &s.pk[i], &s.ops[k]);
-	}
+	/* Frame and encrypt, run by run, with each SA's own step. */
+	for (uint16_t k = 0; k < s.nb_ops;)
+		k = sas[s.ops[k].i]->ops->outb_seal(&s, k);
 	return espgw_burst_finish(&s.b);
 }
 

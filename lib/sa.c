@@ -36,6 +36,8 @@ espgw_sa_params_check(const struct espgw_sa_params *p)
 		return "ESN needs a replay window (as xfrm requires)";
 	if (!p->esn && (p->oseq > UINT32_MAX || p->iseq > UINT32_MAX))
 		return "sequence number above 32 bits without ESN";
+	if (p->encap.udp && (p->encap.sport == 0 || p->encap.dport == 0))
+		return "UDP encapsulation needs ports other than 0";
 	return NULL;
 }
 
@@ -49,31 +51,55 @@ key_size(uint8_t key_len)
 	}
 }
 
-/* Each kind with and without byte and packet limits (lft): an SA with
- * none never touches its shared counters. */
-#define OUTB_OPS(name, step)                                                   \
-	static const struct espgw_sa_ops name = {                              \
-		.dir = ESPGW_SA_OUT,                                           \
-		.outb_number = step,                                           \
+/* Each kind with and without byte and packet limits (lft: an SA with
+ * none never touches its shared counters) and UDP encapsulation, as a
+ * table [esn][lft][udp] (outbound) or [replay kind][lft][udp] (inbound). */
+#define OUTB(number, seal)                                                     \
+	{                                                                      \
+		.dir = ESPGW_SA_OUT, .outb_number = number, .outb_seal = seal  \
 	}
-#define INB_OPS(name, prepare, open)                                           \
-	static const struct espgw_sa_ops name = {                              \
-		.dir = ESPGW_SA_IN,                                            \
-		.inb_prepare = prepare,                                        \
-		.inb_open = open,                                              \
+static const struct espgw_sa_ops outb_ops[2][2][2] = {
+	{ { OUTB(espgw_outb_number_seq32, espgw_outb_seal_esp),
+	    OUTB(espgw_outb_number_seq32, espgw_outb_seal_udp) },
+	  { OUTB(espgw_outb_number_seq32_lft, espgw_outb_seal_esp),
+	    OUTB(espgw_outb_number_seq32_lft, espgw_outb_seal_udp) } },
+	{ { OUTB(espgw_outb_number_esn, espgw_outb_seal_esp),
+	    OUTB(espgw_outb_number_esn, espgw_outb_seal_udp) },
+	  { OUTB(espgw_outb_number_esn_lft, espgw_outb_seal_esp),
+	    OUTB(espgw_outb_number_esn_lft, espgw_outb_seal_udp) } },
+};
+#undef OUTB
+
+enum { NO_REPLAY, REPLAY, REPLAY_ESN };
+#define INB(prepare, open)                                                     \
+	{                                                                      \
+		.dir = ESPGW_SA_IN, .inb_prepare = prepare, .inb_open = open   \
 	}
-OUTB_OPS(outb_seq32, espgw_outb_number_seq32);
-OUTB_OPS(outb_esn, espgw_outb_number_esn);
-OUTB_OPS(outb_seq32_lft, espgw_outb_number_seq32_lft);
-OUTB_OPS(outb_esn_lft, espgw_outb_number_esn_lft);
-INB_OPS(inb_no_replay, espgw_inb_prepare_no_replay, espgw_inb_open_no_replay);
-INB_OPS(inb_replay, espgw_inb_prepare_replay, espgw_inb_open_replay);
-INB_OPS(inb_replay_esn, espgw_inb_prepare_replay_esn, espgw_inb_open_replay);
-INB_OPS(inb_no_replay_lft, espgw_inb_prepare_no_replay,
-	espgw_inb_open_no_replay_lft);
-INB_OPS(inb_replay_lft, espgw_inb_prepare_replay, espgw_inb_open_replay_lft);
-INB_OPS(inb_replay_esn_lft, espgw_inb_prepare_replay_esn,
-	espgw_inb_open_replay_lft);
+static const struct espgw_sa_ops inb_ops[3][2][2] = {
+	[NO_REPLAY] = { { INB(espgw_inb_prepare_no_replay,
+			      espgw_inb_open_no_replay),
+			  INB(espgw_inb_prepare_no_replay_udp,
+			      espgw_inb_open_no_replay) },
+			{ INB(espgw_inb_prepare_no_replay,
+			      espgw_inb_open_no_replay_lft),
+			  INB(espgw_inb_prepare_no_replay_udp,
+			      espgw_inb_open_no_replay_lft) } },
+	[REPLAY] = { { INB(espgw_inb_prepare_replay, espgw_inb_open_replay),
+		       INB(espgw_inb_prepare_replay_udp,
+			   espgw_inb_open_replay) },
+		     { INB(espgw_inb_prepare_replay, espgw_inb_open_replay_lft),
+		       INB(espgw_inb_prepare_replay_udp,
+			   espgw_inb_open_replay_lft) } },
+	[REPLAY_ESN] = { { INB(espgw_inb_prepare_replay_esn,
+			       espgw_inb_open_replay),
+			   INB(espgw_inb_prepare_replay_esn_udp,
+			       espgw_inb_open_replay) },
+			 { INB(espgw_inb_prepare_replay_esn,
+			       espgw_inb_open_replay_lft),
+			   INB(espgw_inb_prepare_replay_esn_udp,
+			       espgw_inb_open_replay_lft) } },
+};
+#undef INB
 
 static bool
 limits_any(const struct espgw_sa_limits *l)
@@ -86,21 +112,19 @@ limits_any(const struct espgw_sa_limits *l)
  * lib/ipsec: lksd_none_pkt_func_select). The receiver enables the
  * replay check per SA (RFC 4303 section 3.4.3): without a window no
  * sequence number is checked or recorded, as with xfrm's replay-window
- * 0, and ESN without one is refused by espgw_sa_params_check(). NAT-T
- * (RFC 3948) and IPv6 outer headers will be further kinds, chosen
- * here. */
+ * 0, and ESN without one is refused by espgw_sa_params_check(). ESP in
+ * UDP (RFC 3948) is a kind of its own both ways; IPv6 outer headers will
+ * be further kinds, chosen here. */
 static const struct espgw_sa_ops *
 sa_ops_select(const struct espgw_sa_params *p, const struct espgw_sa_limits *l)
 {
-	bool lft = limits_any(l);
+	bool lft = limits_any(l), udp = p->encap.udp;
 
 	if (p->dir == ESPGW_SA_OUT)
-		return p->esn ? (lft ? &outb_esn_lft : &outb_esn)
-			      : (lft ? &outb_seq32_lft : &outb_seq32);
-	if (p->replay_window == 0)
-		return lft ? &inb_no_replay_lft : &inb_no_replay;
-	return p->esn ? (lft ? &inb_replay_esn_lft : &inb_replay_esn)
-		      : (lft ? &inb_replay_lft : &inb_replay);
+		return &outb_ops[p->esn][lft][udp];
+	return &inb_ops[p->replay_window == 0 ? NO_REPLAY
+			: p->esn	      ? REPLAY_ESN
+					      : REPLAY][lft][udp];
 }
 
 /* 0 (none) becomes a limit never reached, so the check has one compare. */
@@ -175,7 +199,10 @@ espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 	 * (version/IHL, TTL/protocol, addresses), so each packet adds only
 	 * its own fields and never reads back what it has just written */
 	sa->outer_sum = (uint32_t)RTE_IPV4_VHL_DEF << 8;
-	sa->outer_sum += (uint32_t)ESPGW_DEFAULT_TTL << 8 | ESPGW_IPPROTO_ESP;
+	sa->outer_sum += (uint32_t)ESPGW_DEFAULT_TTL << 8 |
+			 (p->encap.udp ? ESPGW_IPPROTO_UDP : ESPGW_IPPROTO_ESP);
+	sa->udp_sport = rte_cpu_to_be_16(p->encap.sport);
+	sa->udp_dport = rte_cpu_to_be_16(p->encap.dport);
 	sa->outer_sum += (rte_be_to_cpu_32(p->src.v4) >> 16) +
 			 (rte_be_to_cpu_32(p->src.v4) & 0xffff) +
 			 (rte_be_to_cpu_32(p->dst.v4) >> 16) +
@@ -232,6 +259,21 @@ espgw_sa_expiry(const struct espgw_sa *sa)
 	return espgw_sa_flags(sa);
 }
 
+bool
+espgw_sa_mapping(struct espgw_sa *sa, uint32_t *addr, uint16_t *port)
+{
+	uint64_t m;
+
+	if (!(espgw_sa_flags(sa) & ESPGW_SA_MAPPING))
+		return false;
+	__atomic_fetch_and(&sa->expiry, (uint8_t)~ESPGW_SA_MAPPING,
+			   __ATOMIC_RELAXED);
+	m = __atomic_load_n(&sa->life.mapping, __ATOMIC_RELAXED);
+	*addr = (uint32_t)(m >> 16);
+	*port = rte_be_to_cpu_16((uint16_t)m);
+	return true;
+}
+
 void
 espgw_sa_expire(struct espgw_sa *sa)
 {
@@ -277,6 +319,7 @@ espgw_sa_stats_read(const struct espgw_sa *sa, struct espgw_sa_stats *out)
 
 		out->packets += s->packets;
 		out->bytes += s->bytes;
+		out->mappings += s->mappings;
 		for (int i = 0; i < ESPGW_DROP_MAX; i++)
 			out->drops[i] += s->drops[i];
 	}

@@ -50,6 +50,9 @@ struct espgw_sa_ops {
 	espgw_inb_run_fn *inb_open;
 	/* outbound: reserve the run's sequence numbers, nonce, AAD */
 	espgw_outb_run_fn *outb_number;
+	/* outbound: frame (plain ESP or ESP in UDP) and encrypt; k counts
+	 * the slice's cipher operations, not its packets */
+	espgw_outb_run_fn *outb_seal;
 };
 
 /* The variants, in esp_inb.c and esp_outb.c. */
@@ -60,6 +63,12 @@ uint16_t espgw_inb_open_no_replay(struct espgw_inb_slice *s, uint16_t k);
 uint16_t espgw_inb_open_replay(struct espgw_inb_slice *s, uint16_t k);
 uint16_t espgw_outb_number_seq32(struct espgw_outb_slice *s, uint16_t k);
 uint16_t espgw_outb_number_esn(struct espgw_outb_slice *s, uint16_t k);
+uint16_t espgw_outb_seal_esp(struct espgw_outb_slice *s, uint16_t k);
+uint16_t espgw_outb_seal_udp(struct espgw_outb_slice *s, uint16_t k);
+uint16_t espgw_inb_prepare_no_replay_udp(struct espgw_inb_slice *s, uint16_t k);
+uint16_t espgw_inb_prepare_replay_udp(struct espgw_inb_slice *s, uint16_t k);
+uint16_t espgw_inb_prepare_replay_esn_udp(struct espgw_inb_slice *s,
+					  uint16_t k);
 uint16_t espgw_inb_open_no_replay_lft(struct espgw_inb_slice *s, uint16_t k);
 uint16_t espgw_inb_open_replay_lft(struct espgw_inb_slice *s, uint16_t k);
 uint16_t espgw_outb_number_seq32_lft(struct espgw_outb_slice *s, uint16_t k);
@@ -87,6 +96,8 @@ struct espgw_sa {
 	uint64_t iv_base;   /* per-SA random, XORed with seq */
 	rte_be32_t outer_src, outer_dst;
 	uint32_t reqid; /* for policy template checks */
+	/* ESP in UDP (RFC 3948): the sender's and the receiver's port */
+	rte_be16_t udp_sport, udp_dport;
 	/* Outbound: last sequence number handed out. Reserved a run at a
 	 * time with one atomic add, so several workers may share the SA.
 	 * On line 0, not a line of its own: at scale that is one cold line
@@ -99,6 +110,10 @@ struct espgw_sa {
 		uint64_t packets, bytes; /* shared: one atomic add a run */
 		/* the limits, UINT64_MAX for none */
 		uint64_t soft_packets, hard_packets, soft_bytes, hard_bytes;
+		/* inbound ESP in UDP: where the peer's last authentic packet
+		 * came from when not the state's address and port (a NAT
+		 * rebound), address << 16 | port, network order; 0: none */
+		uint64_t mapping;
 	} life __rte_cache_aligned;
 
 	struct gcm_key_data key __rte_cache_aligned; /* expanded key, GHASH */

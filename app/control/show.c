@@ -350,6 +350,10 @@ state_text(FILE *f, const struct gw_show_opts *o, const struct espgw_sa *sa,
 			fprintf(f, " (%u bits)", p->key_len * 8u);
 	}
 	fprintf(f, " %u\n", p->icv_len * 8u);
+	if (p->encap.udp)
+		fprintf(f, "\tencap type espinudp sport %u dport %u addr %s\n",
+			p->encap.sport, p->encap.dport,
+			gw_ip_str(p->encap.oa, a));
 
 	if (!r.esn_form) {
 		fprintf(f,
@@ -427,6 +431,14 @@ state_json(struct jw *j, const struct gw_show_opts *o,
 	jw_u64(j, "key_bits", p->key_len * 8u);
 	jw_u64(j, "icv_bits", p->icv_len * 8u);
 	jw_close_obj(j);
+	if (p->encap.udp) {
+		jw_open(j, "encap", '{');
+		jw_str(j, "type", "espinudp");
+		jw_u64(j, "sport", p->encap.sport);
+		jw_u64(j, "dport", p->encap.dport);
+		jw_str(j, "addr", gw_ip_str(p->encap.oa, a));
+		jw_close_obj(j);
+	}
 
 	jw_open(j, r.esn_form ? "anti_replay_esn" : "anti_replay", '{');
 	if (r.esn_form) {

@@ -663,6 +663,64 @@ build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
 	return fresh_sad(t, cfg, err, len);
 }
 
+/* Our end's UDP port of an SA with encapsulation (network order), or 0. */
+static rte_be16_t
+natt_port_of(const struct espgw_sa *sa)
+{
+	const struct espgw_sa_params *p = espgw_sa_params(sa);
+
+	if (!p->encap.udp)
+		return 0;
+	return rte_cpu_to_be_16(p->dir == ESPGW_SA_IN ? p->encap.dport
+						      : p->encap.sport);
+}
+
+/* The ports of set t: those of prev, and of the SAs t made, less those
+ * of the SAs it dropped (a handful of entries, whatever the number of
+ * SAs). */
+static int
+build_natt_ports(struct gw_tables *t, const struct gw_tables *prev, bool sas,
+		 char *err, size_t len)
+{
+	if (prev != NULL) {
+		memcpy(t->natt, prev->natt, sizeof(t->natt));
+		t->nb_natt = prev->nb_natt;
+	}
+	if (!sas)
+		return 0;
+	for (unsigned int i = 0; i < t->nb_gone; i++) {
+		rte_be16_t port = natt_port_of(t->gone[i]);
+
+		for (unsigned int k = 0; port != 0 && k < t->nb_natt; k++)
+			if (t->natt[k].port == port && --t->natt[k].refs == 0) {
+				t->natt[k] = t->natt[--t->nb_natt];
+				break;
+			}
+	}
+	for (unsigned int i = 0; i < t->nb_made; i++) {
+		rte_be16_t port = natt_port_of(t->made[i]);
+		unsigned int k = 0;
+
+		if (port == 0)
+			continue;
+		while (k < t->nb_natt && t->natt[k].port != port)
+			k++;
+		if (k == t->nb_natt) {
+			if (k == GW_NATT_PORTS_MAX) {
+				snprintf(err, len,
+					 "more than %d UDP ports for ESP in "
+					 "UDP (encap espinudp)",
+					 GW_NATT_PORTS_MAX);
+				return -1;
+			}
+			t->natt[t->nb_natt++] =
+				(struct gw_natt_port){ .port = port };
+		}
+		t->natt[k].refs++;
+	}
+	return 0;
+}
+
 /* The out SAs by reqid of set t: those of prev (changed at commit),
  * or, when the SAs were built anew, made for t. */
 static int
@@ -768,8 +826,8 @@ bind_mtu(const struct gw_tables *t, const struct gw_policy *gp,
 			 gw_ip_str(s->dst.v4, b1));
 		return -1;
 	}
-	/* outer = IPv4 + ESP + IV + roundup4(inner + 2) + ICV */
-	room = t->ifaces[nh->port].mtu - ESPGW_OUTB_HEADROOM - s->icv_len;
+	/* outer = IPv4 [+ UDP] + ESP + IV + roundup4(inner + 2) + ICV */
+	room = t->ifaces[nh->port].mtu - espgw_sa_outer_len(s) - s->icv_len;
 	room = (room & ~(ESPGW_ESP_ALIGN - 1)) - ESPGW_ESP_TRAILER_LEN;
 	if (room < ESPGW_IPV4_MIN_MTU) {
 		snprintf(err, len, "%s:%d: MTU of %s too small for ESP", file,
@@ -1052,6 +1110,8 @@ gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
 		t->sas = prev->sas;
 		t->nb_sas = prev->nb_sas;
 	}
+	if (build_natt_ports(t, prev, sas, err, len) != 0)
+		goto error;
 	if (build_reqids(t, prev, cfg,
 			 sas && (!live || net || chg->ops == NULL)) != 0) {
 		fail(err, len, cfg, 0, "out of memory");

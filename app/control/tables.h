@@ -25,6 +25,8 @@
 
 #define GW_MAX_PORTS 16
 #define GW_MAX_ADDRS 64
+/* distinct UDP ports of ours that states encapsulate ESP on */
+#define GW_NATT_PORTS_MAX 16
 
 /* One port as the data path sees it. */
 struct gw_iface {
@@ -98,6 +100,14 @@ struct gw_tables {
 		struct espgw_sa_limits limits;
 	} * relimit;
 	unsigned int nb_relimit;
+	/* the UDP ports ESP in UDP arrives on (RFC 3948 section 2.2): our
+	 * end's port of each state with encapsulation, and how many name
+	 * it (gw_natt_port) */
+	struct gw_natt_port {
+		rte_be16_t port;
+		uint32_t refs;
+	} natt[GW_NATT_PORTS_MAX];
+	unsigned int nb_natt;
 	/* out policy spd[GW_OUT].pol[i] protects with bound[i] */
 	struct gw_bound *bound;
 	uint64_t generation; /* a new number for every set */
@@ -192,6 +202,16 @@ gw_is_local(const struct gw_tables *t, uint32_t a)
 {
 	for (unsigned int i = 0; i < t->nb_local; i++)
 		if (t->local[i] == a)
+			return true;
+	return false;
+}
+
+/* Does ESP in UDP arrive on this (network order) port of ours? */
+static inline bool
+gw_natt_port(const struct gw_tables *t, rte_be16_t port)
+{
+	for (unsigned int i = 0; i < t->nb_natt; i++)
+		if (t->natt[i].port == port)
 			return true;
 	return false;
 }

@@ -50,6 +50,8 @@
 	_(DROP_IN_TMPL_MISMATCH, "drop-in-tmpl-mismatch")                      \
 	_(DROP_UNPROTECTED, "drop-in-unprotected")                             \
 	_(DROP_LOCAL_UNHANDLED, "drop-local-unhandled")                        \
+	_(DROP_NATT_KEEPALIVE, "drop-natt-keepalive")                          \
+	_(DROP_NATT_IKE, "drop-natt-ike-unhandled")                            \
 	_(DROP_FRAG_NEEDED, "drop-frag-needed")                                \
 	_(DROP_FRAG_FAILED, "drop-frag-failed")                                \
 	_(DROP_REASSEMBLY, "drop-reassembly")                                  \

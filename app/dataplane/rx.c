@@ -13,6 +13,7 @@
 #include "dataplane/frag.h"
 #include "dataplane/ipsec.h"
 #include "dataplane/ipv4.h"
+#include "dataplane/natt.h"
 #include "dataplane/rx.h"
 
 /* One burst from a port: the L2 demux (our MAC or multicast; ARP,
@@ -64,12 +65,22 @@ gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 			gw_drop(c, m, GW_DROP_BAD_IP);
 			continue;
 		}
-		if (ip->next_proto_id == ESPGW_IPPROTO_ESP &&
+		if ((ip->next_proto_id == ESPGW_IPPROTO_ESP ||
+		     (ip->next_proto_id == ESPGW_IPPROTO_UDP &&
+		      c->t->nb_natt != 0)) &&
 		    gw_is_local(c->t, ip->dst_addr)) {
 			if (rte_ipv4_frag_pkt_is_fragmented(ip)) {
 				m = gw_reassemble(c, m, ip);
 				if (m == NULL)
 					continue;
+			}
+			if (ip->next_proto_id == ESPGW_IPPROTO_UDP) {
+				enum gw_natt u = gw_natt_input(c, m);
+
+				if (u == GW_NATT_TAKEN)
+					continue;
+				if (u == GW_NATT_NOT_OURS)
+					goto plain;
 			}
 			esp[nb_esp++] = m;
 			continue;
@@ -78,6 +89,7 @@ gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 			gw_drop(c, m, GW_DROP_LOCAL_UNHANDLED);
 			continue;
 		}
+	plain:
 		plain[nb_plain++] = m;
 	}
 	if (c->w->death_row.cnt != 0)

@@ -128,21 +128,10 @@ aead_arg(struct lang_ctx *c, struct espgw_sa_params *p)
 
 /* `xfrm state add ...` */
 static const char *const state_refused[] = {
-	"seq",
-	"mark",
-	"output-mark",
-	"if_id",
-	"sel",
-	"encap",
-	"coa",
-	"ctx",
-	"extra-flag",
-	"offload",
-	"tfcpad",
-	"pcpu-num",
-	"nat-keepalive-interval",
-	"mtimer-thresh",
-	NULL,
+	"seq",		 "mark",   "output-mark", "if_id",
+	"sel",		 "coa",	   "ctx",	  "extra-flag",
+	"offload",	 "tfcpad", "pcpu-num",	  "nat-keepalive-interval",
+	"mtimer-thresh", NULL,
 };
 
 static const char *const algo_types[] = {
@@ -163,14 +152,50 @@ enum {
 	SK_OSEQ_HI,
 	SK_FLAG,
 	SK_AEAD,
+	SK_ENCAP,
 	SK_NB
 };
 static const char *const state_keys[SK_NB] = {
 	"src",		 "dst",		"proto",	  "spi",
 	"reqid",	 "mode",	"replay-window",  "replay-seq",
 	"replay-seq-hi", "replay-oseq", "replay-oseq-hi", "flag",
-	"aead",
+	"aead",		 "encap",
 };
+
+/* `encap ENCAP-TYPE SPORT DPORT OADDR`, as xfrm_encap_type_parse and
+ * xfrm_state_modify read it (get_be16 ports). */
+static int
+encap_arg(struct lang_ctx *c, struct espgw_sa_encap *e)
+{
+	const char *type = lang_next(c);
+	uint64_t sport, dport;
+
+	if (type == NULL)
+		return lang_fail(c, "\"encap\" wants espinudp SPORT DPORT "
+				    "OADDR");
+	if (strcmp(type, "espinudp-nonike") == 0)
+		return lang_fail(c, "encap espinudp-nonike is not supported "
+				    "(the non-IKE marker of early NAT-T "
+				    "drafts; use espinudp, RFC 3948)");
+	if (strcmp(type, "espintcp") == 0)
+		return lang_fail(c, "encap espintcp is not supported (ESP in "
+				    "TCP, RFC 8229; use espinudp)");
+	if (strcmp(type, "espinudp") != 0)
+		return lang_fail(c,
+				 "encap type \"%s\" is not one of "
+				 "espinudp, espinudp-nonike, espintcp",
+				 type);
+	if (lang_num_arg(c, "encap sport", UINT16_MAX, &sport) != 0 ||
+	    lang_num_arg(c, "encap dport", UINT16_MAX, &dport) != 0 ||
+	    lang_addr_arg(c, "encap OADDR", &e->oa) != 0)
+		return -1;
+	if (sport == 0 || dport == 0)
+		return lang_fail(c, "encap espinudp: port 0 is not a port");
+	e->udp = true;
+	e->sport = (uint16_t)sport;
+	e->dport = (uint16_t)dport;
+	return 0;
+}
 
 static int
 state_word(struct lang_ctx *c, const char *w, int k, struct espgw_sa_params *p,
@@ -190,6 +215,7 @@ state_word(struct lang_ctx *c, const char *w, int k, struct espgw_sa_params *p,
 	case SK_OSEQ_HI: return lang_u32_arg(c, w, &seq[k - SK_SEQ]);
 	case SK_FLAG: return flags_arg(c, &p->esn);
 	case SK_AEAD: return aead_arg(c, p);
+	case SK_ENCAP: return encap_arg(c, &p->encap);
 	}
 	if (lang_in_list(algo_types, w))
 		return lang_fail(c,

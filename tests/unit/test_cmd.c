@@ -236,6 +236,16 @@ test_values(void **state)
 	assert_int_equal(cmd.u.state.p.replay_window, 64);
 	assert_int_equal(cmd.u.state.p.key_len, 20);
 	assert_int_equal(cmd.u.state.p.icv_len, 16);
+	assert_false(cmd.u.state.p.encap.udp);
+
+	/* RFC 3948: the sender's port, the receiver's, the original
+	 * address (xfrm_state_modify) */
+	parse_ok("xfrm state add " SA_ADD " encap espinudp 4500 61000 1.2.3.4",
+		 &cmd);
+	assert_true(cmd.u.state.p.encap.udp);
+	assert_int_equal(cmd.u.state.p.encap.sport, 4500);
+	assert_int_equal(cmd.u.state.p.encap.dport, 61000);
+	assert_int_equal(cmd.u.state.p.encap.oa, ip4("1.2.3.4"));
 
 	parse_ok("xfrm policy delete src 10.0.1.7/24 dst 10.0.2.0/24 proto tcp "
 		 "dport 443 dir fwd",

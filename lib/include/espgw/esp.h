@@ -64,6 +64,9 @@ extern "C" {
 	_(ECN_CE_NOT_ECT, "ecn-ce-on-not-ect")                                 \
 	_(SEQ_EXHAUSTED, "seq-exhausted")                                      \
 	_(STATE_EXPIRED, "state-expired")                                      \
+	_(UDP_ENCAP_MISSING, "udp-encap-missing")                              \
+	_(UDP_ENCAP_UNEXPECTED, "udp-encap-unexpected")                        \
+	_(BAD_UDP_CHECKSUM, "bad-udp-checksum")                                \
 	_(NO_ROOM, "no-room")
 
 /** Drop reasons; ESPGW_DROP_MAX is the number of reasons. */
@@ -123,6 +126,21 @@ struct espgw_sa_limits {
 /** espgw_sa_expiry() bits. */
 #define ESPGW_SA_SOFT 1u /**< a soft limit or the sequence margin reached */
 #define ESPGW_SA_HARD 2u /**< expired: every later packet is refused */
+/** inbound ESP in UDP: an authentic packet came from a new address or
+ *  port (espgw_sa_mapping) */
+#define ESPGW_SA_MAPPING 4u
+
+/**
+ * UDP encapsulation, as `ip xfrm state add ... encap espinudp SPORT DPORT
+ * OA` sets it (RFC 3948): the sender's and the receiver's UDP port, as
+ * the state's src and dst are the sender and the receiver. OA (the
+ * original address) matters in transport mode only; it is kept.
+ */
+struct espgw_sa_encap {
+	bool udp;	       /**< ESP in UDP */
+	uint16_t sport, dport; /**< host order */
+	uint32_t oa;	       /**< network order */
+};
 
 /**
  * What `ip xfrm state add ... aead 'rfc4106(gcm(aes))' KEY ICVBITS` says.
@@ -151,6 +169,8 @@ struct espgw_sa_params {
 	/** Byte and packet limits; the only setting that may change later
 	 *  (espgw_sa_set_limits). */
 	struct espgw_sa_limits limits;
+	/** ESP in UDP, or plain ESP (udp false). */
+	struct espgw_sa_encap encap;
 };
 
 struct espgw_sa;
@@ -190,14 +210,25 @@ bool espgw_sa_tmpl_match(const struct espgw_sa *sa, uint32_t reqid,
 struct espgw_sa_stats {
 	uint64_t packets; /**< packets processed successfully */
 	uint64_t bytes;	  /**< their inner IP bytes */
+	/** inbound ESP in UDP: times the peer's address or port changed */
+	uint64_t mappings;
 	uint64_t drops[ESPGW_DROP_MAX];
 };
 
 /** Sum the SA's per-worker counters into *out. */
 void espgw_sa_stats_read(const struct espgw_sa *sa, struct espgw_sa_stats *out);
 
-/** ESPGW_SA_SOFT and ESPGW_SA_HARD, as the data path has set them. */
+/** ESPGW_SA_SOFT, ESPGW_SA_HARD and ESPGW_SA_MAPPING, as the data path
+ *  has set them. */
 unsigned int espgw_sa_expiry(const struct espgw_sa *sa);
+
+/**
+ * Take the new mapping an inbound ESP-in-UDP SA has seen (ESPGW_SA_MAPPING,
+ * cleared here): the address (network order) and UDP port (host order)
+ * its last authentic packet came from, as XFRM_MSG_MAPPING reports it.
+ * @return false when there is none.
+ */
+bool espgw_sa_mapping(struct espgw_sa *sa, uint32_t *addr, uint16_t *port);
 
 /**
  * Expire an SA in use (a time limit, as xfrm_timer_handler() sets
@@ -264,9 +295,20 @@ struct espgw_sa *espgw_sad_lookup(const struct espgw_sad *sad, uint32_t spi,
 /** Bursts longer than this are processed in slices of this size. */
 #define ESPGW_BURST_MAX 256u
 
-/** Headroom outbound needs in front of the inner packet. */
+/** Headroom outbound needs in front of the inner packet, at most (an SA
+ *  with UDP encapsulation; espgw_sa_outer_len() gives an SA's own). */
 #define ESPGW_OUTB_HEADROOM                                                    \
-	(ESPGW_IPV4_HDR_LEN + ESPGW_ESP_HDR_LEN + ESPGW_GCM_IV_LEN)
+	(ESPGW_IPV4_HDR_LEN + ESPGW_UDP_HDR_LEN + ESPGW_ESP_HDR_LEN +          \
+	 ESPGW_GCM_IV_LEN)
+
+/** The bytes an SA puts in front of the inner packet: outer IPv4, UDP
+ *  with encapsulation, ESP header and IV. */
+static inline uint16_t
+espgw_sa_outer_len(const struct espgw_sa_params *p)
+{
+	return ESPGW_IPV4_HDR_LEN + (p->encap.udp ? ESPGW_UDP_HDR_LEN : 0) +
+	       ESPGW_ESP_HDR_LEN + ESPGW_GCM_IV_LEN;
+}
 /** Worst-case tailroom outbound needs behind the inner packet. */
 #define ESPGW_OUTB_TAILROOM                                                    \
 	(ESPGW_ESP_ALIGN - 1 + ESPGW_ESP_TRAILER_LEN + ESPGW_ICV_MAX_LEN)

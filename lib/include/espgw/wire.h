@@ -17,6 +17,7 @@
 /** IP protocol numbers (IANA) espgw handles itself. */
 enum {
 	ESPGW_IPPROTO_IPIP = 4,	 /**< next header: inner IPv4 (RFC 2003) */
+	ESPGW_IPPROTO_UDP = 17,	 /**< ESP in UDP (RFC 3948) */
 	ESPGW_IPPROTO_IPV6 = 41, /**< next header: inner IPv6 (RFC 2473) */
 	ESPGW_IPPROTO_ESP = 50,	 /**< RFC 4303 */
 	ESPGW_IPPROTO_NONE = 59, /**< RFC 4303 section 2.6: dummy packet */
@@ -26,6 +27,7 @@ enum {
 enum {
 	ESPGW_IPV4_HDR_LEN = 20, /**< an IPv4 header without options */
 	ESPGW_IPV6_HDR_LEN = 40,
+	ESPGW_UDP_HDR_LEN = 8,
 	ESPGW_ESP_HDR_LEN = 8,	   /**< SPI + sequence number */
 	ESPGW_GCM_IV_LEN = 8,	   /**< RFC 4106 section 3.1: explicit IV */
 	ESPGW_GCM_SALT_LEN = 4,	   /**< RFC 4106 section 4 */
@@ -35,6 +37,16 @@ enum {
 	ESPGW_ICV_MAX_LEN = 16,	   /**< RFC 4106 section 6: 8, 12 or 16 */
 	/** the smallest MTU an IPv4 link may have (RFC 791) */
 	ESPGW_IPV4_MIN_MTU = 68,
+};
+
+/** ESP in UDP (RFC 3948): the IKE NAT-T port (RFC 3947 section 4), a
+ *  NAT keepalive's one byte (section 2.3), and the length of the
+ *  non-ESP marker, four zero bytes where an SPI would be (section 2.2),
+ *  which says an IKE message follows. */
+enum {
+	ESPGW_NATT_PORT = 4500,
+	ESPGW_NATT_KEEPALIVE = 0xff,
+	ESPGW_NATT_NON_ESP_MARKER_LEN = 4,
 };
 
 /** The TTL of packets the gateway makes, and of the outer header:
