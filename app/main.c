@@ -79,6 +79,10 @@ usage(FILE *f, const char *prog)
 		"ends, soft or\n"
 		"                        hard (its identity in ESPGW_* "
 		"variables)\n"
+		"  -N, --natt-follow     when the peer of an ESP-in-UDP "
+		"state shows up on a\n"
+		"                        new UDP port (a NAT rebound), send "
+		"there from then on\n"
 		"  -h, --help            this text\n"
 		"\n"
 		"Workers run on every EAL lcore but the main one; each port "
@@ -99,7 +103,7 @@ struct opts {
 	const char *socket;
 	const char *on_expire;
 	unsigned int poll_idle_us;
-	bool check;
+	bool check, natt_follow;
 };
 
 static int
@@ -112,13 +116,14 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "stats-file", required_argument, NULL, 's' },
 		{ "socket", required_argument, NULL, 'S' },
 		{ "on-expire", required_argument, NULL, 'E' },
+		{ "natt-follow", no_argument, NULL, 'N' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:ci:s:S:E:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:ci:s:S:E:Nh", lo, NULL)) != -1) {
 		char *end;
 
 		switch (c) {
@@ -127,6 +132,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 's': o->stats_file = optarg; break;
 		case 'S': o->socket = optarg; break;
 		case 'E': o->on_expire = optarg; break;
+		case 'N': o->natt_follow = true; break;
 		case 'i':
 			o->poll_idle_us =
 				(unsigned int)strtoul(optarg, &end, 10);
@@ -336,6 +342,7 @@ main(int argc, char **argv)
 		goto out_ports;
 	}
 	ctl.on_expire = o.on_expire;
+	ctl.natt_follow = o.natt_follow;
 	if (gw_ctlsock_open(&ctl.sock, o.socket, err, sizeof(err)) != 0) {
 		fprintf(stderr, "espgw: %s\n", err);
 		goto out_ports;

@@ -300,6 +300,19 @@ espgw_sa_set_limits(struct espgw_sa *sa, const struct espgw_sa_limits *l)
 			 __ATOMIC_RELEASE);
 }
 
+void
+espgw_sa_set_ports(struct espgw_sa *sa, uint16_t sport, uint16_t dport)
+{
+	if (!sa->params.encap.udp)
+		return;
+	sa->params.encap.sport = sport;
+	sa->params.encap.dport = dport;
+	__atomic_store_n(&sa->udp_sport, rte_cpu_to_be_16(sport),
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&sa->udp_dport, rte_cpu_to_be_16(dport),
+			 __ATOMIC_RELAXED);
+}
+
 uint64_t
 espgw_sa_next_seq(const struct espgw_sa *sa)
 {

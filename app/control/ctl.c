@@ -768,6 +768,56 @@ run_hook(const struct gw_ctl *ctl, const struct espgw_cfg_state *s,
 	free(envp);
 }
 
+/* RFC 3948 section 5.2: the peer of inbound state s, an ESP-in-UDP one,
+ * sent its last authentic packet from elsewhere (a NAT rebound). Told to
+ * monitors as ip xfrm monitor prints XFRM_MSG_MAPPING; with
+ * --natt-follow, the outbound states to the old mapping move to a new
+ * port, as an IKE daemon would update them (xfrm_state_update copies
+ * the encapsulation). A new address is only reported: the states'
+ * identity and the policies' templates name the old one. Returns
+ * whether a state changed. */
+static bool
+new_mapping(struct gw_ctl *ctl, const struct espgw_cfg_state *s,
+	    struct espgw_sa *sa)
+{
+	struct espgw_cfg *cfg = &ctl->db.cfg;
+	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+	bool changed = false;
+	uint32_t addr;
+	uint16_t port;
+
+	if (!espgw_sa_mapping(sa, &addr, &port))
+		return false;
+	gw_ctlsock_broadcast(&ctl->sock, ESPGW_MON_SA,
+			     "Mapping change %s:%u -> %s:%u\n\tdst %s  reqid "
+			     "0x%x protocol esp  SPI 0x%x\n",
+			     gw_ip_str(s->p.src.v4, a), s->p.encap.sport,
+			     gw_ip_str(addr, b), port,
+			     gw_ip_str(s->p.dst.v4, d), s->p.reqid, s->p.spi);
+	if (!ctl->natt_follow || addr != s->p.src.v4)
+		return false;
+	for (unsigned int i = 0; i < cfg->nb_states; i++) {
+		struct espgw_cfg_state q = cfg->states[i];
+
+		if (!q.p.encap.udp || q.p.dst.v4 != s->p.src.v4 ||
+		    q.p.src.v4 != s->p.dst.v4 ||
+		    q.p.encap.dport != s->p.encap.sport)
+			continue;
+		q.p.encap.dport = port;
+		if (gw_db_state_add(&ctl->db, &q, true) == 0)
+			changed = true;
+	}
+	/* the inbound state expects the peer there too */
+	{
+		struct espgw_cfg_state q = *s;
+
+		q.p.encap.sport = port;
+		if (gw_db_state_add(&ctl->db, &q, true) == 0)
+			changed = true;
+	}
+	return changed;
+}
+
 /* Once a second, the states' lifetimes (control/lifetime.h): time
  * limits are checked here, byte and packet limits and the sequence
  * margin by the workers, which flag the SA (espgw_sa_expiry). A soft
@@ -804,6 +854,8 @@ check_lifetimes(struct gw_ctl *ctl)
 		if (gw_lifetime_any(&s->lft))
 			x = gw_lifetime_check(&s->lft, s->add_time, s->use_time,
 					      now);
+		if ((flags & ESPGW_SA_MAPPING) && new_mapping(ctl, s, sa))
+			changed |= GW_CHANGED_SA;
 		if (flags & ESPGW_SA_HARD)
 			x = GW_HARD;
 		else if ((flags & ESPGW_SA_SOFT) && x == GW_LIVE)

@@ -26,6 +26,7 @@ struct gw_ctl {
 	uint64_t nb_commits;		     /* transactions published */
 	struct gw_rebase rebase[GW_NB_DIRS]; /* tries built off thread */
 	const char *on_expire;		     /* --on-expire PROGRAM, or NULL */
+	bool natt_follow; /* --natt-follow: outbound follows a NAT rebound */
 	uint64_t checked; /* when lifetimes were last checked (s) */
 	bool rebind;	  /* a state began dying: bind policies anew */
 };

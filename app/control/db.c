@@ -233,12 +233,16 @@ gw_db_state_add(struct gw_db *db, const struct espgw_cfg_state *s, bool update)
 	}
 	if (i < 0)
 		return -ESRCH;
-	/* xfrm_state_update() changes only the limits of a state (and its
-	 * encapsulation and selector, which espgw's states do not have):
-	 * key, replay state, counters, times and place stay, and it is no
-	 * longer dying (the new limits run) */
+	/* xfrm_state_update() changes only the limits of a state and an
+	 * encapsulation of the same type (its selector, which espgw's
+	 * states do not have, too): key, replay state, counters, times and
+	 * place stay, and it is no longer dying (the new limits run). An
+	 * encapsulation added or taken away is refused (-EINVAL). */
+	if (s->p.encap.udp != cfg->states[i].p.encap.udp)
+		return -EINVAL;
 	q = cfg->states[i];
 	q.lft = s->lft;
+	q.p.encap = s->p.encap;
 	q.dying = false;
 	log_op(db, GW_STATE_UPD, (unsigned int)i, &cfg->states[i]);
 	cfg->states[i] = q;

@@ -145,6 +145,11 @@ gw_stats_print(struct gw *gw, FILE *f)
 			"%lu\n",
 			st.drops[ESPGW_DROP_BEHIND_WINDOW],
 			st.drops[ESPGW_DROP_REPLAYED], failed);
+		if (p->encap.udp)
+			fprintf(f,
+				"\t  encap espinudp sport %u dport %u, "
+				"mapping changes %lu\n",
+				p->encap.sport, p->encap.dport, st.mappings);
 		if (failed) {
 			fprintf(f, "\t  drops:");
 			for (int d = 0; d < ESPGW_DROP_MAX; d++)
@@ -227,6 +232,8 @@ gw_stats_write(struct gw *gw, const char *path)
 		espgw_sa_stats_read(t->sas[i], &st);
 		fprintf(f, "%s.packets %lu\n%s.bytes %lu\n", id, st.packets, id,
 			st.bytes);
+		if (p->encap.udp)
+			fprintf(f, "%s.mappings %lu\n", id, st.mappings);
 		for (int d = 0; d < ESPGW_DROP_MAX; d++)
 			fprintf(f, "%s.%s %lu\n", id, espgw_drop_name(d),
 				st.drops[d]);

@@ -510,23 +510,28 @@ replay(struct gw_tables *t, const struct gw_tables *prev,
 	return 0;
 }
 
-/* An SA that goes on under state s: when the state's limits are not the
- * SA's, the new ones are put on it at commit. */
+/* An SA that goes on under state s: when the state's limits or UDP
+ * ports are not the SA's (xfrm_state_update changes those), the new
+ * ones are put on it at commit. */
 static int
 keep_sa(struct gw_tables *t, struct espgw_sa *sa,
 	const struct espgw_cfg_state *s)
 {
+	const struct espgw_sa_params *p = espgw_sa_params(sa);
 	struct espgw_sa_limits l = state_limits(s);
 	struct gw_relimit *r;
 
-	if (memcmp(&l, &espgw_sa_params(sa)->limits, sizeof(l)) == 0)
+	if (memcmp(&l, &p->limits, sizeof(l)) == 0 &&
+	    s->p.encap.sport == p->encap.sport &&
+	    s->p.encap.dport == p->encap.dport)
 		return 0;
 	r = realloc(t->relimit, (t->nb_relimit + 1) * sizeof(*r));
 	if (r == NULL)
 		return -1;
 	t->relimit = r;
 	r[t->nb_relimit].sa = sa;
-	r[t->nb_relimit++].limits = l;
+	r[t->nb_relimit].limits = l;
+	r[t->nb_relimit++].encap = s->p.encap;
 	return 0;
 }
 
@@ -663,16 +668,32 @@ build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
 	return fresh_sad(t, cfg, err, len);
 }
 
-/* Our end's UDP port of an SA with encapsulation (network order), or 0. */
+/* Our end's UDP port (network order) of SA sa with encapsulation e, or
+ * 0 without. */
+static rte_be16_t
+natt_port_of_encap(const struct espgw_sa *sa, const struct espgw_sa_encap *e)
+{
+	if (!e->udp)
+		return 0;
+	return rte_cpu_to_be_16(
+		espgw_sa_params(sa)->dir == ESPGW_SA_IN ? e->dport : e->sport);
+}
+
 static rte_be16_t
 natt_port_of(const struct espgw_sa *sa)
 {
-	const struct espgw_sa_params *p = espgw_sa_params(sa);
+	return natt_port_of_encap(sa, &espgw_sa_params(sa)->encap);
+}
 
-	if (!p->encap.udp)
-		return 0;
-	return rte_cpu_to_be_16(p->dir == ESPGW_SA_IN ? p->encap.dport
-						      : p->encap.sport);
+/* One state fewer names port (0: none). */
+static void
+natt_port_drop(struct gw_tables *t, rte_be16_t port)
+{
+	for (unsigned int k = 0; port != 0 && k < t->nb_natt; k++)
+		if (t->natt[k].port == port && --t->natt[k].refs == 0) {
+			t->natt[k] = t->natt[--t->nb_natt];
+			return;
+		}
 }
 
 /* The ports of set t: those of prev, and of the SAs t made, less those
@@ -688,19 +709,25 @@ build_natt_ports(struct gw_tables *t, const struct gw_tables *prev, bool sas,
 	}
 	if (!sas)
 		return 0;
-	for (unsigned int i = 0; i < t->nb_gone; i++) {
-		rte_be16_t port = natt_port_of(t->gone[i]);
-
-		for (unsigned int k = 0; port != 0 && k < t->nb_natt; k++)
-			if (t->natt[k].port == port && --t->natt[k].refs == 0) {
-				t->natt[k] = t->natt[--t->nb_natt];
-				break;
-			}
-	}
-	for (unsigned int i = 0; i < t->nb_made; i++) {
-		rte_be16_t port = natt_port_of(t->made[i]);
+	for (unsigned int i = 0; i < t->nb_gone; i++)
+		natt_port_drop(t, natt_port_of(t->gone[i]));
+	for (unsigned int i = 0; i < t->nb_made + t->nb_relimit; i++) {
+		rte_be16_t port;
 		unsigned int k = 0;
 
+		if (i < t->nb_made) {
+			port = natt_port_of(t->made[i]);
+		} else {
+			/* an update moved an SA's port: the old one went */
+			const struct gw_relimit *r =
+				&t->relimit[i - t->nb_made];
+
+			port = natt_port_of(r->sa);
+			if (port == natt_port_of_encap(r->sa, &r->encap))
+				continue;
+			natt_port_drop(t, port);
+			port = natt_port_of_encap(r->sa, &r->encap);
+		}
 		if (port == 0)
 			continue;
 		while (k < t->nb_natt && t->natt[k].port != port)
@@ -1193,9 +1220,12 @@ gw_tables_commit(struct gw_tables *t, const struct gw_tables *prev)
 {
 	char b[INET_ADDRSTRLEN];
 
-	/* updated limits (xfrm_state_update), on SAs in use */
-	for (unsigned int i = 0; i < t->nb_relimit; i++)
+	/* updated limits and ports (xfrm_state_update), on SAs in use */
+	for (unsigned int i = 0; i < t->nb_relimit; i++) {
 		espgw_sa_set_limits(t->relimit[i].sa, &t->relimit[i].limits);
+		espgw_sa_set_ports(t->relimit[i].sa, t->relimit[i].encap.sport,
+				   t->relimit[i].encap.dport);
+	}
 	if (prev != NULL && t->rx == prev->rx && !t->rx_current) {
 		for (unsigned int i = 0; i < t->nb_gone; i++)
 			gw_reqids_del(t->rx, t->gone[i]);

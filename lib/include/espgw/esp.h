@@ -246,6 +246,14 @@ void espgw_sa_expire(struct espgw_sa *sa);
  */
 void espgw_sa_set_limits(struct espgw_sa *sa, const struct espgw_sa_limits *l);
 
+/**
+ * New UDP ports for an SA in use with encapsulation, as
+ * xfrm_state_update() copies an encapsulation of the same type (a NAT
+ * rebound the keying side follows): each is one store the workers see
+ * at their next packet.
+ */
+void espgw_sa_set_ports(struct espgw_sa *sa, uint16_t sport, uint16_t dport);
+
 /** Next outbound sequence number that would be used (diagnostics). */
 uint64_t espgw_sa_next_seq(const struct espgw_sa *sa);
 
