@@ -96,6 +96,17 @@ test_outbound_framing(void **state)
 	t_assert_same(m, copy);
 	t_free(&m, 1);
 	t_free(&copy, 1);
+
+	/* an update to a new port (a NAT rebound followed): the next
+	 * packet goes there, numbered on */
+	espgw_sa_set_ports(out, 4500, 61000);
+	assert_int_equal(espgw_sa_params(out)->encap.dport, 61000);
+	m = t_inner(4, 10, 0, false, 2);
+	assert_int_equal(espgw_esp_outbound(W, out, &m, 1), 1);
+	u = udp_of(m);
+	assert_int_equal(rte_be_to_cpu_16(u->dst_port), 61000);
+	assert_int_equal(rte_be_to_cpu_32(*((const uint32_t *)(u + 1) + 1)), 2);
+	t_free(&m, 1);
 	unpair(out, in);
 }
 
