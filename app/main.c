@@ -83,6 +83,10 @@ usage(FILE *f, const char *prog)
 		"state shows up on a\n"
 		"                        new UDP port (a NAT rebound), send "
 		"there from then on\n"
+		"  -K, --natt-keepalive S  on an outbound ESP-in-UDP state "
+		"idle for S seconds,\n"
+		"                        send a NAT keepalive (RFC 3948 "
+		"2.3; IKE daemons: 20)\n"
 		"  -h, --help            this text\n"
 		"\n"
 		"Workers run on every EAL lcore but the main one; each port "
@@ -104,6 +108,7 @@ struct opts {
 	const char *on_expire;
 	unsigned int poll_idle_us;
 	bool check, natt_follow;
+	unsigned int natt_keepalive;
 };
 
 static int
@@ -117,13 +122,15 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "socket", required_argument, NULL, 'S' },
 		{ "on-expire", required_argument, NULL, 'E' },
 		{ "natt-follow", no_argument, NULL, 'N' },
+		{ "natt-keepalive", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:ci:s:S:E:Nh", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:ci:s:S:E:NK:h", lo, NULL)) !=
+	       -1) {
 		char *end;
 
 		switch (c) {
@@ -133,6 +140,16 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'S': o->socket = optarg; break;
 		case 'E': o->on_expire = optarg; break;
 		case 'N': o->natt_follow = true; break;
+		case 'K':
+			o->natt_keepalive =
+				(unsigned int)strtoul(optarg, &end, 10);
+			if (*end != '\0' || *optarg == '\0' ||
+			    o->natt_keepalive > 86400) {
+				fprintf(stderr, "espgw: --natt-keepalive wants "
+						"seconds, 0..86400\n");
+				return -1;
+			}
+			break;
 		case 'i':
 			o->poll_idle_us =
 				(unsigned int)strtoul(optarg, &end, 10);
@@ -343,6 +360,7 @@ main(int argc, char **argv)
 	}
 	ctl.on_expire = o.on_expire;
 	ctl.natt_follow = o.natt_follow;
+	ctl.natt_keepalive = o.natt_keepalive;
 	if (gw_ctlsock_open(&ctl.sock, o.socket, err, sizeof(err)) != 0) {
 		fprintf(stderr, "espgw: %s\n", err);
 		goto out_ports;

@@ -23,6 +23,7 @@
 #include "control/ports.h"
 #include "control/show.h"
 #include "control/tables.h"
+#include "dataplane/natt.h"
 #include "gw.h"
 #include "lang/cmd.h"
 
@@ -818,6 +819,39 @@ new_mapping(struct gw_ctl *ctl, const struct espgw_cfg_state *s,
 	return changed;
 }
 
+/* RFC 3948 section 2.3: an outbound ESP-in-UDP state that carried
+ * nothing for --natt-keepalive seconds gets a keepalive, sent by worker
+ * 0, so that the NAT keeps its mapping (Linux's IKE daemons send one
+ * every 20 s). A full queue waits for the next second. */
+static void
+keepalive(struct gw_ctl *ctl, struct espgw_cfg_state *s,
+	  const struct espgw_sa *sa, uint64_t now)
+{
+	/* the state's ports, not the SA's: a follow this very pass has
+	 * changed them, the SA learns at commit */
+	const struct espgw_sa_params *p = &s->p;
+	struct gw_natt_keepalive k;
+	struct espgw_sa_stats st;
+
+	espgw_sa_stats_read(sa, &st);
+	if (st.packets != s->ka_packets || s->ka_time == 0) {
+		s->ka_packets = st.packets;
+		s->ka_time = now;
+		return;
+	}
+	if (now < s->ka_time + ctl->natt_keepalive)
+		return;
+	k = (struct gw_natt_keepalive){
+		.src = p->src.v4,
+		.dst = p->dst.v4,
+		.sport = rte_cpu_to_be_16(p->encap.sport),
+		.dport = rte_cpu_to_be_16(p->encap.dport),
+	};
+	if (rte_ring_enqueue_elem(ctl->gw->workers[0].keepalives, &k,
+				  sizeof(k)) == 0)
+		s->ka_time = now;
+}
+
 /* Once a second, the states' lifetimes (control/lifetime.h): time
  * limits are checked here, byte and packet limits and the sequence
  * margin by the workers, which flag the SA (espgw_sa_expiry). A soft
@@ -856,6 +890,9 @@ check_lifetimes(struct gw_ctl *ctl)
 					      now);
 		if ((flags & ESPGW_SA_MAPPING) && new_mapping(ctl, s, sa))
 			changed |= GW_CHANGED_SA;
+		if (ctl->natt_keepalive != 0 && s->p.encap.udp &&
+		    espgw_sa_params(sa)->dir == ESPGW_SA_OUT)
+			keepalive(ctl, s, sa, now);
 		if (flags & ESPGW_SA_HARD)
 			x = GW_HARD;
 		else if ((flags & ESPGW_SA_SOFT) && x == GW_LIVE)

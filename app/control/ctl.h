@@ -27,8 +27,9 @@ struct gw_ctl {
 	struct gw_rebase rebase[GW_NB_DIRS]; /* tries built off thread */
 	const char *on_expire;		     /* --on-expire PROGRAM, or NULL */
 	bool natt_follow; /* --natt-follow: outbound follows a NAT rebound */
-	uint64_t checked; /* when lifetimes were last checked (s) */
-	bool rebind;	  /* a state began dying: bind policies anew */
+	unsigned int natt_keepalive; /* --natt-keepalive S, 0: none */
+	uint64_t checked;	     /* when lifetimes were last checked (s) */
+	bool rebind; /* a state began dying: bind policies anew */
 };
 
 /* Takes over cfg (the configuration espgw started with). 0, or an

@@ -6,7 +6,8 @@
 
 /* Gateway events and packet fates, each a per-worker counter with a
  * name. One packet, one fate (docs/architecture.md, "Accounting"):
- *   rx + arp-requested + icmp-errors-sent + fragments-made
+ *   rx + arp-requested + icmp-errors-sent + natt-keepalives-sent
+ *     + fragments-made
  *     = tx + drop-* + arp-replies-received + fragmented + fragments-merged
  *       + held-arp-queue + held-reassembly
  * The rest (forwarded, encrypted, ...) count events on the way and are
@@ -24,6 +25,7 @@
 	_(ARP_REPLIES_RECEIVED, "arp-replies-received")                        \
 	_(ICMP_ECHO_REPLIED, "icmp-echo-replied")                              \
 	_(ICMP_ERRORS_SENT, "icmp-errors-sent")                                \
+	_(NATT_KEEPALIVES_SENT, "natt-keepalives-sent")                        \
 	_(ICMP_RATELIMITED, "icmp-errors-ratelimited")                         \
 	_(ALLOC_FAILED, "alloc-failed")                                        \
 	_(FRAGMENTED, "fragmented")                                            \

@@ -19,6 +19,7 @@
 #include "dataplane/arp.h"
 #include "dataplane/frag.h"
 #include "dataplane/icmp.h"
+#include "dataplane/natt.h"
 #include "dataplane/rx.h"
 #include "dataplane/spd.h"
 #include "dataplane/tx.h"
@@ -44,7 +45,7 @@ gw_worker_init(struct gw_worker *w, unsigned int id, unsigned int lcore)
 			      &w->cnt[GW_SPD_CACHE_MISSES]) != 0)
 		return -ENOMEM;
 	gw_icmp_init(w);
-	return 0;
+	return gw_natt_init(w, socket);
 }
 
 void
@@ -58,6 +59,7 @@ gw_worker_fini(struct gw_worker *w)
 	}
 	espgw_worker_free(w->esp);
 	w->esp = NULL;
+	gw_natt_fini(w);
 	if (w->spd_cache != NULL)
 		gw_spd_cache_fini(w->spd_cache);
 	free(w->spd_cache);
@@ -93,6 +95,8 @@ gw_worker_main(void *arg)
 		}
 		if (w->nb_pending)
 			gw_arp_poll(&c);
+		if (unlikely(!rte_ring_empty(w->keepalives)))
+			gw_natt_keepalives(&c);
 		gw_reassembly_expire(&c);
 		for (unsigned int p = 0; p < c.t->nb_up; p++)
 			gw_tx_flush(&c, c.t->up[p]);

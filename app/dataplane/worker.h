@@ -10,6 +10,7 @@
 
 #include <rte_common.h>
 #include <rte_ip_frag.h>
+#include <rte_ring.h>
 #include <rte_mbuf.h>
 
 #include "dataplane/counters.h"
@@ -39,6 +40,9 @@ struct gw_worker {
 	struct rte_ip_frag_death_row death_row;
 	struct gw_spd_cache *spd_cache; /* policy answers (dataplane/spd.h) */
 	uint64_t icmp_tokens, icmp_last;
+	/* NAT keepalives the control thread asks this worker to send
+	 * (struct gw_natt_keepalive, dataplane/natt.h) */
+	struct rte_ring *keepalives;
 	uint64_t cnt[GW_CNT_MAX];
 } __rte_cache_aligned;
 

@@ -79,6 +79,9 @@ struct espgw_cfg_state {
 	 * whether a soft limit was reached */
 	uint64_t add_time, use_time;
 	bool dying;
+	/* outbound ESP in UDP: the packets counted when last looked at, and
+	 * when it last carried one or a keepalive (--natt-keepalive) */
+	uint64_t ka_packets, ka_time;
 };
 
 enum espgw_cfg_dir { ESPGW_POL_OUT, ESPGW_POL_IN, ESPGW_POL_FWD };

@@ -540,7 +540,8 @@ def check_stats(st, why):
             return 0
         return st[name]
 
-    fates_in = ("gw.rx", "gw.arp-requested", "gw.icmp-errors-sent", "gw.fragments-made")
+    fates_in = ("gw.rx", "gw.arp-requested", "gw.icmp-errors-sent", "gw.natt-keepalives-sent",
+                "gw.fragments-made")
     fates_out = ("gw.tx", "gw.arp-replies-received", "gw.fragmented", "gw.fragments-merged",
                  "gw.held-arp-queue", "gw.held-reassembly")
     drops = sorted(k for k in st if k.startswith("gw.drop-"))

@@ -7,9 +7,12 @@
 # forgery, reports the one change to monitors as ip xfrm monitor prints
 # XFRM_MSG_MAPPING, counts it, and with --natt-follow updates the
 # outbound and the inbound state to the new port; without it, changes
-# nothing. A keepalive and an IKE message on 4500 are counted.
+# nothing. A keepalive and an IKE message on 4500 are counted; with
+# --natt-keepalive 1 the idle outbound state sends one a second.
 # Usage: natt.sh <espgw> <espgwctl>
 set -u
+# shellcheck source=tests/lib.sh
+. "$(dirname "$0")/../lib.sh"
 espgw=$1
 espgwctl=$2
 tmp=$(mktemp -d)
@@ -64,7 +67,7 @@ run() { # tag follow(0|1)
 		--log-level='lib.*:error' --vdev net_null0,no-rx=1 \
 		--vdev "net_pcap1,rx_pcap=$tmp/wan.pcap,tx_pcap=$tmp/wan-out-$tag.pcap" \
 		-- -s "$tmp/stats" --poll-idle-us 100 \
-		$([ "$follow" = 1 ] && echo --natt-follow) \
+		$([ "$follow" = 1 ] && echo --natt-follow) --natt-keepalive 1 \
 		>"$tmp/espgw-$tag.out" 2>&1 &
 	pid=$!
 	for _ in $(seq 600); do # 60 s: ASan on a loaded machine is slow
@@ -87,9 +90,13 @@ EOT
 	sleep 0.3
 	# the WAN port up: its pcap is read at once (the tunnel's address
 	# is on lan0, so that the states could come first)
-	"$espgwctl" --file-prefix "$prefix" link set dev net_pcap1 up name wan0 ||
-		bad "$tag: the WAN port did not come up"
-	sleep 2.5 # the control thread reports within a second
+	"$espgwctl" --file-prefix "$prefix" -batch - <<EOT || bad "$tag: the WAN port did not come up"
+link set dev net_pcap1 up name wan0
+ip addr add 203.0.113.1/24 dev wan0
+ip neigh add 203.0.113.254 lladdr 02:00:00:00:02:fe dev wan0
+ip route replace 198.51.100.0/24 via 203.0.113.254 dev wan0
+EOT
+	sleep 3.5 # the control thread reports within a second
 	"$espgwctl" --file-prefix "$prefix" xfrm state >"$tmp/states-$tag" 2>&1
 	kill -TERM "$mon" 2>/dev/null
 	wait "$mon" 2>/dev/null
@@ -114,7 +121,28 @@ EOT
 		ok "$tag: 3 decrypted, the forgery bad-icv, 1 mapping change, the keepalive and the IKE message counted" ||
 		bad "$tag: 3 decrypted, the forgery bad-icv, 1 mapping change, the keepalive and the IKE message counted" \
 			"$(grep -E '0x00002002/in\.(packets|bad-icv|mappings)|natt|decrypted' "$tmp/stats")"
+	# --natt-keepalive 1 on an outbound state that carries nothing: one
+	# a second, 0xFF from its port to the peer's (after a follow, the
+	# new one), counted as made
 	local want=4500
+	[ "$follow" = 1 ] && want=61000
+	out=$(/usr/bin/python3 - "$tmp/wan-out-$tag.pcap" "$want" <<'EOF'
+import sys
+from scapy.all import IP, UDP, rdpcap
+t = [float(p.time) for p in rdpcap(sys.argv[1])
+     if IP in p and UDP in p and p[IP].src == "192.0.2.1" and p[IP].dst == "198.51.100.2"
+     and p[UDP].sport == 4500 and p[UDP].dport == int(sys.argv[2])
+     and bytes(p[UDP].payload) == b"\xff" and p[UDP].len == 9 and p[UDP].chksum == 0]
+gaps = [b - a for a, b in zip(t, t[1:])]
+print(len(t), "ok" if gaps and min(gaps) > 0.8 else "gaps %s" % gaps)
+EOF
+)
+	[ "${out% *}" -ge 2 ] 2>/dev/null && [ "${out#* }" = ok ] &&
+		[ "${st[gw.natt-keepalives-sent]:-}" = "${out% *}" ] &&
+		ok "$tag: keepalives to port $want, a second apart ($out), all counted" ||
+		bad "$tag: keepalives to port $want, a second apart" "pcap: $out; gw.natt-keepalives-sent ${st[gw.natt-keepalives-sent]:-}"
+	out=$(t_balance "$tmp/stats") && ok "$tag: every packet accounted for" || bad "$tag: every packet accounted for" "$out"
+	want=4500
 	[ "$follow" = 1 ] && want=61000
 	out=$(grep -c "encap type espinudp sport 4500 dport $want addr" "$tmp/states-$tag")
 	if [ "$follow" = 1 ]; then
