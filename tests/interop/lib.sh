@@ -29,6 +29,13 @@
 #   io_gw_stop              SIGINT espgw, wait; it writes TAG.stats
 #   io_scenario_end         stop espgw and the guest of the scenario
 #   io_cleanup              everything started, namespaces, temp dir
+#
+# Hooks for other suites (tests/natt), empty by default:
+#   IO_INITRD_EXTRA         host programs (static) copied into the
+#                           initramfs's /usr/sbin; part of its cache key
+#   IO_INITRD_FLAVOR        a word in the initramfs's name, so that each
+#                           suite's initramfs is cached beside the others
+#   IO_GW_ARGS              more espgw arguments, after its own options
 
 # t_kill_pid
 # shellcheck source=../lib.sh
@@ -202,9 +209,12 @@ io_prepare_kernel() {
 io_prepare_initrd() {
 	local key r b l
 	key=$( (cat "$IO_DIR/guest-init.sh" "$IO_DIR/guest-prelude.sh" "$IO_KDIR/modules.order"
+		# shellcheck disable=SC2086 # a list of paths
+		[ -z "${IO_INITRD_EXTRA:-}" ] || cat $IO_INITRD_EXTRA
 		dpkg-query -W busybox-static iproute2 iputils-ping netcat-openbsd libc6 2>/dev/null) |
 		sha256sum | cut -c1-16)
-	IO_INITRD=$IO_KDIR/initrd-$key.gz
+	local prefix=initrd-${IO_INITRD_FLAVOR:+$IO_INITRD_FLAVOR-}
+	IO_INITRD=$IO_KDIR/$prefix$key.gz
 	if [ -s "$IO_INITRD" ]; then
 		io_log "initramfs from the cache $IO_INITRD"
 		return 0
@@ -224,6 +234,9 @@ io_prepare_initrd() {
 			cp -L "$l" "$r$l"
 		done
 	done
+	for b in ${IO_INITRD_EXTRA:-}; do
+		cp "$b" "$r/usr/sbin/" || io_die "cannot copy $b"
+	done
 	cp "$IO_KDIR"/modules/*.ko "$r/lib/modules/"
 	cp "$IO_KDIR/modules.order" "$r/modules.order"
 	cp "$IO_DIR/guest-init.sh" "$r/init"
@@ -231,7 +244,7 @@ io_prepare_initrd() {
 	chmod 755 "$r/init"
 	(cd "$r" && find . | busybox cpio -o -H newc 2>/dev/null | gzip -6) >"$IO_INITRD.tmp" ||
 		io_die "cannot build the initramfs"
-	rm -f "$IO_KDIR"/initrd-*.gz
+	rm -f "$IO_KDIR/$prefix"????????????????.gz
 	mv "$IO_INITRD.tmp" "$IO_INITRD"
 	rm -rf "$r"
 	flock -u 9
@@ -297,7 +310,7 @@ io_gw_start() { # conf tag
 		--vdev net_tap0,iface=gwlan,mac=02:00:00:00:01:01 \
 		--vdev net_tap1,iface=gwwan,mac=02:00:00:00:01:02 \
 		-- -f "$conf" --poll-idle-us "$IO_POLL_IDLE_US" \
-		--stats-file "$IO_W/$tag.stats" \
+		--stats-file "$IO_W/$tag.stats" ${IO_GW_ARGS:-} \
 		>"$IO_W/$tag.out" 2>"$IO_W/$tag.err" </dev/null &
 	IO_GW_PID=$!
 	echo "$IO_GW_PID espgw" >>"$IO_W/pids"
