@@ -26,6 +26,8 @@
 #   nt_arrange a|b           bridges, addresses, masquerade, conntrack flushed
 #   nt_nat CMD...            run CMD in the router namespace
 #   nt_cap_start / nt_cap_stop / nt_udp  tcpdump in the router, its UDP datagrams
+#   nt_ka_check CAP T SRC DST MIN INTERVAL  keepalives captured, their intervals
+#   nt_rebind / nt_mapped_port   the NAT's mappings changed; the kernel's port now
 #   nt_scripts a|b S12 K12 S21 K21   both sites' scripts for an arrangement
 #   nt_hold_start [ARGS]     natt-hold in the guest (UDP_ENCAP on port 4500)
 
@@ -97,14 +99,15 @@ nt_setup_topology() {
 
 # The masquerade of a home router: what leaves by "out" takes the
 # router's outside address; the source port is kept when it is free
-# (so 4500 stays 4500), or taken from RANGE when one is given.
-nt_masquerade() { # [port range]
+# (so 4500 stays 4500), or, for UDP, taken from RANGE when one is given.
+nt_masquerade() { # [udp port range]
 	nt_nat nft -f - <<EOF
 flush ruleset
 table ip natt {
 	chain post {
 		type nat hook postrouting priority srcnat; policy accept;
-		oifname "out" masquerade${1:+ to :$1}
+${1:+		oifname "out" meta l4proto udp masquerade to :$1
+}		oifname "out" masquerade
 	}
 }
 EOF
@@ -182,6 +185,42 @@ nt_udp() { # name
 # tcpdump's own reading of the capture, for the log
 nt_show() { # name [lines]
 	tcpdump -nr "$IO_W/$1.pcap" 2>/dev/null | head -"${2:-6}" | sed "s/^/  $1| /"
+}
+
+# The keepalives (one byte, 0xFF) SRC sent DST after time T, in a
+# capture still running: wait (bounded) for MIN of them, then check
+# that each came INTERVAL seconds after the one before, within half a
+# second. Their lines in $IO_W/CAP.ka.
+nt_ka_check() { # cap t src dst min interval
+	local gaps gap
+	for _ in $(seq 1 $(($6 * 10 * ($5 + 1) + 50))); do # min+1 intervals + 5 s
+		nt_udp "$1" | awk -v t="$2" -v s="$3" -v d="$4" \
+			'$1 > t && $2 == s && $4 == d && / keepalive$/' >"$IO_W/$1.ka"
+		[ "$(wc -l <"$IO_W/$1.ka")" -ge "$5" ] && break
+		sleep 0.1
+	done
+	[ "$(wc -l <"$IO_W/$1.ka")" -ge "$5" ] ||
+		{ fail "$(wc -l <"$IO_W/$1.ka") keepalives $3 > $4 in $(($6 * ($5 + 1) + 5)) s, not $5"; return 1; }
+	gaps=$(awk 'NR > 1 { printf "%.2f ", $1 - p } { p = $1 }' "$IO_W/$1.ka")
+	echo "# keepalives $3 > $4, ${6}s apart expected: gaps $gaps"
+	for gap in $gaps; do
+		awk -v g="$gap" -v n="$6" 'BEGIN { exit !(g > n - 0.5 && g < n + 0.5) }' ||
+			{ fail "keepalives $3 > $4 ${gap}s apart, not ${6}s ($gaps)"; return 1; }
+	done
+}
+
+# The NAT rebinds: new mappings take ports 40000-40999 (no longer the
+# source port), and the old ones are forgotten.
+nt_rebind() {
+	echo "# the NAT rebinds: masquerade to ports 40000-40999, conntrack flushed"
+	nt_masquerade 40000-40999 && nt_nat conntrack -F 2>&1 | sed 's/^/  nat| /'
+}
+
+# The port at which the NAT shows the kernel's udp 4500 to espgw now
+# (kernel behind the NAT); empty when there is no such mapping.
+nt_mapped_port() {
+	nt_nat conntrack -L -p udp -s "$K_WAN" --sport 4500 2>/dev/null |
+		sed -n "s/.*src=$GW_WAN dst=$NAT_PUB sport=4500 dport=\([0-9]*\).*/\1/p" | head -1
 }
 
 # ---- the guest ------------------------------------------------------------------
