@@ -64,8 +64,8 @@ nt_build_hold() {
 	gcc -static -O2 -Wall -Wextra -Werror -o "$NT_HOLD" "$NT_DIR/natt-hold.c" ||
 		io_die "cannot build natt-hold"
 	file_is_static "$NT_HOLD" || io_die "natt-hold is not static"
-	IO_INITRD_EXTRA=$NT_HOLD
-	IO_INITRD_FLAVOR=natt
+	# shellcheck disable=SC2034 # read by io_prepare_initrd
+	IO_INITRD_EXTRA=$NT_HOLD IO_INITRD_FLAVOR=natt
 }
 
 nt_nat() { # cmd...

@@ -361,8 +361,15 @@ sc_kernel_behind() {
 	nt_start kernel-behind b || return 1
 	nt_cap_start kb-out out "udp or ip proto 50" || { fail "tcpdump in the router namespace"; return 1; }
 	nt_key_both kernel-behind "$s12" "$(rkey 128)" "$s21" "$(rkey 128)" || return 1
-	# its first keepalive makes the mapping that espgw's traffic needs
+	# its first keepalive makes the mapping that espgw's traffic needs:
+	# were espgw's first packet first at the NAT, the NAT would give
+	# the kernel another port than 4500
 	nt_hold_start -k "$GW_WAN:4500" -i "$NATT_KEEPALIVE_S" || { fail "natt-hold does not hold udp 4500 in the guest"; return 1; }
+	for _ in $(seq 1 50); do
+		[ "$(nt_mapped_port)" = 4500 ] && break
+		sleep 0.1
+	done
+	[ "$(nt_mapped_port)" = 4500 ] || { fail "the first keepalive made no mapping $K_WAN:4500 = $NAT_PUB:4500"; return 1; }
 	nt_traffic kernel-behind || return 1
 	nt_counts kernel-behind "$s12" "$s21" || return 1
 	g "$NT_GUEST_FUNCS
