@@ -36,8 +36,12 @@
 #                       Empty when the option is global (NATT_GW_ARGS).
 #   NATT_KA_STAT        the --stats-file counter of NAT keepalives espgw
 #                       received. Unset: kernel-behind fails at its end.
+#   NATT_MAPPING_STAT   the --stats-file counter of NAT mapping changes
+#                       espgw saw. Unset: mapping fails at its end.
 #   NATT_GW_ARGS        more espgw command-line options (global forms of
-#                       the above)
+#                       the above), in every scenario but mapping, whose
+#                       espgw must not follow mappings: it gets
+#   NATT_GW_ARGS_NOFOLLOW  instead (default empty)
 # Other knobs: NT_RATE (the rebind transfer, bytes/s, default 400000),
 # and tests/interop's: ESPGW, ESPGWCTL, ESPGW_INTEROP_CACHE,
 # IO_POLL_IDLE_US, IO_PVH, IO_KEEP, IO_SCENARIO_LIMIT, IO_KERNEL_PKG.
@@ -53,7 +57,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/natt/lib.sh
 . "$HERE/lib.sh"
 
-ALL="nat gw-behind kernel-behind rebind"
+ALL="nat gw-behind kernel-behind rebind mapping"
 ONLY=""
 VERBOSE=0
 while [ $# -gt 0 ]; do
@@ -82,7 +86,9 @@ nt_start() { # tag a|b
 	ip -n "$NS_A" neigh flush dev eth0 2>/dev/null
 	nt_guest_reset || { fail "cannot reset the guest"; return 1; }
 	nt_arrange "$2" || { fail "cannot set up the NAT for arrangement $2"; return 1; }
-	IO_GW_ARGS=${NATT_GW_ARGS:-} ct_gw_start "$1" || { fail "espgw did not start on its ports alone"; return 1; }
+	local args=${NATT_GW_ARGS:-}
+	[ "$1" != mapping ] || args=${NATT_GW_ARGS_NOFOLLOW:-}
+	IO_GW_ARGS=$args ct_gw_start "$1" || { fail "espgw did not start on its ports alone"; return 1; }
 }
 
 # A script's lines through espgwctl on espgw; its output to OUT
@@ -338,7 +344,7 @@ sc_gw_behind() {
 	nt_counts gw-behind "$s12" "$s21" || return 1
 
 	# keepalives: the state idle from here on
-	[ -n "$NATT_KEEPALIVE_OPT$NATT_GW_ARGS" ] ||
+	[ -n "$NATT_KEEPALIVE_OPT${NATT_GW_ARGS:-}" ] ||
 		{ fail "NATT_KEEPALIVE_OPT (or NATT_GW_ARGS) is empty: espgw was not told to send keepalives"; return 1; }
 	ka=$(date +%s.%N)
 	echo "# idle: keepalives every ${NATT_KEEPALIVE_S}s from espgw, as the NAT rewrites them"
@@ -448,6 +454,55 @@ sc_rebind() {
 	nt_gw_end rebind
 }
 
+# e. The same rebinding without following (espgw started as rebind's,
+# but without NATT_FOLLOW_OPT): espgw accepts the kernel's packets from
+# the new port, tells its monitor (a Mapping event) and counts it, and
+# goes on sending to the old port, where the NAT has nothing any more:
+# hostB's five pings reach hostA, the five replies die at the NAT.
+sc_mapping() {
+	local s12=0x00007007 s21=0x00008008 t p e k n
+	nt_start mapping b || return 1
+	nt_hold_start || { fail "natt-hold does not hold udp 4500 in the guest"; return 1; }
+	nt_key_both mapping "$s12" "$(rkey 128)" "$s21" "$(rkey 128)" || return 1
+	ctl monitor xfrm >"$IO_W/mapping.mon" 2>&1 &
+	IO_PIDS="$IO_PIDS $!"
+	ping_b "$HOSTA" 3 && ping_a "$HOSTB" 3 || { fail "ping both ways before the rebinding"; return 1; }
+	nt_cap_start mp-out out "udp or ip proto 50" || { fail "tcpdump in the router namespace"; return 1; }
+	t=$(date +%s.%N)
+	nt_rebind || { fail "cannot rebind the NAT"; return 1; }
+	if G_TIMEOUT=30 g "set -o pipefail; ip netns exec hostb ping -c 5 -i 0.3 -W 1 $HOSTA | tail -2"; then
+		fail "hostB's pings were answered after the rebinding: did espgw follow the mapping unasked?"
+		return 1
+	fi
+	p=$(nt_mapped_port)
+	echo "# the new mapping: $K_WAN:4500 is $NAT_PUB:${p:-?}"
+	[ -n "$p" ] && [ "$p" -ge 40000 ] && [ "$p" -le 40999 ] ||
+		{ fail "no new mapping of $K_WAN:4500 in 40000-40999 (${p:-none})"; return 1; }
+	sleep 1
+	nt_cap_stop mp-out
+	nt_udp mp-out | awk -v t="$t" '$1 > t' | sed 's/^/  after: /'
+	n=$(nt_udp mp-out | awk -v t="$t" -v m="$NAT_PUB:$p" -v g="$GW_WAN:4500" '$1 > t && $2 == m && $4 == g' | grep -c " spi=$s21 ")
+	[ "$n" = 5 ] || { fail "$n ESP packets from the kernel's new port $p, not 5"; return 1; }
+	n=$(nt_udp mp-out | awk -v t="$t" -v o="$NAT_PUB:4500" -v g="$GW_WAN:4500" '$1 > t && $2 == g && $4 == o' | grep -c " spi=$s12 ")
+	[ "$n" = 5 ] || { fail "$n of espgw's 5 replies went to the old port 4500"; return 1; }
+	echo "# espgw's monitor:"
+	sed 's/^/  monitor| /' "$IO_W/mapping.mon"
+	grep -q 'Mapping' "$IO_W/mapping.mon" || { fail "espgwctl monitor xfrm printed no Mapping event"; return 1; }
+	grep -q ":$p\b" "$IO_W/mapping.mon" || { fail "espgw's Mapping event does not name the new port $p"; return 1; }
+	gw_states "$IO_W/mapping.gw" && k_states "$IO_W/mapping.k" || { fail "cannot read the counters"; return 1; }
+	nt_same_count "SA kernel -> espgw" "$IO_W/mapping.gw" "$IO_W/mapping.k" "$s21" "$GW_WAN" "$GW_SEEN" || return 1
+	e=$(sa_count "$IO_W/mapping.gw" "$s12" "$K_SEEN")
+	k=$(sa_count "$IO_W/mapping.k" "$s12" "$K_WAN")
+	echo "  SA $s12: espgw sent $e, the kernel received $k"
+	[ "$e" = $((k + 5)) ] || { fail "SA $s12: espgw sent $e packets, the kernel received $k, not 5 fewer"; return 1; }
+	nt_gw_end mapping || return 1
+	[ -n "${NATT_MAPPING_STAT:-}" ] ||
+		{ fail "NATT_MAPPING_STAT is not set: name espgw's counter of NAT mapping changes"; return 1; }
+	n=$(io_stat "$IO_W/mapping.stats" "$NATT_MAPPING_STAT")
+	echo "# espgw's $NATT_MAPPING_STAT: $n"
+	[ "$n" -ge 1 ] || { fail "espgw counted no mapping change ($NATT_MAPPING_STAT)"; return 1; }
+}
+
 # ---- driver -----------------------------------------------------------------------
 nt_scenario_end() {
 	local p
@@ -496,7 +551,8 @@ DATA10M=$IO_W/data10M
 head -c $((10 * 1024 * 1024)) /dev/urandom >"$DATA10M"
 io_log "espgw $IO_ESPGW, espgwctl $CT_ESPGWCTL, --poll-idle-us $IO_POLL_IDLE_US, logs in $IO_W"
 io_log "NATT_FOLLOW_OPT=${NATT_FOLLOW_OPT-(unset)} NATT_KEEPALIVE_OPT=$NATT_KEEPALIVE_OPT" \
-	"NATT_KA_STAT=${NATT_KA_STAT-(unset)} NATT_GW_ARGS=${NATT_GW_ARGS:-}"
+	"NATT_KA_STAT=${NATT_KA_STAT-(unset)} NATT_MAPPING_STAT=${NATT_MAPPING_STAT-(unset)}" \
+	"NATT_GW_ARGS=${NATT_GW_ARGS:-} NATT_GW_ARGS_NOFOLLOW=${NATT_GW_ARGS_NOFOLLOW:-}"
 
 LIMIT=${IO_SCENARIO_LIMIT:-600}
 PASSED=0
