@@ -21,7 +21,7 @@
 # 10.0.2.10 behind the kernel, as in tests/control.
 #
 #   nt_init                  names, addresses, the guest program's build
-#   nt_deps                  nftables, conntrack, gcc (Debian packages)
+#   nt_deps                  nftables, conntrack, gcc, scapy (Debian packages)
 #   nt_setup_topology        the router namespace and brk (after io_setup_topology)
 #   nt_arrange a|b           bridges, addresses, masquerade, conntrack flushed
 #   nt_nat CMD...            run CMD in the router namespace
@@ -38,7 +38,8 @@ nt_init() {
 	NT_HOLD=$IO_W/natt-hold
 }
 
-# command -> Debian package, installed when missing (as io_deps)
+# command -> Debian package, installed when missing (as io_deps); scapy
+# makes the ESP that tests the kernel's half before espgw has NAT-T
 nt_deps() {
 	local missing="" pair
 	for pair in nft:nftables conntrack:conntrack gcc:gcc; do
@@ -46,6 +47,7 @@ nt_deps() {
 			missing="$missing ${pair#*:}"
 	done
 	[ -f /usr/lib/x86_64-linux-gnu/libc.a ] || missing="$missing libc6-dev"
+	"$IO_PY" -c 'import scapy.layers.ipsec' 2>/dev/null || missing="$missing python3-scapy python3-cryptography"
 	[ -z "$missing" ] && return 0
 	io_log "installing:$missing"
 	export DEBIAN_FRONTEND=noninteractive

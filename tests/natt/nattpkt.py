@@ -9,6 +9,16 @@
     nattpkt.py recv PORT [-t S] [--ready F]  wait for one datagram on
             PORT (at most -t seconds, default 10); prints "rx SRC:SPORT
             LEN" (touches F once listening); exit 1 when none came
+    nattpkt.py esp-ping SPORT DST DPORT SPI KEY SRC IDST [--reply SPI KEY]
+            [--seq N] [-t S]   an ICMP echo request SRC > IDST in ESP
+            tunnel mode (rfc4106(gcm(aes)), ICV 16, sequence number N,
+            default 1; KEY as ip xfrm takes it, 0x + key + salt) made by
+            scapy, sent in UDP from SPORT to DST:DPORT; prints "sent esp
+            spi=0x... seq=N LEN". With
+            --reply, waits for ESP in UDP on SPORT with that SPI,
+            decrypts it and prints "rx SRC:SPORT esp spi=... seq=N:
+            INNER_SRC > INNER_DST echo-reply id=I"; exit 1 when none
+            came or it does not decrypt to that reply. Needs scapy.
     nattpkt.py pcap FILE    every UDP datagram of a libpcap file (as
             tcpdump -w writes it, Ethernet), one line each:
             "TIME SRC:SPORT > DST:DPORT LEN KIND" where KIND is
@@ -56,6 +66,57 @@ def recv(port, timeout, ready):
         return 1
     print(f"rx {addr}:{sport} {len(data)}")
     return 0
+
+
+def esp_sa(spi, key):
+    from scapy.layers.inet import IP
+    from scapy.layers.ipsec import ESP, SecurityAssociation
+    return SecurityAssociation(ESP, spi=int(spi, 16),
+                               crypt_algo="AES-GCM",
+                               crypt_key=bytes.fromhex(key[2:]),
+                               tunnel_header=IP(src="0.0.0.0",
+                                                dst="0.0.0.0"))
+
+
+def esp_ping(sport, dst, dport, spi, key, src, idst, reply, seq, timeout):
+    from scapy.layers.inet import ICMP, IP
+    from scapy.layers.ipsec import ESP
+    ident = 0x4E54
+    inner = IP(src=src, dst=idst) / ICMP(id=ident, seq=seq) / b"natt-esp-ping"
+    esp = bytes(esp_sa(spi, key).encrypt(inner, seq_num=seq)[ESP])
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("0.0.0.0", sport))
+    s.sendto(esp, (dst, dport))
+    print(f"sent esp spi={spi} seq={seq} {len(esp)}")
+    if not reply:
+        return 0
+    rspi, rkey = reply
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        s.settimeout(max(0.1, deadline - time.monotonic()))
+        try:
+            data, (addr, port) = s.recvfrom(65535)
+        except socket.timeout:
+            break
+        if len(data) < 8 or struct.unpack("!I", data[:4])[0] != int(rspi, 16):
+            print(f"rx {addr}:{port} {kind_of(data)} (not spi {rspi})")
+            continue
+        seq = struct.unpack("!I", data[4:8])[0]
+        pkt = IP(src=addr, dst="0.0.0.0", proto=50) / ESP(data)
+        try:
+            got = esp_sa(rspi, rkey).decrypt(pkt)
+        except Exception as e:  # scapy raises its own on a bad ICV
+            print(f"rx {addr}:{port} esp spi={rspi} seq={seq}: "
+                  f"does not decrypt: {e}")
+            return 1
+        ok = (got.haslayer(ICMP) and got[ICMP].type == 0
+              and got[ICMP].id == ident and got.src == idst
+              and got.dst == src)
+        print(f"rx {addr}:{port} esp spi={rspi} seq={seq}: {got.src} > "
+              f"{got.dst} {got.summary()}")
+        return 0 if ok else 1
+    print(f"no ESP with spi {rspi} on udp port {sport} within {timeout} s")
+    return 1
 
 
 def kind_of(payload):
@@ -113,6 +174,16 @@ def main():
         return 0
     if len(args) == 2 and args[0] == "recv":
         return recv(int(args[1]), timeout, ready)
+    if args and args[0] == "esp-ping":
+        reply = None
+        if "--reply" in args:
+            i = args.index("--reply")
+            reply = (args[i + 1], args[i + 2])
+            del args[i:i + 3]
+        seq = opt(args, "--seq", 1, int)
+        if len(args) == 8:
+            return esp_ping(int(args[1]), args[2], int(args[3]), args[4],
+                            args[5], args[6], args[7], reply, seq, timeout)
     if len(args) == 2 and args[0] == "pcap":
         return pcap(args[1])
     print(__doc__, file=sys.stderr)

@@ -203,7 +203,7 @@ nt_gw_end() { # tag
 # espgw runs with addresses and routes, no state: it forwards the plain
 # traffic of hostA (no policy: bypass).
 sc_nat() {
-	local arr out n0 n1 s21=0x00002002 got t p
+	local arr out n0 n1 s12=0x00001001 s21=0x00002002 k12 k21 got t p
 	for arr in a b; do
 		nt_start "nat-$arr" "$arr" || return 1
 		nt_site_plain gw >"$IO_W/nat-$arr-gw.sh"
@@ -269,7 +269,9 @@ sc_nat() {
 			{ fail "$arr: natt-hold received $n0 datagrams: the ESP-looking one reached the socket"; return 1; }
 
 		echo "# $arr: the kernel keyed with encap espinudp; hostB pings hostA (espgw has no state)"
-		nt_site_script k 0x00001001 "$(rkey 128)" "$s21" "$(rkey 128)" |
+		k12=$(rkey 128)
+		k21=$(rkey 128)
+		nt_site_script k "$s12" "$k12" "$s21" "$k21" |
 			grep -E '^ip xfrm|^ip route add .* src ' >"$IO_W/nat-$arr-kx.sh"
 		g "$(cat "$IO_W/nat-$arr-kx.sh")" || { fail "$arr: the guest refused its states"; return 1; }
 		nt_check_kernel_encap || return 1
@@ -302,7 +304,61 @@ sc_nat() {
 			[ "$n0" = 3 ] || { fail "$arr: $n0 of the kernel's 3 ESP-in-UDP packets on the NAT's inside port"; return 1; }
 		fi
 		echo "# $arr: the kernel's ESP in UDP crossed the NAT as $K_SEEN:4500 > $GW_SEEN:4500"
+
+		# The kernel's other half, against scapy's ESP from hostA's
+		# udp 4500 through the NAT (the mapping of the probes above):
+		# it decapsulates (on natt-hold's socket), hostB answers, and
+		# in (a) its answer comes back the same way and decrypts.
+		echo "# $arr: scapy's ESP in UDP from hostA (spi $s12) to the kernel through the NAT"
+		if [ "$arr" = a ]; then
+			echo "hostA\$ nattpkt.py esp-ping 4500 $K_SEEN 4500 $s12 KEY12 $HOSTA $HOSTB --reply $s21 KEY21"
+			got=$(io_in "$NS_A" "$IO_PY" "$NT_DIR/nattpkt.py" esp-ping 4500 "$K_SEEN" 4500 "$s12" "$k12" \
+				"$HOSTA" "$HOSTB" --reply "$s21" "$k21" -t 10) ||
+				{ echo "$got"; fail "$arr: no ESP-in-UDP echo reply from the kernel that decrypts"; return 1; }
+			echo "$got" | sed 's/^/  /'
+			echo "$got" | grep -q "^rx $K_WAN:4500 esp spi=$s21 seq=4: $HOSTB > $HOSTA" ||
+				{ fail "$arr: the kernel's reply is not ESP from $K_WAN:4500, spi $s21, seq 4"; return 1; }
+		else
+			echo "hostA\$ nattpkt.py esp-ping 4500 $K_SEEN 4500 $s12 KEY12 $HOSTA $HOSTB"
+			io_in "$NS_A" "$IO_PY" "$NT_DIR/nattpkt.py" esp-ping 4500 "$K_SEEN" 4500 "$s12" "$k12" "$HOSTA" "$HOSTB" |
+				sed 's/^/  /'
+		fi
+		for _ in $(seq 1 30); do
+			k_states "$IO_W/nat-$arr.k" || { fail "ip -s xfrm state in the guest failed"; return 1; }
+			[ "$(sa_count "$IO_W/nat-$arr.k" "$s21" "$GW_SEEN")" = 4 ] && break
+			sleep 0.2
+		done
+		echo "  the kernel: spi $s12 received $(sa_count "$IO_W/nat-$arr.k" "$s12" "$K_WAN"), spi $s21 sent $(sa_count "$IO_W/nat-$arr.k" "$s21" "$GW_SEEN")"
+		[ "$(sa_count "$IO_W/nat-$arr.k" "$s12" "$K_WAN")" = 1 ] && [ "$(sa_count "$IO_W/nat-$arr.k" "$s21" "$GW_SEEN")" = 4 ] ||
+			{ fail "$arr: the kernel did not take scapy's ESP in UDP and answer it (1 packet in, 3 pings + 1 reply out)"; return 1; }
 	done
+
+	# (b) still: natt-hold is what makes the kernel decapsulate. Without
+	# its socket, the next packet (seq 2) is plain UDP to a closed port;
+	# with it again, the one after (seq 3) is the SA's second.
+	echo "# b: natt-hold stopped, then started again: scapy's ESP in UDP (seq 2, then 3)"
+	g "$NT_GUEST_FUNCS
+nt_hold_stop" || { fail "cannot stop natt-hold"; return 1; }
+	n0=$(k_xfrm_stat XfrmInNoStates)
+	io_in "$NS_A" "$IO_PY" "$NT_DIR/nattpkt.py" esp-ping 4500 "$K_SEEN" 4500 "$s12" "$k12" "$HOSTA" "$HOSTB" --seq 2 |
+		sed 's/^/  /'
+	sleep 1 # the kernel has it, or has dropped it, by then
+	k_states "$IO_W/nat-b2.k" || { fail "ip -s xfrm state in the guest failed"; return 1; }
+	n1=$(k_xfrm_stat XfrmInNoStates)
+	echo "  without natt-hold: spi $s12 received $(sa_count "$IO_W/nat-b2.k" "$s12" "$K_WAN"); XfrmInNoStates $n0 -> $n1"
+	[ "$(sa_count "$IO_W/nat-b2.k" "$s12" "$K_WAN")" = 1 ] && [ "$n1" = "$n0" ] ||
+		{ fail "b: the kernel took ESP in UDP with no UDP_ENCAP socket on 4500"; return 1; }
+	nt_hold_start || { fail "natt-hold does not hold udp 4500 in the guest"; return 1; }
+	io_in "$NS_A" "$IO_PY" "$NT_DIR/nattpkt.py" esp-ping 4500 "$K_SEEN" 4500 "$s12" "$k12" "$HOSTA" "$HOSTB" --seq 3 |
+		sed 's/^/  /'
+	for _ in $(seq 1 30); do
+		k_states "$IO_W/nat-b3.k" || { fail "ip -s xfrm state in the guest failed"; return 1; }
+		[ "$(sa_count "$IO_W/nat-b3.k" "$s12" "$K_WAN")" = 2 ] && break
+		sleep 0.2
+	done
+	echo "  with natt-hold again: spi $s12 received $(sa_count "$IO_W/nat-b3.k" "$s12" "$K_WAN")"
+	[ "$(sa_count "$IO_W/nat-b3.k" "$s12" "$K_WAN")" = 2 ] ||
+		{ fail "b: the kernel did not take ESP in UDP on natt-hold's socket again"; return 1; }
 
 	# (b) still: keepalives from natt-hold (the checks gw-behind makes
 	# of espgw's), then the rebinding of the rebind scenario, which
