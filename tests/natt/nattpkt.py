@@ -25,6 +25,7 @@
             "keepalive" (one byte 0xFF), "non-esp" (four zero bytes
             first) or "esp spi=0x%08x seq=N" (RFC 3948 section 2.2)
 """
+import signal
 import socket
 import struct
 import sys
@@ -166,6 +167,8 @@ def pcap(path):
 
 
 def main():
+    # a reader that has seen enough (grep -q, head) ends us quietly
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = sys.argv[1:]
     timeout = opt(args, "-t", 10.0, float)
     ready = opt(args, "--ready", None)

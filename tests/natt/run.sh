@@ -470,7 +470,8 @@ sc_rebind() {
 	IO_PIDS="$IO_PIDS $!"
 	ping_b "$HOSTA" 3 && ping_a "$HOSTB" 3 || { fail "ping both ways before the rebinding"; return 1; }
 	nt_cap_start rb-out out "udp or ip proto 50" || { fail "tcpdump in the router namespace"; return 1; }
-	G_QUIET=1 g "ip netns exec hostb ping -i 0.2 $HOSTA > /tmp/rb.ping 2>&1 & echo \$! > /tmp/rb.pid" ||
+	# /usr/sbin/ip, not the prelude's ip function: $! must be ping's
+	G_QUIET=1 g "/usr/sbin/ip netns exec hostb ping -i 0.2 $HOSTA > /tmp/rb.ping 2>&1 & echo \$! > /tmp/rb.pid" ||
 		{ fail "cannot start hostB's ping"; return 1; }
 	ct_tcp_start rebind "$DATA10M" 5003 "${NT_RATE:-400000}" || { fail "cannot start the transfer"; return 1; }
 	for _ in $(seq 1 300); do # 60 s
@@ -483,7 +484,8 @@ sc_rebind() {
 	echo "# rebinding at $rx bytes"
 	nt_rebind || { fail "cannot rebind the NAT"; return 1; }
 	ct_tcp_check rebind 300 || { fail "the transfer across the rebinding: checksum or size differs, or it stalled"; return 1; }
-	G_QUIET=1 g "kill \$(cat /tmp/rb.pid); sleep 0.3; tail -3 /tmp/rb.ping"
+	G_QUIET=1 g "kill -INT \$(cat /tmp/rb.pid); sleep 0.5; tail -3 /tmp/rb.ping; grep -q transmitted /tmp/rb.ping" ||
+		{ fail "hostB's ping did not stop"; return 1; }
 	nt_nat conntrack -L -p udp 2>/dev/null | sed 's/^/  conntrack| /'
 	p=$(nt_mapped_port)
 	echo "# the new mapping: $K_WAN:4500 is $NAT_PUB:${p:-?}"
