@@ -16,16 +16,27 @@ python3-cryptography)::
 
 CASES starts with a ``# seed S`` line, then one case per line::
 
-    id key_hex icv_len esn spi_hex seq src dst inner_hex esp_hex
+    id key_hex icv_len esn spi_hex seq src dst inner_hex esp_hex encap
 
 ``key_hex`` is the AES key (16/24/32 bytes) followed by the 4-byte salt,
 ``seq`` is the full 64-bit sequence number (without ESN it is < 2**32;
 with ESN only ``seq & 0xffffffff`` goes on the wire and ``seq >> 32`` only
 into the AAD), ``inner_hex`` is the inner IPv4/IPv6 packet and ``esp_hex``
-is scapy's encapsulation of it (outer IPv4 header + ESP).  Every case has
-a distinct sequence number (distinct even in its low 32 bits), so an
-implementation deriving its IV from the sequence number still produces
-pairwise distinct IVs.
+is scapy's encapsulation of it (outer IPv4 header + ESP, or outer IPv4 +
+UDP + ESP).  Every case has a distinct sequence number (distinct even in
+its low 32 bits), so an implementation deriving its IV from the sequence
+number still produces pairwise distinct IVs.
+
+``encap`` is ``-`` for plain ESP (outer protocol 50) or ``SPORT:DPORT``
+for ESP in UDP (RFC 3948), as ``ip xfrm state ... encap espinudp SPORT
+DPORT 0.0.0.0`` sets it: SPORT is the sender's (src's) UDP port, DPORT
+the receiver's.  About a third of the cases have it, a quarter of those
+on 4500:4500, the rest on random ports.  Half of scapy's ESP-in-UDP
+packets carry a valid UDP checksum, the others checksum 0 (as Linux
+sends it): a receiver takes both (RFC 3948 section 3.1.2).  espgw's own
+ESP in UDP must be what Linux sends: outer protocol 17, the state's
+ports, the datagram's UDP length, checksum 0, and the outer total length
+and header checksum over the UDP header too.
 
 RESULTS has one ``id esp_hex`` line per case: espgw's own encapsulation of
 the case's inner packet with the case's SA at the case's sequence number.
@@ -38,6 +49,13 @@ Note on scapy 2.5.0: its stock 'AES-GCM' algorithm ignores
 therefore given an equivalent scapy CryptAlgo that uses scapy's other
 (Cipher + modes.GCM) code path, which truncates and verifies the tag at
 the requested length.  16-byte ICVs use scapy's stock algorithm.
+
+Second note on scapy 2.5.0: with ``nat_t_header`` its encrypt() writes a
+UDP length of 8 (it freezes the IPv4 + UDP header before the ESP part is
+added); the IPv4 total length is right.  gen therefore writes the UDP
+length itself (fix_udp) before it optionally has scapy compute the UDP
+checksum.  scapy dissects ESP behind UDP only from or to port 4500, so
+check hands decrypt() IPv4 / UDP / ESP built explicitly (as_esp).
 """
 
 import argparse
@@ -51,7 +69,7 @@ from typing import List, NamedTuple, Optional
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from scapy.compat import raw
-from scapy.layers.inet import ICMP, IP, TCP, UDP
+from scapy.layers.inet import ICMP, IP, TCP, UDP, in4_chksum
 from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6EchoRequest, IPv6
 from scapy.layers.ipsec import ESP, CryptAlgo, SecurityAssociation
 from scapy.packet import Raw
@@ -64,7 +82,9 @@ IV_LEN = 8
 ICV_SIZES = (8, 12, 16)
 ESP_HDR_LEN = 8                 # SPI + sequence number
 OUTER_HDR_LEN = 20              # IPv4 header without options
+UDP_HDR_LEN = 8
 PROTO_ESP = 50
+PROTO_UDP = 17
 NH_IPV4 = 4
 NH_IPV6 = 41
 OUTER_TTL = 64
@@ -84,6 +104,9 @@ INNER_V6_PREFIX = 0x20010DB8 << 96          # 2001:db8::/32
 OUTER_SRC_NET = "192.0.2."
 OUTER_DST_NET = "198.51.100."
 TCP_FLAGS = ("S", "SA", "A", "PA", "FA", "R", "RA")
+UDP_ENCAP_PROBABILITY = 1 / 3   # share of cases with ESP in UDP
+NATT_PORT = 4500                # RFC 3947 section 4
+NATT_PORT_PROBABILITY = 1 / 4   # of those, on 4500:4500; else random ports
 
 # scapy's AES-GCM, but on the Cipher/modes.GCM path, which honours
 # crypt_icv_size (see the module docstring).
@@ -112,23 +135,35 @@ class Case(NamedTuple):
     src: str
     dst: str
     inner: bytes
-    esp: bytes          # scapy's encapsulation (outer IPv4 + ESP)
+    esp: bytes          # scapy's encapsulation (outer IPv4 [+ UDP] + ESP)
+    encap: Optional[tuple] = None   # (sport, dport) of ESP in UDP, or None
+
+    @property
+    def outer_len(self) -> int:
+        """Bytes in front of the ESP header: IPv4, and UDP if any."""
+        return OUTER_HDR_LEN + (UDP_HDR_LEN if self.encap else 0)
 
     def to_line(self) -> str:
         return " ".join((
             str(self.id), self.key.hex(), str(self.icv_len),
             str(int(self.esn)), "%08x" % self.spi, str(self.seq),
-            self.src, self.dst, self.inner.hex(), self.esp.hex()))
+            self.src, self.dst, self.inner.hex(), self.esp.hex(),
+            "%d:%d" % self.encap if self.encap else "-"))
 
     @classmethod
     def from_line(cls, line: str) -> "Case":
         f = line.split()
-        if len(f) != 10:
-            raise ValueError("expected 10 fields, got %d" % len(f))
+        if len(f) != 11:
+            raise ValueError("expected 11 fields, got %d" % len(f))
+        encap = None
+        if f[10] != "-":
+            encap = tuple(int(x) for x in f[10].split(":"))
+            if len(encap) != 2 or not all(0 < x < 65536 for x in encap):
+                raise ValueError("bad encap %r" % f[10])
         return cls(id=int(f[0]), key=bytes.fromhex(f[1]), icv_len=int(f[2]),
                    esn=bool(int(f[3])), spi=int(f[4], 16), seq=int(f[5]),
                    src=f[6], dst=f[7], inner=bytes.fromhex(f[8]),
-                   esp=bytes.fromhex(f[9]))
+                   esp=bytes.fromhex(f[9]), encap=encap)
 
 
 def make_sa(case: Case) -> SecurityAssociation:
@@ -138,10 +173,38 @@ def make_sa(case: Case) -> SecurityAssociation:
         crypt_algo="AES-GCM", crypt_key=case.key,
         crypt_icv_size=case.icv_len,
         tunnel_header=IP(src=case.src, dst=case.dst),
+        nat_t_header=(UDP(sport=case.encap[0], dport=case.encap[1])
+                      if case.encap else None),
         esn_en=case.esn, esn=case.seq >> 32)
     if case.icv_len != 16:
         sa.crypt_algo = AES_GCM_TRUNCATED_ICV
     return sa
+
+
+def fix_udp(pkt: bytes) -> bytes:
+    """Write the UDP length scapy 2.5 gets wrong (module docstring) into
+    outer IPv4 + UDP + ESP; its checksum is 0, so nothing else changes."""
+    b = bytearray(pkt)
+    b[OUTER_HDR_LEN + 4:OUTER_HDR_LEN + 6] = struct.pack(
+        "!H", len(b) - OUTER_HDR_LEN)
+    return bytes(b)
+
+
+def with_udp_checksum(pkt: bytes) -> bytes:
+    """The same datagram (UDP checksum 0) with the checksum scapy computes
+    over the pseudo-header (RFC 768; 0 is sent as 0xffff)."""
+    at = OUTER_HDR_LEN + 6
+    csum = in4_chksum(PROTO_UDP, IP(pkt[:OUTER_HDR_LEN]), pkt[OUTER_HDR_LEN:])
+    return pkt[:at] + struct.pack("!H", csum or 0xFFFF) + pkt[at + 2:]
+
+
+def as_esp(pkt: bytes, udp: bool):
+    """scapy's IPv4 [/ UDP] / ESP of a raw packet, whatever the ports."""
+    if not udp:
+        return IP(pkt)
+    u = OUTER_HDR_LEN + UDP_HDR_LEN
+    return (IP(pkt[:OUTER_HDR_LEN]) / UDP(pkt[OUTER_HDR_LEN:u]) /
+            ESP(pkt[u:]))
 
 
 def parse_inner(inner: bytes):
@@ -213,6 +276,15 @@ def random_inner(rng: random.Random) -> bytes:
     return raw(ip / l4)
 
 
+def random_encap(rng: random.Random) -> Optional[tuple]:
+    """None (plain ESP) or the (sport, dport) of ESP in UDP."""
+    if rng.random() >= UDP_ENCAP_PROBABILITY:
+        return None
+    if rng.random() < NATT_PORT_PROBABILITY:
+        return (NATT_PORT, NATT_PORT)
+    return (rng.randint(1, 65535), rng.randint(1, 65535))
+
+
 def make_case(rng: random.Random, case_id: int, used_low: set) -> Case:
     key_len = rng.choice(KEY_SIZES)
     esn = rng.random() < 0.5
@@ -226,12 +298,17 @@ def make_case(rng: random.Random, case_id: int, used_low: set) -> Case:
         src=OUTER_SRC_NET + str(rng.randint(1, 254)),
         dst=OUTER_DST_NET + str(rng.randint(1, 254)),
         inner=random_inner(rng),
-        esp=b"")
+        esp=b"",
+        encap=random_encap(rng))
     sa = make_sa(case)
-    esp = sa.encrypt(parse_inner(case.inner), seq_num=case.seq & U32_MAX,
-                     iv=rng.randbytes(IV_LEN),
-                     esn_en=case.esn, esn=case.seq >> 32)
-    return case._replace(esp=raw(esp))
+    esp = raw(sa.encrypt(parse_inner(case.inner), seq_num=case.seq & U32_MAX,
+                         iv=rng.randbytes(IV_LEN),
+                         esn_en=case.esn, esn=case.seq >> 32))
+    if case.encap:
+        esp = fix_udp(esp)
+        if rng.random() < 0.5:
+            esp = with_udp_checksum(esp)
+    return case._replace(esp=esp)
 
 
 def cmd_gen(args) -> int:
@@ -276,8 +353,9 @@ def check_outer(case: Case, pkt: bytes) -> List[str]:
         errs.append("outer version %d != 4" % (ver_ihl >> 4))
     if ihl != 5:
         errs.append("outer IHL %d != 5" % ihl)
-    if proto != PROTO_ESP:
-        errs.append("outer protocol %d != 50" % proto)
+    want_proto = PROTO_UDP if case.encap else PROTO_ESP
+    if proto != want_proto:
+        errs.append("outer protocol %d != %d" % (proto, want_proto))
     if ttl != OUTER_TTL:
         errs.append("outer TTL %d != %d" % (ttl, OUTER_TTL))
     if not ipv4_checksum_ok(pkt[:OUTER_HDR_LEN]):
@@ -310,6 +388,22 @@ def check_outer(case: Case, pkt: bytes) -> List[str]:
     if flags_frag & IP_FRAG_OFFSET_MASK:
         errs.append("outer fragment offset %d != 0"
                     % (flags_frag & IP_FRAG_OFFSET_MASK))
+    return errs
+
+
+def check_udp(case: Case, pkt: bytes) -> List[str]:
+    """The UDP header of ESP in UDP as Linux sends it (RFC 3948 section
+    2.1 and 3.1.1): the state's ports, the datagram's length, checksum 0."""
+    sport, dport, length, csum = struct.unpack(
+        "!HHHH", pkt[OUTER_HDR_LEN:OUTER_HDR_LEN + UDP_HDR_LEN])
+    errs = []
+    if (sport, dport) != case.encap:
+        errs.append("UDP ports %d:%d != %d:%d" % ((sport, dport) + case.encap))
+    if length != len(pkt) - OUTER_HDR_LEN:
+        errs.append("UDP length %d != datagram length %d"
+                    % (length, len(pkt) - OUTER_HDR_LEN))
+    if csum != 0:
+        errs.append("UDP checksum 0x%04x != 0" % csum)
     return errs
 
 
@@ -375,7 +469,7 @@ def check_esp(case: Case, esp: bytes) -> List[str]:
 def check_scapy(case: Case, pkt: bytes) -> List[str]:
     """scapy's SecurityAssociation.decrypt must give back the inner packet."""
     try:
-        inner = raw(make_sa(case).decrypt(IP(pkt)))
+        inner = raw(make_sa(case).decrypt(as_esp(pkt, bool(case.encap))))
     except Exception as exc:  # scapy raises many types on bad input
         return ["scapy decrypt failed: %r" % exc]
     if inner != case.inner:
@@ -385,10 +479,13 @@ def check_scapy(case: Case, pkt: bytes) -> List[str]:
 
 
 def check_packet(case: Case, pkt: bytes) -> List[str]:
-    if len(pkt) < OUTER_HDR_LEN:
-        return ["packet %d bytes, shorter than an IPv4 header" % len(pkt)]
+    if len(pkt) < case.outer_len:
+        return ["packet %d bytes, shorter than its outer headers (%d)"
+                % (len(pkt), case.outer_len)]
     errs = check_outer(case, pkt)
-    errs += check_esp(case, pkt[OUTER_HDR_LEN:])
+    if case.encap:
+        errs += check_udp(case, pkt)
+    errs += check_esp(case, pkt[case.outer_len:])
     errs += check_scapy(case, pkt)
     return errs
 
@@ -452,7 +549,7 @@ def cmd_check(args) -> int:
             continue
         pkt = pkts[0]
         errors[case_id] = check_packet(case, pkt)
-        iv_start = OUTER_HDR_LEN + ESP_HDR_LEN
+        iv_start = case.outer_len + ESP_HDR_LEN
         if len(pkt) >= iv_start + IV_LEN:
             iv_users[pkt[iv_start:iv_start + IV_LEN]].append(case_id)
 
