@@ -53,6 +53,13 @@ Scenarios (one espgw run each):
   inner_ipv6      decrypted IPv6 is drop-inner-ipv6-unsupported, the IPv4 around it keeps its order
   no_policies     no state, no policy: a plain router both ways (a worker crash once)
   limits          packet and byte limits: the kernel's counts pass, the rest state-expired
+  natt_outbound   ESP in UDP out (RFC 3948): UDP from 4500 to the peer's port, length, checksum 0
+  natt_inbound    ESP in UDP in, UDP checksum 0 or valid: decrypted and forwarded in order
+  natt_drops      keepalives, the non-ESP marker, plain ESP on a UDP state and UDP on a plain
+                  one, a bad UDP checksum, ...: each counted; other UDP ports drop-local-unhandled
+  natt_none       no state with encapsulation: UDP to 4500 is drop-local-unhandled
+  natt_rebind     the peer's port and address change (a NAT rebound): still decrypted
+  natt_mtu        ESP in UDP's 8 bytes in the tunnel MTU: frag-needed at 1338 for MTU 1400
 
 Usage (Debian's python3-scapy 2.5 and python3-cryptography; no PyPI):
 
@@ -83,7 +90,7 @@ logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 
 from cryptography.hazmat.primitives.ciphers import algorithms, modes  # noqa: E402
 from scapy.compat import raw  # noqa: E402
-from scapy.layers.inet import ICMP, IP, TCP, UDP, fragment, defragment  # noqa: E402
+from scapy.layers.inet import ICMP, IP, TCP, UDP, fragment, defragment, in4_chksum  # noqa: E402
 from scapy.layers.inet6 import IPv6  # noqa: E402
 from scapy.layers.ipsec import ESP, CryptAlgo, SecurityAssociation  # noqa: E402
 from scapy.layers.l2 import ARP, Ether  # noqa: E402
@@ -99,6 +106,9 @@ BCAST = "ff:ff:ff:ff:ff:ff"
 
 OUT_SPI, IN_SPI = 0x1001, 0x2002     # the R1 SAs
 ESP_OVERHEAD = 20 + 8 + 8            # outer IPv4, SPI + seq, IV
+UDP_HDR = 8                          # ESP in UDP (RFC 3948): the UDP header in front of ESP
+NATT_PORT = 4500                     # our end's port for ESP in UDP
+NAT_PORT = 31337                     # the peer's port as its NAT shows it
 ETH_MIN = 60                         # frames shorter than this are padded on a wire
 
 
@@ -187,15 +197,20 @@ class SA:
     """One ESP tunnel SA: its `ip xfrm state` line and its scapy twin."""
 
     def __init__(self, spi, src, dst, reqid, key, icv=16, esn=False, window=64, seq=0,
-                 limits=""):
+                 limits="", encap=None):
         self.spi, self.src, self.dst, self.reqid = spi, src, dst, reqid
         self.limits = limits                # " limit packet-hard 6 ..." or ""
+        # ESP in UDP: (sport, dport), the sender's and the receiver's
+        # port, as `encap espinudp SPORT DPORT 0.0.0.0` has them; or None
+        self.encap = encap
+        self.outer_len = 20 + (UDP_HDR if encap else 0)   # in front of the ESP header
         self.key, self.icv, self.esn, self.window = key, icv, esn, window
         self.seq = seq                      # 64-bit: last sent (out) / highest received (in)
         self.outbound = src == WAN_GW
         sa = SecurityAssociation(ESP, spi=spi, crypt_algo="AES-GCM", crypt_key=key,
                                  crypt_icv_size=icv, tunnel_header=IP(src=src, dst=dst),
-                                 esn_en=esn, esn=0)
+                                 nat_t_header=UDP(sport=encap[0], dport=encap[1]) if encap
+                                 else None, esn_en=esn, esn=0)
         if icv != 16:
             sa.crypt_algo = AES_GCM_TRUNCATED_ICV
         self.scapy = sa
@@ -216,26 +231,46 @@ class SA:
             opts += " %s 0x%x" % (word, self.seq & 0xFFFFFFFF)
             if self.seq >> 32:
                 opts += " %s-hi %d" % (word, self.seq >> 32)
+        encap = " encap espinudp %d %d 0.0.0.0" % self.encap if self.encap else ""
         return ("ip xfrm state add src %s dst %s proto esp spi 0x%08x reqid %d mode tunnel "
-                "replay-window %d%s aead 'rfc4106(gcm(aes))' 0x%s %d%s"
+                "replay-window %d%s aead 'rfc4106(gcm(aes))' 0x%s %d%s%s"
                 % (self.src, self.dst, self.spi, self.reqid, self.window, opts,
-                   self.key.hex(), self.icv * 8, self.limits))
+                   self.key.hex(), self.icv * 8, encap, self.limits))
 
-    def encrypt(self, inner, seq, tos=None, ip_id=0, flags=0):
-        """Outer IPv4 + ESP bytes for an inner IPv4 or IPv6 packet at a 64-bit seq."""
+    def encrypt(self, inner, seq, tos=None, ip_id=0, flags=0, src=None, sport=None,
+                udp_csum=0):
+        """Outer IPv4 [+ UDP] + ESP bytes for an inner IPv4 or IPv6 packet at a 64-bit
+        seq.  ESP in UDP: from src / sport instead of the state's (a NAT rebound), with
+        UDP checksum udp_csum: 0 (as Linux sends), "valid" or that number."""
         six = inner[0] >> 4 == 6
         if tos is None:
             # as Linux and espgw do (RFC 4301 5.1.2.1, RFC 6040): the
             # inner TOS, or an inner IPv6 packet's traffic class
             tos = (inner[0] << 4 & 0xF0 | inner[1] >> 4) if six else inner[1]
-        self.scapy.tunnel_header = IP(src=self.src, dst=self.dst, tos=tos, id=ip_id,
+        self.scapy.tunnel_header = IP(src=src or self.src, dst=self.dst, tos=tos, id=ip_id,
                                       flags=flags, ttl=64)
+        if self.encap:
+            self.scapy.nat_t_header = UDP(sport=sport or self.encap[0], dport=self.encap[1])
         self.scapy.seq_num = seq & 0xFFFFFFFF
-        return raw(self.scapy.encrypt((IPv6 if six else IP)(inner), esn=seq >> 32))
+        out = raw(self.scapy.encrypt((IPv6 if six else IP)(inner), esn=seq >> 32))
+        if not self.encap:
+            return out
+        # scapy 2.5 leaves the UDP length at 8 (tests/scapy_esp.py), and the checksum at 0
+        b = bytearray(out)
+        b[24:26] = struct.pack("!H", len(b) - 20)
+        if udp_csum == "valid":
+            udp_csum = in4_chksum(17, IP(out[:20]), bytes(b[20:])) or 0xFFFF
+        b[26:28] = struct.pack("!H", udp_csum)
+        return bytes(b)
 
     def decrypt(self, outer, seq_hi=0):
-        """The inner packet (bytes) of outer IPv4 + ESP; raises if it fails."""
-        return raw(self.scapy.decrypt(IP(outer), esn=seq_hi))
+        """The inner packet (bytes) of outer IPv4 [+ UDP] + ESP; raises if it fails.
+        scapy finds ESP behind UDP only on port 4500: the layers are given here."""
+        if self.encap:
+            pkt = IP(outer[:20]) / UDP(outer[20:28]) / ESP(outer[28:])
+        else:
+            pkt = IP(outer)
+        return raw(self.scapy.decrypt(pkt, esn=seq_hi))
 
 
 def make_sa(rng, spi, reqid, outbound, key_len=20, **kw):
@@ -246,6 +281,18 @@ def make_sa(rng, spi, reqid, outbound, key_len=20, **kw):
 
 def r1_sas(rng):
     return make_sa(rng, OUT_SPI, 1, True), make_sa(rng, IN_SPI, 2, False)
+
+
+def natt_sas(rng, peer_port=NAT_PORT, **kw):
+    """The R1 SAs with ESP in UDP: ours on NATT_PORT, the peer on peer_port
+    (as its NAT maps it), `encap espinudp SPORT DPORT` from each sender."""
+    return (make_sa(rng, OUT_SPI, 1, True, encap=(NATT_PORT, peer_port), **kw),
+            make_sa(rng, IN_SPI, 2, False, encap=(peer_port, NATT_PORT), **kw))
+
+
+def udp_to(dst, dport, payload, src=PEER, sport=NAT_PORT):
+    """A UDP datagram from the WAN side (checksum computed by scapy)."""
+    return raw(IP(src=src, dst=dst, id=dport, ttl=64) / UDP(sport=sport, dport=dport) / payload)
 
 
 # --- packets ---------------------------------------------------------------------
@@ -314,8 +361,15 @@ def is_esp(f, spi=None):
             and (spi is None or struct.unpack("!I", f[34:38])[0] == spi))
 
 
-def esp_seq(f):
-    return struct.unpack("!I", f[38:42])[0]
+def is_esp_in_udp(f, spi=None):
+    """ESP in UDP (RFC 3948): IPv4 protocol 17, the SPI right behind the UDP header."""
+    return (len(f) >= 50 and f[12:14] == b"\x08\x00" and f[23] == 17
+            and (spi is None or struct.unpack("!I", f[42:46])[0] == spi))
+
+
+def esp_seq(f, udp=False):
+    at = 38 + (UDP_HDR if udp else 0)
+    return struct.unpack("!I", f[at:at + 4])[0]
 
 
 # --- pcap files -------------------------------------------------------------------
@@ -460,7 +514,9 @@ def run_espgw(ctx, conf, lan_in, wan_in, workers=1, min_secs=0.3, settle=0.4):
 FATES_IN = ("gw.rx", "gw.arp-requested", "gw.icmp-errors-sent", "gw.fragments-made")
 FATES_OUT = ("gw.tx", "gw.arp-replies-received", "gw.fragmented", "gw.fragments-merged",
              "gw.held-arp-queue", "gw.held-reassembly")
-SA_TOTALS = (".packets", ".bytes")
+# an SA's totals, not drop reasons (.mappings: the NAT rebounds seen, RFC 3948
+# section 5.2, should the stats file print them)
+SA_TOTALS = (".packets", ".bytes", ".mappings")
 
 
 def sa_directions(conf):
@@ -577,7 +633,7 @@ class Checks:
         for k, v in sorted(run.stats.items()):
             if v and k not in but and (k.startswith("gw.drop-") or k.startswith("esp.")
                                        or (k.startswith("sa.") and
-                                           not k.endswith((".packets", ".bytes")))):
+                                           not k.endswith(SA_TOTALS))):
                 self.failures.append("unexpected %s %d" % (k, v))
 
     def done(self):
@@ -588,13 +644,19 @@ class Checks:
 
 
 def check_outer(ck, f, inner, sa, what):
-    """The frame f carries outer IPv4 + ESP as espgw must build it for inner."""
+    """The frame f carries outer IPv4 [+ UDP] + ESP as espgw must build it for
+    inner; with UDP as Linux sends it: the state's ports, length, checksum 0."""
     ip = l2(f)[3]
-    ck.eq((ip[0], ip[8], ip[9]), (0x45, 64, 50), what + " outer version/IHL, TTL, protocol")
+    ck.eq((ip[0], ip[8], ip[9]), (0x45, 64, 17 if sa.encap else 50),
+          what + " outer version/IHL, TTL, protocol")
     ck.eq((ip[12:16], ip[16:20]), (bytes(map(int, sa.src.split("."))),
                                    bytes(map(int, sa.dst.split(".")))), what + " outer addresses")
     ck.eq(cksum(ip[:20]), 0, what + " outer header checksum")
     want_len = ESP_OVERHEAD + ((len(inner) + 2 + 3) & ~3) + sa.icv
+    if sa.encap:
+        want_len += UDP_HDR
+        ck.eq(struct.unpack("!HHHH", ip[20:28]), sa.encap + (want_len - 20, 0),
+              what + " UDP sport, dport, length, checksum")
     ck.eq(struct.unpack("!H", ip[2:4])[0], want_len, what + " outer length")
     ck.eq(len(ip), want_len, what + " frame length")
     ck.eq(ip[1], inner[1], what + " outer DSCP/ECN (copied from inner)")
@@ -610,11 +672,13 @@ def decrypt_all(ck, frames, sa, seqs, inners=None, what="ESP"):
     ck.eq(len(frames), len(seqs), "%s: number of %s packets" % (sa.name, what))
     for i, (f, seq) in enumerate(zip(frames, seqs)):
         tag = "%s %s #%d" % (sa.name, what, i)
-        if not ck.true(is_esp(f, sa.spi), tag + " is not ESP with SPI 0x%x" % sa.spi):
+        if not ck.true((is_esp_in_udp if sa.encap else is_esp)(f, sa.spi),
+                       tag + " is not %s with SPI 0x%x"
+                       % ("ESP in UDP" if sa.encap else "ESP", sa.spi)):
             out.append(None)
             continue
         ck.eq(l2(f)[:3], (NH_MAC, WAN_MAC, 0x0800), tag + " Ethernet header")
-        ck.eq(esp_seq(f), seq & 0xFFFFFFFF, tag + " sequence number")
+        ck.eq(esp_seq(f, bool(sa.encap)), seq & 0xFFFFFFFF, tag + " sequence number")
         ck.eq(struct.unpack("!H", f[18:20])[0], seq & 0xFFFF,
               tag + " outer ID (docs/wire-format.md: low 16 bits of the sequence number)")
         try:
@@ -1747,6 +1811,230 @@ def scenario_limits(ctx):
     ck.done()
 
 
+def scenario_natt_outbound(ctx):
+    """ESP in UDP out (RFC 3948, `encap espinudp 4500 31337 0.0.0.0`): 100
+    random packets LAN -> WAN leave as outer IPv4 (protocol 17) | UDP from
+    4500 to the peer's 31337, the datagram's length, checksum 0 as Linux
+    sends it | ESP seq 1..100, which scapy decrypts to the input."""
+    rng = random.Random(ctx.seed + 40)
+    out_sa, in_sa = natt_sas(rng)
+    inners = [rand_packet(rng, "10.0.1.%d" % rng.randint(2, 254), "10.0.2.%d" % rng.randint(1, 254))
+              for _ in range(100)]
+    run = run_espgw(ctx, make_config(ctx.name, [out_sa, in_sa]),
+                    [lan_frame(p, rng.choice(LAN_HOSTS)) for p in inners], [])
+    ck = Checks()
+    ck.eq(len(run.lan), 0, "LAN TX frames")
+    got = decrypt_all(ck, run.wan, out_sa, list(range(1, 101)), inners, "ESP in UDP")
+    for i, (g, p) in enumerate(zip(got, inners)):
+        if g is not None:
+            ck.true(g == forwarded(p), "packet #%d decrypts to %s..., want %s..."
+                    % (i, g[:24].hex(), forwarded(p)[:24].hex()))
+    ck.counters(run, {"gw.rx": 100, "gw.tx": 100, "gw.encrypted": 100, "gw.forwarded": 100,
+                      sa_key(OUT_SPI) + ".packets": 100,
+                      sa_key(OUT_SPI) + ".bytes": sum(map(len, inners))})
+    ck.no_drops(run)
+    ck.done()
+
+
+def scenario_natt_inbound(ctx):
+    """ESP in UDP in: 100 packets from the peer's 31337 to our 4500, UDP
+    checksum 0 (as Linux sends) or valid (a receiver takes both, RFC 3948
+    section 3.1.2), decrypted and forwarded in order."""
+    rng = random.Random(ctx.seed + 41)
+    out_sa, in_sa = natt_sas(rng)
+    dsts = [rng.choice(LAN_HOSTS) for _ in range(100)]
+    inners = [rand_packet(rng, "10.0.2.%d" % rng.randint(1, 254), host_ip(d)) for d in dsts]
+    esp = [in_sa.encrypt(p, seq, ip_id=seq, udp_csum=rng.choice((0, "valid")))
+           for seq, p in enumerate(inners, 1)]
+    run = run_espgw(ctx, make_config(ctx.name, [out_sa, in_sa]), [], [wan_frame(e) for e in esp])
+    ck = Checks()
+    ck.true(0 < sum(e[26:28] != b"\0\0" for e in esp) < 100, "both kinds of UDP checksum sent")
+    ck.eq(len(run.wan), 0, "WAN TX frames")
+    check_plain(ck, run.lan, [forwarded(p) for p in inners], [host_mac(d) for d in dsts],
+                LAN_MAC, "LAN TX")
+    ck.counters(run, {"gw.rx": 100, "gw.tx": 100, "gw.decrypted": 100, "gw.forwarded": 100,
+                      sa_key(IN_SPI) + ".packets": 100,
+                      sa_key(IN_SPI) + ".bytes": sum(map(len, inners))})
+    ck.no_drops(run)
+    ck.done()
+
+
+def scenario_natt_drops(ctx):
+    """What arrives on our ESP-in-UDP port (4500, RFC 3948 section 2.2)
+    besides good ESP, each under its own counter: NAT keepalives (one byte
+    0xFF, to either address of ours) drop-natt-keepalive; the non-ESP
+    marker (IKE) drop-natt-ike-unhandled; plain ESP for the UDP state
+    udp-encap-missing and ESP in UDP for a plain state
+    udp-encap-unexpected (XfrmInStateMismatch); a wrong non-zero UDP
+    checksum esp bad-udp-checksum while a valid one passes; a UDP length
+    past the IP payload bad-outer-header, 5 bytes of ESP too-short; a bad
+    ICV and a replay as for plain ESP.  UDP to our address on other ports
+    (even a 0xFF byte) is ordinary local traffic: drop-local-unhandled."""
+    rng = random.Random(ctx.seed + 42)
+    out_sa, in_sa = natt_sas(rng)
+    plain_in = make_sa(rng, 0x2005, 2, False)              # a plain inbound state
+    # twins with the keys of those states but the other framing
+    plain_twin = SA(IN_SPI, PEER, WAN_GW, 2, in_sa.key)
+    udp_twin = SA(0x2005, PEER, WAN_GW, 2, plain_in.key, encap=(NAT_PORT, NATT_PORT))
+
+    def ip(dst=10):
+        return rand_packet(rng, "10.0.2.5", host_ip(dst), 200, ("udp",))
+
+    good = [ip() for _ in range(3)]
+    bad_udp = in_sa.encrypt(ip(), 4, ip_id=4)
+    wrong = in4_chksum(17, IP(bad_udp[:20]), bad_udp[20:]) ^ 0x0101 or 1
+    bad_udp = bad_udp[:26] + struct.pack("!H", wrong) + bad_udp[28:]
+    bad_icv = bytearray(in_sa.encrypt(ip(), 6, ip_id=6))
+    bad_icv[-1] ^= 0x80
+    long_udp = bytearray(in_sa.encrypt(ip(), 7, ip_id=7))
+    long_udp[24:26] = struct.pack("!H", len(long_udp) - 20 + 4)
+    wan_in = [
+        in_sa.encrypt(good[0], 1, ip_id=1),
+        in_sa.encrypt(good[1], 2, ip_id=2, udp_csum="valid"),       # a valid checksum passes
+        udp_to(WAN_GW, NATT_PORT, b"\xff"), udp_to(WAN_GW, NATT_PORT, b"\xff"),
+        udp_to(LAN_GW, NATT_PORT, b"\xff"),                         # our other address
+        udp_to(WAN_GW, NATT_PORT, bytes(4) + rng.randbytes(28)),     # non-ESP marker + IKE
+        udp_to(WAN_GW, NATT_PORT, bytes(4) + rng.randbytes(100)),
+        plain_twin.encrypt(ip(), 10), plain_twin.encrypt(ip(), 11),   # plain ESP, UDP state
+        udp_twin.encrypt(ip(), 1), udp_twin.encrypt(ip(), 2),         # ESP in UDP, plain state
+        bad_udp,
+        bytes(bad_icv),
+        bytes(long_udp),
+        udp_to(WAN_GW, NATT_PORT, struct.pack("!I", IN_SPI) + b"\1"),  # 5 bytes of ESP
+        in_sa.encrypt(good[0], 1, ip_id=1),                            # seq 1 again
+        in_sa.encrypt(good[2], 3, ip_id=3),
+        udp_to(WAN_GW, NATT_PORT + 1, b"\xff"),                        # other ports
+        udp_to(WAN_GW, 500, bytes(4) + rng.randbytes(28)),
+        udp_to(WAN_GW, NAT_PORT, rng.randbytes(40)),
+    ]
+    run = run_espgw(ctx, make_config(ctx.name, [out_sa, in_sa, plain_in]), [],
+                    [wan_frame(f) for f in wan_in])
+    ck = Checks()
+    ck.eq(bad_udp[26:28] != b"\0\0", True, "the wrong checksum is not 0")
+    want = {
+        "gw.drop-natt-keepalive": 3,
+        "gw.drop-natt-ike-unhandled": 2,
+        sa_key(IN_SPI) + ".udp-encap-missing": 2,
+        sa_key(0x2005) + ".udp-encap-unexpected": 2,
+        "esp.bad-udp-checksum": 1,
+        sa_key(IN_SPI) + ".bad-icv": 1,
+        "esp.bad-outer-header": 1,
+        "esp.too-short": 1,
+        sa_key(IN_SPI) + ".replayed": 1,
+        "gw.drop-esp-in": 2 + 2 + 1 + 1 + 1 + 1 + 1,
+        "gw.drop-local-unhandled": 3,
+        sa_key(IN_SPI) + ".packets": 3,
+        sa_key(0x2005) + ".packets": 0,
+        "gw.decrypted": 3,
+        "gw.rx": len(wan_in),
+    }
+    ck.counters(run, want)
+    ck.no_drops(run, but=want)
+    check_plain(ck, run.lan, [forwarded(p) for p in good], [host_mac(10)] * 3, LAN_MAC,
+                "LAN TX")
+    ck.eq(len(run.wan), 0, "WAN TX frames")
+    ck.done()
+
+
+def scenario_natt_none(ctx):
+    """Without a state that has encapsulation the gateway listens on no UDP
+    port: a keepalive, the non-ESP marker and ESP in UDP for the (plain)
+    inbound state, all to 4500, are ordinary local traffic
+    (drop-local-unhandled), and not the library's udp-encap-unexpected."""
+    rng = random.Random(ctx.seed + 43)
+    out_sa, in_sa = r1_sas(rng)
+    twin = SA(IN_SPI, PEER, WAN_GW, 2, in_sa.key, encap=(NAT_PORT, NATT_PORT))
+    inner = rand_packet(rng, "10.0.2.5", host_ip(10), 200, ("udp",))
+    wan_in = [udp_to(WAN_GW, NATT_PORT, b"\xff"), udp_to(WAN_GW, NATT_PORT, bytes(4) + b"ike!"),
+              twin.encrypt(inner, 1), in_sa.encrypt(inner, 1)]
+    run = run_espgw(ctx, make_config(ctx.name, [out_sa, in_sa]), [],
+                    [wan_frame(f) for f in wan_in])
+    ck = Checks()
+    want = {"gw.drop-local-unhandled": 3, sa_key(IN_SPI) + ".packets": 1, "gw.decrypted": 1}
+    ck.counters(run, want)
+    ck.no_drops(run, but=want)
+    check_plain(ck, run.lan, [forwarded(inner)], [host_mac(10)], LAN_MAC, "LAN TX")
+    ck.done()
+
+
+def scenario_natt_rebind(ctx):
+    """A NAT rebound (RFC 3948 section 5.2): the peer's packets come from
+    another port (31337 -> 40001), then from another address too (3.3.3.3),
+    then from the state's own again; every authentic one decrypts and is
+    forwarded in order, and a forged one from yet another place is bad-icv.
+    Outbound packets keep going to the state's address and port (the state
+    follows no mapping).  Should the stats file print the in state's
+    .mappings, it must be 2: the two changes, not the forged packet, and
+    not the return to the state's own."""
+    rng = random.Random(ctx.seed + 44)
+    out_sa, in_sa = natt_sas(rng)
+    inners = [rand_packet(rng, "10.0.2.5", host_ip(10 + k % 3), 200) for k in range(12)]
+    origin = ([(None, None)] * 3 + [(None, 40001)] * 3 + [("3.3.3.3", 40001)] * 3 +
+              [("4.4.4.4", 5)] + [(None, None)] * 2)
+    esp = [in_sa.encrypt(p, seq, ip_id=seq, src=src, sport=sport,
+                         udp_csum=rng.choice((0, "valid")))
+           for seq, (p, (src, sport)) in enumerate(zip(inners, origin), 1)]
+    forged = bytearray(esp[9])
+    forged[-3] ^= 0x10
+    forged[26:28] = b"\0\0"           # a UDP checksum would give it away first
+    esp[9] = bytes(forged)
+    outs = [rand_packet(rng, host_ip(11), "10.0.2.9", 200) for _ in range(5)]
+    run = run_espgw(ctx, make_config(ctx.name, [out_sa, in_sa]), [lan_frame(p, 11) for p in outs],
+                    [wan_frame(e) for e in esp])
+    ck = Checks()
+    ck.eq([IP(e).src for e in esp[3:10]], [PEER] * 3 + ["3.3.3.3"] * 3 + ["4.4.4.4"],
+          "the test's own outer sources")
+    ck.eq([struct.unpack("!H", e[20:22])[0] for e in esp[2:10]],
+          [NAT_PORT] + [40001] * 6 + [5], "the test's own UDP source ports")
+    authentic = [p for k, p in enumerate(inners) if k != 9]
+    check_plain(ck, run.lan, [forwarded(p) for p in authentic],
+                [host_mac(p[19]) for p in authentic], LAN_MAC, "LAN TX")
+    got = decrypt_all(ck, run.wan, out_sa, list(range(1, 6)), outs, "ESP in UDP")
+    for i, (g, p) in enumerate(zip(got, outs)):
+        if g is not None:
+            ck.true(g == forwarded(p), "outbound packet #%d decrypts to another packet" % i)
+    want = {sa_key(IN_SPI) + ".packets": 11, sa_key(IN_SPI) + ".bad-icv": 1,
+            "gw.drop-esp-in": 1, "gw.decrypted": 11, "gw.encrypted": 5}
+    ck.counters(run, want)
+    if sa_key(IN_SPI) + ".mappings" in run.stats:
+        ck.eq(run.st(sa_key(IN_SPI) + ".mappings"), 2, "NAT rebounds counted")
+    ck.no_drops(run, but=want)
+    ck.done()
+
+
+def scenario_natt_mtu(ctx):
+    """ESP in UDP costs 8 bytes more: at WAN MTU 1400 the largest inner
+    packet that fits is 1338 bytes (20 + 8 + 8 + 8 + roundup4(inner + 2) +
+    16 <= 1400), so a DF packet of 1339 gets frag-needed with MTU 1338, and
+    one of 1338 leaves as a 1400-byte ESP-in-UDP packet."""
+    rng = random.Random(ctx.seed + 45)
+    out_sa, in_sa = natt_sas(rng)
+    limit = max(n for n in range(1500)
+                if ESP_OVERHEAD + UDP_HDR + ((n + 2 + 3) & ~3) + 16 <= 1400)
+
+    def sized(total, ident):
+        return raw(IP(src=host_ip(10), dst="10.0.2.5", id=ident, ttl=30, flags="DF") /
+                   UDP(sport=7, dport=9) / rng.randbytes(total - 28))
+
+    one_more, at_limit = sized(limit + 1, 1), sized(limit, 2)
+    run = run_espgw(ctx, make_config(ctx.name, [out_sa, in_sa], wan_mtu=1400),
+                    [lan_frame(one_more), lan_frame(at_limit)], [])
+    ck = Checks()
+    ck.eq(limit, 1338, "the test's own limit arithmetic")
+    if ck.eq(len(run.lan), 1, "ICMP errors on LAN"):
+        p = l2(run.lan[0])[3]
+        ck.eq((p[9], p[20], p[21]), (1, 3, 4), "frag-needed protocol, ICMP type, code")
+        ck.eq(struct.unpack("!H", p[26:28])[0], limit, "frag-needed next-hop MTU")
+        ck.eq(p[28 + 4:28 + 6], one_more[4:6], "frag-needed quoted ID")
+    got = decrypt_all(ck, run.wan, out_sa, [1], [at_limit], "ESP in UDP")
+    if got and got[0] is not None:
+        ck.eq(got[0], forwarded(at_limit), "the packet at the limit")
+        ck.eq(len(run.wan[0]) - 14, 1400, "ESP-in-UDP packet of the %d-byte inner packet" % limit)
+    ck.counters(run, {"gw.drop-frag-needed": 1, "gw.icmp-errors-sent": 1})
+    ck.no_drops(run, but=("gw.drop-frag-needed",))
+    ck.done()
+
+
 SCENARIOS = [
     ("outbound", scenario_outbound),
     ("inbound", scenario_inbound),
@@ -1773,6 +2061,12 @@ SCENARIOS = [
     ("newest_sa", scenario_newest_sa),
     ("no_policies", scenario_no_policies),
     ("limits", scenario_limits),
+    ("natt_outbound", scenario_natt_outbound),
+    ("natt_inbound", scenario_natt_inbound),
+    ("natt_drops", scenario_natt_drops),
+    ("natt_none", scenario_natt_none),
+    ("natt_rebind", scenario_natt_rebind),
+    ("natt_mtu", scenario_natt_mtu),
 ]
 
 
