@@ -60,6 +60,7 @@ Scenarios (one espgw run each):
   natt_none       no state with encapsulation: UDP to 4500 is drop-local-unhandled
   natt_rebind     the peer's port and address change (a NAT rebound): still decrypted
   natt_mtu        ESP in UDP's 8 bytes in the tunnel MTU: frag-needed at 1338 for MTU 1400
+  natt_odd        ESP in UDP in fragments, behind IPv4 options, with bytes past the UDP length
 
 Usage (Debian's python3-scapy 2.5 and python3-cryptography; no PyPI):
 
@@ -90,10 +91,12 @@ logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 
 from cryptography.hazmat.primitives.ciphers import algorithms, modes  # noqa: E402
 from scapy.compat import raw  # noqa: E402
-from scapy.layers.inet import ICMP, IP, TCP, UDP, fragment, defragment, in4_chksum  # noqa: E402
+from scapy.layers.inet import (ICMP, IP, TCP, UDP, IPOption_NOP, fragment, defragment,  # noqa: E402
+                               in4_chksum)
 from scapy.layers.inet6 import IPv6  # noqa: E402
 from scapy.layers.ipsec import ESP, CryptAlgo, SecurityAssociation  # noqa: E402
 from scapy.layers.l2 import ARP, Ether  # noqa: E402
+from scapy.packet import Raw  # noqa: E402
 
 # --- the test network ------------------------------------------------------
 
@@ -2035,6 +2038,43 @@ def scenario_natt_mtu(ctx):
     ck.done()
 
 
+def scenario_natt_odd(ctx):
+    """ESP in UDP the way it may also come: as 3 outer IPv4 fragments (in
+    and out of order) with a valid UDP checksum over the whole datagram,
+    reassembled and then checked; behind an outer header with options (IHL
+    6 and 8); and a UDP length shorter than the IP payload, whose extra
+    bytes are not ESP (RFC 768: the UDP length counts).  All decrypt."""
+    rng = random.Random(ctx.seed + 46)
+    out_sa, in_sa = natt_sas(rng)
+    inners = [rand_packet(rng, "10.0.2.7", host_ip(10 + k), payload_len=1000, protos=("udp",))
+              for k in range(3)]
+    inners += [rand_packet(rng, "10.0.2.8", host_ip(13 + k), 300) for k in range(3)]
+    wan_in = []
+    for k, order in enumerate(((0, 1, 2), (2, 0, 1), (1, 2, 0))):
+        e = in_sa.encrypt(inners[k], k + 1, ip_id=0x100 + k, udp_csum="valid")
+        frags = fragment(IP(e[:20]) / Raw(e[20:]), fragsize=400)
+        assert len(frags) == 3, "scapy made %d fragments" % len(frags)
+        wan_in += [wan_frame(raw(frags[j])) for j in order]
+    for k, n_opts in ((3, 4), (4, 12)):
+        e = in_sa.encrypt(inners[k], k + 1, ip_id=k, udp_csum=rng.choice((0, "valid")))
+        outer = IP(src=PEER, dst=WAN_GW, id=k, ttl=64, proto=17,
+                   options=[IPOption_NOP()] * n_opts) / Raw(e[20:])
+        wan_in.append(wan_frame(raw(outer)))
+    e = in_sa.encrypt(inners[5], 6, ip_id=6)
+    wan_in.append(wan_frame(raw(IP(src=PEER, dst=WAN_GW, id=6, ttl=64, proto=17) /
+                                Raw(e[20:] + rng.randbytes(7)))))
+    run = run_espgw(ctx, make_config(ctx.name, [out_sa, in_sa]), [], wan_in)
+    ck = Checks()
+    ck.eq([IP(raw(f)[14:]).ihl for f in wan_in[9:11]], [6, 8], "the test's own outer IHLs")
+    check_plain(ck, run.lan, [forwarded(p) for p in inners],
+                [host_mac(p[19]) for p in inners], LAN_MAC, "LAN TX")
+    want = {"gw.reassembled": 3, "gw.fragments-merged": 6, "gw.decrypted": 6,
+            sa_key(IN_SPI) + ".packets": 6}
+    ck.counters(run, want)
+    ck.no_drops(run)
+    ck.done()
+
+
 SCENARIOS = [
     ("outbound", scenario_outbound),
     ("inbound", scenario_inbound),
@@ -2067,6 +2107,7 @@ SCENARIOS = [
     ("natt_none", scenario_natt_none),
     ("natt_rebind", scenario_natt_rebind),
     ("natt_mtu", scenario_natt_mtu),
+    ("natt_odd", scenario_natt_odd),
 ]
 
 
