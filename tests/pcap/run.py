@@ -2008,20 +2008,21 @@ def scenario_natt_rebind(ctx):
 def scenario_natt_mtu(ctx):
     """ESP in UDP costs 8 bytes more: at WAN MTU 1400 the largest inner
     packet that fits is 1338 bytes (20 + 8 + 8 + 8 + roundup4(inner + 2) +
-    16 <= 1400), so a DF packet of 1339 gets frag-needed with MTU 1338, and
-    one of 1338 leaves as a 1400-byte ESP-in-UDP packet."""
+    16 <= 1400), so a DF packet of 1339 gets frag-needed with MTU 1338, one
+    of 1338 leaves as a 1400-byte ESP-in-UDP packet, and one of 1500
+    without DF as fragments in ESP-in-UDP packets of at most 1400."""
     rng = random.Random(ctx.seed + 45)
     out_sa, in_sa = natt_sas(rng)
     limit = max(n for n in range(1500)
                 if ESP_OVERHEAD + UDP_HDR + ((n + 2 + 3) & ~3) + 16 <= 1400)
 
-    def sized(total, ident):
-        return raw(IP(src=host_ip(10), dst="10.0.2.5", id=ident, ttl=30, flags="DF") /
+    def sized(total, ident, df=True):
+        return raw(IP(src=host_ip(10), dst="10.0.2.5", id=ident, ttl=30, flags="DF" if df else 0) /
                    UDP(sport=7, dport=9) / rng.randbytes(total - 28))
 
-    one_more, at_limit = sized(limit + 1, 1), sized(limit, 2)
+    one_more, at_limit, big = sized(limit + 1, 1), sized(limit, 2), sized(1500, 3, False)
     run = run_espgw(ctx, make_config(ctx.name, [out_sa, in_sa], wan_mtu=1400),
-                    [lan_frame(one_more), lan_frame(at_limit)], [])
+                    [lan_frame(one_more), lan_frame(at_limit), lan_frame(big)], [])
     ck = Checks()
     ck.eq(limit, 1338, "the test's own limit arithmetic")
     if ck.eq(len(run.lan), 1, "ICMP errors on LAN"):
@@ -2029,11 +2030,25 @@ def scenario_natt_mtu(ctx):
         ck.eq((p[9], p[20], p[21]), (1, 3, 4), "frag-needed protocol, ICMP type, code")
         ck.eq(struct.unpack("!H", p[26:28])[0], limit, "frag-needed next-hop MTU")
         ck.eq(p[28 + 4:28 + 6], one_more[4:6], "frag-needed quoted ID")
-    got = decrypt_all(ck, run.wan, out_sa, [1], [at_limit], "ESP in UDP")
-    if got and got[0] is not None:
+    esp = run.wan
+    got = decrypt_all(ck, esp, out_sa, list(range(1, len(esp) + 1)), None, "ESP in UDP")
+    ck.eq(len(esp), 3, "ESP-in-UDP packets: the one at the limit and 2 fragments")
+    for i, f in enumerate(esp):
+        ck.true(len(f) - 14 <= 1400, "ESP-in-UDP packet #%d is %d bytes, over the MTU"
+                % (i, len(f) - 14))
+    if len(esp) == 3 and None not in got:
         ck.eq(got[0], forwarded(at_limit), "the packet at the limit")
-        ck.eq(len(run.wan[0]) - 14, 1400, "ESP-in-UDP packet of the %d-byte inner packet" % limit)
-    ck.counters(run, {"gw.drop-frag-needed": 1, "gw.icmp-errors-sent": 1})
+        ck.eq(len(esp[0]) - 14, 1400, "ESP-in-UDP packet of the %d-byte inner packet" % limit)
+        for i, inner in enumerate((at_limit,) + tuple(got[1:])):
+            check_outer(ck, esp[i], inner, out_sa, "ESP-in-UDP packet #%d" % i)
+        whole = defragment([IP(x) for x in got[1:]])
+        if ck.eq(len(whole), 1, "packets reassembled from the fragments"):
+            w = IP(raw(whole[0]))
+            w.flags, w.frag = 0, 0
+            del w.chksum
+            ck.true(raw(IP(raw(w))) == forwarded(big), "the fragments reassemble to the input")
+    ck.counters(run, {"gw.drop-frag-needed": 1, "gw.icmp-errors-sent": 1,
+                      "gw.fragments-made": 2})
     ck.no_drops(run, but=("gw.drop-frag-needed",))
     ck.done()
 
