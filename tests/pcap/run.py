@@ -61,6 +61,7 @@ Scenarios (one espgw run each):
   natt_rebind     the peer's port and address change (a NAT rebound): still decrypted
   natt_mtu        ESP in UDP's 8 bytes in the tunnel MTU: frag-needed at 1338 for MTU 1400
   natt_odd        ESP in UDP in fragments, behind IPv4 options, with bytes past the UDP length
+  natt_limits     limits as above, on states with ESP in UDP
 
 Usage (Debian's python3-scapy 2.5 and python3-cryptography; no PyPI):
 
@@ -1770,7 +1771,7 @@ def scenario_no_policies(ctx):
     ck.done()
 
 
-def scenario_limits(ctx):
+def scenario_limits(ctx, encap=False):
     """Byte and packet limits (`limit packet-hard N` ...), counted as the
     kernel counts them (xfrm_state_check_expire: packets that went and
     their inner IP bytes; a count already at a hard limit refuses the
@@ -1780,15 +1781,20 @@ def scenario_limits(ctx):
     and 2L bytes before them).  The rest are esp state-expired while the
     state stands and, once the control thread has removed it (within a
     second), drop-out-no-state / unknown-spi, as the kernel deletes an
-    expired state; the state's own counters then live on as gone.*."""
+    expired state; the state's own counters then live on as gone.*.
+    natt_limits: the same with ESP in UDP both ways; once the last state
+    with encapsulation is gone the gateway listens on port 4500 no more,
+    and the late inbound packets may be drop-local-unhandled instead."""
     rng = random.Random(ctx.seed + 23)
     inners = [rand_packet(rng, host_ip(10), "10.0.2.%d" % (k + 1), 200, ("udp",),
                           payload_len=100) for k in range(10)]
     back = [rand_packet(rng, "10.0.2.5", host_ip(11), 200, ("udp",), payload_len=100)
             for _ in range(5)]
     blen = len(back[0])
-    out_sa = make_sa(rng, OUT_SPI, 1, True, limits=" limit packet-soft 3 limit packet-hard 6")
-    in_sa = make_sa(rng, IN_SPI, 2, False, limits=" limit byte-hard %d" % (2 * blen + 1))
+    out_sa = make_sa(rng, OUT_SPI, 1, True, limits=" limit packet-soft 3 limit packet-hard 6",
+                     encap=(NATT_PORT, NAT_PORT) if encap else None)
+    in_sa = make_sa(rng, IN_SPI, 2, False, limits=" limit byte-hard %d" % (2 * blen + 1),
+                    encap=(NAT_PORT, NATT_PORT) if encap else None)
     run = run_espgw(ctx, make_config(ctx.name, [out_sa, in_sa]),
                     [lan_frame(p) for p in inners],
                     [wan_frame(in_sa.encrypt(p, seq)) for seq, p in enumerate(back, 1)])
@@ -1805,12 +1811,16 @@ def scenario_limits(ctx):
         expired = (run.stats.get(sa_key(sa.spi) + ".state-expired", 0) +
                    run.st("gone.%s.state-expired" % d))
         ck.true(expired >= 1, "%sbound: the packet at the hard limit is state-expired" % d)
-        ck.eq(expired + run.st(after), n, "%sbound: state-expired + %s" % (d, after))
+        late = run.st(after)
+        if encap and d == "in":
+            late += run.st("gw.drop-local-unhandled")
+        ck.eq(expired + late, n, "%sbound: state-expired + %s" % (d, after))
         ck.eq(run.stats.get(sa_key(sa.spi) + ".packets", 0) + run.st("gone.%s.packets" % d),
               6 if d == "out" else 3, "%sbound packets counted" % d)
     ck.no_drops(run, but=("gw.drop-out-no-state", "gw.drop-esp-in", "gw.drop-esp-out",
                           "esp.unknown-spi", sa_key(OUT_SPI) + ".state-expired",
-                          sa_key(IN_SPI) + ".state-expired"))
+                          sa_key(IN_SPI) + ".state-expired") +
+                (("gw.drop-local-unhandled",) if encap else ()))
     ck.done()
 
 
@@ -2123,6 +2133,7 @@ SCENARIOS = [
     ("natt_rebind", scenario_natt_rebind),
     ("natt_mtu", scenario_natt_mtu),
     ("natt_odd", scenario_natt_odd),
+    ("natt_limits", lambda ctx: scenario_limits(ctx, encap=True)),
 ]
 
 
