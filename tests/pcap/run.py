@@ -1831,8 +1831,9 @@ def scenario_natt_outbound(ctx):
     sends it | ESP seq 1..100, which scapy decrypts to the input."""
     rng = random.Random(ctx.seed + 40)
     out_sa, in_sa = natt_sas(rng)
-    inners = [rand_packet(rng, "10.0.1.%d" % rng.randint(2, 254), "10.0.2.%d" % rng.randint(1, 254))
-              for _ in range(100)]
+    # 1390 + IPv4 + TCP = 1430 fits the 1438 bytes the UDP header leaves (natt_mtu)
+    inners = [rand_packet(rng, "10.0.1.%d" % rng.randint(2, 254), "10.0.2.%d" % rng.randint(1, 254),
+                          1390) for _ in range(100)]
     run = run_espgw(ctx, make_config(ctx.name, [out_sa, in_sa]),
                     [lan_frame(p, rng.choice(LAN_HOSTS)) for p in inners], [])
     ck = Checks()
