@@ -62,6 +62,7 @@ Scenarios (one espgw run each):
   natt_mtu        ESP in UDP's 8 bytes in the tunnel MTU: frag-needed at 1338 for MTU 1400
   natt_odd        ESP in UDP in fragments, behind IPv4 options, with bytes past the UDP length
   natt_limits     limits as above, on states with ESP in UDP
+  natt_mixed      plain ESP and ESP in UDP interleaved in one burst, both ways
 
 Usage (Debian's python3-scapy 2.5 and python3-cryptography; no PyPI):
 
@@ -2101,6 +2102,52 @@ def scenario_natt_odd(ctx):
     ck.done()
 
 
+def scenario_natt_mixed(ctx):
+    """Plain ESP and ESP in UDP interleaved in one burst, both ways: the
+    framing is the SA's (chosen once per SA, run by run), never its
+    neighbour's.  Out: 10.0.2.0/25 through a plain SA, 10.0.2.128/25
+    through one with encapsulation; in: the same from a plain and a UDP
+    inbound SA, alternating packet by packet."""
+    rng = random.Random(ctx.seed + 47)
+    o_plain = make_sa(rng, OUT_SPI, 1, True)
+    o_udp = make_sa(rng, 0x1003, 3, True, encap=(NATT_PORT, NAT_PORT))
+    i_plain = make_sa(rng, IN_SPI, 2, False)
+    i_udp = make_sa(rng, 0x2004, 4, False, encap=(NAT_PORT, NATT_PORT))
+    policies = """\
+ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/25 dir out tmpl src 1.1.1.1 dst 2.2.2.2 proto esp reqid 1 mode tunnel
+ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.128/25 dir out tmpl src 1.1.1.1 dst 2.2.2.2 proto esp reqid 3 mode tunnel
+ip xfrm policy add src 10.0.2.0/25 dst 10.0.1.0/24 dir fwd tmpl src 2.2.2.2 dst 1.1.1.1 proto esp reqid 2 mode tunnel
+ip xfrm policy add src 10.0.2.128/25 dst 10.0.1.0/24 dir fwd tmpl src 2.2.2.2 dst 1.1.1.1 proto esp reqid 4 mode tunnel"""
+    kinds = [rng.random() < 0.5 for _ in range(40)]          # True: the UDP SA
+    outs = [rand_packet(rng, host_ip(10), "10.0.2.%d" % (rng.randint(129, 254) if u
+                                                          else rng.randint(1, 126)), 500)
+            for u in kinds]
+    ins = [rand_packet(rng, "10.0.2.%d" % (200 if u else 20), host_ip(11), 500) for u in kinds]
+    wan_in, seq = [], {False: 0, True: 0}
+    for u, p in zip(kinds, ins):
+        seq[u] += 1
+        wan_in.append(wan_frame((i_udp if u else i_plain).encrypt(p, seq[u], ip_id=seq[u])))
+    run = run_espgw(ctx, make_config(ctx.name, [o_plain, o_udp, i_plain, i_udp], policies),
+                    [lan_frame(p) for p in outs], wan_in)
+    ck = Checks()
+    ck.eq(len(run.wan), len(outs), "WAN TX frames")
+    for sa, u in ((o_plain, False), (o_udp, True)):
+        frames = [f for f in run.wan if (is_esp_in_udp if u else is_esp)(f, sa.spi)]
+        want = [p for k, p in zip(kinds, outs) if k == u]
+        got = decrypt_all(ck, frames, sa, list(range(1, len(want) + 1)), want,
+                          "ESP in UDP" if u else "ESP")
+        for i, (g, p) in enumerate(zip(got, want)):
+            if g is not None:
+                ck.true(g == forwarded(p), "%s packet #%d decrypts to another packet" % (sa.name, i))
+    check_plain(ck, run.lan, [forwarded(p) for p in ins], [host_mac(11)] * len(ins), LAN_MAC,
+                "LAN TX")
+    ck.counters(run, {sa_key(0x2004) + ".packets": sum(kinds),
+                      sa_key(IN_SPI) + ".packets": len(kinds) - sum(kinds),
+                      sa_key(0x1003) + ".packets": sum(kinds)})
+    ck.no_drops(run)
+    ck.done()
+
+
 SCENARIOS = [
     ("outbound", scenario_outbound),
     ("inbound", scenario_inbound),
@@ -2135,6 +2182,7 @@ SCENARIOS = [
     ("natt_mtu", scenario_natt_mtu),
     ("natt_odd", scenario_natt_odd),
     ("natt_limits", lambda ctx: scenario_limits(ctx, encap=True)),
+    ("natt_mixed", scenario_natt_mixed),
 ]
 
 
