@@ -63,6 +63,7 @@ Scenarios (one espgw run each):
   natt_odd        ESP in UDP in fragments, behind IPv4 options, with bytes past the UDP length
   natt_limits     limits as above, on states with ESP in UDP
   natt_mixed      plain ESP and ESP in UDP interleaved in one burst, both ways
+  natt_ports      two tunnels on ports of ours other than 4500: only those are listened on
 
 Usage (Debian's python3-scapy 2.5 and python3-cryptography; no PyPI):
 
@@ -2148,6 +2149,46 @@ ip xfrm policy add src 10.0.2.128/25 dst 10.0.1.0/24 dir fwd tmpl src 2.2.2.2 ds
     ck.done()
 
 
+def scenario_natt_ports(ctx):
+    """Our ports are the states' own, not 4500: tunnel A has ours 4600 and
+    the peer's 5000, tunnel B ours 7000 and the peer's 4500 (`encap
+    espinudp` with the sender's port first).  ESP in UDP to 4600 and 7000
+    decrypts, their keepalives count; a keepalive to 4500 or to 5000 (the
+    peer's ports, the out states' dport) is ordinary local traffic.  Out,
+    each tunnel's packets leave from its port of ours to its peer's."""
+    rng = random.Random(ctx.seed + 48)
+    o_a = make_sa(rng, OUT_SPI, 1, True, encap=(4600, 5000))
+    i_a = make_sa(rng, IN_SPI, 2, False, encap=(5000, 4600))
+    o_b = make_sa(rng, 0x1003, 3, True, encap=(7000, 4500))
+    i_b = make_sa(rng, 0x2004, 4, False, encap=(4500, 7000))
+    policies = """\
+ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/25 dir out tmpl src 1.1.1.1 dst 2.2.2.2 proto esp reqid 1 mode tunnel
+ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.128/25 dir out tmpl src 1.1.1.1 dst 2.2.2.2 proto esp reqid 3 mode tunnel
+ip xfrm policy add src 10.0.2.0/25 dst 10.0.1.0/24 dir fwd tmpl src 2.2.2.2 dst 1.1.1.1 proto esp reqid 2 mode tunnel
+ip xfrm policy add src 10.0.2.128/25 dst 10.0.1.0/24 dir fwd tmpl src 2.2.2.2 dst 1.1.1.1 proto esp reqid 4 mode tunnel"""
+    ins = [rand_packet(rng, "10.0.2.%d" % (20 + 180 * (k % 2)), host_ip(12), 300) for k in range(6)]
+    outs = [rand_packet(rng, host_ip(12), "10.0.2.%d" % (30 + 170 * (k % 2)), 300) for k in range(6)]
+    wan_in = [(i_b if k % 2 else i_a).encrypt(p, k // 2 + 1, ip_id=k) for k, p in enumerate(ins)]
+    wan_in += [udp_to(WAN_GW, 4600, b"\xff", sport=5000), udp_to(WAN_GW, 7000, b"\xff", sport=4500),
+               udp_to(WAN_GW, 4500, b"\xff", sport=7000), udp_to(WAN_GW, 5000, b"\xff", sport=4600)]
+    run = run_espgw(ctx, make_config(ctx.name, [o_a, i_a, o_b, i_b], policies),
+                    [lan_frame(p) for p in outs], [wan_frame(f) for f in wan_in])
+    ck = Checks()
+    check_plain(ck, run.lan, [forwarded(p) for p in ins], [host_mac(12)] * 6, LAN_MAC, "LAN TX")
+    for sa, parity in ((o_a, 0), (o_b, 1)):
+        want = outs[parity::2]
+        got = decrypt_all(ck, [f for f in run.wan if is_esp_in_udp(f, sa.spi)], sa, [1, 2, 3],
+                          want, "ESP in UDP")
+        for i, (g, p) in enumerate(zip(got, want)):
+            if g is not None:
+                ck.true(g == forwarded(p), "%s packet #%d decrypts to another packet" % (sa.name, i))
+    want = {"gw.drop-natt-keepalive": 2, "gw.drop-local-unhandled": 2,
+            sa_key(IN_SPI) + ".packets": 3, sa_key(0x2004) + ".packets": 3}
+    ck.counters(run, want)
+    ck.no_drops(run, but=want)
+    ck.done()
+
+
 SCENARIOS = [
     ("outbound", scenario_outbound),
     ("inbound", scenario_inbound),
@@ -2183,6 +2224,7 @@ SCENARIOS = [
     ("natt_odd", scenario_natt_odd),
     ("natt_limits", lambda ctx: scenario_limits(ctx, encap=True)),
     ("natt_mixed", scenario_natt_mixed),
+    ("natt_ports", scenario_natt_ports),
 ]
 
 
