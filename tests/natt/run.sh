@@ -19,8 +19,9 @@
 # It never skips: what it cannot have (qemu, the kernel, nftables) is a
 # failure.
 #
-# espgw's NAT-T options, still to be named by its implementation
-# (set them in the environment; docs/interop.md):
+# espgw's NAT-T options (docs/control.md): --natt-follow, global, and
+# --natt-keepalive S, global; the defaults below are those. Set them in
+# the environment to try another build (docs/interop.md):
 #   NATT_FOLLOW_OPT     words appended to espgw's inbound encap state
 #                       statement so that espgw follows NAT mappings
 #                       (issue 12, item 4). Unset: the rebind scenario
@@ -30,10 +31,10 @@
 #                       seconds (default 2)
 #   NATT_KEEPALIVE_OPT  words appended to espgw's outbound encap state
 #                       so that it sends a NAT keepalive every
-#                       NATT_KEEPALIVE_S when idle (default: iproute2's
-#                       "nat-keepalive-interval $NATT_KEEPALIVE_S", which
-#                       Linux takes on an outbound state since 6.10).
-#                       Empty when the option is global (NATT_GW_ARGS).
+#                       NATT_KEEPALIVE_S when idle; empty (espgw's is
+#                       global: NATT_GW_ARGS). ip has no such word: the
+#                       kernel's XFRMA_NAT_KEEPALIVE_INTERVAL is an IKE
+#                       daemon's, over netlink.
 #   NATT_KA_STAT        the --stats-file counter of NAT keepalives espgw
 #                       received. Unset: kernel-behind fails at its end.
 #   NATT_MAPPING_STAT   the --stats-file counter of NAT mapping changes
@@ -48,7 +49,12 @@
 
 set -u
 NATT_KEEPALIVE_S=${NATT_KEEPALIVE_S:-2}
-NATT_KEEPALIVE_OPT=${NATT_KEEPALIVE_OPT-nat-keepalive-interval $NATT_KEEPALIVE_S}
+NATT_KEEPALIVE_OPT=${NATT_KEEPALIVE_OPT-}
+NATT_FOLLOW_OPT=${NATT_FOLLOW_OPT-}
+NATT_KA_STAT=${NATT_KA_STAT-gw.drop-natt-keepalive}
+NATT_MAPPING_STAT=${NATT_MAPPING_STAT-sa.203.0.113.1/esp/0x00008008/in.mappings}
+NATT_GW_ARGS=${NATT_GW_ARGS---natt-follow --natt-keepalive $NATT_KEEPALIVE_S}
+NATT_GW_ARGS_NOFOLLOW=${NATT_GW_ARGS_NOFOLLOW---natt-keepalive $NATT_KEEPALIVE_S}
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/interop/lib.sh
 . "$HERE/../interop/lib.sh"
