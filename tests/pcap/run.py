@@ -11,7 +11,7 @@ come from an independent implementation: scapy's SecurityAssociation
 Every run, whatever the scenario, must also keep the gateway's accounting
 (issue #9, "one packet, one fate"; app/gw.h) in its stats file:
 
-    rx + arp-requested + icmp-errors-sent + fragments-made
+    rx + arp-requested + icmp-errors-sent + natt-keepalives-sent + fragments-made
       = tx + drop-* + arp-replies-received + fragmented + fragments-merged
         + held-arp-queue + held-reassembly
 
@@ -517,7 +517,8 @@ def run_espgw(ctx, conf, lan_in, wan_in, workers=1, min_secs=0.3, settle=0.4):
 
 # One packet, one fate (app/gw.h, issue #9): what came in or was made
 # equals what went out, was dropped under one name, or is still held.
-FATES_IN = ("gw.rx", "gw.arp-requested", "gw.icmp-errors-sent", "gw.fragments-made")
+FATES_IN = ("gw.rx", "gw.arp-requested", "gw.icmp-errors-sent", "gw.natt-keepalives-sent",
+            "gw.fragments-made")
 FATES_OUT = ("gw.tx", "gw.arp-replies-received", "gw.fragmented", "gw.fragments-merged",
              "gw.held-arp-queue", "gw.held-reassembly")
 # an SA's totals, not drop reasons (.mappings: the NAT rebounds seen, RFC 3948
@@ -540,7 +541,7 @@ def sa_directions(conf):
 def check_accounting(run, conf):
     """Raise Fail unless the stats file keeps the gateway's law:
 
-        rx + arp-requested + icmp-errors-sent + fragments-made
+        rx + arp-requested + icmp-errors-sent + natt-keepalives-sent + fragments-made
           = tx + drop-* + arp-replies-received + fragmented + fragments-merged
             + held-arp-queue + held-reassembly
 
