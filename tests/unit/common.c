@@ -210,3 +210,43 @@ t_aborts(void (*fn)(void *arg), void *arg)
 	assert_true(WIFSIGNALED(st) && WTERMSIG(st) == SIGABRT);
 	return true;
 }
+
+uint64_t
+t_sa_drop(const struct espgw_sa *sa, enum espgw_drop d)
+{
+	struct espgw_sa_stats st;
+
+	espgw_sa_stats_read(sa, &st);
+	return st.drops[d];
+}
+
+uint64_t
+t_w_drop(const struct espgw_worker *w, enum espgw_drop d)
+{
+	uint64_t drops[ESPGW_DROP_MAX];
+
+	espgw_worker_drops_read(w, drops);
+	return drops[d];
+}
+
+int
+t_esp_main(const char *prog, const char *group, const struct CMUnitTest *tests,
+	   size_t n, struct espgw_worker **w, struct espgw_sad **sad)
+{
+	int rc;
+
+	t_eal_init(prog);
+	*w = espgw_worker_create(0, SOCKET_ID_ANY);
+	if (sad != NULL)
+		*sad = espgw_sad_create("sad", 64, SOCKET_ID_ANY);
+	if (*w == NULL || (sad != NULL && *sad == NULL))
+		return 1;
+	printf("# intel-ipsec-mb code path: %s\n", espgw_worker_arch(*w));
+	rc = _cmocka_run_group_tests(group, tests, n, NULL, NULL);
+	if (sad != NULL)
+		espgw_sad_free(*sad);
+	espgw_worker_free(*w);
+	rte_mempool_free(t_pool);
+	rte_eal_cleanup();
+	return rc;
+}

@@ -57,6 +57,17 @@ unsigned int t_pool_avail(void);
  * the test sees. */
 bool t_aborts(void (*fn)(void *arg), void *arg);
 
+/* A drop reason's count on an SA (summed over workers) or on worker w. */
+uint64_t t_sa_drop(const struct espgw_sa *sa, enum espgw_drop d);
+uint64_t t_w_drop(const struct espgw_worker *w, enum espgw_drop d);
+
+/* The main of an ESP test program: EAL, t_pool, worker 0 in *w and,
+ * when sad is not NULL, an SAD of 64 in *sad; run the group; free them.
+ * Returns the group's result, 1 when the set-up fails. */
+int t_esp_main(const char *prog, const char *group,
+	       const struct CMUnitTest *tests, size_t n,
+	       struct espgw_worker **w, struct espgw_sad **sad);
+
 /* Fixture hooks asserting no mbuf leaked during the test. */
 int t_setup(void **state);
 int t_teardown(void **state);

@@ -51,24 +51,6 @@ free_pair(struct pair sp)
 	espgw_sa_free(sp.in);
 }
 
-static uint64_t
-sa_drop(const struct espgw_sa *sa, enum espgw_drop d)
-{
-	struct espgw_sa_stats st;
-
-	espgw_sa_stats_read(sa, &st);
-	return st.drops[d];
-}
-
-static uint64_t
-w_drop(enum espgw_drop d)
-{
-	uint64_t drops[ESPGW_DROP_MAX];
-
-	espgw_worker_drops_read(W, drops);
-	return drops[d];
-}
-
 /* Check the outer header and ESP framing of an encapsulated packet. */
 static void
 check_outer(const struct rte_mbuf *m, const struct espgw_sa *sa,
@@ -214,7 +196,8 @@ test_burst_contract(void **state)
 		else
 			assert_ptr_equal(m[good++], orig[i]);
 	}
-	assert_int_equal(sa_drop(sp.out, ESPGW_DROP_BAD_INNER_HEADER), nb_bad);
+	assert_int_equal(t_sa_drop(sp.out, ESPGW_DROP_BAD_INNER_HEADER),
+			 nb_bad);
 	/* sequence numbers went to the good ones, in order */
 	for (int i = 0; i < N - nb_bad; i++)
 		assert_int_equal(rte_be_to_cpu_32(*rte_pktmbuf_mtod_offset(
@@ -236,7 +219,7 @@ test_burst_contract(void **state)
 			assert_ptr_equal(m[g++], orig[i]);
 		}
 	}
-	assert_int_equal(sa_drop(sp.in, ESPGW_DROP_BAD_ICV),
+	assert_int_equal(t_sa_drop(sp.in, ESPGW_DROP_BAD_ICV),
 			 (N - nb_bad + 4) / 5);
 	t_free(m, N);
 	free_pair(sp);
@@ -322,7 +305,7 @@ test_outbound_bulk(void **state)
 		if (i == BAD1 || i == BAD2) {
 			assert_ptr_equal(m[N - 2 + (i == BAD2)], orig[i]);
 			assert_int_equal(
-				sa_drop(sa[i], ESPGW_DROP_BAD_INNER_HEADER),
+				t_sa_drop(sa[i], ESPGW_DROP_BAD_INNER_HEADER),
 				1 + (sa[BAD1] == sa[BAD2]));
 			continue;
 		}
@@ -467,12 +450,12 @@ static void
 expect_drop_at(struct pair sp, struct rte_mbuf *m, enum espgw_drop d,
 	       bool on_sa, int line)
 {
-	uint64_t before = on_sa ? sa_drop(sp.in, d) : w_drop(d);
+	uint64_t before = on_sa ? t_sa_drop(sp.in, d) : t_w_drop(W, d);
 
 	_assert_int_equal(espgw_esp_inbound(W, SAD, &m, NULL, 1), 0, __FILE__,
 			  line);
-	_assert_int_equal(on_sa ? sa_drop(sp.in, d) : w_drop(d), before + 1,
-			  __FILE__, line);
+	_assert_int_equal(on_sa ? t_sa_drop(sp.in, d) : t_w_drop(W, d),
+			  before + 1, __FILE__, line);
 	t_free(&m, 1);
 }
 
@@ -736,10 +719,10 @@ test_seq_exhausted(void **state)
 	assert_int_equal(rte_be_to_cpu_32(*rte_pktmbuf_mtod_offset(
 				 m[0], rte_be32_t *, 24)),
 			 UINT32_MAX);
-	assert_int_equal(sa_drop(sa, ESPGW_DROP_SEQ_EXHAUSTED), 2);
+	assert_int_equal(t_sa_drop(sa, ESPGW_DROP_SEQ_EXHAUSTED), 2);
 	/* ... and stays exhausted */
 	assert_int_equal(espgw_esp_outbound(W, sa, m + 1, 1), 0);
-	assert_int_equal(sa_drop(sa, ESPGW_DROP_SEQ_EXHAUSTED), 3);
+	assert_int_equal(t_sa_drop(sa, ESPGW_DROP_SEQ_EXHAUSTED), 3);
 	t_free(m, 3);
 	espgw_sa_free(sa);
 
@@ -867,7 +850,7 @@ test_replay_window_zero(void **state)
 		if (check) {
 			assert_ptr_equal(m[2], orig[3]);
 			assert_ptr_equal(m[3], orig[2]);
-			assert_int_equal(sa_drop(sp.in, ESPGW_DROP_REPLAYED),
+			assert_int_equal(t_sa_drop(sp.in, ESPGW_DROP_REPLAYED),
 					 1);
 		}
 		t_free(m, 4);
@@ -1116,7 +1099,7 @@ test_drops_outbound(void **state)
 	       rte_pktmbuf_mtod_offset(m, void *, RTE_PKTMBUF_HEADROOM),
 	       m->data_len);
 	assert_int_equal(espgw_esp_outbound(W, sp.out, &m, 1), 0);
-	assert_int_equal(sa_drop(sp.out, ESPGW_DROP_NO_ROOM), 1);
+	assert_int_equal(t_sa_drop(sp.out, ESPGW_DROP_NO_ROOM), 1);
 	t_free(&m, 1);
 	/* no tailroom for the trailer and ICV */
 	m = t_inner(4, 10, 0, false, 1);
@@ -1129,7 +1112,7 @@ test_drops_outbound(void **state)
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 	}
 	assert_int_equal(espgw_esp_outbound(W, sp.out, &m, 1), 0);
-	assert_int_equal(sa_drop(sp.out, ESPGW_DROP_NO_ROOM), 2);
+	assert_int_equal(t_sa_drop(sp.out, ESPGW_DROP_NO_ROOM), 2);
 	t_free(&m, 1);
 	/* not IP, IPv4 with IHL 4, IP length beyond the data, empty */
 	m = t_inner(4, 10, 0, false, 1);
@@ -1142,7 +1125,7 @@ test_drops_outbound(void **state)
 	assert_int_equal(espgw_esp_outbound(W, sp.out, &m, 1), 0);
 	rte_pktmbuf_trim(m, m->data_len);
 	assert_int_equal(espgw_esp_outbound(W, sp.out, &m, 1), 0);
-	assert_int_equal(sa_drop(sp.out, ESPGW_DROP_BAD_INNER_HEADER), 4);
+	assert_int_equal(t_sa_drop(sp.out, ESPGW_DROP_BAD_INNER_HEADER), 4);
 	t_free(&m, 1);
 	free_pair(sp);
 }
@@ -1313,19 +1296,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_ipv4_cksum, t_setup,
 						t_teardown),
 	};
-	int rc;
 
 	(void)argc;
-	t_eal_init(argv[0]);
-	W = espgw_worker_create(0, SOCKET_ID_ANY);
-	SAD = espgw_sad_create("sad", 64, SOCKET_ID_ANY);
-	if (W == NULL || SAD == NULL)
-		return 1;
-	printf("# intel-ipsec-mb code path: %s\n", espgw_worker_arch(W));
-	rc = cmocka_run_group_tests_name("esp", tests, NULL, NULL);
-	espgw_sad_free(SAD);
-	espgw_worker_free(W);
-	rte_mempool_free(t_pool);
-	rte_eal_cleanup();
-	return rc;
+	return t_esp_main(argv[0], "esp", tests, RTE_DIM(tests), &W, &SAD);
 }

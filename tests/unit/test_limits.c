@@ -19,15 +19,6 @@
 static struct espgw_worker *W;
 static struct espgw_sad *SAD;
 
-static uint64_t
-sa_drop(const struct espgw_sa *sa, enum espgw_drop d)
-{
-	struct espgw_sa_stats st;
-
-	espgw_sa_stats_read(sa, &st);
-	return st.drops[d];
-}
-
 /* The kernel's rule, a packet at a time: before each packet, a count at
  * a hard limit refuses it (XFRM_STATE_EXPIRED), at a soft one makes the
  * state dying; a packet that goes then counts (xfrm_output_one,
@@ -119,7 +110,7 @@ test_outbound_model(void **state)
 			struct rte_mbuf *mb[64];
 			uint16_t n = (uint16_t)(1 + rand() % 64), want = 0;
 			uint64_t expired =
-				sa_drop(sa, ESPGW_DROP_STATE_EXPIRED);
+				t_sa_drop(sa, ESPGW_DROP_STATE_EXPIRED);
 
 			for (uint16_t i = 0; i < n; i++) {
 				mb[i] = t_inner(4, (uint16_t)(rand() % 300), 0,
@@ -128,9 +119,10 @@ test_outbound_model(void **state)
 			}
 			assert_int_equal(espgw_esp_outbound(W, sa, mb, n),
 					 want);
-			assert_int_equal(sa_drop(sa, ESPGW_DROP_STATE_EXPIRED) -
-						 expired,
-					 n - want);
+			assert_int_equal(
+				t_sa_drop(sa, ESPGW_DROP_STATE_EXPIRED) -
+					expired,
+				n - want);
 			model_check(&m, sa);
 			t_free(mb, n);
 		}
@@ -207,13 +199,13 @@ test_expire(void **state)
 	espgw_sa_expire(in);
 	assert_int_equal(espgw_sa_expiry(in), ESPGW_SA_HARD);
 	assert_int_equal(espgw_esp_inbound(W, SAD, mb, NULL, 8), 0);
-	assert_int_equal(sa_drop(in, ESPGW_DROP_STATE_EXPIRED), 8);
+	assert_int_equal(t_sa_drop(in, ESPGW_DROP_STATE_EXPIRED), 8);
 	t_free(mb, 8);
 	for (int i = 0; i < 8; i++)
 		mb[i] = t_inner(4, 40, 0, false, (uint8_t)i);
 	espgw_sa_expire(out);
 	assert_int_equal(espgw_esp_outbound(W, out, mb, 8), 0);
-	assert_int_equal(sa_drop(out, ESPGW_DROP_STATE_EXPIRED), 8);
+	assert_int_equal(t_sa_drop(out, ESPGW_DROP_STATE_EXPIRED), 8);
 	/* no sequence number was used up by the refusals */
 	assert_int_equal(espgw_sa_next_seq(out), 9);
 	t_free(mb, 8);
@@ -265,7 +257,7 @@ test_set_limits(void **state)
 	l.hard_packets = 1000;
 	espgw_sa_set_limits(sa, &l);
 	assert_int_equal(send_n(sa, 1), 0);
-	assert_int_equal(sa_drop(sa, ESPGW_DROP_STATE_EXPIRED), 8);
+	assert_int_equal(t_sa_drop(sa, ESPGW_DROP_STATE_EXPIRED), 8);
 	/* limits off again: the SA's kind drops the shared count */
 	memset(&l, 0, sizeof(l));
 	espgw_sa_set_limits(sa, &l);
@@ -323,10 +315,10 @@ test_esn_pinned(void **state)
 	p.oseq = UINT64_MAX - 2;
 	sa = t_sa(&p);
 	assert_int_equal(send_n(sa, 5), 2);
-	assert_int_equal(sa_drop(sa, ESPGW_DROP_SEQ_EXHAUSTED), 3);
+	assert_int_equal(t_sa_drop(sa, ESPGW_DROP_SEQ_EXHAUSTED), 3);
 	assert_int_equal(send_n(sa, 64), 0);
 	assert_int_equal(send_n(sa, 1), 0);
-	assert_int_equal(sa_drop(sa, ESPGW_DROP_SEQ_EXHAUSTED), 68);
+	assert_int_equal(t_sa_drop(sa, ESPGW_DROP_SEQ_EXHAUSTED), 68);
 	assert_int_equal(__atomic_load_n(&sa->oseq, __ATOMIC_RELAXED),
 			 UINT64_MAX);
 	assert_true(espgw_sa_expiry(sa) & ESPGW_SA_SOFT);
@@ -350,18 +342,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_esn_pinned, t_setup,
 						t_teardown),
 	};
-	int rc;
 
 	(void)argc;
-	t_eal_init(argv[0]);
-	W = espgw_worker_create(0, SOCKET_ID_ANY);
-	SAD = espgw_sad_create("sad", 64, SOCKET_ID_ANY);
-	if (W == NULL || SAD == NULL)
-		return 1;
-	rc = cmocka_run_group_tests_name("limits", tests, NULL, NULL);
-	espgw_sad_free(SAD);
-	espgw_worker_free(W);
-	rte_mempool_free(t_pool);
-	rte_eal_cleanup();
-	return rc;
+	return t_esp_main(argv[0], "limits", tests, RTE_DIM(tests), &W, &SAD);
 }

@@ -21,15 +21,6 @@
 static struct espgw_worker *W;
 static struct espgw_sad *SAD;
 
-static uint64_t
-sa_drop(const struct espgw_sa *sa, enum espgw_drop d)
-{
-	struct espgw_sa_stats st;
-
-	espgw_sa_stats_read(sa, &st);
-	return st.drops[d];
-}
-
 /* An SA pair like `... encap espinudp SPORT DPORT 0.0.0.0` on both ends
  * (udp false: plain ESP). */
 static void
@@ -122,7 +113,7 @@ test_mismatch(void **state)
 	m = t_inner(4, 50, 0, false, 2);
 	assert_int_equal(espgw_esp_outbound(W, out, &m, 1), 1);
 	assert_int_equal(espgw_esp_inbound(W, SAD, &m, NULL, 1), 0);
-	assert_int_equal(sa_drop(in, ESPGW_DROP_UDP_ENCAP_MISSING), 1);
+	assert_int_equal(t_sa_drop(in, ESPGW_DROP_UDP_ENCAP_MISSING), 1);
 	t_free(&m, 1);
 	unpair(out, in);
 
@@ -130,7 +121,7 @@ test_mismatch(void **state)
 	m = t_inner(4, 50, 0, false, 3);
 	assert_int_equal(espgw_esp_outbound(W, out, &m, 1), 1);
 	assert_int_equal(espgw_esp_inbound(W, SAD, &m, NULL, 1), 0);
-	assert_int_equal(sa_drop(in, ESPGW_DROP_UDP_ENCAP_UNEXPECTED), 1);
+	assert_int_equal(t_sa_drop(in, ESPGW_DROP_UDP_ENCAP_UNEXPECTED), 1);
 	t_free(&m, 1);
 	unpair(out, in);
 }
@@ -152,7 +143,7 @@ test_checksums(void **state)
 {
 	struct espgw_sa *out, *in;
 	struct rte_mbuf *m[3];
-	uint64_t before = 0, after;
+	uint64_t before;
 
 	(void)state;
 	pair(&out, &in, 0x8004, true, true);
@@ -162,20 +153,9 @@ test_checksums(void **state)
 	set_udp_cksum(m[1]); /* a valid one: taken */
 	set_udp_cksum(m[2]);
 	udp_of(m[2])->dgram_cksum ^= 0x0101; /* wrong: dropped */
-	{
-		uint64_t d[ESPGW_DROP_MAX];
-
-		espgw_worker_drops_read(W, d);
-		before = d[ESPGW_DROP_BAD_UDP_CHECKSUM];
-	}
+	before = t_w_drop(W, ESPGW_DROP_BAD_UDP_CHECKSUM);
 	assert_int_equal(espgw_esp_inbound(W, SAD, m, NULL, 3), 2);
-	{
-		uint64_t d[ESPGW_DROP_MAX];
-
-		espgw_worker_drops_read(W, d);
-		after = d[ESPGW_DROP_BAD_UDP_CHECKSUM];
-	}
-	assert_int_equal(after - before, 1);
+	assert_int_equal(t_w_drop(W, ESPGW_DROP_BAD_UDP_CHECKSUM) - before, 1);
 	t_free(m, 3);
 	unpair(out, in);
 }
@@ -239,18 +219,7 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_mapping, t_setup,
 						t_teardown),
 	};
-	int rc;
 
 	(void)argc;
-	t_eal_init(argv[0]);
-	W = espgw_worker_create(0, SOCKET_ID_ANY);
-	SAD = espgw_sad_create("sad", 64, SOCKET_ID_ANY);
-	if (W == NULL || SAD == NULL)
-		return 1;
-	rc = cmocka_run_group_tests_name("natt", tests, NULL, NULL);
-	espgw_sad_free(SAD);
-	espgw_worker_free(W);
-	rte_mempool_free(t_pool);
-	rte_eal_cleanup();
-	return rc;
+	return t_esp_main(argv[0], "natt", tests, RTE_DIM(tests), &W, &SAD);
 }
