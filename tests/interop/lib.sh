@@ -533,3 +533,72 @@ io_cleanup() {
 		fi
 	fi
 }
+
+# Run the scenarios named in $ONLY, each sc_NAME (dashes as
+# underscores) in a subshell of its own with its log in $IO_W/NAME.log
+# (streamed with VERBOSE=1), killed past IO_SCENARIO_LIMIT seconds
+# (600): before each, UP (the guest up; its failure fails the
+# scenario), in the subshell PRELUDE, at its end END. Prints "ok -" /
+# "not ok -" lines and "N passed, M failed"; returns 0 only when every
+# scenario passed.
+io_run_scenarios() { # UP PRELUDE END
+	local up=$1 prelude=$2 end=$3 limit=${IO_SCENARIO_LIMIT:-600}
+	local sc t0 spid tpid rc el why passed=0 failed=0
+	for sc in $ONLY; do
+		t0=$(date +%s.%N)
+		rm -f "$IO_W/why"
+		if ! "$up"; then
+			echo "not ok - $sc: the guest did not boot"
+			failed=$((failed + 1))
+			IO_KEEP=${IO_KEEP:-1}
+			continue
+		fi
+		(
+			# shellcheck disable=SC2064 # the name, now
+			trap "$end" EXIT
+			"$prelude"
+			"sc_${sc//-/_}"
+		) >"$IO_W/$sc.log" 2>&1 &
+		spid=$!
+		if [ "${VERBOSE:-0}" = 1 ]; then
+			tail -n +1 -f "$IO_W/$sc.log" --pid="$spid" 2>/dev/null | sed "s/^/# [$sc] /" &
+			tpid=$!
+		fi
+		rc=124
+		for _ in $(seq 1 $((limit * 5))); do
+			kill -0 "$spid" 2>/dev/null || break
+			sleep 0.2
+		done
+		if kill -0 "$spid" 2>/dev/null; then
+			echo "scenario exceeded ${limit}s" >"$IO_W/why"
+			kill -TERM "$spid" 2>/dev/null
+			sleep 2
+			kill -KILL "$spid" 2>/dev/null
+			wait "$spid" 2>/dev/null
+		else
+			wait "$spid"
+			rc=$?
+		fi
+		[ "${VERBOSE:-0}" = 1 ] && { wait "$tpid" 2>/dev/null || true; }
+		io_reap
+		el=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
+		if [ "$rc" = 0 ]; then
+			echo "ok - $sc (${el}s)"
+			passed=$((passed + 1))
+		else
+			why=$(cat "$IO_W/why" 2>/dev/null)
+			IO_KEEP=${IO_KEEP:-1} # the logs of a failed run are kept (IO_KEEP=0: not)
+			echo "not ok - $sc: ${why:-exit status $rc}"
+			if [ "${VERBOSE:-0}" != 1 ]; then
+				echo "# $sc took ${el}s; the last 40 lines of its log follow$([ "$IO_KEEP" = 1 ] && echo ", all of it is in $IO_W/$sc.log")"
+				tail -n 40 "$IO_W/$sc.log" | sed "s/^/# [$sc] /"
+			else
+				echo "# $sc took ${el}s"
+			fi
+			failed=$((failed + 1))
+		fi
+	done
+	io_log "total $(awk -v a="$T_START" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')s"
+	echo "$passed passed, $failed failed"
+	[ "$failed" = 0 ]
+}

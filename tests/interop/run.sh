@@ -818,63 +818,14 @@ head -c $((6 * 1024 * 1024)) "$DATA10M" >"$DATA6M"
 head -c $((2 * 1024 * 1024)) "$DATA10M" >"$DATA2M"
 io_log "espgw $IO_ESPGW, --poll-idle-us $IO_POLL_IDLE_US, logs in $IO_W"
 
-LIMIT=${IO_SCENARIO_LIMIT:-600}
-PASSED=0
-FAILED=0
-for sc in $ONLY; do
-	t0=$(date +%s.%N)
-	rm -f "$IO_W/why"
-	(
-		trap 'io_scenario_end' EXIT
-		# a fresh start for hostA: its address (swapped renumbers it),
-		# no path MTU or neighbour learnt by an earlier scenario
-		ip -n "$NS_A" addr flush dev eth0
-		ip -n "$NS_A" addr add 10.0.1.10/24 dev eth0
-		ip -n "$NS_A" route add default via 10.0.1.1
-		ip -n "$NS_A" route flush cache 2>/dev/null
-		ip -n "$NS_A" neigh flush dev eth0 2>/dev/null
-		"sc_$sc"
-	) >"$IO_W/$sc.log" 2>&1 &
-	spid=$!
-	if [ "$VERBOSE" = 1 ]; then
-		tail -n +1 -f "$IO_W/$sc.log" --pid="$spid" 2>/dev/null | sed "s/^/# [$sc] /" &
-		tpid=$!
-	fi
-	rc=124
-	for _ in $(seq 1 $((LIMIT * 5))); do
-		kill -0 "$spid" 2>/dev/null || break
-		sleep 0.2
-	done
-	if kill -0 "$spid" 2>/dev/null; then
-		echo "scenario exceeded ${LIMIT}s" >"$IO_W/why"
-		kill -TERM "$spid" 2>/dev/null
-		sleep 2
-		kill -KILL "$spid" 2>/dev/null
-		wait "$spid" 2>/dev/null
-	else
-		wait "$spid"
-		rc=$?
-	fi
-	[ "$VERBOSE" = 1 ] && { wait "$tpid" 2>/dev/null || true; }
-	io_reap
-	# the next scenario starts espgw and qemu anew
-	el=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')
-	if [ "$rc" = 0 ]; then
-		echo "ok - $sc (${el}s)"
-		PASSED=$((PASSED + 1))
-	else
-		why=$(cat "$IO_W/why" 2>/dev/null)
-		IO_KEEP=${IO_KEEP:-1} # the logs of a failed run are kept (IO_KEEP=0: not)
-		echo "not ok - $sc: ${why:-exit status $rc}"
-		if [ "$VERBOSE" != 1 ]; then
-			echo "# $sc took ${el}s; the last 40 lines of its log follow$([ "$IO_KEEP" = 1 ] && echo ", all of it is in $IO_W/$sc.log")"
-			tail -n 40 "$IO_W/$sc.log" | sed "s/^/# [$sc] /"
-		else
-			echo "# $sc took ${el}s"
-		fi
-		FAILED=$((FAILED + 1))
-	fi
-done
-io_log "total $(awk -v a="$T_START" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }')s"
-echo "$PASSED passed, $FAILED failed"
-[ "$FAILED" = 0 ]
+# a fresh start for hostA: its address (swapped renumbers it), no path
+# MTU or neighbour learnt by an earlier scenario; the next scenario
+# starts espgw and qemu anew
+io_hosta_fresh() {
+	ip -n "$NS_A" addr flush dev eth0
+	ip -n "$NS_A" addr add 10.0.1.10/24 dev eth0
+	ip -n "$NS_A" route add default via 10.0.1.1
+	ip -n "$NS_A" route flush cache 2>/dev/null
+	ip -n "$NS_A" neigh flush dev eth0 2>/dev/null
+}
+io_run_scenarios true io_hosta_fresh io_scenario_end
