@@ -602,3 +602,28 @@ io_run_scenarios() { # UP PRELUDE END
 	echo "$passed passed, $failed failed"
 	[ "$failed" = 0 ]
 }
+
+# The suites' command line: -k NAME (repeatable, or a comma list) into
+# ONLY (default: every scenario of ALL), -v into VERBOSE, -l lists ALL,
+# -h prints lines HELP (as "2,25p") of the script. Exits on a bad one.
+io_parse_args() { # HELP args...
+	local help=$1 s
+	shift
+	ONLY=""
+	VERBOSE=0
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		-k) [ $# -ge 2 ] || { echo "-k needs a scenario name" >&2; exit 2; }
+			ONLY="$ONLY ${2//,/ }"; shift 2 ;;
+		-k*) ONLY="$ONLY ${1#-k}"; shift ;;
+		-v) VERBOSE=1; shift ;;
+		-l) echo "$ALL"; exit 0 ;;
+		-h|--help) sed -n "$help" "$0"; exit 0 ;;
+		*) echo "unknown argument: $1 (try -h)" >&2; exit 2 ;;
+		esac
+	done
+	for s in $ONLY; do
+		case " $ALL " in *" $s "*) ;; *) echo "unknown scenario: $s (have: $ALL)" >&2; exit 2 ;; esac
+	done
+	[ -n "$ONLY" ] || ONLY=$ALL
+}

@@ -29,23 +29,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
 
 ALL="classic ciphers keys replay bigpkt bigouter restart swapped tfcpad"
-ONLY=""
-VERBOSE=0
-while [ $# -gt 0 ]; do
-	case "$1" in
-	-k) [ $# -ge 2 ] || { echo "-k needs a scenario name" >&2; exit 2; }
-		ONLY="$ONLY ${2//,/ }"; shift 2 ;;
-	-k*) ONLY="$ONLY ${1#-k}"; shift ;;
-	-v) VERBOSE=1; shift ;;
-	-l) echo "$ALL"; exit 0 ;;
-	-h|--help) sed -n '2,25p' "$0"; exit 0 ;;
-	*) echo "unknown argument: $1 (try -h)" >&2; exit 2 ;;
-	esac
-done
-for s in $ONLY; do
-	case " $ALL " in *" $s "*) ;; *) echo "unknown scenario: $s (have: $ALL)" >&2; exit 2 ;; esac
-done
-[ -n "$ONLY" ] || ONLY=$ALL
+io_parse_args 2,25p "$@"
 
 # ---- addresses, keys, configuration text -------------------------------------
 R1_WAN=192.0.2.1
