@@ -385,6 +385,9 @@ state_text(FILE *f, const struct gw_show_opts *o, const struct espgw_sa *sa,
 		" failed %" PRIu64 "\n",
 		st.drops[ESPGW_DROP_BEHIND_WINDOW],
 		st.drops[ESPGW_DROP_REPLAYED], st.drops[ESPGW_DROP_BAD_ICV]);
+	/* what XFRM_MSG_MAPPING reported (ESP in UDP): espgw's own line */
+	if (p->encap.udp && p->dir == ESPGW_SA_IN)
+		fprintf(f, "\t  mapping changes %" PRIu64 "\n", st.mappings);
 	if (drops_xfrm_lacks(&st) == 0)
 		return;
 	fputs("\t  drops:", f);
@@ -473,6 +476,8 @@ state_json(struct jw *j, const struct gw_show_opts *o,
 		jw_u64(j, "replay_window", st.drops[ESPGW_DROP_BEHIND_WINDOW]);
 		jw_u64(j, "replay", st.drops[ESPGW_DROP_REPLAYED]);
 		jw_u64(j, "integrity_failed", st.drops[ESPGW_DROP_BAD_ICV]);
+		if (p->encap.udp && p->dir == ESPGW_SA_IN)
+			jw_u64(j, "mapping_changes", st.mappings);
 		jw_open(j, "drops", '{');
 		for (int d = 0; d < ESPGW_DROP_MAX; d++)
 			jw_u64(j, espgw_drop_name(d), st.drops[d]);

@@ -98,6 +98,7 @@ ip route replace 198.51.100.0/24 via 203.0.113.254 dev wan0
 EOT
 	sleep 3.5 # the control thread reports within a second
 	"$espgwctl" --file-prefix "$prefix" xfrm state >"$tmp/states-$tag" 2>&1
+	"$espgwctl" --file-prefix "$prefix" -s xfrm state >"$tmp/states-s-$tag" 2>&1
 	kill -TERM "$mon" 2>/dev/null
 	wait "$mon" 2>/dev/null
 	kill -INT "$pid"
@@ -124,6 +125,9 @@ EOT
 	# --natt-keepalive 1 on an outbound state that carries nothing: one
 	# a second, 0xFF from its port to the peer's (after a follow, the
 	# new one), counted as made
+	grep -q '^	  mapping changes 1$' "$tmp/states-s-$tag" &&
+		ok "$tag: espgwctl -s xfrm state: mapping changes 1" ||
+		bad "$tag: espgwctl -s xfrm state: mapping changes 1" "$(cat "$tmp/states-s-$tag")"
 	local want=4500
 	[ "$follow" = 1 ] && want=61000
 	out=$(/usr/bin/python3 - "$tmp/wan-out-$tag.pcap" "$want" <<'EOF'
