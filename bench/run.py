@@ -141,7 +141,7 @@ def main():
         verified = []
         if not args.no_verify:
             for c in cases:
-                if c.group == "main" and c.size == "imix":
+                if c.group in ("main", "natt") and c.size == "imix":
                     n = verify(c, huge, S)
                     verified.append(c.name)
                     log("  checked %-24s %d frames, all correct" % (c.name, n))

@@ -3,7 +3,8 @@ cfg with the same SAs and policies, so the two do the same work."""
 
 import os
 
-from .common import (GW_WAN, KEY_IN, KEY_OUT, LAN_HOST_MAC, PEER_MAC, PEER_WAN, SCALE_PKTS,
+from .common import (GW_WAN, KEY_IN, KEY_OUT, LAN_HOST_MAC, NATT_PORT, PEER_MAC, PEER_WAN,
+                     SCALE_PKTS,
                      SPI_IN, SPI_OUT, WORK, scale_inner_dst, scale_key, scale_peer,
                      scale_spi)
 
@@ -44,12 +45,15 @@ SA_LINE = ("xfrm state add src {src} dst {dst} proto esp spi {spi:#x} reqid {req
            "mode tunnel aead 'rfc4106(gcm(aes))' {key} 128\n")
 
 
-def espgw_main_conf(direction):
+def espgw_main_conf(direction, udp=False):
     """One SA each way and the policies of both directions (like
-    config/r1.conf); the traffic of `direction` uses one SA and one policy."""
+    config/r1.conf); the traffic of `direction` uses one SA and one policy.
+    udp: both SAs ESP in UDP on port NATT_PORT (RFC 3948)."""
     kw = dict(gw=GW_WAN, peer_mac=PEER_MAC, lan_mac=LAN_HOST_MAC, what=direction)
     sa = (SA_LINE.format(src=GW_WAN, dst=PEER_WAN, spi=SPI_OUT, reqid=1, key=hexkey(KEY_OUT)) +
           SA_LINE.format(src=PEER_WAN, dst=GW_WAN, spi=SPI_IN, reqid=2, key=hexkey(KEY_IN)))
+    if udp:
+        sa = sa.replace(" 128\n", " 128 encap espinudp %d %d 0.0.0.0\n" % (NATT_PORT, NATT_PORT))
     if direction in ("encap", "bypass"):
         c = ESPGW_ENCAP_BASE.format(**kw) + sa
         if direction == "encap":

@@ -11,8 +11,8 @@ import struct
 import subprocess
 import time
 
-from .common import (CEIL_CLI, GW_WAN, KEY_IN, KEY_OUT, PEER_WAN, SIZES, SPI_IN, SPI_OUT,
-                     WORK, WORKER_CPU, Fail, esp_ct_len, frame_lens, log)
+from .common import (CEIL_CLI, GW_WAN, KEY_IN, KEY_OUT, NATT_PORT, PEER_WAN, SIZES, SPI_IN,
+                     SPI_OUT, WORK, WORKER_CPU, Fail, esp_ct_len, frame_lens, log)
 from .proc import Telemetry, check_ports, fail_run, shrink_log, start, stop
 from .traffic import esp_sa
 
@@ -195,9 +195,12 @@ def verify(case, huge, S):
     sa_out = esp_sa(S, SPI_OUT, KEY_OUT, GW_WAN, PEER_WAN)
     for i, (a, b) in enumerate(zip(sent, got)):
         b = S["Ether"](bytes(b))
+        udp = case.meta.get("udp", False)
         if case.direction == "encap":
             want = a[S["IP"]]
             o = b[S["IP"]]
+            if udp:
+                o = esp_of_udp(S, o, what, i)
             if (o.proto != 50 or o.src != GW_WAN or o.dst != PEER_WAN or
                     o[S["ESP"]].spi != SPI_OUT):
                 raise Fail("%s: frame %d is not ESP from %s to %s with SPI %#x: %s"
@@ -207,7 +210,7 @@ def verify(case, huge, S):
             except Exception as e:
                 raise Fail("%s: frame %d does not decrypt: %s" % (what, i, e))
         elif case.direction == "decap":
-            want = sa_in_decrypt(S, a)
+            want = sa_in_decrypt(S, a, udp)
             inner = b[S["IP"]]
         else:
             want = a[S["IP"]]
@@ -221,9 +224,22 @@ def verify(case, huge, S):
 _sa_in = {}
 
 
-def sa_in_decrypt(S, frame):
+def esp_of_udp(S, o, what, i):
+    """ESP in UDP as Linux frames it (ports NATT_PORT, checksum 0), as the
+    plain ESP packet scapy decrypts."""
+    if (o.proto != 17 or o[S["UDP"]].sport != NATT_PORT or o[S["UDP"]].dport != NATT_PORT or
+            o[S["UDP"]].chksum != 0 or o[S["UDP"]].len != o.len - 20):
+        raise Fail("%s: frame %d is not ESP in UDP %d -> %d, checksum 0: %s"
+                   % (what, i, NATT_PORT, NATT_PORT, o.summary()))
+    b = bytes(o)
+    return S["IP"](bytes(S["IP"](src=o.src, dst=o.dst, proto=50, ttl=o.ttl, id=o.id) /
+                         S["Raw"](b[28:])))
+
+
+def sa_in_decrypt(S, frame, udp=False):
     sa = _sa_in.get(0) or _sa_in.setdefault(0, esp_sa(S, SPI_IN, KEY_IN, PEER_WAN, GW_WAN))
-    return sa.decrypt(S["IP"](bytes(frame[S["IP"]])))
+    o = S["IP"](bytes(frame[S["IP"]]))
+    return sa.decrypt(esp_of_udp(S, o, "the pcap", 0) if udp else o)
 
 
 def same_ip(S, a, b):

@@ -5,7 +5,7 @@ import os
 import struct
 
 from .common import (FCS, GW_WAN, INNER_DST, INNER_SRC, KEY_IN, LAN_HOST_MAC, MAIN_PKTS,
-                     PEER_MAC, PEER_WAN, SPI_IN, SRC_MAC, WORK, frame_lens, log,
+                     NATT_PORT, PEER_MAC, PEER_WAN, SPI_IN, SRC_MAC, WORK, frame_lens, log,
                      scale_inner_dst, scale_key, scale_peer, scale_spi)
 
 
@@ -30,8 +30,17 @@ def esp_sa(S, spi, key, src, dst):
                    tunnel_header=S["IP"](src=src, dst=dst))
 
 
+def in_udp(S, e):
+    """ESP packet e (outer IPv4 + ESP) as ESP in UDP (RFC 3948) on NATT_PORT,
+    checksum 0 as Linux sends it."""
+    b = bytes(e)
+    return S["IP"](src=e.src, dst=e.dst, ttl=e.ttl, id=e.id) / \
+        S["UDP"](sport=NATT_PORT, dport=NATT_PORT, chksum=0) / S["Raw"](b[20:])
+
+
 def make_pcaps(S, kind, size, n, path, scale_nsa=None, hit=1):
-    """kind 'plain': Ether + inner IP; 'esp': Ether + outer IP + ESP(inner).
+    """kind 'plain': Ether + inner IP; 'esp': Ether + outer IP + ESP(inner);
+    'esp-udp': the same in UDP.
     With scale_nsa, frame k goes to destination / SA j = (k % hit) * nsa // hit
     of the scale configurations."""
     lens = frame_lens(size)
@@ -52,6 +61,8 @@ def make_pcaps(S, kind, size, n, path, scale_nsa=None, hit=1):
                                            GW_WAN))
             seq = k + 1
             e = sa.encrypt(ip, seq_num=seq, iv=struct.pack("!Q", 0x5eed000000000000 + seq))
+            if kind == "esp-udp":
+                e = in_udp(S, e)
             f = S["Ether"](dst=SRC_MAC, src=PEER_MAC) / e
         frames.append(f)
     tmp = path + ".tmp"
