@@ -465,7 +465,7 @@ inb_open_run(struct espgw_inb_slice *s, uint16_t k, const bool replay,
 	/* the peer's counter nears its end: time to rekey */
 	if (replay)
 		espgw_life_seq(sa, espgw_sa_replay(sa)->top,
-			       sa->esn_mask ? UINT64_MAX : UINT32_MAX);
+			       espgw_seq_limit(sa->esn_mask != 0));
 	return k;
 }
 

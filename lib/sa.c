@@ -116,9 +116,9 @@ limits_any(const struct espgw_sa_limits *l)
  * UDP (RFC 3948) is a kind of its own both ways; IPv6 outer headers will
  * be further kinds, chosen here. */
 static const struct espgw_sa_ops *
-sa_ops_select(const struct espgw_sa_params *p, const struct espgw_sa_limits *l)
+sa_ops_select(const struct espgw_sa_params *p)
 {
-	bool lft = limits_any(l), udp = p->encap.udp;
+	bool lft = limits_any(&p->limits), udp = p->encap.udp;
 
 	if (p->dir == ESPGW_SA_OUT)
 		return &outb_ops[p->esn][lft][udp];
@@ -185,7 +185,7 @@ espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 	sa->esn_mask = p->esn ? UINT32_MAX : 0;
 	sa->aad_len = p->esn ? 12 : 8;
 	sa->aad_off = p->esn ? 0 : 4;
-	sa->ops = sa_ops_select(p, &p->limits);
+	sa->ops = sa_ops_select(p);
 	limits_store(sa, &p->limits);
 	/* seqiv (crypto/seqiv.c): a random per-SA value XOR the sequence
 	 * number, so two SAs sharing a key share an IV only with
@@ -296,7 +296,7 @@ espgw_sa_set_limits(struct espgw_sa *sa, const struct espgw_sa_limits *l)
 	__atomic_fetch_and(&sa->expiry, (uint8_t)~ESPGW_SA_SOFT,
 			   __ATOMIC_RELAXED);
 	/* the workers read ops once a run: the next takes the new kind */
-	__atomic_store_n(&sa->ops, sa_ops_select(&sa->params, l),
+	__atomic_store_n(&sa->ops, sa_ops_select(&sa->params),
 			 __ATOMIC_RELEASE);
 }
 

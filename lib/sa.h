@@ -91,7 +91,7 @@ struct espgw_sa {
 	uint8_t aad_off; /* 0 with ESN, else 4 */
 	uint8_t salt[ESPGW_GCM_SALT_LEN];
 	uint16_t nb_slots;
-	uint8_t expiry;	    /* ESPGW_SA_SOFT | ESPGW_SA_HARD, set once each */
+	uint8_t expiry;	    /* ESPGW_SA_SOFT | _HARD | _MAPPING (life.h) */
 	uint32_t outer_sum; /* fixed outer header words, summed */
 	uint64_t iv_base;   /* per-SA random, XORed with seq */
 	rte_be32_t outer_src, outer_dst;
@@ -99,13 +99,15 @@ struct espgw_sa {
 	/* ESP in UDP (RFC 3948): the sender's and the receiver's port */
 	rte_be16_t udp_sport, udp_dport;
 	/* Outbound: last sequence number handed out. Reserved a run at a
-	 * time with one atomic add, so several workers may share the SA.
+	 * time with one atomic operation (outb_reserve), so several workers
+	 * may share the SA.
 	 * On line 0, not a line of its own: at scale that is one cold line
 	 * fewer per packet, while workers sharing an SA pay one transfer
 	 * of line 0 a run, as they would of a separate line. */
 	uint64_t oseq;
 
-	/* Line 1: only SAs with byte or packet limits touch it (life.h). */
+	/* Line 1: only SAs with byte or packet limits touch it (life.h),
+	 * and inbound ESP in UDP on a new mapping. */
 	struct espgw_sa_life {
 		uint64_t packets, bytes; /* shared: one atomic add a run */
 		/* the limits, UINT64_MAX for none */
