@@ -40,8 +40,22 @@ gw_stats_sa_gone(const struct espgw_sa *sa)
 	espgw_sa_stats_read(sa, &st);
 	g->packets += st.packets;
 	g->bytes += st.bytes;
+	g->mappings += st.mappings;
 	for (int d = 0; d < ESPGW_DROP_MAX; d++)
 		g->drops[d] += st.drops[d];
+}
+
+/* An SA's counters (or the gone ones), as "ID.name value" lines. */
+static void
+write_sa_counters(FILE *f, const char *id, const struct espgw_sa_stats *st,
+		  bool udp)
+{
+	fprintf(f, "%s.packets %lu\n%s.bytes %lu\n", id, st->packets, id,
+		st->bytes);
+	if (udp)
+		fprintf(f, "%s.mappings %lu\n", id, st->mappings);
+	for (int d = 0; d < ESPGW_DROP_MAX; d++)
+		fprintf(f, "%s.%s %lu\n", id, espgw_drop_name(d), st->drops[d]);
 }
 
 /* The gateway's counters summed over workers; esp: the library's drops
@@ -230,23 +244,9 @@ gw_stats_write(struct gw *gw, const char *path)
 			 gw_ip_str(p->dst.v4, dst), p->spi,
 			 p->dir == ESPGW_SA_OUT ? "out" : "in");
 		espgw_sa_stats_read(t->sas[i], &st);
-		fprintf(f, "%s.packets %lu\n%s.bytes %lu\n", id, st.packets, id,
-			st.bytes);
-		if (p->encap.udp)
-			fprintf(f, "%s.mappings %lu\n", id, st.mappings);
-		for (int d = 0; d < ESPGW_DROP_MAX; d++)
-			fprintf(f, "%s.%s %lu\n", id, espgw_drop_name(d),
-				st.drops[d]);
+		write_sa_counters(f, id, &st, p->encap.udp);
 	}
-	for (int dir = 0; dir < 2; dir++) {
-		const struct espgw_sa_stats *g = &gone[dir];
-		const char *id = dir == ESPGW_SA_IN ? "gone.in" : "gone.out";
-
-		fprintf(f, "%s.packets %lu\n%s.bytes %lu\n", id, g->packets, id,
-			g->bytes);
-		for (int d = 0; d < ESPGW_DROP_MAX; d++)
-			fprintf(f, "%s.%s %lu\n", id, espgw_drop_name(d),
-				g->drops[d]);
-	}
+	write_sa_counters(f, "gone.in", &gone[ESPGW_SA_IN], false);
+	write_sa_counters(f, "gone.out", &gone[ESPGW_SA_OUT], false);
 	return fclose(f);
 }
