@@ -696,9 +696,33 @@ natt_port_drop(struct gw_tables *t, rte_be16_t port)
 		}
 }
 
+/* One state more names port (0: none). */
+static int
+natt_port_add(struct gw_tables *t, rte_be16_t port, char *err, size_t len)
+{
+	unsigned int k = 0;
+
+	if (port == 0)
+		return 0;
+	while (k < t->nb_natt && t->natt[k].port != port)
+		k++;
+	if (k == t->nb_natt) {
+		if (k == GW_NATT_PORTS_MAX) {
+			snprintf(err, len,
+				 "more than %d UDP ports for ESP in UDP (encap "
+				 "espinudp)",
+				 GW_NATT_PORTS_MAX);
+			return -1;
+		}
+		t->natt[t->nb_natt++] = (struct gw_natt_port){ .port = port };
+	}
+	t->natt[k].refs++;
+	return 0;
+}
+
 /* The ports of set t: those of prev, and of the SAs t made, less those
- * of the SAs it dropped (a handful of entries, whatever the number of
- * SAs). */
+ * of the SAs it dropped, with the moves of those an update gave new
+ * ports (a handful of entries, whatever the number of SAs). */
 static int
 build_natt_ports(struct gw_tables *t, const struct gw_tables *prev, bool sas,
 		 char *err, size_t len)
@@ -711,40 +735,20 @@ build_natt_ports(struct gw_tables *t, const struct gw_tables *prev, bool sas,
 		return 0;
 	for (unsigned int i = 0; i < t->nb_gone; i++)
 		natt_port_drop(t, natt_port_of(t->gone[i]));
-	for (unsigned int i = 0; i < t->nb_made + t->nb_relimit; i++) {
-		rte_be16_t port;
-		unsigned int k = 0;
+	for (unsigned int i = 0; i < t->nb_relimit; i++) {
+		const struct gw_relimit *r = &t->relimit[i];
+		rte_be16_t was = natt_port_of(r->sa);
+		rte_be16_t now = natt_port_of_encap(r->sa, &r->encap);
 
-		if (i < t->nb_made) {
-			port = natt_port_of(t->made[i]);
-		} else {
-			/* an update moved an SA's port: the old one went */
-			const struct gw_relimit *r =
-				&t->relimit[i - t->nb_made];
-
-			port = natt_port_of(r->sa);
-			if (port == natt_port_of_encap(r->sa, &r->encap))
-				continue;
-			natt_port_drop(t, port);
-			port = natt_port_of_encap(r->sa, &r->encap);
-		}
-		if (port == 0)
+		if (was == now)
 			continue;
-		while (k < t->nb_natt && t->natt[k].port != port)
-			k++;
-		if (k == t->nb_natt) {
-			if (k == GW_NATT_PORTS_MAX) {
-				snprintf(err, len,
-					 "more than %d UDP ports for ESP in "
-					 "UDP (encap espinudp)",
-					 GW_NATT_PORTS_MAX);
-				return -1;
-			}
-			t->natt[t->nb_natt++] =
-				(struct gw_natt_port){ .port = port };
-		}
-		t->natt[k].refs++;
+		natt_port_drop(t, was);
+		if (natt_port_add(t, now, err, len) != 0)
+			return -1;
 	}
+	for (unsigned int i = 0; i < t->nb_made; i++)
+		if (natt_port_add(t, natt_port_of(t->made[i]), err, len) != 0)
+			return -1;
 	return 0;
 }
 
