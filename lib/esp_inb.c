@@ -449,9 +449,13 @@ inb_open_run(struct espgw_inb_slice *s, uint16_t k, const bool replay,
 			espgw_life_count(&r, len);
 		/* RFC 3948 section 5.2, as esp_input_done2(): an authentic
 		 * packet from elsewhere than the state says, a NAT rebound */
-		if (s->pk[i].udp && unlikely(s->pk[i].src != sa->outer_src ||
-					     s->pk[i].sport != sa->udp_sport))
-			inb_mapping(sa, st, &s->pk[i]);
+		if (s->pk[i].udp) {
+			union espgw_sa_peer at = espgw_sa_peer(sa);
+
+			if (unlikely(s->pk[i].src != at.addr ||
+				     s->pk[i].sport != at.port))
+				inb_mapping(sa, st, &s->pk[i]);
+		}
 		espgw_burst_keep(&s->b, i);
 		if (s->sa_out != NULL)
 			s->sa_out[s->good + nb_ok] = sa;

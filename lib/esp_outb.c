@@ -124,6 +124,7 @@ outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
 	const uint16_t hdr_len = ESPGW_IPV4_HDR_LEN + udp_len +
 				 ESPGW_ESP_HDR_LEN + ESPGW_GCM_IV_LEN;
 	const uint16_t ct_len = o->len + o->pad + ESPGW_ESP_TRAILER_LEN;
+	const union espgw_sa_peer peer = espgw_sa_peer(sa);
 	struct gcm_context_data ctx;
 	struct rte_ipv4_hdr *ip;
 	struct espgw_esp_hdr *esp;
@@ -155,9 +156,9 @@ outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
 	ip->fragment_offset = o->df ? rte_cpu_to_be_16(ESPGW_IPV4_DF) : 0;
 	ip->time_to_live = ESPGW_DEFAULT_TTL;
 	ip->next_proto_id = udp ? ESPGW_IPPROTO_UDP : ESPGW_IPPROTO_ESP;
-	ip->src_addr = sa->outer_src;
-	ip->dst_addr = sa->outer_dst;
-	sum = sa->outer_sum + o->tos + m->data_len + (uint16_t)seq +
+	ip->src_addr = sa->local;
+	ip->dst_addr = peer.addr;
+	sum = peer.sum + o->tos + m->data_len + (uint16_t)seq +
 	      (o->df ? ESPGW_IPV4_DF : 0);
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
@@ -167,8 +168,8 @@ outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
 	if (udp) {
 		struct rte_udp_hdr *uh = (struct rte_udp_hdr *)(ip + 1);
 
-		uh->src_port = sa->udp_sport;
-		uh->dst_port = sa->udp_dport;
+		uh->src_port = sa->local_port;
+		uh->dst_port = peer.port;
 		uh->dgram_len =
 			rte_cpu_to_be_16(m->data_len - ESPGW_IPV4_HDR_LEN);
 		/* RFC 3948 section 3.1.1: 0 over IPv4, as Linux sends */

@@ -141,6 +141,31 @@ limits_store(struct espgw_sa *sa, const struct espgw_sa_limits *l)
 #undef LIM_
 }
 
+static uint32_t
+sum_addr(rte_be32_t a)
+{
+	uint32_t h = rte_be_to_cpu_32(a);
+
+	return (h >> 16) + (h & 0xffff);
+}
+
+/* The peer's word, with (outbound) the fixed outer header words summed
+ * and folded: one store, so a worker sees the old peer or the new. */
+static void
+sa_peer_store(struct espgw_sa *sa, rte_be32_t addr, uint16_t port)
+{
+	union espgw_sa_peer v = { .addr = addr,
+				  .port = rte_cpu_to_be_16(port) };
+	uint32_t sum = (uint32_t)RTE_IPV4_VHL_DEF << 8;
+
+	sum += (uint32_t)ESPGW_DEFAULT_TTL << 8 |
+	       (sa->params.encap.udp ? ESPGW_IPPROTO_UDP : ESPGW_IPPROTO_ESP);
+	sum += sum_addr(sa->local) + sum_addr(addr);
+	sum = (sum & 0xffff) + (sum >> 16);
+	v.sum = (uint16_t)((sum & 0xffff) + (sum >> 16));
+	__atomic_store_n(&sa->peer.word, v.word, __ATOMIC_RELAXED);
+}
+
 struct espgw_sa *
 espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 {
@@ -193,20 +218,16 @@ espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 	sa->iv_base = rte_rand();
 	sa->oseq = p->oseq;
 	sa->reqid = p->reqid;
-	sa->outer_src = p->src.v4;
-	sa->outer_dst = p->dst.v4;
-	/* RFC 1071: the sum of the outer header words that never change
-	 * (version/IHL, TTL/protocol, addresses), so each packet adds only
-	 * its own fields and never reads back what it has just written */
-	sa->outer_sum = (uint32_t)RTE_IPV4_VHL_DEF << 8;
-	sa->outer_sum += (uint32_t)ESPGW_DEFAULT_TTL << 8 |
-			 (p->encap.udp ? ESPGW_IPPROTO_UDP : ESPGW_IPPROTO_ESP);
-	sa->udp_sport = rte_cpu_to_be_16(p->encap.sport);
-	sa->udp_dport = rte_cpu_to_be_16(p->encap.dport);
-	sa->outer_sum += (rte_be_to_cpu_32(p->src.v4) >> 16) +
-			 (rte_be_to_cpu_32(p->src.v4) & 0xffff) +
-			 (rte_be_to_cpu_32(p->dst.v4) >> 16) +
-			 (rte_be_to_cpu_32(p->dst.v4) & 0xffff);
+	sa->inbound = p->dir == ESPGW_SA_IN;
+	if (sa->inbound) {
+		sa->local = p->dst.v4;
+		sa->local_port = rte_cpu_to_be_16(p->encap.dport);
+		sa_peer_store(sa, p->src.v4, p->encap.sport);
+	} else {
+		sa->local = p->src.v4;
+		sa->local_port = rte_cpu_to_be_16(p->encap.sport);
+		sa_peer_store(sa, p->dst.v4, p->encap.dport);
+	}
 
 	if (p->dir == ESPGW_SA_IN) {
 		struct espgw_replay *r = espgw_sa_replay(sa);
@@ -248,9 +269,11 @@ bool
 espgw_sa_tmpl_match(const struct espgw_sa *sa, uint32_t reqid, uint32_t src,
 		    uint32_t dst)
 {
+	rte_be32_t peer = espgw_sa_peer(sa).addr;
+
 	return (reqid == 0 || reqid == sa->reqid) &&
-	       (src == 0 || src == sa->outer_src) &&
-	       (dst == 0 || dst == sa->outer_dst);
+	       (src == 0 || src == (sa->inbound ? peer : sa->local)) &&
+	       (dst == 0 || dst == (sa->inbound ? sa->local : peer));
 }
 
 unsigned int
@@ -303,14 +326,34 @@ espgw_sa_set_limits(struct espgw_sa *sa, const struct espgw_sa_limits *l)
 void
 espgw_sa_set_ports(struct espgw_sa *sa, uint16_t sport, uint16_t dport)
 {
-	if (!sa->params.encap.udp)
+	struct espgw_sa_params *p = &sa->params;
+
+	if (!p->encap.udp)
 		return;
-	sa->params.encap.sport = sport;
-	sa->params.encap.dport = dport;
-	__atomic_store_n(&sa->udp_sport, rte_cpu_to_be_16(sport),
+	p->encap.sport = sport;
+	p->encap.dport = dport;
+	__atomic_store_n(&sa->local_port,
+			 rte_cpu_to_be_16(sa->inbound ? dport : sport),
 			 __ATOMIC_RELAXED);
-	__atomic_store_n(&sa->udp_dport, rte_cpu_to_be_16(dport),
-			 __ATOMIC_RELAXED);
+	sa_peer_store(sa, espgw_sa_peer(sa).addr, sa->inbound ? sport : dport);
+}
+
+void
+espgw_sa_set_peer(struct espgw_sa *sa, uint32_t addr, uint16_t port)
+{
+	struct espgw_sa_params *p = &sa->params;
+
+	if (sa->inbound)
+		p->src.v4 = addr;
+	else
+		p->dst.v4 = addr;
+	if (!p->encap.udp)
+		port = 0;
+	else if (sa->inbound)
+		p->encap.sport = port;
+	else
+		p->encap.dport = port;
+	sa_peer_store(sa, addr, port);
 }
 
 uint64_t

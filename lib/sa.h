@@ -74,6 +74,21 @@ uint16_t espgw_inb_open_replay_lft(struct espgw_inb_slice *s, uint16_t k);
 uint16_t espgw_outb_number_seq32_lft(struct espgw_outb_slice *s, uint16_t k);
 uint16_t espgw_outb_number_esn_lft(struct espgw_outb_slice *s, uint16_t k);
 
+/* The far end of the tunnel in one word, so that a NAT rebound the
+ * keying side follows (espgw_sa_set_peer) changes address, port and
+ * header checksum together: the workers read it in one load. */
+union espgw_sa_peer {
+	uint64_t word;
+	struct {
+		rte_be32_t addr; /* outer dst out, outer src in */
+		rte_be16_t port; /* ESP in UDP: the peer's port */
+		/* outbound: the outer header words that never change
+		 * (version/IHL, TTL/protocol, addresses), summed and folded
+		 * (RFC 1071), so each packet adds only its own fields */
+		uint16_t sum;
+	};
+};
+
 /* One allocation holds the SA, then its per-worker counter slots
  * [nb_slots], then (inbound) its replay window: every per-packet address
  * is a fixed offset from the SA, so it can be prefetched before the SA's
@@ -91,13 +106,13 @@ struct espgw_sa {
 	uint8_t aad_off; /* 0 with ESN, else 4 */
 	uint8_t salt[ESPGW_GCM_SALT_LEN];
 	uint16_t nb_slots;
-	uint8_t expiry;	    /* ESPGW_SA_SOFT | _HARD | _MAPPING (life.h) */
-	uint32_t outer_sum; /* fixed outer header words, summed */
-	uint64_t iv_base;   /* per-SA random, XORed with seq */
-	rte_be32_t outer_src, outer_dst;
-	uint32_t reqid; /* for policy template checks */
-	/* ESP in UDP (RFC 3948): the sender's and the receiver's port */
-	rte_be16_t udp_sport, udp_dport;
+	uint8_t expiry;	  /* ESPGW_SA_SOFT | _HARD | _MAPPING (life.h) */
+	bool inbound;	  /* the peer is the outer source */
+	rte_be32_t local; /* our end: outer src out, outer dst in */
+	uint64_t iv_base; /* per-SA random, XORed with seq */
+	union espgw_sa_peer peer;
+	uint32_t reqid;	       /* for policy template checks */
+	rte_be16_t local_port; /* ESP in UDP (RFC 3948): our port */
 	/* Outbound: last sequence number handed out. Reserved a run at a
 	 * time with one atomic operation (outb_reserve), so several workers
 	 * may share the SA.
@@ -121,6 +136,14 @@ struct espgw_sa {
 	struct gcm_key_data key __rte_cache_aligned; /* expanded key, GHASH */
 	struct espgw_sa_params params;		     /* control plane only */
 } __rte_cache_aligned;
+
+static inline union espgw_sa_peer
+espgw_sa_peer(const struct espgw_sa *sa)
+{
+	return (union espgw_sa_peer){
+		.word = __atomic_load_n(&sa->peer.word, __ATOMIC_RELAXED)
+	};
+}
 
 static_assert(offsetof(struct espgw_sa, oseq) + sizeof(uint64_t) <=
 		      RTE_CACHE_LINE_SIZE,

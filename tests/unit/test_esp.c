@@ -424,8 +424,8 @@ seal_raw(struct espgw_sa *sa, uint32_t seq, const uint8_t *pt, uint16_t len)
 		.version_ihl = RTE_IPV4_VHL_DEF,
 		.time_to_live = 64,
 		.next_proto_id = ESPGW_IPPROTO_ESP,
-		.src_addr = sa->outer_src,
-		.dst_addr = sa->outer_dst,
+		.src_addr = espgw_sa_params(sa)->src.v4,
+		.dst_addr = espgw_sa_params(sa)->dst.v4,
 	};
 	ip->total_length = rte_cpu_to_be_16(m->data_len);
 	ip->hdr_checksum = rte_ipv4_cksum(ip);
@@ -1068,7 +1068,7 @@ test_misuse_aborts(void **state)
 	/* an outbound SA where the SAD (which refuses them) has an
 	 * inbound one */
 	key = (struct espgw_sad_key){ .spi = sp.out->spi_be,
-				      .dst = sp.out->outer_dst };
+				      .dst = espgw_sa_params(sp.out)->dst.v4 };
 	assert_int_equal(rte_hash_add_key_data(sad->h, &key, sp.out), 0);
 	u.w = W;
 	u.sad = sad;

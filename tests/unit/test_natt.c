@@ -206,6 +206,82 @@ test_mapping(void **state)
 	unpair(out, in);
 }
 
+/* A new address followed (espgw_sa_set_peer, as an IKE daemon migrates
+ * the states): outbound packets go to it with a valid header checksum,
+ * numbered on; the inbound SA takes it as its peer, so it is no longer a
+ * mapping change and the old address is one; templates see the new. */
+static void
+test_set_peer(void **state)
+{
+	struct espgw_sa *out, *in;
+	struct rte_mbuf *m[2];
+	const struct rte_ipv4_hdr *ip;
+	uint32_t nat, old, old_in, addr;
+	uint16_t port;
+
+	(void)state;
+	inet_pton(AF_INET, "203.0.113.7", &nat);
+	pair(&out, &in, 0x8006, true, true);
+	old = espgw_sa_params(out)->dst.v4;
+	old_in = espgw_sa_params(in)->src.v4;
+	for (int i = 0; i < 2; i++)
+		m[i] = t_inner(4, 40, 0, false, (uint8_t)i);
+	assert_int_equal(espgw_esp_outbound(W, out, m, 1), 1);
+	espgw_sa_set_peer(out, nat, 61000);
+	espgw_sa_set_peer(in, nat, 61000);
+	assert_int_equal(espgw_sa_params(out)->dst.v4, nat);
+	assert_int_equal(espgw_sa_params(out)->encap.dport, 61000);
+	assert_int_equal(espgw_sa_params(in)->src.v4, nat);
+	assert_int_equal(espgw_sa_params(in)->encap.sport, 61000);
+	assert_true(espgw_sa_tmpl_match(out, 0, 0, nat));
+	assert_false(espgw_sa_tmpl_match(out, 0, 0, old));
+	assert_true(espgw_sa_tmpl_match(in, 0, nat, 0));
+	assert_false(espgw_sa_tmpl_match(in, 0, old_in, 0));
+
+	assert_int_equal(espgw_esp_outbound(W, out, m + 1, 1), 1);
+	ip = rte_pktmbuf_mtod(m[1], const struct rte_ipv4_hdr *);
+	assert_int_equal(ip->dst_addr, nat);
+	assert_int_equal(rte_raw_cksum(ip, 20), 0xffff);
+	assert_int_equal(rte_be_to_cpu_16(udp_of(m[1])->src_port), 4500);
+	assert_int_equal(rte_be_to_cpu_16(udp_of(m[1])->dst_port), 61000);
+	assert_int_equal(
+		rte_be_to_cpu_32(*((const uint32_t *)(udp_of(m[1]) + 1) + 1)),
+		2);
+
+	/* from the old place (m[0], as sent before): now a change */
+	assert_int_equal(espgw_esp_inbound(W, SAD, m, NULL, 1), 1);
+	assert_true(espgw_sa_mapping(in, &addr, &port));
+	assert_int_equal(addr, old_in);
+	assert_int_equal(port, 4500);
+	/* from the new one: none (the packet's src as the NAT wrote it) */
+	{
+		struct rte_ipv4_hdr *h =
+			rte_pktmbuf_mtod(m[1], struct rte_ipv4_hdr *);
+
+		h->src_addr = nat;
+		h->dst_addr = old; /* the in SA's end: this test's loop */
+		h->hdr_checksum = 0;
+		h->hdr_checksum = rte_ipv4_cksum(h);
+		udp_of(m[1])->src_port = rte_cpu_to_be_16(61000);
+	}
+	assert_int_equal(espgw_esp_inbound(W, SAD, m + 1, NULL, 1), 1);
+	assert_false(espgw_sa_mapping(in, &addr, &port));
+	t_free(m, 2);
+	unpair(out, in);
+
+	/* plain ESP: an address only, the checksum still right */
+	pair(&out, &in, 0x8007, false, false);
+	espgw_sa_set_peer(out, nat, 0);
+	m[0] = t_inner(4, 40, 0, false, 3);
+	assert_int_equal(espgw_esp_outbound(W, out, m, 1), 1);
+	ip = rte_pktmbuf_mtod(m[0], const struct rte_ipv4_hdr *);
+	assert_int_equal(ip->next_proto_id, 50);
+	assert_int_equal(ip->dst_addr, nat);
+	assert_int_equal(rte_raw_cksum(ip, 20), 0xffff);
+	t_free(m, 1);
+	unpair(out, in);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -217,6 +293,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_checksums, t_setup,
 						t_teardown),
 		cmocka_unit_test_setup_teardown(test_mapping, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_set_peer, t_setup,
 						t_teardown),
 	};
 

@@ -254,6 +254,17 @@ void espgw_sa_set_limits(struct espgw_sa *sa, const struct espgw_sa_limits *l);
  */
 void espgw_sa_set_ports(struct espgw_sa *sa, uint16_t sport, uint16_t dport);
 
+/**
+ * Move the far end of an SA in use, as an IKE daemon migrates its
+ * states when the peer's NAT mapping changes (xfrm_state_migrate): the
+ * outer dst of an outbound SA or the expected outer src of an inbound
+ * one (network order), and with encapsulation the peer's UDP port. The
+ * key, sequence numbers, replay window and counters stay; workers see
+ * address, port and checksum change together at their next packet. The
+ * local end, and so the SAD's (SPI, dst), does not change.
+ */
+void espgw_sa_set_peer(struct espgw_sa *sa, uint32_t addr, uint16_t port);
+
 /** Next outbound sequence number that would be used (diagnostics). */
 uint64_t espgw_sa_next_seq(const struct espgw_sa *sa);
 
