@@ -769,53 +769,109 @@ run_hook(const struct gw_ctl *ctl, const struct espgw_cfg_state *s,
 	free(envp);
 }
 
+/* Outbound SAs moved ahead of a build (the templates bind by the SA's
+ * far end), to move back if the build fails. */
+struct moves {
+	struct {
+		struct espgw_sa *sa;
+		uint32_t addr;
+		uint16_t port;
+	} m[8];
+	unsigned int n;
+};
+
+/* The SA of outbound state q in t, looked up: this pass's removals have
+ * shifted the states after them, not the SAs. */
+static struct espgw_sa *
+out_sa_of(const struct gw_tables *t, const struct espgw_cfg_state *q)
+{
+	for (unsigned int k = 0; k < t->nb_sas; k++) {
+		const struct espgw_sa_params *p = espgw_sa_params(t->sas[k]);
+
+		if (p->dir == ESPGW_SA_OUT && p->spi == q->p.spi &&
+		    p->dst.v4 == q->p.dst.v4)
+			return t->sas[k];
+	}
+	return NULL;
+}
+
+/* Templates that name the peer's old address name the new one, as
+ * xfrm_policy_migrate() rewrites them: the out templates' dst, the in
+ * and fwd templates' src. Returns the GW_CHANGED_POL bits. */
+static unsigned int
+move_templates(struct gw_db *db, uint32_t ours, uint32_t from, uint32_t to)
+{
+	unsigned int changed = 0;
+
+	if (gw_db_touch(db, GW_DB_POLICIES) != 0)
+		return 0;
+	for (unsigned int i = 0; i < db->cfg.nb_policies; i++) {
+		struct espgw_cfg_policy *p = &db->cfg.policies[i];
+		bool out = p->dir == ESPGW_POL_OUT;
+		uint32_t *far = out ? &p->tmpl_dst : &p->tmpl_src;
+		uint32_t near = out ? p->tmpl_src : p->tmpl_dst;
+
+		if (!p->has_tmpl || *far != from || (near != 0 && near != ours))
+			continue;
+		*far = to;
+		changed |= GW_CHANGED_POL(p->dir);
+	}
+	return changed;
+}
+
 /* RFC 3948 section 5.2: the peer of inbound state s, an ESP-in-UDP one,
  * sent its last authentic packet from elsewhere (a NAT rebound). Told to
- * monitors as ip xfrm monitor prints XFRM_MSG_MAPPING; with
- * --natt-follow, the outbound states to the old mapping move to a new
- * port, as an IKE daemon would update them (xfrm_state_update copies
- * the encapsulation). A new address is only reported: the states'
- * identity and the policies' templates name the old one. Returns
- * whether a state changed. */
-static bool
-new_mapping(struct gw_ctl *ctl, const struct espgw_cfg_state *s,
-	    struct espgw_sa *sa)
+ * monitors as ip xfrm monitor prints XFRM_MSG_MAPPING. With
+ * --natt-follow the states move to the new mapping as an IKE daemon
+ * moves them (xfrm_state_migrate, xfrm_policy_migrate): s expects the
+ * peer there, the outbound states to the old mapping send there, and
+ * templates naming the old address name the new one. Returns what
+ * changed (GW_CHANGED_*); the outbound SAs moved already are in mv. */
+static unsigned int
+new_mapping(struct gw_ctl *ctl, struct espgw_cfg_state *s, struct espgw_sa *sa,
+	    struct moves *mv)
 {
-	struct espgw_cfg *cfg = &ctl->db.cfg;
+	struct gw_db *db = &ctl->db;
+	struct espgw_cfg *cfg = &db->cfg;
+	const struct gw_tables *t = gw_tables_current(&ctl->gw->pub);
 	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
-	bool changed = false;
-	uint32_t addr;
-	uint16_t port;
+	uint32_t addr, from = s->p.src.v4, ours = s->p.dst.v4;
+	uint16_t port, was = s->p.encap.sport;
+	unsigned int changed = 0;
 
 	if (!espgw_sa_mapping(sa, &addr, &port))
-		return false;
+		return 0;
 	gw_ctlsock_broadcast(&ctl->sock, ESPGW_MON_SA,
 			     "Mapping change %s:%u -> %s:%u\n\tdst %s  reqid "
 			     "0x%x protocol esp  SPI 0x%x\n",
-			     gw_ip_str(s->p.src.v4, a), s->p.encap.sport,
-			     gw_ip_str(addr, b), port,
-			     gw_ip_str(s->p.dst.v4, d), s->p.reqid, s->p.spi);
-	if (!ctl->natt_follow || addr != s->p.src.v4)
-		return false;
-	for (unsigned int i = 0; i < cfg->nb_states; i++) {
-		struct espgw_cfg_state q = cfg->states[i];
+			     gw_ip_str(from, a), was, gw_ip_str(addr, b), port,
+			     gw_ip_str(ours, d), s->p.reqid, s->p.spi);
+	if (!ctl->natt_follow)
+		return 0;
+	for (unsigned int i = 0; i < cfg->nb_states && mv->n < RTE_DIM(mv->m);
+	     i++) {
+		struct espgw_cfg_state *q = &cfg->states[i];
+		struct espgw_sa *o;
 
-		if (!q.p.encap.udp || q.p.dst.v4 != s->p.src.v4 ||
-		    q.p.src.v4 != s->p.dst.v4 ||
-		    q.p.encap.dport != s->p.encap.sport)
+		if (!q->p.encap.udp || q->p.dst.v4 != from ||
+		    q->p.src.v4 != ours || q->p.encap.dport != was)
 			continue;
-		q.p.encap.dport = port;
-		if (gw_db_state_add(&ctl->db, &q, true) == 0)
-			changed = true;
+		o = out_sa_of(t, q);
+		if (o == NULL || gw_db_state_move(db, i, ours, addr,
+						  q->p.encap.sport, port) != 0)
+			continue;
+		mv->m[mv->n].sa = o;
+		mv->m[mv->n].addr = from;
+		mv->m[mv->n++].port = was;
+		espgw_sa_set_peer(o, addr, port);
+		changed |= GW_CHANGED_SA;
 	}
-	/* the inbound state expects the peer there too */
-	{
-		struct espgw_cfg_state q = *s;
-
-		q.p.encap.sport = port;
-		if (gw_db_state_add(&ctl->db, &q, true) == 0)
-			changed = true;
-	}
+	/* the inbound SA moves at commit (keep_sa), as the templates do */
+	if (gw_db_state_move(db, (unsigned int)(s - cfg->states), addr, ours,
+			     port, s->p.encap.dport) == 0)
+		changed |= GW_CHANGED_SA;
+	if (addr != from)
+		changed |= move_templates(db, ours, from, addr);
 	return changed;
 }
 
@@ -865,6 +921,7 @@ check_lifetimes(struct gw_ctl *ctl)
 	const struct gw_tables *t = gw_tables_current(&ctl->gw->pub);
 	uint64_t now = (uint64_t)time(NULL);
 	struct events ev = { 0 };
+	struct moves mv = { .n = 0 };
 	unsigned int nb_dying = 0, changed = 0;
 
 	if (now == ctl->checked || t->nb_sas != db->cfg.nb_states)
@@ -888,8 +945,8 @@ check_lifetimes(struct gw_ctl *ctl)
 		if (gw_lifetime_any(&s->lft))
 			x = gw_lifetime_check(&s->lft, s->add_time, s->use_time,
 					      now);
-		if ((flags & ESPGW_SA_MAPPING) && new_mapping(ctl, s, sa))
-			changed |= GW_CHANGED_SA;
+		if (flags & ESPGW_SA_MAPPING)
+			changed |= new_mapping(ctl, s, sa, &mv);
 		if (ctl->natt_keepalive != 0 && s->p.encap.udp &&
 		    espgw_sa_params(sa)->dir == ESPGW_SA_OUT)
 			keepalive(ctl, s, sa, now);
@@ -925,10 +982,14 @@ check_lifetimes(struct gw_ctl *ctl)
 	db->nb_dying = nb_dying;
 	if (changed != 0) {
 		db->cfg.file = "lifetime";
-		if (commit(ctl, changed, NULL, &ev) == 0)
+		if (commit(ctl, changed, NULL, &ev) == 0) {
 			gw_db_commit(db);
-		else
+		} else {
 			gw_db_rollback(db);
+			for (unsigned int k = 0; k < mv.n; k++)
+				espgw_sa_set_peer(mv.m[k].sa, mv.m[k].addr,
+						  mv.m[k].port);
+		}
 		db->cfg.file = "espgwctl";
 	}
 	free(ev.e);

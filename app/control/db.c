@@ -249,6 +249,30 @@ gw_db_state_add(struct gw_db *db, const struct espgw_cfg_state *s, bool update)
 	return 0;
 }
 
+int
+gw_db_state_move(struct gw_db *db, unsigned int i, uint32_t src, uint32_t dst,
+		 uint16_t sport, uint16_t dport)
+{
+	struct espgw_cfg_state *s = &db->cfg.states[i], old = *s, q = *s;
+
+	q.p.src.v4 = src;
+	q.p.dst.v4 = dst;
+	if (q.p.encap.udp) {
+		q.p.encap.sport = sport;
+		q.p.encap.dport = dport;
+	}
+	if (dst != old.p.dst.v4) {
+		int rc = ix_add(db, &q);
+
+		if (rc != 0)
+			return rc;
+		ix_del(db, &old);
+	}
+	log_op(db, GW_STATE_UPD, i, &old);
+	*s = q;
+	return 0;
+}
+
 void
 gw_db_state_remove(struct gw_db *db, unsigned int i)
 {
@@ -443,7 +467,15 @@ gw_db_rollback(struct gw_db *db)
 			ix_del(db, &cfg->states[cfg->nb_states - 1]);
 			cfg->nb_states--;
 			break;
-		case GW_STATE_UPD: cfg->states[o->pos] = db->old[k]; break;
+		case GW_STATE_UPD:
+			/* a move (gw_db_state_move) changed the key */
+			if (cfg->states[o->pos].p.dst.v4 !=
+			    db->old[k].p.dst.v4) {
+				ix_del(db, &cfg->states[o->pos]);
+				(void)ix_add(db, &db->old[k]);
+			}
+			cfg->states[o->pos] = db->old[k];
+			break;
 		case GW_STATE_DEL:
 			/* room was made when it went (the array's capacity is
 			 * the count rounded up to a power of two) */

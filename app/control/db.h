@@ -76,6 +76,11 @@ void gw_db_rollback(struct gw_db *db);
  * the old one's place. */
 int gw_db_state_add(struct gw_db *db, const struct espgw_cfg_state *s,
 		    bool update);
+/* Move state i to new addresses and (with encapsulation) ports, keeping
+ * everything else and its place, as xfrm_state_migrate() moves a state
+ * (a NAT rebound followed). -EEXIST when (dst, SPI) is another's. */
+int gw_db_state_move(struct gw_db *db, unsigned int i, uint32_t src,
+		     uint32_t dst, uint16_t sport, uint16_t dport);
 /* `xfrm state delete|get ID`: the index of (dst, SPI), or -ESRCH. */
 int gw_db_state_find(const struct gw_db *db, uint32_t dst, uint32_t spi);
 void gw_db_state_remove(struct gw_db *db, unsigned int i);

@@ -510,20 +510,24 @@ replay(struct gw_tables *t, const struct gw_tables *prev,
 	return 0;
 }
 
-/* An SA that goes on under state s: when the state's limits or UDP
- * ports are not the SA's (xfrm_state_update changes those), the new
- * ones are put on it at commit. */
+/* An SA that goes on under state s: when the state's limits, UDP ports
+ * or far end are not the SA's (xfrm_state_update changes the first two,
+ * a followed NAT rebound the last, gw_db_state_move), the new ones are
+ * put on it at commit. */
 static int
 keep_sa(struct gw_tables *t, struct espgw_sa *sa,
 	const struct espgw_cfg_state *s)
 {
 	const struct espgw_sa_params *p = espgw_sa_params(sa);
 	struct espgw_sa_limits l = state_limits(s);
+	bool in = p->dir == ESPGW_SA_IN;
+	uint32_t peer = in ? s->p.src.v4 : s->p.dst.v4;
 	struct gw_relimit *r;
 
 	if (memcmp(&l, &p->limits, sizeof(l)) == 0 &&
 	    s->p.encap.sport == p->encap.sport &&
-	    s->p.encap.dport == p->encap.dport)
+	    s->p.encap.dport == p->encap.dport &&
+	    peer == (in ? p->src.v4 : p->dst.v4))
 		return 0;
 	r = realloc(t->relimit, (t->nb_relimit + 1) * sizeof(*r));
 	if (r == NULL)
@@ -531,6 +535,7 @@ keep_sa(struct gw_tables *t, struct espgw_sa *sa,
 	t->relimit = r;
 	r[t->nb_relimit].sa = sa;
 	r[t->nb_relimit].limits = l;
+	r[t->nb_relimit].peer = peer;
 	r[t->nb_relimit++].encap = s->p.encap;
 	return 0;
 }
@@ -1224,11 +1229,17 @@ gw_tables_commit(struct gw_tables *t, const struct gw_tables *prev)
 {
 	char b[INET_ADDRSTRLEN];
 
-	/* updated limits and ports (xfrm_state_update), on SAs in use */
+	/* updated limits and ports (xfrm_state_update) and moved far ends,
+	 * on SAs in use */
 	for (unsigned int i = 0; i < t->nb_relimit; i++) {
-		espgw_sa_set_limits(t->relimit[i].sa, &t->relimit[i].limits);
-		espgw_sa_set_ports(t->relimit[i].sa, t->relimit[i].encap.sport,
-				   t->relimit[i].encap.dport);
+		const struct gw_relimit *r = &t->relimit[i];
+		bool in = espgw_sa_params(r->sa)->dir == ESPGW_SA_IN;
+
+		espgw_sa_set_limits(r->sa, &r->limits);
+		/* address and port in one store, then our own port */
+		espgw_sa_set_peer(r->sa, r->peer,
+				  in ? r->encap.sport : r->encap.dport);
+		espgw_sa_set_ports(r->sa, r->encap.sport, r->encap.dport);
 	}
 	if (prev != NULL && t->rx == prev->rx && !t->rx_current) {
 		for (unsigned int i = 0; i < t->nb_gone; i++)

@@ -94,12 +94,13 @@ struct gw_tables {
 	bool rx_current;
 	int32_t *slots;
 	unsigned int nb_slots;
-	/* SAs that go on with new limits or UDP ports, put on them at
-	 * commit */
+	/* SAs that go on with new limits, UDP ports or peer address (a
+	 * NAT rebound followed), put on them at commit */
 	struct gw_relimit {
 		struct espgw_sa *sa;
 		struct espgw_sa_limits limits;
 		struct espgw_sa_encap encap;
+		uint32_t peer; /* the far end: dst out, src in */
 	} * relimit;
 	unsigned int nb_relimit;
 	/* the UDP ports ESP in UDP arrives on (RFC 3948 section 2.2): our

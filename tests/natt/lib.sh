@@ -35,6 +35,7 @@ nt_init() {
 	NT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 	NS_NAT="$IO_TAG-nat"
 	NAT_PUB=203.0.113.254
+	NAT_PUB2=203.0.113.253 # rebind-addr's
 	NT_HOLD=$IO_W/natt-hold
 }
 
@@ -217,6 +218,29 @@ nt_ka_check() { # cap t src dst min interval
 nt_rebind() {
 	echo "# the NAT rebinds: masquerade to ports 40000-40999, conntrack flushed"
 	nt_masquerade 40000-40999 && nt_nat conntrack -F 2>&1 | sed 's/^/  nat| /'
+}
+
+# ... or moves everything to a second public address (the port kept
+# where it is free, as snat does), a NAT that changed its uplink.
+nt_rebind_addr() {
+	echo "# the NAT rebinds: everything out by $NAT_PUB2, conntrack flushed"
+	nt_nat ip addr add "$NAT_PUB2/24" dev out 2>/dev/null
+	nt_nat nft -f - <<EOF && nt_nat conntrack -F 2>&1 | sed 's/^/  nat| /'
+flush ruleset
+table ip natt {
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "out" snat to $NAT_PUB2
+	}
+}
+EOF
+}
+
+# Where the NAT shows the kernel's udp 4500 to espgw now, ADDR:PORT
+# (kernel behind the NAT); empty when there is no such mapping.
+nt_mapping() {
+	nt_nat conntrack -L -p udp -s "$K_WAN" --sport 4500 2>/dev/null |
+		sed -n "s/.*src=$GW_WAN dst=\([0-9.]*\) sport=4500 dport=\([0-9]*\).*/\1:\2/p" | head -1
 }
 
 # The port at which the NAT shows the kernel's udp 4500 to espgw now

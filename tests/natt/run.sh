@@ -63,7 +63,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/natt/lib.sh
 . "$HERE/lib.sh"
 
-ALL="nat gw-behind kernel-behind rebind mapping"
+ALL="nat gw-behind kernel-behind rebind rebind-addr mapping"
 io_parse_args 2,45p "$@"
 
 # ---- steps ------------------------------------------------------------------
@@ -444,26 +444,30 @@ nt_hold_stop"
 }
 
 # d. The kernel behind the NAT, and the NAT rebinds in the middle of a
-# transfer: the masquerade moves to ports 40000-40999 and its conntrack
+# transfer: the masquerade moves to ports 40000-40999 (rebind) or to a
+# second public address, the port kept (rebind-addr), and its conntrack
 # table is flushed. The kernel's next packet (hostB pings hostA all the
-# time, and TCP acknowledges) gets a new port; espgw, following mappings,
-# sends to it, and the transfer completes. The kernel sees no change:
+# time, and TCP acknowledges) gets the new mapping; espgw, following
+# mappings, sends to it (after a new address, its states and templates
+# name it), and the transfer completes. The kernel sees no change:
 # espgw's side kept its address and port.
-sc_rebind() {
-	local s12=0x00005005 s21=0x00006006 t p rx e k
-	nt_start rebind b || return 1
+sc_rebind() { nt_rebind_across rebind port; }
+sc_rebind_addr() { nt_rebind_across rebind-addr addr; }
+nt_rebind_across() { # tag port|addr
+	local tag=$1 s12=0x00005005 s21=0x00006006 t m p rx e k
+	nt_start "$tag" b || return 1
 	nt_hold_start || { fail "natt-hold does not hold udp 4500 in the guest"; return 1; }
-	nt_key_both rebind "$s12" "$(rkey 128)" "$s21" "$(rkey 128)" "" "${NATT_FOLLOW_OPT:-}" || return 1
+	nt_key_both "$tag" "$s12" "$(rkey 128)" "$s21" "$(rkey 128)" "" "${NATT_FOLLOW_OPT:-}" || return 1
 	[ -n "${NATT_FOLLOW_OPT+set}" ] ||
 		{ fail "NATT_FOLLOW_OPT is not set: name espgw's option to follow NAT mappings (empty if it is in NATT_GW_ARGS)"; return 1; }
-	ctl monitor xfrm >"$IO_W/rebind.mon" 2>&1 &
+	ctl monitor xfrm >"$IO_W/$tag.mon" 2>&1 &
 	IO_PIDS="$IO_PIDS $!"
 	ping_b "$HOSTA" 3 && ping_a "$HOSTB" 3 || { fail "ping both ways before the rebinding"; return 1; }
 	nt_cap_start rb-out out "udp or ip proto 50" || { fail "tcpdump in the router namespace"; return 1; }
 	# /usr/sbin/ip, not the prelude's ip function: $! must be ping's
 	G_QUIET=1 g "/usr/sbin/ip netns exec hostb ping -i 0.2 $HOSTA > /tmp/rb.ping 2>&1 & echo \$! > /tmp/rb.pid" ||
 		{ fail "cannot start hostB's ping"; return 1; }
-	ct_tcp_start rebind "$DATA10M" 5003 "${NT_RATE:-400000}" || { fail "cannot start the transfer"; return 1; }
+	ct_tcp_start "$tag" "$DATA10M" 5003 "${NT_RATE:-400000}" || { fail "cannot start the transfer"; return 1; }
 	for _ in $(seq 1 300); do # 60 s
 		rx=$(G_QUIET=1 g "wc -c < /tmp/rx.bin")
 		[ "${rx:-0}" -ge $((3 * 1024 * 1024)) ] && break
@@ -472,37 +476,56 @@ sc_rebind() {
 	[ "${rx:-0}" -ge $((3 * 1024 * 1024)) ] || { fail "the transfer did not reach 3 MiB in 60 s ($rx bytes)"; return 1; }
 	t=$(date +%s.%N)
 	echo "# rebinding at $rx bytes"
-	nt_rebind || { fail "cannot rebind the NAT"; return 1; }
-	ct_tcp_check rebind 300 || { fail "the transfer across the rebinding: checksum or size differs, or it stalled"; return 1; }
+	if [ "$2" = addr ]; then nt_rebind_addr; else nt_rebind; fi || { fail "cannot rebind the NAT"; return 1; }
+	ct_tcp_check "$tag" 300 || { fail "the transfer across the rebinding: checksum or size differs, or it stalled"; return 1; }
 	G_QUIET=1 g "kill -INT \$(cat /tmp/rb.pid); sleep 0.5; tail -3 /tmp/rb.ping; grep -q transmitted /tmp/rb.ping" ||
 		{ fail "hostB's ping did not stop"; return 1; }
 	nt_nat conntrack -L -p udp 2>/dev/null | sed 's/^/  conntrack| /'
-	p=$(nt_mapped_port)
-	echo "# the new mapping: $K_WAN:4500 is $NAT_PUB:${p:-?}"
-	[ -n "$p" ] && [ "$p" -ge 40000 ] && [ "$p" -le 40999 ] ||
-		{ fail "no new mapping of $K_WAN:4500 in 40000-40999 (${p:-none})"; return 1; }
+	m=$(nt_mapping)
+	p=${m##*:}
+	echo "# the new mapping: $K_WAN:4500 is ${m:-?}"
+	if [ "$2" = addr ]; then
+		[ "$m" = "$NAT_PUB2:4500" ] ||
+			{ fail "no new mapping of $K_WAN:4500 to $NAT_PUB2:4500 (${m:-none})"; return 1; }
+	else
+		[ "${m%:*}" = "$NAT_PUB" ] && [ -n "$p" ] && [ "$p" -ge 40000 ] && [ "$p" -le 40999 ] ||
+			{ fail "no new mapping of $K_WAN:4500 in 40000-40999 (${m:-none})"; return 1; }
+	fi
 	nt_cap_stop rb-out
 	nt_udp rb-out | awk -v t="$t" '$1 > t' | grep esp | head -4 | sed 's/^/  after: /'
-	nt_udp rb-out | awk -v t="$t" -v m="$NAT_PUB:$p" -v g="$GW_WAN:4500" '$1 > t && $2 == m && $4 == g && / esp spi=/' |
-		grep -q " spi=$s21 " || { fail "no ESP from the kernel on the new port $p after the rebinding"; return 1; }
-	nt_udp rb-out | awk -v t="$t" -v m="$NAT_PUB:$p" -v g="$GW_WAN:4500" '$1 > t && $2 == g && $4 == m && / esp spi=/' |
-		grep -q " spi=$s12 " || { fail "espgw did not follow the mapping: none of its ESP went to $NAT_PUB:$p"; return 1; }
+	nt_udp rb-out | awk -v t="$t" -v m="$m" -v g="$GW_WAN:4500" '$1 > t && $2 == m && $4 == g && / esp spi=/' |
+		grep -q " spi=$s21 " || { fail "no ESP from the kernel from the new mapping $m after the rebinding"; return 1; }
+	nt_udp rb-out | awk -v t="$t" -v m="$m" -v g="$GW_WAN:4500" '$1 > t && $2 == g && $4 == m && / esp spi=/' |
+		grep -q " spi=$s12 " || { fail "espgw did not follow the mapping: none of its ESP went to $m"; return 1; }
 	e=$(nt_udp rb-out | awk -v g="$GW_WAN:4500" '$2 == g && / esp spi=/ { l = $4 } END { print l }')
-	[ "$e" = "$NAT_PUB:$p" ] || { fail "espgw's last ESP went to $e, not the new mapping $NAT_PUB:$p"; return 1; }
+	[ "$e" = "$m" ] || { fail "espgw's last ESP went to $e, not the new mapping $m"; return 1; }
 	echo "# espgw's monitor:"
-	sed 's/^/  monitor| /' "$IO_W/rebind.mon"
-	grep -q 'Mapping' "$IO_W/rebind.mon" || { fail "espgwctl monitor xfrm printed no Mapping event"; return 1; }
-	grep -q ":$p\b" "$IO_W/rebind.mon" || { fail "espgw's Mapping event does not name the new port $p"; return 1; }
+	sed 's/^/  monitor| /' "$IO_W/$tag.mon"
+	grep -q 'Mapping' "$IO_W/$tag.mon" || { fail "espgwctl monitor xfrm printed no Mapping event"; return 1; }
+	grep -q -- "-> $m\$" "$IO_W/$tag.mon" || { fail "espgw's Mapping event does not name the new mapping $m"; return 1; }
 	sleep 1
-	gw_states "$IO_W/rebind.gw" && k_states "$IO_W/rebind.k" || { fail "cannot read the counters"; return 1; }
+	gw_states "$IO_W/$tag.gw" && k_states "$IO_W/$tag.k" || { fail "cannot read the counters"; return 1; }
 	# what the kernel sent arrived, rebinding or not; what espgw sent
 	# between the flush and its following died at the NAT
-	nt_same_count "SA kernel -> espgw" "$IO_W/rebind.gw" "$IO_W/rebind.k" "$s21" "$GW_WAN" "$GW_SEEN" || return 1
-	e=$(sa_count "$IO_W/rebind.gw" "$s12" "$K_SEEN")
-	k=$(sa_count "$IO_W/rebind.k" "$s12" "$K_WAN")
+	nt_same_count "SA kernel -> espgw" "$IO_W/$tag.gw" "$IO_W/$tag.k" "$s21" "$GW_WAN" "$GW_SEEN" || return 1
+	if [ "$2" = addr ]; then
+		ctl xfrm state >"$IO_W/$tag.states" && ctl xfrm policy >"$IO_W/$tag.policies" ||
+			{ fail "cannot list espgw's states and policies"; return 1; }
+		sed 's/^/  espgw state| /' "$IO_W/$tag.states"
+		grep -q "^src $GW_WAN dst $NAT_PUB2\$" "$IO_W/$tag.states" &&
+			grep -q "^src $NAT_PUB2 dst $GW_WAN\$" "$IO_W/$tag.states" &&
+			! grep -q "$NAT_PUB\b" "$IO_W/$tag.states" ||
+			{ fail "espgw's states did not move to $NAT_PUB2"; return 1; }
+		[ "$(grep -c "tmpl src $NAT_PUB2 dst $GW_WAN\|tmpl src $GW_WAN dst $NAT_PUB2" "$IO_W/$tag.policies")" = 3 ] &&
+			! grep -q "$NAT_PUB\b" "$IO_W/$tag.policies" ||
+			{ fail "espgw's templates do not all name $NAT_PUB2: $(grep tmpl "$IO_W/$tag.policies" | tr '\n' ';')"; return 1; }
+		echo "# espgw's states and its three templates name $NAT_PUB2"
+	fi
+	e=$(sa_count "$IO_W/$tag.gw" "$s12" "${m%:*}")
+	k=$(sa_count "$IO_W/$tag.k" "$s12" "$K_WAN")
 	echo "  SA $s12: espgw sent $e, the kernel received $k: $((e - k)) lost at the NAT while it rebound"
 	[ "$k" -gt 0 ] && [ "$e" -ge "$k" ] || { fail "SA $s12: espgw sent $e packets, the kernel received $k"; return 1; }
-	nt_gw_end rebind
+	nt_gw_end "$tag"
 }
 
 # e. The same rebinding without following (espgw started as rebind's,

@@ -172,6 +172,62 @@ test_states(void **st)
 	gw_db_fini(&db);
 }
 
+/* A NAT rebound followed (gw_db_state_move): the state keeps its place
+ * and everything but its addresses and ports, is found under its new
+ * (dst, SPI) and not the old, refuses another's key, and a rollback
+ * puts it and its key back. */
+static void
+test_state_move(void **st)
+{
+	struct espgw_cfg cfg;
+	struct gw_db db;
+	struct espgw_cfg_state a =
+		state("192.0.2.1", "198.51.100.1", "0x10", "1");
+	struct espgw_cfg_state c =
+		state("192.0.2.1", "198.51.100.2", "0x10", "1");
+	uint32_t nat;
+
+	(void)st;
+	inet_pton(AF_INET, "203.0.113.7", &nat);
+	a.p.encap = (struct espgw_sa_encap){ .udp = true,
+					     .sport = 4500,
+					     .dport = 4500 };
+	espgw_cfg_init(&cfg, "test");
+	assert_int_equal(gw_db_init(&db, &cfg, NULL), 0);
+	assert_int_equal(gw_db_state_add(&db, &a, false), 0);
+	assert_int_equal(gw_db_state_add(&db, &c, false), 0);
+	gw_db_commit(&db);
+	/* another state's (dst, SPI): refused, nothing changed */
+	assert_int_equal(
+		gw_db_state_move(&db, 0, a.p.src.v4, c.p.dst.v4, 4500, 61000),
+		-EEXIST);
+	assert_int_equal(db.cfg.states[0].p.dst.v4, a.p.dst.v4);
+	assert_int_equal(db.nb_ops, 0);
+
+	assert_int_equal(gw_db_state_move(&db, 0, a.p.src.v4, nat, 4500, 61000),
+			 0);
+	assert_int_equal(db.cfg.states[0].p.dst.v4, nat);
+	assert_int_equal(db.cfg.states[0].p.encap.dport, 61000);
+	assert_int_equal(db.cfg.states[0].seq, 1);
+	assert_int_equal(db.cfg.states[0].p.reqid, 1);
+	assert_int_equal(gw_db_state_find(&db, nat, 0x10), 0);
+	assert_int_equal(gw_db_state_find(&db, a.p.dst.v4, 0x10), -ESRCH);
+	assert_int_equal(db.ops[0].op, GW_STATE_UPD);
+	gw_db_rollback(&db);
+	assert_int_equal(db.cfg.states[0].p.dst.v4, a.p.dst.v4);
+	assert_int_equal(db.cfg.states[0].p.encap.dport, 4500);
+	assert_int_equal(gw_db_state_find(&db, a.p.dst.v4, 0x10), 0);
+	assert_int_equal(gw_db_state_find(&db, nat, 0x10), -ESRCH);
+
+	/* plain ESP: the ports are not its to take */
+	assert_int_equal(gw_db_state_move(&db, 1, c.p.src.v4, nat, 4500, 61000),
+			 0);
+	assert_int_equal(db.cfg.states[1].p.encap.dport, 0);
+	gw_db_commit(&db);
+	assert_int_equal(gw_db_state_find(&db, nat, 0x10), 1);
+	gw_db_fini(&db);
+}
+
 /* Small arrays are copied before a transaction first changes them and
  * put back when it fails. */
 static void
@@ -326,6 +382,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_states),
+		cmocka_unit_test(test_state_move),
 		cmocka_unit_test(test_touch),
 		cmocka_unit_test(test_policies),
 		cmocka_unit_test(test_routes_neighs_addrs),
