@@ -77,12 +77,12 @@ def build_cases(S, args):
                     text, umask = secgw_conf(d)
                     conf = write_conf("secgw-%s.cfg" % d, text)
                     cases.append(Case(name, gw, d, s, conf, [pc], umask=umask))
-    # ESP in UDP beside plain ESP, espgw only (ipsec-secgw's software path
-    # has no NAT-T): the same frames in, 8 bytes more on the ESP side
-    for d in ("encap", "decap"):
-        for s in SIZES:
+            # ESP in UDP beside plain ESP, espgw only (ipsec-secgw's software
+            # path has no NAT-T): the same frames in, 8 bytes more on the ESP
+            # side; measured right after the plain case it is compared with,
+            # so that the drift of a shared machine within a round hits both
             name = "espgw-%s-udp-%s" % (d, s)
-            if not want(name):
+            if d == "bypass" or not want(name):
                 continue
             pc = traffic(S, "esp-udp" if d == "decap" else "plain", s)
             conf = write_conf("espgw-%s-udp.conf" % d, espgw_main_conf(d, udp=True))
