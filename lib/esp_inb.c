@@ -5,6 +5,7 @@
 /* Inbound ESP, tunnel mode (RFC 4303 section 3.4, RFC 4106). */
 
 #include <string.h>
+#include <sys/socket.h>
 
 #include <rte_hash.h>
 #include <rte_ip.h>
@@ -20,7 +21,9 @@
 
 /* Offsets of one parsed ESP packet. */
 struct inb_pkt {
-	uint16_t hl;	  /* outer headers' length: IPv4, and UDP if any */
+	/* outer headers' length: IPv4 and UDP if any, or IPv6 and its
+	 * extension headers */
+	uint16_t hl;
 	uint16_t esp_len; /* ESP header to end of ICV */
 	uint8_t ecn;	  /* outer ECN codepoint */
 	bool udp;	  /* ESP in UDP (RFC 3948) */
@@ -72,7 +75,85 @@ inb_parse_udp(struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint16_t *tot,
 	return ESPGW_OK;
 }
 
-/* Read the outer IPv4 header (RFC 791) far enough to find the SA. */
+/* Walk the IPv6 extension headers in front of ESP (RFC 8200 section
+ * 4.1: hop-by-hop options first if at all, then routing, destination
+ * options or an atomic fragment header), as ip6_input() and the
+ * extension handlers do before esp6_input(); *off ends at ESP. ESP in
+ * UDP over IPv6 is not carried: UDP is not ESP here. */
+static int
+inb_ipv6_ext(const uint8_t *p, uint16_t tot, uint8_t nh, uint16_t *off)
+{
+	for (unsigned int n = 0; nh != ESPGW_IPPROTO_ESP; n++) {
+		const uint8_t *e = p + *off;
+
+		switch (nh) {
+		case ESPGW_IPV6_HOPOPTS:
+			if (n != 0)
+				return ESPGW_DROP_BAD_EXT_HEADERS;
+			break;
+		case ESPGW_IPV6_ROUTING:
+		case ESPGW_IPV6_DSTOPTS:
+		case ESPGW_IPV6_FRAGMENT: break;
+		default: return ESPGW_DROP_BAD_OUTER_HEADER;
+		}
+		if (n == ESPGW_IPV6_EXT_MAX)
+			return ESPGW_DROP_BAD_EXT_HEADERS;
+		if (*off + ESPGW_IPV6_EXT_UNIT > tot)
+			return ESPGW_DROP_TOO_SHORT;
+		if (nh == ESPGW_IPV6_FRAGMENT) {
+			/* fragments are reassembled before ESP; an atomic
+			 * one (RFC 6946: offset 0, no M) is whole */
+			if (((e[2] << 8 | e[3]) & (ESPGW_IPV6_FRAG_OFF_MASK |
+						   ESPGW_IPV6_FRAG_MF)) != 0)
+				return ESPGW_DROP_OUTER_FRAGMENT;
+			*off += ESPGW_IPV6_FRAG_HDR_LEN;
+		} else {
+			*off += (uint16_t)((e[1] + 1) * ESPGW_IPV6_EXT_UNIT);
+		}
+		nh = e[0];
+	}
+	return *off + ESPGW_ESP_HDR_LEN > tot ? ESPGW_DROP_TOO_SHORT : ESPGW_OK;
+}
+
+/* Read the outer IPv6 header (RFC 8200) and its extension headers far
+ * enough to find the SA. */
+static int
+inb_parse6(struct rte_mbuf *m, struct inb_pkt *pk, struct espgw_sad_key *key)
+{
+	const struct rte_ipv6_hdr *ip6 =
+		rte_pktmbuf_mtod(m, const struct rte_ipv6_hdr *);
+	const struct espgw_esp_hdr *esp;
+	uint16_t off = ESPGW_IPV6_HDR_LEN, tot;
+	int rc;
+
+	if (m->data_len < ESPGW_IPV6_HDR_LEN)
+		return ESPGW_DROP_TOO_SHORT;
+	/* a jumbogram (payload length 0, RFC 2675) is too short for ESP */
+	if (rte_be_to_cpu_16(ip6->payload_len) > m->data_len - off)
+		return ESPGW_DROP_TOO_SHORT;
+	tot = off + rte_be_to_cpu_16(ip6->payload_len);
+	rc = inb_ipv6_ext((const uint8_t *)ip6, tot, ip6->proto, &off);
+	if (rc != ESPGW_OK)
+		return rc;
+	if (tot < m->data_len)
+		rte_pktmbuf_trim(m, m->data_len - tot);
+	pk->hl = off;
+	pk->esp_len = tot - off;
+	pk->udp = false;
+	pk->src = 0;
+	pk->sport = 0;
+	pk->ecn = (uint8_t)(rte_be_to_cpu_32(ip6->vtc_flow) >> 20) &
+		  ESPGW_ECN_MASK;
+	esp = (const struct espgw_esp_hdr *)((const uint8_t *)ip6 + off);
+	key->spi = esp->spi;
+	key->family = AF_INET6;
+	memcpy(key->dst, ip6->dst_addr, sizeof(key->dst));
+	key->zero = 0;
+	return ESPGW_OK;
+}
+
+/* Read the outer IPv4 header (RFC 791) far enough to find the SA, or
+ * the IPv6 one (inb_parse6). */
 static int
 inb_parse(struct rte_mbuf *m, struct inb_pkt *pk, struct espgw_sad_key *key)
 {
@@ -85,6 +166,8 @@ inb_parse(struct rte_mbuf *m, struct inb_pkt *pk, struct espgw_sad_key *key)
 	if (m->data_len < ESPGW_IPV4_HDR_LEN)
 		return ESPGW_DROP_TOO_SHORT;
 	ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	if ((ip->version_ihl >> 4) == 6)
+		return inb_parse6(m, pk, key);
 	if ((ip->version_ihl >> 4) != 4 || (ip->version_ihl & 0xf) < 5 ||
 	    (ip->next_proto_id != ESPGW_IPPROTO_ESP &&
 	     ip->next_proto_id != ESPGW_IPPROTO_UDP))
@@ -120,7 +203,10 @@ inb_parse(struct rte_mbuf *m, struct inb_pkt *pk, struct espgw_sad_key *key)
 	pk->ecn = ip->type_of_service & ESPGW_ECN_MASK;
 	esp = (const struct espgw_esp_hdr *)((const uint8_t *)ip + pk->hl);
 	key->spi = esp->spi;
-	key->dst = ip->dst_addr;
+	key->family = AF_INET;
+	memcpy(key->dst, &ip->dst_addr, sizeof(ip->dst_addr));
+	memset(key->dst + sizeof(ip->dst_addr), 0,
+	       sizeof(key->dst) - sizeof(ip->dst_addr));
 	key->zero = 0;
 	return ESPGW_OK;
 }
@@ -579,8 +665,7 @@ inb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t good)
 	/* Packets of one SA come in runs: look up each run's key once, all
 	 * of them in one bulk lookup, 64 keys at a time. */
 	for (uint16_t k = 0; k < nb; k++)
-		if (k == 0 || keys[k].spi != keys[k - 1].spi ||
-		    keys[k].dst != keys[k - 1].dst)
+		if (k == 0 || memcmp(&keys[k], &keys[k - 1], sizeof(keys[k])))
 			kp[nb_uniq++] = &keys[k];
 	for (uint16_t off = 0; off < nb_uniq; off += 64) {
 		uint16_t c = RTE_MIN(nb_uniq - off, 64);

@@ -31,7 +31,8 @@ struct outb_pkt {
 /* Read the inner header: is it an IP packet we can carry, and with what
  * outer fields? Trims link-layer padding to the IP length. */
 static int
-outb_parse(struct rte_mbuf *m, struct outb_pkt *o, uint8_t icv_len)
+outb_parse(struct rte_mbuf *m, struct outb_pkt *o, uint8_t icv_len,
+	   uint8_t outer_len)
 {
 	const uint8_t *p;
 	uint32_t len, ip_len;
@@ -79,11 +80,12 @@ outb_parse(struct rte_mbuf *m, struct outb_pkt *o, uint8_t icv_len)
 	/* (inner + pad + 2) must be a multiple of 4 (RFC 4106 section 3.2). */
 	o->pad = (uint8_t)(-(ip_len + ESPGW_ESP_TRAILER_LEN) &
 			   (ESPGW_ESP_ALIGN - 1));
-	if (rte_pktmbuf_headroom(m) < ESPGW_OUTB_HEADROOM ||
+	/* the outer length field counts the outer header too, IPv4's; for
+	 * IPv6 the bound is 40 bytes stricter than it need be */
+	if (rte_pktmbuf_headroom(m) < outer_len ||
 	    rte_pktmbuf_tailroom(m) <
 		    (uint16_t)(o->pad + ESPGW_ESP_TRAILER_LEN + icv_len) ||
-	    ip_len + ESPGW_OUTB_HEADROOM + o->pad + ESPGW_ESP_TRAILER_LEN +
-			    icv_len >
+	    ip_len + outer_len + o->pad + ESPGW_ESP_TRAILER_LEN + icv_len >
 		    UINT16_MAX)
 		return ESPGW_DROP_NO_ROOM;
 	return ESPGW_OK;
@@ -111,37 +113,18 @@ outb_nonce(const struct espgw_sa *sa, uint64_t seq, struct outb_op *op)
 	op->seq = seq;
 }
 
-/* Build headers and trailer around the inner packet and encrypt it. A
- * template: udp (ESP in UDP, RFC 3948) is a constant of the SA's
- * variant. */
+/* The outer IPv4 header, and the UDP one of ESP in UDP. It is written
+ * field by field from line 0 of the SA: no template to read, and the
+ * checksum comes from the fixed fields' sum plus this packet's own (RFC
+ * 1071), never from reading back. */
 static __rte_always_inline void
-outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
-	  struct rte_mbuf *m, const struct outb_pkt *o,
-	  const struct outb_op *op, const bool udp)
+outb_ipv4(const struct espgw_sa *sa, struct rte_mbuf *m,
+	  const struct outb_pkt *o, uint64_t seq, struct rte_ipv4_hdr *ip,
+	  const bool udp)
 {
-	const uint64_t seq = op->seq;
-	const uint16_t udp_len = udp ? ESPGW_UDP_HDR_LEN : 0;
-	const uint16_t hdr_len = ESPGW_IPV4_HDR_LEN + udp_len +
-				 ESPGW_ESP_HDR_LEN + ESPGW_GCM_IV_LEN;
-	const uint16_t ct_len = o->len + o->pad + ESPGW_ESP_TRAILER_LEN;
 	const union espgw_sa_peer peer = espgw_sa_peer(sa);
-	struct gcm_context_data ctx;
-	struct rte_ipv4_hdr *ip;
-	struct espgw_esp_hdr *esp;
-	struct espgw_esp_tail *tail;
-	uint8_t *t, *payload;
 	uint32_t sum;
 
-	t = (uint8_t *)rte_pktmbuf_append(m, ct_len - o->len + sa->icv_len);
-	memcpy(t, esp_pad, o->pad);
-	tail = (struct espgw_esp_tail *)(t + o->pad);
-	tail->pad_len = o->pad;
-	tail->next_proto = o->nh;
-
-	ip = (struct rte_ipv4_hdr *)rte_pktmbuf_prepend(m, hdr_len);
-	/* The header is written field by field from line 0 of the SA: no
-	 * template to read, and the checksum comes from the fixed fields'
-	 * sum plus this packet's own (RFC 1071), never from reading back. */
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
 	/* RFC 4301 section 5.1.2.1 and RFC 6040 section 4.1 (normal mode):
 	 * DSCP and ECN are copied from the inner header. */
@@ -163,8 +146,6 @@ outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
 	sum = (sum & 0xffff) + (sum >> 16);
 	sum = (sum & 0xffff) + (sum >> 16);
 	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~sum);
-
-	esp = (struct espgw_esp_hdr *)((uint8_t *)(ip + 1) + udp_len);
 	if (udp) {
 		struct rte_udp_hdr *uh = (struct rte_udp_hdr *)(ip + 1);
 
@@ -175,6 +156,65 @@ outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
 		/* RFC 3948 section 3.1.1: 0 over IPv4, as Linux sends */
 		uh->dgram_cksum = 0;
 	}
+}
+
+/* The outer IPv6 header, as xfrm6_tunnel_encap_add() writes it: traffic
+ * class as the IPv4 TOS above, the inner IPv6 packet's flow label (0 for
+ * inner IPv4, as xfrm4_extract_header() leaves it), next header ESP and
+ * the default hop limit. */
+static __rte_always_inline void
+outb_ipv6(const struct espgw_sa *sa, struct rte_mbuf *m,
+	  const struct outb_pkt *o, struct rte_ipv6_hdr *ip6)
+{
+	const struct rte_ipv6_hdr *in =
+		(const struct rte_ipv6_hdr *)((const uint8_t *)(ip6 + 1) +
+					      ESPGW_ESP_HDR_LEN +
+					      ESPGW_GCM_IV_LEN);
+	uint32_t flow =
+		o->nh == ESPGW_IPPROTO_IPV6
+			? rte_be_to_cpu_32(in->vtc_flow) & RTE_IPV6_HDR_FL_MASK
+			: 0;
+
+	ip6->vtc_flow =
+		rte_cpu_to_be_32(6u << 28 | (uint32_t)o->tos << 20 | flow);
+	ip6->payload_len = rte_cpu_to_be_16(m->data_len - ESPGW_IPV6_HDR_LEN);
+	ip6->proto = ESPGW_IPPROTO_ESP;
+	ip6->hop_limits = ESPGW_DEFAULT_HOP_LIMIT;
+	memcpy(ip6->src_addr, sa->v6.local, sizeof(ip6->src_addr));
+	memcpy(ip6->dst_addr, sa->v6.peer, sizeof(ip6->dst_addr));
+}
+
+/* Build headers and trailer around the inner packet and encrypt it. A
+ * template: udp (ESP in UDP over IPv4, RFC 3948) and v6 (an IPv6 outer
+ * header) are constants of the SA's variant. */
+static __rte_always_inline void
+outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
+	  struct rte_mbuf *m, const struct outb_pkt *o,
+	  const struct outb_op *op, const bool udp, const bool v6)
+{
+	const uint64_t seq = op->seq;
+	const uint16_t ip_len = v6    ? ESPGW_IPV6_HDR_LEN
+				: udp ? ESPGW_IPV4_HDR_LEN + ESPGW_UDP_HDR_LEN
+				      : ESPGW_IPV4_HDR_LEN;
+	const uint16_t hdr_len = ip_len + ESPGW_ESP_HDR_LEN + ESPGW_GCM_IV_LEN;
+	const uint16_t ct_len = o->len + o->pad + ESPGW_ESP_TRAILER_LEN;
+	struct gcm_context_data ctx;
+	struct espgw_esp_hdr *esp;
+	struct espgw_esp_tail *tail;
+	uint8_t *t, *payload, *outer;
+
+	t = (uint8_t *)rte_pktmbuf_append(m, ct_len - o->len + sa->icv_len);
+	memcpy(t, esp_pad, o->pad);
+	tail = (struct espgw_esp_tail *)(t + o->pad);
+	tail->pad_len = o->pad;
+	tail->next_proto = o->nh;
+
+	outer = (uint8_t *)rte_pktmbuf_prepend(m, hdr_len);
+	if (v6)
+		outb_ipv6(sa, m, o, (struct rte_ipv6_hdr *)outer);
+	else
+		outb_ipv4(sa, m, o, seq, (struct rte_ipv4_hdr *)outer, udp);
+	esp = (struct espgw_esp_hdr *)(outer + ip_len);
 	esp->spi = sa->spi_be;
 	esp->seq = rte_cpu_to_be_32((uint32_t)seq);
 	memcpy(esp + 1, op->nonce.iv, ESPGW_GCM_IV_LEN);
@@ -185,9 +225,10 @@ outb_seal(const struct espgw_worker *w, const struct espgw_sa *sa,
 		       (const uint8_t *)&op->aad + sa->aad_off, sa->aad_len,
 		       payload + ct_len, sa->icv_len);
 
-	m->packet_type = RTE_PTYPE_L3_IPV4 | RTE_PTYPE_TUNNEL_ESP;
+	m->packet_type = (v6 ? RTE_PTYPE_L3_IPV6 : RTE_PTYPE_L3_IPV4) |
+			 RTE_PTYPE_TUNNEL_ESP;
 	m->l2_len = 0;
-	m->l3_len = ESPGW_IPV4_HDR_LEN;
+	m->l3_len = v6 ? ESPGW_IPV6_HDR_LEN : ESPGW_IPV4_HDR_LEN;
 }
 
 /* One slice of an outbound burst, as its passes share it. Packet k of
@@ -208,7 +249,8 @@ struct espgw_outb_slice {
  * four operations ahead (at scale the reservation pass has pushed the
  * early ones out of L1). */
 static __rte_always_inline uint16_t
-outb_seal_run(struct espgw_outb_slice *s, uint16_t k, const bool udp)
+outb_seal_run(struct espgw_outb_slice *s, uint16_t k, const bool udp,
+	      const bool v6)
 {
 	struct espgw_sa *sa = s->sas[s->ops[k].i];
 
@@ -218,7 +260,7 @@ outb_seal_run(struct espgw_outb_slice *s, uint16_t k, const bool udp)
 		if (k + 4 < s->nb_ops &&
 		    s->sas[s->ops[k + 4].i] != s->sas[s->ops[k + 3].i])
 			espgw_sa_prefetch_key(s->sas[s->ops[k + 4].i]);
-		outb_seal(s->w, sa, s->b.mb[i], &s->pk[i], &s->ops[k], udp);
+		outb_seal(s->w, sa, s->b.mb[i], &s->pk[i], &s->ops[k], udp, v6);
 	} while (++k < s->nb_ops && s->sas[s->ops[k].i] == sa);
 	return k;
 }
@@ -226,13 +268,19 @@ outb_seal_run(struct espgw_outb_slice *s, uint16_t k, const bool udp)
 uint16_t
 espgw_outb_seal_esp(struct espgw_outb_slice *s, uint16_t k)
 {
-	return outb_seal_run(s, k, false);
+	return outb_seal_run(s, k, false, false);
 }
 
 uint16_t
 espgw_outb_seal_udp(struct espgw_outb_slice *s, uint16_t k)
 {
-	return outb_seal_run(s, k, true);
+	return outb_seal_run(s, k, true, false);
+}
+
+uint16_t
+espgw_outb_seal_esp6(struct espgw_outb_slice *s, uint16_t k)
+{
+	return outb_seal_run(s, k, false, true);
 }
 
 /* Ask for the lines of each SA four packets ahead of its numbering, once
@@ -310,6 +358,9 @@ outb_number_run(struct espgw_outb_slice *s, uint16_t k, const bool esn,
 	while (end < s->nb_ok && s->sas[s->ok_idx[end]] == sa)
 		end++;
 	outb_prefetch_ahead(s, k);
+	/* line 0 is here: the seal pass will want the IPv6 endpoints */
+	if (sa->outer6)
+		rte_prefetch0(&sa->v6);
 	/* an expired SA (xfrm_output_one: XfrmOutStateExpired) */
 	n = unlikely(espgw_sa_flags(sa) & ESPGW_SA_HARD) ? 0 : end - k;
 	if (lft && n != 0)
@@ -408,7 +459,7 @@ outb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t off)
 			rte_prefetch0(rte_pktmbuf_mtod(mb[i + 4], void *));
 		if (i == 0 || sa != sas[i - 1])
 			espgw_sa_check_use(sa, w, ESPGW_SA_OUT);
-		rc = outb_parse(mb[i], &s.pk[i], sa->icv_len);
+		rc = outb_parse(mb[i], &s.pk[i], sa->icv_len, sa->outer_len);
 		if (rc == ESPGW_OK)
 			s.ok_idx[s.nb_ok++] = i;
 		else

@@ -21,8 +21,9 @@ espgw_sa_params_check(const struct espgw_sa_params *p)
 		return "direction must be in or out";
 	if (p->spi == 0)
 		return "SPI 0 is reserved (RFC 4303 section 2.1)";
-	if (p->src.family != AF_INET || p->dst.family != AF_INET)
-		return "tunnel endpoints must be IPv4";
+	if ((p->src.family != AF_INET && p->src.family != AF_INET6) ||
+	    p->dst.family != p->src.family)
+		return "tunnel endpoints must be both IPv4 or both IPv6";
 	if (p->key_len != 16 + ESPGW_GCM_SALT_LEN &&
 	    p->key_len != 24 + ESPGW_GCM_SALT_LEN &&
 	    p->key_len != 32 + ESPGW_GCM_SALT_LEN)
@@ -38,6 +39,10 @@ espgw_sa_params_check(const struct espgw_sa_params *p)
 		return "sequence number above 32 bits without ESN";
 	if (p->encap.udp && (p->encap.sport == 0 || p->encap.dport == 0))
 		return "UDP encapsulation needs ports other than 0";
+	/* Linux has it (esp6 with a checksummed UDP header, RFC 8200
+	 * section 8.1); NAT66 is rare enough that espgw does not yet */
+	if (p->encap.udp && p->dst.family == AF_INET6)
+		return "ESP in UDP over IPv6 is not supported";
 	return NULL;
 }
 
@@ -52,22 +57,27 @@ key_size(uint8_t key_len)
 }
 
 /* Each kind with and without byte and packet limits (lft: an SA with
- * none never touches its shared counters) and UDP encapsulation, as a
- * table [esn][lft][udp] (outbound) or [replay kind][lft][udp] (inbound). */
+ * none never touches its shared counters) and by outer framing, as a
+ * table [esn][lft][framing] (outbound) or [replay kind][lft][udp]
+ * (inbound: the outer family is the packet's, found before the SA). */
+enum { OUTER_ESP4, OUTER_UDP4, OUTER_ESP6, OUTER_KINDS };
 #define OUTB(number, seal)                                                     \
 	{                                                                      \
 		.dir = ESPGW_SA_OUT, .outb_number = number, .outb_seal = seal  \
 	}
-static const struct espgw_sa_ops outb_ops[2][2][2] = {
-	{ { OUTB(espgw_outb_number_seq32, espgw_outb_seal_esp),
-	    OUTB(espgw_outb_number_seq32, espgw_outb_seal_udp) },
-	  { OUTB(espgw_outb_number_seq32_lft, espgw_outb_seal_esp),
-	    OUTB(espgw_outb_number_seq32_lft, espgw_outb_seal_udp) } },
-	{ { OUTB(espgw_outb_number_esn, espgw_outb_seal_esp),
-	    OUTB(espgw_outb_number_esn, espgw_outb_seal_udp) },
-	  { OUTB(espgw_outb_number_esn_lft, espgw_outb_seal_esp),
-	    OUTB(espgw_outb_number_esn_lft, espgw_outb_seal_udp) } },
+#define OUTB_KINDS(number)                                                     \
+	{                                                                      \
+		[OUTER_ESP4] = OUTB(number, espgw_outb_seal_esp),              \
+		[OUTER_UDP4] = OUTB(number, espgw_outb_seal_udp),              \
+		[OUTER_ESP6] = OUTB(number, espgw_outb_seal_esp6),             \
+	}
+static const struct espgw_sa_ops outb_ops[2][2][OUTER_KINDS] = {
+	{ OUTB_KINDS(espgw_outb_number_seq32),
+	  OUTB_KINDS(espgw_outb_number_seq32_lft) },
+	{ OUTB_KINDS(espgw_outb_number_esn),
+	  OUTB_KINDS(espgw_outb_number_esn_lft) },
 };
+#undef OUTB_KINDS
 #undef OUTB
 
 enum { NO_REPLAY, REPLAY, REPLAY_ESN };
@@ -113,15 +123,18 @@ limits_any(const struct espgw_sa_limits *l)
  * replay check per SA (RFC 4303 section 3.4.3): without a window no
  * sequence number is checked or recorded, as with xfrm's replay-window
  * 0, and ESN without one is refused by espgw_sa_params_check(). ESP in
- * UDP (RFC 3948) is a kind of its own both ways; IPv6 outer headers will
- * be further kinds, chosen here. */
+ * UDP (RFC 3948) is a kind of its own both ways, and so outbound is an
+ * IPv6 outer header. */
 static const struct espgw_sa_ops *
 sa_ops_select(const struct espgw_sa_params *p)
 {
 	bool lft = limits_any(&p->limits), udp = p->encap.udp;
 
 	if (p->dir == ESPGW_SA_OUT)
-		return &outb_ops[p->esn][lft][udp];
+		return &outb_ops[p->esn][lft][p->dst.family == AF_INET6
+						      ? OUTER_ESP6
+					      : udp ? OUTER_UDP4
+						    : OUTER_ESP4];
 	return &inb_ops[p->replay_window == 0 ? NO_REPLAY
 			: p->esn	      ? REPLAY_ESN
 					      : REPLAY][lft][udp];
@@ -219,7 +232,13 @@ espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 	sa->oseq = p->oseq;
 	sa->reqid = p->reqid;
 	sa->inbound = p->dir == ESPGW_SA_IN;
-	if (sa->inbound) {
+	sa->outer_len = (uint8_t)espgw_sa_outer_len(p);
+	sa->outer6 = p->dst.family == AF_INET6;
+	if (sa->outer6) {
+		memcpy(sa->v6.local, sa->inbound ? p->dst.v6 : p->src.v6, 16);
+		memcpy(sa->v6.peer, sa->inbound ? p->src.v6 : p->dst.v6, 16);
+		sa_peer_store(sa, 0, 0);
+	} else if (sa->inbound) {
 		sa->local = p->dst.v4;
 		sa->local_port = rte_cpu_to_be_16(p->encap.dport);
 		sa_peer_store(sa, p->src.v4, p->encap.sport);
@@ -271,6 +290,8 @@ espgw_sa_tmpl_match(const struct espgw_sa *sa, uint32_t reqid, uint32_t src,
 {
 	rte_be32_t peer = espgw_sa_peer(sa).addr;
 
+	if (sa->outer6) /* xfrm_state_addr_cmp: another family */
+		return false;
 	return (reqid == 0 || reqid == sa->reqid) &&
 	       (src == 0 || src == (sa->inbound ? peer : sa->local)) &&
 	       (dst == 0 || dst == (sa->inbound ? sa->local : peer));
@@ -343,6 +364,7 @@ espgw_sa_set_peer(struct espgw_sa *sa, uint32_t addr, uint16_t port)
 {
 	struct espgw_sa_params *p = &sa->params;
 
+	RTE_VERIFY(!sa->outer6);
 	if (sa->inbound)
 		p->src.v4 = addr;
 	else

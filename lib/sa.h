@@ -55,7 +55,8 @@ struct espgw_sa_ops {
 	espgw_outb_run_fn *outb_seal;
 };
 
-/* The variants, in esp_inb.c and esp_outb.c. */
+/* The variants, in esp_inb.c and esp_outb.c; seal_esp6 frames plain ESP
+ * in IPv6 (RFC 4303 section 3.1.2, tunnel mode). */
 uint16_t espgw_inb_prepare_no_replay(struct espgw_inb_slice *s, uint16_t k);
 uint16_t espgw_inb_prepare_replay(struct espgw_inb_slice *s, uint16_t k);
 uint16_t espgw_inb_prepare_replay_esn(struct espgw_inb_slice *s, uint16_t k);
@@ -65,6 +66,7 @@ uint16_t espgw_outb_number_seq32(struct espgw_outb_slice *s, uint16_t k);
 uint16_t espgw_outb_number_esn(struct espgw_outb_slice *s, uint16_t k);
 uint16_t espgw_outb_seal_esp(struct espgw_outb_slice *s, uint16_t k);
 uint16_t espgw_outb_seal_udp(struct espgw_outb_slice *s, uint16_t k);
+uint16_t espgw_outb_seal_esp6(struct espgw_outb_slice *s, uint16_t k);
 uint16_t espgw_inb_prepare_no_replay_udp(struct espgw_inb_slice *s, uint16_t k);
 uint16_t espgw_inb_prepare_replay_udp(struct espgw_inb_slice *s, uint16_t k);
 uint16_t espgw_inb_prepare_replay_esn_udp(struct espgw_inb_slice *s,
@@ -113,6 +115,8 @@ struct espgw_sa {
 	union espgw_sa_peer peer;
 	uint32_t reqid;	       /* for policy template checks */
 	rte_be16_t local_port; /* ESP in UDP (RFC 3948): our port */
+	uint8_t outer_len;     /* espgw_sa_outer_len() */
+	bool outer6;	       /* IPv6 endpoints: see v6 below */
 	/* Outbound: last sequence number handed out. Reserved a run at a
 	 * time with one atomic operation (outb_reserve), so several workers
 	 * may share the SA.
@@ -132,6 +136,14 @@ struct espgw_sa {
 		 * rebound), address << 16 | port, network order; 0: none */
 		uint64_t mapping;
 	} life __rte_cache_aligned;
+
+	/* Line 2: the endpoints of an SA with IPv6 ones (local and peer as
+	 * above are 0), read by its outbound seal, which asks for the line
+	 * a run ahead. */
+	struct espgw_sa_outer6 {
+		uint8_t local[16];
+		uint8_t peer[16];
+	} v6 __rte_cache_aligned;
 
 	struct gcm_key_data key __rte_cache_aligned; /* expanded key, GHASH */
 	struct espgw_sa_params params;		     /* control plane only */

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <rte_hash.h>
 #include <rte_hash_crc.h>
@@ -54,11 +55,14 @@ static struct espgw_sad_key
 sa_key(const struct espgw_sa *sa)
 {
 	const struct espgw_sa_params *p = espgw_sa_params(sa);
+	struct espgw_sad_key k = { .spi = rte_cpu_to_be_32(p->spi),
+				   .family = p->dst.family };
 
-	return (struct espgw_sad_key){
-		.spi = rte_cpu_to_be_32(p->spi),
-		.dst = p->dst.v4,
-	};
+	if (p->dst.family == AF_INET6)
+		memcpy(k.dst, p->dst.v6, sizeof(k.dst));
+	else
+		memcpy(k.dst, &p->dst.v4, sizeof(p->dst.v4));
+	return k;
 }
 
 int
@@ -130,9 +134,25 @@ espgw_sad_capacity(const struct espgw_sad *sad)
 struct espgw_sa *
 espgw_sad_lookup(const struct espgw_sad *sad, uint32_t spi, uint32_t dst)
 {
-	struct espgw_sad_key k = { .spi = rte_cpu_to_be_32(spi), .dst = dst };
+	struct espgw_sad_key k = { .spi = rte_cpu_to_be_32(spi),
+				   .family = AF_INET };
 	void *data;
 
+	memcpy(k.dst, &dst, sizeof(dst));
+	if (rte_hash_lookup_data(sad->h, &k, &data) < 0)
+		return NULL;
+	return data;
+}
+
+struct espgw_sa *
+espgw_sad_lookup6(const struct espgw_sad *sad, uint32_t spi,
+		  const uint8_t dst[16])
+{
+	struct espgw_sad_key k = { .spi = rte_cpu_to_be_32(spi),
+				   .family = AF_INET6 };
+	void *data;
+
+	memcpy(k.dst, dst, sizeof(k.dst));
 	if (rte_hash_lookup_data(sad->h, &k, &data) < 0)
 		return NULL;
 	return data;

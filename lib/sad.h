@@ -4,18 +4,25 @@
 #ifndef ESPGW_SAD_H
 #define ESPGW_SAD_H
 
+#include <assert.h>
+
 #include <rte_hash.h>
 
 #include "sa.h"
 
-/* Hash key: both fields as they are on the wire, padded to 16 bytes,
- * for which rte_hash compares with vector instructions (other sizes go
- * through memcmp). */
+/* Hash key: SPI and destination as they are on the wire, an IPv4 one in
+ * the first four bytes of dst and the family telling them apart, padded
+ * to 32 bytes, for which rte_hash compares with vector instructions
+ * (other sizes go through memcmp). */
 struct espgw_sad_key {
 	rte_be32_t spi;
-	rte_be32_t dst;
+	uint32_t family; /* AF_INET or AF_INET6 */
+	uint8_t dst[16];
 	uint64_t zero;
 };
+
+static_assert(sizeof(struct espgw_sad_key) == 32,
+	      "a size rte_hash compares fast");
 
 struct espgw_sad {
 	struct rte_hash *h;

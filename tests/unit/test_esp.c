@@ -1068,7 +1068,8 @@ test_misuse_aborts(void **state)
 	/* an outbound SA where the SAD (which refuses them) has an
 	 * inbound one */
 	key = (struct espgw_sad_key){ .spi = sp.out->spi_be,
-				      .dst = espgw_sa_params(sp.out)->dst.v4 };
+				      .family = AF_INET };
+	memcpy(key.dst, &espgw_sa_params(sp.out)->dst.v4, 4);
 	assert_int_equal(rte_hash_add_key_data(sad->h, &key, sp.out), 0);
 	u.w = W;
 	u.sad = sad;

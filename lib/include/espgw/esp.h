@@ -12,13 +12,13 @@
  * Mbuf contract, both directions: on entry and on success the packet data
  * starts at the IP header (no L2 header) and the mbuf is one segment
  * (chained mbufs are linearized first). Outbound turns an inner IPv4/IPv6
- * packet into outer IPv4 | ESP | IV | ciphertext | ICV; inbound does the
- * reverse. Burst calls return how many packets succeeded; the failed
- * mbufs are moved, in their original order, to the tail of the array and
- * are still owned by the caller. Every failure is counted under an
- * espgw_drop reason. A failed mbuf's contents are unspecified (it may
- * have been trimmed, linearized or decrypted in place): free it, never
- * forward it.
+ * packet into outer IPv4 or IPv6 | ESP | IV | ciphertext | ICV (with UDP
+ * before ESP for ESP in UDP over IPv4); inbound does the reverse. Burst calls
+ * return how many packets succeeded; the failed mbufs are moved, in their
+ * original order, to the tail of the array and are still owned by the caller.
+ * Every failure is counted under an espgw_drop reason. A failed mbuf's contents
+ * are unspecified (it may have been trimmed, linearized or decrypted in place):
+ * free it, never forward it.
  *
  * Threads: a worker (and its intel-ipsec-mb manager) belongs to one
  * lcore. An outbound SA may be used by several workers at once. An
@@ -36,6 +36,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <rte_mbuf.h>
 
@@ -67,7 +68,8 @@ extern "C" {
 	_(UDP_ENCAP_MISSING, "udp-encap-missing")                              \
 	_(UDP_ENCAP_UNEXPECTED, "udp-encap-unexpected")                        \
 	_(BAD_UDP_CHECKSUM, "bad-udp-checksum")                                \
-	_(NO_ROOM, "no-room")
+	_(NO_ROOM, "no-room")                                                  \
+	_(BAD_EXT_HEADERS, "bad-ext-headers")
 
 /** Drop reasons; ESPGW_DROP_MAX is the number of reasons. */
 enum espgw_drop {
@@ -86,7 +88,8 @@ enum espgw_sa_dir {
 	ESPGW_SA_IN,  /**< we decrypt: dst is us */
 };
 
-/** An IP address; IPv4 only for tunnel endpoints for now. */
+/** An IP address: a tunnel endpoint of either family (both ends of an
+ *  SA of one family). */
 struct espgw_ip_addr {
 	uint8_t family; /**< AF_INET or AF_INET6 */
 	union {
@@ -201,7 +204,8 @@ const struct espgw_sa_params *espgw_sa_params(const struct espgw_sa *sa);
 /**
  * Does the SA satisfy a policy template (RFC 4301 section 5.2 step 4, as
  * xfrm_state_ok)? Each of reqid, src and dst (network order) matches
- * anything when 0. Reads only the SA's per-packet cache line.
+ * anything when 0. An IPv4 template: an SA with IPv6 endpoints never
+ * matches it. Reads only the SA's per-packet cache line.
  */
 bool espgw_sa_tmpl_match(const struct espgw_sa *sa, uint32_t reqid,
 			 uint32_t src, uint32_t dst);
@@ -261,7 +265,8 @@ void espgw_sa_set_ports(struct espgw_sa *sa, uint16_t sport, uint16_t dport);
  * one (network order), and with encapsulation the peer's UDP port. The
  * key, sequence numbers, replay window and counters stay; workers see
  * address, port and checksum change together at their next packet. The
- * local end, and so the SAD's (SPI, dst), does not change.
+ * local end, and so the SAD's (SPI, dst), does not change. IPv4 SAs
+ * only (ESP in UDP is IPv4 only): a programming error on an IPv6 one.
  */
 void espgw_sa_set_peer(struct espgw_sa *sa, uint32_t addr, uint16_t port);
 
@@ -310,23 +315,29 @@ uint32_t espgw_sad_capacity(const struct espgw_sad *sad);
 /** Find an inbound SA; dst in network byte order. */
 struct espgw_sa *espgw_sad_lookup(const struct espgw_sad *sad, uint32_t spi,
 				  uint32_t dst);
+/** Find an inbound SA with an IPv6 outer destination. */
+struct espgw_sa *espgw_sad_lookup6(const struct espgw_sad *sad, uint32_t spi,
+				   const uint8_t dst[16]);
 
 /** Bursts longer than this are processed in slices of this size. */
 #define ESPGW_BURST_MAX 256u
 
 /** Headroom outbound needs in front of the inner packet, at most (an SA
- *  with UDP encapsulation; espgw_sa_outer_len() gives an SA's own). */
+ *  with IPv6 endpoints; espgw_sa_outer_len() gives an SA's own). */
 #define ESPGW_OUTB_HEADROOM                                                    \
-	(ESPGW_IPV4_HDR_LEN + ESPGW_UDP_HDR_LEN + ESPGW_ESP_HDR_LEN +          \
-	 ESPGW_GCM_IV_LEN)
+	(ESPGW_IPV6_HDR_LEN + ESPGW_ESP_HDR_LEN + ESPGW_GCM_IV_LEN)
 
-/** The bytes an SA puts in front of the inner packet: outer IPv4, UDP
- *  with encapsulation, ESP header and IV. */
+/** The bytes an SA puts in front of the inner packet: outer IPv4 (and
+ *  UDP with encapsulation) or IPv6, ESP header and IV. */
 static inline uint16_t
 espgw_sa_outer_len(const struct espgw_sa_params *p)
 {
-	return ESPGW_IPV4_HDR_LEN + (p->encap.udp ? ESPGW_UDP_HDR_LEN : 0) +
-	       ESPGW_ESP_HDR_LEN + ESPGW_GCM_IV_LEN;
+	uint16_t ip = p->dst.family == AF_INET6
+			      ? ESPGW_IPV6_HDR_LEN
+			      : ESPGW_IPV4_HDR_LEN +
+					(p->encap.udp ? ESPGW_UDP_HDR_LEN : 0);
+
+	return ip + ESPGW_ESP_HDR_LEN + ESPGW_GCM_IV_LEN;
 }
 /** Worst-case tailroom outbound needs behind the inner packet. */
 #define ESPGW_OUTB_TAILROOM                                                    \
@@ -352,8 +363,10 @@ uint16_t espgw_esp_outbound_bulk(struct espgw_worker *w,
 				 struct rte_mbuf *mb[], uint16_t n);
 
 /**
- * Decapsulate a burst of ESP packets, each starting at its outer IPv4
- * header (RFC 4303 section 3.4). The SA of each is found in sad.
+ * Decapsulate a burst of ESP packets, each starting at its outer IPv4 or
+ * IPv6 header (RFC 4303 section 3.4); IPv6 extension headers before ESP
+ * are walked (RFC 8200 section 4.1) and stripped with the outer header. The SA
+ * of each is found in sad.
  * @param sa_out  when non-NULL, sa_out[i] receives the SA that decrypted
  *                mb[i] for i < ret.
  * @return the number of packets decapsulated, now inner packets at

@@ -23,6 +23,28 @@ enum {
 	ESPGW_IPPROTO_NONE = 59, /**< RFC 4303 section 2.6: dummy packet */
 };
 
+/** IPv6 extension headers (RFC 8200 section 4) a receiver walks past to
+ *  find ESP; each begins with next header and, but for the fragment
+ *  header, its length in 8-byte units after the first eight. */
+enum {
+	ESPGW_IPV6_HOPOPTS = 0,	 /**< hop-by-hop options: first, if at all */
+	ESPGW_IPV6_ROUTING = 43, /**< routing header */
+	ESPGW_IPV6_FRAGMENT = 44,
+	ESPGW_IPV6_DSTOPTS = 60, /**< destination options */
+	ESPGW_IPV6_EXT_UNIT = 8,
+	ESPGW_IPV6_FRAG_HDR_LEN = 8,
+	/** a chain longer than this is dropped, not walked: RFC 8200
+	 *  expects each kind at most once or twice */
+	ESPGW_IPV6_EXT_MAX = 8,
+};
+
+/** IPv6 fragment header (RFC 8200 section 4.5): the offset in the high
+ *  13 bits of its 16-bit field, M (more fragments) in the lowest. */
+enum {
+	ESPGW_IPV6_FRAG_OFF_MASK = 0xfff8,
+	ESPGW_IPV6_FRAG_MF = 0x0001,
+};
+
 /** Header and field lengths, bytes. */
 enum {
 	ESPGW_IPV4_HDR_LEN = 20, /**< an IPv4 header without options */
@@ -52,6 +74,9 @@ enum {
 /** The TTL of packets the gateway makes, and of the outer header:
  *  Linux's net.ipv4.ip_default_ttl, which xfrm takes from the route. */
 #define ESPGW_DEFAULT_TTL 64
+/** The hop limit of an outer IPv6 header: Linux's ip6_dst_hoplimit()
+ *  with net.ipv6.conf.*.hop_limit at its default. */
+#define ESPGW_DEFAULT_HOP_LIMIT 64
 
 /** IPv4 flag bits, in the host-order 16-bit fragment_offset field. */
 enum {
