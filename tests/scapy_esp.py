@@ -2,7 +2,7 @@
 """Independent cross-check of espgw's ESP encapsulation against scapy.
 
 espgw encapsulates packets in IPsec ESP tunnel mode (RFC 4303) with
-AES-GCM (RFC 4106) and an IPv4 outer header.  This script is the half of
+AES-GCM (RFC 4106) and an IPv4 or IPv6 outer header.  This script is the half of
 the cross-check that does not share any code with espgw: it generates
 random test cases with scapy and later verifies espgw's output both with
 scapy's SecurityAssociation and with a hand-written RFC 4106 decryption
@@ -22,10 +22,20 @@ CASES starts with a ``# seed S`` line, then one case per line::
 ``seq`` is the full 64-bit sequence number (without ESN it is < 2**32;
 with ESN only ``seq & 0xffffffff`` goes on the wire and ``seq >> 32`` only
 into the AAD), ``inner_hex`` is the inner IPv4/IPv6 packet and ``esp_hex``
-is scapy's encapsulation of it (outer IPv4 header + ESP, or outer IPv4 +
-UDP + ESP).  Every case has a distinct sequence number (distinct even in
+is scapy's encapsulation of it (outer IPv4 header + ESP, outer IPv4 +
+UDP + ESP, or outer IPv6 + ESP).  Every case has a distinct sequence number (distinct even in
 its low 32 bits), so an implementation deriving its IV from the sequence
 number still produces pairwise distinct IVs.
+
+A quarter of the cases have IPv6 endpoints (``src``/``dst`` in
+2001:db8:1::/48 and 2001:db8:2::/48), so with the random inner family
+4in6 and 6in6 as well as 4in4 and 6in4; they are plain ESP (espgw has no
+ESP in UDP over IPv6).  A third of scapy's IPv6 packets carry a
+destination options header between the IPv6 header and ESP (RFC 8200
+section 4.6), which a receiver walks past.  espgw's own IPv6 framing must
+be xfrm6_tunnel_encap_add()'s: next header 50, hop limit 64, the traffic
+class copied from the inner header as the IPv4 TOS is, the inner IPv6
+flow label (0 for inner IPv4) and the payload length.
 
 ``encap`` is ``-`` for plain ESP (outer protocol 50) or ``SPORT:DPORT``
 for ESP in UDP (RFC 3948), as ``ip xfrm state ... encap espinudp SPORT
@@ -70,7 +80,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from scapy.compat import raw
 from scapy.layers.inet import ICMP, IP, TCP, UDP, in4_chksum
-from scapy.layers.inet6 import ICMPv6EchoReply, ICMPv6EchoRequest, IPv6
+from scapy.layers.inet6 import (ICMPv6EchoReply, ICMPv6EchoRequest, IPv6,
+                                IPv6ExtHdrDestOpt)
 from scapy.layers.ipsec import ESP, CryptAlgo, SecurityAssociation
 from scapy.packet import Raw
 
@@ -82,6 +93,9 @@ IV_LEN = 8
 ICV_SIZES = (8, 12, 16)
 ESP_HDR_LEN = 8                 # SPI + sequence number
 OUTER_HDR_LEN = 20              # IPv4 header without options
+OUTER6_HDR_LEN = 40             # IPv6 header
+OUTER_HOP_LIMIT = 64
+NH_DSTOPTS = 60
 UDP_HDR_LEN = 8
 PROTO_ESP = 50
 PROTO_UDP = 17
@@ -103,6 +117,10 @@ INNER_V4_NETS = ("10.0.1.", "10.0.2.")
 INNER_V6_PREFIX = 0x20010DB8 << 96          # 2001:db8::/32
 OUTER_SRC_NET = "192.0.2."
 OUTER_DST_NET = "198.51.100."
+OUTER6_SRC_NET = "2001:db8:1::"
+OUTER6_DST_NET = "2001:db8:2::"
+OUTER6_PROBABILITY = 1 / 4      # share of cases with IPv6 endpoints
+DSTOPT_PROBABILITY = 1 / 3      # of scapy's IPv6 packets, with options
 TCP_FLAGS = ("S", "SA", "A", "PA", "FA", "R", "RA")
 UDP_ENCAP_PROBABILITY = 1 / 3   # share of cases with ESP in UDP
 NATT_PORT = 4500                # RFC 3947 section 4
@@ -139,8 +157,16 @@ class Case(NamedTuple):
     encap: Optional[tuple] = None   # (sport, dport) of ESP in UDP, or None
 
     @property
+    def v6(self) -> bool:
+        """IPv6 endpoints."""
+        return ":" in self.src
+
+    @property
     def outer_len(self) -> int:
-        """Bytes in front of the ESP header: IPv4, and UDP if any."""
+        """Bytes in front of espgw's ESP header: IPv4 and UDP if any,
+        or IPv6."""
+        if self.v6:
+            return OUTER6_HDR_LEN
         return OUTER_HDR_LEN + (UDP_HDR_LEN if self.encap else 0)
 
     def to_line(self) -> str:
@@ -167,12 +193,13 @@ class Case(NamedTuple):
 
 
 def make_sa(case: Case) -> SecurityAssociation:
-    """Build scapy's SA for a case (tunnel mode, IPv4 outer, AES-GCM)."""
+    """Build scapy's SA for a case (tunnel mode, AES-GCM)."""
+    outer = IPv6 if case.v6 else IP
     sa = SecurityAssociation(
         ESP, spi=case.spi, seq_num=case.seq & U32_MAX,
         crypt_algo="AES-GCM", crypt_key=case.key,
         crypt_icv_size=case.icv_len,
-        tunnel_header=IP(src=case.src, dst=case.dst),
+        tunnel_header=outer(src=case.src, dst=case.dst),
         nat_t_header=(UDP(sport=case.encap[0], dport=case.encap[1])
                       if case.encap else None),
         esn_en=case.esn, esn=case.seq >> 32)
@@ -198,8 +225,21 @@ def with_udp_checksum(pkt: bytes) -> bytes:
     return pkt[:at] + struct.pack("!H", csum or 0xFFFF) + pkt[at + 2:]
 
 
+def with_dstopts(pkt: bytes) -> bytes:
+    """The same IPv6 ESP packet with an empty destination options header
+    (PadN to eight bytes) between the IPv6 header and ESP."""
+    ip6 = IPv6(pkt[:OUTER6_HDR_LEN])
+    ip6.nh = NH_DSTOPTS
+    del ip6.plen
+    return raw(ip6 / IPv6ExtHdrDestOpt(nh=PROTO_ESP) /
+               Raw(pkt[OUTER6_HDR_LEN:]))
+
+
 def as_esp(pkt: bytes, udp: bool):
-    """scapy's IPv4 [/ UDP] / ESP of a raw packet, whatever the ports."""
+    """scapy's IPv4 [/ UDP] / ESP or IPv6 / ESP of a raw packet, whatever
+    the ports."""
+    if pkt[0] >> 4 == 6:
+        return IPv6(pkt)
     if not udp:
         return IP(pkt)
     u = OUTER_HDR_LEN + UDP_HDR_LEN
@@ -288,6 +328,13 @@ def random_encap(rng: random.Random) -> Optional[tuple]:
 def make_case(rng: random.Random, case_id: int, used_low: set) -> Case:
     key_len = rng.choice(KEY_SIZES)
     esn = rng.random() < 0.5
+    v6 = rng.random() < OUTER6_PROBABILITY
+    if v6:
+        src = OUTER6_SRC_NET + "%x" % rng.randint(1, 0xFFFF)
+        dst = OUTER6_DST_NET + "%x" % rng.randint(1, 0xFFFF)
+    else:
+        src = OUTER_SRC_NET + str(rng.randint(1, 254))
+        dst = OUTER_DST_NET + str(rng.randint(1, 254))
     case = Case(
         id=case_id,
         key=rng.randbytes(key_len + SALT_LEN),
@@ -295,11 +342,11 @@ def make_case(rng: random.Random, case_id: int, used_low: set) -> Case:
         esn=esn,
         spi=rng.randint(1, U32_MAX),
         seq=random_seq(rng, esn, used_low),
-        src=OUTER_SRC_NET + str(rng.randint(1, 254)),
-        dst=OUTER_DST_NET + str(rng.randint(1, 254)),
+        src=src,
+        dst=dst,
         inner=random_inner(rng),
         esp=b"",
-        encap=random_encap(rng))
+        encap=None if v6 else random_encap(rng))
     sa = make_sa(case)
     esp = raw(sa.encrypt(parse_inner(case.inner), seq_num=case.seq & U32_MAX,
                          iv=rng.randbytes(IV_LEN),
@@ -308,6 +355,8 @@ def make_case(rng: random.Random, case_id: int, used_low: set) -> Case:
         esp = fix_udp(esp)
         if rng.random() < 0.5:
             esp = with_udp_checksum(esp)
+    if v6 and rng.random() < DSTOPT_PROBABILITY:
+        esp = with_dstopts(esp)
     return case._replace(esp=esp)
 
 
@@ -388,6 +437,38 @@ def check_outer(case: Case, pkt: bytes) -> List[str]:
     if flags_frag & IP_FRAG_OFFSET_MASK:
         errs.append("outer fragment offset %d != 0"
                     % (flags_frag & IP_FRAG_OFFSET_MASK))
+    return errs
+
+
+def check_outer6(case: Case, pkt: bytes) -> List[str]:
+    """Outer IPv6 header rules (xfrm6_tunnel_encap_add: traffic class as
+    the IPv4 TOS, the inner flow label, next header ESP, hop limit 64)."""
+    errs = []
+    vtc, plen, nh, hlim = struct.unpack("!IHBB", pkt[:8])
+    src = ipaddress.IPv6Address(pkt[8:24])
+    dst = ipaddress.IPv6Address(pkt[24:40])
+    if vtc >> 28 != 6:
+        errs.append("outer version %d != 6" % (vtc >> 28))
+    if nh != PROTO_ESP:
+        errs.append("outer next header %d != %d" % (nh, PROTO_ESP))
+    if hlim != OUTER_HOP_LIMIT:
+        errs.append("outer hop limit %d != %d" % (hlim, OUTER_HOP_LIMIT))
+    if plen != len(pkt) - OUTER6_HDR_LEN:
+        errs.append("outer payload length %d != %d"
+                    % (plen, len(pkt) - OUTER6_HDR_LEN))
+    if src != ipaddress.IPv6Address(case.src):
+        errs.append("outer src %s != %s" % (src, case.src))
+    if dst != ipaddress.IPv6Address(case.dst):
+        errs.append("outer dst %s != %s" % (dst, case.dst))
+    tc, want_tc = (vtc >> 20) & 0xFF, inner_tos(case.inner)
+    if tc != want_tc:
+        errs.append("outer traffic class 0x%02x != inner 0x%02x"
+                    % (tc, want_tc))
+    want_fl = (struct.unpack("!I", case.inner[:4])[0] & 0xFFFFF
+               if case.inner[0] >> 4 == 6 else 0)
+    if vtc & 0xFFFFF != want_fl:
+        errs.append("outer flow label 0x%05x != 0x%05x"
+                    % (vtc & 0xFFFFF, want_fl))
     return errs
 
 
@@ -482,7 +563,7 @@ def check_packet(case: Case, pkt: bytes) -> List[str]:
     if len(pkt) < case.outer_len:
         return ["packet %d bytes, shorter than its outer headers (%d)"
                 % (len(pkt), case.outer_len)]
-    errs = check_outer(case, pkt)
+    errs = check_outer6(case, pkt) if case.v6 else check_outer(case, pkt)
     if case.encap:
         errs += check_udp(case, pkt)
     errs += check_esp(case, pkt[case.outer_len:])

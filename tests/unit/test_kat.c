@@ -12,7 +12,9 @@
  *    but next header 1: espgw_esp_outbound on that IPv4 packet, with the
  *    vector's SPI, sequence number and IV, must produce the vector's
  *    ciphertext byte for byte, but for the next header byte (4 here),
- *    which differs exactly by 1 ^ 4 (GCM is a stream cipher). */
+ *    which differs exactly by 1 ^ 4 (GCM is a stream cipher).
+ * The last two with the SA's endpoints in IPv4 and in IPv6 (2001:db8::/32):
+ * the ciphertext does not depend on the outer header. */
 
 #include "common.h"
 
@@ -38,6 +40,11 @@ kat_seq(const struct espgw_kat *k)
 	return s;
 }
 
+/* the endpoints of the SAs the vectors are tried on: IPv6 when set */
+static bool kat_v6;
+static const uint8_t kat_src6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1 };
+static const uint8_t kat_dst6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 2, [15] = 1 };
+
 static void
 kat_params(const struct espgw_kat *k, struct espgw_sa_params *p,
 	   enum espgw_sa_dir dir)
@@ -49,6 +56,11 @@ kat_params(const struct espgw_kat *k, struct espgw_sa_params *p,
 	p->src.family = p->dst.family = AF_INET;
 	p->src.v4 = rte_cpu_to_be_32(T_IPV4(192, 0, 2, 1));
 	p->dst.v4 = rte_cpu_to_be_32(T_IPV4(198, 51, 100, 1));
+	if (kat_v6) {
+		p->src.family = p->dst.family = AF_INET6;
+		memcpy(p->src.v6, kat_src6, 16);
+		memcpy(p->dst.v6, kat_dst6, 16);
+	}
 	memcpy(p->key, k->key, k->key_len);
 	p->key_len = k->key_len;
 	p->icv_len = 16;
@@ -85,12 +97,26 @@ test_gcm_step(void **state)
 	}
 }
 
-/* outer IPv4 | SPI | seq | IV | ciphertext+ICV of a vector */
+/* The outer header's length: 20 or 40. */
+static uint16_t
+kat_hl(void)
+{
+	return kat_v6 ? 40 : 20;
+}
+
+/* outer IPv4 or IPv6 | SPI | seq | IV | ciphertext+ICV of a vector */
 static struct rte_mbuf *
 kat_packet(const struct espgw_kat *k, const struct espgw_sa_params *p)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(t_pool);
-	uint16_t len = 20 + 8 + 8 + k->clen;
+	const uint16_t hl = kat_hl();
+	uint16_t len = hl + 8 + 8 + k->clen;
+	struct rte_ipv6_hdr ip6 = {
+		.vtc_flow = rte_cpu_to_be_32(6u << 28),
+		.payload_len = rte_cpu_to_be_16(len - 40),
+		.proto = 50,
+		.hop_limits = 64,
+	};
 	struct rte_ipv4_hdr ip = {
 		.version_ihl = RTE_IPV4_VHL_DEF,
 		.total_length = rte_cpu_to_be_16(len),
@@ -103,13 +129,18 @@ kat_packet(const struct espgw_kat *k, const struct espgw_sa_params *p)
 
 	assert_non_null(m);
 	ip.hdr_checksum = rte_ipv4_cksum(&ip);
+	memcpy(ip6.src_addr, p->src.v6, 16);
+	memcpy(ip6.dst_addr, p->dst.v6, 16);
 	d = (uint8_t *)rte_pktmbuf_append(m, len);
 	assert_non_null(d);
-	memcpy(d, &ip, 20);
-	memcpy(d + 20, k->aad, 4);		    /* SPI */
-	memcpy(d + 24, k->aad + k->aad_len - 4, 4); /* seq-lo */
-	memcpy(d + 28, k->iv, 8);
-	memcpy(d + 36, k->ctext, k->clen);
+	if (kat_v6)
+		memcpy(d, &ip6, 40);
+	else
+		memcpy(d, &ip, 20);
+	memcpy(d + hl, k->aad, 4);			/* SPI */
+	memcpy(d + hl + 4, k->aad + k->aad_len - 4, 4); /* seq-lo */
+	memcpy(d + hl + 8, k->iv, 8);
+	memcpy(d + hl + 16, k->ctext, k->clen);
 	return m;
 }
 
@@ -154,11 +185,10 @@ ipv4_with_nh1(const struct espgw_kat *k)
 }
 
 static void
-test_inbound_packets(void **state)
+inbound_packets(void)
 {
 	unsigned int nh1 = 0, tested = 0;
 
-	(void)state;
 	for (size_t v = 0; v < ESPGW_NB_KATS; v++) {
 		const struct espgw_kat *k = &espgw_kats[v];
 		struct espgw_sad *sad;
@@ -182,7 +212,8 @@ test_inbound_packets(void **state)
 		/* a flipped bit first: the ICV fails and, being checked
 		 * before the window moves, leaves the number unused */
 		m = kat_packet(k, &p);
-		rte_pktmbuf_mtod(m, uint8_t *)[36 + k->clen / 2] ^= 0x10;
+		rte_pktmbuf_mtod(m, uint8_t *)[kat_hl() + 16 + k->clen / 2] ^=
+			0x10;
 		assert_int_equal(decap_drop(sad, sa, m), ESPGW_DROP_BAD_ICV);
 
 		d = decap_drop(sad, sa, kat_packet(k, &p));
@@ -199,19 +230,30 @@ test_inbound_packets(void **state)
 		espgw_sad_free(sad);
 		espgw_sa_free(sa);
 	}
-	printf("# %u vectors as packets (the rest have the reserved SPI 0), "
-	       "%u of them IPv4 with next header 1\n",
-	       tested, nh1);
+	printf("# outer IPv%d: %u vectors as packets (the rest have the "
+	       "reserved SPI 0), %u of them IPv4 with next header 1\n",
+	       kat_v6 ? 6 : 4, tested, nh1);
 	assert_int_equal(nh1, 7);
 	assert_true(tested >= 14);
 }
 
 static void
-test_outbound_bytes(void **state)
+test_inbound_packets(void **state)
 {
+	(void)state;
+	for (int v6 = 0; v6 < 2; v6++) {
+		kat_v6 = v6;
+		inbound_packets();
+	}
+	kat_v6 = false;
+}
+
+static void
+outbound_bytes(void)
+{
+	const uint16_t hl = kat_hl();
 	unsigned int checked = 0;
 
-	(void)state;
 	for (size_t v = 0; v < ESPGW_NB_KATS; v++) {
 		const struct espgw_kat *k = &espgw_kats[v];
 		uint16_t ilen = (uint16_t)ipv4_with_nh1(k);
@@ -234,20 +276,32 @@ test_outbound_bytes(void **state)
 		assert_non_null(m);
 		memcpy(rte_pktmbuf_append(m, ilen), k->ptext, ilen);
 		assert_int_equal(espgw_esp_outbound(W, sa, &m, 1), 1);
-		assert_int_equal(m->data_len, 20 + 8 + 8 + k->clen);
+		assert_int_equal(m->data_len, hl + 8 + 8 + k->clen);
 		d = rte_pktmbuf_mtod(m, const uint8_t *);
-		assert_memory_equal(d + 20, k->aad, 4);
-		assert_memory_equal(d + 24, k->aad + k->aad_len - 4, 4);
-		assert_memory_equal(d + 28, k->iv, 8);
-		if (memcmp(d + 36, k->ctext, k->plen - 1) != 0)
+		assert_int_equal(d[0] >> 4, kat_v6 ? 6 : 4);
+		assert_memory_equal(d + hl, k->aad, 4);
+		assert_memory_equal(d + hl + 4, k->aad + k->aad_len - 4, 4);
+		assert_memory_equal(d + hl + 8, k->iv, 8);
+		if (memcmp(d + hl + 16, k->ctext, k->plen - 1) != 0)
 			fail_msg("%s: ciphertext differs", k->name);
-		assert_int_equal(d[36 + k->plen - 1],
+		assert_int_equal(d[hl + 16 + k->plen - 1],
 				 k->ctext[k->plen - 1] ^ 1 ^ 4);
 		rte_pktmbuf_free(m);
 		espgw_sa_free(sa);
 		checked++;
 	}
 	assert_int_equal(checked, 7);
+}
+
+static void
+test_outbound_bytes(void **state)
+{
+	(void)state;
+	for (int v6 = 0; v6 < 2; v6++) {
+		kat_v6 = v6;
+		outbound_bytes();
+	}
+	kat_v6 = false;
 }
 
 int

@@ -4,9 +4,11 @@
 
 /* Cross-check with an independent ESP: scapy (tests/scapy_esp.py) makes
  * random cases, every key size, ICV length, with and without ESN, inner
- * IPv4 and IPv6 of 0 to 1400 payload bytes, plain ESP or, for about a
- * third, ESP in UDP (RFC 3948) on 4500 or random ports, with UDP
- * checksum 0 or a valid one. What scapy encrypted must decapsulate here
+ * IPv4 and IPv6 of 0 to 1400 payload bytes in outer IPv4 or (a quarter)
+ * IPv6, some of scapy's IPv6 ones with a destination options header in
+ * front of ESP, plain ESP or, for about a third of the IPv4 ones, ESP in
+ * UDP (RFC 3948) on 4500 or random ports, with UDP checksum 0 or a valid
+ * one. What scapy encrypted must decapsulate here
  * to the inner packet (ESP in UDP from the state's own address and port:
  * no mapping counted); what espgw encapsulates must decrypt in scapy (and
  * in a hand-written RFC 4106 check) with the framing xfrm uses, for ESP
@@ -80,10 +82,17 @@ parse_case(char *line, struct xcase *c)
 	c->p.esn = atoi(f[3]) != 0;
 	c->p.spi = (uint32_t)strtoul(f[4], NULL, 16);
 	c->seq = strtoull(f[5], NULL, 10);
-	c->p.src.family = c->p.dst.family = AF_INET;
-	if (inet_pton(AF_INET, f[6], &c->p.src.v4) != 1 ||
-	    inet_pton(AF_INET, f[7], &c->p.dst.v4) != 1)
-		return -1;
+	if (strchr(f[6], ':') != NULL) {
+		c->p.src.family = c->p.dst.family = AF_INET6;
+		if (inet_pton(AF_INET6, f[6], c->p.src.v6) != 1 ||
+		    inet_pton(AF_INET6, f[7], c->p.dst.v6) != 1)
+			return -1;
+	} else {
+		c->p.src.family = c->p.dst.family = AF_INET;
+		if (inet_pton(AF_INET, f[6], &c->p.src.v4) != 1 ||
+		    inet_pton(AF_INET, f[7], &c->p.dst.v4) != 1)
+			return -1;
+	}
 	k = unhex(f[8], c->inner, sizeof(c->inner));
 	if (k < 0)
 		return -1;
