@@ -28,6 +28,16 @@ struct outb_pkt {
 	uint8_t df;   /* 1 when inner IPv4 has DF */
 };
 
+/* The outer TOS or traffic class of an inner one, as xfrm takes it with
+ * INET_ECN_encapsulate(): DSCP and ECN copied (RFC 4301 section
+ * 5.1.2.1), but an inner CE goes out as ECT(0), the reset of RFC 3168
+ * section 9.1.1 full functionality; CE is 3 and ECT(0) is 2. */
+static inline uint8_t
+outer_tos(uint8_t inner)
+{
+	return inner ^ ((inner & ESPGW_ECN_MASK) == ESPGW_ECN_CE);
+}
+
 /* Read the inner header: is it an IP packet we can carry, and with what
  * outer fields? Trims link-layer padding to the IP length. */
 static int
@@ -54,7 +64,7 @@ outb_parse(struct rte_mbuf *m, struct outb_pkt *o, uint8_t icv_len,
 		if (ip_len < rte_ipv4_hdr_len(ip) || ip_len > len)
 			return ESPGW_DROP_BAD_INNER_HEADER;
 		o->nh = ESPGW_IPPROTO_IPIP;
-		o->tos = ip->type_of_service;
+		o->tos = outer_tos(ip->type_of_service);
 		o->df = !!(ip->fragment_offset &
 			   rte_cpu_to_be_16(ESPGW_IPV4_DF));
 		break;
@@ -68,7 +78,8 @@ outb_parse(struct rte_mbuf *m, struct outb_pkt *o, uint8_t icv_len,
 		if (ip_len > len)
 			return ESPGW_DROP_BAD_INNER_HEADER;
 		o->nh = ESPGW_IPPROTO_IPV6;
-		o->tos = (uint8_t)(rte_be_to_cpu_32(ip6->vtc_flow) >> 20);
+		o->tos = outer_tos(
+			(uint8_t)(rte_be_to_cpu_32(ip6->vtc_flow) >> 20));
 		o->df = 0;
 		break;
 	}
@@ -126,9 +137,7 @@ outb_ipv4(const struct espgw_sa *sa, struct rte_mbuf *m,
 	uint32_t sum;
 
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	/* RFC 4301 section 5.1.2.1 and RFC 6040 section 4.1 (normal mode):
-	 * DSCP and ECN are copied from the inner header. */
-	ip->type_of_service = o->tos;
+	ip->type_of_service = o->tos; /* outer_tos() */
 	ip->total_length = rte_cpu_to_be_16(m->data_len);
 	/* The ID only matters if the outer packet is fragmented, which DF
 	 * (copied from inner) forbids or makes rare. The low sequence bits

@@ -387,13 +387,19 @@ def inner_tos(inner: bytes) -> int:
     return ((inner[0] & 0x0F) << 4) | (inner[1] >> 4)
 
 
+def outer_tos(tos: int) -> int:
+    """The outer TOS or traffic class Linux makes of an inner one
+    (INET_ECN_encapsulate): copied, but CE (3) goes out as ECT(0) (2)."""
+    return tos ^ 1 if tos & 3 == 3 else tos
+
+
 def inner_df(inner: bytes) -> bool:
     return inner[0] >> 4 == 4 and bool(
         struct.unpack("!H", inner[6:8])[0] & IP_FLAG_DF)
 
 
 def check_outer(case: Case, pkt: bytes) -> List[str]:
-    """Outer IPv4 header rules (RFC 4301 tunnel mode, RFC 6040 normal ECN)."""
+    """Outer IPv4 header rules (RFC 4301 tunnel mode, ECN as Linux)."""
     errs = []
     (ver_ihl, tos, tot_len, _ident, flags_frag, ttl, proto, csum,
      src, dst) = struct.unpack("!BBHHHBBH4s4s", pkt[:OUTER_HDR_LEN])
@@ -418,12 +424,13 @@ def check_outer(case: Case, pkt: bytes) -> List[str]:
     if str(ipaddress.IPv4Address(dst)) != case.dst:
         errs.append("outer dst %s != %s"
                     % (ipaddress.IPv4Address(dst), case.dst))
-    want_tos = inner_tos(case.inner)
+    want_tos = outer_tos(inner_tos(case.inner))
     if tos >> 2 != want_tos >> 2:
         errs.append("outer DSCP %d != inner DSCP %d"
                     % (tos >> 2, want_tos >> 2))
     if tos & 3 != want_tos & 3:
-        errs.append("outer ECN %d != inner ECN %d" % (tos & 3, want_tos & 3))
+        errs.append("outer ECN %d != %d (inner ECN %d)"
+                    % (tos & 3, want_tos & 3, inner_tos(case.inner) & 3))
     want_df = inner_df(case.inner)
     if bool(flags_frag & IP_FLAG_DF) != want_df:
         errs.append("outer DF %s but inner is %s" % (
@@ -460,9 +467,9 @@ def check_outer6(case: Case, pkt: bytes) -> List[str]:
         errs.append("outer src %s != %s" % (src, case.src))
     if dst != ipaddress.IPv6Address(case.dst):
         errs.append("outer dst %s != %s" % (dst, case.dst))
-    tc, want_tc = (vtc >> 20) & 0xFF, inner_tos(case.inner)
+    tc, want_tc = (vtc >> 20) & 0xFF, outer_tos(inner_tos(case.inner))
     if tc != want_tc:
-        errs.append("outer traffic class 0x%02x != inner 0x%02x"
+        errs.append("outer traffic class 0x%02x != 0x%02x"
                     % (tc, want_tc))
     want_fl = (struct.unpack("!I", case.inner[:4])[0] & 0xFFFFF
                if case.inner[0] >> 4 == 6 else 0)

@@ -250,9 +250,9 @@ class SA:
         UDP checksum udp_csum: 0 (as Linux sends), "valid" or that number."""
         six = inner[0] >> 4 == 6
         if tos is None:
-            # as Linux and espgw do (RFC 4301 5.1.2.1, RFC 6040): the
-            # inner TOS, or an inner IPv6 packet's traffic class
-            tos = (inner[0] << 4 & 0xF0 | inner[1] >> 4) if six else inner[1]
+            # as Linux and espgw do (RFC 4301 5.1.2.1, INET_ECN_encapsulate):
+            # the inner TOS or IPv6 traffic class, CE sent as ECT(0)
+            tos = outer_tos((inner[0] << 4 & 0xF0 | inner[1] >> 4) if six else inner[1])
         self.scapy.tunnel_header = IP(src=src or self.src, dst=self.dst, tos=tos, id=ip_id,
                                       flags=flags, ttl=64)
         if self.encap:
@@ -321,6 +321,12 @@ def forwarded(pkt):
     b[10:12] = b"\0\0"
     b[10:12] = struct.pack("!H", cksum(bytes(b[:hl])))
     return bytes(b)
+
+
+def outer_tos(tos):
+    """The outer TOS Linux's INET_ECN_encapsulate() makes of an inner one:
+    copied, but CE (3) goes out as ECT(0) (2)."""
+    return tos ^ 1 if tos & 3 == 3 else tos
 
 
 def rand_packet(rng, src, dst, max_payload=1400, protos=("udp", "tcp", "icmp"), ttl=None,
@@ -666,7 +672,7 @@ def check_outer(ck, f, inner, sa, what):
               what + " UDP sport, dport, length, checksum")
     ck.eq(struct.unpack("!H", ip[2:4])[0], want_len, what + " outer length")
     ck.eq(len(ip), want_len, what + " frame length")
-    ck.eq(ip[1], inner[1], what + " outer DSCP/ECN (copied from inner)")
+    ck.eq(ip[1], outer_tos(inner[1]), what + " outer DSCP/ECN (from inner, CE as ECT(0))")
     ck.eq(ip[6] & 0x40, inner[6] & 0x40, what + " outer DF (copied from inner)")
 
 

@@ -344,6 +344,23 @@ test_ecn_and_params(void **state)
 	assert_int_equal(t_sa_drop(in, ESPGW_DROP_ECN_CE_NOT_ECT), 1);
 	t_free(&m, 1);
 
+	/* INET_ECN_encapsulate(): an inner CE goes out as ECT(0), DSCP kept */
+	for (int ver = 4; ver <= 6; ver += 2) {
+		m = seal(out, t_inner(ver, 20, 0xb8 | ESPGW_ECN_CE, false, 1));
+		vtc = rte_be_to_cpu_32(
+			rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *)->vtc_flow);
+		assert_int_equal((vtc >> 20) & 0xff, 0xb8 | ESPGW_ECN_ECT0);
+		/* and the peer delivers CE all the same (RFC 6040 4.2) */
+		assert_int_equal(open1(&m, NULL), 1);
+		assert_int_equal(
+			ver == 4 ? rte_pktmbuf_mtod(m, uint8_t *)[1]
+				 : (rte_pktmbuf_mtod(m, uint8_t *)[1] >> 4 |
+				    rte_pktmbuf_mtod(m, uint8_t *)[0] << 4) &
+					   0xff,
+			0xb8 | ESPGW_ECN_CE);
+		t_free(&m, 1);
+	}
+
 	assert_false(espgw_sa_tmpl_match(out, 0, 0, 0));
 	assert_int_equal(espgw_sa_outer_len(espgw_sa_params(out)), 56);
 	unpair(out, in);
