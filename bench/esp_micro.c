@@ -210,6 +210,19 @@ with_udp(struct espgw_sa_params *p)
 					    .dport = 4500 };
 }
 
+/* 2001:db8:1::1 -> 2001:db8:2::1: the same inner IPv4 packets in an
+ * outer IPv6 header (4in6 against 4in4). */
+static void
+with_ipv6(struct espgw_sa_params *p)
+{
+	static const uint8_t a[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1 };
+	static const uint8_t b[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 2, [15] = 1 };
+
+	p->src.family = p->dst.family = AF_INET6;
+	memcpy(p->src.v6, a, sizeof(a));
+	memcpy(p->dst.v6, b, sizeof(b));
+}
+
 /* The kind change() makes, against the rig's plain pair. */
 static int
 ab_kind(struct rig *r, double secs, const char *what,
@@ -320,7 +333,11 @@ main(int argc, char **argv)
 		    with_limits) != 0 ||
 	    ab_kind(&r, secs * 4,
 		    "ESP in UDP (encap espinudp 4500 4500, RFC 3948)",
-		    with_udp) != 0) {
+		    with_udp) != 0 ||
+	    ab_kind(&r, secs * 4,
+		    "IPv6 endpoints (4in6: src 2001:db8:1::1 dst "
+		    "2001:db8:2::1)",
+		    with_ipv6) != 0) {
 		fprintf(stderr, "setup failed\n");
 		return 1;
 	}
