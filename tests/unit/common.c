@@ -175,6 +175,14 @@ t_assert_same(const struct rte_mbuf *a, const struct rte_mbuf *b)
 }
 
 void
+t_unpair(struct espgw_sad *sad, struct espgw_sa *out, struct espgw_sa *in)
+{
+	assert_int_equal(espgw_sad_del(sad, in), 0);
+	espgw_sa_free(out);
+	espgw_sa_free(in);
+}
+
+void
 t_free(struct rte_mbuf **m, uint16_t n)
 {
 	rte_pktmbuf_free_bulk(m, n);

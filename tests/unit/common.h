@@ -46,6 +46,9 @@ struct rte_mbuf *t_inner(int ver, uint16_t plen, uint8_t tos, bool df,
 struct rte_mbuf *t_clone(const struct rte_mbuf *m);
 void t_assert_same(const struct rte_mbuf *a, const struct rte_mbuf *b);
 
+/* Take an inbound SA out of sad and free it and its outbound twin. */
+void t_unpair(struct espgw_sad *sad, struct espgw_sa *out, struct espgw_sa *in);
+
 /* Free n mbufs and check the pool is back to its starting count. */
 void t_free(struct rte_mbuf **m, uint16_t n);
 unsigned int t_pool_avail(void);

@@ -46,14 +46,6 @@ pair6(struct espgw_sa **out, struct espgw_sa **in, uint32_t spi)
 	assert_int_equal(espgw_sad_add(SAD, *in), 0);
 }
 
-static void
-unpair(struct espgw_sa *out, struct espgw_sa *in)
-{
-	assert_int_equal(espgw_sad_del(SAD, in), 0);
-	espgw_sa_free(out);
-	espgw_sa_free(in);
-}
-
 /* One packet out through sa; asserts it went. */
 static struct rte_mbuf *
 seal(struct espgw_sa *sa, struct rte_mbuf *m)
@@ -116,7 +108,7 @@ test_framing(void **state)
 		t_free(&m, 1);
 		t_free(&orig, 1);
 	}
-	unpair(out, in);
+	t_unpair(SAD, out, in);
 }
 
 /* Put n extension headers of the given types (each of len8 units after
@@ -184,7 +176,7 @@ test_ext_headers(void **state)
 			t_free(&orig, 1);
 		}
 	}
-	unpair(out, in);
+	t_unpair(SAD, out, in);
 }
 
 /* One packet that must be dropped by the worker with reason d. */
@@ -262,7 +254,7 @@ test_ext_drops(void **state)
 	p = rte_pktmbuf_mtod_offset(m, uint8_t *, 40);
 	p[0] = IPPROTO_TCP;
 	expect_worker_drop(m, ESPGW_DROP_BAD_OUTER_HEADER);
-	unpair(out, in);
+	t_unpair(SAD, out, in);
 }
 
 /* The SAD keys on the family too: an IPv4 SA and an IPv6 SA with the
@@ -307,7 +299,7 @@ test_sad_families(void **state)
 	assert_int_equal(espgw_sad_del(SAD, in4), 0);
 	espgw_sa_free(out4);
 	espgw_sa_free(in4);
-	unpair(out6, in6);
+	t_unpair(SAD, out6, in6);
 }
 
 /* RFC 6040 section 4.2 over an IPv6 outer header, and what an IPv6 SA
@@ -363,7 +355,7 @@ test_ecn_and_params(void **state)
 
 	assert_false(espgw_sa_tmpl_match(out, 0, 0, 0));
 	assert_int_equal(espgw_sa_outer_len(espgw_sa_params(out)), 56);
-	unpair(out, in);
+	t_unpair(SAD, out, in);
 
 	params6(&p, ESPGW_SA_OUT, 0x6006);
 	p.encap = (struct espgw_sa_encap){ .udp = true,
@@ -407,7 +399,7 @@ test_headroom(void **state)
 		t_free(&m, 1);
 	}
 	espgw_sa_free(out4);
-	unpair(out, in);
+	t_unpair(SAD, out, in);
 }
 
 int

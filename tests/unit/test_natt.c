@@ -40,14 +40,6 @@ pair(struct espgw_sa **out, struct espgw_sa **in, uint32_t spi, bool udp_out,
 	assert_int_equal(espgw_sad_add(SAD, *in), 0);
 }
 
-static void
-unpair(struct espgw_sa *out, struct espgw_sa *in)
-{
-	assert_int_equal(espgw_sad_del(SAD, in), 0);
-	espgw_sa_free(out);
-	espgw_sa_free(in);
-}
-
 static struct rte_udp_hdr *
 udp_of(struct rte_mbuf *m)
 {
@@ -98,7 +90,7 @@ test_outbound_framing(void **state)
 	assert_int_equal(rte_be_to_cpu_16(u->dst_port), 61000);
 	assert_int_equal(rte_be_to_cpu_32(*((const uint32_t *)(u + 1) + 1)), 2);
 	t_free(&m, 1);
-	unpair(out, in);
+	t_unpair(SAD, out, in);
 }
 
 /* xfrm_input: an SA takes its own kind only (XfrmInStateMismatch). */
@@ -115,7 +107,7 @@ test_mismatch(void **state)
 	assert_int_equal(espgw_esp_inbound(W, SAD, &m, NULL, 1), 0);
 	assert_int_equal(t_sa_drop(in, ESPGW_DROP_UDP_ENCAP_MISSING), 1);
 	t_free(&m, 1);
-	unpair(out, in);
+	t_unpair(SAD, out, in);
 
 	pair(&out, &in, 0x8003, true, false);
 	m = t_inner(4, 50, 0, false, 3);
@@ -123,7 +115,7 @@ test_mismatch(void **state)
 	assert_int_equal(espgw_esp_inbound(W, SAD, &m, NULL, 1), 0);
 	assert_int_equal(t_sa_drop(in, ESPGW_DROP_UDP_ENCAP_UNEXPECTED), 1);
 	t_free(&m, 1);
-	unpair(out, in);
+	t_unpair(SAD, out, in);
 }
 
 /* RFC 768 checksum over the pseudo-header, as a sender that sets one
@@ -157,7 +149,7 @@ test_checksums(void **state)
 	assert_int_equal(espgw_esp_inbound(W, SAD, m, NULL, 3), 2);
 	assert_int_equal(t_w_drop(W, ESPGW_DROP_BAD_UDP_CHECKSUM) - before, 1);
 	t_free(m, 3);
-	unpair(out, in);
+	t_unpair(SAD, out, in);
 }
 
 /* The NAT rebound: a new source port and address on an authentic
@@ -203,7 +195,7 @@ test_mapping(void **state)
 		assert_int_equal(st.mappings, 1); /* one change, two packets */
 	}
 	t_free(m, 4);
-	unpair(out, in);
+	t_unpair(SAD, out, in);
 }
 
 /* A new address followed (espgw_sa_set_peer, as an IKE daemon migrates
@@ -267,7 +259,7 @@ test_set_peer(void **state)
 	assert_int_equal(espgw_esp_inbound(W, SAD, m + 1, NULL, 1), 1);
 	assert_false(espgw_sa_mapping(in, &addr, &port));
 	t_free(m, 2);
-	unpair(out, in);
+	t_unpair(SAD, out, in);
 
 	/* plain ESP: an address only, the checksum still right */
 	pair(&out, &in, 0x8007, false, false);
@@ -279,7 +271,7 @@ test_set_peer(void **state)
 	assert_int_equal(ip->dst_addr, nat);
 	assert_int_equal(rte_raw_cksum(ip, 20), 0xffff);
 	t_free(m, 1);
-	unpair(out, in);
+	t_unpair(SAD, out, in);
 }
 
 int
