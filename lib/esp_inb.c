@@ -75,16 +75,56 @@ inb_parse_udp(struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint16_t *tot,
 	return ESPGW_OK;
 }
 
+/* The options of a hop-by-hop or destination options header of hlen
+ * bytes (RFC 8200 section 4.2), as ip6_parse_tlv() checks them. */
+static bool
+inb_ipv6_opts_ok(const uint8_t *e, uint16_t hlen)
+{
+	unsigned int pad = 0, nb = 0;
+
+	for (uint16_t i = 2; i < hlen;) {
+		uint16_t olen;
+
+		if (e[i] == ESPGW_IPV6_OPT_PAD1) {
+			if (++pad > ESPGW_IPV6_OPT_PAD_MAX)
+				return false;
+			i++;
+			continue;
+		}
+		if (i + 2 > hlen || i + 2 + e[i + 1] > hlen)
+			return false;
+		olen = 2 + e[i + 1];
+		if (e[i] == ESPGW_IPV6_OPT_PADN) {
+			pad += olen;
+			if (pad > ESPGW_IPV6_OPT_PAD_MAX)
+				return false;
+			for (uint16_t k = 2; k < olen; k++)
+				if (e[i + k] != 0)
+					return false;
+		} else {
+			/* none is known here: skipped only when its action
+			 * bits say so */
+			pad = 0;
+			if (++nb > ESPGW_IPV6_OPTS_MAX ||
+			    e[i] >> ESPGW_IPV6_OPT_ACTION_SHIFT != 0)
+				return false;
+		}
+		i += olen;
+	}
+	return true;
+}
+
 /* Walk the IPv6 extension headers in front of ESP (RFC 8200 section
  * 4.1: hop-by-hop options first if at all, then routing, destination
- * options or an atomic fragment header), as ip6_input() and the
- * extension handlers do before esp6_input(); *off ends at ESP. ESP in
- * UDP over IPv6 is not carried: UDP is not ESP here. */
+ * options or an atomic fragment header), keeping what ip6_input() and
+ * the extension handlers would keep before esp6_input(); *off ends at
+ * ESP. ESP in UDP over IPv6 is not carried: UDP is not ESP here. */
 static int
 inb_ipv6_ext(const uint8_t *p, uint16_t tot, uint8_t nh, uint16_t *off)
 {
 	for (unsigned int n = 0; nh != ESPGW_IPPROTO_ESP; n++) {
-		const uint8_t *e = p + *off;
+		const uint8_t *e;
+		uint16_t hlen;
 
 		switch (nh) {
 		case ESPGW_IPV6_HOPOPTS:
@@ -100,16 +140,29 @@ inb_ipv6_ext(const uint8_t *p, uint16_t tot, uint8_t nh, uint16_t *off)
 			return ESPGW_DROP_BAD_EXT_HEADERS;
 		if (*off + ESPGW_IPV6_EXT_UNIT > tot)
 			return ESPGW_DROP_TOO_SHORT;
+		e = p + *off;
+		hlen = nh == ESPGW_IPV6_FRAGMENT
+			       ? ESPGW_IPV6_FRAG_HDR_LEN
+			       : (uint16_t)((e[1] + 1) * ESPGW_IPV6_EXT_UNIT);
+		if (*off + hlen > tot)
+			return ESPGW_DROP_TOO_SHORT;
 		if (nh == ESPGW_IPV6_FRAGMENT) {
 			/* fragments are reassembled before ESP; an atomic
 			 * one (RFC 6946: offset 0, no M) is whole */
 			if (((e[2] << 8 | e[3]) & (ESPGW_IPV6_FRAG_OFF_MASK |
 						   ESPGW_IPV6_FRAG_MF)) != 0)
 				return ESPGW_DROP_OUTER_FRAGMENT;
-			*off += ESPGW_IPV6_FRAG_HDR_LEN;
-		} else {
-			*off += (uint16_t)((e[1] + 1) * ESPGW_IPV6_EXT_UNIT);
+		} else if (nh == ESPGW_IPV6_ROUTING) {
+			/* ipv6_rthdr_rcv(): segments left means the packet
+			 * is not ours yet */
+			if (e[3] != 0 || e[2] == ESPGW_IPV6_RT_MIP6 ||
+			    e[2] == ESPGW_IPV6_RT_RPL ||
+			    e[2] == ESPGW_IPV6_RT_SRH)
+				return ESPGW_DROP_BAD_EXT_HEADERS;
+		} else if (!inb_ipv6_opts_ok(e, hlen)) {
+			return ESPGW_DROP_BAD_EXT_HEADERS;
 		}
+		*off += hlen;
 		nh = e[0];
 	}
 	return *off + ESPGW_ESP_HDR_LEN > tot ? ESPGW_DROP_TOO_SHORT : ESPGW_OK;

@@ -267,8 +267,14 @@ outb_seal_run(struct espgw_outb_slice *s, uint16_t k, const bool udp,
 		uint16_t i = s->ops[k].i;
 
 		if (k + 4 < s->nb_ops &&
-		    s->sas[s->ops[k + 4].i] != s->sas[s->ops[k + 3].i])
-			espgw_sa_prefetch_key(s->sas[s->ops[k + 4].i]);
+		    s->sas[s->ops[k + 4].i] != s->sas[s->ops[k + 3].i]) {
+			const struct espgw_sa *next = s->sas[s->ops[k + 4].i];
+
+			espgw_sa_prefetch_key(next);
+			/* its line 0 is cached since the numbering pass */
+			if (next->outer6)
+				rte_prefetch0(&next->v6);
+		}
 		outb_seal(s->w, sa, s->b.mb[i], &s->pk[i], &s->ops[k], udp, v6);
 	} while (++k < s->nb_ops && s->sas[s->ops[k].i] == sa);
 	return k;
@@ -367,7 +373,8 @@ outb_number_run(struct espgw_outb_slice *s, uint16_t k, const bool esn,
 	while (end < s->nb_ok && s->sas[s->ok_idx[end]] == sa)
 		end++;
 	outb_prefetch_ahead(s, k);
-	/* line 0 is here: the seal pass will want the IPv6 endpoints */
+	/* line 0 is here: the seal pass will want the IPv6 endpoints (the
+	 * seal asks again four operations ahead, for SAs past the first) */
 	if (sa->outer6)
 		rte_prefetch0(&sa->v6);
 	/* an expired SA (xfrm_output_one: XfrmOutStateExpired) */

@@ -139,7 +139,7 @@ struct espgw_sa {
 
 	/* Line 2: the endpoints of an SA with IPv6 ones (local and peer as
 	 * above are 0), read by its outbound seal, which asks for the line
-	 * a run ahead. */
+	 * four operations ahead. */
 	struct espgw_sa_outer6 {
 		uint8_t local[16];
 		uint8_t peer[16];

@@ -70,13 +70,23 @@ test_framing(void **state)
 	(void)state;
 	pair6(&out, &in, 0x6001);
 	for (int ver = 4; ver <= 6; ver += 2) {
-		/* DSCP 46 (EF) with ECT(0); seed 0x5a is the IPv6 flow label */
-		struct rte_mbuf *m = t_inner(ver, 100, 0xba, false, 0x5a);
-		struct rte_mbuf *orig = t_clone(m);
+		/* DSCP 46 (EF) with ECT(0), an IPv6 flow label of 20 bits */
+		struct rte_mbuf *m = t_inner(ver, 100, 0xba, false, 1);
+		struct rte_mbuf *orig;
 		const struct rte_ipv6_hdr *ip6;
 		const struct espgw_esp_hdr *esp;
 		uint32_t vtc;
 
+		if (ver == 6) {
+			struct rte_ipv6_hdr *i6 =
+				rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *);
+
+			i6->vtc_flow = rte_cpu_to_be_32(
+				(rte_be_to_cpu_32(i6->vtc_flow) &
+				 ~RTE_IPV6_HDR_FL_MASK) |
+				0xabcde);
+		}
+		orig = t_clone(m);
 		m = seal(out, m);
 		ip6 = rte_pktmbuf_mtod(m, const struct rte_ipv6_hdr *);
 		vtc = rte_be_to_cpu_32(ip6->vtc_flow);
@@ -85,7 +95,7 @@ test_framing(void **state)
 		assert_int_equal((vtc >> 20) & 0xff, 0xba);
 		/* xfrm6_tunnel_encap_add: the inner flow label, 0 for IPv4 */
 		assert_int_equal(vtc & RTE_IPV6_HDR_FL_MASK,
-				 ver == 6 ? 0x5a : 0);
+				 ver == 6 ? 0xabcde : 0);
 		assert_int_equal(rte_be_to_cpu_16(ip6->payload_len),
 				 m->data_len - 40);
 		assert_int_equal(ip6->proto, ESPGW_IPPROTO_ESP);
@@ -113,7 +123,11 @@ test_framing(void **state)
 
 /* Put n extension headers of the given types (each of len8 units after
  * its first eight bytes, a fragment header always eight) between the
- * IPv6 header and ESP, chained as RFC 8200 section 4 says. */
+ * IPv6 header and ESP, chained as RFC 8200 section 4 says, each one as
+ * Linux takes it: options headers hold one experimental option whose
+ * action bits say skip (type 0x1e, RFC 4727) and a 4-byte PadN, a
+ * routing header is of type 0 with no segments left, a fragment header
+ * is atomic. */
 static struct rte_mbuf *
 with_ext(struct rte_mbuf *m, const uint8_t *types, unsigned int n, uint8_t len8)
 {
@@ -128,13 +142,19 @@ with_ext(struct rte_mbuf *m, const uint8_t *types, unsigned int n, uint8_t len8)
 	for (unsigned int i = 0; i < n; i++) {
 		uint16_t l =
 			types[i] == ESPGW_IPV6_FRAGMENT ? 8 : (len8 + 1) * 8;
+		uint8_t *e = buf + off;
 
-		memset(buf + off, 0, l);
-		buf[off] = i + 1 < n ? types[i + 1] : ESPGW_IPPROTO_ESP;
-		if (types[i] != ESPGW_IPV6_FRAGMENT) {
-			buf[off + 1] = len8;
-			buf[off + 2] = 1; /* PadN (RFC 8200 section 4.2) */
-			buf[off + 3] = (uint8_t)(l - 4);
+		memset(e, 0, l);
+		e[0] = i + 1 < n ? types[i + 1] : ESPGW_IPPROTO_ESP;
+		if (types[i] == ESPGW_IPV6_HOPOPTS ||
+		    types[i] == ESPGW_IPV6_DSTOPTS) {
+			e[1] = len8;
+			e[2] = 0x1e;
+			e[3] = (uint8_t)(l - 2 - 2 - 4);
+			e[l - 4] = ESPGW_IPV6_OPT_PADN;
+			e[l - 3] = 2;
+		} else if (types[i] == ESPGW_IPV6_ROUTING) {
+			e[1] = len8; /* type 0, segments left 0 */
 		}
 		off += l;
 	}
@@ -154,19 +174,18 @@ test_ext_headers(void **state)
 		{ ESPGW_IPV6_HOPOPTS },
 		{ ESPGW_IPV6_DSTOPTS },
 		{ ESPGW_IPV6_HOPOPTS, ESPGW_IPV6_ROUTING, ESPGW_IPV6_DSTOPTS },
-		/* an atomic fragment (RFC 6946) is a whole packet */
 		{ ESPGW_IPV6_HOPOPTS, ESPGW_IPV6_FRAGMENT, ESPGW_IPV6_DSTOPTS },
 	};
 	static const unsigned int lens[] = { 1, 1, 3, 3 };
 	struct espgw_sa *out, *in, *who = NULL;
+	struct rte_mbuf *m, *orig;
 
 	(void)state;
 	pair6(&out, &in, 0x6002);
 	for (unsigned int c = 0; c < RTE_DIM(chains); c++) {
 		for (uint8_t len8 = 0; len8 < 3; len8++) {
-			struct rte_mbuf *m = t_inner(6, 40 + c, 0, false, 7);
-			struct rte_mbuf *orig = t_clone(m);
-
+			m = t_inner(6, 40 + c, 0, false, 7);
+			orig = t_clone(m);
 			m = with_ext(seal(out, m), chains[c], lens[c], len8);
 			if (open1(&m, &who) != 1)
 				fail_msg("chain %u, len %u: dropped", c, len8);
@@ -176,18 +195,37 @@ test_ext_headers(void **state)
 			t_free(&orig, 1);
 		}
 	}
+	/* an atomic fragment with its reserved bits set is still whole */
+	m = t_inner(4, 30, 0, false, 7);
+	orig = t_clone(m);
+	m = with_ext(seal(out, m), chains[3] + 1, 1, 0);
+	rte_pktmbuf_mtod_offset(m, uint8_t *, 40)[1] = 0xff;
+	rte_pktmbuf_mtod_offset(m, uint8_t *, 40)[3] = 0x06;
+	assert_int_equal(open1(&m, &who), 1);
+	t_assert_same(m, orig);
+	t_free(&m, 1);
+	t_free(&orig, 1);
 	t_unpair(SAD, out, in);
 }
 
 /* One packet that must be dropped by the worker with reason d. */
 static void
-expect_worker_drop(struct rte_mbuf *m, enum espgw_drop d)
+expect_worker_drop_at(struct rte_mbuf *m, enum espgw_drop d, int line)
 {
 	uint64_t before = t_w_drop(W, d);
 
-	assert_int_equal(open1(&m, NULL), 0);
-	assert_int_equal(t_w_drop(W, d), before + 1);
+	_assert_int_equal(open1(&m, NULL), 0, __FILE__, line);
+	_assert_int_equal(t_w_drop(W, d), before + 1, __FILE__, line);
 	t_free(&m, 1);
+}
+
+#define expect_worker_drop(m, d) expect_worker_drop_at(m, d, __LINE__)
+
+/* The byte at offset off of an IPv6 packet. */
+static uint8_t *
+at(struct rte_mbuf *m, uint16_t off)
+{
+	return rte_pktmbuf_mtod_offset(m, uint8_t *, off);
 }
 
 static void
@@ -201,10 +239,9 @@ test_ext_drops(void **state)
 	static const uint8_t late_hbh[2] = { ESPGW_IPV6_DSTOPTS,
 					     ESPGW_IPV6_HOPOPTS };
 	static const uint8_t frag[1] = { ESPGW_IPV6_FRAGMENT };
+	static const uint8_t rt[1] = { ESPGW_IPV6_ROUTING };
 	struct espgw_sa *out, *in;
-	struct rte_ipv6_hdr *ip6;
 	struct rte_mbuf *m;
-	uint8_t *p;
 
 	(void)state;
 	pair6(&out, &in, 0x6003);
@@ -218,29 +255,64 @@ test_ext_drops(void **state)
 	m = with_ext(seal(out, t_inner(4, 20, 0, false, 1)), late_hbh, 2, 0);
 	expect_worker_drop(m, ESPGW_DROP_BAD_EXT_HEADERS);
 
-	/* a first fragment (M set) and a later one (offset 8) */
+	/* options as ip6_parse_tlv() refuses them: an unknown option with
+	 * action bits 01; 8 bytes of padding in a row; PadN not zero; nine
+	 * options; an option past its header */
+	m = with_ext(seal(out, t_inner(6, 20, 0, false, 1)), nine, 1, 1);
+	*at(m, 42) = 0x5e;
+	expect_worker_drop(m, ESPGW_DROP_BAD_EXT_HEADERS);
+	m = with_ext(seal(out, t_inner(6, 20, 0, false, 1)), nine, 1, 1);
+	*at(m, 42) = ESPGW_IPV6_OPT_PADN; /* 10 bytes of PadN, then 4 */
+	expect_worker_drop(m, ESPGW_DROP_BAD_EXT_HEADERS);
+	m = with_ext(seal(out, t_inner(6, 20, 0, false, 1)), nine, 1, 1);
+	*at(m, 40 + 16 - 1) = 1;
+	expect_worker_drop(m, ESPGW_DROP_BAD_EXT_HEADERS);
+	m = with_ext(seal(out, t_inner(6, 20, 0, false, 1)), nine, 1, 2);
+	for (uint16_t o = 42; o < 42 + 18; o += 2) /* 9 empty 0x1e */
+		at(m, o)[1] = 0, at(m, o)[0] = 0x1e;
+	memset(at(m, 60), 0, 4); /* then four Pad1 */
+	expect_worker_drop(m, ESPGW_DROP_BAD_EXT_HEADERS);
+	m = with_ext(seal(out, t_inner(6, 20, 0, false, 1)), nine, 1, 0);
+	*at(m, 43) = 5; /* 0x1e's data runs into the next header */
+	expect_worker_drop(m, ESPGW_DROP_BAD_EXT_HEADERS);
+	/* a routing header with a segment left, and of type 4 (SRH) */
+	m = with_ext(seal(out, t_inner(4, 20, 0, false, 1)), rt, 1, 0);
+	*at(m, 43) = 1;
+	expect_worker_drop(m, ESPGW_DROP_BAD_EXT_HEADERS);
+	m = with_ext(seal(out, t_inner(4, 20, 0, false, 1)), rt, 1, 0);
+	*at(m, 42) = ESPGW_IPV6_RT_SRH;
+	expect_worker_drop(m, ESPGW_DROP_BAD_EXT_HEADERS);
+
+	/* fragments: M set; offset 1 (8 bytes); offset 32 (byte 2) */
 	m = with_ext(seal(out, t_inner(4, 20, 0, false, 1)), frag, 1, 0);
-	rte_pktmbuf_mtod_offset(m, uint8_t *, 40)[3] = ESPGW_IPV6_FRAG_MF;
+	*at(m, 43) = ESPGW_IPV6_FRAG_MF;
 	expect_worker_drop(m, ESPGW_DROP_OUTER_FRAGMENT);
 	m = with_ext(seal(out, t_inner(4, 20, 0, false, 1)), frag, 1, 0);
-	rte_pktmbuf_mtod_offset(m, uint8_t *, 40)[3] = 8 << 3 & 0xff;
-	rte_pktmbuf_mtod_offset(m, uint8_t *, 40)[2] = 8 >> 5;
+	*at(m, 43) = 1 << 3;
+	expect_worker_drop(m, ESPGW_DROP_OUTER_FRAGMENT);
+	m = with_ext(seal(out, t_inner(4, 20, 0, false, 1)), frag, 1, 0);
+	*at(m, 42) = (32 << 3) >> 8;
 	expect_worker_drop(m, ESPGW_DROP_OUTER_FRAGMENT);
 
 	/* an extension header whose length runs past the packet */
 	m = with_ext(seal(out, t_inner(6, 20, 0, false, 1)), nine, 1, 0);
-	rte_pktmbuf_mtod_offset(m, uint8_t *, 40)[1] = 200;
+	*at(m, 41) = 200;
+	expect_worker_drop(m, ESPGW_DROP_TOO_SHORT);
+	/* a second header of which fewer than 8 bytes are in the payload */
+	m = with_ext(seal(out, t_inner(6, 20, 0, false, 1)), nine, 2, 0);
+	rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *)->payload_len =
+		rte_cpu_to_be_16(8 + 4);
 	expect_worker_drop(m, ESPGW_DROP_TOO_SHORT);
 	/* ... and a chain that ends where ESP's header would not fit */
-	m = seal(out, t_inner(6, 20, 0, false, 1));
-	ip6 = rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *);
-	ip6->payload_len = rte_cpu_to_be_16(4);
+	m = with_ext(seal(out, t_inner(6, 20, 0, false, 1)), nine, 1, 0);
+	rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *)->payload_len =
+		rte_cpu_to_be_16(8 + 4);
 	expect_worker_drop(m, ESPGW_DROP_TOO_SHORT);
 	/* a payload length beyond the frame, and a frame shorter than
 	 * the IPv6 header */
 	m = seal(out, t_inner(6, 20, 0, false, 1));
-	ip6 = rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *);
-	ip6->payload_len = rte_cpu_to_be_16(m->data_len - 39);
+	rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *)->payload_len =
+		rte_cpu_to_be_16(m->data_len - 39);
 	expect_worker_drop(m, ESPGW_DROP_TOO_SHORT);
 	m = seal(out, t_inner(6, 20, 0, false, 1));
 	rte_pktmbuf_trim(m, m->data_len - 30);
@@ -251,54 +323,59 @@ test_ext_drops(void **state)
 	rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *)->proto = IPPROTO_UDP;
 	expect_worker_drop(m, ESPGW_DROP_BAD_OUTER_HEADER);
 	m = with_ext(seal(out, t_inner(6, 20, 0, false, 1)), nine, 1, 0);
-	p = rte_pktmbuf_mtod_offset(m, uint8_t *, 40);
-	p[0] = IPPROTO_TCP;
+	*at(m, 40) = IPPROTO_TCP;
 	expect_worker_drop(m, ESPGW_DROP_BAD_OUTER_HEADER);
 	t_unpair(SAD, out, in);
 }
 
 /* The SAD keys on the family too: an IPv4 SA and an IPv6 SA with the
- * same SPI are two SAs, and the dst of one never finds the other. */
+ * same SPI are two SAs, even when the IPv6 destination's first four
+ * bytes are the IPv4 one (198.51.100.1 and c633:6401::), and one burst
+ * of both finds each its own. */
 static void
 test_sad_families(void **state)
 {
-	struct espgw_sa_params p4;
-	struct espgw_sa *out6, *in6, *out4, *in4, *who = NULL;
-	struct rte_mbuf *m, *orig;
+	static const uint8_t d6[16] = { 198, 51, 100, 1 };
+	struct espgw_sa_params p4, p6;
+	struct espgw_sa *out6, *in6, *out4, *in4, *who[2];
+	struct rte_mbuf *m[2], *orig;
 
 	(void)state;
-	pair6(&out6, &in6, 0x6004);
 	t_sa_params(&p4, ESPGW_SA_OUT, 0x6004, 20, 16, false, 64, 9);
+	assert_int_equal(p4.dst.v4, rte_cpu_to_be_32(T_IPV4(198, 51, 100, 1)));
 	out4 = t_sa(&p4);
 	p4.dir = ESPGW_SA_IN;
 	in4 = t_sa(&p4);
+	params6(&p6, ESPGW_SA_OUT, 0x6004);
+	memcpy(p6.dst.v6, d6, 16);
+	out6 = t_sa(&p6);
+	p6.dir = ESPGW_SA_IN;
+	in6 = t_sa(&p6);
 	assert_int_equal(espgw_sad_add(SAD, in4), 0);
-	assert_ptr_equal(espgw_sad_lookup6(SAD, 0x6004, B6), in6);
+	assert_int_equal(espgw_sad_add(SAD, in6), 0);
+	assert_ptr_equal(espgw_sad_lookup6(SAD, 0x6004, d6), in6);
 	assert_ptr_equal(espgw_sad_lookup(SAD, 0x6004, p4.dst.v4), in4);
-	assert_null(espgw_sad_lookup6(SAD, 0x6004, A6));
+	assert_null(espgw_sad_lookup6(SAD, 0x6004, B6));
 
-	m = t_inner(4, 30, 0, true, 3);
-	orig = t_clone(m);
-	m = seal(out4, m);
-	assert_int_equal(open1(&m, &who), 1);
-	assert_ptr_equal(who, in4);
-	t_assert_same(m, orig);
-	t_free(&m, 1);
-	m = seal(out6, t_clone(orig));
-	assert_int_equal(open1(&m, &who), 1);
-	assert_ptr_equal(who, in6);
-	t_assert_same(m, orig);
-	t_free(&m, 1);
-	t_free(&orig, 1);
+	for (int k = 0; k < 2; k++) {
+		orig = t_inner(4, 30, 0, true, 3);
+		m[k] = seal(out4, t_clone(orig));
+		m[!k] = seal(out6, t_clone(orig));
+		assert_int_equal(espgw_esp_inbound(W, SAD, m, who, 2), 2);
+		assert_ptr_equal(who[k], in4);
+		assert_ptr_equal(who[!k], in6);
+		t_assert_same(m[0], orig);
+		t_assert_same(m[1], orig);
+		t_free(m, 2);
+		t_free(&orig, 1);
+	}
 
 	/* an IPv6 packet to a destination no IPv6 SA has */
-	m = seal(out6, t_inner(6, 20, 0, false, 1));
-	rte_pktmbuf_mtod(m, struct rte_ipv6_hdr *)->dst_addr[15] = 9;
-	expect_worker_drop(m, ESPGW_DROP_UNKNOWN_SPI);
+	m[0] = seal(out6, t_inner(6, 20, 0, false, 1));
+	rte_pktmbuf_mtod(m[0], struct rte_ipv6_hdr *)->dst_addr[15] = 9;
+	expect_worker_drop(m[0], ESPGW_DROP_UNKNOWN_SPI);
 
-	assert_int_equal(espgw_sad_del(SAD, in4), 0);
-	espgw_sa_free(out4);
-	espgw_sa_free(in4);
+	t_unpair(SAD, out4, in4);
 	t_unpair(SAD, out6, in6);
 }
 
@@ -369,34 +446,39 @@ test_ecn_and_params(void **state)
 	assert_non_null(strstr(why, "both IPv4 or both IPv6"));
 }
 
-/* An IPv6 SA needs 56 bytes of headroom, an IPv4 one 44: each is held
- * to its own. */
+/* An IPv6 SA needs 56 bytes of headroom, a plain IPv4 one 36: each is
+ * held to its own, to the byte. */
 static void
 test_headroom(void **state)
 {
 	struct espgw_sa_params p4;
 	struct espgw_sa *out, *in, *out4;
-	struct rte_mbuf *m;
 
 	(void)state;
 	pair6(&out, &in, 0x6007);
 	t_sa_params(&p4, ESPGW_SA_OUT, 0x6008, 20, 16, false, 64, 9);
 	out4 = t_sa(&p4);
 	for (int v6 = 0; v6 < 2; v6++) {
-		struct rte_mbuf *src = t_inner(4, 20, 0, false, 1);
+		struct espgw_sa *sa = v6 ? out : out4;
+		uint16_t need = v6 ? 56 : 36;
 
-		/* the same packet with 50 bytes in front of it */
-		m = rte_pktmbuf_alloc(t_pool);
-		assert_non_null(m);
-		m->data_off = 50;
-		memcpy(rte_pktmbuf_append(m, src->data_len),
-		       rte_pktmbuf_mtod(src, const void *), src->data_len);
-		t_free(&src, 1);
-		assert_int_equal(espgw_esp_outbound(W, v6 ? out : out4, &m, 1),
-				 v6 ? 0 : 1);
-		if (v6)
-			assert_int_equal(t_sa_drop(out, ESPGW_DROP_NO_ROOM), 1);
-		t_free(&m, 1);
+		for (uint16_t room = need - 1; room <= need; room++) {
+			struct rte_mbuf *src = t_inner(4, 20, 0, false, 1);
+			struct rte_mbuf *m = rte_pktmbuf_alloc(t_pool);
+			uint64_t before = t_sa_drop(sa, ESPGW_DROP_NO_ROOM);
+
+			assert_non_null(m);
+			m->data_off = room;
+			memcpy(rte_pktmbuf_append(m, src->data_len),
+			       rte_pktmbuf_mtod(src, const void *),
+			       src->data_len);
+			t_free(&src, 1);
+			assert_int_equal(espgw_esp_outbound(W, sa, &m, 1),
+					 room == need);
+			assert_int_equal(t_sa_drop(sa, ESPGW_DROP_NO_ROOM),
+					 before + (room < need));
+			t_free(&m, 1);
+		}
 	}
 	espgw_sa_free(out4);
 	t_unpair(SAD, out, in);

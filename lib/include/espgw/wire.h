@@ -45,6 +45,29 @@ enum {
 	ESPGW_IPV6_FRAG_MF = 0x0001,
 };
 
+/** Options of hop-by-hop and destination options headers (RFC 8200
+ *  section 4.2) as Linux's ip6_parse_tlv() takes them: Pad1 and PadN,
+ *  at most 7 bytes of padding in a row, at most 8 other options
+ *  (net.ipv6.max_{hbh,dst}_opts_number), and an unknown option whose
+ *  two high "action" bits are not 00 drops the packet. */
+enum {
+	ESPGW_IPV6_OPT_PAD1 = 0,
+	ESPGW_IPV6_OPT_PADN = 1,
+	ESPGW_IPV6_OPT_PAD_MAX = 7,
+	ESPGW_IPV6_OPTS_MAX = 8,
+	ESPGW_IPV6_OPT_ACTION_SHIFT = 6,
+};
+
+/** Routing header types (RFC 8200 section 4.4) Linux's
+ *  ipv6_rthdr_rcv() drops even with no segments left: Mobile IPv6's
+ *  type 2 not processed by this host, RPL (3) and segment routing (4)
+ *  while they are off, as by default. */
+enum {
+	ESPGW_IPV6_RT_MIP6 = 2,
+	ESPGW_IPV6_RT_RPL = 3,
+	ESPGW_IPV6_RT_SRH = 4,
+};
+
 /** Header and field lengths, bytes. */
 enum {
 	ESPGW_IPV4_HDR_LEN = 20, /**< an IPv4 header without options */
