@@ -83,7 +83,8 @@ espgw_replay_check(struct espgw_replay *r, uint64_t seq)
 		return ESPGW_DROP_BEHIND_WINDOW;
 	if (seq > r->top)
 		return ESPGW_OK;
-	if (seq + r->win <= r->top)
+	/* top - seq cannot wrap here; seq + win could, near 2^64 */
+	if (r->top - seq >= r->win)
 		return ESPGW_DROP_BEHIND_WINDOW;
 	if (*replay_word(r, seq) & replay_bit(seq))
 		return ESPGW_DROP_REPLAYED;

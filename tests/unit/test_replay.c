@@ -204,6 +204,27 @@ test_esn_across_wrap(void **state)
 	free(r);
 }
 
+/* The last window of the 64-bit space: numbers inside it that never
+ * came are new, those below it behind, with no wrap of seq + window
+ * (it once made every number within a window of 2^64 behind-window). */
+static void
+test_top_of_space(void **state)
+{
+	struct espgw_replay *r = mk(64, UINT64_MAX - 10);
+
+	(void)state;
+	assert_int_equal(rx(r, UINT64_MAX - 20), ESPGW_OK);
+	assert_int_equal(rx(r, UINT64_MAX - 20), ESPGW_DROP_REPLAYED);
+	assert_int_equal(rx(r, UINT64_MAX - 10 - 63), ESPGW_OK);
+	assert_int_equal(rx(r, UINT64_MAX - 10 - 64), ESPGW_DROP_BEHIND_WINDOW);
+	assert_int_equal(rx(r, UINT64_MAX), ESPGW_OK);
+	assert_int_equal(rx(r, UINT64_MAX - 63), ESPGW_OK);
+	assert_int_equal(rx(r, UINT64_MAX - 64), ESPGW_DROP_BEHIND_WINDOW);
+	assert_int_equal(rx(r, UINT64_MAX), ESPGW_DROP_REPLAYED);
+	assert_int_equal(rx(r, UINT64_MAX - 5), ESPGW_OK);
+	free(r);
+}
+
 int
 main(void)
 {
@@ -214,6 +235,7 @@ main(void)
 		cmocka_unit_test(test_against_model),
 		cmocka_unit_test(test_esn_infer),
 		cmocka_unit_test(test_esn_across_wrap),
+		cmocka_unit_test(test_top_of_space),
 	};
 
 	return cmocka_run_group_tests_name("replay", tests, NULL, NULL);
