@@ -552,10 +552,11 @@ inb_mapping(struct espgw_sa *sa, struct espgw_sa_stats *st,
 
 /* The open pass over one run. With byte or packet limits (lft, a
  * constant of the SA's variant) each packet is admitted first, after the
- * replay pre-check as in xfrm_input(). */
+ * replay pre-check as in xfrm_input(). udp, also a constant: the SA has
+ * ESP in UDP, so every packet of the run came in UDP (inb_prepare). */
 static __rte_always_inline uint16_t
 inb_open_run(struct espgw_inb_slice *s, uint16_t k, const bool replay,
-	     const bool lft)
+	     const bool lft, const bool udp)
 {
 	struct espgw_sa *sa = s->sas[k];
 	struct espgw_sa_stats *st = espgw_sa_slot(sa, s->w->id);
@@ -588,7 +589,7 @@ inb_open_run(struct espgw_inb_slice *s, uint16_t k, const bool replay,
 			espgw_life_count(&r, len);
 		/* RFC 3948 section 5.2, as esp_input_done2(): an authentic
 		 * packet from elsewhere than the state says, a NAT rebound */
-		if (s->pk[i].udp) {
+		if (udp) {
 			union espgw_sa_peer at = espgw_sa_peer(sa);
 
 			if (unlikely(s->pk[i].src != at.addr ||
@@ -653,25 +654,49 @@ espgw_inb_prepare_replay_esn_udp(struct espgw_inb_slice *s, uint16_t k)
 uint16_t
 espgw_inb_open_no_replay(struct espgw_inb_slice *s, uint16_t k)
 {
-	return inb_open_run(s, k, false, false);
+	return inb_open_run(s, k, false, false, false);
 }
 
 uint16_t
 espgw_inb_open_replay(struct espgw_inb_slice *s, uint16_t k)
 {
-	return inb_open_run(s, k, true, false);
+	return inb_open_run(s, k, true, false, false);
 }
 
 uint16_t
 espgw_inb_open_no_replay_lft(struct espgw_inb_slice *s, uint16_t k)
 {
-	return inb_open_run(s, k, false, true);
+	return inb_open_run(s, k, false, true, false);
 }
 
 uint16_t
 espgw_inb_open_replay_lft(struct espgw_inb_slice *s, uint16_t k)
 {
-	return inb_open_run(s, k, true, true);
+	return inb_open_run(s, k, true, true, false);
+}
+
+uint16_t
+espgw_inb_open_no_replay_udp(struct espgw_inb_slice *s, uint16_t k)
+{
+	return inb_open_run(s, k, false, false, true);
+}
+
+uint16_t
+espgw_inb_open_replay_udp(struct espgw_inb_slice *s, uint16_t k)
+{
+	return inb_open_run(s, k, true, false, true);
+}
+
+uint16_t
+espgw_inb_open_no_replay_lft_udp(struct espgw_inb_slice *s, uint16_t k)
+{
+	return inb_open_run(s, k, false, true, true);
+}
+
+uint16_t
+espgw_inb_open_replay_lft_udp(struct espgw_inb_slice *s, uint16_t k)
+{
+	return inb_open_run(s, k, true, true, true);
 }
 
 struct inb_args {

@@ -73,6 +73,11 @@ uint16_t espgw_inb_prepare_replay_esn_udp(struct espgw_inb_slice *s,
 					  uint16_t k);
 uint16_t espgw_inb_open_no_replay_lft(struct espgw_inb_slice *s, uint16_t k);
 uint16_t espgw_inb_open_replay_lft(struct espgw_inb_slice *s, uint16_t k);
+uint16_t espgw_inb_open_no_replay_udp(struct espgw_inb_slice *s, uint16_t k);
+uint16_t espgw_inb_open_replay_udp(struct espgw_inb_slice *s, uint16_t k);
+uint16_t espgw_inb_open_no_replay_lft_udp(struct espgw_inb_slice *s,
+					  uint16_t k);
+uint16_t espgw_inb_open_replay_lft_udp(struct espgw_inb_slice *s, uint16_t k);
 uint16_t espgw_outb_number_seq32_lft(struct espgw_outb_slice *s, uint16_t k);
 uint16_t espgw_outb_number_esn_lft(struct espgw_outb_slice *s, uint16_t k);
 

@@ -788,23 +788,31 @@ test_seq_hi_without_esn(void **state)
 static void
 test_ops_select(void **state)
 {
+	enum { V4, UDP, V6 };
 	static const struct {
 		enum espgw_sa_dir dir;
 		bool esn;
 		uint32_t win;
+		int outer;
 		espgw_inb_run_fn *prepare, *open;
-		espgw_outb_run_fn *number;
+		espgw_outb_run_fn *number, *seal;
 	} cases[] = {
-		{ ESPGW_SA_OUT, false, 0, NULL, NULL, espgw_outb_number_seq32 },
-		{ ESPGW_SA_OUT, false, 64, NULL, NULL,
-		  espgw_outb_number_seq32 },
-		{ ESPGW_SA_OUT, true, 0, NULL, NULL, espgw_outb_number_esn },
-		{ ESPGW_SA_IN, false, 0, espgw_inb_prepare_no_replay,
-		  espgw_inb_open_no_replay, NULL },
-		{ ESPGW_SA_IN, false, 32, espgw_inb_prepare_replay,
-		  espgw_inb_open_replay, NULL },
-		{ ESPGW_SA_IN, true, 32, espgw_inb_prepare_replay_esn,
-		  espgw_inb_open_replay, NULL },
+		{ ESPGW_SA_OUT, false, 0, V4, NULL, NULL,
+		  espgw_outb_number_seq32, espgw_outb_seal_esp },
+		{ ESPGW_SA_OUT, false, 64, UDP, NULL, NULL,
+		  espgw_outb_number_seq32, espgw_outb_seal_udp },
+		{ ESPGW_SA_OUT, true, 0, V6, NULL, NULL, espgw_outb_number_esn,
+		  espgw_outb_seal_esp6 },
+		{ ESPGW_SA_IN, false, 0, V4, espgw_inb_prepare_no_replay,
+		  espgw_inb_open_no_replay, NULL, NULL },
+		{ ESPGW_SA_IN, false, 32, V4, espgw_inb_prepare_replay,
+		  espgw_inb_open_replay, NULL, NULL },
+		{ ESPGW_SA_IN, true, 32, V6, espgw_inb_prepare_replay_esn,
+		  espgw_inb_open_replay, NULL, NULL },
+		{ ESPGW_SA_IN, false, 0, UDP, espgw_inb_prepare_no_replay_udp,
+		  espgw_inb_open_no_replay_udp, NULL, NULL },
+		{ ESPGW_SA_IN, true, 32, UDP, espgw_inb_prepare_replay_esn_udp,
+		  espgw_inb_open_replay_udp, NULL, NULL },
 	};
 
 	(void)state;
@@ -814,11 +822,21 @@ test_ops_select(void **state)
 
 		t_sa_params(&p, cases[i].dir, 0x3200, 20, 16, cases[i].esn,
 			    cases[i].win, 19);
+		if (cases[i].outer == UDP)
+			p.encap = (struct espgw_sa_encap){ .udp = true,
+							   .sport = 4500,
+							   .dport = 4500 };
+		if (cases[i].outer == V6) {
+			p.src.family = p.dst.family = AF_INET6;
+			memset(p.src.v6, 0x20, 16);
+			memset(p.dst.v6, 0x21, 16);
+		}
 		sa = t_sa(&p);
 		assert_int_equal(sa->ops->dir, cases[i].dir);
 		assert_ptr_equal(sa->ops->inb_prepare, cases[i].prepare);
 		assert_ptr_equal(sa->ops->inb_open, cases[i].open);
 		assert_ptr_equal(sa->ops->outb_number, cases[i].number);
+		assert_ptr_equal(sa->ops->outb_seal, cases[i].seal);
 		espgw_sa_free(sa);
 	}
 }
