@@ -77,11 +77,14 @@ struct event {
 	bool gone;	    /* the entry is in the set replaced, not the new */
 	const char *line;   /* instead of an entry */
 	enum espgw_cmd_obj obj;
+	uint8_t family; /* of a route or neighbour: which of u it is */
 	union {
 		struct espgw_cfg_state state;
 		struct espgw_cfg_policy policy;
 		struct espgw_cfg_route route;
 		struct espgw_cfg_neigh neigh;
+		struct espgw_cfg_route6 route6;
+		struct espgw_cfg_neigh6 neigh6;
 	} u;
 };
 
@@ -114,6 +117,21 @@ event_add(struct events *ev, unsigned int mask, const char *prefix,
 	if (entry != NULL)
 		memcpy(&e->u, entry, size);
 	return e;
+}
+
+/* The route or neighbour command c made. */
+static void
+net_event(struct events *ev, unsigned int mask, const char *prefix,
+	  const struct espgw_cmd *c)
+{
+	bool v6 = c->family == AF_INET6;
+	size_t size = c->obj == ESPGW_OBJ_ROUTE
+			      ? (v6 ? sizeof(c->u.route6) : sizeof(c->u.route))
+			      : (v6 ? sizeof(c->u.neigh6) : sizeof(c->u.neigh));
+	struct event *e = event_add(ev, mask, prefix, c->obj, &c->u, size);
+
+	if (e != NULL)
+		e->family = v6 ? AF_INET6 : AF_INET;
 }
 
 static void
@@ -255,6 +273,42 @@ pick_by_dev(const void *arr, unsigned int n, size_t size, size_t port_off,
 	pick_by_dev((cfg)->arr, (cfg)->count, sizeof((cfg)->arr[0]),           \
 		    offsetof(__typeof__((cfg)->arr[0]), port), (dev), (nb))
 
+/* A listing's device, where the statement's family put it. */
+static const char *
+cmd_port(const struct espgw_cmd *c, const char *port4, const char *port6)
+{
+	return c->family == AF_INET6 ? port6 : port4;
+}
+
+/* `ip [-6] route list [dev X]`: one family, IPv4 unless told. */
+static void
+list_routes(const struct espgw_cfg *work, const struct espgw_cmd *c,
+	    const struct gw_show_opts *o, FILE *f)
+{
+	bool v6 = c->family == AF_INET6;
+	const char *dev =
+		(c->given & ESPGW_SEL_ROUTE_DEV)
+			? cmd_port(c, c->u.route.port, c->u.route6.port)
+			: NULL;
+	unsigned int nr, na;
+	const void **r, **a;
+
+	if (v6) {
+		r = PICK(work, routes6, nb_routes6, dev, &nr);
+		a = PICK(work, addrs6, nb_addrs6, NULL, &na);
+		gw_show_routes6(f, o, (const struct espgw_cfg_route6 *const *)r,
+				nr, (const struct espgw_cfg_addr6 *const *)a,
+				na);
+	} else {
+		r = PICK(work, routes, nb_routes, dev, &nr);
+		a = PICK(work, addrs, nb_addrs, NULL, &na);
+		gw_show_routes(f, o, (const struct espgw_cfg_route *const *)r,
+			       nr, (const struct espgw_cfg_addr *const *)a, na);
+	}
+	free(r);
+	free(a);
+}
+
 /* A read-only statement: its listing, from the configuration as the
  * transaction has it so far (states: the published SAs, with their
  * counters). */
@@ -278,40 +332,44 @@ list(const struct gw_ctl *ctl, const struct espgw_cfg *work,
 	switch (c->obj) {
 	case ESPGW_OBJ_STATE: list_states(ctl, c, &o, l.f); break;
 	case ESPGW_OBJ_POLICY: list_policies(work, c, &o, l.f); break;
-	case ESPGW_OBJ_ROUTE:
-		pick = PICK(work, routes, nb_routes,
-			    (c->given & ESPGW_SEL_ROUTE_DEV) ? c->u.route.port
-							     : NULL,
-			    &nb);
-		{
-			unsigned int na;
-			const void **addrs =
-				PICK(work, addrs, nb_addrs, NULL, &na);
+	case ESPGW_OBJ_ROUTE: list_routes(work, c, &o, l.f); break;
+	case ESPGW_OBJ_NEIGH: {
+		/* no family: both, as ip neigh lists both */
+		const char *dev =
+			(c->given & ESPGW_SEL_NEIGH_DEV)
+				? cmd_port(c, c->u.neigh.port, c->u.neigh6.port)
+				: NULL;
+		unsigned int n6 = 0;
+		const void **p6 = NULL;
 
-			gw_show_routes(
-				l.f, &o,
-				(const struct espgw_cfg_route *const *)pick, nb,
-				(const struct espgw_cfg_addr *const *)addrs,
-				na);
-			free(addrs);
-		}
-		break;
-	case ESPGW_OBJ_NEIGH:
-		pick = PICK(work, neighs, nb_neighs,
-			    (c->given & ESPGW_SEL_NEIGH_DEV) ? c->u.neigh.port
-							     : NULL,
-			    &nb);
+		if (c->family != AF_INET6)
+			pick = PICK(work, neighs, nb_neighs, dev, &nb);
+		if (c->family != AF_INET)
+			p6 = PICK(work, neighs6, nb_neighs6, dev, &n6);
 		gw_show_neighs(l.f, &o,
-			       (const struct espgw_cfg_neigh *const *)pick, nb);
+			       (const struct espgw_cfg_neigh *const *)pick, nb,
+			       (const struct espgw_cfg_neigh6 *const *)p6, n6);
+		free(p6);
 		break;
-	case ESPGW_OBJ_ADDR:
-		pick = PICK(work, addrs, nb_addrs,
-			    (c->given & ESPGW_SEL_ADDR_DEV) ? c->u.addr.port
-							    : NULL,
-			    &nb);
+	}
+	case ESPGW_OBJ_ADDR: {
+		const char *dev =
+			(c->given & ESPGW_SEL_ADDR_DEV)
+				? cmd_port(c, c->u.addr.port, c->u.addr6.port)
+				: NULL;
+		unsigned int n6 = 0;
+		const void **p6 = NULL;
+
+		if (c->family != AF_INET6)
+			pick = PICK(work, addrs, nb_addrs, dev, &nb);
+		if (c->family != AF_INET)
+			p6 = PICK(work, addrs6, nb_addrs6, dev, &n6);
 		gw_show_addrs(l.f, &o, t->ifaces, NULL, GW_MAX_PORTS,
-			      (const struct espgw_cfg_addr *const *)pick, nb);
+			      (const struct espgw_cfg_addr *const *)pick, nb,
+			      (const struct espgw_cfg_addr6 *const *)p6, n6);
+		free(p6);
 		break;
+	}
 	case ESPGW_OBJ_LINK: list_links(t, &o, l.f); break;
 	default: break;
 	}
@@ -326,13 +384,14 @@ static int
 apply(struct gw_ctl *ctl, const struct espgw_cmd *c, const char *file,
       struct gw_ctl_reply *r, unsigned int *changed, struct events *ev)
 {
-	static const int array[] = {
-		[ESPGW_OBJ_POLICY] = GW_DB_POLICIES,
-		[ESPGW_OBJ_ROUTE] = GW_DB_ROUTES,
-		[ESPGW_OBJ_NEIGH] = GW_DB_NEIGHS,
-		[ESPGW_OBJ_ADDR] = GW_DB_ADDRS,
-		[ESPGW_OBJ_LINK] = GW_DB_LINKS,
+	static const int array[][2] = {
+		[ESPGW_OBJ_POLICY] = { GW_DB_POLICIES, GW_DB_POLICIES },
+		[ESPGW_OBJ_ROUTE] = { GW_DB_ROUTES, GW_DB_ROUTES6 },
+		[ESPGW_OBJ_NEIGH] = { GW_DB_NEIGHS, GW_DB_NEIGHS6 },
+		[ESPGW_OBJ_ADDR] = { GW_DB_ADDRS, GW_DB_ADDRS6 },
+		[ESPGW_OBJ_LINK] = { GW_DB_LINKS, GW_DB_LINKS },
 	};
+	bool v6 = c->family == AF_INET6;
 	bool upd = c->verb == ESPGW_CMD_UPDATE || c->verb == ESPGW_CMD_REPLACE;
 	struct gw_db *db = &ctl->db;
 	struct espgw_cfg *work = &db->cfg;
@@ -348,7 +407,13 @@ apply(struct gw_ctl *ctl, const struct espgw_cmd *c, const char *file,
 	/* what undoes the change, kept before it is made */
 	if (c->obj != ESPGW_OBJ_STATE && c->obj < (int)RTE_DIM(array) &&
 	    c->obj != ESPGW_OBJ_MONITOR && c->verb != ESPGW_CMD_GET &&
-	    gw_db_touch(db, (enum gw_db_array)array[c->obj]) != 0) {
+	    gw_db_touch(db, (enum gw_db_array)array[c->obj][v6]) != 0) {
+		gw_ctl_err(r, "out of memory\n");
+		return EXIT_REFUSED;
+	}
+	/* a neigh flush of no family flushes both tables */
+	if (c->obj == ESPGW_OBJ_NEIGH && c->verb == ESPGW_CMD_FLUSH &&
+	    c->family == 0 && gw_db_touch(db, GW_DB_NEIGHS6) != 0) {
 		gw_ctl_err(r, "out of memory\n");
 		return EXIT_REFUSED;
 	}
@@ -475,34 +540,50 @@ apply(struct gw_ctl *ctl, const struct espgw_cmd *c, const char *file,
 	case ESPGW_OBJ_ROUTE:
 		what = GW_CHANGED_NET;
 		if (c->verb == ESPGW_CMD_DEL)
-			rc = gw_db_route_del(work, &c->u.route, c->given);
+			rc = v6 ? gw_db_route6_del(work, &c->u.route6, c->given)
+				: gw_db_route_del(work, &c->u.route, c->given);
 		else
-			rc = gw_db_route_add(work, &c->u.route, upd);
+			rc = v6 ? gw_db_route6_add(work, &c->u.route6, upd)
+				: gw_db_route_add(work, &c->u.route, upd);
 		if (rc == 0)
-			event_add(ev, ESPGW_MON_ROUTE,
+			net_event(ev, ESPGW_MON_ROUTE,
 				  c->verb == ESPGW_CMD_DEL ? "Deleted " : "",
-				  c->obj, &c->u.route, sizeof(c->u.route));
+				  c);
 		break;
 	case ESPGW_OBJ_NEIGH:
 		what = GW_CHANGED_NEIGH;
-		if (c->verb == ESPGW_CMD_DEL)
-			rc = gw_db_neigh_del(work, &c->u.neigh);
-		else if (c->verb == ESPGW_CMD_FLUSH)
-			gw_db_neigh_flush(work, (c->given & ESPGW_SEL_NEIGH_DEV)
-							? c->u.neigh.port
-							: NULL);
-		else
-			rc = gw_db_neigh_add(work, &c->u.neigh, upd);
+		if (c->verb == ESPGW_CMD_DEL) {
+			rc = v6 ? gw_db_neigh6_del(work, &c->u.neigh6)
+				: gw_db_neigh_del(work, &c->u.neigh);
+		} else if (c->verb == ESPGW_CMD_FLUSH) {
+			const char *dev = (c->given & ESPGW_SEL_NEIGH_DEV)
+						  ? cmd_port(c, c->u.neigh.port,
+							     c->u.neigh6.port)
+						  : NULL;
+
+			if (c->family != AF_INET6)
+				gw_db_neigh_flush(work, dev);
+			if (c->family != AF_INET)
+				gw_db_neigh6_flush(work, dev);
+		} else {
+			rc = v6 ? gw_db_neigh6_add(work, &c->u.neigh6, upd)
+				: gw_db_neigh_add(work, &c->u.neigh, upd);
+		}
 		if (rc == 0 && c->verb != ESPGW_CMD_FLUSH)
-			event_add(ev, ESPGW_MON_NEIGH,
+			net_event(ev, ESPGW_MON_NEIGH,
 				  c->verb == ESPGW_CMD_DEL ? "Deleted " : "",
-				  c->obj, &c->u.neigh, sizeof(c->u.neigh));
+				  c);
 		break;
 	case ESPGW_OBJ_ADDR:
 		what = GW_CHANGED_NET;
-		rc = c->verb == ESPGW_CMD_DEL
-			     ? gw_db_addr_del(work, &c->u.addr)
-			     : gw_db_addr_add(work, &c->u.addr);
+		if (v6)
+			rc = c->verb == ESPGW_CMD_DEL
+				     ? gw_db_addr6_del(work, &c->u.addr6)
+				     : gw_db_addr6_add(work, &c->u.addr6);
+		else
+			rc = c->verb == ESPGW_CMD_DEL
+				     ? gw_db_addr_del(work, &c->u.addr)
+				     : gw_db_addr_add(work, &c->u.addr);
 		break;
 	case ESPGW_OBJ_LINK:
 		what = GW_CHANGED_NET;
@@ -618,15 +699,28 @@ notify(struct gw_ctl *ctl, const struct gw_tables *old,
 				&e->u.policy.index, 1);
 			break;
 		case ESPGW_OBJ_ROUTE:
-			gw_show_routes(
-				l.f, &o,
-				(const struct espgw_cfg_route *const *)&one, 1,
-				NULL, 0);
+			if (e->family == AF_INET6)
+				gw_show_routes6(l.f, &o,
+						(const struct espgw_cfg_route6
+							 *const *)&one,
+						1, NULL, 0);
+			else
+				gw_show_routes(l.f, &o,
+					       (const struct espgw_cfg_route
+							*const *)&one,
+					       1, NULL, 0);
 			break;
 		case ESPGW_OBJ_NEIGH:
-			gw_show_neighs(
-				l.f, &o,
-				(const struct espgw_cfg_neigh *const *)&one, 1);
+			if (e->family == AF_INET6)
+				gw_show_neighs(l.f, &o, NULL, 0,
+					       (const struct espgw_cfg_neigh6
+							*const *)&one,
+					       1);
+			else
+				gw_show_neighs(l.f, &o,
+					       (const struct espgw_cfg_neigh
+							*const *)&one,
+					       1, NULL, 0);
 			break;
 		default: break;
 		}

@@ -378,6 +378,18 @@ array_of(struct gw_db *db, enum gw_db_array a, unsigned int **n, size_t *size)
 		*n = &c->nb_neighs;
 		*size = sizeof(*c->neighs);
 		return (void **)&c->neighs;
+	case GW_DB_ADDRS6:
+		*n = &c->nb_addrs6;
+		*size = sizeof(*c->addrs6);
+		return (void **)&c->addrs6;
+	case GW_DB_ROUTES6:
+		*n = &c->nb_routes6;
+		*size = sizeof(*c->routes6);
+		return (void **)&c->routes6;
+	case GW_DB_NEIGHS6:
+		*n = &c->nb_neighs6;
+		*size = sizeof(*c->neighs6);
+		return (void **)&c->neighs6;
 	default:
 		*n = &c->nb_policies;
 		*size = sizeof(*c->policies);
@@ -729,5 +741,133 @@ gw_db_addr_del(struct espgw_cfg *cfg, const struct espgw_cfg_addr *a)
 	if (i < 0)
 		return i;
 	REMOVE(cfg->addrs, cfg->nb_addrs, (unsigned int)i);
+	return 0;
+}
+
+/* ---- IPv6 routes, neighbours, addresses ------------------------------ */
+
+static bool
+same6(const uint8_t *a, const uint8_t *b)
+{
+	return memcmp(a, b, ESPGW_CFG_IPV6_LEN) == 0;
+}
+
+static int
+route6_find(const struct espgw_cfg *cfg, const struct espgw_cfg_route6 *r)
+{
+	for (unsigned int i = 0; i < cfg->nb_routes6; i++)
+		if (cfg->routes6[i].len == r->len &&
+		    same6(cfg->routes6[i].prefix, r->prefix))
+			return (int)i;
+	return -ESRCH;
+}
+
+int
+gw_db_route6_add(struct espgw_cfg *cfg, const struct espgw_cfg_route6 *r,
+		 bool replace)
+{
+	int i = route6_find(cfg, r);
+
+	if (i < 0)
+		return PUSH(cfg, routes6, nb_routes6, r);
+	if (!replace)
+		return -EEXIST;
+	cfg->routes6[i] = *r;
+	return 0;
+}
+
+int
+gw_db_route6_del(struct espgw_cfg *cfg, const struct espgw_cfg_route6 *r,
+		 uint32_t given)
+{
+	int i = route6_find(cfg, r);
+
+	/* ip6_route_del: the words given must match too */
+	if (i < 0 ||
+	    ((given & ESPGW_SEL_ROUTE_VIA) &&
+	     !same6(cfg->routes6[i].via, r->via)) ||
+	    ((given & ESPGW_SEL_ROUTE_DEV) &&
+	     strcmp(cfg->routes6[i].port, r->port) != 0))
+		return -ESRCH;
+	REMOVE(cfg->routes6, cfg->nb_routes6, (unsigned int)i);
+	return 0;
+}
+
+static int
+neigh6_find(const struct espgw_cfg *cfg, const struct espgw_cfg_neigh6 *n)
+{
+	for (unsigned int i = 0; i < cfg->nb_neighs6; i++)
+		if (same6(cfg->neighs6[i].addr, n->addr) &&
+		    strcmp(cfg->neighs6[i].port, n->port) == 0)
+			return (int)i;
+	return -ENOENT;
+}
+
+int
+gw_db_neigh6_add(struct espgw_cfg *cfg, const struct espgw_cfg_neigh6 *n,
+		 bool replace)
+{
+	int i = neigh6_find(cfg, n);
+
+	if (i < 0)
+		return PUSH(cfg, neighs6, nb_neighs6, n);
+	if (!replace)
+		return -EEXIST;
+	cfg->neighs6[i] = *n;
+	return 0;
+}
+
+int
+gw_db_neigh6_del(struct espgw_cfg *cfg, const struct espgw_cfg_neigh6 *n)
+{
+	int i = neigh6_find(cfg, n);
+
+	if (i < 0)
+		return i;
+	REMOVE(cfg->neighs6, cfg->nb_neighs6, (unsigned int)i);
+	return 0;
+}
+
+unsigned int
+gw_db_neigh6_flush(struct espgw_cfg *cfg, const char *dev)
+{
+	unsigned int keep = 0, n = cfg->nb_neighs6;
+
+	for (unsigned int i = 0; i < n; i++)
+		if (dev != NULL && strcmp(cfg->neighs6[i].port, dev) != 0)
+			cfg->neighs6[keep++] = cfg->neighs6[i];
+	cfg->nb_neighs6 = keep;
+	return n - keep;
+}
+
+/* An address is one a device (ipv6_add_addr: File exists, whatever
+ * the length); a delete names its length too (inet6_addr_del). */
+static int
+addr6_find(const struct espgw_cfg *cfg, const struct espgw_cfg_addr6 *a,
+	   bool by_len)
+{
+	for (unsigned int i = 0; i < cfg->nb_addrs6; i++)
+		if (same6(cfg->addrs6[i].addr, a->addr) &&
+		    (!by_len || cfg->addrs6[i].len == a->len) &&
+		    strcmp(cfg->addrs6[i].port, a->port) == 0)
+			return (int)i;
+	return -EADDRNOTAVAIL;
+}
+
+int
+gw_db_addr6_add(struct espgw_cfg *cfg, const struct espgw_cfg_addr6 *a)
+{
+	return addr6_find(cfg, a, false) >= 0 ? -EEXIST
+					      : PUSH(cfg, addrs6, nb_addrs6, a);
+}
+
+int
+gw_db_addr6_del(struct espgw_cfg *cfg, const struct espgw_cfg_addr6 *a)
+{
+	int i = addr6_find(cfg, a, true);
+
+	if (i < 0)
+		return i;
+	REMOVE(cfg->addrs6, cfg->nb_addrs6, (unsigned int)i);
 	return 0;
 }

@@ -28,6 +28,9 @@ enum gw_db_array {
 	GW_DB_ROUTES,
 	GW_DB_NEIGHS,
 	GW_DB_POLICIES,
+	GW_DB_ADDRS6,
+	GW_DB_ROUTES6,
+	GW_DB_NEIGHS6,
 	GW_DB_NB_ARRAYS
 };
 
@@ -132,6 +135,19 @@ int gw_db_neigh_add(struct espgw_cfg *cfg, const struct espgw_cfg_neigh *n,
 		    bool replace);
 int gw_db_neigh_del(struct espgw_cfg *cfg, const struct espgw_cfg_neigh *n);
 unsigned int gw_db_neigh_flush(struct espgw_cfg *cfg, const char *dev);
+
+/* The same for IPv6 (`ip -6 ...`), in their own arrays, with the same
+ * answers (ip6_route_add: File exists; ip6_route_del: No such process). */
+int gw_db_route6_add(struct espgw_cfg *cfg, const struct espgw_cfg_route6 *r,
+		     bool replace);
+int gw_db_route6_del(struct espgw_cfg *cfg, const struct espgw_cfg_route6 *r,
+		     uint32_t given);
+int gw_db_neigh6_add(struct espgw_cfg *cfg, const struct espgw_cfg_neigh6 *n,
+		     bool replace);
+int gw_db_neigh6_del(struct espgw_cfg *cfg, const struct espgw_cfg_neigh6 *n);
+unsigned int gw_db_neigh6_flush(struct espgw_cfg *cfg, const char *dev);
+int gw_db_addr6_add(struct espgw_cfg *cfg, const struct espgw_cfg_addr6 *a);
+int gw_db_addr6_del(struct espgw_cfg *cfg, const struct espgw_cfg_addr6 *a);
 
 /* `link set dev X up [mtu N] [name NEW]`: a port the configuration
  * already brings up takes the new MTU in its statement (the list does

@@ -14,6 +14,8 @@
 #include <netinet/in.h>
 #include <time.h>
 
+#include <rte_common.h>
+
 #include "control/show.h"
 
 /* xfrm's "no limit" (XFRM_INF) and the kernel's forever lifetime */
@@ -174,6 +176,13 @@ mac_str(const struct rte_ether_addr *m, char *buf)
 	snprintf(buf, RTE_ETHER_ADDR_FMT_SIZE, "%02x:%02x:%02x:%02x:%02x:%02x",
 		 b[0], b[1], b[2], b[3], b[4], b[5]);
 	return buf;
+}
+
+/* An IPv6 address as inet_ntop (and ip) writes it: RFC 5952's form. */
+static const char *
+ip6_str(const uint8_t *a, char *buf)
+{
+	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
 }
 
 static uint32_t
@@ -796,35 +805,214 @@ gw_show_routes(FILE *f, const struct gw_show_opts *o,
 	return 0;
 }
 
-/* ---- neigh ---- */
+/* ---- IPv6 route ---- */
 
-/* print_neigh: dst, dev, lladdr, the NUD state. */
-void
-gw_show_neighs(FILE *f, const struct gw_show_opts *o,
-	       const struct espgw_cfg_neigh *const *ne, unsigned int n)
+/* An IPv6 route as the kernel holds it: what ip6_route_add sets for
+ * `ip -6 route add` (metric IP6_RT_PRIO_USER, 1024; preference
+ * medium), and for an address's prefix route (addrconf_prefix_route:
+ * metric IP6_RT_PRIO_ADDRCONF, 256, proto kernel). */
+struct rt6 {
+	uint8_t prefix[16], via[16], src[16];
+	uint8_t len;
+	bool kernel;
+	const char *dev;
+};
+
+static const uint8_t any6[16];
+
+static unsigned int
+bit_of(const uint8_t *a, unsigned int bit)
 {
-	char a[INET_ADDRSTRLEN], m[RTE_ETHER_ADDR_FMT_SIZE];
+	return a[bit / 8] >> (7 - bit % 8) & 1;
+}
+
+/* fib6's dump order (fib6_walk: a node's children, the 0 branch
+ * first, before its own routes): a prefix after those inside it, the
+ * connected route (metric 256) before a user's (1024). */
+static int
+rt6_cmp(const void *x, const void *y)
+{
+	const struct rt6 *a = x, *b = y;
+	unsigned int n = RTE_MIN(a->len, b->len);
+
+	for (unsigned int bit = 0; bit < n; bit++)
+		if (bit_of(a->prefix, bit) != bit_of(b->prefix, bit))
+			return (int)bit_of(a->prefix, bit) -
+			       (int)bit_of(b->prefix, bit);
+	if (a->len != b->len)
+		return (int)b->len - (int)a->len;
+	return (int)b->kernel - (int)a->kernel;
+}
+
+/* print_route for AF_INET6: no scope (IPv6 routes are universe), then
+ * metric and pref, the last word without a space after it. */
+static void
+route6_text(FILE *f, const struct rt6 *r)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (r->len == 0)
+		fputs("default ", f);
+	else if (r->len == 128)
+		fprintf(f, "%s ", ip6_str(r->prefix, a));
+	else
+		fprintf(f, "%s/%u ", ip6_str(r->prefix, a), r->len);
+	if (memcmp(r->via, any6, 16) != 0)
+		fprintf(f, "via %s ", ip6_str(r->via, a));
+	fprintf(f, "dev %s ", r->dev);
+	if (r->kernel)
+		fputs("proto kernel ", f);
+	if (memcmp(r->src, any6, 16) != 0)
+		fprintf(f, "src %s ", ip6_str(r->src, a));
+	fprintf(f, "metric %u pref medium\n", r->kernel ? 256 : 1024);
+}
+
+static void
+route6_json(struct jw *j, const struct rt6 *r)
+{
+	char a[INET6_ADDRSTRLEN], p[INET6_ADDRSTRLEN + 4];
+
+	jw_open(j, NULL, '{');
+	if (r->len == 0) {
+		jw_str(j, "dst", "default");
+	} else if (r->len == 128) {
+		jw_str(j, "dst", ip6_str(r->prefix, a));
+	} else {
+		snprintf(p, sizeof(p), "%s/%u", ip6_str(r->prefix, a), r->len);
+		jw_str(j, "dst", p);
+	}
+	if (memcmp(r->via, any6, 16) != 0)
+		jw_str(j, "gateway", ip6_str(r->via, a));
+	jw_str(j, "dev", r->dev);
+	if (r->kernel)
+		jw_str(j, "protocol", "kernel");
+	if (memcmp(r->src, any6, 16) != 0)
+		jw_str(j, "prefsrc", ip6_str(r->src, a));
+	jw_u64(j, "metric", r->kernel ? 256 : 1024);
+	jw_open(j, "flags", '[');
+	jw_close_arr(j);
+	jw_str(j, "pref", "medium");
+	jw_close_obj(j);
+}
+
+static void
+prefix6(uint8_t *out, const uint8_t *in, uint8_t len)
+{
+	for (unsigned int i = 0; i < 16; i++) {
+		unsigned int bits = len > 8 * i ? len - 8 * i : 0;
+
+		out[i] = bits >= 8 ? in[i] : in[i] & (uint8_t)(0xff00u >> bits);
+	}
+}
+
+int
+gw_show_routes6(FILE *f, const struct gw_show_opts *o,
+		const struct espgw_cfg_route6 *const *r, unsigned int nr,
+		const struct espgw_cfg_addr6 *const *a, unsigned int na)
+{
+	struct rt6 *rt = calloc(nr + na + 1, sizeof(*rt));
+	unsigned int n = 0;
 	struct jw j;
+
+	if (rt == NULL)
+		return -1;
+	for (unsigned int i = 0; i < na; i++) {
+		struct rt6 k = { .len = a[i]->len,
+				 .kernel = true,
+				 .dev = a[i]->port };
+		bool dup = false;
+
+		if (a[i]->len >= 128)
+			continue;
+		prefix6(k.prefix, a[i]->addr, a[i]->len);
+		for (unsigned int m = 0; m < n && !dup; m++)
+			dup = rt[m].len == k.len &&
+			      memcmp(rt[m].prefix, k.prefix, 16) == 0 &&
+			      strcmp(rt[m].dev, k.dev) == 0;
+		if (!dup)
+			rt[n++] = k;
+	}
+	for (unsigned int i = 0; i < nr; i++) {
+		struct rt6 *e = &rt[n++];
+
+		memcpy(e->prefix, r[i]->prefix, 16);
+		memcpy(e->via, r[i]->via, 16);
+		memcpy(e->src, r[i]->src, 16);
+		e->len = r[i]->len;
+		e->dev = r[i]->port;
+	}
+	qsort(rt, n, sizeof(*rt), rt6_cmp);
 
 	if (!o->json) {
 		for (unsigned int i = 0; i < n; i++)
-			fprintf(f, "%s dev %s lladdr %s PERMANENT \n",
-				gw_ip_str(ne[i]->addr, a), ne[i]->port,
-				mac_str(&ne[i]->mac, m));
-		return;
+			route6_text(f, &rt[i]);
+	} else {
+		jw_begin(&j, f, o);
+		for (unsigned int i = 0; i < n; i++)
+			route6_json(&j, &rt[i]);
+		jw_end(&j);
 	}
-	jw_begin(&j, f, o);
+	free(rt);
+	return 0;
+}
+
+/* ---- neigh ---- */
+
+/* print_neigh: dst, dev, lladdr, the NUD state. */
+static void
+neigh_text(FILE *f, const char *dst, const char *dev,
+	   const struct rte_ether_addr *mac)
+{
+	char m[RTE_ETHER_ADDR_FMT_SIZE];
+
+	fprintf(f, "%s dev %s lladdr %s PERMANENT \n", dst, dev,
+		mac_str(mac, m));
+}
+
+static void
+neigh_json(struct jw *j, const char *dst, const char *dev,
+	   const struct rte_ether_addr *mac)
+{
+	char m[RTE_ETHER_ADDR_FMT_SIZE];
+
+	jw_open(j, NULL, '{');
+	jw_str(j, "dst", dst);
+	jw_str(j, "dev", dev);
+	jw_str(j, "lladdr", mac_str(mac, m));
+	jw_open(j, "state", '[');
+	jw_str(j, NULL, "PERMANENT");
+	jw_close_arr(j);
+	jw_close_obj(j);
+}
+
+/* The ARP table's entries, then the neighbour discovery table's, as
+ * neigh_dump_info walks neigh_tables[]. */
+void
+gw_show_neighs(FILE *f, const struct gw_show_opts *o,
+	       const struct espgw_cfg_neigh *const *ne, unsigned int n,
+	       const struct espgw_cfg_neigh6 *const *ne6, unsigned int n6)
+{
+	char a[INET6_ADDRSTRLEN];
+	struct jw j;
+
+	if (o->json)
+		jw_begin(&j, f, o);
 	for (unsigned int i = 0; i < n; i++) {
-		jw_open(&j, NULL, '{');
-		jw_str(&j, "dst", gw_ip_str(ne[i]->addr, a));
-		jw_str(&j, "dev", ne[i]->port);
-		jw_str(&j, "lladdr", mac_str(&ne[i]->mac, m));
-		jw_open(&j, "state", '[');
-		jw_str(&j, NULL, "PERMANENT");
-		jw_close_arr(&j);
-		jw_close_obj(&j);
+		gw_ip_str(ne[i]->addr, a);
+		if (o->json)
+			neigh_json(&j, a, ne[i]->port, &ne[i]->mac);
+		else
+			neigh_text(f, a, ne[i]->port, &ne[i]->mac);
 	}
-	jw_end(&j);
+	for (unsigned int i = 0; i < n6; i++) {
+		ip6_str(ne6[i]->addr, a);
+		if (o->json)
+			neigh_json(&j, a, ne6[i]->port, &ne6[i]->mac);
+		else
+			neigh_text(f, a, ne6[i]->port, &ne6[i]->mac);
+	}
+	if (o->json)
+		jw_end(&j);
 }
 
 /* ---- link and addr ---- */
@@ -930,10 +1118,50 @@ addr_json(struct jw *j, const struct espgw_cfg_addr *a, const char *label)
 	jw_close_obj(j);
 }
 
+/* ipv6_addr_scope: link-local is scope link, loopback host. */
+static const char *
+scope6(const uint8_t *a)
+{
+	static const uint8_t loop[16] = { [15] = 1 };
+
+	if (a[0] == 0xfe && (a[1] & 0xc0) == 0x80)
+		return "link";
+	return memcmp(a, loop, 16) == 0 ? "host" : "global";
+}
+
+/* print_addrinfo of a static IPv6 address: no label (IFA_LABEL is
+ * IPv4's), so the scope ends the line; permanent, so no "dynamic". */
+static void
+addr6_text(FILE *f, const struct espgw_cfg_addr6 *a)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	fprintf(f,
+		"    inet6 %s/%u scope %s \n"
+		"       valid_lft forever preferred_lft forever\n",
+		ip6_str(a->addr, s), a->len, scope6(a->addr));
+}
+
+static void
+addr6_json(struct jw *j, const struct espgw_cfg_addr6 *a)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	jw_open(j, NULL, '{');
+	jw_str(j, "family", "inet6");
+	jw_str(j, "local", ip6_str(a->addr, s));
+	jw_u64(j, "prefixlen", a->len);
+	jw_str(j, "scope", scope6(a->addr));
+	jw_u64(j, "valid_life_time", INF_LIFE);
+	jw_u64(j, "preferred_life_time", INF_LIFE);
+	jw_close_obj(j);
+}
+
 void
 gw_show_addrs(FILE *f, const struct gw_show_opts *o, const struct gw_iface *ifs,
 	      const bool *carrier, unsigned int nifs,
-	      const struct espgw_cfg_addr *const *a, unsigned int n)
+	      const struct espgw_cfg_addr *const *a, unsigned int n,
+	      const struct espgw_cfg_addr6 *const *a6, unsigned int n6)
 {
 	struct jw j;
 
@@ -946,18 +1174,24 @@ gw_show_addrs(FILE *f, const struct gw_show_opts *o, const struct gw_iface *ifs,
 
 		if (!ifc->used)
 			continue;
-		/* ipaddr_filter: under -4, a link without an IPv4 address
-		 * is not listed */
+		/* ipaddr_filter: a link without an address of the family
+		 * asked for is not listed */
 		for (unsigned int k = 0; k < n && !any; k++)
 			any = strcmp(a[k]->port, ifc->name) == 0;
+		for (unsigned int k = 0; k < n6 && !any; k++)
+			any = strcmp(a6[k]->port, ifc->name) == 0;
 		if (!any)
 			continue;
+		/* the kernel dumps AF_INET's addresses before AF_INET6's */
 		if (!o->json) {
 			link_head(f, NULL, ifc, up, false);
 			fputs("\n", f);
 			for (unsigned int k = 0; k < n; k++)
 				if (strcmp(a[k]->port, ifc->name) == 0)
 					addr_text(f, a[k], ifc->name);
+			for (unsigned int k = 0; k < n6; k++)
+				if (strcmp(a6[k]->port, ifc->name) == 0)
+					addr6_text(f, a6[k]);
 			continue;
 		}
 		jw_open(&j, NULL, '{');
@@ -966,6 +1200,9 @@ gw_show_addrs(FILE *f, const struct gw_show_opts *o, const struct gw_iface *ifs,
 		for (unsigned int k = 0; k < n; k++)
 			if (strcmp(a[k]->port, ifc->name) == 0)
 				addr_json(&j, a[k], ifc->name);
+		for (unsigned int k = 0; k < n6; k++)
+			if (strcmp(a6[k]->port, ifc->name) == 0)
+				addr6_json(&j, a6[k]);
 		jw_close_arr(&j);
 		jw_close_obj(&j);
 	}

@@ -60,9 +60,21 @@ int gw_show_routes(FILE *f, const struct gw_show_opts *o,
 		   const struct espgw_cfg_route *const *r, unsigned int nr,
 		   const struct espgw_cfg_addr *const *a, unsigned int na);
 
-/* `ip neigh list` (print_neigh): static entries, PERMANENT. */
+/* `ip -6 route list` (print_route): the main table's IPv6 routes,
+ * metric 1024 and pref medium as ip6_route_add makes them, with the
+ * prefix route (proto kernel metric 256) the kernel adds for each
+ * address shorter than /128, in fib6's dump order. espgw adds no
+ * link-local (fe80::/64) or multicast routes: it has neither. Returns
+ * 0, or -1 on no memory. */
+int gw_show_routes6(FILE *f, const struct gw_show_opts *o,
+		    const struct espgw_cfg_route6 *const *r, unsigned int nr,
+		    const struct espgw_cfg_addr6 *const *a, unsigned int na);
+
+/* `ip neigh list` (print_neigh): static entries, PERMANENT; the IPv4
+ * ones, then the IPv6 ones (ne6), as one list. */
 void gw_show_neighs(FILE *f, const struct gw_show_opts *o,
-		    const struct espgw_cfg_neigh *const *ne, unsigned int n);
+		    const struct espgw_cfg_neigh *const *ne, unsigned int n,
+		    const struct espgw_cfg_neigh6 *const *ne6, unsigned int n6);
 
 /* ifs[0..nifs-1] are table-set ports (unused slots skipped), listed by
  * port id, which stands for the ifindex. A used port is up (espgw runs
@@ -70,13 +82,16 @@ void gw_show_neighs(FILE *f, const struct gw_show_opts *o,
  * has its link (LOWER_UP, state UP) or not (NO-CARRIER, state DOWN);
  * carrier NULL means all have. */
 
-/* `ip -4 addr list` (print_linkinfo, print_addrinfo): each port with
- * addresses, then its addresses, scope global, lifetimes forever. An
- * address is listed under the port of its name. No qdisc, no qlen. */
+/* `ip addr list` (print_linkinfo, print_addrinfo): each port with
+ * addresses, then its IPv4 addresses (a), scope global, then its IPv6
+ * ones (a6), scope global or link; lifetimes forever. An address is
+ * listed under the port of its name. No qdisc, no qlen, and none of
+ * the link-local addresses Linux would make by itself. */
 void gw_show_addrs(FILE *f, const struct gw_show_opts *o,
 		   const struct gw_iface *ifs, const bool *carrier,
 		   unsigned int nifs, const struct espgw_cfg_addr *const *a,
-		   unsigned int n);
+		   unsigned int n, const struct espgw_cfg_addr6 *const *a6,
+		   unsigned int n6);
 
 /* `ip link list` (print_linkinfo): name, flags, mtu, state, link/ether;
  * an entry with a name that is not used is a port not set up (DOWN).

@@ -1113,6 +1113,35 @@ take_net(struct gw_tables *t, const struct gw_tables *prev)
 	t->default_nh = prev->default_nh;
 }
 
+/* The language and the configuration hold IPv6, the tables do not yet:
+ * refused here rather than left out of them. One check a kind, to go
+ * as the tables learn each. */
+static int
+refuse_ipv6(const struct espgw_cfg *cfg, char *err, size_t len)
+{
+	if (cfg->nb_addrs6 != 0)
+		return fail(err, len, cfg, cfg->addrs6[0].line,
+			    "IPv6 addresses are not used by the gateway yet");
+	if (cfg->nb_routes6 != 0)
+		return fail(err, len, cfg, cfg->routes6[0].line,
+			    "IPv6 routes are not used by the gateway yet");
+	if (cfg->nb_neighs6 != 0)
+		return fail(err, len, cfg, cfg->neighs6[0].line,
+			    "IPv6 neighbours are not used by the gateway yet");
+	for (unsigned int i = 0; i < cfg->nb_states; i++)
+		if (cfg->states[i].p.dst.family == AF_INET6)
+			return fail(err, len, cfg, cfg->states[i].line,
+				    "IPv6 states are not used by the gateway "
+				    "yet");
+	for (unsigned int i = 0; i < cfg->nb_policies; i++)
+		if (cfg->policies[i].family == AF_INET6 ||
+		    cfg->policies[i].tmpl_family == AF_INET6)
+			return fail(err, len, cfg, cfg->policies[i].line,
+				    "IPv6 policies are not used by the gateway "
+				    "yet");
+	return 0;
+}
+
 struct gw_tables *
 gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
 		const struct gw_tables *prev, struct gw_change *chg, char *err,
@@ -1124,6 +1153,10 @@ gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
 	bool live = prev != NULL && chg != NULL && chg->live;
 	bool net, sas, pol = false, same_out, dying;
 
+	if (refuse_ipv6(cfg, err, len) != 0) {
+		free(t);
+		return NULL;
+	}
 	if (t == NULL) {
 		fail(err, len, cfg, 0, "out of memory");
 		return NULL;

@@ -86,6 +86,8 @@ usage(FILE *f)
 	      "  -s, -stats           counters, as ip -s\n"
 	      "  -j, -json            JSON, as ip -j\n"
 	      "  -p, -pretty          pretty JSON, as ip -p\n"
+	      "  -4, -6, -f inet|inet6\n"
+	      "                       the statement's family, as ip's\n"
 	      "  -b, -batch FILE|-    every statement of FILE (- for stdin) "
 	      "as one\n"
 	      "                       change: all of it, or none\n"
@@ -240,7 +242,7 @@ int
 main(int argc, char **argv)
 {
 	const char *path = NULL, *prefix = getenv("ESPGW_FILE_PREFIX");
-	const char *batch = NULL;
+	const char *batch = NULL, *family = NULL;
 	bool stats = false, json = false, pretty = false;
 	char defpath[GW_CTLSOCK_PATH_MAX], head[32];
 	struct buf req = { 0 };
@@ -257,6 +259,15 @@ main(int argc, char **argv)
 		} else if (ip_option(a, "-statistics", 2) ||
 			   ip_option(a, "-stats", 2)) {
 			stats = true;
+		} else if (strcmp(a, "-4") == 0 || strcmp(a, "-6") == 0) {
+			family = a; /* the statement reads it, as ip does */
+		} else if (strcmp(a, "-f") == 0 || ip_option(a, "-family", 3)) {
+			if (++i == argc)
+				die("%s needs inet or inet6", a);
+			if (strcmp(argv[i], "inet") != 0 &&
+			    strcmp(argv[i], "inet6") != 0)
+				die("%s %s: only inet or inet6", a, argv[i]);
+			family = argv[i][4] == '6' ? "-6" : "-4";
 		} else if (ip_option(a, "-json", 2)) {
 			json = true;
 		} else if (ip_option(a, "-pretty", 2)) {
@@ -290,6 +301,8 @@ main(int argc, char **argv)
 	}
 	if (batch != NULL && i < argc)
 		die("-batch takes no statement words");
+	if (batch != NULL && family != NULL)
+		die("%s with -batch: give the family on the lines", family);
 	if (batch == NULL && i == argc) {
 		usage(stderr);
 		return 1;
@@ -322,6 +335,13 @@ main(int argc, char **argv)
 		for (int k = i; k < argc; k++) {
 			if (k > i)
 				add(&req, " ", 1);
+			/* -4 or -6 before the object, after an "ip" */
+			if (family != NULL &&
+			    (k > i || strcmp(argv[k], "ip") != 0)) {
+				adds(&req, family);
+				add(&req, " ", 1);
+				family = NULL;
+			}
 			add_word(&req, argv[k]);
 		}
 		add(&req, "\n", 1);

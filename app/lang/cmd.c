@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <rte_common.h>
 
@@ -84,16 +85,17 @@ family(struct lang_ctx *c, const char *w)
 
 	if (v == NULL)
 		return -1;
-	if (strcmp(v, "inet") == 0)
+	if (strcmp(v, "inet") == 0 || strcmp(v, "inet6") == 0) {
+		c->family = v[4] == '6' ? AF_INET6 : AF_INET;
+		c->opt_family = c->family;
 		return 0;
-	if (strcmp(v, "inet6") == 0)
-		return lang_fail(c, "\"%s inet6\": IPv6 is not supported yet",
-				 w);
+	}
 	return lang_fail(c, "ip option \"%s %s\" is not supported", w, v);
 }
 
-/* `ip -4`, `ip -f inet`: fine. -s, -j and -p shape a reply, so only a
- * command has them. Anything else changes what ip would do. */
+/* `ip -4`, `ip -6`, `ip -f inet|inet6`: the statement's family. -s, -j and -p
+ * shape a reply, so only a command has them. Anything else changes what ip
+ * would do. */
 static int
 option(struct lang_ctx *c, const char *w)
 {
@@ -101,10 +103,11 @@ option(struct lang_ctx *c, const char *w)
 	const char *o = w[1] == '-' ? w + 1 : w;
 	int what = OPT_NO;
 
-	if (strcmp(o, "-4") == 0)
+	if (strcmp(o, "-4") == 0 || strcmp(o, "-6") == 0) {
+		c->family = o[1] == '6' ? AF_INET6 : AF_INET;
+		c->opt_family = c->family;
 		return 0;
-	if (strcmp(o, "-6") == 0)
-		return lang_fail(c, "\"ip -6\": IPv6 is not supported yet");
+	}
 	for (size_t j = 0; j < sizeof(options) / sizeof(options[0]); j++) {
 		if (strlen(o) >= 2 && lang_matches(o, options[j].name)) {
 			what = options[j].what;
@@ -223,9 +226,24 @@ set_line(struct espgw_cmd *cmd, int line)
 	cmd->line = line;
 	switch (cmd->obj) {
 	case ESPGW_OBJ_LINK: cmd->u.link.line = line; break;
-	case ESPGW_OBJ_ADDR: cmd->u.addr.line = line; break;
-	case ESPGW_OBJ_ROUTE: cmd->u.route.line = line; break;
-	case ESPGW_OBJ_NEIGH: cmd->u.neigh.line = line; break;
+	case ESPGW_OBJ_ADDR:
+		if (cmd->family == AF_INET6)
+			cmd->u.addr6.line = line;
+		else
+			cmd->u.addr.line = line;
+		break;
+	case ESPGW_OBJ_ROUTE:
+		if (cmd->family == AF_INET6)
+			cmd->u.route6.line = line;
+		else
+			cmd->u.route.line = line;
+		break;
+	case ESPGW_OBJ_NEIGH:
+		if (cmd->family == AF_INET6)
+			cmd->u.neigh6.line = line;
+		else
+			cmd->u.neigh.line = line;
+		break;
 	case ESPGW_OBJ_STATE: cmd->u.state.line = line; break;
 	case ESPGW_OBJ_POLICY: cmd->u.policy.line = line; break;
 	case ESPGW_OBJ_MONITOR: break;

@@ -90,12 +90,18 @@ struct espgw_cmd {
 	enum espgw_cmd_verb verb;
 	enum espgw_cmd_obj obj;
 	bool stats, json, pretty; /* ip -s / -j / -p in the statement */
-	uint32_t given;		  /* ESPGW_SEL_<obj>_* */
+	/* AF_INET, or AF_INET6 (ip -6, -f inet6, or an IPv6 address) for
+	 * addr, route and neigh: u.addr6, u.route6, u.neigh6 */
+	uint8_t family;
+	uint32_t given; /* ESPGW_SEL_<obj>_* */
 	union {
 		struct espgw_cfg_link link;
 		struct espgw_cfg_addr addr;
 		struct espgw_cfg_route route;
 		struct espgw_cfg_neigh neigh;
+		struct espgw_cfg_addr6 addr6;	/* family AF_INET6 */
+		struct espgw_cfg_route6 route6; /* family AF_INET6 */
+		struct espgw_cfg_neigh6 neigh6; /* family AF_INET6 */
 		struct espgw_cfg_state state;
 		struct espgw_cfg_policy policy;
 	} u;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "lang/cmd.h"
 #include "lang/parse.h"
@@ -59,12 +60,21 @@ espgw_cfg_add(struct espgw_cfg *cfg, const struct espgw_cmd *cmd, char *err,
 		return append(&c, &cfg->links, &cfg->nb_links, &cmd->u.link,
 			      sizeof(cmd->u.link));
 	case ESPGW_OBJ_ADDR:
+		if (cmd->family == AF_INET6)
+			return append(&c, &cfg->addrs6, &cfg->nb_addrs6,
+				      &cmd->u.addr6, sizeof(cmd->u.addr6));
 		return append(&c, &cfg->addrs, &cfg->nb_addrs, &cmd->u.addr,
 			      sizeof(cmd->u.addr));
 	case ESPGW_OBJ_ROUTE:
+		if (cmd->family == AF_INET6)
+			return append(&c, &cfg->routes6, &cfg->nb_routes6,
+				      &cmd->u.route6, sizeof(cmd->u.route6));
 		return append(&c, &cfg->routes, &cfg->nb_routes, &cmd->u.route,
 			      sizeof(cmd->u.route));
 	case ESPGW_OBJ_NEIGH:
+		if (cmd->family == AF_INET6)
+			return append(&c, &cfg->neighs6, &cfg->nb_neighs6,
+				      &cmd->u.neigh6, sizeof(cmd->u.neigh6));
 		return append(&c, &cfg->neighs, &cfg->nb_neighs, &cmd->u.neigh,
 			      sizeof(cmd->u.neigh));
 	case ESPGW_OBJ_STATE:
@@ -151,6 +161,9 @@ espgw_cfg_free(struct espgw_cfg *cfg)
 	free(cfg->addrs);
 	free(cfg->routes);
 	free(cfg->neighs);
+	free(cfg->addrs6);
+	free(cfg->routes6);
+	free(cfg->neighs6);
 	free(cfg->states);
 	free(cfg->policies);
 	espgw_cfg_init(cfg, cfg->file);

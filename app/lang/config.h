@@ -7,8 +7,8 @@
 /* The configuration file: one `ip` statement a line, as a Linux router
  * using xfrm would be set up (docs/configuration.md). Parsing checks
  * syntax and values only; names of ports and which addresses are ours
- * are resolved when the tables are built. All addresses are IPv4 in
- * network byte order. */
+ * are resolved when the tables are built. Addresses are in network
+ * byte order; IPv4 unless a structure says IPv6. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -54,6 +54,37 @@ struct espgw_cfg_neigh {
 	int line;
 };
 
+/* IPv6 (`ip -6 ...`, or an IPv6 address where ip infers the family):
+ * the same statements over 128-bit addresses, kept apart from IPv4's as
+ * the kernel keeps its two stacks apart. Addresses in network order. */
+#define ESPGW_CFG_IPV6_LEN 16
+
+/* `-6 addr add <addr>/<len> dev <port>` */
+struct espgw_cfg_addr6 {
+	uint8_t addr[ESPGW_CFG_IPV6_LEN];
+	uint8_t len;
+	char port[ESPGW_CFG_PORT_LEN];
+	int line;
+};
+
+/* `-6 route add <prefix>|default [via <gw>] dev <port> [src <addr>]` */
+struct espgw_cfg_route6 {
+	uint8_t prefix[ESPGW_CFG_IPV6_LEN]; /* masked to len */
+	uint8_t len;
+	uint8_t via[ESPGW_CFG_IPV6_LEN]; /* :: = on-link */
+	uint8_t src[ESPGW_CFG_IPV6_LEN]; /* :: = not given */
+	char port[ESPGW_CFG_PORT_LEN];
+	int line;
+};
+
+/* `-6 neigh add <addr> lladdr <mac> dev <port>` */
+struct espgw_cfg_neigh6 {
+	uint8_t addr[ESPGW_CFG_IPV6_LEN];
+	struct rte_ether_addr mac;
+	char port[ESPGW_CFG_PORT_LEN];
+	int line;
+};
+
 /* `xfrm state add src <a> dst <b> proto esp spi <spi> [reqid <id>]
  *  mode tunnel [replay-window <N>] [replay-seq <N>] [replay-oseq <N>]
  *  [replay-seq-hi <N>] [replay-oseq-hi <N>] [flag esn]
@@ -93,6 +124,16 @@ enum espgw_cfg_action { ESPGW_POL_ALLOW, ESPGW_POL_BLOCK };
 struct espgw_cfg_policy {
 	uint32_t src, dst; /* prefixes, masked to their lengths */
 	uint8_t src_len, dst_len;
+	/* The selector's family: AF_INET, src and dst (0 is taken as
+	 * AF_INET), or AF_INET6, src6 and dst6, masked alike. */
+	uint8_t family;
+	uint8_t src6[ESPGW_CFG_IPV6_LEN], dst6[ESPGW_CFG_IPV6_LEN];
+	/* The template's, which xfrm lets differ from the selector's (an
+	 * IPv4 selector over IPv6 endpoints, or the reverse): AF_INET,
+	 * tmpl_src and tmpl_dst (0 is taken as AF_INET), or AF_INET6,
+	 * tmpl_src6 and tmpl_dst6 (:: = wildcard). */
+	uint8_t tmpl_family;
+	uint8_t tmpl_src6[ESPGW_CFG_IPV6_LEN], tmpl_dst6[ESPGW_CFG_IPV6_LEN];
 	uint8_t proto; /* 0 = any; tcp 6, udp 17, icmp 1, or a number */
 	bool has_sport, has_dport;
 	uint16_t sport, dport; /* host order; only with tcp/udp/sctp */
@@ -117,6 +158,10 @@ struct espgw_cfg {
 	struct espgw_cfg_policy *policies;
 	unsigned int nb_links, nb_addrs, nb_routes, nb_neighs, nb_states,
 		nb_policies;
+	struct espgw_cfg_addr6 *addrs6;
+	struct espgw_cfg_route6 *routes6;
+	struct espgw_cfg_neigh6 *neighs6;
+	unsigned int nb_addrs6, nb_routes6, nb_neighs6;
 };
 
 /**

@@ -8,6 +8,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "lang/parse.h"
 
@@ -124,7 +125,8 @@ lang_parse_link(struct lang_ctx *c)
 	return 0;
 }
 
-/* `addr add|del <A.B.C.D>/<len> dev <port>`, `addr show [[dev] <port>]` */
+/* `addr add|del <addr>/<len> dev <port>` (either family), `addr show [[dev]
+ * <port>]` */
 static const char *const addr_refused[] = {
 	"peer",	  "remote",	"broadcast",  "brd",	       "anycast",
 	"label",  "scope",	"valid_lft",  "preferred_lft", "home",
@@ -154,24 +156,43 @@ enum { AK_LOCAL, AK_DEV, AK_NB };
 static const char *const addr_keys[AK_NB] = { "local", "dev" };
 _Static_assert(1u << AK_DEV == ESPGW_SEL_ADDR_DEV, "addr bits");
 
-static int
-addr_show(struct lang_ctx *c, struct espgw_cfg_addr *ad)
+/* The statement's family: the option's or its addresses'; IPv4 when
+ * neither said (ip's default for a change). */
+static uint8_t
+family_of(const struct lang_ctx *c)
 {
+	return c->family != 0 ? c->family : AF_INET;
+}
+
+/* A listing's device goes where the family's listing reads it. */
+static char *
+show_port(struct lang_ctx *c, char *port4, char *port6)
+{
+	return c->family == AF_INET6 ? port6 : port4;
+}
+
+static int
+addr_show(struct lang_ctx *c)
+{
+	struct espgw_cmd *cmd = c->cmd;
+	char *port = show_port(c, cmd->u.addr.port, cmd->u.addr6.port);
 	const char *w;
 
+	/* no family: both, as `ip addr show` lists both */
+	cmd->family = c->family;
 	while ((w = lang_next(c)) != NULL) {
 		if (lang_in_list(addr_show_refused, w))
 			return lang_refuse(c, w, "addr show",
 					   addr_show_refused);
-		if (c->cmd->given & ESPGW_SEL_ADDR_DEV)
+		if (cmd->given & ESPGW_SEL_ADDR_DEV)
 			return lang_fail(c, "unknown word \"%s\"", w);
 		if (strcmp(w, "dev") == 0) {
-			if (lang_port_arg(c, w, ad->port) != 0)
+			if (lang_port_arg(c, w, port) != 0)
 				return -1;
-		} else if (lang_set_port(c, w, ad->port) != 0) {
+		} else if (lang_set_port(c, w, port) != 0) {
 			return -1; /* `ip addr show eth0` */
 		}
-		c->cmd->given |= ESPGW_SEL_ADDR_DEV;
+		cmd->given |= ESPGW_SEL_ADDR_DEV;
 	}
 	return 0;
 }
@@ -179,16 +200,19 @@ addr_show(struct lang_ctx *c, struct espgw_cfg_addr *ad)
 int
 lang_parse_addr(struct lang_ctx *c)
 {
-	struct espgw_cfg_addr *ad = &c->cmd->u.addr;
+	struct espgw_cmd *cmd = c->cmd;
+	struct espgw_ip_addr a = { 0 };
+	char port[ESPGW_CFG_PORT_LEN] = "";
 	uint32_t seen = 0;
+	uint8_t len = 0;
 	const char *w;
 	int verb = lang_verb(c, "address", "add", addr_verbs);
 
 	if (verb < 0)
 		return -1;
-	c->cmd->verb = verb;
+	cmd->verb = verb;
 	if (verb == ESPGW_CMD_LIST)
-		return addr_show(c, ad);
+		return addr_show(c);
 	while ((w = lang_next(c)) != NULL) {
 		int k = lang_keyword(c, addr_keys, AK_NB, w, &seen);
 
@@ -203,22 +227,33 @@ lang_parse_addr(struct lang_ctx *c)
 		case BAD: return -1;
 		case AK_LOCAL:
 			w = lang_value(c, w);
-			if (w == NULL ||
-			    lang_prefix(c, w, &ad->addr, &ad->len) != 0)
+			if (w == NULL || lang_ip_prefix(c, w, &a, &len) != 0)
 				return -1;
 			break;
 		case AK_DEV:
-			if (lang_port_arg(c, w, ad->port) != 0)
+			if (lang_port_arg(c, w, port) != 0)
 				return -1;
 			break;
 		default: return lang_refuse(c, w, "addr", addr_refused);
 		}
 	}
-	c->cmd->given = seen; /* AK_* are the ESPGW_SEL_ADDR_* bits */
+	cmd->given = seen; /* AK_* are the ESPGW_SEL_ADDR_* bits */
+	cmd->family = family_of(c);
 	if (!(seen & (1u << AK_LOCAL)))
-		return lang_fail(c, "missing the address (A.B.C.D/len)");
+		return lang_fail(c, "missing the address (%s/len)",
+				 cmd->family == AF_INET6 ? "X:X::X"
+							 : "A.B.C.D");
 	if (!(seen & (1u << AK_DEV)))
 		return lang_fail(c, "missing \"dev <port>\"");
+	if (cmd->family == AF_INET6) {
+		memcpy(cmd->u.addr6.addr, a.v6, sizeof(a.v6));
+		cmd->u.addr6.len = len;
+		memcpy(cmd->u.addr6.port, port, sizeof(port));
+	} else {
+		cmd->u.addr.addr = a.v4;
+		cmd->u.addr.len = len;
+		memcpy(cmd->u.addr.port, port, sizeof(port));
+	}
 	return 0;
 }
 
@@ -260,30 +295,38 @@ enum { RK_TO, RK_VIA, RK_DEV, RK_SRC, RK_NB };
 static const char *const route_keys[RK_NB] = { "to", "via", "dev", "src" };
 _Static_assert(1u << RK_SRC == ESPGW_SEL_ROUTE_SRC, "route bits");
 
-static int
-route_to(struct lang_ctx *c, const char *w, struct espgw_cfg_route *r)
+/* A route's words before the family is known: the statement's
+ * addresses decide it (`ip route add default via 2001:db8::1`). */
+struct route_words {
+	struct espgw_ip_addr to, via, src;
+	uint8_t len;
+	char port[ESPGW_CFG_PORT_LEN];
+};
+
+static void
+route_fill(struct espgw_cmd *cmd, const struct route_words *rw)
 {
-	w = lang_value(c, w);
-	if (w == NULL)
-		return -1;
-	/* A listing matches what it is given; a route must be a network. */
-	if (c->cmd->verb != ESPGW_CMD_LIST)
-		return lang_strict_prefix(c, w, &r->prefix, &r->len);
-	if (strcmp(w, "default") == 0) {
-		r->prefix = 0;
-		r->len = 0;
-		return 0;
+	if (cmd->family == AF_INET6) {
+		struct espgw_cfg_route6 *r = &cmd->u.route6;
+
+		memcpy(r->prefix, rw->to.v6, sizeof(r->prefix));
+		memcpy(r->via, rw->via.v6, sizeof(r->via));
+		memcpy(r->src, rw->src.v6, sizeof(r->src));
+		r->len = rw->len;
+		memcpy(r->port, rw->port, sizeof(r->port));
+		return;
 	}
-	if (lang_prefix(c, w, &r->prefix, &r->len) != 0)
-		return -1;
-	r->prefix &= lang_mask(r->len);
-	return 0;
+	cmd->u.route.prefix = rw->to.v4;
+	cmd->u.route.via = rw->via.v4;
+	cmd->u.route.src = rw->src.v4;
+	cmd->u.route.len = rw->len;
+	memcpy(cmd->u.route.port, rw->port, sizeof(rw->port));
 }
 
 int
 lang_parse_route(struct lang_ctx *c)
 {
-	struct espgw_cfg_route *r = &c->cmd->u.route;
+	struct route_words rw = { .len = 0 };
 	uint32_t seen = 0;
 	const char *w;
 	int verb = lang_verb(c, "route", "add", route_verbs);
@@ -306,19 +349,24 @@ lang_parse_route(struct lang_ctx *c)
 		switch (k) {
 		case BAD: return -1;
 		case RK_TO:
-			if (route_to(c, w, r) != 0)
+			/* a listing matches what it is given; a route must
+			 * be a network */
+			w = lang_value(c, w);
+			if (w == NULL ||
+			    lang_dst_prefix(c, w, verb != ESPGW_CMD_LIST,
+					    &rw.to, &rw.len) != 0)
 				return -1;
 			break;
 		case RK_VIA:
-			if (lang_addr_arg(c, w, &r->via) != 0)
+			if (lang_ip_arg(c, w, &rw.via) != 0)
 				return -1;
 			break;
 		case RK_DEV:
-			if (lang_port_arg(c, w, r->port) != 0)
+			if (lang_port_arg(c, w, rw.port) != 0)
 				return -1;
 			break;
 		case RK_SRC:
-			if (lang_addr_arg(c, w, &r->src) != 0)
+			if (lang_ip_arg(c, w, &rw.src) != 0)
 				return -1;
 			break;
 		default:
@@ -332,6 +380,10 @@ lang_parse_route(struct lang_ctx *c)
 		}
 	}
 	c->cmd->given = seen; /* RK_* are the ESPGW_SEL_ROUTE_* bits */
+	/* `ip route show` lists IPv4 unless told (iproute_list_flush_or_save)
+	 */
+	c->cmd->family = family_of(c);
+	route_fill(c->cmd, &rw);
 	if (verb == ESPGW_CMD_LIST)
 		return 0;
 	if (!(seen & (1u << RK_TO)))
@@ -368,15 +420,19 @@ static const char *const neigh_keys[NK_NB] = { "to", "dev", "lladdr", "nud" };
 _Static_assert(1u << NK_LLADDR == ESPGW_SEL_NEIGH_LLADDR, "neigh bits");
 
 static int
-neigh_show(struct lang_ctx *c, struct espgw_cfg_neigh *ne)
+neigh_show(struct lang_ctx *c)
 {
+	struct espgw_cmd *cmd = c->cmd;
+	char *port = show_port(c, cmd->u.neigh.port, cmd->u.neigh6.port);
 	const char *w;
 
+	/* no family: both, as `ip neigh show` lists both */
+	cmd->family = c->family;
 	while ((w = lang_next(c)) != NULL) {
-		if (c->cmd->given == 0 && strcmp(w, "dev") == 0) {
-			if (lang_port_arg(c, w, ne->port) != 0)
+		if (cmd->given == 0 && strcmp(w, "dev") == 0) {
+			if (lang_port_arg(c, w, port) != 0)
 				return -1;
-			c->cmd->given = ESPGW_SEL_NEIGH_DEV;
+			cmd->given = ESPGW_SEL_NEIGH_DEV;
 		} else if (strcmp(w, "dev") == 0) {
 			return lang_fail(c, "\"dev\" is given twice");
 		} else if (lang_in_list(neigh_show_refused, w) ||
@@ -384,16 +440,15 @@ neigh_show(struct lang_ctx *c, struct espgw_cfg_neigh *ne)
 			return lang_fail(c,
 					 "neigh %s option \"%s\" is not "
 					 "supported (only dev)",
-					 c->cmd->verb == ESPGW_CMD_FLUSH
-						 ? "flush"
-						 : "show",
+					 cmd->verb == ESPGW_CMD_FLUSH ? "flush"
+								      : "show",
 					 w);
 		} else {
 			return lang_fail(c, "unknown word \"%s\"", w);
 		}
 	}
 	/* As ip: a flush of everything must be asked for by name. */
-	if (c->cmd->verb == ESPGW_CMD_FLUSH && c->cmd->given == 0)
+	if (cmd->verb == ESPGW_CMD_FLUSH && cmd->given == 0)
 		return lang_fail(c, "\"neigh flush\" needs \"dev <port>\"");
 	return 0;
 }
@@ -401,16 +456,19 @@ neigh_show(struct lang_ctx *c, struct espgw_cfg_neigh *ne)
 int
 lang_parse_neigh(struct lang_ctx *c)
 {
-	struct espgw_cfg_neigh *ne = &c->cmd->u.neigh;
+	struct espgw_cmd *cmd = c->cmd;
+	struct espgw_ip_addr a = { 0 };
+	struct rte_ether_addr mac = { { 0 } };
+	char port[ESPGW_CFG_PORT_LEN] = "";
 	uint32_t seen = 0;
 	const char *w;
 	int verb = lang_verb(c, "neigh", "add", neigh_verbs);
 
 	if (verb < 0)
 		return -1;
-	c->cmd->verb = verb;
+	cmd->verb = verb;
 	if (verb == ESPGW_CMD_LIST || verb == ESPGW_CMD_FLUSH)
-		return neigh_show(c, ne);
+		return neigh_show(c);
 	while ((w = lang_next(c)) != NULL) {
 		int k = lang_keyword(c, neigh_keys, NK_NB, w, &seen);
 
@@ -423,21 +481,21 @@ lang_parse_neigh(struct lang_ctx *c)
 		switch (k) {
 		case BAD: return -1;
 		case NK_TO:
-			if (lang_addr_arg(c, w, &ne->addr) != 0)
+			if (lang_ip_arg(c, w, &a) != 0)
 				return -1;
 			break;
 		case NK_LLADDR:
 			w = lang_value(c, w);
 			if (w == NULL)
 				return -1;
-			if (!lang_mac(w, &ne->mac))
+			if (!lang_mac(w, &mac))
 				return lang_fail(c,
 						 "invalid MAC address \"%s\" "
 						 "(xx:xx:xx:xx:xx:xx)",
 						 w);
 			break;
 		case NK_DEV:
-			if (lang_port_arg(c, w, ne->port) != 0)
+			if (lang_port_arg(c, w, port) != 0)
 				return -1;
 			break;
 		case NK_NUD:
@@ -456,12 +514,22 @@ lang_parse_neigh(struct lang_ctx *c)
 		}
 	}
 	/* NK_TO, NK_DEV, NK_LLADDR are the ESPGW_SEL_NEIGH_* bits */
-	c->cmd->given = seen & ~(1u << NK_NUD);
+	cmd->given = seen & ~(1u << NK_NUD);
+	cmd->family = family_of(c);
 	if (!(seen & (1u << NK_TO)))
 		return lang_fail(c, "missing the neighbour's address");
 	if (verb != ESPGW_CMD_DEL && !(seen & (1u << NK_LLADDR)))
 		return lang_fail(c, "missing \"lladdr <mac>\"");
 	if (!(seen & (1u << NK_DEV)))
 		return lang_fail(c, "missing \"dev <port>\"");
+	if (cmd->family == AF_INET6) {
+		memcpy(cmd->u.neigh6.addr, a.v6, sizeof(a.v6));
+		cmd->u.neigh6.mac = mac;
+		memcpy(cmd->u.neigh6.port, port, sizeof(port));
+	} else {
+		cmd->u.neigh.addr = a.v4;
+		cmd->u.neigh.mac = mac;
+		memcpy(cmd->u.neigh.port, port, sizeof(port));
+	}
 	return 0;
 }

@@ -216,25 +216,38 @@ lang_u32_arg(struct lang_ctx *c, const char *key, uint32_t *out)
 	return 0;
 }
 
-static int
-ipv4(struct lang_ctx *c, const char *s, uint32_t *out)
+const char *
+lang_family_name(uint8_t family)
 {
-	struct in_addr a;
+	return family == AF_INET6 ? "inet6" : "inet";
+}
 
-	if (strchr(s, ':') != NULL)
-		return lang_fail(c, "\"%s\": IPv6 is not supported yet", s);
-	if (inet_pton(AF_INET, s, &a) != 1)
-		return lang_fail(c, "invalid IPv4 address \"%s\"", s);
-	*out = a.s_addr;
+/* get_addr_1: a word with ':' is inet6. A statement's addresses are of
+ * one family, the option's or its first address's; ip refuses another
+ * ("inet6 address is expected rather than ..."). */
+int
+lang_ip(struct lang_ctx *c, const char *s, struct espgw_ip_addr *out)
+{
+	uint8_t f = strchr(s, ':') != NULL ? AF_INET6 : AF_INET;
+
+	if (c->family != 0 && c->family != f)
+		return lang_fail(c, "%s address is expected rather than \"%s\"",
+				 lang_family_name(c->family), s);
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(f, s, f == AF_INET ? (void *)&out->v4 : out->v6) != 1)
+		return lang_fail(c, "invalid %s address \"%s\"",
+				 f == AF_INET ? "IPv4" : "IPv6", s);
+	out->family = f;
+	c->family = f;
 	return 0;
 }
 
 int
-lang_addr_arg(struct lang_ctx *c, const char *key, uint32_t *out)
+lang_ip_arg(struct lang_ctx *c, const char *key, struct espgw_ip_addr *out)
 {
 	const char *v = lang_value(c, key);
 
-	return v == NULL ? -1 : ipv4(c, v, out);
+	return v == NULL ? -1 : lang_ip(c, v, out);
 }
 
 uint32_t
@@ -243,52 +256,82 @@ lang_mask(uint8_t len)
 	return len == 0 ? 0 : htonl(~0u << (32 - len));
 }
 
-/* A.B.C.D[/len]; without /len a host route (/32), as ip reads it. */
-int
-lang_prefix(struct lang_ctx *c, const char *s, uint32_t *addr, uint8_t *len)
+/* Clear the bits of a past len; false when there were any. */
+bool
+lang_ip_mask(struct espgw_ip_addr *a, uint8_t len)
 {
-	char a[INET_ADDRSTRLEN];
-	const char *slash = strchr(s, '/');
-	uint64_t l = 32;
-	size_t alen;
+	uint8_t was[16];
+	bool clean;
 
-	if (strchr(s, ':') != NULL)
-		return lang_fail(c, "\"%s\": IPv6 is not supported yet", s);
-	alen = slash != NULL ? (size_t)(slash - s) : strlen(s);
-	if (alen >= sizeof(a))
-		return lang_fail(c, "invalid IPv4 prefix \"%s\"", s);
+	if (a->family == AF_INET) {
+		clean = (a->v4 & ~lang_mask(len)) == 0;
+		a->v4 &= lang_mask(len);
+		return clean;
+	}
+	memcpy(was, a->v6, sizeof(was));
+	for (unsigned int i = 0; i < 16; i++) {
+		unsigned int bits = len > 8 * i ? len - 8 * i : 0;
+
+		if (bits < 8)
+			a->v6[i] &= (uint8_t)(0xff00u >> bits);
+	}
+	clean = memcmp(was, a->v6, sizeof(was)) == 0;
+	return clean;
+}
+
+/* ADDR[/len] of either family (lang_ip); without /len a host prefix
+ * (/32, /128), as ip reads it. */
+int
+lang_ip_prefix(struct lang_ctx *c, const char *s, struct espgw_ip_addr *out,
+	       uint8_t *len)
+{
+	char a[INET6_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	bool v6 = strchr(s, ':') != NULL;
+	size_t alen = slash != NULL ? (size_t)(slash - s) : strlen(s);
+	uint64_t max = v6 ? 128 : 32, l = max;
+
+	if (c->family != 0 && c->family != (v6 ? AF_INET6 : AF_INET))
+		return lang_fail(c, "%s prefix is expected rather than \"%s\"",
+				 lang_family_name(c->family), s);
+	if (alen >= (v6 ? INET6_ADDRSTRLEN : INET_ADDRSTRLEN))
+		return lang_fail(c, "invalid %s prefix \"%s\"",
+				 v6 ? "IPv6" : "IPv4", s);
 	memcpy(a, s, alen);
 	a[alen] = '\0';
 	if (slash != NULL && !lang_number(slash + 1, UINT32_MAX, &l))
 		return lang_fail(c, "invalid prefix length in \"%s\"", s);
-	if (l > 32)
-		return lang_fail(c, "prefix length %llu in \"%s\" is above 32",
-				 (unsigned long long)l, s);
-	if (ipv4(c, a, addr) != 0)
+	if (l > max)
+		return lang_fail(
+			c, "prefix length %llu in \"%s\" is above %llu",
+			(unsigned long long)l, s, (unsigned long long)max);
+	if (lang_ip(c, a, out) != 0)
 		return -1;
 	*len = (uint8_t)l;
 	return 0;
 }
 
-/* A destination prefix whose host bits are clear, as the kernel
- * requires of a route. */
+/* A destination: "default" (of the statement's family, which it does
+ * not fix: ip's get_prefix), or a prefix. An IPv4 one must have its
+ * host bits clear, as fib_table_insert requires; an IPv6 one is
+ * masked, as ip6_route_info_create masks it. */
 int
-lang_strict_prefix(struct lang_ctx *c, const char *s, uint32_t *addr,
-		   uint8_t *len)
+lang_dst_prefix(struct lang_ctx *c, const char *s, bool strict,
+		struct espgw_ip_addr *out, uint8_t *len)
 {
 	char net[INET_ADDRSTRLEN];
 	struct in_addr a;
 
 	if (strcmp(s, "default") == 0) {
-		*addr = 0;
+		memset(out, 0, sizeof(*out));
 		*len = 0;
 		return 0;
 	}
-	if (lang_prefix(c, s, addr, len) != 0)
+	if (lang_ip_prefix(c, s, out, len) != 0)
 		return -1;
-	if ((*addr & ~lang_mask(*len)) == 0)
+	a.s_addr = out->v4 & lang_mask(*len);
+	if (lang_ip_mask(out, *len) || !strict || out->family != AF_INET)
 		return 0;
-	a.s_addr = *addr & lang_mask(*len);
 	inet_ntop(AF_INET, &a, net, sizeof(net));
 	return lang_fail(c,
 			 "invalid prefix for given prefix length: \"%s\" (did "

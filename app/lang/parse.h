@@ -32,6 +32,10 @@ struct lang_ctx {
 	const char *file;
 	bool in_file;
 	struct espgw_cmd *cmd;
+	/* AF_INET or AF_INET6 from ip's -4, -6 or -f, or from the first
+	 * address of the statement; 0 while neither has said */
+	uint8_t family;
+	uint8_t opt_family; /* the option's alone (xfrm's words) */
 	int line;
 	char *err;
 	size_t errlen;
@@ -79,18 +83,30 @@ int lang_num_arg(struct lang_ctx *c, const char *key, uint64_t max,
 
 int lang_u32_arg(struct lang_ctx *c, const char *key, uint32_t *out);
 
-int lang_addr_arg(struct lang_ctx *c, const char *key, uint32_t *out);
-
 uint32_t lang_mask(uint8_t len);
 
-/* A.B.C.D[/len]; without /len a host route (/32), as ip reads it. */
-int lang_prefix(struct lang_ctx *c, const char *s, uint32_t *addr,
-		uint8_t *len);
+/* "inet" or "inet6", as ip names the families in messages. */
+const char *lang_family_name(uint8_t family);
 
-/* A destination prefix whose host bits are clear, as the kernel
- * requires of a route. */
-int lang_strict_prefix(struct lang_ctx *c, const char *s, uint32_t *addr,
-		       uint8_t *len);
+/* An address of either family (a word with ':' is IPv6, as ip's
+ * get_addr_1 reads it), which must be of the statement's family
+ * (c->family) and fixes it when none is yet. */
+int lang_ip(struct lang_ctx *c, const char *s, struct espgw_ip_addr *out);
+int lang_ip_arg(struct lang_ctx *c, const char *key, struct espgw_ip_addr *out);
+
+/* ADDR[/len] of either family, as lang_ip; without /len a host prefix
+ * (/32 or /128), as ip reads it. Not masked. */
+int lang_ip_prefix(struct lang_ctx *c, const char *s, struct espgw_ip_addr *out,
+		   uint8_t *len);
+
+/* Clear the bits of a past len; false when some were set. */
+bool lang_ip_mask(struct espgw_ip_addr *a, uint8_t len);
+
+/* A route's destination: "default" (0 bits, family left to the rest of
+ * the statement) or a prefix, masked; strict: an IPv4 one with host
+ * bits set is refused, as the kernel refuses it. */
+int lang_dst_prefix(struct lang_ctx *c, const char *s, bool strict,
+		    struct espgw_ip_addr *out, uint8_t *len);
 
 int lang_set_port(struct lang_ctx *c, const char *v,
 		  char port[ESPGW_CFG_PORT_LEN]);

@@ -15,6 +15,37 @@
 
 #include "lang/parse.h"
 
+/* An address as xfrm_id_parse reads it: of the family of ip's option
+ * (fam; 0: none), else of the word's. The statement's family is left
+ * alone: each parser compares its src and dst itself. */
+static int
+xfrm_ip(struct lang_ctx *c, const char *key, uint8_t fam,
+	struct espgw_ip_addr *out)
+{
+	uint8_t was = c->family;
+	int rc;
+
+	c->family = fam;
+	rc = lang_ip_arg(c, key, out);
+	c->family = was;
+	return rc;
+}
+
+/* xfrm_id_parse and xfrm_selector_parse: "the same address family is
+ * required between values after "src" and "dst"". */
+static int
+same_family(struct lang_ctx *c, const char *what, const char *src, uint8_t sf,
+	    const char *dst, uint8_t df)
+{
+	if (src == NULL || dst == NULL || sf == df)
+		return 0;
+	return lang_fail(c,
+			 "%s: the same address family is required between "
+			 "\"src %s\" (%s) and \"dst %s\" (%s)",
+			 what, src, lang_family_name(sf), dst,
+			 lang_family_name(df));
+}
+
 /* `proto esp`, in a state or a template. */
 static int
 esp_arg(struct lang_ctx *c)
@@ -162,12 +193,16 @@ static const char *const state_keys[SK_NB] = {
 	"aead",		 "encap",
 };
 
+/* espgw/esp.h refuses it too: RFC 3948 is written for IPv4 */
+#define ESPINUDP6 "ESP in UDP over IPv6 is not supported"
+
 /* `encap ENCAP-TYPE SPORT DPORT OADDR`, as xfrm_encap_type_parse and
  * xfrm_state_modify read it (get_be16 ports). */
 static int
 encap_arg(struct lang_ctx *c, struct espgw_sa_encap *e)
 {
 	const char *type = lang_next(c);
+	struct espgw_ip_addr oa;
 	uint64_t sport, dport;
 
 	if (type == NULL)
@@ -187,10 +222,13 @@ encap_arg(struct lang_ctx *c, struct espgw_sa_encap *e)
 				 type);
 	if (lang_num_arg(c, "encap sport", UINT16_MAX, &sport) != 0 ||
 	    lang_num_arg(c, "encap dport", UINT16_MAX, &dport) != 0 ||
-	    lang_addr_arg(c, "encap OADDR", &e->oa) != 0)
+	    xfrm_ip(c, "encap OADDR", c->opt_family, &oa) != 0)
 		return -1;
 	if (sport == 0 || dport == 0)
 		return lang_fail(c, "encap espinudp: port 0 is not a port");
+	if (oa.family == AF_INET6)
+		return lang_fail(c, ESPINUDP6);
+	e->oa = oa.v4;
 	e->udp = true;
 	e->sport = (uint16_t)sport;
 	e->dport = (uint16_t)dport;
@@ -202,8 +240,8 @@ state_word(struct lang_ctx *c, const char *w, int k, struct espgw_sa_params *p,
 	   uint32_t seq[4])
 {
 	switch (k) {
-	case SK_SRC: return lang_addr_arg(c, w, &p->src.v4);
-	case SK_DST: return lang_addr_arg(c, w, &p->dst.v4);
+	case SK_SRC: return xfrm_ip(c, w, c->opt_family, &p->src);
+	case SK_DST: return xfrm_ip(c, w, c->opt_family, &p->dst);
 	case SK_PROTO: return esp_arg(c);
 	case SK_SPI: return lang_u32_arg(c, w, &p->spi);
 	case SK_REQID: return lang_u32_arg(c, w, &p->reqid);
@@ -338,7 +376,7 @@ parse_state(struct lang_ctx *c)
 	struct espgw_cfg_state *st = &c->cmd->u.state;
 	struct espgw_sa_params *p = &st->p;
 	uint32_t seen = 0, seq[4] = { 0 }, takes;
-	const char *w, *what;
+	const char *w, *what, *word[SK_DST + 1] = { NULL, NULL };
 	int verb = lang_verb(c, "xfrm state", "add", state_verbs);
 
 	if (verb < 0)
@@ -346,8 +384,6 @@ parse_state(struct lang_ctx *c)
 	c->cmd->verb = verb;
 	takes = state_takes(verb, &what);
 	p->dir = ESPGW_SA_OUT; /* the table builder decides */
-	p->src.family = AF_INET;
-	p->dst.family = AF_INET;
 	while ((w = lang_next(c)) != NULL) {
 		int k;
 
@@ -369,10 +405,26 @@ parse_state(struct lang_ctx *c)
 						   state_sel_refused);
 			return lang_fail(c, "unknown word \"%s\"", w);
 		}
+		if (k == SK_SRC || k == SK_DST)
+			word[k] = c->i < c->n ? c->w[c->i] : NULL;
 		if (k == BAD || state_word(c, w, k, p, seq) != 0)
 			return -1;
 	}
 	c->cmd->given = state_given(seen);
+	if (same_family(c, "xfrm state", word[SK_SRC], p->src.family,
+			word[SK_DST], p->dst.family) != 0)
+		return -1;
+	/* one not given is of the other's family (a selector's) */
+	if (p->src.family == 0)
+		p->src.family = p->dst.family;
+	if (p->dst.family == 0)
+		p->dst.family = p->src.family;
+	if (p->src.family == 0)
+		p->src.family = p->dst.family =
+			c->opt_family != 0 ? c->opt_family : AF_INET;
+	c->family = p->dst.family;
+	if (p->encap.udp && p->dst.family == AF_INET6)
+		return lang_fail(c, ESPINUDP6);
 	if (what != NULL)
 		return 0; /* a selector: every field may be left out */
 	for (int k = 0; k < SK_NB; k++)
@@ -526,24 +578,44 @@ port16_arg(struct lang_ctx *c, const char *key, uint16_t *port, bool *has)
 	return 0;
 }
 
+/* The policy's addresses as read, before the families are known. */
+struct policy_words {
+	struct espgw_ip_addr src, dst, tsrc, tdst;
+	const char *src_w, *dst_w, *tsrc_w, *tdst_w;
+};
+
 static int
-selector(struct lang_ctx *c, const char *w, uint32_t *addr, uint8_t *len)
+selector(struct lang_ctx *c, const char *w, struct espgw_ip_addr *addr,
+	 uint8_t *len, const char **word)
 {
 	const char *v = lang_value(c, w);
+	uint8_t was = c->family;
+	int rc;
 
-	if (v == NULL || lang_prefix(c, v, addr, len) != 0)
+	if (v == NULL)
 		return -1;
-	*addr &= lang_mask(*len); /* xfrm matches the prefix bits only */
-	return 0;
+	*word = v;
+	c->family = c->opt_family;
+	rc = lang_ip_prefix(c, v, addr, len);
+	c->family = was;
+	if (rc == 0)
+		lang_ip_mask(addr, *len); /* xfrm matches the prefix bits */
+	return rc;
 }
 
 static int
 tmpl_word(struct lang_ctx *c, const char *w, int k,
-	  struct espgw_cfg_policy *pol)
+	  struct espgw_cfg_policy *pol, struct policy_words *pw)
 {
+	/* xfrm_tmpl_parse reads the template's addresses with no family
+	 * preferred: theirs may differ from the selector's */
 	switch (k) {
-	case TK_SRC: return lang_addr_arg(c, w, &pol->tmpl_src);
-	case TK_DST: return lang_addr_arg(c, w, &pol->tmpl_dst);
+	case TK_SRC:
+		pw->tsrc_w = c->i < c->n ? c->w[c->i] : NULL;
+		return xfrm_ip(c, w, 0, &pw->tsrc);
+	case TK_DST:
+		pw->tdst_w = c->i < c->n ? c->w[c->i] : NULL;
+		return xfrm_ip(c, w, 0, &pw->tdst);
 	case TK_PROTO: return esp_arg(c);
 	case TK_REQID: return lang_u32_arg(c, w, &pol->reqid);
 	case TK_MODE: return mode_arg(c);
@@ -553,13 +625,13 @@ tmpl_word(struct lang_ctx *c, const char *w, int k,
 
 static int
 policy_word(struct lang_ctx *c, const char *w, int k,
-	    struct espgw_cfg_policy *pol)
+	    struct espgw_cfg_policy *pol, struct policy_words *pw)
 {
 	const char *v;
 
 	switch (k) {
-	case PK_SRC: return selector(c, w, &pol->src, &pol->src_len);
-	case PK_DST: return selector(c, w, &pol->dst, &pol->dst_len);
+	case PK_SRC: return selector(c, w, &pw->src, &pol->src_len, &pw->src_w);
+	case PK_DST: return selector(c, w, &pw->dst, &pol->dst_len, &pw->dst_w);
 	case PK_PROTO: return proto_arg(c, &pol->proto);
 	case PK_SPORT: return port16_arg(c, w, &pol->sport, &pol->has_sport);
 	case PK_DPORT: return port16_arg(c, w, &pol->dport, &pol->has_dport);
@@ -606,10 +678,51 @@ proto_name(uint8_t num, char *buf, size_t len)
 	return buf;
 }
 
+/* The selector's family: its addresses', else the option's, else
+ * IPv4 (xfrm_policy_modify); the template's: its addresses', else the
+ * selector's (the kernel's validate_tmpl). */
+static int
+policy_families(struct lang_ctx *c, struct espgw_cfg_policy *pol,
+		const struct policy_words *pw)
+{
+	uint8_t f = pw->src_w != NULL	 ? pw->src.family
+		    : pw->dst_w != NULL	 ? pw->dst.family
+		    : c->opt_family != 0 ? c->opt_family
+					 : AF_INET;
+	uint8_t tf = pw->tsrc_w != NULL	  ? pw->tsrc.family
+		     : pw->tdst_w != NULL ? pw->tdst.family
+					  : f;
+
+	if (same_family(c, "xfrm policy", pw->src_w, pw->src.family, pw->dst_w,
+			pw->dst.family) != 0 ||
+	    same_family(c, "tmpl", pw->tsrc_w, pw->tsrc.family, pw->tdst_w,
+			pw->tdst.family) != 0)
+		return -1;
+	pol->family = f;
+	c->family = f;
+	if (f == AF_INET6) {
+		memcpy(pol->src6, pw->src.v6, sizeof(pol->src6));
+		memcpy(pol->dst6, pw->dst.v6, sizeof(pol->dst6));
+	} else {
+		pol->src = pw->src.v4;
+		pol->dst = pw->dst.v4;
+	}
+	pol->tmpl_family = tf;
+	if (tf == AF_INET6) {
+		memcpy(pol->tmpl_src6, pw->tsrc.v6, sizeof(pol->tmpl_src6));
+		memcpy(pol->tmpl_dst6, pw->tdst.v6, sizeof(pol->tmpl_dst6));
+	} else {
+		pol->tmpl_src = pw->tsrc.v4;
+		pol->tmpl_dst = pw->tdst.v4;
+	}
+	return 0;
+}
+
 static int
 parse_policy(struct lang_ctx *c)
 {
 	struct espgw_cfg_policy *pol = &c->cmd->u.policy;
+	struct policy_words pw = { .src_w = NULL };
 	uint32_t seen = 0, tseen = 0, takes;
 	bool in_tmpl = false;
 	const char *w, *what;
@@ -630,7 +743,7 @@ parse_policy(struct lang_ctx *c)
 			if (k == BAD)
 				return -1;
 			if (k != NOT_KEY || lang_in_list(tmpl_refused, w)) {
-				if (tmpl_word(c, w, k, pol) != 0)
+				if (tmpl_word(c, w, k, pol, &pw) != 0)
 					return -1;
 				continue;
 			}
@@ -644,11 +757,13 @@ parse_policy(struct lang_ctx *c)
 					 "\"%s\" is not a selector of \"xfrm "
 					 "policy %s\" (%s)",
 					 w, lang_verb_name(verb), what);
-		if (k == BAD || policy_word(c, w, k, pol) != 0)
+		if (k == BAD || policy_word(c, w, k, pol, &pw) != 0)
 			return -1;
 		in_tmpl = k == PK_TMPL;
 	}
 	c->cmd->given = seen & ~PK(PK_TMPL);
+	if (policy_families(c, pol, &pw) != 0)
+		return -1;
 	if ((seen & (PK(PK_SPORT) | PK(PK_DPORT))) &&
 	    pol->proto != IPPROTO_TCP && pol->proto != IPPROTO_UDP &&
 	    pol->proto != IPPROTO_SCTP)

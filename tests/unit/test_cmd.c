@@ -298,6 +298,109 @@ test_values(void **state)
 	assert_string_equal(cmd.u.link.port, "p4");
 }
 
+static void
+assert_ip6(const uint8_t *got, const char *want)
+{
+	uint8_t a[16];
+
+	assert_int_equal(inet_pton(AF_INET6, want, a), 1);
+	assert_memory_equal(got, a, 16);
+}
+
+/* (2b) Each statement's family: the option's, else its addresses';
+ * a listing with neither lists both (addr, neigh) or IPv4 (route, as
+ * iproute_list_flush_or_save); neigh flush without one flushes both. */
+static void
+test_families(void **state)
+{
+	static const struct {
+		const char *text;
+		uint8_t family;
+		enum espgw_cmd_verb verb;
+		enum espgw_cmd_obj obj;
+		uint32_t given;
+	} fam[] = {
+		{ "ip -6 route add 2001:db8::/32 dev p0", AF_INET6,
+		  ESPGW_CMD_ADD, ESPGW_OBJ_ROUTE, R(PREFIX) | R(DEV) },
+		{ "ip route del 2001:db8::/32 via fe80::1 dev p0", AF_INET6,
+		  ESPGW_CMD_DEL, ESPGW_OBJ_ROUTE, R(PREFIX) | R(VIA) | R(DEV) },
+		{ "ip -6 r rep default via fe80::1 dev p0", AF_INET6,
+		  ESPGW_CMD_REPLACE, ESPGW_OBJ_ROUTE,
+		  R(PREFIX) | R(VIA) | R(DEV) },
+		{ "ip route add default dev p0", AF_INET, ESPGW_CMD_ADD,
+		  ESPGW_OBJ_ROUTE, R(PREFIX) | R(DEV) },
+		{ "ip route", AF_INET, ESPGW_CMD_LIST, ESPGW_OBJ_ROUTE, 0 },
+		{ "ip -6 route", AF_INET6, ESPGW_CMD_LIST, ESPGW_OBJ_ROUTE, 0 },
+		{ "ip -6 r s dev p0", AF_INET6, ESPGW_CMD_LIST, ESPGW_OBJ_ROUTE,
+		  R(DEV) },
+		{ "ip route show 2001:db8::5/64", AF_INET6, ESPGW_CMD_LIST,
+		  ESPGW_OBJ_ROUTE, R(PREFIX) },
+		{ "ip addr", 0, ESPGW_CMD_LIST, ESPGW_OBJ_ADDR, 0 },
+		{ "ip -4 a", AF_INET, ESPGW_CMD_LIST, ESPGW_OBJ_ADDR, 0 },
+		{ "ip -6 addr show dev p0", AF_INET6, ESPGW_CMD_LIST,
+		  ESPGW_OBJ_ADDR, A(DEV) },
+		{ "ip addr add 2001:db8::1/64 dev p0", AF_INET6, ESPGW_CMD_ADD,
+		  ESPGW_OBJ_ADDR, A(ADDR) | A(DEV) },
+		{ "ip -f inet6 a d 2001:db8::1/64 dev p0", AF_INET6,
+		  ESPGW_CMD_DEL, ESPGW_OBJ_ADDR, A(ADDR) | A(DEV) },
+		{ "ip neigh", 0, ESPGW_CMD_LIST, ESPGW_OBJ_NEIGH, 0 },
+		{ "ip -6 neigh show dev p0", AF_INET6, ESPGW_CMD_LIST,
+		  ESPGW_OBJ_NEIGH, N(DEV) },
+		{ "ip n fl dev p0", 0, ESPGW_CMD_FLUSH, ESPGW_OBJ_NEIGH,
+		  N(DEV) },
+		{ "ip -6 neigh flush dev p0", AF_INET6, ESPGW_CMD_FLUSH,
+		  ESPGW_OBJ_NEIGH, N(DEV) },
+		{ "ip -6 n replace fe80::1 lladdr 02:00:00:00:00:01 dev p0",
+		  AF_INET6, ESPGW_CMD_REPLACE, ESPGW_OBJ_NEIGH,
+		  N(ADDR) | N(LLADDR) | N(DEV) },
+		{ "ip neigh del fe80::1 dev p0", AF_INET6, ESPGW_CMD_DEL,
+		  ESPGW_OBJ_NEIGH, N(ADDR) | N(DEV) },
+		{ "ip -family inet neigh del 10.0.0.1 dev p0", AF_INET,
+		  ESPGW_CMD_DEL, ESPGW_OBJ_NEIGH, N(ADDR) | N(DEV) },
+	};
+	struct espgw_cmd cmd;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(fam) / sizeof(fam[0]); i++) {
+		parse_ok(fam[i].text, &cmd);
+		if (cmd.family != fam[i].family || cmd.verb != fam[i].verb ||
+		    cmd.obj != fam[i].obj || cmd.given != fam[i].given)
+			fail_msg("%s\n  want family %u verb %d obj %d given "
+				 "%#x\n  got  family %u verb %d obj %d given "
+				 "%#x",
+				 fam[i].text, fam[i].family, fam[i].verb,
+				 fam[i].obj, fam[i].given, cmd.family, cmd.verb,
+				 cmd.obj, cmd.given);
+	}
+
+	/* the values, in the IPv6 members, with the statement's line */
+	parse_ok("route del 2001:db8:2::/48 via fe80::1 dev p0", &cmd);
+	assert_ip6(cmd.u.route6.prefix, "2001:db8:2::");
+	assert_int_equal(cmd.u.route6.len, 48);
+	assert_ip6(cmd.u.route6.via, "fe80::1");
+	assert_string_equal(cmd.u.route6.port, "p0");
+	assert_int_equal(cmd.u.route6.line, 7);
+	parse_ok("route show 2001:db8::5/64", &cmd);
+	assert_ip6(cmd.u.route6.prefix, "2001:db8::");
+	parse_ok("-6 route show dev p5", &cmd);
+	assert_string_equal(cmd.u.route6.port, "p5");
+	parse_ok("neigh del fe80::9 dev p1", &cmd);
+	assert_ip6(cmd.u.neigh6.addr, "fe80::9");
+	assert_string_equal(cmd.u.neigh6.port, "p1");
+	assert_int_equal(cmd.u.neigh6.line, 7);
+	parse_ok("-6 neigh flush dev p3", &cmd);
+	assert_string_equal(cmd.u.neigh6.port, "p3");
+	parse_ok("addr del 2001:db8::1/64 dev p0", &cmd);
+	assert_ip6(cmd.u.addr6.addr, "2001:db8::1");
+	assert_int_equal(cmd.u.addr6.len, 64);
+	assert_string_equal(cmd.u.addr6.port, "p0");
+	assert_int_equal(cmd.u.addr6.line, 7);
+	parse_ok("-6 addr show p2", &cmd);
+	assert_string_equal(cmd.u.addr6.port, "p2");
+	parse_ok("addr show p2", &cmd); /* both: the IPv4 member's */
+	assert_string_equal(cmd.u.addr.port, "p2");
+}
+
 /* (3) ip's options, as ip spells and abbreviates them. */
 static void
 test_options(void **state)
@@ -316,6 +419,8 @@ test_options(void **state)
 		{ "ip -pretty -js route show", false, true, true },
 		{ "-s -s -j neigh", true, true, false },
 		{ "ip -4 -s -f inet xfrm state", true, false, false },
+		{ "ip -6 -s xfrm policy", true, false, false },
+		{ "ip -f inet6 -j route", false, true, false },
 		{ "ip -- xfrm state", false, false, false },
 	};
 	struct espgw_cmd cmd;
@@ -370,7 +475,15 @@ static const struct {
 	const char *says;
 } bad[] = {
 	/* options */
-	{ "ip -6 xfrm state", "IPv6 is not supported yet" },
+	{ "ip -6 route add 10.0.0.0/8 dev p0",
+	  "inet6 prefix is expected rather than \"10.0.0.0/8\"" },
+	{ "ip -4 neigh del fe80::1 dev p0",
+	  "inet address is expected rather than \"fe80::1\"" },
+	{ "ip -f inet6 addr del 10.0.0.1/8 dev p0",
+	  "inet6 prefix is expected rather than \"10.0.0.1/8\"" },
+	{ "ip -6 route show 10.0.0.0/8",
+	  "inet6 prefix is expected rather than \"10.0.0.0/8\"" },
+	{ "ip -f inet7 route", "ip option \"-f inet7\" is not supported" },
 	{ "ip -n ns1 route", "ip option \"-n\" is not supported" },
 	{ "ip -d link", "ip option \"-d\" is not supported" },
 	{ "ip -batch f", "ip option \"-batch\" is not supported" },
@@ -739,6 +852,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_verbs),
 		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_families),
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_monitor),
 		cmocka_unit_test(test_limits),

@@ -396,6 +396,124 @@ test_pasted(void **state)
 	espgw_cfg_free(&cfg);
 }
 
+/* (2b) IPv6: ip -6, -f inet6, -family inet6, or an address with ':';
+ * -4 still IPv4. Addresses in network order, a route's prefix masked
+ * (as ip6_route_info_create masks it), default ::/0, via :: on-link,
+ * src :: not given. */
+static const char *const v6[] = {
+	"ip -6 addr add 2001:db8:1::1/64 dev p0",
+	"ip addr add fe80::1/10 dev p1",
+	"ip -f inet6 address add 2001:db8::5 dev p0",
+	"ip -family inet6 route add 2001:db8:2::/48 via fe80::fe dev p0 src "
+	"2001:db8:1::1",
+	"ip -6 route add default via fe80::fe dev p1",
+	"ip route add default via 2001:db8:1::fe dev p0",
+	"ip -6 route add 2001:db8:3:ffff::1/47 dev p0",
+	"ip -6 r a to 2001:db8:4::4 oif p2",
+	"ip -6 route add 2001:db8:5::/64 via :: dev p0 src ::",
+	"ip -6 neigh add fe80::fe lladdr 02:00:00:00:00:fe dev p0",
+	"ip neigh add 2001:db8:1::fd lladdr 02:00:00:00:00:fd dev p0 nud "
+	"permanent",
+	"ip -4 addr add 10.0.0.1/8 dev p0",
+	"ip -6 -4 route add 10.1.0.0/16 dev p0",
+	"ip route add ::/0 dev p3",
+	"ip addr add ::ffff:10.0.0.1/128 dev p3",
+};
+
+static void
+assert_ip6(const uint8_t *got, const char *want)
+{
+	uint8_t a[16];
+
+	assert_int_equal(inet_pton(AF_INET6, want, a), 1);
+	assert_memory_equal(got, a, 16);
+}
+
+static void
+test_ipv6(void **state)
+{
+	static const uint8_t zero[16];
+	struct espgw_cfg cfg;
+	const struct espgw_cfg_route6 *r;
+
+	(void)state;
+	espgw_cfg_init(&cfg, "v6.conf");
+	parse_all(&cfg, v6, sizeof(v6) / sizeof(v6[0]));
+
+	assert_int_equal(cfg.nb_addrs6, 4);
+	assert_ip6(cfg.addrs6[0].addr, "2001:db8:1::1");
+	assert_int_equal(cfg.addrs6[0].len, 64);
+	assert_string_equal(cfg.addrs6[0].port, "p0");
+	assert_int_equal(cfg.addrs6[0].line, 1);
+	assert_memory_equal(cfg.addrs6[0].addr,
+			    "\x20\x01\x0d\xb8\x00\x01\0\0\0\0\0\0\0\0\0\x01",
+			    16);
+	assert_ip6(cfg.addrs6[1].addr, "fe80::1");
+	assert_int_equal(cfg.addrs6[1].len, 10); /* an address: not masked */
+	assert_string_equal(cfg.addrs6[1].port, "p1");
+	assert_int_equal(cfg.addrs6[1].line, 2);
+	assert_ip6(cfg.addrs6[2].addr, "2001:db8::5");
+	assert_int_equal(cfg.addrs6[2].len, 128);
+	assert_ip6(cfg.addrs6[3].addr, "::ffff:10.0.0.1");
+	assert_int_equal(cfg.addrs6[3].line, 15);
+
+	assert_int_equal(cfg.nb_routes6, 7);
+	r = &cfg.routes6[0];
+	assert_ip6(r->prefix, "2001:db8:2::");
+	assert_int_equal(r->len, 48);
+	assert_ip6(r->via, "fe80::fe");
+	assert_ip6(r->src, "2001:db8:1::1");
+	assert_string_equal(r->port, "p0");
+	assert_int_equal(r->line, 4);
+	r = &cfg.routes6[1];
+	assert_memory_equal(r->prefix, zero, 16);
+	assert_int_equal(r->len, 0);
+	assert_ip6(r->via, "fe80::fe");
+	assert_memory_equal(r->src, zero, 16);
+	assert_string_equal(r->port, "p1");
+	r = &cfg.routes6[2]; /* default, the family from its via */
+	assert_memory_equal(r->prefix, zero, 16);
+	assert_int_equal(r->len, 0);
+	assert_ip6(r->via, "2001:db8:1::fe");
+	assert_int_equal(r->line, 6);
+	r = &cfg.routes6[3];
+	assert_ip6(r->prefix, "2001:db8:2::"); /* masked to /47 */
+	assert_int_equal(r->len, 47);
+	assert_memory_equal(r->via, zero, 16);
+	r = &cfg.routes6[4];
+	assert_ip6(r->prefix, "2001:db8:4::4");
+	assert_int_equal(r->len, 128);
+	assert_string_equal(r->port, "p2");
+	r = &cfg.routes6[5]; /* via :: and src ::: as not given */
+	assert_ip6(r->prefix, "2001:db8:5::");
+	assert_memory_equal(r->via, zero, 16);
+	assert_memory_equal(r->src, zero, 16);
+	r = &cfg.routes6[6];
+	assert_int_equal(r->len, 0);
+	assert_string_equal(r->port, "p3");
+
+	assert_int_equal(cfg.nb_neighs6, 2);
+	assert_ip6(cfg.neighs6[0].addr, "fe80::fe");
+	assert_memory_equal(cfg.neighs6[0].mac.addr_bytes,
+			    "\x02\x00\x00\x00\x00\xfe", 6);
+	assert_string_equal(cfg.neighs6[0].port, "p0");
+	assert_int_equal(cfg.neighs6[0].line, 10);
+	assert_ip6(cfg.neighs6[1].addr, "2001:db8:1::fd");
+	assert_int_equal(cfg.neighs6[1].line, 11);
+
+	/* -4, and the last of -6 -4, are IPv4 */
+	assert_int_equal(cfg.nb_addrs, 1);
+	assert_int_equal(cfg.addrs[0].addr, ip4("10.0.0.1"));
+	assert_int_equal(cfg.nb_routes, 1);
+	assert_int_equal(cfg.routes[0].prefix, ip4("10.1.0.0"));
+	assert_int_equal(cfg.nb_neighs, 0);
+	espgw_cfg_free(&cfg);
+	assert_null(cfg.addrs6);
+	assert_null(cfg.routes6);
+	assert_null(cfg.neighs6);
+	assert_int_equal(cfg.nb_routes6, 0);
+}
+
 /* (3) Every refusal: the line, and what the message must say. */
 static const struct {
 	const char *text;
@@ -404,9 +522,8 @@ static const struct {
 	/* words and shell */
 	{ "foo", "unknown word \"foo\"" },
 	{ "ip", "\"ip\" needs an object" },
-	{ "ip -6 route add 2001:db8::/32 dev p0", "IPv6 is not supported yet" },
 	{ "ip -f inet6 addr add 10.0.0.1/8 dev p0",
-	  "IPv6 is not supported yet" },
+	  "inet6 prefix is expected rather than \"10.0.0.1/8\"" },
 	{ "ip -s link set dev p0 up", "ip option \"-s\" is not supported" },
 	{ "ip -n ns1 link set dev p0 up", "ip option \"-n\" is not supported" },
 	{ "ip rule add from 10.0.0.0/8 table 5", "ip rule is not supported" },
@@ -467,8 +584,25 @@ static const struct {
 	  "addr option \"brd\" is not supported" },
 	{ "ip addr add 10.0.1.1/24 dev p0 label p0:1",
 	  "addr option \"label\" is not supported" },
-	{ "ip addr add fe80::1/64 dev p0",
-	  "\"fe80::1/64\": IPv6 is not supported yet" },
+	{ "ip -6 addr add 10.0.1.1/24 dev p0",
+	  "inet6 prefix is expected rather than \"10.0.1.1/24\"" },
+	{ "ip -4 addr add 2001:db8::1/64 dev p0",
+	  "inet prefix is expected rather than \"2001:db8::1/64\"" },
+	{ "ip addr add 2001:db8::1/129 dev p0",
+	  "prefix length 129 in \"2001:db8::1/129\" is above 128" },
+	{ "ip addr add 2001:db8::g/64 dev p0",
+	  "invalid IPv6 address \"2001:db8::g\"" },
+	{ "ip addr add 2001:db8::1::2/64 dev p0",
+	  "invalid IPv6 address \"2001:db8::1::2\"" },
+	{ "ip addr add 2001:0db8:0000:0000:0000:0000:0000:0000:0001:0002/64 "
+	  "dev p0",
+	  "invalid IPv6 prefix" },
+	{ "ip addr add 2001:db8::1/64", "missing \"dev <port>\"" },
+	{ "ip -6 addr add dev p0", "missing the address (X:X::X/len)" },
+	{ "ip -6 addr add 2001:db8::1/64 dev p0 label p0:1",
+	  "addr option \"label\" is not supported" },
+	{ "ip -6 addr add 2001:db8::1/64 dev p0 nodad",
+	  "addr option \"nodad\" is not supported" },
 	{ "ip addr add 10.0.1.1/24 10.0.1.2/24 dev p0",
 	  "unknown word \"10.0.1.2/24\"" },
 	/* route */
@@ -484,7 +618,30 @@ static const struct {
 	{ "ip route add 10.0.2.0/24 via 1.1.1.2", "missing \"dev <port>\"" },
 	{ "ip route add via 1.1.1.2 dev p0", "missing the destination" },
 	{ "ip route add 10.0.2.0/24 via fe80::1 dev p0",
-	  "IPv6 is not supported yet" },
+	  "inet address is expected rather than \"fe80::1\"" },
+	{ "ip route add 2001:db8::/32 via 10.0.0.1 dev p0",
+	  "inet6 address is expected rather than \"10.0.0.1\"" },
+	{ "ip -4 route add 2001:db8::/32 dev p0",
+	  "inet prefix is expected rather than \"2001:db8::/32\"" },
+	{ "ip -6 route add 10.0.0.0/8 dev p0",
+	  "inet6 prefix is expected rather than \"10.0.0.0/8\"" },
+	{ "ip route add default via 10.0.0.1 dev p0 src 2001:db8::1",
+	  "inet address is expected rather than \"2001:db8::1\"" },
+	{ "ip -6 route add default via 10.0.0.1 dev p0",
+	  "inet6 address is expected rather than \"10.0.0.1\"" },
+	{ "ip -6 route add 2001:db8::/32 via fe80::zz dev p0",
+	  "invalid IPv6 address \"fe80::zz\"" },
+	{ "ip -6 route add 2001:db8::/32 via fe80::1 dev p0 metric 10",
+	  "route option \"metric\" is not supported" },
+	{ "ip -6 route add 2001:db8::/32 dev p0 table 100",
+	  "route option \"table\" is not supported" },
+	{ "ip -6 route add blackhole 2001:db8::/32",
+	  "route type \"blackhole\" is not supported" },
+	{ "ip -6 route add 2001:db8::/32 via fe80::1",
+	  "missing \"dev <port>\"" },
+	{ "ip -6 route add via fe80::1 dev p0", "missing the destination" },
+	{ "ip route add 2001:db8::/129 dev p0", "is above 128" },
+	{ "ip -6 route replace 2001:db8::/32 dev p0", "only 'add'" },
 	{ "ip route add 10.0.2.0/24 via 1.1.1 dev p0",
 	  "invalid IPv4 address \"1.1.1\"" },
 	{ "ip route add 10.0.2.0/24 dev p0 via", "\"via\" needs a value" },
@@ -508,6 +665,21 @@ static const struct {
 	  "missing \"dev <port>\"" },
 	{ "ip neigh add proxy 1.1.1.2 dev p0",
 	  "neigh option \"proxy\" is not supported" },
+	{ "ip -6 neigh add 10.0.0.1 lladdr 02:00:00:00:00:02 dev p0",
+	  "inet6 address is expected rather than \"10.0.0.1\"" },
+	{ "ip -4 neigh add fe80::1 lladdr 02:00:00:00:00:02 dev p0",
+	  "inet address is expected rather than \"fe80::1\"" },
+	{ "ip neigh add fe80::1 dev p0", "missing \"lladdr <mac>\"" },
+	{ "ip -6 neigh add lladdr 02:00:00:00:00:02 dev p0",
+	  "missing the neighbour's address" },
+	{ "ip neigh add fe80::1 lladdr 02:00:00:00:00:02",
+	  "missing \"dev <port>\"" },
+	{ "ip neigh add fe80::1 lladdr 02:00:00:00:00:02 dev p0 nud stale",
+	  "nud \"stale\" is not supported" },
+	{ "ip neigh add fe80::1 lladdr 02:00:00:00:00:02 dev p0 router",
+	  "neigh option \"router\" is not supported" },
+	{ "ip neigh add fe80::g lladdr 02:00:00:00:00:02 dev p0",
+	  "invalid IPv6 address \"fe80::g\"" },
 	/* xfrm state: what is refused by name */
 	{ STATE "mode tunnel auth 'hmac(sha256)' 0x00 enc 'cbc(aes)' 0x00",
 	  "xfrm state option \"auth\" is not supported (only aead "
@@ -637,7 +809,8 @@ static const struct {
 	{ STATE "mode tunnel " GOOD_AEAD " replay-seq 4294967296",
 	  "invalid value \"4294967296\" for \"replay-seq\"" },
 	{ "ip xfrm state add src 1.1.1.1 dst 2001:db8::1 proto esp spi 1",
-	  "\"2001:db8::1\": IPv6 is not supported yet" },
+	  "xfrm state: the same address family is required between \"src "
+	  "1.1.1.1\" (inet) and \"dst 2001:db8::1\" (inet6)" },
 	{ STATE "mode tunnel " GOOD_AEAD " bogus", "unknown word \"bogus\"" },
 	/* xfrm policy */
 	{ "ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/24 dir out ptype "
@@ -701,7 +874,8 @@ static const struct {
 	{ "ip xfrm policy add src 10.0.1.0/33 dst 10.0.2.0/24 dir out",
 	  "is above 32" },
 	{ "ip xfrm policy add src fe80::/64 dst 10.0.2.0/24 dir out",
-	  "IPv6 is not supported yet" },
+	  "xfrm policy: the same address family is required between \"src "
+	  "fe80::/64\" (inet6) and \"dst 10.0.2.0/24\" (inet)" },
 	{ "ip xfrm policy add dir out priority high",
 	  "invalid value \"high\" for \"priority\"" },
 	{ "ip xfrm policy add dir out dir in", "\"dir\" is given twice" },
@@ -750,7 +924,8 @@ static bool
 cfg_empty(const struct espgw_cfg *cfg)
 {
 	return cfg->nb_links + cfg->nb_addrs + cfg->nb_routes + cfg->nb_neighs +
-		       cfg->nb_states + cfg->nb_policies ==
+		       cfg->nb_states + cfg->nb_policies + cfg->nb_addrs6 +
+		       cfg->nb_routes6 + cfg->nb_neighs6 ==
 	       0;
 }
 
@@ -978,6 +1153,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_r1),
 		cmocka_unit_test(test_pasted),
+		cmocka_unit_test(test_ipv6),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_key_not_echoed),
 		cmocka_unit_test(test_blank_and_comments),

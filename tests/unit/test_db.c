@@ -377,6 +377,153 @@ test_routes_neighs_addrs(void **st)
 	espgw_cfg_free(&cfg);
 }
 
+/* IPv6 in their own arrays, with IPv4's answers: a route is its
+ * prefix (File exists; a del whose via or dev differs: No such
+ * process), a neighbour (address, dev), an address one a device
+ * whatever its length (ipv6_add_addr), deleted by address and length
+ * (inet6_addr_del). An IPv4 entry of the same bytes is another. */
+static void
+test_ipv6_net(void **st)
+{
+	struct espgw_cfg r1 = one("ip -6 route add 2001:db8::/32 via fe80::1 "
+				  "dev net_null0");
+	struct espgw_cfg r2 = one("ip route add 2001:db8::/32 via fe80::2 "
+				  "dev net_null1");
+	struct espgw_cfg r3 = one("ip route add 2001:db8::/48 dev net_null0");
+	struct espgw_cfg n1 = one("ip neigh add fe80::1 lladdr "
+				  "02:00:00:00:00:01 dev net_null0");
+	struct espgw_cfg a1 = one("ip addr add 2001:db8::1/64 dev net_null0");
+	struct espgw_cfg a2 = one("ip addr add 2001:db8::1/56 dev net_null0");
+	struct espgw_cfg cfg;
+	struct espgw_cfg_neigh6 other;
+	struct espgw_cfg_route6 del;
+	struct gw_db db;
+
+	(void)st;
+	espgw_cfg_init(&cfg, "test");
+	assert_int_equal(gw_db_route6_add(&cfg, &r1.routes6[0], false), 0);
+	assert_int_equal(gw_db_route6_add(&cfg, &r2.routes6[0], false),
+			 -EEXIST);
+	assert_int_equal(gw_db_route6_add(&cfg, &r3.routes6[0], false), 0);
+	assert_int_equal(cfg.nb_routes6, 2);
+	assert_int_equal(cfg.nb_routes, 0);
+	assert_int_equal(
+		gw_db_route6_del(&cfg, &r2.routes6[0], ESPGW_SEL_ROUTE_VIA),
+		-ESRCH);
+	assert_int_equal(
+		gw_db_route6_del(&cfg, &r2.routes6[0], ESPGW_SEL_ROUTE_DEV),
+		-ESRCH);
+	assert_int_equal(gw_db_route6_add(&cfg, &r2.routes6[0], true), 0);
+	assert_int_equal(cfg.nb_routes6, 2);
+	assert_memory_equal(cfg.routes6[0].via, r2.routes6[0].via, 16);
+	assert_string_equal(cfg.routes6[0].port, "net_null1");
+	del = r2.routes6[0];
+	del.via[15] = 9;
+	assert_int_equal(gw_db_route6_del(&cfg, &del, ESPGW_SEL_ROUTE_VIA),
+			 -ESRCH);
+	assert_int_equal(gw_db_route6_del(&cfg, &del, 0), 0);
+	assert_int_equal(gw_db_route6_del(&cfg, &del, 0), -ESRCH);
+	assert_int_equal(cfg.nb_routes6, 1);
+	assert_int_equal(cfg.routes6[0].len, 48);
+
+	assert_int_equal(gw_db_neigh6_add(&cfg, &n1.neighs6[0], false), 0);
+	assert_int_equal(gw_db_neigh6_add(&cfg, &n1.neighs6[0], false),
+			 -EEXIST);
+	other = n1.neighs6[0];
+	snprintf(other.port, sizeof(other.port), "net_null1");
+	assert_int_equal(gw_db_neigh6_del(&cfg, &other), -ENOENT);
+	assert_int_equal(gw_db_neigh6_add(&cfg, &other, false), 0);
+	other.mac.addr_bytes[5] = 7;
+	assert_int_equal(gw_db_neigh6_add(&cfg, &other, true), 0);
+	assert_int_equal(cfg.nb_neighs6, 2);
+	assert_int_equal(cfg.neighs6[1].mac.addr_bytes[5], 7);
+	assert_int_equal(gw_db_neigh6_flush(&cfg, "net_null1"), 1);
+	assert_int_equal(gw_db_neigh6_del(&cfg, &n1.neighs6[0]), 0);
+	assert_int_equal(cfg.nb_neighs6, 0);
+	assert_int_equal(gw_db_neigh6_add(&cfg, &n1.neighs6[0], false), 0);
+	assert_int_equal(gw_db_neigh6_flush(&cfg, NULL), 1);
+
+	assert_int_equal(gw_db_addr6_del(&cfg, &a1.addrs6[0]), -EADDRNOTAVAIL);
+	assert_int_equal(gw_db_addr6_add(&cfg, &a1.addrs6[0]), 0);
+	assert_int_equal(gw_db_addr6_add(&cfg, &a1.addrs6[0]), -EEXIST);
+	assert_int_equal(gw_db_addr6_add(&cfg, &a2.addrs6[0]), -EEXIST);
+	assert_int_equal(gw_db_addr6_del(&cfg, &a2.addrs6[0]), -EADDRNOTAVAIL);
+	assert_int_equal(gw_db_addr6_del(&cfg, &a1.addrs6[0]), 0);
+	assert_int_equal(cfg.nb_addrs6, 0);
+
+	/* a transaction's copies cover the IPv6 arrays too */
+	assert_int_equal(gw_db_init(&db, &cfg, NULL), 0);
+	assert_int_equal(gw_db_touch(&db, GW_DB_ADDRS6), 0);
+	assert_int_equal(gw_db_touch(&db, GW_DB_ROUTES6), 0);
+	assert_int_equal(gw_db_touch(&db, GW_DB_NEIGHS6), 0);
+	assert_int_equal(gw_db_addr6_add(&db.cfg, &a1.addrs6[0]), 0);
+	assert_int_equal(gw_db_route6_add(&db.cfg, &r1.routes6[0], false), 0);
+	assert_int_equal(gw_db_neigh6_add(&db.cfg, &n1.neighs6[0], false), 0);
+	gw_db_rollback(&db);
+	assert_int_equal(db.cfg.nb_addrs6, 0);
+	assert_int_equal(db.cfg.nb_routes6, 1);
+	assert_int_equal(db.cfg.routes6[0].len, 48);
+	assert_int_equal(db.cfg.nb_neighs6, 0);
+	assert_int_equal(gw_db_touch(&db, GW_DB_ADDRS6), 0);
+	assert_int_equal(gw_db_addr6_add(&db.cfg, &a1.addrs6[0]), 0);
+	gw_db_commit(&db);
+	assert_int_equal(db.cfg.nb_addrs6, 1);
+	gw_db_fini(&db);
+
+	espgw_cfg_free(&r1);
+	espgw_cfg_free(&r2);
+	espgw_cfg_free(&r3);
+	espgw_cfg_free(&n1);
+	espgw_cfg_free(&a1);
+	espgw_cfg_free(&a2);
+}
+
+/* The table build refuses what it does not use yet, by its line, before
+ * it builds anything (gw_tables_build's first step). */
+static void
+test_tables_refuse_ipv6(void **st)
+{
+	static const struct {
+		const char *line;
+		const char *says;
+	} v6[] = {
+		{ "ip addr add 2001:db8::1/64 dev net_null0",
+		  "test:3: IPv6 addresses are not used by the gateway yet" },
+		{ "ip -6 route add default via fe80::1 dev net_null0",
+		  "test:3: IPv6 routes are not used by the gateway yet" },
+		{ "ip neigh add fe80::1 lladdr 02:00:00:00:00:01 dev "
+		  "net_null0",
+		  "test:3: IPv6 neighbours are not used by the gateway yet" },
+	};
+	char err[256];
+
+	(void)st;
+	for (size_t i = 0; i < sizeof(v6) / sizeof(v6[0]); i++) {
+		struct espgw_cfg cfg;
+
+		espgw_cfg_init(&cfg, "test");
+		assert_int_equal(espgw_cfg_parse_line(&cfg,
+						      "ip link set dev "
+						      "net_null0 up",
+						      1, err, sizeof(err)),
+				 0);
+		assert_int_equal(espgw_cfg_parse_line(&cfg,
+						      "ip addr add "
+						      "192.0.2.1/24 dev "
+						      "net_null0",
+						      2, err, sizeof(err)),
+				 0);
+		assert_int_equal(espgw_cfg_parse_line(&cfg, v6[i].line, 3, err,
+						      sizeof(err)),
+				 0);
+		err[0] = '\0';
+		assert_null(
+			gw_tables_build(&cfg, 1, NULL, NULL, err, sizeof(err)));
+		assert_string_equal(err, v6[i].says);
+		espgw_cfg_free(&cfg);
+	}
+}
+
 int
 main(void)
 {
@@ -386,6 +533,8 @@ main(void)
 		cmocka_unit_test(test_touch),
 		cmocka_unit_test(test_policies),
 		cmocka_unit_test(test_routes_neighs_addrs),
+		cmocka_unit_test(test_ipv6_net),
+		cmocka_unit_test(test_tables_refuse_ipv6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

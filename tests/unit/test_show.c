@@ -485,17 +485,17 @@ test_neighs(void **state)
 	parse(&cfg, NET);
 	ne[0] = &cfg.neighs[0];
 	ne[1] = &cfg.neighs[1];
-	SHOW(out, gw_show_neighs(f, &PLAIN, ne, 2));
+	SHOW(out, gw_show_neighs(f, &PLAIN, ne, 2, NULL, 0));
 	expect(out, "192.0.2.254 dev net_null0 lladdr 02:00:00:00:00:fe "
 		    "PERMANENT \n"
 		    "192.0.2.253 dev net_null0 lladdr 02:00:00:00:00:fd "
 		    "PERMANENT \n");
-	SHOW(out, gw_show_neighs(f, &JSON, ne, 1));
+	SHOW(out, gw_show_neighs(f, &JSON, ne, 1, NULL, 0));
 	assert_true(json_ok(out));
 	expect(out, "[{\"dst\":\"192.0.2.254\",\"dev\":\"net_null0\","
 		    "\"lladdr\":\"02:00:00:00:00:fe\","
 		    "\"state\":[\"PERMANENT\"]}]\n");
-	SHOW(out, gw_show_neighs(f, &PRETTY, ne, 2));
+	SHOW(out, gw_show_neighs(f, &PRETTY, ne, 2, NULL, 0));
 	assert_true(json_ok(out));
 	expect(out, "[ {\n"
 		    "        \"dst\": \"192.0.2.254\",\n"
@@ -589,14 +589,14 @@ test_addrs(void **state)
 	parse(&cfg, NET);
 	for (unsigned int i = 0; i < 3; i++)
 		a[i] = &cfg.addrs[i];
-	SHOW(out, gw_show_addrs(f, &PLAIN, ifs, carrier, 3, a, 2));
+	SHOW(out, gw_show_addrs(f, &PLAIN, ifs, carrier, 3, a, 2, NULL, 0));
 	expect(out, "0: net_null0: <BROADCAST,UP,LOWER_UP> mtu 1500 state UP "
 		    "group default \n"
 		    "    inet 192.0.2.1/24 scope global net_null0\n"
 		    "       valid_lft forever preferred_lft forever\n"
 		    "    inet 192.0.2.2/24 scope global net_null0\n"
 		    "       valid_lft forever preferred_lft forever\n");
-	SHOW(out, gw_show_addrs(f, &PRETTY, ifs, carrier, 3, a, 3));
+	SHOW(out, gw_show_addrs(f, &PRETTY, ifs, carrier, 3, a, 3, NULL, 0));
 	assert_true(json_ok(out));
 	expect(out,
 	       "[ {\n"
@@ -643,6 +643,152 @@ test_addrs(void **state)
 	espgw_cfg_free(&cfg);
 }
 
+/* IPv6 beside IPv4: two addresses in one /64 (one prefix route), a
+ * link-local one, a /128 (no route), routes of every shape. */
+static const char *const NET6[] = {
+	"ip -6 addr add 2001:db8:1::1/64 dev net_null0",
+	"ip addr add 2001:db8:1::2/64 dev net_null0",
+	"ip addr add fe80::1/64 dev net_null2",
+	"ip addr add 2001:db8:9::9/128 dev net_null2",
+	"ip -6 route add 2001:db8:2::/48 via fe80::fe dev net_null0 src "
+	"2001:db8:1::1",
+	"ip route add default via 2001:db8:1::fe dev net_null0",
+	"ip -6 route add 2001:db8:2:1::/64 dev net_null2",
+	"ip route add 2001:db8:4::4/128 dev net_null2",
+	"ip -f inet6 route add 2001:db8::/32 dev net_null2",
+	"ip neigh add 2001:db8:1::fe lladdr 02:00:00:00:00:fe dev net_null0",
+	"ip neigh add 192.0.2.254 lladdr 02:00:00:00:00:fd dev net_null0",
+	"ip addr add 192.0.2.1/24 dev net_null0",
+	NULL,
+};
+
+/* print_route of AF_INET6: no scope, "metric 1024" (ip6_route_add's)
+ * or "proto kernel metric 256" (an address's prefix route), "pref
+ * medium" last with no space after it; in fib6's walk order, a prefix
+ * after the ones inside it, so default comes last. */
+static void
+test_routes6(void **state)
+{
+	const struct espgw_cfg_route6 *r[8];
+	const struct espgw_cfg_addr6 *a[8];
+	struct espgw_cfg cfg;
+	char *out;
+
+	(void)state;
+	parse(&cfg, NET6);
+	assert_int_equal(cfg.nb_routes6, 5);
+	assert_int_equal(cfg.nb_addrs6, 4);
+	for (unsigned int i = 0; i < cfg.nb_routes6; i++)
+		r[i] = &cfg.routes6[i];
+	for (unsigned int i = 0; i < cfg.nb_addrs6; i++)
+		a[i] = &cfg.addrs6[i];
+	SHOW(out, assert_int_equal(gw_show_routes6(f, &PLAIN, r, 5, a, 4), 0));
+	expect(out, "2001:db8:1::/64 dev net_null0 proto kernel metric 256 "
+		    "pref medium\n"
+		    "2001:db8:2:1::/64 dev net_null2 metric 1024 pref medium\n"
+		    "2001:db8:2::/48 via fe80::fe dev net_null0 src "
+		    "2001:db8:1::1 metric 1024 pref medium\n"
+		    "2001:db8:4::4 dev net_null2 metric 1024 pref medium\n"
+		    "2001:db8::/32 dev net_null2 metric 1024 pref medium\n"
+		    "fe80::/64 dev net_null2 proto kernel metric 256 pref "
+		    "medium\n"
+		    "default via 2001:db8:1::fe dev net_null0 metric 1024 pref "
+		    "medium\n");
+	SHOW(out, gw_show_routes6(f, &JSON, r, 2, a, 1));
+	assert_true(json_ok(out));
+	expect(out, "[{\"dst\":\"2001:db8:1::/64\",\"dev\":\"net_null0\","
+		    "\"protocol\":\"kernel\",\"metric\":256,\"flags\":[],"
+		    "\"pref\":\"medium\"},"
+		    "{\"dst\":\"2001:db8:2::/48\",\"gateway\":\"fe80::fe\","
+		    "\"dev\":\"net_null0\",\"prefsrc\":\"2001:db8:1::1\","
+		    "\"metric\":1024,\"flags\":[],\"pref\":\"medium\"},"
+		    "{\"dst\":\"default\",\"gateway\":\"2001:db8:1::fe\","
+		    "\"dev\":\"net_null0\",\"metric\":1024,\"flags\":[],"
+		    "\"pref\":\"medium\"}]\n");
+	SHOW(out, gw_show_routes6(f, &JSON, r, 0, a, 0));
+	expect(out, "[]\n");
+	espgw_cfg_free(&cfg);
+}
+
+/* `ip neigh` of both families: ARP's, then neighbour discovery's, in
+ * one list; the same line for either. */
+static void
+test_neighs6(void **state)
+{
+	const struct espgw_cfg_neigh *ne[1];
+	const struct espgw_cfg_neigh6 *ne6[1];
+	struct espgw_cfg cfg;
+	char *out;
+
+	(void)state;
+	parse(&cfg, NET6);
+	ne[0] = &cfg.neighs[0];
+	ne6[0] = &cfg.neighs6[0];
+	SHOW(out, gw_show_neighs(f, &PLAIN, ne, 1, ne6, 1));
+	expect(out, "192.0.2.254 dev net_null0 lladdr 02:00:00:00:00:fd "
+		    "PERMANENT \n"
+		    "2001:db8:1::fe dev net_null0 lladdr 02:00:00:00:00:fe "
+		    "PERMANENT \n");
+	SHOW(out, gw_show_neighs(f, &JSON, NULL, 0, ne6, 1));
+	assert_true(json_ok(out));
+	expect(out, "[{\"dst\":\"2001:db8:1::fe\",\"dev\":\"net_null0\","
+		    "\"lladdr\":\"02:00:00:00:00:fe\","
+		    "\"state\":[\"PERMANENT\"]}]\n");
+	espgw_cfg_free(&cfg);
+}
+
+/* `ip addr` of both families: under each port its inet lines, then its
+ * inet6 ones, which have no label ("scope global " ends the line); a
+ * port with IPv6 addresses alone is listed too. */
+static void
+test_addrs6(void **state)
+{
+	const struct espgw_cfg_addr *a[1];
+	const struct espgw_cfg_addr6 *a6[4];
+	struct gw_iface ifs[3];
+	bool carrier[3];
+	struct espgw_cfg cfg;
+	char *out;
+
+	(void)state;
+	ports(ifs, carrier);
+	parse(&cfg, NET6);
+	a[0] = &cfg.addrs[0];
+	for (unsigned int i = 0; i < 4; i++)
+		a6[i] = &cfg.addrs6[i];
+	SHOW(out, gw_show_addrs(f, &PLAIN, ifs, carrier, 3, a, 1, a6, 4));
+	expect(out, "0: net_null0: <BROADCAST,UP,LOWER_UP> mtu 1500 state UP "
+		    "group default \n"
+		    "    inet 192.0.2.1/24 scope global net_null0\n"
+		    "       valid_lft forever preferred_lft forever\n"
+		    "    inet6 2001:db8:1::1/64 scope global \n"
+		    "       valid_lft forever preferred_lft forever\n"
+		    "    inet6 2001:db8:1::2/64 scope global \n"
+		    "       valid_lft forever preferred_lft forever\n"
+		    "2: net_null2: <NO-CARRIER,BROADCAST,UP> mtu 9000 state "
+		    "DOWN group default \n"
+		    "    inet6 fe80::1/64 scope link \n"
+		    "       valid_lft forever preferred_lft forever\n"
+		    "    inet6 2001:db8:9::9/128 scope global \n"
+		    "       valid_lft forever preferred_lft forever\n");
+	SHOW(out, gw_show_addrs(f, &JSON, ifs + 2, carrier + 2, 1, NULL, 0,
+				a6 + 2, 1));
+	assert_true(json_ok(out));
+	expect(out, "[{\"ifindex\":2,\"ifname\":\"net_null2\","
+		    "\"flags\":[\"NO-CARRIER\",\"BROADCAST\",\"UP\"],"
+		    "\"mtu\":9000,\"operstate\":\"DOWN\","
+		    "\"group\":\"default\",\"addr_info\":[{"
+		    "\"family\":\"inet6\",\"local\":\"fe80::1\","
+		    "\"prefixlen\":64,\"scope\":\"link\","
+		    "\"valid_life_time\":4294967295,"
+		    "\"preferred_life_time\":4294967295}]}]\n");
+	/* only IPv4 asked for (ip -4 addr): net_null2 is not listed */
+	SHOW(out, gw_show_addrs(f, &PLAIN, ifs, carrier, 3, a, 1, NULL, 0));
+	assert_null(strstr(out, "net_null2"));
+	free(out);
+	espgw_cfg_free(&cfg);
+}
+
 /* The JSON writer's strings are escaped as RFC 8259 asks, and the
  * checker is not a rubber stamp. */
 static void
@@ -654,7 +800,7 @@ test_json_escapes(void **state)
 
 	(void)state;
 	snprintf(n.port, sizeof(n.port), "a\"b\\c\td\x01");
-	SHOW(out, gw_show_neighs(f, &JSON, ne, 1));
+	SHOW(out, gw_show_neighs(f, &JSON, ne, 1, NULL, 0));
 	assert_true(json_ok(out));
 	assert_non_null(strstr(out, "\"dev\":\"a\\\"b\\\\c\\td\\u0001\""));
 	free(out);
@@ -679,6 +825,9 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_neighs),
 		cmocka_unit_test(test_links),
 		cmocka_unit_test(test_addrs),
+		cmocka_unit_test(test_routes6),
+		cmocka_unit_test(test_neighs6),
+		cmocka_unit_test(test_addrs6),
 		cmocka_unit_test(test_json_escapes),
 	};
 	int rc;
