@@ -335,6 +335,10 @@ main(int argc, char **argv)
 		gw_neigh_set(&gw.neigh,
 			     (uint16_t)gw_tables_port(t, cfg.neighs[i].port),
 			     cfg.neighs[i].addr, &cfg.neighs[i].mac, true);
+	for (unsigned int i = 0; i < cfg.nb_neighs6; i++)
+		gw_neigh_set6(&gw.neigh,
+			      (uint16_t)gw_tables_port(t, cfg.neighs6[i].port),
+			      cfg.neighs6[i].addr, &cfg.neighs6[i].mac, true);
 	/* no worker runs yet: the first set needs no grace period */
 	gw_publish(&gw.pub, t);
 	if (gw_ports_apply(&gw, t, NULL, err, sizeof(err)) != 0) {

@@ -24,8 +24,8 @@ t_kill_pid() { # pid [tenths]
 # when they differ and returns 1.
 t_balance() { # stats-file
 	awk '
-	$1 ~ /^gw\.(rx|arp-requested|icmp-errors-sent|natt-keepalives-sent|fragments-made)$/ { came += $2 }
-	$1 ~ /^gw\.(tx|arp-replies-received|fragmented|fragments-merged|held-arp-queue|held-reassembly)$/ ||
+	$1 ~ /^gw\.(rx|arp-requested|nd-solicited|icmp-errors-sent|natt-keepalives-sent|fragments-made)$/ { came += $2 }
+	$1 ~ /^gw\.(tx|arp-replies-received|nd-adverts-received|fragmented|fragments-merged|held-arp-queue|held-reassembly)$/ ||
 	$1 ~ /^gw\.drop-/ { went += $2 }
 	END {
 		if (NR == 0 || came != went) {

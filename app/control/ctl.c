@@ -645,6 +645,40 @@ sync_neighs(struct gw *gw, const struct gw_tables *told,
 	}
 }
 
+/* The same for the IPv6 neighbours (`ip -6 neigh`). */
+static bool
+neigh6_kept(const struct gw_tables *t, const struct espgw_cfg *cfg, int port,
+	    const uint8_t addr[16])
+{
+	for (unsigned int i = 0; i < cfg->nb_neighs6; i++)
+		if (memcmp(cfg->neighs6[i].addr, addr, 16) == 0 &&
+		    gw_tables_port(t, cfg->neighs6[i].port) == port)
+			return true;
+	return false;
+}
+
+static void
+sync_neighs6(struct gw *gw, const struct gw_tables *told,
+	     const struct espgw_cfg_neigh6 *old, unsigned int nb_old,
+	     const struct gw_tables *tcur, const struct espgw_cfg *cur)
+{
+	for (unsigned int i = 0; i < nb_old; i++) {
+		int port = gw_tables_port(told, old[i].port);
+
+		if (port >= 0 && !neigh6_kept(tcur, cur, port, old[i].addr))
+			gw_neigh_forget6(&gw->neigh, (uint16_t)port,
+					 old[i].addr);
+	}
+	for (unsigned int i = 0; i < cur->nb_neighs6; i++) {
+		int port = gw_tables_port(tcur, cur->neighs6[i].port);
+
+		if (port >= 0)
+			gw_neigh_set6(&gw->neigh, (uint16_t)port,
+				      cur->neighs6[i].addr,
+				      &cur->neighs6[i].mac, true);
+	}
+}
+
 /* The SA of state s in set t, or NULL. */
 static const struct espgw_sa *
 sa_in_set(const struct gw_tables *t, const struct espgw_cfg_state *s)
@@ -778,6 +812,7 @@ commit(struct gw_ctl *ctl, unsigned int changed, struct gw_ctl_reply *r,
 		.nb_ops = db->nb_ops,
 	};
 	const struct espgw_cfg_neigh *was;
+	const struct espgw_cfg_neigh6 *was6;
 	unsigned int nb_was;
 	char err[512];
 
@@ -808,6 +843,8 @@ commit(struct gw_ctl *ctl, unsigned int changed, struct gw_ctl_reply *r,
 	if (changed & (GW_CHANGED_NEIGH | GW_CHANGED_NET)) {
 		was = gw_db_before(db, GW_DB_NEIGHS, &nb_was);
 		sync_neighs(gw, old, was, nb_was, t, &db->cfg);
+		was6 = gw_db_before(db, GW_DB_NEIGHS6, &nb_was);
+		sync_neighs6(gw, old, was6, nb_was, t, &db->cfg);
 	}
 	notify(ctl, old, t, ev);
 	gw_tables_retire(old, t);

@@ -14,11 +14,32 @@
 
 #include "control/neigh.h"
 
+/* One key for both families: an IPv4 address in the first four bytes,
+ * an IPv6 one (RFC 4861 neighbour discovery results) in all sixteen. */
 struct neigh_key {
-	uint32_t ip;
+	uint8_t ip[16];
 	uint16_t port;
-	uint16_t pad;
+	uint8_t family; /* 4 or 6 */
+	uint8_t pad;
 };
+
+static struct neigh_key
+key4(uint16_t port, uint32_t ip)
+{
+	struct neigh_key k = { .port = port, .family = 4 };
+
+	memcpy(k.ip, &ip, sizeof(ip));
+	return k;
+}
+
+static struct neigh_key
+key6(uint16_t port, const uint8_t ip[16])
+{
+	struct neigh_key k = { .port = port, .family = 6 };
+
+	memcpy(k.ip, ip, sizeof(k.ip));
+	return k;
+}
 
 static uint64_t
 mac_word(const struct rte_ether_addr *mac)
@@ -61,11 +82,11 @@ gw_neigh_fini(struct gw_neigh *n)
 	n->entry = NULL;
 }
 
-void
-gw_neigh_set(struct gw_neigh *n, uint16_t port, uint32_t ip,
-	     const struct rte_ether_addr *mac, bool is_static)
+static void
+neigh_set(struct gw_neigh *n, const struct neigh_key *kp,
+	  const struct rte_ether_addr *mac, bool is_static)
 {
-	struct neigh_key k = { .ip = ip, .port = port };
+	const struct neigh_key k = *kp;
 	uint64_t w = mac_word(mac) | GW_NEIGH_VALID |
 		     (is_static ? GW_NEIGH_STATIC : 0);
 	int32_t pos;
@@ -80,25 +101,23 @@ gw_neigh_set(struct gw_neigh *n, uint16_t port, uint32_t ip,
 	rte_spinlock_unlock(&n->lock);
 }
 
-void
-gw_neigh_forget(struct gw_neigh *n, uint16_t port, uint32_t ip)
+static void
+neigh_forget(struct gw_neigh *n, const struct neigh_key *k)
 {
-	struct neigh_key k = { .ip = ip, .port = port };
 	int32_t pos;
 
 	rte_spinlock_lock(&n->lock);
-	pos = rte_hash_lookup(n->h, &k);
+	pos = rte_hash_lookup(n->h, k);
 	if (pos >= 0)
 		__atomic_store_n(&n->entry[pos], 0, __ATOMIC_RELEASE);
 	rte_spinlock_unlock(&n->lock);
 }
 
-bool
-gw_neigh_get(const struct gw_neigh *n, uint16_t port, uint32_t ip,
-	     struct rte_ether_addr *mac)
+static bool
+neigh_get(const struct gw_neigh *n, const struct neigh_key *k,
+	  struct rte_ether_addr *mac)
 {
-	struct neigh_key k = { .ip = ip, .port = port };
-	int32_t pos = rte_hash_lookup(n->h, &k);
+	int32_t pos = rte_hash_lookup(n->h, k);
 	uint64_t w;
 
 	if (pos < 0)
@@ -108,4 +127,56 @@ gw_neigh_get(const struct gw_neigh *n, uint16_t port, uint32_t ip,
 		return false;
 	memcpy(mac->addr_bytes, &w, RTE_ETHER_ADDR_LEN);
 	return true;
+}
+
+void
+gw_neigh_set(struct gw_neigh *n, uint16_t port, uint32_t ip,
+	     const struct rte_ether_addr *mac, bool is_static)
+{
+	struct neigh_key k = key4(port, ip);
+
+	neigh_set(n, &k, mac, is_static);
+}
+
+void
+gw_neigh_forget(struct gw_neigh *n, uint16_t port, uint32_t ip)
+{
+	struct neigh_key k = key4(port, ip);
+
+	neigh_forget(n, &k);
+}
+
+bool
+gw_neigh_get(const struct gw_neigh *n, uint16_t port, uint32_t ip,
+	     struct rte_ether_addr *mac)
+{
+	struct neigh_key k = key4(port, ip);
+
+	return neigh_get(n, &k, mac);
+}
+
+void
+gw_neigh_set6(struct gw_neigh *n, uint16_t port, const uint8_t ip[16],
+	      const struct rte_ether_addr *mac, bool is_static)
+{
+	struct neigh_key k = key6(port, ip);
+
+	neigh_set(n, &k, mac, is_static);
+}
+
+void
+gw_neigh_forget6(struct gw_neigh *n, uint16_t port, const uint8_t ip[16])
+{
+	struct neigh_key k = key6(port, ip);
+
+	neigh_forget(n, &k);
+}
+
+bool
+gw_neigh_get6(const struct gw_neigh *n, uint16_t port, const uint8_t ip[16],
+	      struct rte_ether_addr *mac)
+{
+	struct neigh_key k = key6(port, ip);
+
+	return neigh_get(n, &k, mac);
 }

@@ -4,9 +4,9 @@
 #ifndef ESPGW_CONTROL_NEIGH_H
 #define ESPGW_CONTROL_NEIGH_H
 
-/* The neighbour (ARP) table, shared by the workers and the control
- * thread: lock-free lookups, writers (workers learning from ARP, the
- * control thread adding `neigh add` entries) serialised by a spinlock.
+/* The neighbour (ARP and IPv6 neighbour discovery) table, shared by the workers
+ * and the control thread: lock-free lookups, writers (workers learning from
+ * ARP, the control thread adding `neigh add` entries) serialised by a spinlock.
  * Static entries are never replaced by what ARP says. */
 
 #include <stdbool.h>
@@ -37,5 +37,11 @@ void gw_neigh_forget(struct gw_neigh *n, uint16_t port, uint32_t ip);
 /* The MAC of ip on port, or false when not known. */
 bool gw_neigh_get(const struct gw_neigh *n, uint16_t port, uint32_t ip,
 		  struct rte_ether_addr *mac);
+/* The same for IPv6 neighbours (RFC 4861), in the same table. */
+void gw_neigh_set6(struct gw_neigh *n, uint16_t port, const uint8_t ip[16],
+		   const struct rte_ether_addr *mac, bool is_static);
+void gw_neigh_forget6(struct gw_neigh *n, uint16_t port, const uint8_t ip[16]);
+bool gw_neigh_get6(const struct gw_neigh *n, uint16_t port,
+		   const uint8_t ip[16], struct rte_ether_addr *mac);
 
 #endif /* ESPGW_CONTROL_NEIGH_H */

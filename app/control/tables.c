@@ -240,6 +240,122 @@ build_routes(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 	return 0;
 }
 
+static const uint8_t zero6[16];
+
+static const char *
+ip6_str(const uint8_t a[16], char b[INET6_ADDRSTRLEN])
+{
+	return inet_ntop(AF_INET6, a, b, INET6_ADDRSTRLEN);
+}
+
+/* a masked to its first len bits */
+static void
+mask6(uint8_t out[16], const uint8_t a[16], uint8_t len)
+{
+	for (unsigned int k = 0; k < 16; k++) {
+		unsigned int bits = len > k * 8 ? RTE_MIN(len - k * 8, 8u) : 0;
+
+		out[k] = a[k] & (uint8_t)(0xff00 >> bits);
+	}
+}
+
+/* Is prefix/plen (masked) a route of t already? */
+static bool
+has_route6(const struct gw_tables *t, const uint8_t prefix[16], uint8_t plen)
+{
+	return rte_rib6_lookup_exact(t->rib6, prefix, plen) != NULL;
+}
+
+static int
+add_nexthop6(struct gw_tables *t, const uint8_t prefix[16], uint8_t plen,
+	     const struct gw_nexthop6 *nh)
+{
+	struct rte_rib6_node *n = rte_rib6_insert(t->rib6, prefix, plen);
+
+	if (n == NULL || rte_rib6_set_nh(n, t->nb_nh6) != 0)
+		return -ENOSPC;
+	t->nh6[t->nb_nh6++] = *nh;
+	return 0;
+}
+
+/* Our IPv6 addresses, each with its connected prefix as the kernel adds
+ * it (addrconf_prefix_route), then the IPv6 routes (RFC 4861 section
+ * 5.2: on-link by prefix, else through a gateway on a connected one). */
+static int
+build_net6(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
+	   size_t len)
+{
+	char b[INET6_ADDRSTRLEN];
+
+	for (unsigned int i = 0; i < cfg->nb_addrs6; i++) {
+		const struct espgw_cfg_addr6 *a = &cfg->addrs6[i];
+		int port = iface_of(t, cfg, a->port, a->line, err, len);
+		uint8_t pfx[16];
+
+		if (port < 0)
+			return -1;
+		if (gw_local6(t, a->addr) >= 0)
+			return fail(err, len, cfg, a->line,
+				    "address %s is already assigned",
+				    ip6_str(a->addr, b));
+		if (t->nb_local6 == GW_MAX_ADDRS)
+			return fail(err, len, cfg, a->line,
+				    "more than %d IPv6 addresses",
+				    GW_MAX_ADDRS);
+		t->local6[t->nb_local6++] = (struct gw_local6){
+			.len = a->len,
+			.port = (uint16_t)port,
+		};
+		memcpy(t->local6[t->nb_local6 - 1].addr, a->addr, 16);
+		mask6(pfx, a->addr, a->len);
+		if (a->len < 128) {
+			struct gw_nexthop6 nh = { .port = (uint16_t)port };
+
+			memcpy(nh.src, a->addr, 16);
+			/* two addresses of one prefix: one route */
+			if (has_route6(t, pfx, a->len))
+				continue;
+			if (add_nexthop6(t, pfx, a->len, &nh) != 0)
+				return fail(err, len, cfg, a->line,
+					    "IPv6 route table full");
+		}
+	}
+	for (unsigned int i = 0; i < cfg->nb_routes6; i++) {
+		const struct espgw_cfg_route6 *r = &cfg->routes6[i];
+		int port = iface_of(t, cfg, r->port, r->line, err, len);
+		struct gw_nexthop6 nh;
+
+		if (port < 0)
+			return -1;
+		if (memcmp(r->src, zero6, 16) != 0 && gw_local6(t, r->src) < 0)
+			return fail(err, len, cfg, r->line,
+				    "src %s is not an address of this gateway",
+				    ip6_str(r->src, b));
+		if (memcmp(r->via, zero6, 16) != 0) {
+			const struct gw_nexthop6 *via = gw_route6(t, r->via);
+
+			if (via == NULL || memcmp(via->gw, zero6, 16) != 0 ||
+			    via->port != port)
+				return fail(err, len, cfg, r->line,
+					    "gateway %s is not on a connected "
+					    "network of %s (Nexthop has "
+					    "invalid gateway)",
+					    ip6_str(r->via, b), r->port);
+		}
+		if (has_route6(t, r->prefix, r->len))
+			return fail(err, len, cfg, r->line,
+				    "route %s/%u already exists (File exists)",
+				    ip6_str(r->prefix, b), r->len);
+		nh = (struct gw_nexthop6){ .port = (uint16_t)port };
+		memcpy(nh.gw, r->via, 16);
+		memcpy(nh.src, r->src, 16);
+		if (add_nexthop6(t, r->prefix, r->len, &nh) != 0)
+			return fail(err, len, cfg, r->line,
+				    "IPv6 route table full");
+	}
+	return 0;
+}
+
 /* qsort_r comparators: a and b index the SA array sas. */
 static int
 by_key(const void *a, const void *b, void *sas)
@@ -1084,16 +1200,25 @@ build_net(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 		.max_rules = 1024 + cfg->nb_routes + cfg->nb_addrs,
 		.number_tbl8s = 256,
 	};
+	struct rte_rib6_conf rc6 = {
+		.max_nodes = 2 * (16 + cfg->nb_routes6 + cfg->nb_addrs6),
+	};
 	char name[RTE_LPM_NAMESIZE];
 
 	snprintf(name, sizeof(name), "gw_lpm_%lu",
 		 (unsigned long)t->generation);
 	t->lpm = rte_lpm_create(name, SOCKET_ID_ANY, &lc);
 	t->nh = calloc(lc.max_rules, sizeof(*t->nh));
-	if (t->lpm == NULL || t->nh == NULL)
+	snprintf(name, sizeof(name), "gw_rib6_%lu",
+		 (unsigned long)t->generation);
+	t->rib6 = rte_rib6_create(name, SOCKET_ID_ANY, &rc6);
+	t->nh6 = calloc(rc6.max_nodes, sizeof(*t->nh6));
+	if (t->lpm == NULL || t->nh == NULL || t->rib6 == NULL ||
+	    t->nh6 == NULL)
 		return fail(err, len, cfg, 0, "out of memory");
 	if (build_ifaces(t, cfg, err, len) != 0 ||
-	    build_routes(t, cfg, err, len) != 0)
+	    build_routes(t, cfg, err, len) != 0 ||
+	    build_net6(t, cfg, err, len) != 0)
 		return -1;
 	return 0;
 }
@@ -1111,23 +1236,20 @@ take_net(struct gw_tables *t, const struct gw_tables *prev)
 	t->nh = prev->nh;
 	t->nb_nh = prev->nb_nh;
 	t->default_nh = prev->default_nh;
+	memcpy(t->local6, prev->local6, sizeof(t->local6));
+	t->nb_local6 = prev->nb_local6;
+	t->rib6 = prev->rib6;
+	t->nh6 = prev->nh6;
+	t->nb_nh6 = prev->nb_nh6;
 }
 
-/* The language and the configuration hold IPv6, the tables do not yet:
+/* The language and the configuration hold IPv6 states and policies,
+ * the tables do not yet (addresses, routes and neighbours they have):
  * refused here rather than left out of them. One check a kind, to go
  * as the tables learn each. */
 static int
 refuse_ipv6(const struct espgw_cfg *cfg, char *err, size_t len)
 {
-	if (cfg->nb_addrs6 != 0)
-		return fail(err, len, cfg, cfg->addrs6[0].line,
-			    "IPv6 addresses are not used by the gateway yet");
-	if (cfg->nb_routes6 != 0)
-		return fail(err, len, cfg, cfg->routes6[0].line,
-			    "IPv6 routes are not used by the gateway yet");
-	if (cfg->nb_neighs6 != 0)
-		return fail(err, len, cfg, cfg->neighs6[0].line,
-			    "IPv6 neighbours are not used by the gateway yet");
 	for (unsigned int i = 0; i < cfg->nb_states; i++)
 		if (cfg->states[i].p.dst.family == AF_INET6)
 			return fail(err, len, cfg, cfg->states[i].line,
@@ -1246,6 +1368,10 @@ gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
 		if (iface_of(t, cfg, cfg->neighs[i].port, cfg->neighs[i].line,
 			     err, len) < 0)
 			goto error;
+	for (unsigned int i = 0; i < cfg->nb_neighs6; i++)
+		if (iface_of(t, cfg, cfg->neighs6[i].port, cfg->neighs6[i].line,
+			     err, len) < 0)
+			goto error;
 	return t;
 error:
 	/* what was made here goes; what prev has stays */
@@ -1325,6 +1451,8 @@ free_parts(struct gw_tables *t, const struct gw_tables *keep)
 	if (keep == NULL || t->lpm != keep->lpm) {
 		rte_lpm_free(t->lpm);
 		free(t->nh);
+		rte_rib6_free(t->rib6);
+		free(t->nh6);
 	}
 	if (keep == NULL || t->rx != keep->rx)
 		gw_reqids_free(t->rx);

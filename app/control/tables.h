@@ -12,11 +12,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
 
 #include <rte_ether.h>
 #include <rte_lpm.h>
+#include <rte_rib6.h>
 
 #include "espgw/esp.h"
 #include "control/reqids.h"
@@ -43,6 +45,20 @@ struct gw_nexthop {
 	uint16_t port;
 	uint32_t gw;  /* next-hop address, 0 = on-link */
 	uint32_t src; /* preferred source, 0 = the port's */
+};
+
+/* An IPv6 address of ours (`ip -6 addr add`), on one port. */
+struct gw_local6 {
+	uint8_t addr[16];
+	uint8_t len;
+	uint16_t port;
+};
+
+/* Where an IPv6 route sends a packet. */
+struct gw_nexthop6 {
+	uint16_t port;
+	uint8_t gw[16];	 /* next hop, :: = on-link */
+	uint8_t src[16]; /* preferred source, :: = the port's */
 };
 
 /* What an out policy's template resolves to in one table set: the SA
@@ -72,6 +88,15 @@ struct gw_tables {
 	struct gw_nexthop *nh;
 	unsigned int nb_nh;
 	int default_nh; /* rte_lpm has no /0: -1 = none */
+	/* the same for IPv6, the kernel's other stack: addresses, and the
+	 * connected prefixes and routes in an rte_rib6 (a compact trie:
+	 * rte_lpm6 and rte_fib6's trie take 32-64 MB each for their first
+	 * level, and today only the gateway's own packets are routed) */
+	struct gw_local6 local6[GW_MAX_ADDRS];
+	unsigned int nb_local6;
+	struct rte_rib6 *rib6;
+	struct gw_nexthop6 *nh6;
+	unsigned int nb_nh6;
 	/* the policies, a direction each */
 	struct gw_spd spd[GW_NB_DIRS];
 	unsigned int nb_policies;
@@ -207,6 +232,40 @@ gw_is_local(const struct gw_tables *t, uint32_t a)
 		if (t->local[i] == a)
 			return true;
 	return false;
+}
+
+/* The index of an IPv6 address of ours in t->local6, or -1. */
+static inline int
+gw_local6(const struct gw_tables *t, const uint8_t a[16])
+{
+	for (unsigned int i = 0; i < t->nb_local6; i++)
+		if (memcmp(t->local6[i].addr, a, 16) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* The first IPv6 address of ours on port (the source of what the
+ * gateway says there), or NULL. */
+static inline const uint8_t *
+gw_port_addr6(const struct gw_tables *t, uint16_t port)
+{
+	for (unsigned int i = 0; i < t->nb_local6; i++)
+		if (t->local6[i].port == port)
+			return t->local6[i].addr;
+	return NULL;
+}
+
+/* Longest-prefix match for an IPv6 destination. */
+static inline const struct gw_nexthop6 *
+gw_route6(const struct gw_tables *t, const uint8_t dst[16])
+{
+	struct rte_rib6_node *n =
+		t->rib6 != NULL ? rte_rib6_lookup(t->rib6, dst) : NULL;
+	uint64_t idx;
+
+	if (n == NULL || rte_rib6_get_nh(n, &idx) != 0)
+		return NULL;
+	return &t->nh6[idx];
 }
 
 /* Does ESP in UDP arrive on this (network order) port of ours? */

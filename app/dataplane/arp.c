@@ -66,7 +66,8 @@ gw_arp_hold(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port, uint32_t ip)
 				  .next_try = c->now +
 					      c->hz * ARP_RETRY_MS / 1000 };
 	for (unsigned int i = 0; i + 1 < w->nb_pending; i++)
-		if (w->pending[i].nh_ip == ip && w->pending[i].port == port) {
+		if (!w->pending[i].v6 && w->pending[i].nh_ip == ip &&
+		    w->pending[i].port == port) {
 			p->tries = w->pending[i].tries;
 			p->next_try = w->pending[i].next_try;
 			asked = true;
@@ -88,6 +89,10 @@ gw_arp_poll(struct gw_ctx *c)
 		struct rte_ether_addr mac;
 		bool asked = false;
 
+		if (p->v6) { /* nd.c's */
+			w->pending[keep++] = *p;
+			continue;
+		}
 		if (gw_neigh_get(&c->gw->neigh, p->port, p->nh_ip, &mac)) {
 			gw_tx_l2(c, p->m, p->port, &mac, RTE_ETHER_TYPE_IPV4);
 			continue;
@@ -98,7 +103,8 @@ gw_arp_poll(struct gw_ctx *c)
 				continue;
 			}
 			for (unsigned int j = 0; j < keep; j++)
-				if (w->pending[j].nh_ip == p->nh_ip &&
+				if (!w->pending[j].v6 &&
+				    w->pending[j].nh_ip == p->nh_ip &&
 				    w->pending[j].port == p->port)
 					asked = true;
 			if (!asked)

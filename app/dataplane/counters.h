@@ -6,10 +6,10 @@
 
 /* Gateway events and packet fates, each a per-worker counter with a
  * name. One packet, one fate (docs/architecture.md, "Accounting"):
- *   rx + arp-requested + icmp-errors-sent + natt-keepalives-sent
- *     + fragments-made
- *     = tx + drop-* + arp-replies-received + fragmented + fragments-merged
- *       + held-arp-queue + held-reassembly
+ *   rx + arp-requested + nd-solicited + icmp-errors-sent
+ *     + natt-keepalives-sent + fragments-made
+ *     = tx + drop-* + arp-replies-received + nd-adverts-received
+ *       + fragmented + fragments-merged + held-arp-queue + held-reassembly
  * The rest (forwarded, encrypted, ...) count events on the way and are
  * no fate of their own. drop-esp-in and drop-esp-out are not counted
  * here: they are the sums of the ESP library's reasons (stats.c). */
@@ -24,6 +24,11 @@
 	_(ARP_LEARNED, "arp-learned")                                          \
 	_(ARP_REPLIES_RECEIVED, "arp-replies-received")                        \
 	_(ICMP_ECHO_REPLIED, "icmp-echo-replied")                              \
+	_(ICMP6_ECHO_REPLIED, "icmpv6-echo-replied")                           \
+	_(ND_ADVERTISED, "nd-advertised")                                      \
+	_(ND_SOLICITED, "nd-solicited")                                        \
+	_(ND_LEARNED, "nd-learned")                                            \
+	_(ND_ADVERTS_RECEIVED, "nd-adverts-received")                          \
 	_(ICMP_ERRORS_SENT, "icmp-errors-sent")                                \
 	_(NATT_KEEPALIVES_SENT, "natt-keepalives-sent")                        \
 	_(ICMP_RATELIMITED, "icmp-errors-ratelimited")                         \
@@ -42,6 +47,9 @@
 	_(DROP_INNER_IPV6, "drop-inner-ipv6-unsupported")                      \
 	_(DROP_BAD_ARP, "drop-bad-arp")                                        \
 	_(DROP_BAD_IP, "drop-bad-ip-header")                                   \
+	_(DROP_BAD_IP6, "drop-bad-ipv6-header")                                \
+	_(DROP_BAD_ICMP6, "drop-bad-icmpv6")                                   \
+	_(DROP_ND_UNRESOLVED, "drop-nd-unresolved")                            \
 	_(DROP_TTL, "drop-ttl-exceeded")                                       \
 	_(DROP_NO_ROUTE, "drop-no-route")                                      \
 	_(DROP_ARP_UNRESOLVED, "drop-arp-unresolved")                          \

@@ -13,11 +13,12 @@
 #include "dataplane/frag.h"
 #include "dataplane/ipsec.h"
 #include "dataplane/ipv4.h"
+#include "dataplane/ipv6.h"
 #include "dataplane/natt.h"
 #include "dataplane/rx.h"
 
 /* One burst from a port: the L2 demux (our MAC or multicast; ARP,
- * IPv4), the IPv4 header check, and the split into ESP for us
+ * IPv6 to ipv6.c, IPv4), the IPv4 header check, and the split into ESP for us
  * (reassembled first) and everything else; then each goes through its
  * in or fwd policy, and what is left for the out path goes out. */
 void
@@ -52,7 +53,10 @@ gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 			continue;
 		}
 		if (type == RTE_ETHER_TYPE_IPV6) {
-			gw_drop(c, m, GW_DROP_IPV6);
+			struct rte_ether_addr smac = eth->src_addr;
+
+			rte_pktmbuf_adj(m, sizeof(*eth));
+			gw_ipv6_input(c, m, port, &smac);
 			continue;
 		}
 		if (type != RTE_ETHER_TYPE_IPV4) {

@@ -20,6 +20,7 @@
 #include "dataplane/frag.h"
 #include "dataplane/icmp.h"
 #include "dataplane/natt.h"
+#include "dataplane/nd.h"
 #include "dataplane/rx.h"
 #include "dataplane/spd.h"
 #include "dataplane/tx.h"
@@ -95,6 +96,7 @@ gw_worker_main(void *arg)
 		}
 		if (w->nb_pending)
 			gw_arp_poll(&c);
+		gw_nd_poll(&c);
 		if (unlikely(!rte_ring_empty(w->keepalives)))
 			gw_natt_keepalives(&c);
 		gw_reassembly_expire(&c);

@@ -19,10 +19,13 @@
 struct gw;
 struct gw_spd_cache;
 
-/* A packet waiting for its next hop's MAC (dataplane/arp.c). */
+/* A packet waiting for its next hop's MAC (dataplane/arp.c, or for an
+ * IPv6 one dataplane/nd.c). */
 struct gw_pending {
 	struct rte_mbuf *m; /* L3 packet */
 	uint32_t nh_ip;
+	uint8_t nh6[16];
+	bool v6;
 	uint16_t port;
 	uint8_t tries;
 	uint64_t next_try; /* TSC */

@@ -77,10 +77,10 @@ def espgw_drops(st):
 
 # One packet, one fate (app/dataplane/counters.h): what came in or was
 # made, and where each packet went.
-BALANCE_IN = ("gw.rx", "gw.arp-requested", "gw.icmp-errors-sent", "gw.natt-keepalives-sent",
-              "gw.fragments-made")
-BALANCE_OUT = ("gw.tx", "gw.arp-replies-received", "gw.fragmented", "gw.fragments-merged",
-               "gw.held-arp-queue", "gw.held-reassembly")
+BALANCE_IN = ("gw.rx", "gw.arp-requested", "gw.nd-solicited", "gw.icmp-errors-sent",
+              "gw.natt-keepalives-sent", "gw.fragments-made")
+BALANCE_OUT = ("gw.tx", "gw.arp-replies-received", "gw.nd-adverts-received", "gw.fragmented",
+               "gw.fragments-merged", "gw.held-arp-queue", "gw.held-reassembly")
 
 
 def espgw_balance(st):

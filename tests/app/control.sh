@@ -162,26 +162,30 @@ fi
 
 ctl xfrm state add src 203.0.113.5 dst 198.51.100.7 proto esp spi 7 reqid 1 mode tunnel aead 'rfc4106(gcm(aes))' $K1 128
 check "a state neither end of which is ours: refused by the table build" 2 "" "neither of src 203.0.113.5"
-# IPv6: the language and the database take it, the tables not yet; a
-# change with it is refused by the build and undone whole
+# IPv6 addresses, routes and neighbours, live; a change the table build
+# refuses is undone whole
 ctl -6 addr add 2001:db8:1::1/64 dev net_null0
-check "an IPv6 address: refused by the table build" 2 "" "espgwctl:1: IPv6 addresses are not used by the gateway yet"
+check "an IPv6 address, live" 0 "" ""
 ctl -6 addr
-check "... and undone: ip -6 addr lists nothing" 0 "" ""
+check "... listed by ip -6 addr" 0 "inet6 2001:db8:1::1/64" ""
 ctl -batch - <<EOT
 ip route add 10.8.0.0/16 via 192.0.2.254 dev net_null1
 ip route add 2001:db8::/32 via fe80::1 dev net_null1
 EOT
-check "a batch with an IPv6 route: refused at its line" 2 "" "-:2: IPv6 routes are not used by the gateway yet"
+check "a batch with an IPv6 route via no connected network: refused at its line" 2 "" "-:2: gateway fe80::1 is not on a connected network of net_null1"
 ctl route
 check "... and undone whole: no 10.8.0.0/16" 0 "default via" ""
 echo "$out" | grep -q "10.8.0.0" && bad "... the IPv4 route of the batch is gone" || ok "... the IPv4 route of the batch is gone"
 ctl -f inet6 route
-check "... nor the IPv6 one" 0 "" ""
-ctl ip -6 neigh add fe80::1 lladdr 02:00:00:00:00:01 dev net_null1
-check "an IPv6 neighbour: refused by the table build" 2 "" "IPv6 neighbours are not used by the gateway yet"
+echo "$out" | grep -q "2001:db8::/32" && bad "... nor the IPv6 one" || ok "... nor the IPv6 one"
+ctl -6 route add 2001:db8:99::/48 via 2001:db8:1::fe dev net_null0
+check "an IPv6 route via a connected gateway, live" 0 "" ""
+ctl ip -6 neigh add 2001:db8:1::fe lladdr 02:00:00:00:00:01 dev net_null0
+check "an IPv6 neighbour, live" 0 "" ""
 ctl neigh
-echo "$out" | grep -q "fe80::1" && bad "... and undone" || ok "... and undone"
+check "... listed by ip neigh" 0 "2001:db8:1::fe dev net_null0 lladdr 02:00:00:00:00:01" ""
+ctl -6 addr del 2001:db8:1::1/64 dev net_null0
+check "the address its route needs cannot go first" 2 "" "gateway 2001:db8:1::fe is not on a connected network"
 ctl -6 neigh add 10.0.0.1 lladdr 02:00:00:00:00:01 dev net_null1
 check "ip -6 with an IPv4 address: what ip says, exit 1" 1 "" "inet6 address is expected rather than \"10.0.0.1\""
 kill -0 "$pid" && ok "espgw still runs" || bad "espgw still runs"

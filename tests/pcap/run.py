@@ -11,9 +11,10 @@ come from an independent implementation: scapy's SecurityAssociation
 Every run, whatever the scenario, must also keep the gateway's accounting
 (issue #9, "one packet, one fate"; app/gw.h) in its stats file:
 
-    rx + arp-requested + icmp-errors-sent + natt-keepalives-sent + fragments-made
-      = tx + drop-* + arp-replies-received + fragmented + fragments-merged
-        + held-arp-queue + held-reassembly
+    rx + arp-requested + nd-solicited + icmp-errors-sent + natt-keepalives-sent
+      + fragments-made
+      = tx + drop-* + arp-replies-received + nd-adverts-received + fragmented
+        + fragments-merged + held-arp-queue + held-reassembly
 
 with drop-esp-in the sum of esp.* and the inbound SAs' sa.*.<reason>,
 drop-esp-out that of the outbound SAs' reasons, and rx / tx the sums of
@@ -64,6 +65,8 @@ Scenarios (one espgw run each):
   natt_limits     limits as above, on states with ESP in UDP
   natt_mixed      plain ESP and ESP in UDP interleaved in one burst, both ways
   natt_ports      two tunnels on ports of ours other than 4500: only those are listened on
+  ipv6_nd         NDP for our IPv6 addresses (NA, DAD, learning, NS with retries), ICMPv6
+                  echo through routes and neighbours, IPv6 drops each counted
 
 Usage (Debian's python3-scapy 2.5 and python3-cryptography; no PyPI):
 
@@ -84,6 +87,7 @@ import random
 import re
 import shutil
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -96,7 +100,9 @@ from cryptography.hazmat.primitives.ciphers import algorithms, modes  # noqa: E4
 from scapy.compat import raw  # noqa: E402
 from scapy.layers.inet import (ICMP, IP, TCP, UDP, IPOption_NOP, fragment, defragment,  # noqa: E402
                                in4_chksum)
-from scapy.layers.inet6 import IPv6  # noqa: E402
+from scapy.layers.inet6 import (ICMPv6EchoReply, ICMPv6EchoRequest, ICMPv6ND_NA,  # noqa: E402
+                                ICMPv6ND_NS, ICMPv6ND_RS, ICMPv6NDOptDstLLAddr,
+                                ICMPv6NDOptSrcLLAddr, IPv6)
 from scapy.layers.ipsec import ESP, CryptAlgo, SecurityAssociation  # noqa: E402
 from scapy.layers.l2 import ARP, Ether  # noqa: E402
 from scapy.packet import Raw  # noqa: E402
@@ -523,10 +529,10 @@ def run_espgw(ctx, conf, lan_in, wan_in, workers=1, min_secs=0.3, settle=0.4):
 
 # One packet, one fate (app/gw.h, issue #9): what came in or was made
 # equals what went out, was dropped under one name, or is still held.
-FATES_IN = ("gw.rx", "gw.arp-requested", "gw.icmp-errors-sent", "gw.natt-keepalives-sent",
-            "gw.fragments-made")
-FATES_OUT = ("gw.tx", "gw.arp-replies-received", "gw.fragmented", "gw.fragments-merged",
-             "gw.held-arp-queue", "gw.held-reassembly")
+FATES_IN = ("gw.rx", "gw.arp-requested", "gw.nd-solicited", "gw.icmp-errors-sent",
+            "gw.natt-keepalives-sent", "gw.fragments-made")
+FATES_OUT = ("gw.tx", "gw.arp-replies-received", "gw.nd-adverts-received", "gw.fragmented",
+             "gw.fragments-merged", "gw.held-arp-queue", "gw.held-reassembly")
 # an SA's totals, not drop reasons (.mappings: the NAT rebounds seen, RFC 3948
 # section 5.2, should the stats file print them)
 SA_TOTALS = (".packets", ".bytes", ".mappings")
@@ -547,9 +553,10 @@ def sa_directions(conf):
 def check_accounting(run, conf):
     """Raise Fail unless the stats file keeps the gateway's law:
 
-        rx + arp-requested + icmp-errors-sent + natt-keepalives-sent + fragments-made
-          = tx + drop-* + arp-replies-received + fragmented + fragments-merged
-            + held-arp-queue + held-reassembly
+        rx + arp-requested + nd-solicited + icmp-errors-sent + natt-keepalives-sent
+          + fragments-made
+          = tx + drop-* + arp-replies-received + nd-adverts-received + fragmented
+            + fragments-merged + held-arp-queue + held-reassembly
 
     and drop-esp-in / drop-esp-out are the library's reasons (esp.* and
     the inbound SAs' sa.*.<reason>; the outbound SAs' reasons), and rx /
@@ -2196,6 +2203,122 @@ ip xfrm policy add src 10.0.2.128/25 dst 10.0.1.0/24 dir fwd tmpl src 2.2.2.2 ds
     ck.done()
 
 
+# --- IPv6: neighbour discovery and echo (RFC 4861, RFC 4443) ---------------------
+
+V6_LAN_GW, V6_WAN_GW = "2001:db8:1::1", "2001:db8:f::1"
+V6_ROUTER, V6_ROUTER_MAC = "2001:db8:1::fe", "02:00:0a:00:01:fe"
+ALL_NODES_MAC = "33:33:00:00:00:01"
+
+
+def v6_host(n):
+    return "2001:db8:1::%x" % n
+
+
+def v6_frame(ip6, dst_mac=LAN_MAC, host=10):
+    return frame(raw(ip6), dst_mac, host_mac(host), 0x86DD)
+
+
+def sol_node(addr):
+    """ff02::1:ffXX:XXXX of addr (RFC 4291 section 2.7.1) and its MAC."""
+    low = socket.inet_pton(socket.AF_INET6, addr)[13:]
+    group = socket.inet_ntop(socket.AF_INET6, bytes([0xff, 2] + [0] * 9 + [1, 0xff]) + low)
+    return group, "33:33:ff:%02x:%02x:%02x" % tuple(low)
+
+
+def scenario_ipv6_nd(ctx):
+    """NS for our addresses answered (solicited, and to all nodes for an
+    address detection), askers and advertisers learned, echo answered
+    through the route and the neighbour it needs (solicited 4 times for a
+    silent one), and what is not ours or not well formed counted."""
+    extra = "\n".join((
+        "ip -6 addr add %s/64 dev net_pcap0" % V6_LAN_GW,
+        "ip -6 addr add %s/64 dev net_pcap1" % V6_WAN_GW,
+        "ip -6 route add 2001:db8:99::/48 via %s dev net_pcap0" % V6_ROUTER,
+        "ip -6 neigh add %s lladdr %s dev net_pcap0" % (V6_ROUTER, V6_ROUTER_MAC)))
+    grp, grp_mac = sol_node(V6_LAN_GW)
+
+    def ns(src, target, hlim=255, lla=True, dst=None):
+        m = (IPv6(src=src, dst=dst or grp, hlim=hlim) / ICMPv6ND_NS(tgt=target))
+        return m / ICMPv6NDOptSrcLLAddr(lladdr=host_mac(10)) if lla else m
+
+    def echo(src, dst, seq, host=10):
+        return v6_frame(IPv6(src=src, dst=dst) / ICMPv6EchoRequest(id=0x66, seq=seq, data=b"six %d" % seq),
+                        host=host)
+
+    bad_sum = bytearray(raw(ns(v6_host(10), V6_LAN_GW)))
+    bad_sum[42] ^= 0xff
+    truncated = bytearray(raw(IPv6(src=v6_host(10), dst=V6_LAN_GW) / UDP() / b"x"))
+    truncated[5] += 40
+    lan_in = [
+        v6_frame(ns(v6_host(10), V6_LAN_GW), grp_mac),                         # answered, learned
+        echo(v6_host(10), V6_LAN_GW, 1),                                         # to the asker
+        v6_frame(ns("::", V6_LAN_GW, lla=False), grp_mac),                       # DAD: to all nodes
+        v6_frame(ns(v6_host(10), "2001:db8:1::77", dst=V6_LAN_GW)),             # not ours
+        v6_frame(ns(v6_host(10), V6_LAN_GW, hlim=64), grp_mac),                  # crossed a router
+        frame(bytes(bad_sum), grp_mac, host_mac(10), 0x86DD),                    # checksum
+        echo(v6_host(0x20), V6_LAN_GW, 2, host=20),                              # a silent asker
+        v6_frame(IPv6(src=v6_host(0x30), dst="ff02::1") /
+                 ICMPv6ND_NA(tgt=v6_host(0x30), R=0, S=0, O=1) /
+                 ICMPv6NDOptDstLLAddr(lladdr=host_mac(0x30)), ALL_NODES_MAC, 0x30),
+        echo(v6_host(0x30), V6_LAN_GW, 3, host=0x30),                          # to what it told
+        echo(v6_host(10), V6_WAN_GW, 4),                                         # our other address
+        echo("2001:db8:99::5", V6_LAN_GW, 5),                                    # via the router
+        v6_frame(IPv6(src=v6_host(10), dst=V6_LAN_GW) / UDP(sport=7, dport=7) / b"udp"),
+        v6_frame(IPv6(src=v6_host(10), dst="2001:db8:2::5") / UDP() / b"through"),
+        frame(bytes(truncated), LAN_MAC, host_mac(10), 0x86DD),
+        v6_frame(IPv6(src=v6_host(10), dst="ff02::2") / ICMPv6ND_RS(), "33:33:00:00:00:02"),
+    ]
+    run = run_espgw(ctx, make_config(ctx.name, [], extra=extra), lan_in, [], min_secs=1.6)
+    ck = Checks()
+    out = [Ether(f) for _, f in run.lan_q[0] if f[12:14] == b"\x86\xdd"]
+    nas = [e for e in out if ICMPv6ND_NA in e]
+    nss = [e for e in out if ICMPv6ND_NS in e]
+    replies = [e for e in out if ICMPv6EchoReply in e]
+
+    def sums_ok(e, what):
+        got = e[IPv6].payload.cksum
+        e2 = IPv6(raw(e[IPv6]))
+        del e2.payload.cksum
+        ck.eq(got, IPv6(raw(e2))[IPv6].payload.cksum, what + " ICMPv6 checksum")
+
+    if ck.eq(len(nas), 2, "neighbour advertisements"):
+        a, b = nas
+        ck.eq((a.dst, a.src, a[IPv6].src, a[IPv6].dst, a[IPv6].hlim),
+              (host_mac(10), LAN_MAC, V6_LAN_GW, v6_host(10), 255), "NA to the asker: headers")
+        ck.eq((a[ICMPv6ND_NA].R, a[ICMPv6ND_NA].S, a[ICMPv6ND_NA].O, a[ICMPv6ND_NA].tgt,
+               a[ICMPv6NDOptDstLLAddr].lladdr if ICMPv6NDOptDstLLAddr in a else None),
+              (0, 1, 1, V6_LAN_GW, LAN_MAC), "NA to the asker: flags, target, our MAC")
+        sums_ok(a, "NA to the asker")
+        ck.eq((b.dst, b[IPv6].dst, b[ICMPv6ND_NA].S, b[ICMPv6ND_NA].O, b[ICMPv6ND_NA].tgt),
+              (ALL_NODES_MAC, "ff02::1", 0, 1, V6_LAN_GW), "NA to an address detection")
+        sums_ok(b, "NA to all nodes")
+    silent_grp, silent_mac = sol_node(v6_host(0x20))
+    if ck.eq(len(nss), 4, "solicitations for the silent host (1 + 3 retries)"):
+        for e in nss:
+            ck.eq((e.dst, e.src, e[IPv6].src, e[IPv6].dst, e[IPv6].hlim, e[ICMPv6ND_NS].tgt,
+                   e[ICMPv6NDOptSrcLLAddr].lladdr if ICMPv6NDOptSrcLLAddr in e else None),
+                  (silent_mac, LAN_MAC, V6_LAN_GW, silent_grp, 255, v6_host(0x20), LAN_MAC),
+                  "NS fields")
+            sums_ok(e, "NS")
+    want = [(host_mac(10), V6_LAN_GW, v6_host(10), 1), (host_mac(0x30), V6_LAN_GW, v6_host(0x30), 3),
+            (host_mac(10), V6_WAN_GW, v6_host(10), 4), (V6_ROUTER_MAC, V6_LAN_GW, "2001:db8:99::5", 5)]
+    got = [(e.dst, e[IPv6].src, e[IPv6].dst, e[ICMPv6EchoReply].seq) for e in replies]
+    ck.eq(got, want, "echo replies (Ethernet destination, source, destination, seq)")
+    for e in replies:
+        ck.eq((e[IPv6].hlim, e[ICMPv6EchoReply].id, e[ICMPv6EchoReply].data),
+              (64, 0x66, b"six %d" % e[ICMPv6EchoReply].seq), "echo reply contents")
+        sums_ok(e, "echo reply")
+    ck.counters(run, {"gw.nd-advertised": 2, "gw.nd-solicited": 4, "gw.drop-nd-unresolved": 1,
+                      "gw.icmpv6-echo-replied": 5, "gw.nd-learned": 2, "gw.nd-adverts-received": 1,
+                      "gw.drop-bad-icmpv6": 2, "gw.drop-l2-not-for-us": 1,
+                      "gw.drop-local-unhandled": 2, "gw.drop-ipv6-unsupported": 1,
+                      "gw.drop-bad-ipv6-header": 1})
+    ck.no_drops(run, but=("gw.drop-nd-unresolved", "gw.drop-bad-icmpv6", "gw.drop-l2-not-for-us",
+                          "gw.drop-local-unhandled", "gw.drop-ipv6-unsupported",
+                          "gw.drop-bad-ipv6-header"))
+    ck.done()
+
+
 SCENARIOS = [
     ("outbound", scenario_outbound),
     ("inbound", scenario_inbound),
@@ -2232,6 +2355,7 @@ SCENARIOS = [
     ("natt_limits", lambda ctx: scenario_limits(ctx, encap=True)),
     ("natt_mixed", scenario_natt_mixed),
     ("natt_ports", scenario_natt_ports),
+    ("ipv6_nd", scenario_ipv6_nd),
 ]
 
 

@@ -479,7 +479,8 @@ test_ipv6_net(void **st)
 }
 
 /* The table build refuses what it does not use yet, by its line, before
- * it builds anything (gw_tables_build's first step). */
+ * it builds anything (gw_tables_build's first step): IPv6 states and
+ * policies (its IPv6 addresses, routes and neighbours: test_tables). */
 static void
 test_tables_refuse_ipv6(void **st)
 {
@@ -487,13 +488,10 @@ test_tables_refuse_ipv6(void **st)
 		const char *line;
 		const char *says;
 	} v6[] = {
-		{ "ip addr add 2001:db8::1/64 dev net_null0",
-		  "test:3: IPv6 addresses are not used by the gateway yet" },
-		{ "ip -6 route add default via fe80::1 dev net_null0",
-		  "test:3: IPv6 routes are not used by the gateway yet" },
-		{ "ip neigh add fe80::1 lladdr 02:00:00:00:00:01 dev "
-		  "net_null0",
-		  "test:3: IPv6 neighbours are not used by the gateway yet" },
+		{ "ip xfrm state add src 2001:db8::1 dst 2001:db8::2 proto esp "
+		  "spi 7 mode tunnel aead 'rfc4106(gcm(aes))' "
+		  "0x0102030405060708090a0b0c0d0e0f1011121314 128",
+		  "test:3: IPv6 states are not used by the gateway yet" },
 	};
 	char err[256];
 
@@ -513,9 +511,9 @@ test_tables_refuse_ipv6(void **st)
 						      "net_null0",
 						      2, err, sizeof(err)),
 				 0);
-		assert_int_equal(espgw_cfg_parse_line(&cfg, v6[i].line, 3, err,
-						      sizeof(err)),
-				 0);
+		if (espgw_cfg_parse_line(&cfg, v6[i].line, 3, err,
+					 sizeof(err)) != 0)
+			fail_msg("%s: %s", v6[i].line, err);
 		err[0] = '\0';
 		assert_null(
 			gw_tables_build(&cfg, 1, NULL, NULL, err, sizeof(err)));

@@ -467,6 +467,74 @@ test_reqids(void **state)
 		espgw_sa_free(sa[i]);
 }
 
+/* The IPv6 network (`ip -6 addr/route/neigh`): our addresses and their
+ * connected prefixes, routes through a gateway on one of them, each
+ * looked up as the data path does; and what the kernel refuses. */
+static void
+test_ipv6_net(void **state)
+{
+	static const char *const ok[] = {
+		BASE,
+		"ip -6 addr add 2001:db8:1::1/64 dev net_null0",
+		"ip -6 addr add 2001:db8:1::2/64 dev net_null0",
+		"ip -6 route add 2001:db8:99::/48 via 2001:db8:1::fe dev "
+		"net_null0",
+		"ip -6 route add default via 2001:db8:1::fd dev net_null0",
+		"ip -6 neigh add 2001:db8:1::fe lladdr 02:00:00:00:00:fe dev "
+		"net_null0",
+		NULL
+	};
+	static const struct {
+		const char *line, *says;
+	} bad[] = {
+		{ "ip -6 addr add 2001:db8:1::1/128 dev net_null0",
+		  "address 2001:db8:1::1 is already assigned" },
+		{ "ip -6 route add 2001:db8:5::/48 via 2001:db8:7::1 dev "
+		  "net_null0",
+		  "gateway 2001:db8:7::1 is not on a connected network" },
+		{ "ip -6 route add 2001:db8:1::/64 dev net_null0",
+		  "route 2001:db8:1::/64 already exists" },
+		{ "ip -6 route add 2001:db8:5::/48 dev net_null0 src "
+		  "2001:db8:1::9",
+		  "src 2001:db8:1::9 is not an address of this gateway" },
+	};
+	const uint8_t a1[16] = { 0x20, 1, 0xd, 0xb8, 0, 1, [15] = 1 };
+	const uint8_t host[16] = { 0x20, 1, 0xd, 0xb8, 0, 1, [15] = 0x33 };
+	const uint8_t far[16] = { 0x20, 1, 0xd, 0xb8, 0, 0x99, [15] = 5 };
+	const uint8_t other[16] = { 0x20, 1, 0xd, 0xb8, 0, 0x42, [15] = 5 };
+	const uint8_t fe[16] = { 0x20, 1, 0xd, 0xb8, 0, 1, [15] = 0xfe };
+	const uint8_t fd[16] = { 0x20, 1, 0xd, 0xb8, 0, 1, [15] = 0xfd };
+	const struct gw_nexthop6 *nh;
+	struct gw_tables *t;
+	char err[256] = "";
+
+	(void)state;
+	t = build(ok, NULL, err);
+	if (t == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(t->nb_local6, 2);
+	assert_int_equal(gw_local6(t, a1), 0);
+	assert_int_equal(gw_local6(t, host), -1);
+	assert_memory_equal(gw_port_addr6(t, 0), a1, 16);
+	nh = gw_route6(t, host); /* connected: on-link, from our address */
+	assert_non_null(nh);
+	assert_memory_equal(nh->gw, (uint8_t[16]){ 0 }, 16);
+	assert_memory_equal(nh->src, a1, 16);
+	assert_memory_equal(gw_route6(t, far)->gw, fe, 16);
+	assert_memory_equal(gw_route6(t, other)->gw, fd, 16);
+	gw_tables_free(t);
+
+	for (size_t i = 0; i < RTE_DIM(bad); i++) {
+		const char *lines[] = { ok[0], ok[1],	    ok[2],
+					ok[3], bad[i].line, NULL };
+
+		err[0] = '\0';
+		t = build(lines, NULL, err);
+		if (t != NULL || strstr(err, bad[i].says) == NULL)
+			fail_msg("%s: got \"%s\"", bad[i].line, err);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -478,6 +546,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_logged_changes, t_setup,
 						t_teardown),
 		cmocka_unit_test_setup_teardown(test_reqids, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_net, t_setup,
 						t_teardown),
 	};
 	int rc;

@@ -128,4 +128,25 @@ enum {
 	ESPGW_ICMP_QUOTE_DATA = 8,
 };
 
+/** ICMPv6 (RFC 4443) and neighbour discovery (RFC 4861) as the gateway
+ *  speaks them for its own IPv6 addresses. */
+enum {
+	ESPGW_IPPROTO_ICMPV6 = 58,
+	ESPGW_ICMP6_ECHO_REQUEST = 128,
+	ESPGW_ICMP6_ECHO_REPLY = 129,
+	ESPGW_ND_NEIGHBOR_SOLICIT = 135,
+	ESPGW_ND_NEIGHBOR_ADVERT = 136,
+	/** RFC 4861 section 7.1: ND messages come with hop limit 255, so
+	 *  none has crossed a router */
+	ESPGW_ND_HOP_LIMIT = 255,
+	ESPGW_ND_MSG_LEN = 24, /**< NS or NA: ICMPv6 header + target */
+	ESPGW_ND_OPT_SRC_LLADDR = 1,
+	ESPGW_ND_OPT_TGT_LLADDR = 2,
+	ESPGW_ND_OPT_UNIT = 8, /**< option lengths count 8 bytes */
+	/** NA flags (RFC 4861 section 4.4), first byte after the header */
+	ESPGW_ND_NA_ROUTER = 0x80,
+	ESPGW_ND_NA_SOLICITED = 0x40,
+	ESPGW_ND_NA_OVERRIDE = 0x20,
+};
+
 #endif /* ESPGW_WIRE_H */

@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+#ifndef ESPGW_DATAPLANE_IPV6_H
+#define ESPGW_DATAPLANE_IPV6_H
+
+/* IPv6 (RFC 8200) for the gateway's own addresses: the header check,
+ * what is for us (neighbour discovery, echo), and sending what the
+ * gateway says. Forwarding IPv6 and IPsec over it are not here yet:
+ * such packets are drop-ipv6-unsupported. */
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "dataplane/ctx.h"
+
+/* A well-formed IPv6 header, the packet trimmed to its payload length;
+ * NULL when not. */
+struct rte_ipv6_hdr *gw_ipv6_check(struct rte_mbuf *m);
+
+/* An L3 IPv6 packet received on port from the Ethernet source smac. */
+void gw_ipv6_input(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port,
+		   const struct rte_ether_addr *smac);
+
+/* Route an L3 IPv6 packet the gateway made and hand it to its next hop,
+ * resolving it with neighbour discovery when need be. */
+void gw_send_ip6(struct gw_ctx *c, struct rte_mbuf *m);
+
+/* ff02::1, all nodes (RFC 4291 section 2.7.1). */
+static inline bool
+gw_ip6_is_all_nodes(const uint8_t a[16])
+{
+	static const uint8_t all[16] = { 0xff, 0x02, [15] = 1 };
+
+	return memcmp(a, all, 16) == 0;
+}
+
+/* ff02::1:ffXX:XXXX, the solicited-node group of an address with the
+ * same low 24 bits (RFC 4291 section 2.7.1). */
+static inline void
+gw_ip6_solicited_node(uint8_t out[16], const uint8_t a[16])
+{
+	static const uint8_t pfx[13] = { 0xff, 0x02, [11] = 1, [12] = 0xff };
+
+	memcpy(out, pfx, sizeof(pfx));
+	memcpy(out + 13, a + 13, 3);
+}
+
+/* 33:33 and the group's low 32 bits (RFC 2464 section 7). */
+static inline void
+gw_ip6_mcast_mac(struct rte_ether_addr *mac, const uint8_t group[16])
+{
+	mac->addr_bytes[0] = 0x33;
+	mac->addr_bytes[1] = 0x33;
+	memcpy(&mac->addr_bytes[2], group + 12, 4);
+}
+
+#endif /* ESPGW_DATAPLANE_IPV6_H */
