@@ -329,8 +329,12 @@ lang_dst_prefix(struct lang_ctx *c, const char *s, bool strict,
 	}
 	if (lang_ip_prefix(c, s, out, len) != 0)
 		return -1;
+	if (out->family != AF_INET) { /* masked, as said */
+		lang_ip_mask(out, *len);
+		return 0;
+	}
 	a.s_addr = out->v4 & lang_mask(*len);
-	if (lang_ip_mask(out, *len) || !strict || out->family != AF_INET)
+	if (lang_ip_mask(out, *len) || !strict)
 		return 0;
 	inet_ntop(AF_INET, &a, net, sizeof(net));
 	return lang_fail(c,
