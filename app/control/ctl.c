@@ -194,7 +194,7 @@ list_states(const struct gw_ctl *ctl, const struct espgw_cmd *c,
 		if (!gw_db_state_match(&s, &c->u.state, given))
 			continue;
 		/* its lifetimes: the configuration's state of that SA */
-		k = gw_db_state_find(&ctl->db, p->dst.v4, p->spi);
+		k = gw_db_state_find(&ctl->db, &p->dst, p->spi);
 		st[n] = k >= 0 ? &ctl->db.cfg.states[k] : NULL;
 		pick[n++] = t->sas[i];
 	}
@@ -423,7 +423,7 @@ apply(struct gw_ctl *ctl, const struct espgw_cmd *c, const char *file,
 		switch (c->verb) {
 		case ESPGW_CMD_ADD:
 		case ESPGW_CMD_UPDATE: {
-			int i = gw_db_state_find(db, c->u.state.p.dst.v4,
+			int i = gw_db_state_find(db, &c->u.state.p.dst,
 						 c->u.state.p.spi);
 
 			/* an update makes a dying state live again: the
@@ -440,7 +440,7 @@ apply(struct gw_ctl *ctl, const struct espgw_cmd *c, const char *file,
 		case ESPGW_CMD_DEL:
 		case ESPGW_CMD_GET:
 			/* xfrm_get_sa / xfrm_del_sa: by (dst, proto, SPI) */
-			rc = gw_db_state_find(db, c->u.state.p.dst.v4,
+			rc = gw_db_state_find(db, &c->u.state.p.dst,
 					      c->u.state.p.spi);
 			if (rc >= 0 && c->verb == ESPGW_CMD_GET) {
 				list(ctl, work, c, r);
@@ -686,7 +686,7 @@ sa_in_set(const struct gw_tables *t, const struct espgw_cfg_state *s)
 	for (unsigned int i = 0; i < t->nb_sas; i++) {
 		const struct espgw_sa_params *p = espgw_sa_params(t->sas[i]);
 
-		if (p->spi == s->p.spi && p->dst.v4 == s->p.dst.v4)
+		if (p->spi == s->p.spi && gw_db_ip_same(&p->dst, &s->p.dst))
 			return t->sas[i];
 	}
 	return NULL;
@@ -870,7 +870,7 @@ run_hook(const struct gw_ctl *ctl, const struct espgw_cfg_state *s,
 	 enum espgw_sa_dir dir, bool hard)
 {
 	extern char **environ;
-	char v[6][48], a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	char v[6][64], a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 	char *argv[] = { (char *)ctl->on_expire, NULL };
 	unsigned int n = 0;
 	char **envp;
@@ -885,8 +885,8 @@ run_hook(const struct gw_ctl *ctl, const struct espgw_cfg_state *s,
 		return;
 	memcpy(envp, environ, n * sizeof(*envp));
 	snprintf(v[0], sizeof(v[0]), "ESPGW_EXPIRE_HARD=%d", hard);
-	snprintf(v[1], sizeof(v[1]), "ESPGW_SRC=%s", gw_ip_str(s->p.src.v4, a));
-	snprintf(v[2], sizeof(v[2]), "ESPGW_DST=%s", gw_ip_str(s->p.dst.v4, b));
+	snprintf(v[1], sizeof(v[1]), "ESPGW_SRC=%s", gw_show_ip(&s->p.src, a));
+	snprintf(v[2], sizeof(v[2]), "ESPGW_DST=%s", gw_show_ip(&s->p.dst, b));
 	snprintf(v[3], sizeof(v[3]), "ESPGW_SPI=0x%08x", s->p.spi);
 	snprintf(v[4], sizeof(v[4]), "ESPGW_REQID=%u", s->p.reqid);
 	snprintf(v[5], sizeof(v[5]), "ESPGW_DIR=%s",
@@ -920,7 +920,7 @@ out_sa_of(const struct gw_tables *t, const struct espgw_cfg_state *q)
 		const struct espgw_sa_params *p = espgw_sa_params(t->sas[k]);
 
 		if (p->dir == ESPGW_SA_OUT && p->spi == q->p.spi &&
-		    p->dst.v4 == q->p.dst.v4)
+		    gw_db_ip_same(&p->dst, &q->p.dst))
 			return t->sas[k];
 	}
 	return NULL;
@@ -942,7 +942,9 @@ move_templates(struct gw_db *db, uint32_t ours, uint32_t from, uint32_t to)
 		uint32_t *far = out ? &p->tmpl_dst : &p->tmpl_src;
 		uint32_t near = out ? p->tmpl_src : p->tmpl_dst;
 
-		if (!p->has_tmpl || *far != from || (near != 0 && near != ours))
+		/* an IPv6 template's addresses are elsewhere: not ours */
+		if (!p->has_tmpl || p->tmpl_family == AF_INET6 ||
+		    *far != from || (near != 0 && near != ours))
 			continue;
 		*far = to;
 		changed |= GW_CHANGED_POL(p->dir);
@@ -970,7 +972,8 @@ new_mapping(struct gw_ctl *ctl, struct espgw_cfg_state *s, struct espgw_sa *sa,
 	uint16_t port, was = s->p.encap.sport;
 	unsigned int changed = 0;
 
-	if (!espgw_sa_mapping(sa, &addr, &port))
+	/* NAT traversal is IPv4's (RFC 3948): an IPv6 state has no mapping */
+	if (s->p.dst.family != AF_INET || !espgw_sa_mapping(sa, &addr, &port))
 		return 0;
 	gw_ctlsock_broadcast(&ctl->sock, ESPGW_MON_SA,
 			     "Mapping change %s:%u -> %s:%u\n\tdst %s  reqid "
@@ -984,8 +987,9 @@ new_mapping(struct gw_ctl *ctl, struct espgw_cfg_state *s, struct espgw_sa *sa,
 		struct espgw_cfg_state *q = &cfg->states[i];
 		struct espgw_sa *o;
 
-		if (!q->p.encap.udp || q->p.dst.v4 != from ||
-		    q->p.src.v4 != ours || q->p.encap.dport != was)
+		if (!q->p.encap.udp || q->p.dst.family != AF_INET ||
+		    q->p.dst.v4 != from || q->p.src.v4 != ours ||
+		    q->p.encap.dport != was)
 			continue;
 		o = out_sa_of(t, q);
 		if (o == NULL || gw_db_state_move(db, i, ours, addr,
@@ -1020,6 +1024,8 @@ keepalive(struct gw_ctl *ctl, struct espgw_cfg_state *s,
 	struct gw_natt_keepalive k;
 	struct espgw_sa_stats st;
 
+	if (p->dst.family != AF_INET)
+		return; /* ESP in UDP is IPv4's */
 	espgw_sa_stats_read(sa, &st);
 	if (st.packets != s->ka_packets || s->ka_time == 0) {
 		s->ka_packets = st.packets;

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 
 #include <rte_common.h>
 
@@ -91,20 +92,48 @@ gw_db_link_set(struct espgw_cfg *cfg, const struct espgw_cfg_link *l)
 
 /* ---- states ---------------------------------------------------------- */
 
-/* An index entry: a state's identity and its place in the order of
- * adding, by which the states array is sorted. */
+bool
+gw_db_ip_same(const struct espgw_ip_addr *a, const struct espgw_ip_addr *b)
+{
+	if (a->family != b->family)
+		return false;
+	return a->family == AF_INET6 ? memcmp(a->v6, b->v6, sizeof(a->v6)) == 0
+				     : a->v4 == b->v4;
+}
+
+/* An index entry: a state's identity (xfrm_state_lookup's daddr, of its
+ * family, all 16 bytes for IPv6) and its place in the order of adding,
+ * by which the states array is sorted. */
 struct ix_node {
-	uint32_t dst, spi;
+	uint8_t family;
+	uint8_t dst[16]; /* IPv4: the first 4, the rest 0 */
+	uint32_t spi;
 	uint64_t seq;
 };
+
+static struct ix_node
+ix_key(const struct espgw_ip_addr *dst, uint32_t spi)
+{
+	struct ix_node k = { .family = dst->family, .spi = spi };
+
+	if (dst->family == AF_INET6)
+		memcpy(k.dst, dst->v6, sizeof(k.dst));
+	else
+		memcpy(k.dst, &dst->v4, sizeof(dst->v4));
+	return k;
+}
 
 static int
 ix_cmp(const void *a, const void *b)
 {
 	const struct ix_node *x = a, *y = b;
+	int d;
 
-	if (x->dst != y->dst)
-		return x->dst < y->dst ? -1 : 1;
+	if (x->family != y->family)
+		return x->family < y->family ? -1 : 1;
+	d = memcmp(x->dst, y->dst, sizeof(x->dst));
+	if (d != 0)
+		return d;
 	return x->spi < y->spi ? -1 : x->spi > y->spi;
 }
 
@@ -116,9 +145,8 @@ ix_add(struct gw_db *db, const struct espgw_cfg_state *s)
 
 	if (n == NULL)
 		return -ENOMEM;
-	*n = (struct ix_node){ .dst = s->p.dst.v4,
-			       .spi = s->p.spi,
-			       .seq = s->seq };
+	*n = ix_key(&s->p.dst, s->p.spi);
+	n->seq = s->seq;
 	got = tsearch(n, &db->ix, ix_cmp);
 	if (got == NULL || *got != n) {
 		free(n);
@@ -130,7 +158,7 @@ ix_add(struct gw_db *db, const struct espgw_cfg_state *s)
 static void
 ix_del(struct gw_db *db, const struct espgw_cfg_state *s)
 {
-	struct ix_node k = { .dst = s->p.dst.v4, .spi = s->p.spi };
+	struct ix_node k = ix_key(&s->p.dst, s->p.spi);
 	struct ix_node **got = tfind(&k, &db->ix, ix_cmp);
 	struct ix_node *n;
 
@@ -167,9 +195,10 @@ pos_of(const struct gw_db *db, uint64_t seq)
 }
 
 int
-gw_db_state_find(const struct gw_db *db, uint32_t dst, uint32_t spi)
+gw_db_state_find(const struct gw_db *db, const struct espgw_ip_addr *dst,
+		 uint32_t spi)
 {
-	struct ix_node k = { .dst = dst, .spi = spi };
+	struct ix_node k = ix_key(dst, spi);
 	struct ix_node *const *got = tfind(&k, &db->ix, ix_cmp);
 
 	return got != NULL ? pos_of(db, (*got)->seq) : -ESRCH;
@@ -211,7 +240,7 @@ int
 gw_db_state_add(struct gw_db *db, const struct espgw_cfg_state *s, bool update)
 {
 	struct espgw_cfg *cfg = &db->cfg;
-	int i = gw_db_state_find(db, s->p.dst.v4, s->p.spi);
+	int i = gw_db_state_find(db, &s->p.dst, s->p.spi);
 	struct espgw_cfg_state q = *s;
 	int rc;
 
@@ -255,6 +284,8 @@ gw_db_state_move(struct gw_db *db, unsigned int i, uint32_t src, uint32_t dst,
 {
 	struct espgw_cfg_state *s = &db->cfg.states[i], old = *s, q = *s;
 
+	if (s->p.dst.family != AF_INET)
+		return -EAFNOSUPPORT; /* NAT-T is IPv4's (RFC 3948) */
 	q.p.src.v4 = src;
 	q.p.dst.v4 = dst;
 	if (q.p.encap.udp) {
@@ -286,9 +317,9 @@ gw_db_state_match(const struct espgw_cfg_state *s,
 		  const struct espgw_cfg_state *sel, uint32_t given)
 {
 	return (!(given & ESPGW_SEL_STATE_SRC) ||
-		s->p.src.v4 == sel->p.src.v4) &&
+		gw_db_ip_same(&s->p.src, &sel->p.src)) &&
 	       (!(given & ESPGW_SEL_STATE_DST) ||
-		s->p.dst.v4 == sel->p.dst.v4) &&
+		gw_db_ip_same(&s->p.dst, &sel->p.dst)) &&
 	       (!(given & ESPGW_SEL_STATE_SPI) || s->p.spi == sel->p.spi) &&
 	       (!(given & ESPGW_SEL_STATE_REQID) || s->p.reqid == sel->p.reqid);
 }
@@ -481,8 +512,8 @@ gw_db_rollback(struct gw_db *db)
 			break;
 		case GW_STATE_UPD:
 			/* a move (gw_db_state_move) changed the key */
-			if (cfg->states[o->pos].p.dst.v4 !=
-			    db->old[k].p.dst.v4) {
+			if (!gw_db_ip_same(&cfg->states[o->pos].p.dst,
+					   &db->old[k].p.dst)) {
 				ix_del(db, &cfg->states[o->pos]);
 				(void)ix_add(db, &db->old[k]);
 			}
@@ -517,12 +548,45 @@ gw_db_fini(struct gw_db *db)
 
 /* ---- policies -------------------------------------------------------- */
 
+static bool
+pol_v6(const struct espgw_cfg_policy *p)
+{
+	return p->family == AF_INET6;
+}
+
+/* A selector address: of the family, the prefix bits (both masked). */
+static bool
+sel_same(const struct espgw_cfg_policy *a, const struct espgw_cfg_policy *b,
+	 bool dst)
+{
+	if (pol_v6(a) != pol_v6(b))
+		return false;
+	if (dst)
+		return a->dst_len == b->dst_len &&
+		       (pol_v6(a) ? memcmp(a->dst6, b->dst6, 16) == 0
+				  : a->dst == b->dst);
+	return a->src_len == b->src_len &&
+	       (pol_v6(a) ? memcmp(a->src6, b->src6, 16) == 0
+			  : a->src == b->src);
+}
+
+/* xfrm_policy_insert's twin: the same dir and selector, its family and
+ * every byte of its addresses (spd.c's key reads the IPv4 fields, which
+ * an IPv6 selector leaves 0). */
+static bool
+policy_same_key(const struct espgw_cfg_policy *a,
+		const struct espgw_cfg_policy *b)
+{
+	return gw_policy_same_key(a, b) && sel_same(a, b, false) &&
+	       sel_same(a, b, true);
+}
+
 int
 gw_db_policy_find(const struct espgw_cfg *cfg,
 		  const struct espgw_cfg_policy *key)
 {
 	for (unsigned int i = 0; i < cfg->nb_policies; i++)
-		if (gw_policy_same_key(&cfg->policies[i], key))
+		if (policy_same_key(&cfg->policies[i], key))
 			return (int)i;
 	return -ENOENT;
 }
@@ -599,10 +663,8 @@ bool
 gw_db_policy_match(const struct espgw_cfg_policy *p,
 		   const struct espgw_cfg_policy *sel, uint32_t given)
 {
-	return (!(given & ESPGW_SEL_POLICY_SRC) ||
-		(p->src == sel->src && p->src_len == sel->src_len)) &&
-	       (!(given & ESPGW_SEL_POLICY_DST) ||
-		(p->dst == sel->dst && p->dst_len == sel->dst_len)) &&
+	return (!(given & ESPGW_SEL_POLICY_SRC) || sel_same(p, sel, false)) &&
+	       (!(given & ESPGW_SEL_POLICY_DST) || sel_same(p, sel, true)) &&
 	       (!(given & ESPGW_SEL_POLICY_PROTO) || p->proto == sel->proto) &&
 	       (!(given & ESPGW_SEL_POLICY_SPORT) || p->sport == sel->sport) &&
 	       (!(given & ESPGW_SEL_POLICY_DPORT) || p->dport == sel->dport) &&

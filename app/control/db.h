@@ -81,11 +81,17 @@ int gw_db_state_add(struct gw_db *db, const struct espgw_cfg_state *s,
 		    bool update);
 /* Move state i to new addresses and (with encapsulation) ports, keeping
  * everything else and its place, as xfrm_state_migrate() moves a state
- * (a NAT rebound followed). -EEXIST when (dst, SPI) is another's. */
+ * (a NAT rebound followed). -EEXIST when (dst, SPI) is another's,
+ * -EAFNOSUPPORT for an IPv6 state (NAT traversal is IPv4's). */
 int gw_db_state_move(struct gw_db *db, unsigned int i, uint32_t src,
 		     uint32_t dst, uint16_t sport, uint16_t dport);
-/* `xfrm state delete|get ID`: the index of (dst, SPI), or -ESRCH. */
-int gw_db_state_find(const struct gw_db *db, uint32_t dst, uint32_t spi);
+/* `xfrm state delete|get ID`: the index of (dst, SPI), or -ESRCH; dst
+ * of either family, compared whole. */
+int gw_db_state_find(const struct gw_db *db, const struct espgw_ip_addr *dst,
+		     uint32_t spi);
+/* The same address: the same family and all its bytes. */
+bool gw_db_ip_same(const struct espgw_ip_addr *a,
+		   const struct espgw_ip_addr *b);
 void gw_db_state_remove(struct gw_db *db, unsigned int i);
 /* Does state s match the fields of sel that given names
  * (ESPGW_SEL_STATE_*: src, dst, spi, reqid), as `xfrm state

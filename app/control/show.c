@@ -185,6 +185,13 @@ ip6_str(const uint8_t *a, char *buf)
 	return inet_ntop(AF_INET6, a, buf, INET6_ADDRSTRLEN);
 }
 
+const char *
+gw_show_ip(const struct espgw_ip_addr *a, char *buf)
+{
+	return a->family == AF_INET6 ? ip6_str(a->v6, buf)
+				     : gw_ip_str(a->v4, buf);
+}
+
 static uint32_t
 mask_of(uint8_t len)
 {
@@ -313,6 +320,14 @@ lifetime_json(struct jw *j, const struct espgw_cfg_state *s, uint64_t bytes,
 	jw_close_obj(j);
 }
 
+/* A state's selector, which espgw's states leave empty: of the state's
+ * family (xfrm_selector_print takes it for AF_UNSPEC). */
+static const char *
+any_sel(const struct espgw_sa_params *p)
+{
+	return p->dst.family == AF_INET6 ? "::/0" : "0.0.0.0/0";
+}
+
 /* xfrm_state_info_print: xfrm_id_info_print, the flags, the aead of
  * xfrm_xfrma_print (xfrm_aead_print), the replay context, the SA's
  * direction (XFRMA_SA_DIR), the selector (xfrm_selector_print; a state
@@ -323,13 +338,13 @@ state_text(FILE *f, const struct gw_show_opts *o, const struct espgw_sa *sa,
 	   const struct espgw_cfg_state *cs)
 {
 	const struct espgw_sa_params *p = espgw_sa_params(sa);
-	char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 	struct espgw_sa_stats st;
 	struct replay r;
 
 	replay_of(sa, &r);
-	fprintf(f, "src %s dst %s\n", gw_ip_str(p->src.v4, a),
-		gw_ip_str(p->dst.v4, b));
+	fprintf(f, "src %s dst %s\n", gw_show_ip(&p->src, a),
+		gw_show_ip(&p->dst, b));
 	fprintf(f, "\tproto esp spi 0x%08x", p->spi);
 	if (o->stats)
 		fprintf(f, "(%u)", p->spi);
@@ -382,7 +397,7 @@ state_text(FILE *f, const struct gw_show_opts *o, const struct espgw_sa *sa,
 		fputs("\n", f);
 	}
 	fprintf(f, "\tdir %s\n", p->dir == ESPGW_SA_OUT ? "out" : "in");
-	fprintf(f, "\tsel src 0.0.0.0/0 dst 0.0.0.0/0 %s\n",
+	fprintf(f, "\tsel src %s dst %s %s\n", any_sel(p), any_sel(p),
 		o->stats ? "uid 0" : "");
 	if (!o->stats)
 		return;
@@ -412,14 +427,14 @@ state_json(struct jw *j, const struct gw_show_opts *o,
 	   const struct espgw_sa *sa, const struct espgw_cfg_state *cs)
 {
 	const struct espgw_sa_params *p = espgw_sa_params(sa);
-	char a[INET_ADDRSTRLEN], buf[2 * ESPGW_KEY_MAX_LEN + 3];
+	char a[INET6_ADDRSTRLEN], buf[2 * ESPGW_KEY_MAX_LEN + 3];
 	struct espgw_sa_stats st;
 	struct replay r;
 
 	replay_of(sa, &r);
 	jw_open(j, NULL, '{');
-	jw_str(j, "src", gw_ip_str(p->src.v4, a));
-	jw_str(j, "dst", gw_ip_str(p->dst.v4, a));
+	jw_str(j, "src", gw_show_ip(&p->src, a));
+	jw_str(j, "dst", gw_show_ip(&p->dst, a));
 	jw_str(j, "proto", "esp");
 	snprintf(buf, sizeof(buf), "0x%08x", p->spi);
 	jw_str(j, "spi", buf);
@@ -472,8 +487,8 @@ state_json(struct jw *j, const struct gw_show_opts *o,
 	jw_close_obj(j);
 	jw_str(j, "dir", p->dir == ESPGW_SA_OUT ? "out" : "in");
 	jw_open(j, "sel", '{');
-	jw_str(j, "src", "0.0.0.0/0");
-	jw_str(j, "dst", "0.0.0.0/0");
+	jw_str(j, "src", any_sel(p));
+	jw_str(j, "dst", any_sel(p));
 	if (o->stats)
 		jw_u64(j, "uid", 0);
 	jw_close_obj(j);
@@ -550,6 +565,29 @@ policy_index(const uint32_t *index, unsigned int i,
 	return index ? index[i] : ((i + 1) << 3) | xfrm_dir(p->dir);
 }
 
+/* A selector's prefix, of its family. */
+static const char *
+sel_str(const struct espgw_cfg_policy *p, bool dst, char *buf, size_t size)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (p->family != AF_INET6)
+		return dst ? prefix_str(p->dst, p->dst_len, buf, size)
+			   : prefix_str(p->src, p->src_len, buf, size);
+	snprintf(buf, size, "%s/%u", ip6_str(dst ? p->dst6 : p->src6, a),
+		 dst ? p->dst_len : p->src_len);
+	return buf;
+}
+
+/* A template's address, of the template's family. */
+static const char *
+tmpl_str(const struct espgw_cfg_policy *p, bool dst, char *buf)
+{
+	if (p->tmpl_family == AF_INET6)
+		return ip6_str(dst ? p->tmpl_dst6 : p->tmpl_src6, buf);
+	return gw_ip_str(dst ? p->tmpl_dst : p->tmpl_src, buf);
+}
+
 /* xfrm_policy_info_print: the selector line (xfrm_selector_print), the
  * dir line, with -s the lifetimes, then the template (xfrm_tmpl_print,
  * which prints it as xfrm_id_info_print does with the title "tmpl "). */
@@ -557,11 +595,11 @@ static void
 policy_text(FILE *f, const struct gw_show_opts *o,
 	    const struct espgw_cfg_policy *p, uint32_t index)
 {
-	char a[32], b[32];
+	char a[INET6_ADDRSTRLEN + 4], b[INET6_ADDRSTRLEN];
 	bool icmp = p->proto == IPPROTO_ICMP;
 
-	fprintf(f, "src %s ", prefix_str(p->src, p->src_len, a, sizeof(a)));
-	fprintf(f, "dst %s ", prefix_str(p->dst, p->dst_len, a, sizeof(a)));
+	fprintf(f, "src %s ", sel_str(p, false, a, sizeof(a)));
+	fprintf(f, "dst %s ", sel_str(p, true, a, sizeof(a)));
 	if (p->proto)
 		fprintf(f, "proto %s ", l4_name(p->proto, a, sizeof(a)));
 	if (p->has_sport)
@@ -586,8 +624,8 @@ policy_text(FILE *f, const struct gw_show_opts *o,
 	if (!p->has_tmpl)
 		return;
 
-	fprintf(f, "\ttmpl src %s dst %s\n", gw_ip_str(p->tmpl_src, a),
-		gw_ip_str(p->tmpl_dst, b));
+	fprintf(f, "\ttmpl src %s dst %s\n", tmpl_str(p, false, a),
+		tmpl_str(p, true, b));
 	if (!o->stats) {
 		fprintf(f, "\t\tproto esp reqid %u mode tunnel\n", p->reqid);
 		return;
@@ -604,12 +642,12 @@ static void
 policy_json(struct jw *j, const struct gw_show_opts *o,
 	    const struct espgw_cfg_policy *p, uint32_t index)
 {
-	char a[32];
+	char a[INET6_ADDRSTRLEN + 4];
 	bool icmp = p->proto == IPPROTO_ICMP;
 
 	jw_open(j, NULL, '{');
-	jw_str(j, "src", prefix_str(p->src, p->src_len, a, sizeof(a)));
-	jw_str(j, "dst", prefix_str(p->dst, p->dst_len, a, sizeof(a)));
+	jw_str(j, "src", sel_str(p, false, a, sizeof(a)));
+	jw_str(j, "dst", sel_str(p, true, a, sizeof(a)));
 	if (p->proto)
 		jw_str(j, "proto", l4_name(p->proto, a, sizeof(a)));
 	if (p->has_sport)
@@ -634,8 +672,8 @@ policy_json(struct jw *j, const struct gw_show_opts *o,
 	if (p->has_tmpl) {
 		jw_open(j, "tmpl", '[');
 		jw_open(j, NULL, '{');
-		jw_str(j, "src", gw_ip_str(p->tmpl_src, a));
-		jw_str(j, "dst", gw_ip_str(p->tmpl_dst, a));
+		jw_str(j, "src", tmpl_str(p, false, a));
+		jw_str(j, "dst", tmpl_str(p, true, a));
 		jw_str(j, "proto", "esp");
 		if (o->stats)
 			jw_str(j, "spi", "0x00000000");

@@ -22,6 +22,9 @@
 #include "control/tables.h"
 #include "lang/config.h"
 
+/* An address of either family as ip prints it (buf: INET6_ADDRSTRLEN). */
+const char *gw_show_ip(const struct espgw_ip_addr *a, char *buf);
+
 struct gw_show_opts {
 	bool stats;  /* -s */
 	bool json;   /* -j */

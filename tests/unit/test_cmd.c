@@ -399,6 +399,34 @@ test_families(void **state)
 	assert_string_equal(cmd.u.addr6.port, "p2");
 	parse_ok("addr show p2", &cmd); /* both: the IPv4 member's */
 	assert_string_equal(cmd.u.addr.port, "p2");
+
+	/* xfrm selectors: the state's identity of either family, one
+	 * given address deciding the other's */
+	parse_ok("xfrm state delete src 2001:db8::1 dst 2001:db8::2 proto esp "
+		 "spi 5",
+		 &cmd);
+	assert_int_equal(cmd.given, S(SRC) | S(DST) | S(PROTO) | S(SPI));
+	assert_int_equal(cmd.u.state.p.src.family, AF_INET6);
+	assert_int_equal(cmd.u.state.p.dst.family, AF_INET6);
+	assert_ip6(cmd.u.state.p.src.v6, "2001:db8::1");
+	assert_ip6(cmd.u.state.p.dst.v6, "2001:db8::2");
+	assert_int_equal(cmd.u.state.p.spi, 5);
+	parse_ok("x s g dst 2001:db8::2 spi 5", &cmd);
+	assert_int_equal(cmd.given, S(DST) | S(SPI));
+	assert_int_equal(cmd.u.state.p.src.family, AF_INET6);
+	parse_ok("-6 xfrm state deleteall reqid 3", &cmd);
+	assert_int_equal(cmd.u.state.p.dst.family, AF_INET6);
+	parse_ok("xfrm state list src 10.0.0.1", &cmd);
+	assert_int_equal(cmd.u.state.p.dst.family, AF_INET);
+	parse_ok("xfrm policy delete src 2001:db8:1::7/48 dst ::/0 dir in",
+		 &cmd);
+	assert_int_equal(cmd.given, P(SRC) | P(DST) | P(DIR));
+	assert_int_equal(cmd.u.policy.family, AF_INET6);
+	assert_ip6(cmd.u.policy.src6, "2001:db8:1::");
+	assert_int_equal(cmd.u.policy.src_len, 48);
+	assert_int_equal(cmd.u.policy.dst_len, 0);
+	parse_ok("-6 xfrm policy get dir out index 9", &cmd);
+	assert_int_equal(cmd.u.policy.family, AF_INET6);
 }
 
 /* (3) ip's options, as ip spells and abbreviates them. */
@@ -484,6 +512,12 @@ static const struct {
 	{ "ip -6 route show 10.0.0.0/8",
 	  "inet6 prefix is expected rather than \"10.0.0.0/8\"" },
 	{ "ip -f inet7 route", "ip option \"-f inet7\" is not supported" },
+	{ "ip xfrm state delete src 2001:db8::1 dst 10.0.0.1 spi 1",
+	  "xfrm state: the same address family is required" },
+	{ "ip -6 xfrm state get dst 10.0.0.1 spi 1",
+	  "inet6 address is expected rather than \"10.0.0.1\"" },
+	{ "ip xfrm policy delete src 10.0.0.0/8 dst 2001:db8::/32 dir out",
+	  "xfrm policy: the same address family is required" },
 	{ "ip -n ns1 route", "ip option \"-n\" is not supported" },
 	{ "ip -d link", "ip option \"-d\" is not supported" },
 	{ "ip -batch f", "ip option \"-batch\" is not supported" },

@@ -514,6 +514,126 @@ test_ipv6(void **state)
 	assert_int_equal(cfg.nb_routes6, 0);
 }
 
+/* (2c) xfrm over IPv6: a state's src and dst of one family (16 bytes
+ * each in p.src.v6, p.dst.v6); a policy's selector of one family, its
+ * template of another if it likes (4in6, 6in4), as xfrm allows. */
+static const char *const xfrm6[] = {
+	"ip xfrm state add src 2001:db8:1::1 dst 2001:db8:2::1 proto esp spi "
+	"0x3000 reqid 3 mode tunnel " GOOD_AEAD,
+	"ip -6 xfrm state add src fe80::1 dst fe80::2 proto esp spi 0x3001 "
+	"mode tunnel replay-window 32 flag esn " GOOD_AEAD,
+	"ip xfrm policy add src 2001:db8:1::/48 dst 2001:db8:2::/48 dir out "
+	"tmpl src 2001:db8:1::1 dst 2001:db8:2::1 proto esp reqid 3 mode "
+	"tunnel",
+	"ip xfrm policy add src 2001:db8:1::5/48 dst 2001:db8:2::/64 proto tcp "
+	"dport 443 dir in priority 7",
+	"ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/24 dir out tmpl src "
+	"2001:db8:1::1 dst 2001:db8:2::1 proto esp reqid 4 mode tunnel",
+	"ip xfrm policy add src 2001:db8:1::/48 dst 2001:db8:2::/48 dir fwd "
+	"tmpl src 192.0.2.1 dst 198.51.100.1 proto esp reqid 5 mode tunnel",
+	"ip -6 xfrm policy add dir in",
+	"ip xfrm policy add dst 2001:db8:9::/64 dir out tmpl proto esp mode "
+	"tunnel",
+	"ip -6 xfrm policy add src 2001:db8::/32 dir out tmpl src 1.1.1.1 dst "
+	"2.2.2.2 proto esp mode tunnel",
+	"ip xfrm policy add src 10.0.1.0/24 dir out",
+};
+
+static void
+test_xfrm6(void **state)
+{
+	static const uint8_t zero[16];
+	struct espgw_cfg cfg;
+	const struct espgw_sa_params *p;
+	const struct espgw_cfg_policy *pol;
+
+	(void)state;
+	espgw_cfg_init(&cfg, "x6.conf");
+	parse_all(&cfg, xfrm6, sizeof(xfrm6) / sizeof(xfrm6[0]));
+
+	assert_int_equal(cfg.nb_states, 2);
+	p = &cfg.states[0].p;
+	assert_int_equal(p->src.family, AF_INET6);
+	assert_int_equal(p->dst.family, AF_INET6);
+	assert_ip6(p->src.v6, "2001:db8:1::1");
+	assert_ip6(p->dst.v6, "2001:db8:2::1");
+	assert_int_equal(p->spi, 0x3000);
+	assert_int_equal(p->reqid, 3);
+	assert_key(p, 0x01, 20);
+	assert_int_equal(p->icv_len, 16);
+	assert_false(p->encap.udp);
+	assert_int_equal(cfg.states[0].line, 1);
+	p = &cfg.states[1].p;
+	assert_ip6(p->src.v6, "fe80::1");
+	assert_ip6(p->dst.v6, "fe80::2");
+	assert_true(p->esn);
+	assert_int_equal(p->replay_window, 32);
+
+	assert_int_equal(cfg.nb_policies, 8);
+	pol = &cfg.policies[0];
+	assert_int_equal(pol->family, AF_INET6);
+	assert_ip6(pol->src6, "2001:db8:1::");
+	assert_int_equal(pol->src_len, 48);
+	assert_ip6(pol->dst6, "2001:db8:2::");
+	assert_int_equal(pol->dst_len, 48);
+	assert_int_equal(pol->src, 0); /* the IPv4 fields: unused */
+	assert_int_equal(pol->dst, 0);
+	assert_true(pol->has_tmpl);
+	assert_int_equal(pol->tmpl_family, AF_INET6);
+	assert_ip6(pol->tmpl_src6, "2001:db8:1::1");
+	assert_ip6(pol->tmpl_dst6, "2001:db8:2::1");
+	assert_int_equal(pol->tmpl_src, 0);
+	assert_int_equal(pol->reqid, 3);
+	assert_int_equal(pol->line, 3);
+	pol = &cfg.policies[1]; /* masked to the prefix, as xfrm matches */
+	assert_ip6(pol->src6, "2001:db8:1::");
+	assert_int_equal(pol->src_len, 48);
+	assert_int_equal(pol->dst_len, 64);
+	assert_int_equal(pol->proto, 6);
+	assert_true(pol->has_dport);
+	assert_int_equal(pol->dport, 443);
+	assert_int_equal(pol->dir, ESPGW_POL_IN);
+	assert_int_equal(pol->priority, 7);
+	assert_false(pol->has_tmpl);
+	pol = &cfg.policies[2]; /* 4in6 */
+	assert_int_equal(pol->family, AF_INET);
+	assert_int_equal(pol->src, ip4("10.0.1.0"));
+	assert_int_equal(pol->dst, ip4("10.0.2.0"));
+	assert_memory_equal(pol->src6, zero, 16);
+	assert_int_equal(pol->tmpl_family, AF_INET6);
+	assert_ip6(pol->tmpl_src6, "2001:db8:1::1");
+	assert_ip6(pol->tmpl_dst6, "2001:db8:2::1");
+	assert_int_equal(pol->reqid, 4);
+	pol = &cfg.policies[3]; /* 6in4 */
+	assert_int_equal(pol->family, AF_INET6);
+	assert_int_equal(pol->tmpl_family, AF_INET);
+	assert_int_equal(pol->tmpl_src, ip4("192.0.2.1"));
+	assert_int_equal(pol->tmpl_dst, ip4("198.51.100.1"));
+	assert_memory_equal(pol->tmpl_src6, zero, 16);
+	assert_int_equal(pol->dir, ESPGW_POL_FWD);
+	pol = &cfg.policies[4]; /* -6 and no address: ::/0 both ways */
+	assert_int_equal(pol->family, AF_INET6);
+	assert_memory_equal(pol->src6, zero, 16);
+	assert_int_equal(pol->src_len, 0);
+	assert_int_equal(pol->dst_len, 0);
+	assert_false(pol->has_tmpl);
+	pol = &cfg.policies[5]; /* a template without addresses: the
+				   selector's family, wildcards */
+	assert_int_equal(pol->family, AF_INET6);
+	assert_int_equal(pol->tmpl_family, AF_INET6);
+	assert_memory_equal(pol->tmpl_src6, zero, 16);
+	assert_memory_equal(pol->tmpl_dst6, zero, 16);
+	pol = &cfg.policies[6]; /* -6 does not bind the template's words */
+	assert_int_equal(pol->family, AF_INET6);
+	assert_int_equal(pol->tmpl_family, AF_INET);
+	assert_int_equal(pol->tmpl_src, ip4("1.1.1.1"));
+	pol = &cfg.policies[7]; /* IPv4, as it always was */
+	assert_int_equal(pol->family, AF_INET);
+	assert_int_equal(pol->src, ip4("10.0.1.0"));
+	assert_int_equal(pol->tmpl_family, AF_INET);
+	espgw_cfg_free(&cfg);
+}
+
 /* (3) Every refusal: the line, and what the message must say. */
 static const struct {
 	const char *text;
@@ -812,6 +932,31 @@ static const struct {
 	  "xfrm state: the same address family is required between \"src "
 	  "1.1.1.1\" (inet) and \"dst 2001:db8::1\" (inet6)" },
 	{ STATE "mode tunnel " GOOD_AEAD " bogus", "unknown word \"bogus\"" },
+	{ "ip xfrm state add src 2001:db8::1 dst 2.2.2.2 proto esp spi 1 mode "
+	  "tunnel " GOOD_AEAD,
+	  "xfrm state: the same address family is required between \"src "
+	  "2001:db8::1\" (inet6) and \"dst 2.2.2.2\" (inet)" },
+	{ "ip -6 xfrm state add src 1.1.1.1 dst 2.2.2.2 proto esp spi 1",
+	  "inet6 address is expected rather than \"1.1.1.1\"" },
+	{ "ip -4 xfrm state add src 2001:db8::1 dst 2001:db8::2 proto esp spi "
+	  "1",
+	  "inet address is expected rather than \"2001:db8::1\"" },
+	{ "ip xfrm state add src 2001:db8::1 dst 2001:db8::zz proto esp spi 1",
+	  "invalid IPv6 address \"2001:db8::zz\"" },
+	{ "ip xfrm state add src 2001:db8::1 dst 2001:db8::2 proto esp spi 1 "
+	  "mode tunnel " GOOD_AEAD " encap espinudp 4500 4500 0.0.0.0",
+	  "ESP in UDP over IPv6 is not supported" },
+	{ "ip xfrm state add encap espinudp 4500 4500 0.0.0.0 src 2001:db8::1 "
+	  "dst 2001:db8::2 proto esp spi 1 mode tunnel " GOOD_AEAD,
+	  "ESP in UDP over IPv6 is not supported" },
+	{ STATE "mode tunnel " GOOD_AEAD " encap espinudp 4500 4500 ::",
+	  "ESP in UDP over IPv6 is not supported" },
+	{ "ip xfrm state add src 2001:db8::1 dst 2001:db8::2 proto esp spi 0 "
+	  "mode tunnel " GOOD_AEAD,
+	  "spi 0 is reserved" },
+	{ "ip xfrm state add src 2001:db8::1 dst 2001:db8::2 proto esp spi 1 "
+	  "mode transport " GOOD_AEAD,
+	  "mode transport is not supported" },
 	/* xfrm policy */
 	{ "ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/24 dir out ptype "
 	  "main",
@@ -876,6 +1021,26 @@ static const struct {
 	{ "ip xfrm policy add src fe80::/64 dst 10.0.2.0/24 dir out",
 	  "xfrm policy: the same address family is required between \"src "
 	  "fe80::/64\" (inet6) and \"dst 10.0.2.0/24\" (inet)" },
+	{ "ip xfrm policy add src 2001:db8::/32 dst 10.0.2.0/24 dir out",
+	  "xfrm policy: the same address family is required between \"src "
+	  "2001:db8::/32\" (inet6) and \"dst 10.0.2.0/24\" (inet)" },
+	{ "ip -6 xfrm policy add src 10.0.0.0/8 dir out",
+	  "inet6 prefix is expected rather than \"10.0.0.0/8\"" },
+	{ "ip -4 xfrm policy add dst 2001:db8::/32 dir out",
+	  "inet prefix is expected rather than \"2001:db8::/32\"" },
+	{ "ip xfrm policy add src 2001:db8::/129 dir out", "is above 128" },
+	{ "ip xfrm policy add dst 2001:db8::/32 dir out tmpl src 1.1.1.1 dst "
+	  "2001:db8::2 proto esp mode tunnel",
+	  "tmpl: the same address family is required between \"src "
+	  "1.1.1.1\" (inet) and \"dst 2001:db8::2\" (inet6)" },
+	{ "ip xfrm policy add dir out tmpl src 2001:db8::zz proto esp mode "
+	  "tunnel",
+	  "invalid IPv6 address \"2001:db8::zz\"" },
+	{ "ip xfrm policy add src 2001:db8::/32 dir out dport 80",
+	  "\"sport\" and \"dport\" are invalid with proto=any" },
+	{ "ip xfrm policy add src 2001:db8::/32 dir out tmpl src 2001:db8::1 "
+	  "dst 2001:db8::2 proto esp mode tunnel level use",
+	  "tmpl option \"level\" is not supported" },
 	{ "ip xfrm policy add dir out priority high",
 	  "invalid value \"high\" for \"priority\"" },
 	{ "ip xfrm policy add dir out dir in", "\"dir\" is given twice" },
@@ -1154,6 +1319,7 @@ main(void)
 		cmocka_unit_test(test_r1),
 		cmocka_unit_test(test_pasted),
 		cmocka_unit_test(test_ipv6),
+		cmocka_unit_test(test_xfrm6),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_key_not_echoed),
 		cmocka_unit_test(test_blank_and_comments),

@@ -400,6 +400,92 @@ test_policies(void **state)
 	espgw_cfg_free(&cfg);
 }
 
+/* An IPv6 state: xfrm_id_info_print's addresses as inet_ntop writes
+ * them, and the empty selector of the state's family (::/0). */
+static void
+test_states6(void **state)
+{
+	const struct espgw_sa *sas[1];
+	struct espgw_sa_params p;
+	char *out;
+
+	(void)state;
+	t_sa_params(&p, ESPGW_SA_OUT, 0x300, 20, 16, false, 0, 0);
+	p.src.family = p.dst.family = AF_INET6;
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8:1::1", p.src.v6), 1);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8:2::1", p.dst.v6), 1);
+	p.reqid = 3;
+	sas[0] = t_sa(&p);
+	SHOW(out, gw_show_states(f, &PLAIN, sas, 1));
+	expect(out, "src 2001:db8:1::1 dst 2001:db8:2::1\n"
+		    "\tproto esp spi 0x00000300 reqid 3 mode tunnel\n"
+		    "\treplay-window 0 \n"
+		    "\taead rfc4106(gcm(aes)) <<Keys hidden>> 128\n"
+		    "\tanti-replay context: seq 0x0, oseq 0x0, bitmap "
+		    "0x00000000\n"
+		    "\tdir out\n"
+		    "\tsel src ::/0 dst ::/0 \n");
+	SHOW(out, gw_show_states(f, &JSON, sas, 1));
+	assert_true(json_ok(out));
+	assert_non_null(strstr(out, "[{\"src\":\"2001:db8:1::1\","
+				    "\"dst\":\"2001:db8:2::1\","));
+	assert_non_null(
+		strstr(out, "\"sel\":{\"src\":\"::/0\",\"dst\":\"::/0\"}"));
+	free(out);
+	espgw_sa_free((struct espgw_sa *)sas[0]);
+}
+
+/* IPv6 selectors and templates, and the two mixed forms xfrm allows:
+ * an IPv4 selector over an IPv6 template (4in6) and the reverse. */
+static const char *const POLICIES6[] = {
+	"ip xfrm policy add src 2001:db8:1::/48 dst 2001:db8:2::/48 dir out "
+	"tmpl src 2001:db8:1::1 dst 2001:db8:2::1 proto esp reqid 1 mode "
+	"tunnel",
+	"ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/24 dir out tmpl src "
+	"2001:db8:1::1 dst 2001:db8:2::1 proto esp reqid 2 mode tunnel",
+	"ip xfrm policy add src 2001:db8:2::/48 dst 2001:db8:1::/48 proto udp "
+	"sport 53 dir fwd tmpl src 198.51.100.1 dst 192.0.2.1 proto esp reqid "
+	"3 mode tunnel",
+	"ip -6 xfrm policy add dir in action block",
+	NULL,
+};
+
+static void
+test_policies6(void **state)
+{
+	const struct espgw_cfg_policy *p[4];
+	struct espgw_cfg cfg;
+	char *out;
+
+	(void)state;
+	parse(&cfg, POLICIES6);
+	for (unsigned int i = 0; i < 4; i++)
+		p[i] = &cfg.policies[i];
+	SHOW(out, gw_show_policies(f, &PLAIN, p, NULL, 4));
+	expect(out,
+	       "src 2001:db8:1::/48 dst 2001:db8:2::/48 \n"
+	       "\tdir out priority 0 \n"
+	       "\ttmpl src 2001:db8:1::1 dst 2001:db8:2::1\n"
+	       "\t\tproto esp reqid 1 mode tunnel\n"
+	       "src 10.0.1.0/24 dst 10.0.2.0/24 \n"
+	       "\tdir out priority 0 \n"
+	       "\ttmpl src 2001:db8:1::1 dst 2001:db8:2::1\n"
+	       "\t\tproto esp reqid 2 mode tunnel\n"
+	       "src 2001:db8:2::/48 dst 2001:db8:1::/48 proto udp sport 53 \n"
+	       "\tdir fwd priority 0 \n"
+	       "\ttmpl src 198.51.100.1 dst 192.0.2.1\n"
+	       "\t\tproto esp reqid 3 mode tunnel\n"
+	       "src ::/0 dst ::/0 \n"
+	       "\tdir in action block priority 0 \n");
+	SHOW(out, gw_show_policies(f, &JSON, p, NULL, 1));
+	assert_true(json_ok(out));
+	expect(out, "[{\"src\":\"2001:db8:1::/48\",\"dst\":\"2001:db8:2::/48\","
+		    "\"dir\":\"out\",\"priority\":0,\"tmpl\":[{"
+		    "\"src\":\"2001:db8:1::1\",\"dst\":\"2001:db8:2::1\","
+		    "\"proto\":\"esp\",\"reqid\":1,\"mode\":\"tunnel\"}]}]\n");
+	espgw_cfg_free(&cfg);
+}
+
 static const char *const NET[] = {
 	"ip addr add 192.0.2.1/24 dev net_null0",
 	"ip addr add 192.0.2.2/24 dev net_null0", /* secondary: no route */
@@ -821,6 +907,9 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_states_json, t_setup,
 						t_teardown),
 		cmocka_unit_test(test_policies),
+		cmocka_unit_test_setup_teardown(test_states6, t_setup,
+						t_teardown),
+		cmocka_unit_test(test_policies6),
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_neighs),
 		cmocka_unit_test(test_links),

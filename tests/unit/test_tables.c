@@ -263,7 +263,7 @@ txn(struct gw_db *db, struct gw_tables *prev, const char *const *lines,
 		assert_true(espgw_cmd_parse("test", lines[i], 1, &c, e,
 					    sizeof(e)) > 0);
 		if (c.verb == ESPGW_CMD_DEL) {
-			int pos = gw_db_state_find(db, c.u.state.p.dst.v4,
+			int pos = gw_db_state_find(db, &c.u.state.p.dst,
 						   c.u.state.p.spi);
 
 			assert_true(pos >= 0);
@@ -300,6 +300,10 @@ txn(struct gw_db *db, struct gw_tables *prev, const char *const *lines,
 static void
 test_logged_changes(void **state)
 {
+	const struct espgw_ip_addr peer = {
+		.family = AF_INET,
+		.v4 = rte_cpu_to_be_32(T_IPV4(198, 51, 100, 1)),
+	};
 	const char *const v1[] = {
 		BASE,
 		STATE_R("0x100", "7", KEY1),
@@ -361,8 +365,7 @@ test_logged_changes(void **state)
 	/* the new one dies (a soft limit): its template takes the older,
 	 * which does not (xfrm_state_find passes over dying states) */
 	{
-		int k = gw_db_state_find(
-			&db, rte_cpu_to_be_32(T_IPV4(198, 51, 100, 1)), 0x101);
+		int k = gw_db_state_find(&db, &peer, 0x101);
 		struct gw_change dc = { .what = GW_CHANGED_SA,
 					.live = true,
 					.ops = db.ops,
@@ -411,10 +414,7 @@ test_logged_changes(void **state)
 	assert_null(txn(&db, t4, bad, err));
 	assert_non_null(strstr(err, "neither of src 203.0.113.1"));
 	assert_int_equal(db.cfg.nb_states, 2);
-	assert_int_equal(
-		gw_db_state_find(&db, rte_cpu_to_be_32(T_IPV4(198, 51, 100, 1)),
-				 0x102),
-		-ESRCH);
+	assert_int_equal(gw_db_state_find(&db, &peer, 0x102), -ESRCH);
 	assert_int_equal(t4->nb_sas, 2);
 	gw_db_fini(&db);
 	gw_tables_free(t4);
