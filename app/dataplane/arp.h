@@ -5,8 +5,7 @@
 #define ESPGW_DATAPLANE_ARP_H
 
 /* RFC 826 ARP: answering for our addresses, learning neighbours, and
- * holding packets (GW_ARP_PENDING a worker) until their next hop
- * answers. */
+ * asking for next hops (the hold queue, hold.h, holds their packets). */
 
 #include <stdint.h>
 
@@ -17,14 +16,7 @@
 /* RFC 826 for our addresses: answer requests, learn who asked or replied. */
 void gw_arp_input(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port);
 
-/* Hold a packet until its next hop answers ARP (bounded, with retries). */
-void gw_arp_hold(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port,
-		 uint32_t ip);
-
-/* Send what ARP has resolved, retry what it has not, give up at last. */
-void gw_arp_poll(struct gw_ctx *c);
-
-/* At exit: free what is still held, counted as held-arp-queue. */
-void gw_arp_release(struct gw_worker *w);
+/* RFC 826: who has ip? tell our address on port (hold.c asks). */
+void gw_arp_request(struct gw_ctx *c, uint16_t port, uint32_t ip);
 
 #endif /* ESPGW_DATAPLANE_ARP_H */

@@ -7,7 +7,7 @@
 #include "control/neigh.h"
 #include "dataplane/icmp6.h"
 #include "dataplane/ipv6.h"
-#include "dataplane/nd.h"
+#include "dataplane/hold.h"
 #include "dataplane/tx.h"
 
 struct rte_ipv6_hdr *
@@ -93,5 +93,5 @@ gw_send_ip6(struct gw_ctx *c, struct rte_mbuf *m)
 	if (gw_neigh_get6(&c->gw->neigh, nh->port, hop, &mac))
 		gw_tx_l2(c, m, nh->port, &mac, RTE_ETHER_TYPE_IPV6);
 	else
-		gw_nd_hold(c, m, nh->port, hop);
+		gw_hold(c, m, nh->port, true, hop);
 }

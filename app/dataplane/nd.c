@@ -3,8 +3,8 @@
  */
 
 /* IPv6 neighbour discovery (RFC 4861) on a worker. The neighbour table
- * itself is shared with ARP (control/neigh.h), and so is the hold
- * queue: an entry is for one family. */
+ * itself is shared with ARP (control/neigh.h), and so is the hold queue
+ * (hold.c). */
 
 #include <string.h>
 
@@ -13,12 +13,6 @@
 #include "dataplane/ipv6.h"
 #include "dataplane/nd.h"
 #include "dataplane/tx.h"
-
-/* RFC 4861 section 10: RetransTimer 1 s, MAX_MULTICAST_SOLICIT 3; the
- * worker asks as often as ARP does (arp.c), so a packet waits at most
- * about a second */
-#define ND_RETRY_MS 250
-#define ND_TRIES 4
 
 /* NS and NA (RFC 4861 sections 4.3, 4.4): the ICMPv6 header, a word of
  * flags, the target, then options. */
@@ -103,8 +97,8 @@ nd_send(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port, uint8_t type,
 /* Section 7.2.2: who has target? To its solicited-node group, from our
  * address on port. A solicitation not made is no packet lost: the hold
  * queue asks again. */
-static void
-nd_solicit(struct gw_ctx *c, uint16_t port, const uint8_t target[16])
+void
+gw_nd_solicit(struct gw_ctx *c, uint16_t port, const uint8_t target[16])
 {
 	const uint8_t *src = gw_port_addr6(c->t, port);
 	const uint16_t len = sizeof(struct rte_ipv6_hdr) +
@@ -204,75 +198,4 @@ gw_nd_input(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port,
 	nd_send(c, m, port, ESPGW_ND_NEIGHBOR_ADVERT,
 		(unspec ? 0 : ESPGW_ND_NA_SOLICITED) | ESPGW_ND_NA_OVERRIDE,
 		target, src, target, ESPGW_ND_OPT_TGT_LLADDR, &dmac);
-}
-
-void
-gw_nd_hold(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port,
-	   const uint8_t ip[16])
-{
-	struct gw_worker *w = c->w;
-	struct gw_pending *p;
-	bool asked = false;
-
-	if (w->nb_pending == GW_ARP_PENDING) {
-		gw_drop(c, m, GW_DROP_ARP_QUEUE_FULL);
-		return;
-	}
-	p = &w->pending[w->nb_pending++];
-	*p = (struct gw_pending){ .m = m,
-				  .v6 = true,
-				  .port = port,
-				  .tries = 1,
-				  .next_try =
-					  c->now + c->hz * ND_RETRY_MS / 1000 };
-	memcpy(p->nh6, ip, 16);
-	for (unsigned int i = 0; i + 1 < w->nb_pending; i++)
-		if (w->pending[i].v6 && w->pending[i].port == port &&
-		    memcmp(w->pending[i].nh6, ip, 16) == 0) {
-			p->tries = w->pending[i].tries;
-			p->next_try = w->pending[i].next_try;
-			asked = true;
-			break;
-		}
-	if (!asked)
-		nd_solicit(c, port, ip);
-}
-
-void
-gw_nd_poll(struct gw_ctx *c)
-{
-	struct gw_worker *w = c->w;
-	unsigned int keep = 0;
-
-	for (unsigned int i = 0; i < w->nb_pending; i++) {
-		struct gw_pending *p = &w->pending[i];
-		struct rte_ether_addr mac;
-		bool asked = false;
-
-		if (!p->v6) {
-			w->pending[keep++] = *p;
-			continue;
-		}
-		if (gw_neigh_get6(&c->gw->neigh, p->port, p->nh6, &mac)) {
-			gw_tx_l2(c, p->m, p->port, &mac, RTE_ETHER_TYPE_IPV6);
-			continue;
-		}
-		if (c->now >= p->next_try) {
-			if (p->tries >= ND_TRIES) {
-				gw_drop(c, p->m, GW_DROP_ND_UNRESOLVED);
-				continue;
-			}
-			for (unsigned int j = 0; j < keep; j++)
-				if (w->pending[j].v6 &&
-				    w->pending[j].port == p->port &&
-				    memcmp(w->pending[j].nh6, p->nh6, 16) == 0)
-					asked = true;
-			if (!asked)
-				nd_solicit(c, p->port, p->nh6);
-			p->tries++;
-			p->next_try = c->now + c->hz * ND_RETRY_MS / 1000;
-		}
-		w->pending[keep++] = *p;
-	}
-	w->nb_pending = keep;
 }

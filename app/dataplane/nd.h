@@ -6,10 +6,9 @@
 
 /* IPv6 neighbour discovery (RFC 4861) on a worker, as ARP is for IPv4
  * (arp.c): advertisements for our addresses, learning neighbours from
- * solicitations and advertisements, and resolving next hops with
- * solicitations while their packets wait in the worker's hold queue
- * (shared with ARP). No router discovery, redirects or duplicate
- * address detection. */
+ * solicitations and advertisements, and soliciting next hops while
+ * their packets wait in the worker's hold queue (hold.h). No router discovery,
+ * redirects or duplicate address detection. */
 
 #include <stdint.h>
 
@@ -23,12 +22,7 @@
 void gw_nd_input(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port,
 		 const struct rte_ether_addr *smac);
 
-/* Hold an IPv6 packet until its next hop ip on port answers. */
-void gw_nd_hold(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port,
-		const uint8_t ip[16]);
-
-/* Send what has been resolved, solicit again what has not, give up at
- * last (drop-nd-unresolved). */
-void gw_nd_poll(struct gw_ctx *c);
+/* Section 7.2.2: who has target? (the hold queue, hold.c, asks) */
+void gw_nd_solicit(struct gw_ctx *c, uint16_t port, const uint8_t target[16]);
 
 #endif /* ESPGW_DATAPLANE_ND_H */

@@ -7,8 +7,8 @@
 #include <rte_ip.h>
 
 #include "control/neigh.h"
-#include "dataplane/arp.h"
 #include "dataplane/frag.h"
+#include "dataplane/hold.h"
 #include "dataplane/icmp.h"
 #include "dataplane/route.h"
 #include "dataplane/tx.h"
@@ -66,6 +66,6 @@ gw_send_ip(struct gw_ctx *c, struct rte_mbuf *m)
 		c->hop_valid = true;
 		gw_tx_eth(c, m, nh->port, &c->hop_eth);
 	} else {
-		gw_arp_hold(c, m, nh->port, hop);
+		gw_hold(c, m, nh->port, false, &hop);
 	}
 }

@@ -16,11 +16,10 @@
 #include <rte_ip_frag.h>
 #include <rte_lcore.h>
 
-#include "dataplane/arp.h"
 #include "dataplane/frag.h"
+#include "dataplane/hold.h"
 #include "dataplane/icmp.h"
 #include "dataplane/natt.h"
-#include "dataplane/nd.h"
 #include "dataplane/rx.h"
 #include "dataplane/spd.h"
 #include "dataplane/tx.h"
@@ -52,7 +51,7 @@ gw_worker_init(struct gw_worker *w, unsigned int id, unsigned int lcore)
 void
 gw_worker_fini(struct gw_worker *w)
 {
-	gw_arp_release(w);
+	gw_hold_release(w);
 	if (w->frag_tbl != NULL) {
 		gw_reassembly_release(w);
 		rte_ip_frag_table_destroy(w->frag_tbl);
@@ -95,8 +94,7 @@ gw_worker_main(void *arg)
 			}
 		}
 		if (w->nb_pending)
-			gw_arp_poll(&c);
-		gw_nd_poll(&c);
+			gw_hold_poll(&c);
 		if (unlikely(!rte_ring_empty(w->keepalives)))
 			gw_natt_keepalives(&c);
 		gw_reassembly_expire(&c);
@@ -114,7 +112,7 @@ gw_worker_main(void *arg)
 	gw_reader_stop(&gw->pub, w->id);
 	/* what is still held is counted as held: every packet received
 	 * has its one fate */
-	gw_arp_release(w);
+	gw_hold_release(w);
 	gw_reassembly_release(w);
 	return 0;
 }

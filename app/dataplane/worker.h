@@ -19,12 +19,10 @@
 struct gw;
 struct gw_spd_cache;
 
-/* A packet waiting for its next hop's MAC (dataplane/arp.c, or for an
- * IPv6 one dataplane/nd.c). */
+/* A packet waiting for its next hop's MAC (dataplane/hold.c). */
 struct gw_pending {
 	struct rte_mbuf *m; /* L3 packet */
-	uint32_t nh_ip;
-	uint8_t nh6[16];
+	uint8_t nh[16];	    /* IPv4 (network order) in 4 bytes, or IPv6 */
 	bool v6;
 	uint16_t port;
 	uint8_t tries;
