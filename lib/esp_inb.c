@@ -198,10 +198,7 @@ inb_parse6(struct rte_mbuf *m, struct inb_pkt *pk, struct espgw_sad_key *key)
 	pk->ecn = (uint8_t)(rte_be_to_cpu_32(ip6->vtc_flow) >> 20) &
 		  ESPGW_ECN_MASK;
 	esp = (const struct espgw_esp_hdr *)((const uint8_t *)ip6 + off);
-	key->spi = esp->spi;
-	key->family = AF_INET6;
-	memcpy(key->dst, ip6->dst_addr, sizeof(key->dst));
-	key->zero = 0;
+	espgw_sad_key_set(key, esp->spi, AF_INET6, ip6->dst_addr);
 	return ESPGW_OK;
 }
 
@@ -255,12 +252,7 @@ inb_parse(struct rte_mbuf *m, struct inb_pkt *pk, struct espgw_sad_key *key)
 		return ESPGW_DROP_TOO_SHORT;
 	pk->ecn = ip->type_of_service & ESPGW_ECN_MASK;
 	esp = (const struct espgw_esp_hdr *)((const uint8_t *)ip + pk->hl);
-	key->spi = esp->spi;
-	key->family = AF_INET;
-	memcpy(key->dst, &ip->dst_addr, sizeof(ip->dst_addr));
-	memset(key->dst + sizeof(ip->dst_addr), 0,
-	       sizeof(key->dst) - sizeof(ip->dst_addr));
-	key->zero = 0;
+	espgw_sad_key_set(key, esp->spi, AF_INET, &ip->dst_addr);
 	return ESPGW_OK;
 }
 

@@ -55,13 +55,11 @@ static struct espgw_sad_key
 sa_key(const struct espgw_sa *sa)
 {
 	const struct espgw_sa_params *p = espgw_sa_params(sa);
-	struct espgw_sad_key k = { .spi = rte_cpu_to_be_32(p->spi),
-				   .family = p->dst.family };
+	struct espgw_sad_key k;
 
-	if (p->dst.family == AF_INET6)
-		memcpy(k.dst, p->dst.v6, sizeof(k.dst));
-	else
-		memcpy(k.dst, &p->dst.v4, sizeof(p->dst.v4));
+	espgw_sad_key_set(&k, rte_cpu_to_be_32(p->spi), p->dst.family,
+			  p->dst.family == AF_INET6 ? (const void *)p->dst.v6
+						    : &p->dst.v4);
 	return k;
 }
 
@@ -131,29 +129,28 @@ espgw_sad_capacity(const struct espgw_sad *sad)
 	return sad->max;
 }
 
-struct espgw_sa *
-espgw_sad_lookup(const struct espgw_sad *sad, uint32_t spi, uint32_t dst)
+static struct espgw_sa *
+sad_find(const struct espgw_sad *sad, uint32_t spi, uint32_t family,
+	 const void *dst)
 {
-	struct espgw_sad_key k = { .spi = rte_cpu_to_be_32(spi),
-				   .family = AF_INET };
+	struct espgw_sad_key k;
 	void *data;
 
-	memcpy(k.dst, &dst, sizeof(dst));
+	espgw_sad_key_set(&k, rte_cpu_to_be_32(spi), family, dst);
 	if (rte_hash_lookup_data(sad->h, &k, &data) < 0)
 		return NULL;
 	return data;
 }
 
 struct espgw_sa *
+espgw_sad_lookup(const struct espgw_sad *sad, uint32_t spi, uint32_t dst)
+{
+	return sad_find(sad, spi, AF_INET, &dst);
+}
+
+struct espgw_sa *
 espgw_sad_lookup6(const struct espgw_sad *sad, uint32_t spi,
 		  const uint8_t dst[16])
 {
-	struct espgw_sad_key k = { .spi = rte_cpu_to_be_32(spi),
-				   .family = AF_INET6 };
-	void *data;
-
-	memcpy(k.dst, dst, sizeof(k.dst));
-	if (rte_hash_lookup_data(sad->h, &k, &data) < 0)
-		return NULL;
-	return data;
+	return sad_find(sad, spi, AF_INET6, dst);
 }

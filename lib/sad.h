@@ -5,6 +5,8 @@
 #define ESPGW_SAD_H
 
 #include <assert.h>
+#include <string.h>
+#include <sys/socket.h>
 
 #include <rte_hash.h>
 
@@ -23,6 +25,22 @@ struct espgw_sad_key {
 
 static_assert(sizeof(struct espgw_sad_key) == 32,
 	      "a size rte_hash compares fast");
+
+/* Every byte of the key of spi (network order) and dst, an IPv4
+ * address (4 bytes) or an IPv6 one (16), as equal keys must hash
+ * alike. */
+static inline void
+espgw_sad_key_set(struct espgw_sad_key *k, rte_be32_t spi, uint32_t family,
+		  const void *dst)
+{
+	const size_t n = family == AF_INET6 ? sizeof(k->dst) : 4;
+
+	k->spi = spi;
+	k->family = family;
+	memcpy(k->dst, dst, n);
+	memset(k->dst + n, 0, sizeof(k->dst) - n);
+	k->zero = 0;
+}
 
 struct espgw_sad {
 	struct rte_hash *h;

@@ -1088,9 +1088,8 @@ test_misuse_aborts(void **state)
 	assert_true(t_aborts(misuse_inbound, &u));
 	/* an outbound SA where the SAD (which refuses them) has an
 	 * inbound one */
-	key = (struct espgw_sad_key){ .spi = sp.out->spi_be,
-				      .family = AF_INET };
-	memcpy(key.dst, &espgw_sa_params(sp.out)->dst.v4, 4);
+	espgw_sad_key_set(&key, sp.out->spi_be, AF_INET,
+			  &espgw_sa_params(sp.out)->dst.v4);
 	assert_int_equal(rte_hash_add_key_data(sad->h, &key, sp.out), 0);
 	u.w = W;
 	u.sad = sad;
