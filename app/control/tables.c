@@ -240,26 +240,13 @@ build_routes(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 	return 0;
 }
 
-static const uint8_t zero6[16];
-
 static const char *
 ip6_str(const uint8_t a[16], char b[INET6_ADDRSTRLEN])
 {
 	return inet_ntop(AF_INET6, a, b, INET6_ADDRSTRLEN);
 }
 
-/* a masked to its first len bits */
-static void
-mask6(uint8_t out[16], const uint8_t a[16], uint8_t len)
-{
-	for (unsigned int k = 0; k < 16; k++) {
-		unsigned int bits = len > k * 8 ? RTE_MIN(len - k * 8, 8u) : 0;
-
-		out[k] = a[k] & (uint8_t)(0xff00 >> bits);
-	}
-}
-
-/* Is prefix/plen (masked) a route of t already? */
+/* Is prefix/plen a route of t already? (rte_rib6 masks the prefix) */
 static bool
 has_route6(const struct gw_tables *t, const uint8_t prefix[16], uint8_t plen)
 {
@@ -290,7 +277,6 @@ build_net6(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 	for (unsigned int i = 0; i < cfg->nb_addrs6; i++) {
 		const struct espgw_cfg_addr6 *a = &cfg->addrs6[i];
 		int port = iface_of(t, cfg, a->port, a->line, err, len);
-		uint8_t pfx[16];
 
 		if (port < 0)
 			return -1;
@@ -307,15 +293,14 @@ build_net6(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 			.port = (uint16_t)port,
 		};
 		memcpy(t->local6[t->nb_local6 - 1].addr, a->addr, 16);
-		mask6(pfx, a->addr, a->len);
 		if (a->len < 128) {
 			struct gw_nexthop6 nh = { .port = (uint16_t)port };
 
 			memcpy(nh.src, a->addr, 16);
 			/* two addresses of one prefix: one route */
-			if (has_route6(t, pfx, a->len))
+			if (has_route6(t, a->addr, a->len))
 				continue;
-			if (add_nexthop6(t, pfx, a->len, &nh) != 0)
+			if (add_nexthop6(t, a->addr, a->len, &nh) != 0)
 				return fail(err, len, cfg, a->line,
 					    "IPv6 route table full");
 		}
@@ -327,14 +312,14 @@ build_net6(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 
 		if (port < 0)
 			return -1;
-		if (memcmp(r->src, zero6, 16) != 0 && gw_local6(t, r->src) < 0)
+		if (!gw_ip6_unspec(r->src) && gw_local6(t, r->src) < 0)
 			return fail(err, len, cfg, r->line,
 				    "src %s is not an address of this gateway",
 				    ip6_str(r->src, b));
-		if (memcmp(r->via, zero6, 16) != 0) {
+		if (!gw_ip6_unspec(r->via)) {
 			const struct gw_nexthop6 *via = gw_route6(t, r->via);
 
-			if (via == NULL || memcmp(via->gw, zero6, 16) != 0 ||
+			if (via == NULL || !gw_ip6_unspec(via->gw) ||
 			    via->port != port)
 				return fail(err, len, cfg, r->line,
 					    "gateway %s is not on a connected "

@@ -234,6 +234,16 @@ gw_is_local(const struct gw_tables *t, uint32_t a)
 	return false;
 }
 
+/* ::, the unspecified address (RFC 4291 section 2.5.2): a route's
+ * on-link gateway, no preferred source, an asker without an address. */
+static inline bool
+gw_ip6_unspec(const uint8_t a[16])
+{
+	static const uint8_t zero[16];
+
+	return memcmp(a, zero, sizeof(zero)) == 0;
+}
+
 /* The index of an IPv6 address of ours in t->local6, or -1. */
 static inline int
 gw_local6(const struct gw_tables *t, const uint8_t a[16])

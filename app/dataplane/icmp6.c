@@ -8,23 +8,13 @@
 #include "dataplane/ipv6.h"
 #include "dataplane/nd.h"
 
-/* The ones' complement sum over the pseudo-header (RFC 8200 section
- * 8.1) and the message, folded: 0xffff when a checksum in it is right. */
-static uint16_t
-icmp6_sum(const struct rte_ipv6_hdr *ip6)
-{
-	uint32_t sum =
-		rte_raw_cksum(ip6 + 1, rte_be_to_cpu_16(ip6->payload_len));
-
-	sum += rte_ipv6_phdr_cksum(ip6, 0);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)((sum & 0xffff) + (sum >> 16));
-}
-
 uint16_t
 gw_icmp6_cksum(const struct rte_ipv6_hdr *ip6)
 {
-	return (uint16_t)~icmp6_sum(ip6);
+	/* DPDK's UDP/TCP sum is the pseudo-header's (RFC 8200 section 8.1)
+	 * and the message's, complemented: ICMPv6's (RFC 4443 section 2.3)
+	 * for a protocol other than UDP, whose 0 it would send as 0xffff */
+	return rte_ipv6_udptcp_cksum(ip6, ip6 + 1);
 }
 
 /* RFC 4443 section 4.2: the reply carries the request's identifier,
@@ -56,9 +46,10 @@ gw_icmp6_input(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port,
 	const struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod(m, const void *);
 	const uint8_t *icmp = (const uint8_t *)(ip6 + 1);
 
-	/* the checksum is mandatory (RFC 4443 section 2.3) */
+	/* the checksum is mandatory (RFC 4443 section 2.3): summed with
+	 * it, a message sums to all ones, complemented 0 */
 	if (rte_be_to_cpu_16(ip6->payload_len) < 4 ||
-	    icmp6_sum(ip6) != 0xffff) {
+	    gw_icmp6_cksum(ip6) != 0) {
 		gw_drop(c, m, GW_DROP_BAD_ICMP6);
 		return;
 	}

@@ -10,6 +10,8 @@
 #include "dataplane/hold.h"
 #include "dataplane/tx.h"
 
+const uint8_t gw_ip6_all_nodes[16] = { 0xff, 0x02, [15] = 1 };
+
 struct rte_ipv6_hdr *
 gw_ipv6_check(struct rte_mbuf *m)
 {
@@ -75,7 +77,6 @@ gw_send_ip6(struct gw_ctx *c, struct rte_mbuf *m)
 {
 	const struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod(m, const void *);
 	const struct gw_nexthop6 *nh = gw_route6(c->t, ip6->dst_addr);
-	static const uint8_t zero[16];
 	struct rte_ether_addr mac;
 	const uint8_t *hop;
 
@@ -89,7 +90,7 @@ gw_send_ip6(struct gw_ctx *c, struct rte_mbuf *m)
 		gw_drop(c, m, GW_DROP_FRAG_NEEDED);
 		return;
 	}
-	hop = memcmp(nh->gw, zero, 16) != 0 ? nh->gw : ip6->dst_addr;
+	hop = gw_ip6_unspec(nh->gw) ? ip6->dst_addr : nh->gw;
 	if (gw_neigh_get6(&c->gw->neigh, nh->port, hop, &mac))
 		gw_tx_l2(c, m, nh->port, &mac, RTE_ETHER_TYPE_IPV6);
 	else

@@ -32,12 +32,12 @@ void gw_ipv6_input(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port,
 void gw_send_ip6(struct gw_ctx *c, struct rte_mbuf *m);
 
 /* ff02::1, all nodes (RFC 4291 section 2.7.1). */
+extern const uint8_t gw_ip6_all_nodes[16];
+
 static inline bool
 gw_ip6_is_all_nodes(const uint8_t a[16])
 {
-	static const uint8_t all[16] = { 0xff, 0x02, [15] = 1 };
-
-	return memcmp(a, all, 16) == 0;
+	return memcmp(a, gw_ip6_all_nodes, 16) == 0;
 }
 
 /* ff02::1:ffXX:XXXX, the solicited-node group of an address with the

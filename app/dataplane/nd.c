@@ -6,6 +6,7 @@
  * itself is shared with ARP (control/neigh.h), and so is the hold queue
  * (hold.c). */
 
+#include <assert.h>
 #include <string.h>
 
 #include "control/neigh.h"
@@ -23,13 +24,13 @@ struct nd_msg {
 	uint8_t target[16];
 } __attribute__((packed));
 
+static_assert(sizeof(struct nd_msg) == ESPGW_ND_MSG_LEN, "RFC 4861 4.3, 4.4");
+
 /* A link-layer address option of type t (section 4.6.1). */
 struct nd_lla {
 	uint8_t type, len;
 	uint8_t mac[RTE_ETHER_ADDR_LEN];
 };
-
-static const uint8_t zero6[16];
 
 /* The link-layer address option of type t among the options of an ND
  * message of len bytes: 1 with *mac set, 0 when absent, -1 when the
@@ -147,7 +148,7 @@ gw_nd_input(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port,
 				? ESPGW_ND_OPT_SRC_LLADDR
 				: ESPGW_ND_OPT_TGT_LLADDR,
 			&lla);
-	unspec = memcmp(ip6->src_addr, zero6, 16) == 0;
+	unspec = gw_ip6_unspec(ip6->src_addr);
 	if (has < 0 ||
 	    (nd->type == ESPGW_ND_NEIGHBOR_SOLICIT && unspec &&
 	     (has || ip6->dst_addr[0] != 0xff)) ||
@@ -182,10 +183,8 @@ gw_nd_input(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port,
 	/* section 7.2.4: solicited, overriding, to the asker, or to all
 	 * nodes when it has no address yet */
 	if (unspec) {
-		static const uint8_t all[16] = { 0xff, 0x02, [15] = 1 };
-
-		memcpy(src, all, 16);
-		gw_ip6_mcast_mac(&dmac, all);
+		memcpy(src, gw_ip6_all_nodes, 16);
+		gw_ip6_mcast_mac(&dmac, gw_ip6_all_nodes);
 	} else {
 		dmac = has ? lla : *smac;
 	}
