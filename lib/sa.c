@@ -297,6 +297,21 @@ espgw_sa_tmpl_match(const struct espgw_sa *sa, uint32_t reqid, uint32_t src,
 	       (dst == 0 || dst == (sa->inbound ? sa->local : peer));
 }
 
+bool
+espgw_sa_tmpl_match6(const struct espgw_sa *sa, uint32_t reqid,
+		     const uint8_t src[16], const uint8_t dst[16])
+{
+	static const uint8_t any[16];
+	const uint8_t *s, *d;
+
+	if (!sa->outer6 || (reqid != 0 && reqid != sa->reqid))
+		return false;
+	s = sa->inbound ? sa->v6.peer : sa->v6.local;
+	d = sa->inbound ? sa->v6.local : sa->v6.peer;
+	return (memcmp(src, any, 16) == 0 || memcmp(src, s, 16) == 0) &&
+	       (memcmp(dst, any, 16) == 0 || memcmp(dst, d, 16) == 0);
+}
+
 unsigned int
 espgw_sa_expiry(const struct espgw_sa *sa)
 {

@@ -210,6 +210,12 @@ const struct espgw_sa_params *espgw_sa_params(const struct espgw_sa *sa);
 bool espgw_sa_tmpl_match(const struct espgw_sa *sa, uint32_t reqid,
 			 uint32_t src, uint32_t dst);
 
+/** The same for a template with IPv6 endpoints (:: matches anything);
+ *  an SA with IPv4 endpoints never matches it. Reads the SA's second
+ *  line. */
+bool espgw_sa_tmpl_match6(const struct espgw_sa *sa, uint32_t reqid,
+			  const uint8_t src[16], const uint8_t dst[16]);
+
 /** Counters of one SA, summed over workers when read. */
 struct espgw_sa_stats {
 	uint64_t packets; /**< packets processed successfully */
