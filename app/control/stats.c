@@ -13,6 +13,7 @@
 
 #include <rte_ethdev.h>
 
+#include "control/show.h"
 #include "control/stats.h"
 #include "gw.h"
 
@@ -129,14 +130,14 @@ gw_stats_print(struct gw *gw, FILE *f)
 	for (unsigned int i = 0; i < t->nb_sas; i++) {
 		const struct espgw_sa_params *p = espgw_sa_params(t->sas[i]);
 		struct espgw_sa_stats st;
-		char a[INET_ADDRSTRLEN], b[INET_ADDRSTRLEN];
+		char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 		uint64_t failed = 0;
 
 		espgw_sa_stats_read(t->sas[i], &st);
 		for (int d = 0; d < ESPGW_DROP_MAX; d++)
 			failed += st.drops[d];
-		fprintf(f, "src %s dst %s\n", gw_ip_str(p->src.v4, a),
-			gw_ip_str(p->dst.v4, b));
+		fprintf(f, "src %s dst %s\n", gw_show_ip(&p->src, a),
+			gw_show_ip(&p->dst, b));
 		fprintf(f,
 			"\tproto esp spi 0x%08x(%u) reqid %u(0x%08x) mode "
 			"tunnel\n",
@@ -236,12 +237,12 @@ gw_stats_write(struct gw *gw, const char *path)
 		const struct espgw_sa_params *p = espgw_sa_params(t->sas[i]);
 		struct espgw_sa_stats st;
 
-		char id[INET_ADDRSTRLEN + 32], dst[INET_ADDRSTRLEN];
+		char id[INET6_ADDRSTRLEN + 32], dst[INET6_ADDRSTRLEN];
 
 		/* an SA is (dst, proto, SPI) and a direction: the classic
 		 * set-up's one SPI both ways is two names */
 		snprintf(id, sizeof(id), "sa.%s/esp/0x%08x/%s",
-			 gw_ip_str(p->dst.v4, dst), p->spi,
+			 gw_show_ip(&p->dst, dst), p->spi,
 			 p->dir == ESPGW_SA_OUT ? "out" : "in");
 		espgw_sa_stats_read(t->sas[i], &st);
 		write_sa_counters(f, id, &st, p->encap.udp);

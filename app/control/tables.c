@@ -20,6 +20,7 @@
 #include <rte_lpm.h>
 #include <rte_malloc.h>
 
+#include "control/show.h"
 #include "control/spd.h"
 #include "control/stats.h"
 #include "control/tables.h"
@@ -341,6 +342,15 @@ build_net6(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 	return 0;
 }
 
+/* The inbound SA of p's identity in sad. */
+static struct espgw_sa *
+sad_lookup(const struct espgw_sad *sad, const struct espgw_sa_params *p)
+{
+	return p->dst.family == AF_INET6
+		       ? espgw_sad_lookup6(sad, p->spi, p->dst.v6)
+		       : espgw_sad_lookup(sad, p->spi, p->dst.v4);
+}
+
 /* qsort_r comparators: a and b index the SA array sas. */
 static int
 by_key(const void *a, const void *b, void *sas)
@@ -393,6 +403,10 @@ id_cmp(const struct espgw_sa_params *x, const struct espgw_sa_params *y)
 {
 	if (x->spi != y->spi)
 		return x->spi < y->spi ? -1 : 1;
+	if (x->dst.family != y->dst.family)
+		return x->dst.family < y->dst.family ? -1 : 1;
+	if (x->dst.family == AF_INET6)
+		return memcmp(x->dst.v6, y->dst.v6, 16);
 	return x->dst.v4 < y->dst.v4 ? -1 : x->dst.v4 > y->dst.v4;
 }
 
@@ -412,8 +426,7 @@ static bool
 same_sa(const struct espgw_sa_params *a, const struct espgw_sa_params *b)
 {
 	return a->dir == b->dir && a->spi == b->spi &&
-	       a->src.family == b->src.family && a->src.v4 == b->src.v4 &&
-	       a->dst.family == b->dst.family && a->dst.v4 == b->dst.v4 &&
+	       gw_addr_eq(&a->src, &b->src) && gw_addr_eq(&a->dst, &b->dst) &&
 	       a->reqid == b->reqid && a->key_len == b->key_len &&
 	       memcmp(a->key, b->key, a->key_len) == 0 &&
 	       a->icv_len == b->icv_len && a->esn == b->esn &&
@@ -497,7 +510,7 @@ check_state_twins(const struct gw_tables *t, const struct espgw_cfg *cfg,
 	for (unsigned int i = 1; i < t->nb_sas && rc == 0; i++) {
 		unsigned int a = RTE_MIN(x.ix[i - 1], x.ix[i]);
 		unsigned int b = RTE_MAX(x.ix[i - 1], x.ix[i]);
-		char d[INET_ADDRSTRLEN];
+		char d[INET6_ADDRSTRLEN];
 
 		if (id_cmp(espgw_sa_params(t->sas[a]),
 			   espgw_sa_params(t->sas[b])) == 0)
@@ -505,7 +518,7 @@ check_state_twins(const struct gw_tables *t, const struct espgw_cfg *cfg,
 				  "an SA with spi 0x%08x dst %s is already at "
 				  "line %d (File exists)",
 				  cfg->states[b].p.spi,
-				  gw_ip_str(cfg->states[b].p.dst.v4, d),
+				  gw_show_ip(&cfg->states[b].p.dst, d),
 				  cfg->states[a].line);
 	}
 	id_index_free(&x);
@@ -532,25 +545,25 @@ state_params(const struct gw_tables *t, const struct espgw_cfg *cfg,
 	     struct espgw_sa_params *p, char *err, size_t len)
 {
 	bool src_ours, dst_ours;
-	char b1[INET_ADDRSTRLEN], b2[INET_ADDRSTRLEN];
+	char b1[INET6_ADDRSTRLEN], b2[INET6_ADDRSTRLEN];
 
 	*p = s->p;
 	p->limits = state_limits(s);
-	src_ours = gw_is_local(t, p->src.v4);
-	dst_ours = gw_is_local(t, p->dst.v4);
+	src_ours = gw_is_local_addr(t, &p->src);
+	dst_ours = gw_is_local_addr(t, &p->dst);
 	if (src_ours == dst_ours)
 		return fail(err, len, cfg, s->line,
 			    "%s of src %s and dst %s is an address "
 			    "of this gateway (one must be, to tell "
 			    "the SA's direction)",
 			    src_ours ? "each" : "neither",
-			    gw_ip_str(p->src.v4, b1), gw_ip_str(p->dst.v4, b2));
+			    gw_show_ip(&p->src, b1), gw_show_ip(&p->dst, b2));
 	p->dir = dst_ours ? ESPGW_SA_IN : ESPGW_SA_OUT;
 	p->nb_workers = (uint16_t)nb_workers;
-	if (p->dir == ESPGW_SA_OUT && gw_route(t, p->dst.v4) == NULL)
+	if (p->dir == ESPGW_SA_OUT && !gw_has_route_to(t, &p->dst))
 		return fail(err, len, cfg, s->line,
 			    "no route to the tunnel's far end %s",
-			    gw_ip_str(p->dst.v4, b1));
+			    gw_show_ip(&p->dst, b1));
 	return 0;
 }
 
@@ -622,6 +635,8 @@ keep_sa(struct gw_tables *t, struct espgw_sa *sa,
 	const struct espgw_sa_params *p = espgw_sa_params(sa);
 	struct espgw_sa_limits l = state_limits(s);
 	bool in = p->dir == ESPGW_SA_IN;
+	/* an IPv6 far end never moves (no NAT traversal): its first four
+	 * bytes compare as well as any */
 	uint32_t peer = in ? s->p.src.v4 : s->p.dst.v4;
 	struct gw_relimit *r;
 
@@ -899,8 +914,16 @@ tmpl_matches(const struct espgw_cfg_policy *p, const struct espgw_sa *sa)
 {
 	const struct espgw_sa_params *s = espgw_sa_params(sa);
 
-	return s->dir == ESPGW_SA_OUT &&
-	       (p->reqid == 0 || s->reqid == p->reqid) &&
+	if (s->dir != ESPGW_SA_OUT || (p->reqid != 0 && s->reqid != p->reqid))
+		return false;
+	/* xfrm_state_addr_cmp(): the template's family is the SA's */
+	if (p->tmpl_family == AF_INET6)
+		return s->dst.family == AF_INET6 &&
+		       (gw_ip6_unspec(p->tmpl_src6) ||
+			memcmp(s->src.v6, p->tmpl_src6, 16) == 0) &&
+		       (gw_ip6_unspec(p->tmpl_dst6) ||
+			memcmp(s->dst.v6, p->tmpl_dst6, 16) == 0);
+	return s->dst.family != AF_INET6 &&
 	       (p->tmpl_src == 0 || s->src.v4 == p->tmpl_src) &&
 	       (p->tmpl_dst == 0 || s->dst.v4 == p->tmpl_dst);
 }
@@ -954,21 +977,29 @@ bind_mtu(const struct gw_tables *t, const struct gw_policy *gp,
 	 struct gw_bound *b, const char *file, char *err, size_t len)
 {
 	const struct espgw_sa_params *s = espgw_sa_params(b->sa);
-	const struct gw_nexthop *nh = gw_route(t, s->dst.v4);
-	char b1[INET_ADDRSTRLEN];
+	const struct gw_nexthop6 *nh6 = NULL;
+	const struct gw_nexthop *nh = NULL;
+	char b1[INET6_ADDRSTRLEN];
+	uint16_t port;
 	int room;
 
-	if (nh == NULL) {
+	if (s->dst.family == AF_INET6)
+		nh6 = gw_route6(t, s->dst.v6);
+	else
+		nh = gw_route(t, s->dst.v4);
+	if (nh == NULL && nh6 == NULL) {
 		snprintf(err, len, "%s:%d: no route to %s", file, gp->cfg.line,
-			 gw_ip_str(s->dst.v4, b1));
+			 gw_show_ip(&s->dst, b1));
 		return -1;
 	}
-	/* outer = IPv4 [+ UDP] + ESP + IV + roundup4(inner + 2) + ICV */
-	room = t->ifaces[nh->port].mtu - espgw_sa_outer_len(s) - s->icv_len;
+	port = nh != NULL ? nh->port : nh6->port;
+	/* outer = IPv4 [+ UDP] or IPv6, + ESP + IV + roundup4(inner + 2)
+	 * + ICV */
+	room = t->ifaces[port].mtu - espgw_sa_outer_len(s) - s->icv_len;
 	room = (room & ~(ESPGW_ESP_ALIGN - 1)) - ESPGW_ESP_TRAILER_LEN;
 	if (room < ESPGW_IPV4_MIN_MTU) {
 		snprintf(err, len, "%s:%d: MTU of %s too small for ESP", file,
-			 gp->cfg.line, t->ifaces[nh->port].name);
+			 gp->cfg.line, t->ifaces[port].name);
 		return -1;
 	}
 	b->max_inner = (uint16_t)room;
@@ -1228,24 +1259,16 @@ take_net(struct gw_tables *t, const struct gw_tables *prev)
 	t->nb_nh6 = prev->nb_nh6;
 }
 
-/* The language and the configuration hold IPv6 states and policies,
- * the tables do not yet (addresses, routes and neighbours they have):
- * refused here rather than left out of them. One check a kind, to go
- * as the tables learn each. */
+/* The language and the configuration hold IPv6 selectors, the tables
+ * do not yet: refused here rather than left out of them. */
 static int
 refuse_ipv6(const struct espgw_cfg *cfg, char *err, size_t len)
 {
-	for (unsigned int i = 0; i < cfg->nb_states; i++)
-		if (cfg->states[i].p.dst.family == AF_INET6)
-			return fail(err, len, cfg, cfg->states[i].line,
-				    "IPv6 states are not used by the gateway "
-				    "yet");
 	for (unsigned int i = 0; i < cfg->nb_policies; i++)
-		if (cfg->policies[i].family == AF_INET6 ||
-		    cfg->policies[i].tmpl_family == AF_INET6)
+		if (cfg->policies[i].family == AF_INET6)
 			return fail(err, len, cfg, cfg->policies[i].line,
-				    "IPv6 policies are not used by the gateway "
-				    "yet");
+				    "IPv6 selectors are not used by the "
+				    "gateway yet");
 	return 0;
 }
 
@@ -1371,7 +1394,7 @@ error:
 void
 gw_tables_commit(struct gw_tables *t, const struct gw_tables *prev)
 {
-	char b[INET_ADDRSTRLEN];
+	char b[INET6_ADDRSTRLEN];
 
 	/* updated limits and ports (xfrm_state_update) and moved far ends,
 	 * on SAs in use */
@@ -1380,6 +1403,8 @@ gw_tables_commit(struct gw_tables *t, const struct gw_tables *prev)
 		bool in = espgw_sa_params(r->sa)->dir == ESPGW_SA_IN;
 
 		espgw_sa_set_limits(r->sa, &r->limits);
+		if (espgw_sa_params(r->sa)->dst.family == AF_INET6)
+			continue; /* no UDP, no NAT: nothing moves */
 		/* address and port in one store, then our own port */
 		espgw_sa_set_peer(r->sa, r->peer,
 				  in ? r->encap.sport : r->encap.dport);
@@ -1404,15 +1429,15 @@ gw_tables_commit(struct gw_tables *t, const struct gw_tables *prev)
 				"espgw: SAD full: inbound SA spi 0x%08x dst %s "
 				"is not found (its packets: drop-esp-in)\n",
 				espgw_sa_params(t->made[i])->spi,
-				gw_ip_str(espgw_sa_params(t->made[i])->dst.v4,
-					  b));
+				gw_show_ip(&espgw_sa_params(t->made[i])->dst,
+					   b));
 	for (unsigned int i = 0; i < t->nb_gone; i++) {
 		const struct espgw_sa_params *p = espgw_sa_params(t->gone[i]);
 		int32_t slot;
 
 		/* an update's new SA already stands in its place */
 		if (p->dir != ESPGW_SA_IN ||
-		    espgw_sad_lookup(t->sad, p->spi, p->dst.v4) != t->gone[i])
+		    sad_lookup(t->sad, p) != t->gone[i])
 			continue;
 		slot = espgw_sad_unlink(t->sad, t->gone[i]);
 		if (slot >= 0 && t->slots != NULL)

@@ -278,6 +278,31 @@ gw_route6(const struct gw_tables *t, const uint8_t dst[16])
 	return &t->nh6[idx];
 }
 
+/* An SA's end, of either family: one of ours? */
+static inline bool
+gw_is_local_addr(const struct gw_tables *t, const struct espgw_ip_addr *a)
+{
+	return a->family == AF_INET6 ? gw_local6(t, a->v6) >= 0
+				     : gw_is_local(t, a->v4);
+}
+
+/* Is there a route to a, of either family? */
+static inline bool
+gw_has_route_to(const struct gw_tables *t, const struct espgw_ip_addr *a)
+{
+	return a->family == AF_INET6 ? gw_route6(t, a->v6) != NULL
+				     : gw_route(t, a->v4) != NULL;
+}
+
+static inline bool
+gw_addr_eq(const struct espgw_ip_addr *a, const struct espgw_ip_addr *b)
+{
+	if (a->family != b->family)
+		return false;
+	return a->family == AF_INET6 ? memcmp(a->v6, b->v6, 16) == 0
+				     : a->v4 == b->v4;
+}
+
 /* Does ESP in UDP arrive on this (network order) port of ours? */
 static inline bool
 gw_natt_port(const struct gw_tables *t, rte_be16_t port)

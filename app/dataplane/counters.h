@@ -43,8 +43,6 @@
 	_(HELD_REASSEMBLY, "held-reassembly")                                  \
 	_(DROP_NOT_FOR_US, "drop-l2-not-for-us")                               \
 	_(DROP_L2_PROTO, "drop-l2-unknown-proto")                              \
-	_(DROP_IPV6, "drop-ipv6-unsupported")                                  \
-	_(DROP_INNER_IPV6, "drop-inner-ipv6-unsupported")                      \
 	_(DROP_BAD_ARP, "drop-bad-arp")                                        \
 	_(DROP_BAD_IP, "drop-bad-ip-header")                                   \
 	_(DROP_BAD_IP6, "drop-bad-ipv6-header")                                \

@@ -68,6 +68,24 @@ gw_ip_len(const struct rte_mbuf *m)
 		rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *)->total_length);
 }
 
+/* Is an L3 packet IPv6 (else IPv4)? The version nibble is on the line
+ * every stage reads anyway, and holds for the packets the gateway
+ * makes as for those it receives. */
+static inline bool
+gw_is_ip6(const struct rte_mbuf *m)
+{
+	return (*rte_pktmbuf_mtod(m, const uint8_t *) >> 4) == 6;
+}
+
+/* The IPv6 length (header and payload) of an L3 packet. */
+static inline uint32_t
+gw_ip6_len(const struct rte_mbuf *m)
+{
+	return sizeof(struct rte_ipv6_hdr) +
+	       rte_be_to_cpu_16(rte_pktmbuf_mtod(m, const struct rte_ipv6_hdr *)
+					->payload_len);
+}
+
 /* rte_pktmbuf_append for a fresh single-segment mbuf, in a form GCC 12's
  * bounds checker follows (it misreads the library inline). */
 static inline void *

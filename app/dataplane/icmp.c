@@ -16,6 +16,27 @@
 
 #define ICMP_ERR_PER_SEC 1000
 
+/* Token bucket: ICMP_ERR_PER_SEC, burst of the same; time moves on only
+ * by the tokens it earned, so a flood still gets its share. */
+bool
+gw_icmp_allow(struct gw_ctx *c)
+{
+	struct gw_worker *w = c->w;
+	uint64_t add = (c->now - w->icmp_last) * ICMP_ERR_PER_SEC / c->hz;
+
+	if (add > 0) {
+		w->icmp_tokens = RTE_MIN(w->icmp_tokens + add,
+					 (uint64_t)ICMP_ERR_PER_SEC);
+		w->icmp_last += add * c->hz / ICMP_ERR_PER_SEC;
+	}
+	if (w->icmp_tokens == 0) {
+		w->cnt[GW_ICMP_RATELIMITED]++;
+		return false;
+	}
+	w->icmp_tokens--;
+	return true;
+}
+
 /* RFC 792 error about orig, from our address on the port it came in by.
  * Never about an ICMP error, a later fragment, or a non-unicast source
  * (RFC 1122 section 3.2.2); rate-limited like the kernel's. */
@@ -33,7 +54,6 @@ gw_icmp_error(struct gw_ctx *c, struct rte_mbuf *orig, uint8_t type,
 	struct rte_ipv4_hdr *ip;
 	struct rte_icmp_hdr *icmp;
 	struct rte_mbuf *m;
-	uint64_t add;
 	uint32_t src;
 
 	if ((oip->fragment_offset &
@@ -44,19 +64,8 @@ gw_icmp_error(struct gw_ctx *c, struct rte_mbuf *orig, uint8_t type,
 	    oip->src_addr == 0 || gw_is_mcast(oip->src_addr) ||
 	    oip->src_addr == UINT32_MAX)
 		return;
-	/* token bucket: ICMP_ERR_PER_SEC, burst of the same; time moves on
-	 * only by the tokens it earned, so a flood still gets its share */
-	add = (c->now - w->icmp_last) * ICMP_ERR_PER_SEC / c->hz;
-	if (add > 0) {
-		w->icmp_tokens = RTE_MIN(w->icmp_tokens + add,
-					 (uint64_t)ICMP_ERR_PER_SEC);
-		w->icmp_last += add * c->hz / ICMP_ERR_PER_SEC;
-	}
-	if (w->icmp_tokens == 0) {
-		w->cnt[GW_ICMP_RATELIMITED]++;
+	if (!gw_icmp_allow(c))
 		return;
-	}
-	w->icmp_tokens--;
 
 	/* the source the route back prefers (as icmp_send does), so an
 	 * error about tunnel traffic matches the tunnel's policy and goes

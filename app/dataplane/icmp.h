@@ -25,4 +25,8 @@ void gw_icmp_echo(struct gw_ctx *c, struct rte_mbuf *m);
 /* The rate limit's bucket starts full. */
 void gw_icmp_init(struct gw_worker *w);
 
+/* May the worker send an ICMP or ICMPv6 error now? One budget for both
+ * families; a refusal is counted (icmp-errors-ratelimited). */
+bool gw_icmp_allow(struct gw_ctx *c);
+
 #endif /* ESPGW_DATAPLANE_ICMP_H */

@@ -14,6 +14,7 @@
 
 #include <rte_mbuf.h>
 
+#include "control/spd.h"
 #include "dataplane/ctx.h"
 
 struct espgw_sa;
@@ -26,6 +27,13 @@ void gw_ipsec_inbound(struct gw_ctx *c, struct rte_mbuf **esp, unsigned int n);
  * input; the ones allowed go on to the gateway or the out path. */
 void gw_policy_check_in(struct gw_ctx *c, struct rte_mbuf **m,
 			struct espgw_sa **sas, unsigned int n);
+
+/* Match packets m[idx[0..k)] of either family against the policies of
+ * direction dir into pol[0..k), and the out policies into opol when not
+ * NULL, from the same keys (ports only with l4). */
+void gw_policy_match(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
+		     const uint16_t *idx, unsigned int k, bool l4,
+		     struct gw_policy **pol, struct gw_policy **opol);
 
 /* The out path (RFC 4301 section 5.1): match out policies a burst at a
  * time; protect, bypass or discard; then route. */

@@ -5,12 +5,14 @@
 /* Inbound IPsec processing: decryption and the policy check after it. */
 
 #include <string.h>
+#include <sys/socket.h>
 
 #include <rte_ip.h>
 #include <rte_prefetch.h>
 
 #include "dataplane/ipsec.h"
 #include "dataplane/ipv4.h"
+#include "dataplane/ipv6.h"
 #include "dataplane/spd.h"
 
 /* ESP for us (RFC 4303 section 3.4): decrypt a burst, then check each
@@ -20,24 +22,55 @@ void
 gw_ipsec_inbound(struct gw_ctx *c, struct rte_mbuf **esp, unsigned int n)
 {
 	struct espgw_sa *sas[GW_BURST];
-	unsigned int nb = 0;
 	uint16_t ok;
 
 	ok = espgw_esp_inbound(c->w->esp, c->t->sad, esp, sas, (uint16_t)n);
 	c->w->cnt[GW_DECRYPTED] += ok;
 	/* counted by the library under its reason (drop-esp-in) */
 	rte_pktmbuf_free_bulk(esp + ok, n - ok);
-	/* the gateway routes IPv4 only, for now; the rest keep their
-	 * order */
-	for (unsigned int i = 0; i < ok; i++) {
-		if (unlikely(esp[i]->packet_type == RTE_PTYPE_L3_IPV6)) {
-			gw_drop(c, esp[i], GW_DROP_INNER_IPV6);
+	gw_policy_check_in(c, esp, sas, ok);
+}
+
+void
+gw_policy_match(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
+		const uint16_t *idx, unsigned int k, bool l4,
+		struct gw_policy **pol, struct gw_policy **opol)
+{
+	struct gw_acl_key keys[GW_OUT_MAX];
+	const uint8_t *kp[GW_OUT_MAX];
+	struct gw_policy *p4[GW_OUT_MAX];
+	uint16_t at[GW_OUT_MAX];
+	unsigned int n4 = 0;
+
+	for (unsigned int j = 0; j < k; j++) {
+		struct rte_mbuf *p = m[idx[j]];
+
+		if (gw_is_ip6(p))
 			continue;
-		}
-		sas[nb] = sas[i];
-		esp[nb++] = esp[i];
+		gw_acl_key(p, &keys[n4], l4);
+		kp[n4] = (const uint8_t *)&keys[n4];
+		at[n4++] = (uint16_t)j;
 	}
-	gw_policy_check_in(c, esp, sas, nb);
+	if (n4 == k) { /* all IPv4, the common case */
+		gw_spd_match(c->t, c->w->spd_cache, dir, kp, pol, k);
+		if (opol != NULL)
+			gw_spd_match(c->t, c->w->spd_cache, GW_OUT, kp, opol,
+				     k);
+		return;
+	}
+	/* no IPv6 selector is in the tables yet (tables.c refuses them):
+	 * no IPv6 packet matches a policy */
+	memset(pol, 0, k * sizeof(pol[0]));
+	if (opol != NULL)
+		memset(opol, 0, k * sizeof(opol[0]));
+	gw_spd_match(c->t, c->w->spd_cache, dir, kp, p4, n4);
+	for (unsigned int j = 0; j < n4; j++)
+		pol[at[j]] = p4[j];
+	if (opol != NULL) {
+		gw_spd_match(c->t, c->w->spd_cache, GW_OUT, kp, p4, n4);
+		for (unsigned int j = 0; j < n4; j++)
+			opol[at[j]] = p4[j];
+	}
 }
 
 /* Does the SA that decrypted a packet satisfy the policy's template?
@@ -51,8 +84,24 @@ tmpl_ok(const struct gw_policy *p, const struct espgw_sa *sa)
 	 * packets that came in the clear. */
 	if (!p->has_tmpl)
 		return sa == NULL;
+	if (p->cfg.tmpl_family == AF_INET6)
+		return sa != NULL &&
+		       espgw_sa_tmpl_match6(sa, p->reqid, p->cfg.tmpl_src6,
+					    p->cfg.tmpl_dst6);
 	return sa != NULL &&
 	       espgw_sa_tmpl_match(sa, p->reqid, p->tmpl_src, p->tmpl_dst);
+}
+
+/* Is an L3 packet for one of our addresses? */
+static inline bool
+for_us(const struct gw_tables *t, const struct rte_mbuf *m)
+{
+	if (gw_is_ip6(m))
+		return gw_local6(t, rte_pktmbuf_mtod(
+					    m, const struct rte_ipv6_hdr *)
+					    ->dst_addr) >= 0;
+	return gw_is_local(
+		t, rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *)->dst_addr);
 }
 
 /* Check packets that arrived (decrypted by sas[i], or in the clear when
@@ -62,8 +111,6 @@ void
 gw_policy_check_in(struct gw_ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 		   unsigned int n)
 {
-	struct gw_acl_key keys[GW_OUT_MAX];
-	const uint8_t *kp[GW_OUT_MAX];
 	struct gw_policy *pol[GW_OUT_MAX], *opol[GW_OUT_MAX];
 	bool local[GW_OUT_MAX];
 
@@ -82,28 +129,16 @@ gw_policy_check_in(struct gw_ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 
 		for (unsigned int i = 0; i < n; i++) {
 			if (pass == 0)
-				local[i] = gw_is_local(
-					c->t,
-					rte_pktmbuf_mtod(
-						m[i],
-						const struct rte_ipv4_hdr *)
-						->dst_addr);
-			if (local[i] != (pass == 0))
-				continue;
-			if (match) {
-				gw_acl_key(m[i], &keys[k], l4);
-				kp[k] = (const uint8_t *)&keys[k];
-			}
-			idx[k++] = (uint16_t)i;
+				local[i] = for_us(c->t, m[i]);
+			if (local[i] == (pass == 0))
+				idx[k++] = (uint16_t)i;
 		}
 		/* without keys there is nothing to look up: no policy */
 		if (match)
-			gw_spd_match(c->t, c->w->spd_cache, dir, kp, pol, k);
+			gw_policy_match(c, dir, m, idx, k, l4, pol,
+					out_too ? opol : NULL);
 		else
 			memset(pol, 0, k * sizeof(pol[0]));
-		if (out_too)
-			gw_spd_match(c->t, c->w->spd_cache, GW_OUT, kp, opol,
-				     k);
 		/* with thousands of policies their lines are cold */
 		for (unsigned int j = 0; j < RTE_MIN(k, 4u); j++)
 			if (pol[j] != NULL)
@@ -111,6 +146,8 @@ gw_policy_check_in(struct gw_ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 		for (unsigned int j = 0; j < k; j++) {
 			struct rte_mbuf *p = m[idx[j]];
 			struct espgw_sa *sa = sas ? sas[idx[j]] : NULL;
+			struct gw_policy *op = NULL;
+			bool known = c->t->spd[GW_OUT].nb == 0;
 
 			if (j + 4 < k && pol[j + 4] != NULL &&
 			    pol[j + 4] != pol[j + 3])
@@ -132,13 +169,18 @@ gw_policy_check_in(struct gw_ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 					   : GW_DROP_UNPROTECTED);
 				continue;
 			}
-			if (dir == GW_IN)
+			if (out_too) {
+				op = opol[j];
+				known = true;
+			}
+			if (dir == GW_IN && gw_is_ip6(p))
+				gw_local_input6(c, p);
+			else if (dir == GW_IN)
 				gw_local_input(c, p);
-			else if (out_too)
-				gw_forward(c, p, opol[j], true);
+			else if (gw_is_ip6(p))
+				gw_forward6(c, p, op, known);
 			else
-				gw_forward(c, p, NULL,
-					   c->t->spd[GW_OUT].nb == 0);
+				gw_forward(c, p, op, known);
 		}
 	}
 }

@@ -11,6 +11,7 @@
 
 #include "dataplane/frag.h"
 #include "dataplane/icmp.h"
+#include "dataplane/icmp6.h"
 #include "dataplane/ipsec.h"
 #include "dataplane/route.h"
 #include "dataplane/spd.h"
@@ -26,7 +27,7 @@ protect(struct gw_ctx *c, struct espgw_sa **sa, struct rte_mbuf **m,
 	/* counted by the library under the SA's reason (drop-esp-out) */
 	rte_pktmbuf_free_bulk(m + ok, n - ok);
 	for (unsigned int i = 0; i < ok; i++)
-		gw_send_ip(c, m[i]);
+		gw_send_l3(c, m[i]);
 }
 
 /* The out path (RFC 4301 section 5.1): match out policies a burst at a
@@ -34,8 +35,6 @@ protect(struct gw_ctx *c, struct espgw_sa **sa, struct rte_mbuf **m,
 void
 gw_out_flush(struct gw_ctx *c)
 {
-	struct gw_acl_key keys[GW_OUT_MAX];
-	const uint8_t *kp[GW_OUT_MAX];
 	struct gw_policy *pol[GW_OUT_MAX], *found[GW_OUT_MAX];
 	struct rte_mbuf *pkts[GW_OUT_MAX], *run[GW_OUT_MAX + GW_FRAG_MAX];
 	struct espgw_sa *run_sa[GW_OUT_MAX + GW_FRAG_MAX];
@@ -49,15 +48,12 @@ gw_out_flush(struct gw_ctx *c)
 	memcpy(pol, c->out_pol, n * sizeof(pol[0]));
 	c->nb_out = 0; /* ICMP made below queues anew */
 	/* match what was not matched on the way in (our own packets) */
-	for (unsigned int i = 0; i < n; i++) {
-		if (c->out_known[i])
-			continue;
-		gw_acl_key(pkts[i], &keys[nb_new], c->t->spd[GW_OUT].l4);
-		kp[nb_new] = (const uint8_t *)&keys[nb_new];
-		idx[nb_new++] = (uint16_t)i;
-	}
+	for (unsigned int i = 0; i < n; i++)
+		if (!c->out_known[i])
+			idx[nb_new++] = (uint16_t)i;
 	if (nb_new) {
-		gw_spd_match(c->t, c->w->spd_cache, GW_OUT, kp, found, nb_new);
+		gw_policy_match(c, GW_OUT, pkts, idx, nb_new,
+				c->t->spd[GW_OUT].l4, found, NULL);
 		for (unsigned int j = 0; j < nb_new; j++)
 			pol[idx[j]] = found[j];
 	}
@@ -85,7 +81,7 @@ gw_out_flush(struct gw_ctx *c)
 
 		if (p == NULL ||
 		    (p->action == ESPGW_POL_ALLOW && !p->has_tmpl)) {
-			gw_send_ip(c, m);
+			gw_send_l3(c, m);
 			continue;
 		}
 		if (p->action == ESPGW_POL_BLOCK) {
@@ -101,7 +97,16 @@ gw_out_flush(struct gw_ctx *c)
 			protect(c, run_sa, run, nb_run);
 			nb_run = 0;
 		}
-		if (unlikely(gw_ip_len(m) > b->max_inner)) {
+		if (unlikely(gw_is_ip6(m))) {
+			/* RFC 8200 section 5: IPv6 is never fragmented on
+			 * the way; the sender learns the tunnel's MTU */
+			if (gw_ip6_len(m) > b->max_inner) {
+				gw_icmp6_error(c, m, ESPGW_ICMP6_PKT_TOO_BIG, 0,
+					       b->max_inner);
+				gw_drop(c, m, GW_DROP_FRAG_NEEDED);
+				continue;
+			}
+		} else if (unlikely(gw_ip_len(m) > b->max_inner)) {
 			/* RFC 4459 section 3: fragment before encryption,
 			 * or tell the sender the tunnel's MTU */
 			const struct rte_ipv4_hdr *ip =

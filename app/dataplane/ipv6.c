@@ -8,6 +8,7 @@
 #include "dataplane/icmp6.h"
 #include "dataplane/ipv6.h"
 #include "dataplane/hold.h"
+#include "dataplane/ipsec.h"
 #include "dataplane/tx.h"
 
 const uint8_t gw_ip6_all_nodes[16] = { 0xff, 0x02, [15] = 1 };
@@ -46,30 +47,95 @@ our_group(const struct gw_tables *t, uint16_t port, const uint8_t dst[16])
 	return false;
 }
 
-void
+/* Link-local unicast, fe80::/10 (RFC 4291 section 2.5.6): a router
+ * never forwards what comes from or goes to it. */
+static bool
+link_local(const uint8_t a[16])
+{
+	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
+}
+
+enum gw_ip6_fate
 gw_ipv6_input(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port,
 	      const struct rte_ether_addr *smac)
 {
 	const struct rte_ipv6_hdr *ip6 = gw_ipv6_check(m);
+	const uint8_t *l4;
 
 	if (ip6 == NULL) {
 		gw_drop(c, m, GW_DROP_BAD_IP6);
+		return GW_IP6_TAKEN;
+	}
+	if (ip6->dst_addr[0] == 0xff) {
+		/* other groups (MLD, routers) are no business of ours, and
+		 * multicast is not forwarded */
+		if (!our_group(c->t, port, ip6->dst_addr) ||
+		    ip6->proto != ESPGW_IPPROTO_ICMPV6) {
+			gw_drop(c, m, GW_DROP_LOCAL_UNHANDLED);
+			return GW_IP6_TAKEN;
+		}
+		gw_icmp6_input(c, m, port, smac);
+		return GW_IP6_TAKEN;
+	}
+	if (gw_local6(c->t, ip6->dst_addr) < 0) {
+		if (link_local(ip6->src_addr) || link_local(ip6->dst_addr)) {
+			gw_drop(c, m, GW_DROP_LOCAL_UNHANDLED);
+			return GW_IP6_TAKEN;
+		}
+		return GW_IP6_PLAIN; /* to forward, past the fwd policies */
+	}
+	switch (ip6->proto) {
+	case ESPGW_IPPROTO_ESP:
+	case ESPGW_IPV6_HOPOPTS:
+	case ESPGW_IPV6_ROUTING:
+	case ESPGW_IPV6_DSTOPTS:
+	case ESPGW_IPV6_FRAGMENT:
+		/* the library walks the extension headers to ESP as Linux
+		 * does before esp6_input(), and counts what it refuses */
+		return GW_IP6_ESP;
+	case ESPGW_IPPROTO_ICMPV6:
+		/* neighbour discovery is the link's, before any policy; the
+		 * rest (echo) passes the in policies as IPv4 does */
+		l4 = (const uint8_t *)(ip6 + 1);
+		if (m->data_len > sizeof(*ip6) &&
+		    (l4[0] == ESPGW_ND_NEIGHBOR_SOLICIT ||
+		     l4[0] == ESPGW_ND_NEIGHBOR_ADVERT)) {
+			gw_icmp6_input(c, m, port, smac);
+			return GW_IP6_TAKEN;
+		}
+		return GW_IP6_PLAIN;
+	default: return GW_IP6_PLAIN;
+	}
+}
+
+void
+gw_local_input6(struct gw_ctx *c, struct rte_mbuf *m)
+{
+	const struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod(m, const void *);
+
+	if (ip6->proto == ESPGW_IPPROTO_ICMPV6) {
+		gw_icmp6_input(c, m, m->port, NULL);
 		return;
 	}
-	if (ip6->dst_addr[0] == 0xff ? !our_group(c->t, port, ip6->dst_addr)
-				     : gw_local6(c->t, ip6->dst_addr) < 0) {
-		/* other groups (MLD, routers) are no business of ours;
-		 * forwarding and IPsec over IPv6 are not here yet */
-		gw_drop(c, m,
-			ip6->dst_addr[0] == 0xff ? GW_DROP_LOCAL_UNHANDLED
-						 : GW_DROP_IPV6);
+	gw_drop(c, m, GW_DROP_LOCAL_UNHANDLED);
+}
+
+void
+gw_forward6(struct gw_ctx *c, struct rte_mbuf *m, struct gw_policy *pol,
+	    bool known)
+{
+	struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod(m, void *);
+
+	/* RFC 8200 section 3; RFC 4443 section 3.3, code 0 */
+	if (ip6->hop_limits <= 1) {
+		gw_icmp6_error(c, m, ESPGW_ICMP6_TIME_EXCEEDED,
+			       ESPGW_ICMP6_CODE_HOP_LIMIT, 0);
+		gw_drop(c, m, GW_DROP_TTL);
 		return;
 	}
-	if (ip6->proto != ESPGW_IPPROTO_ICMPV6) {
-		gw_drop(c, m, GW_DROP_LOCAL_UNHANDLED);
-		return;
-	}
-	gw_icmp6_input(c, m, port, smac);
+	ip6->hop_limits--;
+	c->w->cnt[GW_FORWARDED]++;
+	gw_out_queue(c, m, pol, known);
 }
 
 void
@@ -79,14 +145,19 @@ gw_send_ip6(struct gw_ctx *c, struct rte_mbuf *m)
 	const struct gw_nexthop6 *nh = gw_route6(c->t, ip6->dst_addr);
 	struct rte_ether_addr mac;
 	const uint8_t *hop;
+	uint16_t mtu;
 
 	if (nh == NULL) {
+		gw_icmp6_error(c, m, ESPGW_ICMP6_DEST_UNREACH,
+			       ESPGW_ICMP6_CODE_NO_ROUTE, 0);
 		gw_drop(c, m, GW_DROP_NO_ROUTE);
 		return;
 	}
-	/* what the gateway says answers what came in on a link of the same
-	 * MTU; an IPv6 router never fragments (RFC 8200 section 5) */
-	if (m->data_len > c->t->ifaces[nh->port].mtu) {
+	/* an IPv6 router never fragments (RFC 8200 section 5): the sender
+	 * learns the path MTU (RFC 8201) */
+	mtu = c->t->ifaces[nh->port].mtu;
+	if (gw_ip6_len(m) > mtu) {
+		gw_icmp6_error(c, m, ESPGW_ICMP6_PKT_TOO_BIG, 0, mtu);
 		gw_drop(c, m, GW_DROP_FRAG_NEEDED);
 		return;
 	}

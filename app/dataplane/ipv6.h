@@ -4,10 +4,10 @@
 #ifndef ESPGW_DATAPLANE_IPV6_H
 #define ESPGW_DATAPLANE_IPV6_H
 
-/* IPv6 (RFC 8200) for the gateway's own addresses: the header check,
- * what is for us (neighbour discovery, echo), and sending what the
- * gateway says. Forwarding IPv6 and IPsec over it are not here yet:
- * such packets are drop-ipv6-unsupported. */
+/* IPv6 (RFC 8200): the header check, the split of what arrives into
+ * what is for the link (neighbour discovery), ESP for us and the rest
+ * (for us or to forward, past the policies), forwarding, and the last
+ * hop of every IPv6 packet. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,12 +23,27 @@
  * NULL when not. */
 struct rte_ipv6_hdr *gw_ipv6_check(struct rte_mbuf *m);
 
-/* An L3 IPv6 packet received on port from the Ethernet source smac. */
-void gw_ipv6_input(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port,
-		   const struct rte_ether_addr *smac);
+/* What becomes of an IPv6 packet received: taken (answered, counted),
+ * ESP for one of our addresses, or the rest, for the in or fwd
+ * policies. */
+enum gw_ip6_fate { GW_IP6_TAKEN, GW_IP6_ESP, GW_IP6_PLAIN };
 
-/* Route an L3 IPv6 packet the gateway made and hand it to its next hop,
- * resolving it with neighbour discovery when need be. */
+/* An L3 IPv6 packet received on port from the Ethernet source smac. */
+enum gw_ip6_fate gw_ipv6_input(struct gw_ctx *c, struct rte_mbuf *m,
+			       uint16_t port,
+			       const struct rte_ether_addr *smac);
+
+/* A packet for one of our IPv6 addresses, past the in policy check. */
+void gw_local_input6(struct gw_ctx *c, struct rte_mbuf *m);
+
+/* Decrement the hop limit (RFC 8200 section 3) and send on; pol is its
+ * out policy, matched already when known. */
+void gw_forward6(struct gw_ctx *c, struct rte_mbuf *m, struct gw_policy *pol,
+		 bool known);
+
+/* Route an L3 IPv6 packet and hand it to its next hop, resolving it
+ * with neighbour discovery when need be; what does not fit the link is
+ * refused with Packet Too Big. */
 void gw_send_ip6(struct gw_ctx *c, struct rte_mbuf *m);
 
 /* ff02::1, all nodes (RFC 4291 section 2.7.1). */

@@ -17,10 +17,11 @@
 #include "dataplane/natt.h"
 #include "dataplane/rx.h"
 
-/* One burst from a port: the L2 demux (our MAC or multicast; ARP,
- * IPv6 to ipv6.c, IPv4), the IPv4 header check, and the split into ESP for us
- * (reassembled first) and everything else; then each goes through its
- * in or fwd policy, and what is left for the out path goes out. */
+/* One burst from a port: the L2 demux (our MAC or multicast; ARP, IPv6
+ * to ipv6.c, IPv4), the IPv4 header check, and the split of both
+ * families into ESP for us (IPv4 reassembled first) and everything
+ * else; then each goes through its in or fwd policy, and what is left
+ * for the out path goes out. */
 void
 gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -56,7 +57,11 @@ gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 			struct rte_ether_addr smac = eth->src_addr;
 
 			rte_pktmbuf_adj(m, sizeof(*eth));
-			gw_ipv6_input(c, m, port, &smac);
+			switch (gw_ipv6_input(c, m, port, &smac)) {
+			case GW_IP6_ESP: esp[nb_esp++] = m; break;
+			case GW_IP6_PLAIN: plain[nb_plain++] = m; break;
+			case GW_IP6_TAKEN: break;
+			}
 			continue;
 		}
 		if (type != RTE_ETHER_TYPE_IPV4) {

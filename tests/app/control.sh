@@ -187,9 +187,27 @@ check "... listed by ip neigh" 0 "2001:db8:1::fe dev net_null0 lladdr 02:00:00:0
 ctl -6 addr del 2001:db8:1::1/64 dev net_null0
 check "the address its route needs cannot go first" 2 "" "gateway 2001:db8:1::fe is not on a connected network"
 ctl xfrm state add src 2001:db8:1::1 dst 2001:db8:2::1 proto esp spi 0x6001 reqid 6 mode tunnel aead 'rfc4106(gcm(aes))' $K1 128
-check "an IPv6 state: refused by the table build" 2 "" "IPv6 states are not used by the gateway yet"
+check "an IPv6 state with no route to its far end: refused by the table build" 2 "" "no route to the tunnel's far end 2001:db8:2::1"
 ctl xfrm state get dst 2001:db8:2::1 proto esp spi 0x6001
 check "... and undone: get finds none" 2 "" "No such process"
+ctl -6 route add 2001:db8:2::/64 via 2001:db8:1::fe dev net_null0
+check "an IPv6 route to the far end" 0 "" ""
+ctl xfrm state add src 2001:db8:1::1 dst 2001:db8:2::1 proto esp spi 0x6001 reqid 6 mode tunnel aead 'rfc4106(gcm(aes))' $K1 128
+check "an IPv6 state, live" 0 "" ""
+ctl -s xfrm state get dst 2001:db8:2::1 proto esp spi 0x6001
+check "... get finds it, outbound" 0 "src 2001:db8:1::1 dst 2001:db8:2::1" ""
+ctl xfrm state add src 2001:db8:2::1 dst 2001:db8:1::1 proto esp spi 0x6001 reqid 7 mode tunnel aead 'rfc4106(gcm(aes))' $K2 128
+check "the inbound one, the same SPI to the other end" 0 "" ""
+ctl xfrm policy add src 10.0.1.0/24 dst 10.0.9.0/24 dir out tmpl src 2001:db8:1::1 dst 2001:db8:2::1 proto esp reqid 6 mode tunnel
+check "a 4in6 policy, live" 0 "" ""
+ctl xfrm policy get src 10.0.1.0/24 dst 10.0.9.0/24 dir out
+check "... get finds it" 0 "tmpl src 2001:db8:1::1 dst 2001:db8:2::1" ""
+ctl xfrm policy delete src 10.0.1.0/24 dst 10.0.9.0/24 dir out
+check "... and it goes" 0 "" ""
+ctl xfrm state delete src 2001:db8:2::1 dst 2001:db8:1::1 proto esp spi 0x6001
+check "the inbound IPv6 state goes" 0 "" ""
+ctl xfrm state delete src 2001:db8:1::1 dst 2001:db8:2::1 proto esp spi 0x6001
+check "the outbound IPv6 state goes" 0 "" ""
 ctl -batch - <<EOT
 xfrm state add src 2001:db8:1::1 dst 2001:db8:2::1 proto esp spi 0x6001 reqid 6 mode tunnel aead 'rfc4106(gcm(aes))' $K1 128
 xfrm state add src 2001:db8:1::1 dst 2001:db8:2::1 proto esp spi 0x6001 reqid 6 mode tunnel aead 'rfc4106(gcm(aes))' $K2 128
@@ -197,9 +215,9 @@ EOT
 check "an IPv6 state's twin in one batch: File exists at its line" 2 "" "-:2: RTNETLINK answers: File exists"
 ctl xfrm state add src 2001:db8:1::1 dst 2001:db8:2::1 proto esp spi 0x6001 reqid 6 mode tunnel aead 'rfc4106(gcm(aes))' $K1 128 encap espinudp 4500 4500 0.0.0.0
 check "ESP in UDP over IPv6: refused, exit 1" 1 "" "ESP in UDP over IPv6 is not supported"
-ctl xfrm policy add src 10.0.1.0/24 dst 10.0.9.0/24 dir out tmpl src 2001:db8:1::1 dst 2001:db8:2::1 proto esp reqid 6 mode tunnel
-check "a 4in6 policy: refused by the table build" 2 "" "IPv6 policies are not used by the gateway yet"
-ctl xfrm policy get src 10.0.1.0/24 dst 10.0.9.0/24 dir out
+ctl xfrm policy add src 2001:db8:1::/64 dst 2001:db8:9::/64 dir out
+check "an IPv6 selector: refused by the table build" 2 "" "IPv6 selectors are not used by the gateway yet"
+ctl xfrm policy get src 2001:db8:1::/64 dst 2001:db8:9::/64 dir out
 check "... and undone" 2 "" "No such file or directory"
 ctl -6 neigh add 10.0.0.1 lladdr 02:00:00:00:00:01 dev net_null1
 check "ip -6 with an IPv4 address: what ip says, exit 1" 1 "" "inet6 address is expected rather than \"10.0.0.1\""

@@ -51,7 +51,7 @@ Scenarios (one espgw run each):
   local_unhandled UDP/TCP to the gateway, broadcast, multicast: drop-local-unhandled
   frag_failed     LAN MTU 9000, WAN MTU 128: 64 fragments go, 65 or more are drop-frag-failed
   held            stopped with a fragment and an ARP wait pending: held-reassembly, held-arp-queue
-  inner_ipv6      decrypted IPv6 is drop-inner-ipv6-unsupported, the IPv4 around it keeps its order
+  inner_ipv6      decrypted IPv6 no policy covers is drop-in-no-policy, the IPv4 around it keeps its order
   no_policies     no state, no policy: a plain router both ways (a worker crash once)
   limits          packet and byte limits: the kernel's counts pass, the rest state-expired
   natt_outbound   ESP in UDP out (RFC 3948): UDP from 4500 to the peer's port, length, checksum 0
@@ -100,7 +100,7 @@ from cryptography.hazmat.primitives.ciphers import algorithms, modes  # noqa: E4
 from scapy.compat import raw  # noqa: E402
 from scapy.layers.inet import (ICMP, IP, TCP, UDP, IPOption_NOP, fragment, defragment,  # noqa: E402
                                in4_chksum)
-from scapy.layers.inet6 import (ICMPv6EchoReply, ICMPv6EchoRequest, ICMPv6ND_NA,  # noqa: E402
+from scapy.layers.inet6 import (ICMPv6DestUnreach, ICMPv6EchoReply, ICMPv6EchoRequest, ICMPv6ND_NA,  # noqa: E402
                                 ICMPv6ND_NS, ICMPv6ND_RS, ICMPv6NDOptDstLLAddr,
                                 ICMPv6NDOptSrcLLAddr, IPv6)
 from scapy.layers.ipsec import ESP, CryptAlgo, SecurityAssociation  # noqa: E402
@@ -541,7 +541,7 @@ SA_TOTALS = (".packets", ".bytes", ".mappings")
 def sa_directions(conf):
     """{"sa.<dst>/esp/0x<spi>/<dir>": "in" or "out"} of the configuration's
     states: in when its destination is one of our addresses (app/tables.c)."""
-    ours = set(re.findall(r"^ip addr add ([0-9.]+)/", conf, re.M))
+    ours = set(re.findall(r"^ip (?:-6 )?addr add ([0-9a-f.:]+)/", conf, re.M))
     dirs = {}
     for src, dst, spi in re.findall(r"^ip xfrm state add src (\S+) dst (\S+) .*?spi (\S+)",
                                     conf, re.M):
@@ -945,7 +945,8 @@ def scenario_drops(ctx):
     badck = bytearray(ip(host_ip(10), "10.0.2.5"))
     badck[10] ^= 0xFF
     inputs.append(("lan", lan_frame(bytes(badck))))
-    # IPv6, an unknown ethertype, a frame for someone else
+    # IPv6 with no IPv6 route (and no address to say so from), an
+    # unknown ethertype, a frame for someone else
     inputs.append(("lan", raw(Ether(dst=LAN_MAC, src=host_mac(10)) /
                               IPv6(src="fd00::10", dst="fd00::1") / UDP() / b"six")))
     inputs.append(("lan", frame(b"\0" * 46, LAN_MAC, host_mac(10), 0x88B5)))
@@ -970,7 +971,7 @@ def scenario_drops(ctx):
         "esp.too-short": 1,
         sa_key(IN_SPI) + ".too-short": 1,
         "gw.drop-bad-ip-header": 1,
-        "gw.drop-ipv6-unsupported": 1,
+        "gw.drop-no-route": 1,
         "gw.drop-l2-unknown-proto": 1,
         "gw.drop-l2-not-for-us": 1,
         "gw.drop-ttl-exceeded": 1,
@@ -1630,9 +1631,9 @@ def scenario_held(ctx):
 
 def scenario_inner_ipv6(ctx):
     """ESP whose inner packet is IPv6 (next header 41) is decrypted, the SA
-    counts it, and then dropped, as the gateway routes IPv4 only
-    (drop-inner-ipv6-unsupported); the IPv4 packets of the same burst
-    leave the LAN port in their order.
+    counts it, and then dropped, as no policy of the in or fwd direction
+    covers it (drop-in-no-policy, RFC 4301 section 5.2); the IPv4 packets
+    of the same burst leave the LAN port in their order.
 
     Regression test: the filter that takes the IPv6 packets out of a
     decrypted burst once moved the burst's last packet into a dropped
@@ -1654,11 +1655,11 @@ def scenario_inner_ipv6(ctx):
     ck.eq(len(run.wan), 0, "WAN TX frames")
     check_plain(ck, run.lan, [forwarded(p) for p, kind in zip(inners, kinds) if kind == "4"],
                 [host_mac(h) for h in hosts], LAN_MAC, "LAN TX, in arrival order")
-    ck.counters(run, {"gw.drop-inner-ipv6-unsupported": kinds.count("6"),
+    ck.counters(run, {"gw.drop-in-no-policy": kinds.count("6"),
                       "gw.decrypted": len(kinds), "gw.tx": kinds.count("4"),
                       sa_key(IN_SPI) + ".packets": len(kinds),
                       sa_key(IN_SPI) + ".bytes": sum(map(len, inners))})
-    ck.no_drops(run, but=("gw.drop-inner-ipv6-unsupported",))
+    ck.no_drops(run, but=("gw.drop-in-no-policy",))
     ck.done()
 
 
@@ -2274,6 +2275,7 @@ def scenario_ipv6_nd(ctx):
     nas = [e for e in out if ICMPv6ND_NA in e]
     nss = [e for e in out if ICMPv6ND_NS in e]
     replies = [e for e in out if ICMPv6EchoReply in e]
+    unreach = [e for e in out if ICMPv6DestUnreach in e]
 
     def sums_ok(e, what):
         got = e[IPv6].payload.cksum
@@ -2308,13 +2310,23 @@ def scenario_ipv6_nd(ctx):
         ck.eq((e[IPv6].hlim, e[ICMPv6EchoReply].id, e[ICMPv6EchoReply].data),
               (64, 0x66, b"six %d" % e[ICMPv6EchoReply].seq), "echo reply contents")
         sums_ok(e, "echo reply")
+    # the packet to a prefix with no route: RFC 4443 section 3.1 code 0,
+    # from our address on the way back, quoting it
+    if ck.eq(len(unreach), 1, "destination unreachable"):
+        u = unreach[0]
+        ck.eq((u.dst, u[IPv6].src, u[IPv6].dst, u[IPv6].hlim, u[ICMPv6DestUnreach].code,
+               IPv6(raw(u[ICMPv6DestUnreach].payload)).dst, raw(u[ICMPv6DestUnreach].payload)[-7:]),
+              (host_mac(10), V6_LAN_GW, v6_host(10), 64, 0, "2001:db8:2::5", b"through"),
+              "destination unreachable: headers, code, quote")
+        sums_ok(u, "destination unreachable")
     ck.counters(run, {"gw.nd-advertised": 2, "gw.nd-solicited": 4, "gw.drop-nd-unresolved": 1,
                       "gw.icmpv6-echo-replied": 5, "gw.nd-learned": 2, "gw.nd-adverts-received": 1,
                       "gw.drop-bad-icmpv6": 2, "gw.drop-l2-not-for-us": 1,
-                      "gw.drop-local-unhandled": 2, "gw.drop-ipv6-unsupported": 1,
+                      "gw.drop-local-unhandled": 2, "gw.drop-no-route": 1,
+                      "gw.icmp-errors-sent": 1, "gw.forwarded": 1,
                       "gw.drop-bad-ipv6-header": 1})
     ck.no_drops(run, but=("gw.drop-nd-unresolved", "gw.drop-bad-icmpv6", "gw.drop-l2-not-for-us",
-                          "gw.drop-local-unhandled", "gw.drop-ipv6-unsupported",
+                          "gw.drop-local-unhandled", "gw.drop-no-route",
                           "gw.drop-bad-ipv6-header"))
     ck.done()
 

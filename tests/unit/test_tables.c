@@ -535,6 +535,89 @@ test_ipv6_net(void **state)
 	}
 }
 
+/* States with IPv6 endpoints: the direction from the end that is ours,
+ * taken over by a rebuild, one identity (dst, SPI) of their family and
+ * not IPv4's, bound to the out policies whose template names them with
+ * the tunnel MTU of a 40-byte outer header. */
+static void
+test_ipv6_states(void **state)
+{
+#define V6NET                                                                  \
+	BASE, "ip -6 addr add 2001:db8:1::1/64 dev net_null0",                 \
+		"ip -6 route add 2001:db8:2::/64 via 2001:db8:1::fe dev "      \
+		"net_null0"
+#define POL46                                                                  \
+	"ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/24 dir out tmpl "     \
+	"src 2001:db8:1::1 dst 2001:db8:2::1 proto esp mode tunnel"
+	static const char *const v1[] = {
+		V6NET, STATE("0x100", "2001:db8:1::1", "2001:db8:2::1", KEY1),
+		STATE("0x200", "2001:db8:2::1", "2001:db8:1::1", KEY2),
+		/* an IPv4 state with the same SPI and an IPv6 one's twin
+		 * but for the family */
+		STATE("0x100", "192.0.2.1", "198.51.100.1", KEY3), POL46, NULL
+	};
+	static const struct {
+		const char *line, *says;
+	} bad[] = {
+		{ STATE("0x100", "2001:db8:1::1", "2001:db8:2::1", KEY2),
+		  "an SA with spi 0x00000100 dst 2001:db8:2::1 is already at "
+		  "line 6 (File exists)" },
+		{ STATE("0x300", "2001:db8:3::1", "2001:db8:2::1", KEY2),
+		  "neither of src 2001:db8:3::1 and dst 2001:db8:2::1" },
+		{ STATE("0x300", "2001:db8:1::1", "2001:db8:7::1", KEY2),
+		  "no route to the tunnel's far end 2001:db8:7::1" },
+	};
+	struct gw_tables *t1, *t2;
+	char err[256] = "";
+	const struct espgw_sa_params *p;
+
+	(void)state;
+	t1 = build(v1, NULL, err);
+	if (t1 == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(t1->nb_sas, 3);
+	p = espgw_sa_params(t1->sas[0]);
+	assert_int_equal(p->dir, ESPGW_SA_OUT);
+	assert_int_equal(p->dst.family, AF_INET6);
+	assert_int_equal(espgw_sa_params(t1->sas[1])->dir, ESPGW_SA_IN);
+	assert_int_equal(espgw_sa_params(t1->sas[2])->dir, ESPGW_SA_OUT);
+	/* the template names IPv6 ends: the IPv6 SA, never the IPv4 one
+	 * of the same SPI; MTU 1500 - 40 - 8 - 8 - 16 = 1428, rounded to
+	 * ESP's 4 bytes less the 2-byte trailer */
+	assert_ptr_equal(t1->bound[0].sa, t1->sas[0]);
+	assert_int_equal(t1->bound[0].max_inner, 1428 - 2);
+	/* the inbound one is found by its family's key */
+	assert_ptr_equal(
+		espgw_sad_lookup6(t1->sad, 0x200,
+				  (const uint8_t[16]){ 0x20, 1, 0xd, 0xb8, 0,
+						       1, [15] = 1 }),
+		t1->sas[1]);
+	assert_null(espgw_sad_lookup(t1->sad, 0x200, 0));
+	gw_tables_commit(t1, NULL);
+
+	/* rebuilt from the same lines: the same SAs go on */
+	t2 = build(v1, t1, err);
+	if (t2 == NULL)
+		fail_msg("%s", err);
+	assert_ptr_equal(t2->sas[0], t1->sas[0]);
+	assert_ptr_equal(t2->sas[1], t1->sas[1]);
+	gw_tables_commit(t2, t1);
+	gw_tables_retire(t1, t2);
+	gw_tables_free(t2);
+
+	for (size_t i = 0; i < RTE_DIM(bad); i++) {
+		const char *lines[] = { v1[0], v1[1], v1[2],	   v1[3],
+					v1[4], v1[5], bad[i].line, NULL };
+
+		err[0] = '\0';
+		t1 = build(lines, NULL, err);
+		if (t1 != NULL || strstr(err, bad[i].says) == NULL)
+			fail_msg("%s: got \"%s\"", bad[i].line, err);
+	}
+#undef V6NET
+#undef POL46
+}
+
 int
 main(int argc, char **argv)
 {
@@ -548,6 +631,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_reqids, t_setup,
 						t_teardown),
 		cmocka_unit_test_setup_teardown(test_ipv6_net, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_ipv6_states, t_setup,
 						t_teardown),
 	};
 	int rc;

@@ -134,6 +134,18 @@ enum {
 	ESPGW_IPPROTO_ICMPV6 = 58,
 	ESPGW_ICMP6_ECHO_REQUEST = 128,
 	ESPGW_ICMP6_ECHO_REPLY = 129,
+	/** errors (section 3); types below 128 are errors, never answered
+	 *  with an error (section 2.4 (e.1)) */
+	ESPGW_ICMP6_DEST_UNREACH = 1,
+	ESPGW_ICMP6_CODE_NO_ROUTE = 0,
+	ESPGW_ICMP6_PKT_TOO_BIG = 2,
+	ESPGW_ICMP6_TIME_EXCEEDED = 3,
+	ESPGW_ICMP6_CODE_HOP_LIMIT = 0,
+	ESPGW_ICMP6_INFO_MIN = 128,
+	ESPGW_ICMP6_HDR_LEN = 8, /**< type, code, checksum, 4 more bytes */
+	/** an error carries as much of the offending packet as fits in the
+	 *  minimum MTU (section 2.4 (c)), RFC 8200 section 5's 1280 */
+	ESPGW_IPV6_MIN_MTU = 1280,
 	ESPGW_ND_NEIGHBOR_SOLICIT = 135,
 	ESPGW_ND_NEIGHBOR_ADVERT = 136,
 	/** RFC 4861 section 7.1: ND messages come with hop limit 255, so
