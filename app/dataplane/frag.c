@@ -102,6 +102,39 @@ gw_reassemble(struct gw_ctx *c, struct rte_mbuf *m, struct rte_ipv4_hdr *ip)
 	return m;
 }
 
+struct rte_mbuf *
+gw_reassemble6(struct gw_ctx *c, struct rte_mbuf *m)
+{
+	struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod(m, void *);
+	struct rte_ipv6_fragment_ext *fh = (void *)(ip6 + 1);
+	uint16_t fd, len = rte_be_to_cpu_16(ip6->payload_len);
+	struct rte_mbuf *r;
+
+	/* DPDK 22.11 takes neither an empty fragment nor one that ends past
+	 * 64 KB; a fragment but the last whose data is not in 8-byte units
+	 * is one Linux's ipv6_frag_rcv() refuses too (RFC 8200 section 4.5) */
+	if (m->data_len < sizeof(*ip6) + sizeof(*fh) || len <= sizeof(*fh)) {
+		gw_drop(c, m, GW_DROP_REASSEMBLY);
+		return NULL;
+	}
+	fd = rte_be_to_cpu_16(fh->frag_data);
+	len -= sizeof(*fh);
+	if ((fd & ESPGW_IPV6_FRAG_OFF_MASK) + (uint32_t)len > UINT16_MAX ||
+	    ((fd & ESPGW_IPV6_FRAG_MF) && (len & 7) != 0)) {
+		gw_drop(c, m, GW_DROP_REASSEMBLY);
+		return NULL;
+	}
+	m->l2_len = 0;
+	m->l3_len = sizeof(*ip6) + sizeof(*fh);
+	r = rte_ipv6_frag_reassemble_packet(c->w->frag_tbl, &c->w->death_row, m,
+					    c->now, ip6, fh);
+	if (r == NULL)
+		return NULL;
+	c->w->cnt[GW_REASSEMBLED]++;
+	c->w->cnt[GW_FRAGS_MERGED] += r->nb_segs - 1;
+	return flatten(c, r);
+}
+
 /* A death row holds one burst's worth (RTE_IP_FRAG_DEATH_ROW_LEN packets
  * of up to RTE_LIBRTE_IP_FRAG_MAX_FRAG + 1 mbufs each), and DPDK writes
  * to it without a bound check: it is emptied after every burst. */

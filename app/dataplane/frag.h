@@ -4,9 +4,10 @@
 #ifndef ESPGW_DATAPLANE_FRAG_H
 #define ESPGW_DATAPLANE_FRAG_H
 
-/* IPv4 fragments: splitting what does not fit a link (RFC 791, RFC 4459
- * section 3 before encryption) and reassembling outer ESP fragments
- * before decryption (RFC 4303 section 3.4.1) with rte_ip_frag. */
+/* Fragments: splitting IPv4 that does not fit a link (RFC 791, RFC 4459
+ * section 3 before encryption) and reassembling outer ESP fragments of
+ * both families before decryption (RFC 4303 section 3.4.1) with
+ * rte_ip_frag. */
 
 #include <stdint.h>
 
@@ -26,6 +27,11 @@ int gw_fragment(struct gw_ctx *c, struct rte_mbuf *m, uint16_t mtu,
  * (counted). */
 struct rte_mbuf *gw_reassemble(struct gw_ctx *c, struct rte_mbuf *m,
 			       struct rte_ipv4_hdr *ip);
+
+/* The same for an IPv6 fragment whose fragment header follows the IPv6
+ * header (the only place DPDK's reassembly takes it): the datagram
+ * comes back without the fragment header. */
+struct rte_mbuf *gw_reassemble6(struct gw_ctx *c, struct rte_mbuf *m);
 
 /* After a burst: fragments that came twice or did not fit, dropped as
  * drop-reassembly. */

@@ -7,6 +7,7 @@
 #include "control/neigh.h"
 #include "dataplane/icmp6.h"
 #include "dataplane/ipv6.h"
+#include "dataplane/frag.h"
 #include "dataplane/hold.h"
 #include "dataplane/ipsec.h"
 #include "dataplane/tx.h"
@@ -55,10 +56,24 @@ link_local(const uint8_t a[16])
 	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
 }
 
+/* A fragment header right after the IPv6 header that is not an atomic
+ * fragment (RFC 6946: offset 0, no more fragments, a whole packet)? */
+static bool
+fragmented(const struct rte_mbuf *m, const struct rte_ipv6_hdr *ip6)
+{
+	const struct rte_ipv6_fragment_ext *fh = (const void *)(ip6 + 1);
+
+	return ip6->proto == ESPGW_IPV6_FRAGMENT &&
+	       (m->data_len < sizeof(*ip6) + sizeof(*fh) ||
+		(rte_be_to_cpu_16(fh->frag_data) &
+		 (ESPGW_IPV6_FRAG_OFF_MASK | ESPGW_IPV6_FRAG_MF)) != 0);
+}
+
 enum gw_ip6_fate
-gw_ipv6_input(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port,
+gw_ipv6_input(struct gw_ctx *c, struct rte_mbuf **mp, uint16_t port,
 	      const struct rte_ether_addr *smac)
 {
+	struct rte_mbuf *m = *mp;
 	const struct rte_ipv6_hdr *ip6 = gw_ipv6_check(m);
 	const uint8_t *l4;
 
@@ -84,6 +99,15 @@ gw_ipv6_input(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port,
 		}
 		return GW_IP6_PLAIN; /* to forward, past the fwd policies */
 	}
+	/* for us: whole before anything looks further (RFC 8200 section
+	 * 4.5), as Linux's ipv6_frag_rcv() does before esp6_input(); one
+	 * behind other headers goes to the library, which counts it */
+	if (fragmented(m, ip6)) {
+		*mp = m = gw_reassemble6(c, m);
+		if (m == NULL)
+			return GW_IP6_TAKEN;
+		ip6 = rte_pktmbuf_mtod(m, const struct rte_ipv6_hdr *);
+	}
 	switch (ip6->proto) {
 	case ESPGW_IPPROTO_ESP:
 	case ESPGW_IPV6_HOPOPTS:
@@ -94,8 +118,9 @@ gw_ipv6_input(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port,
 		 * does before esp6_input(), and counts what it refuses */
 		return GW_IP6_ESP;
 	case ESPGW_IPPROTO_ICMPV6:
-		/* neighbour discovery is the link's, before any policy; the
-		 * rest (echo) passes the in policies as IPv4 does */
+		/* neighbour discovery is the link's, before any policy (and
+		 * never reassembled: RFC 6980); the rest (echo) passes the
+		 * in policies as IPv4 does */
 		l4 = (const uint8_t *)(ip6 + 1);
 		if (m->data_len > sizeof(*ip6) &&
 		    (l4[0] == ESPGW_ND_NEIGHBOR_SOLICIT ||

@@ -28,8 +28,9 @@ struct rte_ipv6_hdr *gw_ipv6_check(struct rte_mbuf *m);
  * policies. */
 enum gw_ip6_fate { GW_IP6_TAKEN, GW_IP6_ESP, GW_IP6_PLAIN };
 
-/* An L3 IPv6 packet received on port from the Ethernet source smac. */
-enum gw_ip6_fate gw_ipv6_input(struct gw_ctx *c, struct rte_mbuf *m,
+/* An L3 IPv6 packet *mp received on port from the Ethernet source smac;
+ * fragments for us are reassembled first (*mp is then the datagram). */
+enum gw_ip6_fate gw_ipv6_input(struct gw_ctx *c, struct rte_mbuf **mp,
 			       uint16_t port,
 			       const struct rte_ether_addr *smac);
 

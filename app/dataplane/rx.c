@@ -57,7 +57,7 @@ gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 			struct rte_ether_addr smac = eth->src_addr;
 
 			rte_pktmbuf_adj(m, sizeof(*eth));
-			switch (gw_ipv6_input(c, m, port, &smac)) {
+			switch (gw_ipv6_input(c, &m, port, &smac)) {
 			case GW_IP6_ESP: esp[nb_esp++] = m; break;
 			case GW_IP6_PLAIN: plain[nb_plain++] = m; break;
 			case GW_IP6_TAKEN: break;

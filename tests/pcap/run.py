@@ -52,6 +52,7 @@ Scenarios (one espgw run each):
   frag_failed     LAN MTU 9000, WAN MTU 128: 64 fragments go, 65 or more are drop-frag-failed
   held            stopped with a fragment and an ARP wait pending: held-reassembly, held-arp-queue
   inner_ipv6      decrypted IPv6 no policy covers is drop-in-no-policy, the IPv4 around it keeps its order
+  outer6_fragments ESP over IPv6 in fragments reassembled before decryption, bad fragments counted
   no_policies     no state, no policy: a plain router both ways (a worker crash once)
   limits          packet and byte limits: the kernel's counts pass, the rest state-expired
   natt_outbound   ESP in UDP out (RFC 3948): UDP from 4500 to the peer's port, length, checksum 0
@@ -1663,6 +1664,82 @@ def scenario_inner_ipv6(ctx):
     ck.done()
 
 
+
+def scenario_outer6_fragments(ctx):
+    """ESP over IPv6 to us in fragments is reassembled before decryption
+    (RFC 4303 section 3.4.1; Linux's ipv6_frag_rcv() before esp6_input()):
+    two and three fragments, in and out of order, each datagram decrypted
+    and its inner IPv4 forwarded once. What DPDK's reassembly must not see
+    is refused first and counted (drop-reassembly): a fragment but the last
+    whose data is not in 8-byte units (RFC 8200 section 4.5), an empty
+    one; a fragment behind a hop-by-hop header goes to the library, which
+    counts it as esp.outer-fragment (no SPI can be read before it)."""
+    rng = random.Random(ctx.seed + 61)
+    wan6, peer6, nh6, nh_mac = "2001:db8:f::1", "2001:db8:e::1", "2001:db8:f::fe", NH_MAC
+    key = rng.randbytes(20)
+    extra = "\n".join((
+        "ip -6 addr add %s/64 dev net_pcap1" % wan6,
+        "ip -6 route add 2001:db8:e::/64 via %s dev net_pcap1" % nh6,
+        "ip -6 neigh add %s lladdr %s dev net_pcap1" % (nh6, nh_mac)))
+    state = ("ip xfrm state add src %s dst %s proto esp spi 0x%08x reqid 2 mode tunnel "
+             "aead 'rfc4106(gcm(aes))' 0x%s 128" % (peer6, wan6, IN_SPI, key.hex()))
+    pols = ("ip xfrm policy add src 10.0.2.0/24 dst 10.0.1.0/24 dir fwd tmpl src %s dst %s "
+            "proto esp reqid 2 mode tunnel" % (peer6, wan6))
+    conf = make_config(ctx.name, [], policies=pols, extra=extra + "\n" + state)
+    sa = SecurityAssociation(ESP, spi=IN_SPI, crypt_algo="AES-GCM", crypt_key=key,
+                             tunnel_header=IPv6(src=peer6, dst=wan6))
+    SA_NAMES[IN_SPI] = sa_name(wan6, IN_SPI, "in")
+
+    def esp6(seq, inner):
+        sa.seq_num = seq
+        return raw(sa.encrypt(IP(inner)))
+
+    def frags(outer, sizes, ident, first_nh=50):
+        """outer (IPv6 + ESP) cut into fragments carrying these many bytes
+        of its payload each (the last takes the rest)."""
+        hdr, body = bytearray(outer[:40]), outer[40:]
+        out, off = [], 0
+        for i, n in enumerate(sizes + [len(body)]):
+            chunk = body[off:off + n]
+            more = off + len(chunk) < len(body)
+            h = bytearray(hdr)
+            h[6] = 44
+            h[4:6] = struct.pack("!H", 8 + len(chunk))
+            out.append(bytes(h) + struct.pack("!BBHI", first_nh, 0, off | more, ident) + chunk)
+            off += len(chunk)
+            if not more:
+                break
+        return out
+
+    inners = [rand_packet(rng, "10.0.2.5", host_ip(h), payload_len=900, protos=("udp",), df=False)
+              for h in (10, 11, 12)]
+    two = frags(esp6(1, inners[0]), [512], 0x11)
+    three = frags(esp6(2, inners[1]), [400, 304], 0x12)
+    whole = esp6(3, inners[2])
+    odd = frags(esp6(4, inners[0]), [500], 0x14)         # 500: not in 8-byte units
+    empty = frags(esp6(5, inners[0]), [512], 0x15)[0]
+    empty = empty[:4] + struct.pack("!H", 8) + empty[6:48]  # a fragment header and no data
+    behind = bytearray(two[0])                            # hop-by-hop, then the fragment header
+    behind = (behind[:6] + b"\x00" + behind[7:40] + b"\x2c\x00" + b"\x01\x04\x00\x00\x00\x00" +
+              behind[40:])
+    behind[4:6] = struct.pack("!H", len(behind) - 40)
+    wan = ([wan_frame6(f) for f in two] + [wan_frame6(f) for f in (three[2], three[0], three[1])] +
+           [wan_frame6(whole), wan_frame6(odd[0]), wan_frame6(bytes(empty)),
+            wan_frame6(bytes(behind))])
+    run = run_espgw(ctx, conf, [], wan)
+    ck = Checks()
+    check_plain(ck, run.lan, [forwarded(p) for p in inners],
+                [host_mac(h) for h in (10, 11, 12)], LAN_MAC, "LAN TX")
+    ck.counters(run, {"gw.reassembled": 2, "gw.fragments-merged": 1 + 2, "gw.decrypted": 3,
+                      "gw.drop-reassembly": 2, "esp.outer-fragment": 1,
+                      "gw.drop-esp-in": 1, "gw.held-reassembly": 0})
+    ck.no_drops(run, but=("gw.drop-reassembly", "gw.drop-esp-in", "esp.outer-fragment"))
+    ck.done()
+
+
+def wan_frame6(ip6):
+    return frame(ip6, WAN_MAC, NH_MAC, 0x86DD)
+
 def scenario_death_row(ctx):
     """Two ports' bursts in one poll loop each send 32 x 9 fragment mbufs
     to the reassembly death row: 32 held datagrams of 8 fragments a
@@ -2352,6 +2429,7 @@ SCENARIOS = [
     ("frag_failed", scenario_frag_failed),
     ("held", scenario_held),
     ("inner_ipv6", scenario_inner_ipv6),
+    ("outer6_fragments", scenario_outer6_fragments),
     ("death_row", scenario_death_row),
     ("tmpl_required", scenario_tmpl_required),
     ("newest_sa", scenario_newest_sa),
