@@ -44,6 +44,14 @@ struct gw_ctx {
 	uint16_t hop_port;
 	bool hop_valid;
 	struct rte_ether_hdr hop_eth; /* the Ethernet header to it */
+	/* the same for IPv6 */
+	uint8_t rt6_dst[16];
+	const struct gw_nexthop6 *rt6_nh;
+	bool rt6_valid;
+	uint8_t hop6[16];
+	uint16_t hop6_port;
+	bool hop6_valid;
+	struct rte_ether_hdr hop6_eth;
 	/* packets ready to send, per port: one rte_eth_tx_burst each at
 	 * the end of the loop (or when full) */
 	struct {

@@ -167,16 +167,24 @@ void
 gw_send_ip6(struct gw_ctx *c, struct rte_mbuf *m)
 {
 	const struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod(m, const void *);
-	const struct gw_nexthop6 *nh = gw_route6(c->t, ip6->dst_addr);
+	const struct gw_nexthop6 *nh;
 	struct rte_ether_addr mac;
 	const uint8_t *hop;
 	uint16_t mtu;
 
-	if (nh == NULL) {
-		gw_icmp6_error(c, m, ESPGW_ICMP6_DEST_UNREACH,
-			       ESPGW_ICMP6_CODE_NO_ROUTE, 0);
-		gw_drop(c, m, GW_DROP_NO_ROUTE);
-		return;
+	if (c->rt6_valid && memcmp(c->rt6_dst, ip6->dst_addr, 16) == 0) {
+		nh = c->rt6_nh;
+	} else {
+		nh = gw_route6(c->t, ip6->dst_addr);
+		if (nh == NULL) {
+			gw_icmp6_error(c, m, ESPGW_ICMP6_DEST_UNREACH,
+				       ESPGW_ICMP6_CODE_NO_ROUTE, 0);
+			gw_drop(c, m, GW_DROP_NO_ROUTE);
+			return;
+		}
+		memcpy(c->rt6_dst, ip6->dst_addr, 16);
+		c->rt6_nh = nh;
+		c->rt6_valid = true;
 	}
 	/* an IPv6 router never fragments (RFC 8200 section 5): the sender
 	 * learns the path MTU (RFC 8201) */
@@ -187,8 +195,17 @@ gw_send_ip6(struct gw_ctx *c, struct rte_mbuf *m)
 		return;
 	}
 	hop = gw_ip6_unspec(nh->gw) ? ip6->dst_addr : nh->gw;
-	if (gw_neigh_get6(&c->gw->neigh, nh->port, hop, &mac))
-		gw_tx_l2(c, m, nh->port, &mac, RTE_ETHER_TYPE_IPV6);
-	else
+	if (c->hop6_valid && c->hop6_port == nh->port &&
+	    memcmp(c->hop6, hop, 16) == 0) {
+		gw_tx_eth(c, m, nh->port, &c->hop6_eth);
+	} else if (gw_neigh_get6(&c->gw->neigh, nh->port, hop, &mac)) {
+		memcpy(c->hop6, hop, 16);
+		c->hop6_port = nh->port;
+		c->hop6_eth =
+			gw_eth_hdr(c, nh->port, &mac, RTE_ETHER_TYPE_IPV6);
+		c->hop6_valid = true;
+		gw_tx_eth(c, m, nh->port, &c->hop6_eth);
+	} else {
 		gw_hold(c, m, nh->port, true, hop);
+	}
 }
