@@ -1003,6 +1003,7 @@ bind_mtu(const struct gw_tables *t, const struct gw_policy *gp,
 		return -1;
 	}
 	b->max_inner = (uint16_t)room;
+	b->frag_outer = s->dst.family == AF_INET6;
 	return 0;
 }
 

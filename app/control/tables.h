@@ -68,6 +68,10 @@ struct gw_nexthop6 {
 struct gw_bound {
 	struct espgw_sa *sa;
 	uint16_t max_inner;
+	/* an inner IPv4 packet without DF that does not fit: its ESP packet
+	 * is fragmented once made (outer IPv6, as Linux's xfrm6 output
+	 * does), not the packet before encryption (RFC 4459 section 3) */
+	bool frag_outer;
 };
 
 /* A set is made of parts, each built only when what it is made from

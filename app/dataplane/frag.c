@@ -12,6 +12,7 @@
 
 #include <rte_ip.h>
 #include <rte_ip_frag.h>
+#include <rte_random.h>
 
 #include "dataplane/frag.h"
 
@@ -45,6 +46,40 @@ gw_fragment(struct gw_ctx *c, struct rte_mbuf *m, uint16_t mtu,
 		ip = rte_pktmbuf_mtod(frags[i], struct rte_ipv4_hdr *);
 		ip->hdr_checksum = 0;
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
+	return n;
+}
+
+int
+gw_fragment6(struct gw_ctx *c, struct rte_mbuf *m, uint16_t mtu,
+	     struct rte_mbuf **frags)
+{
+	int n = rte_ipv6_fragment_packet(m, frags, GW_FRAG_MAX, mtu,
+					 c->gw->pool, c->gw->indirect_pool);
+	/* DPDK leaves the identification 0; one of its own a datagram, not
+	 * to be guessed (RFC 7739), as Linux's ipv6_select_ident() */
+	rte_be32_t id = (rte_be32_t)rte_rand();
+
+	if (n <= 0) {
+		gw_drop(c, m, GW_DROP_FRAG_FAILED);
+		return 0;
+	}
+	c->w->cnt[GW_FRAGMENTED]++;
+	c->w->cnt[GW_FRAGMENTS_MADE] += n;
+	rte_pktmbuf_free(m);
+	for (int i = 0; i < n; i++) {
+		struct rte_ipv6_fragment_ext *fh;
+
+		frags[i]->packet_type = RTE_PTYPE_L3_IPV6;
+		if (rte_pktmbuf_linearize(frags[i]) != 0) {
+			for (int j = i; j < n; j++)
+				gw_drop(c, frags[j], GW_DROP_FRAG_FAILED);
+			return i;
+		}
+		fh = rte_pktmbuf_mtod_offset(frags[i],
+					     struct rte_ipv6_fragment_ext *,
+					     sizeof(struct rte_ipv6_hdr));
+		fh->id = id;
 	}
 	return n;
 }

@@ -21,6 +21,13 @@
 int gw_fragment(struct gw_ctx *c, struct rte_mbuf *m, uint16_t mtu,
 		struct rte_mbuf **frags);
 
+/* Split an IPv6 packet without extension headers (an ESP packet we made)
+ * to fit mtu (RFC 8200 section 4.5), with a fresh identification.
+ * Returns the number of fragments, 0 when it failed (counted; m is
+ * freed either way). */
+int gw_fragment6(struct gw_ctx *c, struct rte_mbuf *m, uint16_t mtu,
+		 struct rte_mbuf **frags);
+
 /* Add fragment m (its IPv4 header ip) to the worker's reassembly table.
  * Returns the whole datagram in one segment with a fresh header
  * checksum, or NULL: held until its other fragments come, or dropped

@@ -26,8 +26,12 @@ protect(struct gw_ctx *c, struct espgw_sa **sa, struct rte_mbuf **m,
 	c->w->cnt[GW_ENCRYPTED] += ok;
 	/* counted by the library under the SA's reason (drop-esp-out) */
 	rte_pktmbuf_free_bulk(m + ok, n - ok);
-	for (unsigned int i = 0; i < ok; i++)
-		gw_send_l3(c, m[i]);
+	for (unsigned int i = 0; i < ok; i++) {
+		if (gw_is_ip6(m[i]))
+			gw_send_esp6(c, m[i]);
+		else
+			gw_send_ip(c, m[i]);
+	}
 }
 
 /* The out path (RFC 4301 section 5.1): match out policies a burst at a
@@ -121,11 +125,14 @@ gw_out_flush(struct gw_ctx *c)
 				gw_drop(c, m, GW_DROP_FRAG_NEEDED);
 				continue;
 			}
+			if (b->frag_outer)
+				goto whole; /* fragmented once encrypted */
 			nf = gw_fragment(c, m, b->max_inner, run + nb_run);
 			for (int f = 0; f < nf; f++)
 				run_sa[nb_run++] = b->sa;
 			continue;
 		}
+	whole:
 		run_sa[nb_run] = b->sa;
 		run[nb_run++] = m;
 	}

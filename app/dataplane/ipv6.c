@@ -163,8 +163,10 @@ gw_forward6(struct gw_ctx *c, struct rte_mbuf *m, struct gw_policy *pol,
 	gw_out_queue(c, m, pol, known);
 }
 
-void
-gw_send_ip6(struct gw_ctx *c, struct rte_mbuf *m)
+/* The last hop; may_fragment: split what does not fit the link instead
+ * of refusing it with Packet Too Big. */
+static void
+send6(struct gw_ctx *c, struct rte_mbuf *m, bool may_fragment)
 {
 	const struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod(m, const void *);
 	const struct gw_nexthop6 *nh;
@@ -189,7 +191,16 @@ gw_send_ip6(struct gw_ctx *c, struct rte_mbuf *m)
 	/* an IPv6 router never fragments (RFC 8200 section 5): the sender
 	 * learns the path MTU (RFC 8201) */
 	mtu = c->t->ifaces[nh->port].mtu;
-	if (gw_ip6_len(m) > mtu) {
+	if (unlikely(gw_ip6_len(m) > mtu)) {
+		struct rte_mbuf *frags[GW_FRAG_MAX];
+
+		if (may_fragment) {
+			int n = gw_fragment6(c, m, mtu, frags);
+
+			for (int i = 0; i < n; i++)
+				send6(c, frags[i], false);
+			return;
+		}
 		gw_icmp6_error(c, m, ESPGW_ICMP6_PKT_TOO_BIG, 0, mtu);
 		gw_drop(c, m, GW_DROP_FRAG_NEEDED);
 		return;
@@ -208,4 +219,16 @@ gw_send_ip6(struct gw_ctx *c, struct rte_mbuf *m)
 	} else {
 		gw_hold(c, m, nh->port, true, hop);
 	}
+}
+
+void
+gw_send_ip6(struct gw_ctx *c, struct rte_mbuf *m)
+{
+	send6(c, m, false);
+}
+
+void
+gw_send_esp6(struct gw_ctx *c, struct rte_mbuf *m)
+{
+	send6(c, m, true);
 }

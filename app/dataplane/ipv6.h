@@ -47,6 +47,11 @@ void gw_forward6(struct gw_ctx *c, struct rte_mbuf *m, struct gw_policy *pol,
  * refused with Packet Too Big. */
 void gw_send_ip6(struct gw_ctx *c, struct rte_mbuf *m);
 
+/* The same for an ESP packet the gateway made: the source of an IPv6
+ * packet may fragment it (RFC 8200 section 5), and what does not fit
+ * the link goes in fragments, as Linux's xfrm6 output does. */
+void gw_send_esp6(struct gw_ctx *c, struct rte_mbuf *m);
+
 /* ff02::1, all nodes (RFC 4291 section 2.7.1). */
 extern const uint8_t gw_ip6_all_nodes[16];
 

@@ -53,6 +53,7 @@ Scenarios (one espgw run each):
   held            stopped with a fragment and an ARP wait pending: held-reassembly, held-arp-queue
   inner_ipv6      decrypted IPv6 no policy covers is drop-in-no-policy, the IPv4 around it keeps its order
   outer6_fragments ESP over IPv6 in fragments reassembled before decryption, bad fragments counted
+  outer6_source_fragments  4in6: too big inner IPv4 without DF sent as IPv6 fragments of its ESP
   no_policies     no state, no policy: a plain router both ways (a worker crash once)
   limits          packet and byte limits: the kernel's counts pass, the rest state-expired
   natt_outbound   ESP in UDP out (RFC 3948): UDP from 4500 to the peer's port, length, checksum 0
@@ -101,7 +102,7 @@ from cryptography.hazmat.primitives.ciphers import algorithms, modes  # noqa: E4
 from scapy.compat import raw  # noqa: E402
 from scapy.layers.inet import (ICMP, IP, TCP, UDP, IPOption_NOP, fragment, defragment,  # noqa: E402
                                in4_chksum)
-from scapy.layers.inet6 import (ICMPv6DestUnreach, ICMPv6EchoReply, ICMPv6EchoRequest, ICMPv6ND_NA,  # noqa: E402
+from scapy.layers.inet6 import (defragment6, IPv6ExtHdrFragment, ICMPv6DestUnreach, ICMPv6EchoReply, ICMPv6EchoRequest, ICMPv6ND_NA,  # noqa: E402
                                 ICMPv6ND_NS, ICMPv6ND_RS, ICMPv6NDOptDstLLAddr,
                                 ICMPv6NDOptSrcLLAddr, IPv6)
 from scapy.layers.ipsec import ESP, CryptAlgo, SecurityAssociation  # noqa: E402
@@ -1737,6 +1738,55 @@ def scenario_outer6_fragments(ctx):
     ck.done()
 
 
+
+def scenario_outer6_source_fragments(ctx):
+    """An inner IPv4 packet without DF too big for a tunnel with IPv6
+    endpoints goes out whole in ESP, and the ESP packet in IPv6 fragments
+    that fit the link, as Linux's xfrm6 output does (RFC 8200 section 4.5):
+    the first fragment exactly the link MTU rounded to 8-byte units, one
+    identification for both, not 0; reassembled and decrypted by scapy,
+    the inner packet comes back whole. With DF, ICMP fragmentation needed
+    with the tunnel MTU (1500 - 40 - 8 - 8 - 16, rounded: 1426); a
+    packet that fits goes out in one piece."""
+    rng = random.Random(ctx.seed + 67)
+    # the one that fits: 1426 bytes inside, 1500 on the link, no padding
+    wan6, peer6, nh6 = "2001:db8:f::1", "2001:db8:e::1", "2001:db8:f::fe"
+    key = rng.randbytes(20)
+    extra = "\n".join((
+        "ip -6 addr add %s/64 dev net_pcap1" % wan6,
+        "ip -6 route add 2001:db8:e::/64 via %s dev net_pcap1" % nh6,
+        "ip -6 neigh add %s lladdr %s dev net_pcap1" % (nh6, NH_MAC),
+        "ip xfrm state add src %s dst %s proto esp spi 0x%08x reqid 1 mode tunnel "
+        "aead 'rfc4106(gcm(aes))' 0x%s 128" % (wan6, peer6, OUT_SPI, key.hex())))
+    pols = ("ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/24 dir out tmpl src %s dst %s "
+            "proto esp reqid 1 mode tunnel" % (wan6, peer6))
+    sa = SecurityAssociation(ESP, spi=OUT_SPI, crypt_algo="AES-GCM", crypt_key=key,
+                             tunnel_header=IPv6(src=wan6, dst=peer6))
+    SA_NAMES[OUT_SPI] = sa_name(peer6, OUT_SPI, "out")
+    big = rand_packet(rng, host_ip(10), "10.0.2.5", payload_len=1422, protos=("udp",), df=False)
+    fits = rand_packet(rng, host_ip(10), "10.0.2.5", payload_len=1398, protos=("udp",), df=False)
+    big_df = rand_packet(rng, host_ip(10), "10.0.2.5", payload_len=1422, protos=("udp",), df=True)
+    run = run_espgw(ctx, make_config(ctx.name, [], policies=pols, extra=extra),
+                    [lan_frame(p) for p in (big, fits, big_df)], [])
+    ck = Checks()
+    wan = [IPv6(l2(f)[3]) for f in run.wan]
+    if ck.eq([(len(raw(x)), x.nh) for x in wan], [(1496, 44), (84, 44), (40 + 16 + len(fits) + 2 + 16, 50)],
+             "WAN TX: two fragments of the big one, then the one that fits"):
+        f1, f2 = wan[0][IPv6ExtHdrFragment], wan[1][IPv6ExtHdrFragment]
+        ck.eq((f1.offset, f1.m, f2.offset * 8, f2.m, f1.nh, f1.id == f2.id, f1.id != 0),
+              (0, 1, 1448, 0, 50, True, True), "fragment headers")
+        whole = defragment6([wan[0], wan[1]])
+        ck.eq(raw(sa.decrypt(IPv6(raw(whole)))), forwarded(big), "the big one, reassembled")
+        ck.eq(raw(sa.decrypt(wan[2])), forwarded(fits), "the one that fits")
+    icmp = [IP(l2(f)[3]) for f in run.lan]
+    if ck.eq(len(icmp), 1, "ICMP errors to the LAN"):
+        ck.eq((icmp[0][ICMP].type, icmp[0][ICMP].code, icmp[0][ICMP].nexthopmtu),
+              (3, 4, 1426), "fragmentation needed with the tunnel MTU")
+    ck.counters(run, {"gw.fragmented": 1, "gw.fragments-made": 2, "gw.encrypted": 2,
+                      "gw.drop-frag-needed": 1, "gw.icmp-errors-sent": 1})
+    ck.no_drops(run, but=("gw.drop-frag-needed",))
+    ck.done()
+
 def wan_frame6(ip6):
     return frame(ip6, WAN_MAC, NH_MAC, 0x86DD)
 
@@ -2430,6 +2480,7 @@ SCENARIOS = [
     ("held", scenario_held),
     ("inner_ipv6", scenario_inner_ipv6),
     ("outer6_fragments", scenario_outer6_fragments),
+    ("outer6_source_fragments", scenario_outer6_source_fragments),
     ("death_row", scenario_death_row),
     ("tmpl_required", scenario_tmpl_required),
     ("newest_sa", scenario_newest_sa),
