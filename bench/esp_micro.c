@@ -221,6 +221,7 @@ with_ipv6(struct espgw_sa_params *p)
 	p->src.family = p->dst.family = AF_INET6;
 	memcpy(p->src.v6, a, sizeof(a));
 	memcpy(p->dst.v6, b, sizeof(b));
+	p->af_unspec = true; /* IPv4 inside */
 }
 
 /* The kind change() makes, against the rig's plain pair. */

@@ -444,6 +444,12 @@ inb_open(const struct espgw_worker *w, struct espgw_sa *sa, struct rte_mbuf *m,
 	if (tail->next_proto != ESPGW_IPPROTO_IPIP &&
 	    tail->next_proto != ESPGW_IPPROTO_IPV6)
 		return ESPGW_DROP_BAD_NEXT_HEADER;
+	/* the state's inner family only, but with flag af-unspec: xfrm's
+	 * inner mode is the selector's (xfrm4/6_remove_tunnel_encap()
+	 * refuse the other, XfrmInStateModeError) */
+	if (!sa->any_inner &&
+	    (tail->next_proto == ESPGW_IPPROTO_IPV6) != sa->outer6)
+		return ESPGW_DROP_INNER_FAMILY;
 
 	/* Trim to the inner IP length: TFC padding (RFC 4303 section 2.7)
 	 * may sit between the inner packet and the ESP padding. */

@@ -234,6 +234,7 @@ espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 	sa->inbound = p->dir == ESPGW_SA_IN;
 	sa->outer_len = (uint8_t)espgw_sa_outer_len(p);
 	sa->outer6 = p->dst.family == AF_INET6;
+	sa->any_inner = p->af_unspec;
 	if (sa->outer6) {
 		memcpy(sa->v6.local, sa->inbound ? p->dst.v6 : p->src.v6, 16);
 		memcpy(sa->v6.peer, sa->inbound ? p->src.v6 : p->dst.v6, 16);

@@ -121,7 +121,8 @@ struct espgw_sa {
 	uint32_t reqid;	       /* for policy template checks */
 	rte_be16_t local_port; /* ESP in UDP (RFC 3948): our port */
 	uint8_t outer_len;     /* espgw_sa_outer_len() */
-	bool outer6;	       /* IPv6 endpoints: see v6 below */
+	bool outer6 : 1;       /* IPv6 endpoints: see v6 below */
+	bool any_inner : 1;    /* flag af-unspec: either inner family */
 	/* Outbound: last sequence number handed out. Reserved a run at a
 	 * time with one atomic operation (outb_reserve), so several workers
 	 * may share the SA.

@@ -357,10 +357,13 @@ state_text(FILE *f, const struct gw_show_opts *o, const struct espgw_sa *sa,
 	fprintf(f, "\treplay-window %u ", r.esn_form ? 0 : p->replay_window);
 	if (o->stats)
 		fputs("seq 0x00000000 ", f); /* km.seq: 0 but for acquires */
-	if (o->stats || p->esn)
-		fputs(p->esn ? "flag esn" : "flag ", f);
+	/* ip's order (xfrm_state_info_print), the flags' bits as binary */
+	if (o->stats || p->esn || p->af_unspec)
+		fprintf(f, "flag %s%s%s", p->af_unspec ? "af-unspec" : "",
+			p->af_unspec && p->esn ? " " : "", p->esn ? "esn" : "");
 	if (o->stats)
-		fprintf(f, " (0x%s)", p->esn ? "10000000" : "00000000");
+		fprintf(f, " (0x%c0%c00000)", p->esn ? '1' : '0',
+			p->af_unspec ? '1' : '0');
 	fputs("\n", f);
 
 	fputs("\taead rfc4106(gcm(aes)) ", f);
@@ -442,6 +445,8 @@ state_json(struct jw *j, const struct gw_show_opts *o,
 	jw_str(j, "mode", "tunnel");
 	jw_u64(j, "replay_window", r.esn_form ? 0 : p->replay_window);
 	jw_open(j, "flags", '[');
+	if (p->af_unspec)
+		jw_str(j, NULL, "af-unspec");
 	if (p->esn)
 		jw_str(j, NULL, "esn");
 	jw_close_arr(j);

@@ -430,6 +430,7 @@ same_sa(const struct espgw_sa_params *a, const struct espgw_sa_params *b)
 	       a->reqid == b->reqid && a->key_len == b->key_len &&
 	       memcmp(a->key, b->key, a->key_len) == 0 &&
 	       a->icv_len == b->icv_len && a->esn == b->esn &&
+	       a->af_unspec == b->af_unspec &&
 	       a->replay_window == b->replay_window &&
 	       a->nb_workers == b->nb_workers;
 }
@@ -915,6 +916,11 @@ tmpl_matches(const struct espgw_cfg_policy *p, const struct espgw_sa *sa)
 	const struct espgw_sa_params *s = espgw_sa_params(sa);
 
 	if (s->dir != ESPGW_SA_OUT || (p->reqid != 0 && s->reqid != p->reqid))
+		return false;
+	/* xfrm_state_look_at(): a state's selector family (its own, but
+	 * with flag af-unspec) is the flow's */
+	if (!s->af_unspec &&
+	    (p->family == AF_INET6) != (s->dst.family == AF_INET6))
 		return false;
 	/* xfrm_state_addr_cmp(): the template's family is the SA's */
 	if (p->tmpl_family == AF_INET6)

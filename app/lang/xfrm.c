@@ -87,9 +87,10 @@ mode_arg(struct lang_ctx *c)
 	return lang_fail(c, "invalid mode \"%s\"", v);
 }
 
-/* `flag esn [...]`: ip takes flag names until a word that is not one. */
+/* `flag esn [af-unspec ...]`: ip takes flag names until a word that is
+ * not one. */
 static int
-flags_arg(struct lang_ctx *c, bool *esn)
+flags_arg(struct lang_ctx *c, struct espgw_sa_params *p)
 {
 	static const char *const names[] = {
 		"noecn",     "decap-dscp", "nopmtudisc", "wildrecv", "icmp",
@@ -100,11 +101,15 @@ flags_arg(struct lang_ctx *c, bool *esn)
 	while (c->i < c->n && lang_in_list(names, c->w[c->i])) {
 		const char *f = c->w[c->i++];
 
-		if (strcmp(f, "esn") != 0)
-			return lang_fail(
-				c, "flag \"%s\" is not supported (only esn)",
-				f);
-		*esn = true;
+		if (strcmp(f, "esn") == 0)
+			p->esn = true;
+		else if (strcmp(f, "af-unspec") == 0)
+			p->af_unspec = true;
+		else
+			return lang_fail(c,
+					 "flag \"%s\" is not supported (only "
+					 "esn and af-unspec)",
+					 f);
 		nb++;
 	}
 	if (nb > 0)
@@ -251,7 +256,7 @@ state_word(struct lang_ctx *c, const char *w, int k, struct espgw_sa_params *p,
 	case SK_SEQ_HI:
 	case SK_OSEQ:
 	case SK_OSEQ_HI: return lang_u32_arg(c, w, &seq[k - SK_SEQ]);
-	case SK_FLAG: return flags_arg(c, &p->esn);
+	case SK_FLAG: return flags_arg(c, p);
 	case SK_AEAD: return aead_arg(c, p);
 	case SK_ENCAP: return encap_arg(c, &p->encap);
 	}

@@ -521,7 +521,7 @@ static const char *const xfrm6[] = {
 	"ip xfrm state add src 2001:db8:1::1 dst 2001:db8:2::1 proto esp spi "
 	"0x3000 reqid 3 mode tunnel " GOOD_AEAD,
 	"ip -6 xfrm state add src fe80::1 dst fe80::2 proto esp spi 0x3001 "
-	"mode tunnel replay-window 32 flag esn " GOOD_AEAD,
+	"mode tunnel replay-window 32 flag esn af-unspec " GOOD_AEAD,
 	"ip xfrm policy add src 2001:db8:1::/48 dst 2001:db8:2::/48 dir out "
 	"tmpl src 2001:db8:1::1 dst 2001:db8:2::1 proto esp reqid 3 mode "
 	"tunnel",
@@ -562,11 +562,13 @@ test_xfrm6(void **state)
 	assert_key(p, 0x01, 20);
 	assert_int_equal(p->icv_len, 16);
 	assert_false(p->encap.udp);
+	assert_false(p->af_unspec);
 	assert_int_equal(cfg.states[0].line, 1);
 	p = &cfg.states[1].p;
 	assert_ip6(p->src.v6, "fe80::1");
 	assert_ip6(p->dst.v6, "fe80::2");
 	assert_true(p->esn);
+	assert_true(p->af_unspec);
 	assert_int_equal(p->replay_window, 32);
 
 	assert_int_equal(cfg.nb_policies, 8);
@@ -913,8 +915,6 @@ static const struct {
 	  "flag \"wildrecv\" is not supported" },
 	{ STATE "mode tunnel " GOOD_AEAD " flag icmp",
 	  "flag \"icmp\" is not supported" },
-	{ STATE "mode tunnel " GOOD_AEAD " flag af-unspec",
-	  "flag \"af-unspec\" is not supported" },
 	{ STATE "mode tunnel " GOOD_AEAD " flag align4",
 	  "flag \"align4\" is not supported" },
 	{ STATE "mode tunnel " GOOD_AEAD " flag 0x80",

@@ -446,6 +446,52 @@ test_ecn_and_params(void **state)
 	assert_non_null(strstr(why, "both IPv4 or both IPv6"));
 }
 
+/* Without flag af-unspec a state carries its own family only, as
+ * Linux's (the selector takes the state's family in
+ * copy_from_user_state()): 6in6 and 4in4 pass, 4in6 and 6in4 are
+ * inner-family, after the ICV and the replay window, as xfrm_input()
+ * has advanced the window before the inner mode refuses them. */
+static void
+test_inner_family(void **state)
+{
+	struct espgw_sa_params p;
+	struct espgw_sa *out6, *in6, *out4, *in4;
+	struct rte_mbuf *m;
+
+	(void)state;
+	params6(&p, ESPGW_SA_OUT, 0x6010);
+	p.af_unspec = false;
+	out6 = t_sa(&p);
+	p.dir = ESPGW_SA_IN;
+	in6 = t_sa(&p);
+	assert_int_equal(espgw_sad_add(SAD, in6), 0);
+	t_sa_params(&p, ESPGW_SA_OUT, 0x6011, 20, 16, false, 64, 3);
+	p.af_unspec = false;
+	out4 = t_sa(&p);
+	p.dir = ESPGW_SA_IN;
+	in4 = t_sa(&p);
+	assert_int_equal(espgw_sad_add(SAD, in4), 0);
+
+	for (int ver = 4; ver <= 6; ver += 2) {
+		m = seal(out6, t_inner(ver, 40, 0, false, 1));
+		assert_int_equal(open1(&m, NULL), ver == 6);
+		if (ver == 6)
+			assert_int_equal(m->packet_type, RTE_PTYPE_L3_IPV6);
+		t_free(&m, 1);
+		m = seal(out4, t_inner(ver, 40, 0, false, 2));
+		assert_int_equal(open1(&m, NULL), ver == 4);
+		t_free(&m, 1);
+	}
+	assert_int_equal(t_sa_drop(in6, ESPGW_DROP_INNER_FAMILY), 1);
+	assert_int_equal(t_sa_drop(in4, ESPGW_DROP_INNER_FAMILY), 1);
+	/* templates know the family too */
+	assert_true(espgw_sa_tmpl_match6(out6, 0, A6, B6));
+	assert_false(espgw_sa_tmpl_match6(out6, 0, B6, A6));
+	assert_false(espgw_sa_tmpl_match6(out4, 0, A6, B6));
+	t_unpair(SAD, out6, in6);
+	t_unpair(SAD, out4, in4);
+}
+
 /* An IPv6 SA needs 56 bytes of headroom, a plain IPv4 one 36: each is
  * held to its own, to the byte. */
 static void
@@ -497,6 +543,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_sad_families, t_setup,
 						t_teardown),
 		cmocka_unit_test_setup_teardown(test_ecn_and_params, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_inner_family, t_setup,
 						t_teardown),
 		cmocka_unit_test_setup_teardown(test_headroom, t_setup,
 						t_teardown),

@@ -84,6 +84,7 @@ sa_out(void)
 	struct rte_mbuf *m;
 
 	t_sa_params(&p, ESPGW_SA_OUT, 0x100, 20, 16, false, 32, 0);
+	p.af_unspec = false;
 	p.reqid = 1;
 	p.oseq = 4;
 	sa = t_sa(&p);
@@ -100,9 +101,11 @@ sa_in_esn(void)
 	struct espgw_sa_params p;
 
 	t_sa_params(&p, ESPGW_SA_IN, 0x200, 36, 16, true, 64, 1);
+	p.af_unspec = false;
 	inet_pton(AF_INET, "198.51.100.1", &p.src.v4);
 	inet_pton(AF_INET, "192.0.2.1", &p.dst.v4);
 	p.reqid = 2;
+	p.af_unspec = true; /* printed in ip's order: af-unspec esn */
 	p.iseq = (UINT64_C(1) << 32) | 5;
 	return t_sa(&p);
 }
@@ -143,7 +146,7 @@ test_states_plain(void **state)
 		    "\tsel src 0.0.0.0/0 dst 0.0.0.0/0 \n"
 		    "src 198.51.100.1 dst 192.0.2.1\n"
 		    "\tproto esp spi 0x00000200 reqid 2 mode tunnel\n"
-		    "\treplay-window 0 flag esn\n"
+		    "\treplay-window 0 flag af-unspec esn\n"
 		    "\taead rfc4106(gcm(aes)) <<Keys hidden>> 128\n"
 		    "\tanti-replay esn context:\n"
 		    "\t seq-hi 0x1, seq 0x5, oseq-hi 0x0, oseq 0x0\n"
@@ -196,7 +199,8 @@ test_states_stats(void **state)
 	expect(out, "src 198.51.100.1 dst 192.0.2.1\n"
 		    "\tproto esp spi 0x00000200(512) reqid 2(0x00000002) "
 		    "mode tunnel\n"
-		    "\treplay-window 0 seq 0x00000000 flag esn (0x10000000)\n"
+		    "\treplay-window 0 seq 0x00000000 flag af-unspec esn "
+		    "(0x10100000)\n"
 		    "\taead rfc4106(gcm(aes)) <<Keys hidden>> 128\n"
 		    "\tanti-replay esn context:\n"
 		    "\t seq-hi 0x1, seq 0x5, oseq-hi 0x0, oseq 0x0\n"
@@ -227,6 +231,7 @@ test_states_exhausted(void **state)
 
 	(void)state;
 	t_sa_params(&p, ESPGW_SA_OUT, 0x300, 20, 8, false, 0, 0);
+	p.af_unspec = false;
 	p.oseq = UINT32_MAX;
 	sa = t_sa(&p);
 	m = t_inner(4, 64, 0, false, 1);
@@ -277,7 +282,7 @@ test_states_json(void **state)
 	       "{\"src\":\"198.51.100.1\",\"dst\":\"192.0.2.1\","
 	       "\"proto\":\"esp\",\"spi\":\"0x00000200\",\"reqid\":2,"
 	       "\"mode\":\"tunnel\",\"replay_window\":0,"
-	       "\"flags\":[\"esn\"],"
+	       "\"flags\":[\"af-unspec\",\"esn\"],"
 	       "\"aead\":{\"name\":\"rfc4106(gcm(aes))\","
 	       "\"key_bits\":288,\"icv_bits\":128},"
 	       "\"anti_replay_esn\":{\"seq_hi\":1,\"seq\":5,"
@@ -411,6 +416,7 @@ test_states6(void **state)
 
 	(void)state;
 	t_sa_params(&p, ESPGW_SA_OUT, 0x300, 20, 16, false, 0, 0);
+	p.af_unspec = false;
 	p.src.family = p.dst.family = AF_INET6;
 	assert_int_equal(inet_pton(AF_INET6, "2001:db8:1::1", p.src.v6), 1);
 	assert_int_equal(inet_pton(AF_INET6, "2001:db8:2::1", p.dst.v6), 1);

@@ -550,8 +550,11 @@ test_ipv6_states(void **state)
 	"ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/24 dir out tmpl "     \
 	"src 2001:db8:1::1 dst 2001:db8:2::1 proto esp mode tunnel"
 	static const char *const v1[] = {
-		V6NET, STATE("0x100", "2001:db8:1::1", "2001:db8:2::1", KEY1),
-		STATE("0x200", "2001:db8:2::1", "2001:db8:1::1", KEY2),
+		V6NET,
+		STATE("0x100", "2001:db8:1::1", "2001:db8:2::1",
+		      KEY1) " flag af-unspec",
+		STATE("0x200", "2001:db8:2::1", "2001:db8:1::1",
+		      KEY2) " flag af-unspec",
 		/* an IPv4 state with the same SPI and an IPv6 one's twin
 		 * but for the family */
 		STATE("0x100", "192.0.2.1", "198.51.100.1", KEY3), POL46, NULL
@@ -594,6 +597,29 @@ test_ipv6_states(void **state)
 		t1->sas[1]);
 	assert_null(espgw_sad_lookup(t1->sad, 0x200, 0));
 	gw_tables_commit(t1, NULL);
+
+	/* without af-unspec the IPv6 state carries IPv6 only
+	 * (xfrm_state_look_at(): the selector's family is the state's):
+	 * the IPv4 policy binds nothing */
+	{
+		const char *plain[] = {
+			v1[0],
+			v1[1],
+			v1[2],
+			v1[3],
+			v1[4],
+			STATE("0x100", "2001:db8:1::1", "2001:db8:2::1", KEY1),
+			POL46,
+			NULL
+		};
+		struct gw_tables *t3 = build(plain, NULL, err);
+
+		if (t3 == NULL)
+			fail_msg("%s", err);
+		assert_false(espgw_sa_params(t3->sas[0])->af_unspec);
+		assert_null(t3->bound[0].sa);
+		gw_tables_free(t3);
+	}
 
 	/* rebuilt from the same lines: the same SAs go on */
 	t2 = build(v1, t1, err);

@@ -80,6 +80,7 @@ parse_case(char *line, struct xcase *c)
 	c->p.key_len = (uint8_t)k;
 	c->p.icv_len = (uint8_t)atoi(f[2]);
 	c->p.esn = atoi(f[3]) != 0;
+	c->p.af_unspec = true; /* scapy's cases mix the inner families */
 	c->p.spi = (uint32_t)strtoul(f[4], NULL, 16);
 	c->seq = strtoull(f[5], NULL, 10);
 	if (strchr(f[6], ':') != NULL) {

@@ -69,7 +69,8 @@ extern "C" {
 	_(UDP_ENCAP_UNEXPECTED, "udp-encap-unexpected")                        \
 	_(BAD_UDP_CHECKSUM, "bad-udp-checksum")                                \
 	_(NO_ROOM, "no-room")                                                  \
-	_(BAD_EXT_HEADERS, "bad-ext-headers")
+	_(BAD_EXT_HEADERS, "bad-ext-headers")                                  \
+	_(INNER_FAMILY, "inner-family")
 
 /** Drop reasons; ESPGW_DROP_MAX is the number of reasons. */
 enum espgw_drop {
@@ -158,7 +159,11 @@ struct espgw_sa_params {
 	uint8_t key[ESPGW_KEY_MAX_LEN]; /**< AES key followed by 4-byte salt */
 	uint8_t key_len;		/**< 20, 28 or 36 */
 	uint8_t icv_len;		/**< 8, 12 or 16 bytes */
-	bool esn;		/**< extended sequence numbers (flag esn) */
+	bool esn; /**< extended sequence numbers (flag esn) */
+	/** flag af-unspec: the inner packet may be of either family. Without
+	 *  it, as in Linux (copy_from_user_state() gives the selector the
+	 *  state's family), only of the endpoints' family: 4in4, 6in6. */
+	bool af_unspec;
 	uint32_t replay_window; /**< packets, 0 = no replay check */
 	/** Outbound: last sequence number sent (xfrm replay-oseq and
 	 *  replay-oseq-hi as one 64-bit number); the next packet gets +1. */
