@@ -54,28 +54,36 @@ int
 gw_policy_key_cmp(const struct espgw_cfg_policy *a,
 		  const struct espgw_cfg_policy *b)
 {
-	/* host-order fields, compared one by one: no padding read */
+	/* host-order fields, compared one by one: no padding read; the
+	 * addresses of the other family do not count, IPv6 ones come
+	 * last, as bytes */
 	const uint64_t x[] = { a->dir,
-			       a->src,
+			       gw_policy_v6(a),
+			       gw_policy_v6(a) ? 0 : a->src,
 			       a->src_len,
-			       a->dst,
+			       gw_policy_v6(a) ? 0 : a->dst,
 			       a->dst_len,
 			       a->proto,
 			       a->has_sport ? a->sport + 1u : 0,
 			       a->has_dport ? a->dport + 1u : 0 };
 	const uint64_t y[] = { b->dir,
-			       b->src,
+			       gw_policy_v6(b),
+			       gw_policy_v6(b) ? 0 : b->src,
 			       b->src_len,
-			       b->dst,
+			       gw_policy_v6(b) ? 0 : b->dst,
 			       b->dst_len,
 			       b->proto,
 			       b->has_sport ? b->sport + 1u : 0,
 			       b->has_dport ? b->dport + 1u : 0 };
+	int c;
 
 	for (size_t i = 0; i < RTE_DIM(x); i++)
 		if (x[i] != y[i])
 			return x[i] < y[i] ? -1 : 1;
-	return 0;
+	if (!gw_policy_v6(a))
+		return 0;
+	c = memcmp(a->src6, b->src6, sizeof(a->src6));
+	return c != 0 ? c : memcmp(a->dst6, b->dst6, sizeof(a->dst6));
 }
 
 bool
@@ -239,14 +247,30 @@ nomem:
 	return -1;
 }
 
+/* The template's endpoints, of its family (0 is AF_INET). */
+static bool
+tmpl_same(const struct espgw_cfg_policy *a, const struct espgw_cfg_policy *b)
+{
+	bool v6 = a->tmpl_family == AF_INET6;
+
+	if (v6 != (b->tmpl_family == AF_INET6))
+		return false;
+	if (v6)
+		return memcmp(a->tmpl_src6, b->tmpl_src6,
+			      sizeof(a->tmpl_src6)) == 0 &&
+		       memcmp(a->tmpl_dst6, b->tmpl_dst6,
+			      sizeof(a->tmpl_dst6)) == 0;
+	return a->tmpl_src == b->tmpl_src && a->tmpl_dst == b->tmpl_dst;
+}
+
 bool
 gw_policy_equal(const struct espgw_cfg_policy *a,
 		const struct espgw_cfg_policy *b)
 {
 	return gw_policy_key_cmp(a, b) == 0 && a->priority == b->priority &&
 	       a->action == b->action && a->has_tmpl == b->has_tmpl &&
-	       a->tmpl_src == b->tmpl_src && a->tmpl_dst == b->tmpl_dst &&
-	       a->reqid == b->reqid && a->index == b->index && a->seq == b->seq;
+	       tmpl_same(a, b) && a->reqid == b->reqid &&
+	       a->index == b->index && a->seq == b->seq;
 }
 
 /* xfrm order across base and delta: priority, then the order of adding */

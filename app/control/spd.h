@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <rte_acl.h>
 #include <rte_common.h>
@@ -48,6 +49,13 @@ struct gw_sel {
 	uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
 	uint8_t proto; /* 0 = any */
 };
+
+/* Is p an IPv6 selector (family 0 is AF_INET, as in lang/config.h)? */
+static inline bool
+gw_policy_v6(const struct espgw_cfg_policy *p)
+{
+	return p->family == AF_INET6;
+}
 
 /* Compile policy p's selector for a scan. */
 void gw_sel_of(struct gw_sel *sel, const struct espgw_cfg_policy *p);
@@ -114,9 +122,10 @@ gw_spd_live(const struct gw_spd *spd, unsigned int id)
 
 enum gw_dir { GW_OUT, GW_IN, GW_FWD, GW_NB_DIRS };
 
-/* Do two policies have the same direction and selector, which xfrm
- * refuses to hold twice (xfrm_policy_insert: "File exists")? Priority,
- * action and template do not count. */
+/* Do two policies have the same direction and selector (its family
+ * and addresses of that family included), which xfrm refuses to hold
+ * twice (xfrm_policy_insert: "File exists")? Priority, action and
+ * template do not count. */
 bool gw_policy_same_key(const struct espgw_cfg_policy *a,
 			const struct espgw_cfg_policy *b);
 
