@@ -5,9 +5,10 @@
 #define ESPGW_CONTROL_SPD_H
 
 /* The security policy database (RFC 4301 section 4.4.1) as built for
- * the workers: one compiled direction each of out, in and fwd, matched
- * by a scan for a handful of policies and by rte_acl for more. The
- * per-packet lookup is dataplane/spd.h. */
+ * the workers: one compiled direction each of out, in and fwd, its
+ * IPv4 and its IPv6 selectors each matched by a scan for a handful of
+ * policies and by rte_acl for more. The per-packet lookup is
+ * dataplane/spd.h. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -30,6 +31,18 @@ struct gw_acl_key {
 	uint16_t dport; /* ICMP: code */
 } __rte_packed;
 
+/* The same of an IPv6 packet: the upper-layer protocol past the
+ * extension headers (gw_acl_key6()) and the addresses, which rte_acl
+ * takes as four 4-byte fields each. */
+struct gw_acl_key6 {
+	uint8_t proto;
+	uint8_t pad[3];
+	uint8_t src[16];
+	uint8_t dst[16];
+	uint16_t sport; /* ICMPv6: type, as xfrm selectors use it */
+	uint16_t dport; /* ICMPv6: code */
+} __rte_packed;
+
 /* A policy as the data path uses it: what a packet needs in the first
  * cache line (at 10,000 policies every policy line is cold). The SA an
  * out policy's template names is not here but in the table set's
@@ -43,11 +56,19 @@ struct gw_policy {
 	struct espgw_cfg_policy cfg;	    /* as configured */
 } __rte_cache_aligned;
 
-/* A policy selector compiled for a linear scan. */
+/* A policy selector compiled for a linear scan: IPv4, and IPv6. */
 struct gw_sel {
 	uint32_t src, src_mask, dst, dst_mask; /* network order */
 	uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
 	uint8_t proto; /* 0 = any */
+	uint32_t id;   /* the policy's, in its direction */
+};
+
+struct gw_sel6 {
+	uint64_t src[2], src_mask[2], dst[2], dst_mask[2]; /* network order */
+	uint16_t sport_lo, sport_hi, dport_lo, dport_hi;
+	uint8_t proto;
+	uint32_t id;
 };
 
 /* Is p an IPv6 selector (family 0 is AF_INET, as in lang/config.h)? */
@@ -57,11 +78,14 @@ gw_policy_v6(const struct espgw_cfg_policy *p)
 	return p->family == AF_INET6;
 }
 
-/* Compile policy p's selector for a scan. */
+/* Compile policy p's selector for a scan (gw_sel_of: IPv4 policies,
+ * gw_sel6_of: IPv6 ones); the id is the caller's to set. */
 void gw_sel_of(struct gw_sel *sel, const struct espgw_cfg_policy *p);
+void gw_sel6_of(struct gw_sel6 *sel, const struct espgw_cfg_policy *p);
 
-/* Up to this many policies a direction is matched by a scan, which
- * beats rte_acl's trie for a handful of rules; above, by rte_acl. */
+/* Up to this many policies of a family a direction matches that
+ * family by a scan, which beats rte_acl's trie for a handful of rules;
+ * above, by rte_acl. */
 #define GW_SPD_LINEAR_MAX 8
 
 /* A change to a direction of thousands of policies does not rebuild its
@@ -76,24 +100,31 @@ void gw_sel_of(struct gw_sel *sel, const struct espgw_cfg_policy *p);
 
 /* One compiled direction of the policy database: built when a policy
  * of its direction changes, and otherwise handed from one table set to
- * the next. Policy ids: base 0..nb-1, delta nb..nb+nb_delta-1. */
+ * the next. Policy ids: base 0..nb-1, delta nb..nb+nb_delta-1, one
+ * space for both families in xfrm order; each family has a classifier
+ * of its own (a key of one never meets a selector of the other). */
 struct gw_spd {
 	/* the base, shared by the versions derived from it */
-	struct rte_acl_ctx *acl; /* when nb > GW_SPD_LINEAR_MAX */
-	struct gw_policy *pol;	 /* in xfrm order; ACL userdata - 1 */
-	struct gw_sel sel[GW_SPD_LINEAR_MAX]; /* when nb <= the max */
-	uint32_t *by_seq; /* base positions by order of adding */
+	struct rte_acl_ctx *acl;  /* IPv4, when nb4 > GW_SPD_LINEAR_MAX */
+	struct rte_acl_ctx *acl6; /* IPv6, when nb6 > GW_SPD_LINEAR_MAX */
+	struct gw_policy *pol;	  /* in xfrm order; ACL userdata - 1 */
+	uint32_t *by_seq;	  /* base positions by order of adding */
 	/* pol[i]'s template reqid (0: any), or GW_SPD_NO_TMPL: which
 	 * policies an SA of a reqid concerns, compact */
 	uint32_t *tmpl_reqid;
-	unsigned int nb;
+	unsigned int nb, nb4, nb6; /* nb4 + nb6 = nb */
 	/* this version's changes to it */
 	uint8_t *dead;		 /* per base policy: removed or replaced */
 	struct gw_policy *delta; /* in xfrm order */
-	struct gw_sel *dsel;	 /* delta[i]'s selector */
-	unsigned int nb_dead, nb_delta;
+	struct gw_sel *dsel;	 /* the IPv4 ones' selectors, in that order */
+	struct gw_sel6 *dsel6;	 /* the IPv6 ones' */
+	unsigned int nb_dead, nb_delta, nb_dsel, nb_dsel6;
 	bool l4;      /* some selector names a protocol or ports */
 	uint64_t tag; /* this version's, never 0 or reused: caches key on it */
+	/* the base's scans, copied into its versions; last, so that the
+	 * IPv4 path's fields share the first lines */
+	struct gw_sel sel[GW_SPD_LINEAR_MAX];	/* IPv4, when nb4 <= max */
+	struct gw_sel6 sel6[GW_SPD_LINEAR_MAX]; /* IPv6, when nb6 <= max */
 };
 
 /* Does policy a come before b in xfrm's order (lowest priority value
@@ -139,15 +170,15 @@ int gw_policy_key_cmp(const struct espgw_cfg_policy *a,
 		      const struct espgw_cfg_policy *b);
 
 /* Compile the policies of direction dir among the n of pols (in the
- * order of adding: ascending seq). Returns 0, or -1 with a message in
- * err. */
+ * order of adding: ascending seq), of either family. Returns 0, or -1
+ * with a message in err. */
 int gw_spd_build(struct gw_spd *spd, const struct espgw_cfg_policy *pols,
 		 unsigned int n, enum espgw_cfg_dir dir, char *err,
 		 size_t errlen);
 /* Direction dir of pols as a version of base (a direction built by
- * gw_spd_build, or derived): base's trie and what differs as delta and
- * dead. -E2BIG when base has no trie or too much differs (then build),
- * -ENOMEM. */
+ * gw_spd_build, or derived): base's classifiers and what differs as
+ * delta and dead. -E2BIG when base has no trie (of either family) or
+ * too much differs (then build), -ENOMEM. */
 int gw_spd_derive(struct gw_spd *spd, const struct gw_spd *base,
 		  const struct espgw_cfg_policy *pols, unsigned int n,
 		  enum espgw_cfg_dir dir);

@@ -60,7 +60,8 @@ sel_match(const struct gw_sel *s, const struct gw_acl_key *k, uint16_t sport,
 	       dport >= s->dport_lo && dport <= s->dport_hi;
 }
 
-/* The first of n selectors, in xfrm order, that the key matches. */
+/* The policy id of the first of n selectors, in xfrm order, that the
+ * key matches, or -1. */
 static inline int
 linear_match(const struct gw_sel *sel, unsigned int n,
 	     const struct gw_acl_key *k)
@@ -70,7 +71,7 @@ linear_match(const struct gw_sel *sel, unsigned int n,
 
 	for (unsigned int i = 0; i < n; i++)
 		if (sel_match(&sel[i], k, sport, dport))
-			return (int)i;
+			return (int)sel[i].id;
 	return -1;
 }
 
@@ -97,12 +98,13 @@ amend(const struct gw_spd *spd, const struct gw_acl_key *k, struct gw_policy *r)
 	if (r != NULL && spd->dead != NULL && spd->dead[r->id]) {
 		r = NULL;
 		for (unsigned int i = 0; i < spd->nb && r == NULL; i++)
-			if (!spd->dead[i] && cfg_match(&spd->pol[i].cfg, k))
+			if (!spd->dead[i] && !gw_policy_v6(&spd->pol[i].cfg) &&
+			    cfg_match(&spd->pol[i].cfg, k))
 				r = &spd->pol[i];
 	}
-	d = linear_match(spd->dsel, spd->nb_delta, k);
+	d = linear_match(spd->dsel, spd->nb_dsel, k);
 	if (d >= 0) {
-		struct gw_policy *q = &spd->delta[d];
+		struct gw_policy *q = &spd->delta[d - spd->nb];
 
 		if (r == NULL || gw_policy_before(q, r))
 			r = q;
@@ -143,19 +145,22 @@ gw_spd_lookup(const struct gw_spd *spd, const uint8_t **keys,
 				pol[i] = pol[i - 1];
 				continue;
 			}
-			r = linear_match(spd->sel, spd->nb, k);
+			r = linear_match(spd->sel, spd->nb4, k);
 			pol[i] = r < 0 ? NULL : &spd->pol[r];
 		}
-		return;
-	}
-	for (uint32_t off = 0; off < n; off += RTE_DIM(res)) {
-		uint32_t c = RTE_MIN(n - off, (uint32_t)RTE_DIM(res));
+	} else {
+		for (uint32_t off = 0; off < n; off += RTE_DIM(res)) {
+			uint32_t c = RTE_MIN(n - off, (uint32_t)RTE_DIM(res));
 
-		rte_acl_classify(spd->acl, keys + off, res, c, 1);
-		for (uint32_t i = 0; i < c; i++)
-			pol[off + i] = res[i] ? &spd->pol[res[i] - 1] : NULL;
+			rte_acl_classify(spd->acl, keys + off, res, c, 1);
+			for (uint32_t i = 0; i < c; i++)
+				pol[off + i] =
+					res[i] ? &spd->pol[res[i] - 1] : NULL;
+		}
 	}
-	if (spd->dead != NULL || spd->nb_delta != 0)
+	/* a derived version, whose scan may be the base's too when the
+	 * trie is the other family's: once a burst */
+	if (spd->dead != NULL || spd->nb_dsel != 0)
 		for (uint32_t i = 0; i < n; i++)
 			pol[i] = amend(spd, (const struct gw_acl_key *)keys[i],
 				       pol[i]);
