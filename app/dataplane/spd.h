@@ -4,8 +4,9 @@
 #ifndef ESPGW_DATAPLANE_SPD_H
 #define ESPGW_DATAPLANE_SPD_H
 
-/* Policy lookup, a burst of packets at a time, and a worker's cache of
- * rte_acl's answers (the database itself: control/spd.h). */
+/* Policy lookup, a burst of packets at a time, and a worker's caches
+ * of rte_acl's answers, IPv4 and IPv6 (the database itself:
+ * control/spd.h). */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -19,9 +20,12 @@
  * when asked (some selector to be matched looks at them: gw_spd.l4). */
 void gw_acl_key(const struct rte_mbuf *m, struct gw_acl_key *k, bool ports);
 
-/* Match n keys; pol[i] is the winning policy or NULL. */
+/* Match n keys, struct gw_acl_key (gw_spd_lookup) or struct
+ * gw_acl_key6 (gw_spd_lookup6); pol[i] is the winning policy or NULL. */
 void gw_spd_lookup(const struct gw_spd *spd, const uint8_t **keys,
 		   struct gw_policy **pol, uint32_t n);
+void gw_spd_lookup6(const struct gw_spd *spd, const uint8_t **keys,
+		    struct gw_policy **pol, uint32_t n);
 
 /* A worker's cache of answers from rte_acl directions: at thousands of
  * policies each classification walks cold trie nodes, while a flow's
@@ -54,14 +58,47 @@ void gw_spd_lookup_cached(const struct gw_spd *spd, struct gw_spd_cache *c,
 			  uint64_t tag, const uint8_t **keys,
 			  struct gw_policy **pol, uint32_t n);
 
+/* The cache of IPv6 answers, the same but for its 40-byte keys: an
+ * entry a cache line, two a bucket. Tagged as the IPv4 one, by the
+ * direction's tag (one cache a family, so the tag is shared). */
+struct gw_spd_cache6_entry {
+	struct gw_acl_key6 key;
+	struct gw_policy *pol; /* NULL: no policy matched */
+	uint64_t tag;	       /* 0: empty */
+} __rte_cache_aligned;
+
+struct gw_spd_cache6 {
+	uint32_t mask;		 /* nb_buckets - 1 */
+	uint64_t *hits, *misses; /* the owner's counters */
+	struct gw_spd_cache6_entry (*b)[2];
+};
+
+int gw_spd_cache6_init(struct gw_spd_cache6 *c, uint32_t nb_buckets,
+		       int socket_id, uint64_t *hits, uint64_t *misses);
+void gw_spd_cache6_fini(struct gw_spd_cache6 *c);
+
+/* As gw_spd_lookup6, through the cache when the direction's IPv6
+ * policies use rte_acl. */
+void gw_spd_lookup_cached6(const struct gw_spd *spd, struct gw_spd_cache6 *c,
+			   uint64_t tag, const uint8_t **keys,
+			   struct gw_policy **pol, uint32_t n);
+
 /* Match n keys against one direction of table set t through a worker's
- * cache. */
+ * cache: IPv4 keys (gw_spd_match) or IPv6 ones (gw_spd_match6). */
 static inline void
 gw_spd_match(const struct gw_tables *t, struct gw_spd_cache *cache,
 	     enum gw_dir dir, const uint8_t **kp, struct gw_policy **pol,
 	     unsigned int n)
 {
 	gw_spd_lookup_cached(&t->spd[dir], cache, t->spd[dir].tag, kp, pol, n);
+}
+
+static inline void
+gw_spd_match6(const struct gw_tables *t, struct gw_spd_cache6 *cache,
+	      enum gw_dir dir, const uint8_t **kp, struct gw_policy **pol,
+	      unsigned int n)
+{
+	gw_spd_lookup_cached6(&t->spd[dir], cache, t->spd[dir].tag, kp, pol, n);
 }
 
 #endif /* ESPGW_DATAPLANE_SPD_H */

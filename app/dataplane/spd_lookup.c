@@ -4,7 +4,7 @@
 
 /* Policy lookup on the data path: a burst of keys against one compiled
  * direction (control/spd.c builds them), by a scan or rte_acl, and a
- * worker's cache of rte_acl's answers. */
+ * worker's cache of rte_acl's answers, each for IPv4 and for IPv6. */
 
 #include <errno.h>
 #include <string.h>
@@ -166,6 +166,124 @@ gw_spd_lookup(const struct gw_spd *spd, const uint8_t **keys,
 				       pol[i]);
 }
 
+/* The same for IPv6 (selectors control/spd.c compiled with
+ * gw_sel6_of); the addresses as two 8-byte words each. */
+static inline bool
+sel6_match(const struct gw_sel6 *s, const uint64_t src[2],
+	   const uint64_t dst[2], const struct gw_acl_key6 *k, uint16_t sport,
+	   uint16_t dport)
+{
+	return ((src[0] & s->src_mask[0]) ^ s->src[0]) == 0 &&
+	       ((src[1] & s->src_mask[1]) ^ s->src[1]) == 0 &&
+	       ((dst[0] & s->dst_mask[0]) ^ s->dst[0]) == 0 &&
+	       ((dst[1] & s->dst_mask[1]) ^ s->dst[1]) == 0 &&
+	       (s->proto == 0 || s->proto == k->proto) &&
+	       sport >= s->sport_lo && sport <= s->sport_hi &&
+	       dport >= s->dport_lo && dport <= s->dport_hi;
+}
+
+static inline int
+linear_match6(const struct gw_sel6 *sel, unsigned int n,
+	      const struct gw_acl_key6 *k)
+{
+	uint16_t sport = rte_be_to_cpu_16(k->sport);
+	uint16_t dport = rte_be_to_cpu_16(k->dport);
+	uint64_t src[2], dst[2];
+
+	memcpy(src, k->src, sizeof(src));
+	memcpy(dst, k->dst, sizeof(dst));
+	for (unsigned int i = 0; i < n; i++)
+		if (sel6_match(&sel[i], src, dst, k, sport, dport))
+			return (int)sel[i].id;
+	return -1;
+}
+
+static bool
+cfg_match6(const struct espgw_cfg_policy *p, const struct gw_acl_key6 *k)
+{
+	struct gw_sel6 s;
+	uint64_t src[2], dst[2];
+
+	gw_sel6_of(&s, p);
+	memcpy(src, k->src, sizeof(src));
+	memcpy(dst, k->dst, sizeof(dst));
+	return sel6_match(&s, src, dst, k, rte_be_to_cpu_16(k->sport),
+			  rte_be_to_cpu_16(k->dport));
+}
+
+static struct gw_policy *
+amend6(const struct gw_spd *spd, const struct gw_acl_key6 *k,
+       struct gw_policy *r)
+{
+	int d;
+
+	if (r != NULL && spd->dead != NULL && spd->dead[r->id]) {
+		r = NULL;
+		for (unsigned int i = 0; i < spd->nb && r == NULL; i++)
+			if (!spd->dead[i] && gw_policy_v6(&spd->pol[i].cfg) &&
+			    cfg_match6(&spd->pol[i].cfg, k))
+				r = &spd->pol[i];
+	}
+	d = linear_match6(spd->dsel6, spd->nb_dsel6, k);
+	if (d >= 0) {
+		struct gw_policy *q = &spd->delta[d - spd->nb];
+
+		if (r == NULL || gw_policy_before(q, r))
+			r = q;
+	}
+	return r;
+}
+
+static inline bool
+same_key6(const struct gw_spd *spd, const struct gw_acl_key6 *a,
+	  const struct gw_acl_key6 *b)
+{
+	if (memcmp(a->src, b->src, sizeof(a->src)) != 0 ||
+	    memcmp(a->dst, b->dst, sizeof(a->dst)) != 0)
+		return false;
+	return !spd->l4 || (a->proto == b->proto && a->sport == b->sport &&
+			    a->dport == b->dport);
+}
+
+void
+gw_spd_lookup6(const struct gw_spd *spd, const uint8_t **keys,
+	       struct gw_policy **pol, uint32_t n)
+{
+	uint32_t res[GW_OUT_MAX];
+
+	if (spd->acl6 == NULL) {
+		for (uint32_t i = 0; i < n; i++) {
+			const struct gw_acl_key6 *k =
+				(const struct gw_acl_key6 *)keys[i];
+			int r;
+
+			if (i > 0 &&
+			    same_key6(
+				    spd, k,
+				    (const struct gw_acl_key6 *)keys[i - 1])) {
+				pol[i] = pol[i - 1];
+				continue;
+			}
+			r = linear_match6(spd->sel6, spd->nb6, k);
+			pol[i] = r < 0 ? NULL : &spd->pol[r];
+		}
+	} else {
+		for (uint32_t off = 0; off < n; off += RTE_DIM(res)) {
+			uint32_t c = RTE_MIN(n - off, (uint32_t)RTE_DIM(res));
+
+			rte_acl_classify(spd->acl6, keys + off, res, c, 1);
+			for (uint32_t i = 0; i < c; i++)
+				pol[off + i] =
+					res[i] ? &spd->pol[res[i] - 1] : NULL;
+		}
+	}
+	if (spd->dead != NULL || spd->nb_dsel6 != 0)
+		for (uint32_t i = 0; i < n; i++)
+			pol[i] =
+				amend6(spd, (const struct gw_acl_key6 *)keys[i],
+				       pol[i]);
+}
+
 int
 gw_spd_cache_init(struct gw_spd_cache *c, uint32_t nb_buckets, int socket_id,
 		  uint64_t *hits, uint64_t *misses)
@@ -243,6 +361,95 @@ gw_spd_lookup_cached(const struct gw_spd *spd, struct gw_spd_cache *c,
 
 		pol[miss_idx[j]] = found[j];
 		/* newest first; the older one of the pair goes */
+		e[1] = e[0];
+		memcpy(&e[0].key, miss_key[j], sizeof(e[0].key));
+		e[0].pol = found[j];
+		e[0].tag = tag;
+	}
+}
+
+int
+gw_spd_cache6_init(struct gw_spd_cache6 *c, uint32_t nb_buckets, int socket_id,
+		   uint64_t *hits, uint64_t *misses)
+{
+	memset(c, 0, sizeof(*c));
+	c->hits = hits;
+	c->misses = misses;
+	c->b = rte_zmalloc_socket("gw_spd_cache6", sizeof(*c->b) * nb_buckets,
+				  RTE_CACHE_LINE_SIZE, socket_id);
+	if (c->b == NULL)
+		return -ENOMEM;
+	c->mask = nb_buckets - 1;
+	return 0;
+}
+
+void
+gw_spd_cache6_fini(struct gw_spd_cache6 *c)
+{
+	rte_free(c->b);
+	memset(c, 0, sizeof(*c));
+}
+
+static inline bool
+key6_eq(const struct gw_acl_key6 *a, const struct gw_acl_key6 *b)
+{
+	uint64_t x[5], y[5];
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
+		(x[4] ^ y[4])) == 0;
+}
+
+/* gw_spd_lookup_cached's twin: an entry a line, a bucket two lines. */
+void
+gw_spd_lookup_cached6(const struct gw_spd *spd, struct gw_spd_cache6 *c,
+		      uint64_t tag, const uint8_t **keys,
+		      struct gw_policy **pol, uint32_t n)
+{
+	enum { MAX = GW_OUT_MAX };
+	struct gw_spd_cache6_entry(*bk[MAX])[2];
+	const uint8_t *miss_key[MAX];
+	struct gw_policy *found[MAX];
+	uint32_t miss_idx[MAX], nb_miss = 0;
+
+	RTE_BUILD_BUG_ON(sizeof(struct gw_acl_key6) != 40);
+	RTE_BUILD_BUG_ON(sizeof(struct gw_spd_cache6_entry) !=
+			 RTE_CACHE_LINE_SIZE);
+	if (spd->acl6 == NULL || c->b == NULL || n > MAX) {
+		gw_spd_lookup6(spd, keys, pol, n);
+		return;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		bk[i] = &c->b[rte_hash_crc(keys[i], sizeof(struct gw_acl_key6),
+					   (uint32_t)tag) &
+			      c->mask];
+		rte_prefetch0(&(*bk[i])[0]);
+		rte_prefetch0(&(*bk[i])[1]);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const struct gw_acl_key6 *k =
+			(const struct gw_acl_key6 *)keys[i];
+		struct gw_spd_cache6_entry *e = *bk[i];
+
+		if (e[0].tag == tag && key6_eq(&e[0].key, k)) {
+			pol[i] = e[0].pol;
+		} else if (e[1].tag == tag && key6_eq(&e[1].key, k)) {
+			pol[i] = e[1].pol;
+		} else {
+			miss_key[nb_miss] = keys[i];
+			miss_idx[nb_miss++] = i;
+		}
+	}
+	*c->hits += n - nb_miss;
+	*c->misses += nb_miss;
+	if (nb_miss == 0)
+		return;
+	gw_spd_lookup6(spd, miss_key, found, nb_miss);
+	for (uint32_t j = 0; j < nb_miss; j++) {
+		struct gw_spd_cache6_entry *e = *bk[miss_idx[j]];
+
+		pol[miss_idx[j]] = found[j];
 		e[1] = e[0];
 		memcpy(&e[0].key, miss_key[j], sizeof(e[0].key));
 		e[0].pol = found[j];
