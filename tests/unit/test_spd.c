@@ -5,14 +5,16 @@
 /* The policy database matches as xfrm does (RFC 4301 section 4.4.1:
  * the first policy in order whose selector matches; xfrm's order is
  * lowest priority value first, ties to the one added first), both as
- * a linear scan (few policies) and through rte_acl (many): random
- * policies and packets against a brute-force model. */
+ * a linear scan (few policies) and through rte_acl (many), for IPv4
+ * and IPv6 selectors alone and side by side in one direction: random
+ * policies and packets against a brute-force model, and fixed cases. */
 
 /* rte_vect_set_max_simd_bitwidth (experimental in DPDK 22.11) */
 #define ALLOW_EXPERIMENTAL_API
 
 #include "common.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,6 +29,9 @@ static unsigned int seed;
 /* when set, lookups also go through this policy cache, which every
  * build of check_against_model shares (as table sets after a swap) */
 static struct gw_spd_cache *cache;
+static struct gw_spd_cache6 *cache6;
+/* the share of IPv6 policies random_policies makes, in percent */
+static int v6_pct;
 
 static uint32_t
 mask(uint8_t len)
@@ -46,7 +51,7 @@ model(const struct espgw_cfg_policy *pols, unsigned int n,
 		uint16_t sp = rte_be_to_cpu_16(k->sport);
 		uint16_t dp = rte_be_to_cpu_16(k->dport);
 
-		if (p->dir != dir ||
+		if (p->dir != dir || p->family == AF_INET6 ||
 		    ((rte_be_to_cpu_32(k->src) ^ rte_be_to_cpu_32(p->src)) &
 		     mask(p->src_len)) ||
 		    ((rte_be_to_cpu_32(k->dst) ^ rte_be_to_cpu_32(p->dst)) &
@@ -68,6 +73,66 @@ addr(void)
 	return rte_cpu_to_be_32(T_IPV4(10, rand() % 4, rand() % 4, rand() % 8));
 }
 
+/* IPv6 ones likewise, 2001:db8::/31 with a few bits in play in each of
+ * the four 32-bit words rte_acl reads, so every prefix length counts. */
+static void
+addr6(uint8_t a[16])
+{
+	static const uint8_t base[16] = { 0x20, 0x01, 0x0d, 0xb8 };
+
+	memcpy(a, base, 16);
+	a[3] |= (uint8_t)(rand() % 2);
+	a[7] = (uint8_t)(rand() % 4);
+	a[11] = (uint8_t)(rand() % 2 << 7 | rand() % 2);
+	a[15] = (uint8_t)(rand() % 8);
+}
+
+static void
+mask6(uint8_t a[16], uint8_t len)
+{
+	for (unsigned int i = 0; i < 16; i++) {
+		unsigned int b = len > 8 * i ? RTE_MIN(len - 8 * i, 8u) : 0;
+
+		a[i] &= (uint8_t)(0xff00 >> b);
+	}
+}
+
+/* Is a in prefix p/len? */
+static bool
+in6(const uint8_t a[16], const uint8_t p[16], uint8_t len)
+{
+	uint8_t x[16];
+
+	memcpy(x, a, 16);
+	mask6(x, len);
+	return memcmp(x, p, 16) == 0;
+}
+
+/* xfrm's answer for an IPv6 key, as model() for IPv4. */
+static int
+model6(const struct espgw_cfg_policy *pols, unsigned int n,
+       enum espgw_cfg_dir dir, const struct gw_acl_key6 *k)
+{
+	const struct espgw_cfg_policy *best = NULL;
+
+	for (unsigned int i = 0; i < n; i++) {
+		const struct espgw_cfg_policy *p = &pols[i];
+		uint16_t sp = rte_be_to_cpu_16(k->sport);
+		uint16_t dp = rte_be_to_cpu_16(k->dport);
+
+		if (p->dir != dir || p->family != AF_INET6 ||
+		    !in6(k->src, p->src6, p->src_len) ||
+		    !in6(k->dst, p->dst6, p->dst_len) ||
+		    (p->proto && p->proto != k->proto) ||
+		    (p->has_sport && p->sport != sp) ||
+		    (p->has_dport && p->dport != dp))
+			continue;
+		if (best == NULL || p->priority < best->priority)
+			best = p;
+	}
+	return best ? best->line : 0;
+}
+
 /* n random policies in the order of adding; line: a policy's place. */
 static struct espgw_cfg_policy *
 random_policies(unsigned int n)
@@ -80,11 +145,23 @@ random_policies(unsigned int n)
 		struct espgw_cfg_policy *p = &pols[i];
 
 		p->dir = (enum espgw_cfg_dir)(rand() % 3);
-		p->src_len = (uint8_t)(rand() % 33);
-		p->dst_len = (uint8_t)(rand() % 33);
-		p->src = addr() & rte_cpu_to_be_32(mask(p->src_len));
-		p->dst = addr() & rte_cpu_to_be_32(mask(p->dst_len));
+		if (rand() % 100 < v6_pct) {
+			p->family = AF_INET6;
+			p->src_len = (uint8_t)(rand() % 129);
+			p->dst_len = (uint8_t)(rand() % 129);
+			addr6(p->src6);
+			addr6(p->dst6);
+			mask6(p->src6, p->src_len);
+			mask6(p->dst6, p->dst_len);
+		} else {
+			p->src_len = (uint8_t)(rand() % 33);
+			p->dst_len = (uint8_t)(rand() % 33);
+			p->src = addr() & rte_cpu_to_be_32(mask(p->src_len));
+			p->dst = addr() & rte_cpu_to_be_32(mask(p->dst_len));
+		}
 		p->proto = protos[rand() % 4];
+		if (p->family == AF_INET6 && p->proto == IPPROTO_ICMP)
+			p->proto = IPPROTO_ICMPV6;
 		if (p->proto == 6 || p->proto == 17) {
 			p->has_sport = rand() % 3 == 0;
 			p->has_dport = rand() % 3 == 0;
@@ -160,10 +237,89 @@ check_lookups(const struct gw_spd spd[3], const struct espgw_cfg_policy *pols,
 						 &keys[i]);
 				int line = got[i] ? got[i]->cfg.line : 0;
 
+				if (got[i] != NULL &&
+				    got[i]->cfg.family == AF_INET6)
+					fail_msg("IPv4 key, IPv6 policy (line "
+						 "%d, seed %u)",
+						 line, seed);
 				if (line != want)
 					fail_msg("%u policies, dir %d%s: got "
 						 "line %d, want line %d (seed "
 						 "%u)",
+						 nb_pol, d % 3,
+						 d >= 3 ? " (cached)" : "",
+						 line, want, seed);
+			}
+		}
+	}
+}
+
+/* The same with IPv6 keys, through cache6 when there is one. */
+static void
+check_lookups6(const struct gw_spd spd[3], const struct espgw_cfg_policy *pols,
+	       unsigned int nb_pol)
+{
+	struct gw_acl_key6 flows[64];
+
+	memset(flows, 0, sizeof(flows));
+	for (int round = 0; round < 200; round++) {
+		struct gw_acl_key6 keys[GW_BURST];
+		const uint8_t *kp[GW_BURST];
+		struct gw_policy *got[GW_BURST];
+
+		for (int i = 0; i < GW_BURST; i++) {
+			static const uint8_t protos[] = { 6, 17, 58, 50 };
+
+			kp[i] = (const uint8_t *)&keys[i];
+			if (i > 0 && rand() % 2) {
+				keys[i] = keys[i - 1];
+				if (rand() % 2)
+					keys[i].proto = protos[rand() % 4];
+				if (rand() % 2)
+					keys[i].sport = rte_cpu_to_be_16(
+						(uint16_t)(1000 + rand() % 3));
+				if (rand() % 2)
+					keys[i].dport = rte_cpu_to_be_16(
+						(uint16_t)(2000 + rand() % 3));
+				continue;
+			}
+			if (cache6 != NULL && rand() % 2) {
+				keys[i] = flows[rand() % RTE_DIM(flows)];
+				continue;
+			}
+			memset(&keys[i], 0, sizeof(keys[i]));
+			keys[i].proto = protos[rand() % 4];
+			addr6(keys[i].src);
+			addr6(keys[i].dst);
+			keys[i].sport =
+				rte_cpu_to_be_16((uint16_t)(1000 + rand() % 3));
+			keys[i].dport =
+				rte_cpu_to_be_16((uint16_t)(2000 + rand() % 3));
+			if (rand() % 4 == 0)
+				flows[rand() % RTE_DIM(flows)] = keys[i];
+		}
+		for (int d = 0; d < 3 * (cache6 ? 2 : 1); d++) {
+			if (d < 3)
+				gw_spd_lookup6(&spd[d], kp, got, GW_BURST);
+			else
+				gw_spd_lookup_cached6(&spd[d - 3], cache6,
+						      spd[d - 3].tag, kp, got,
+						      GW_BURST);
+			for (int i = 0; i < GW_BURST; i++) {
+				int want = model6(pols, nb_pol,
+						  (enum espgw_cfg_dir)(d % 3),
+						  &keys[i]);
+				int line = got[i] ? got[i]->cfg.line : 0;
+
+				if (got[i] != NULL &&
+				    got[i]->cfg.family != AF_INET6)
+					fail_msg("IPv6 key, IPv4 policy (line "
+						 "%d, seed %u)",
+						 line, seed);
+				if (line != want)
+					fail_msg("%u policies, dir %d%s: IPv6 "
+						 "got line %d, want line %d "
+						 "(seed %u)",
 						 nb_pol, d % 3,
 						 d >= 3 ? " (cached)" : "",
 						 line, want, seed);
@@ -184,6 +340,7 @@ check_against_model(unsigned int nb_pol)
 				 err, sizeof(err)) != 0)
 			fail_msg("build: %s (seed %u)", err, seed);
 	check_lookups(spd, pols, nb_pol);
+	check_lookups6(spd, pols, nb_pol);
 	for (int d = 0; d < 3; d++)
 		gw_spd_free(&spd[d]);
 	free(pols);
@@ -229,16 +386,21 @@ change_policies(struct espgw_cfg_policy **pols, unsigned int n,
 
 /* A direction derived from its base (and derived again from that
  * version) after adds, deletes and updates answers as the model of the
- * changed policies, and as a direction built from them would. */
+ * changed policies, and as a direction built from them would; pct of
+ * the policies IPv6. */
 static void
-test_derive(void **state)
+derive_rounds(int pct)
 {
 	struct gw_spd_cache c;
+	struct gw_spd_cache6 c6;
 	uint64_t hits = 0, misses = 0;
 
-	(void)state;
+	v6_pct = pct;
 	assert_int_equal(
 		gw_spd_cache_init(&c, 1024, SOCKET_ID_ANY, &hits, &misses), 0);
+	assert_int_equal(
+		gw_spd_cache6_init(&c6, 1024, SOCKET_ID_ANY, &hits, &misses),
+		0);
 	for (int r = 0; r < 8; r++) {
 		/* enough that 40 changes leave most of each base alive */
 		unsigned int n = 300 + (unsigned int)(rand() % 150);
@@ -250,6 +412,7 @@ test_derive(void **state)
 
 		/* half the rounds through a cache, as a worker looks up */
 		cache = r % 2 ? &c : NULL;
+		cache6 = r % 2 ? &c6 : NULL;
 		for (unsigned int i = 0; i < n; i++)
 			pols[i].seq = ++seq;
 		for (int d = 0; d < 3; d++)
@@ -268,6 +431,7 @@ test_derive(void **state)
 			assert_true(v1[d].tag != base[d].tag);
 		}
 		check_lookups(v1, pols, n);
+		check_lookups6(v1, pols, n);
 		n = change_policies(&pols, n, 1 + (unsigned int)(rand() % 20),
 				    &seq, &line);
 		for (int d = 0; d < 3; d++) {
@@ -281,6 +445,7 @@ test_derive(void **state)
 			assert_int_equal(gw_spd_count(&v2[d]), live);
 		}
 		check_lookups(v2, pols, n);
+		check_lookups6(v2, pols, n);
 		for (int d = 0; d < 3; d++) {
 			gw_spd_release(&v2[d], &base[d]);
 			gw_spd_release(&v1[d], &base[d]);
@@ -289,7 +454,9 @@ test_derive(void **state)
 		free(pols);
 	}
 	cache = NULL;
+	cache6 = NULL;
 	gw_spd_cache_fini(&c);
+	gw_spd_cache6_fini(&c6);
 	/* a few policies have no trie to derive from */
 	{
 		struct espgw_cfg_policy *pols = random_policies(3);
@@ -304,6 +471,26 @@ test_derive(void **state)
 		gw_spd_free(&b);
 		free(pols);
 	}
+	v6_pct = 0;
+}
+
+static void
+test_derive(void **state)
+{
+	(void)state;
+	derive_rounds(0);
+}
+
+/* Derived versions of directions of both families: a trie of IPv4 and
+ * a scan of IPv6 (whose delta and dead the scan must heed too), the
+ * reverse, and a trie each. */
+static void
+test_derive6(void **state)
+{
+	(void)state;
+	derive_rounds(2);
+	derive_rounds(98);
+	derive_rounds(50);
 }
 
 /* Few policies: every direction scanned linearly. */
@@ -357,6 +544,572 @@ test_cache(void **state)
 	}
 }
 
+/* Random selectors of both families, v6 the share of IPv6 ones, few
+ * (a scan each) and many (a trie each), and lopsided: a trie of one
+ * family beside a scan of the other. */
+static void
+model_rounds6(int pct)
+{
+	v6_pct = pct;
+	for (int i = 0; i < 30; i++)
+		check_against_model(1 + (unsigned int)(rand() % 12));
+	for (int i = 0; i < 6; i++)
+		check_against_model(40 + (unsigned int)(rand() % 200));
+	v6_pct = 0;
+}
+
+static void
+test_model6(void **state)
+{
+	(void)state;
+	model_rounds6(100);
+	model_rounds6(50);
+	model_rounds6(5);
+	model_rounds6(95);
+}
+
+/* The IPv6 policy cache as test_cache has the IPv4 one. */
+static void
+test_cache6_model(void **state)
+{
+	struct gw_spd_cache6 c;
+
+	(void)state;
+	v6_pct = 70;
+	for (uint32_t buckets = 4; buckets <= 4096; buckets *= 1024) {
+		uint64_t hits = 0, misses = 0;
+
+		assert_int_equal(gw_spd_cache6_init(&c, buckets, SOCKET_ID_ANY,
+						    &hits, &misses),
+				 0);
+		cache6 = &c;
+		for (int i = 0; i < 10; i++) {
+			check_against_model(40 + (unsigned int)(rand() % 200));
+			check_against_model(1 + (unsigned int)(rand() % 8));
+		}
+		printf("# %u IPv6 buckets: %lu hits, %lu misses\n", buckets,
+		       (unsigned long)hits, (unsigned long)misses);
+		assert_true(misses > 0);
+		if (buckets > 4)
+			assert_true(hits > misses / 4);
+		cache6 = NULL;
+		gw_spd_cache6_fini(&c);
+	}
+	v6_pct = 0;
+}
+
+/* ---- fixed cases ---------------------------------------------------- */
+
+static void
+ip6(uint8_t a[16], const char *s)
+{
+	assert_int_equal(inet_pton(AF_INET6, s, a), 1);
+}
+
+/* An out policy of line (and seq) line: IPv6 src/slen to dst/dlen. */
+static struct espgw_cfg_policy
+pol6(const char *src, uint8_t slen, const char *dst, uint8_t dlen, int line)
+{
+	struct espgw_cfg_policy p;
+
+	memset(&p, 0, sizeof(p));
+	p.family = AF_INET6;
+	ip6(p.src6, src);
+	ip6(p.dst6, dst);
+	p.src_len = slen;
+	p.dst_len = dlen;
+	mask6(p.src6, slen);
+	mask6(p.dst6, dlen);
+	p.dir = ESPGW_POL_OUT;
+	p.line = line;
+	p.seq = (uint64_t)line;
+	return p;
+}
+
+static struct espgw_cfg_policy
+pol4(uint32_t src, uint8_t slen, uint32_t dst, uint8_t dlen, int line)
+{
+	struct espgw_cfg_policy p;
+
+	memset(&p, 0, sizeof(p));
+	p.src = rte_cpu_to_be_32(src & mask(slen));
+	p.dst = rte_cpu_to_be_32(dst & mask(dlen));
+	p.src_len = slen;
+	p.dst_len = dlen;
+	p.dir = ESPGW_POL_OUT;
+	p.line = line;
+	p.seq = (uint64_t)line;
+	return p;
+}
+
+static struct gw_acl_key6
+key6(const char *src, const char *dst, uint8_t proto, uint16_t sport,
+     uint16_t dport)
+{
+	struct gw_acl_key6 k;
+
+	memset(&k, 0, sizeof(k));
+	ip6(k.src, src);
+	ip6(k.dst, dst);
+	k.proto = proto;
+	k.sport = rte_cpu_to_be_16(sport);
+	k.dport = rte_cpu_to_be_16(dport);
+	return k;
+}
+
+static struct gw_acl_key
+key4(uint32_t src, uint32_t dst)
+{
+	struct gw_acl_key k;
+
+	memset(&k, 0, sizeof(k));
+	k.src = rte_cpu_to_be_32(src);
+	k.dst = rte_cpu_to_be_32(dst);
+	k.proto = IPPROTO_UDP;
+	return k;
+}
+
+/* The line of the policy that one key meets in spd, 0 for none. */
+static int
+line6(const struct gw_spd *spd, const struct gw_acl_key6 *k)
+{
+	const uint8_t *kp = (const uint8_t *)k;
+	struct gw_policy *got;
+
+	gw_spd_lookup6(spd, &kp, &got, 1);
+	return got ? got->cfg.line : 0;
+}
+
+static int
+line4(const struct gw_spd *spd, const struct gw_acl_key *k)
+{
+	const uint8_t *kp = (const uint8_t *)k;
+	struct gw_policy *got;
+
+	gw_spd_lookup(spd, &kp, &got, 1);
+	return got ? got->cfg.line : 0;
+}
+
+/* Add filler policies to pols (n of them) that no key of these tests
+ * meets, up to total: IPv6 from fe80::/16, IPv4 from 127/8, last in
+ * xfrm order. */
+static unsigned int
+fill_to(struct espgw_cfg_policy *pols, unsigned int n, unsigned int total,
+	bool v6)
+{
+	for (int line = 1000 + (int)n; n < total; line++) {
+		pols[n] = v6 ? pol6("fe80::", 16, "::", 0, line)
+			     : pol4(T_IPV4(127, 0, 0, 0), 8, 0, 0, line);
+		pols[n++].priority = 1000;
+	}
+	return n;
+}
+
+static void
+build(struct gw_spd *spd, const struct espgw_cfg_policy *pols, unsigned int n)
+{
+	char err[256];
+
+	if (gw_spd_build(spd, pols, n, ESPGW_POL_OUT, err, sizeof(err)) != 0)
+		fail_msg("build: %s", err);
+}
+
+/* Flip bit b (0: the high bit of the first byte) of an address. */
+static void
+flip(uint8_t a[16], unsigned int b)
+{
+	a[b / 8] ^= (uint8_t)(0x80 >> (b % 8));
+}
+
+/* Every prefix length, source and destination, scan and trie: the
+ * last bit inside the prefix counts, the first outside does not. */
+static void
+test_prefix6(void **state)
+{
+	static const char *a = "2001:db8:1234:5678:9abc:def0:1357:9bdf";
+
+	(void)state;
+	for (int dst = 0; dst < 2; dst++)
+		for (unsigned int len = 0; len <= 128; len++)
+			for (int trie = 0; trie < 2; trie++) {
+				struct espgw_cfg_policy pols[16];
+				struct gw_acl_key6 k = key6(a, a, 17, 1, 2);
+				uint8_t *side = dst ? k.dst : k.src;
+				struct gw_spd spd;
+				unsigned int n = 1;
+
+				pols[0] =
+					dst ? pol6("::", 0, a, (uint8_t)len, 1)
+					    : pol6(a, (uint8_t)len, "::", 0, 1);
+				if (trie)
+					n = fill_to(pols, n, 12, true);
+				build(&spd, pols, n);
+				assert_true(trie ? spd.acl6 != NULL
+						 : spd.acl6 == NULL);
+				assert_int_equal(line6(&spd, &k), 1);
+				if (len < 128) {
+					flip(side, len);
+					assert_int_equal(line6(&spd, &k), 1);
+					flip(side, len);
+				}
+				if (len > 0) {
+					flip(side, len - 1);
+					assert_int_equal(line6(&spd, &k), 0);
+				}
+				gw_spd_free(&spd);
+			}
+}
+
+/* Protocols and ports; ICMPv6 type and code where xfrm has them, in
+ * sport and dport (struct gw_acl_key6). */
+static void
+test_ports6(void **state)
+{
+	static const struct {
+		uint8_t proto;
+		uint16_t sport, dport;
+		int line;
+	} want[] = {
+		{ IPPROTO_UDP, 7, 500, 1 },    { IPPROTO_UDP, 7, 501, 5 },
+		{ IPPROTO_TCP, 1000, 9, 2 },   { IPPROTO_TCP, 1001, 9, 5 },
+		{ IPPROTO_UDP, 1000, 9, 5 },   { IPPROTO_ICMPV6, 128, 0, 3 },
+		{ IPPROTO_ICMPV6, 129, 0, 4 }, { IPPROTO_ICMPV6, 128, 1, 4 },
+		{ IPPROTO_ESP, 0, 0, 5 },
+	};
+
+	(void)state;
+	for (int trie = 0; trie < 2; trie++) {
+		struct espgw_cfg_policy pols[16];
+		unsigned int n = 5;
+		struct gw_spd spd;
+
+		for (int i = 0; i < 5; i++)
+			pols[i] = pol6("::", 0, "2001:db8::", 32, i + 1);
+		pols[0].proto = IPPROTO_UDP;
+		pols[0].has_dport = true;
+		pols[0].dport = 500;
+		pols[1].proto = IPPROTO_TCP;
+		pols[1].has_sport = true;
+		pols[1].sport = 1000;
+		/* ip xfrm's "proto ipv6-icmp type 128 code 0" */
+		pols[2].proto = IPPROTO_ICMPV6;
+		pols[2].has_sport = pols[2].has_dport = true;
+		pols[2].sport = 128;
+		pols[3].proto = IPPROTO_ICMPV6;
+		pols[3].priority = 1;
+		pols[4].priority = 2;
+		if (trie)
+			n = fill_to(pols, n, 12, true);
+		build(&spd, pols, n);
+		assert_true(spd.l4);
+		for (size_t i = 0; i < RTE_DIM(want); i++) {
+			struct gw_acl_key6 k = key6(
+				"2001:db8:1::1", "2001:db8::2", want[i].proto,
+				want[i].sport, want[i].dport);
+
+			if (line6(&spd, &k) != want[i].line)
+				fail_msg("%s, case %zu: line %d, want %d",
+					 trie ? "trie" : "scan", i,
+					 line6(&spd, &k), want[i].line);
+		}
+		gw_spd_free(&spd);
+	}
+}
+
+/* xfrm's order among IPv6 policies that all match, scan (3) and trie
+ * (50): the lowest priority value, ties to the one added first. */
+static void
+test_order6(void **state)
+{
+	struct gw_acl_key6 k = key6("2001:db8::1", "2001:db8::2", 6, 1, 2);
+	struct espgw_cfg_policy pols[50];
+	struct gw_spd spd;
+
+	(void)state;
+	for (int i = 0; i < 50; i++)
+		pols[i] = pol6("::", 0, "2001:db8::", (uint8_t)(32 + i), i + 1);
+	pols[0].priority = 5;
+	pols[1].priority = 3;
+	pols[2].priority = 3;
+	build(&spd, pols, 3);
+	assert_null(spd.acl6);
+	assert_int_equal(line6(&spd, &k), 2);
+	assert_int_equal(spd.pol[0].cfg.line, 2);
+	assert_int_equal(spd.pol[1].cfg.line, 3);
+	assert_int_equal(spd.pol[2].cfg.line, 1);
+	gw_spd_free(&spd);
+	/* 100 - i for the first 30, then 71: line 30 (71) before lines
+	 * 31.. (71, added later) */
+	for (int i = 0; i < 50; i++)
+		pols[i].priority = i < 30 ? 100u - (unsigned int)i : 71u;
+	build(&spd, pols, 50);
+	assert_non_null(spd.acl6);
+	assert_int_equal(line6(&spd, &k), 30);
+	gw_spd_free(&spd);
+	/* without line 30: line 31, the first added of the 71s */
+	memmove(&pols[29], &pols[30], 20 * sizeof(pols[0]));
+	build(&spd, pols, 49);
+	assert_int_equal(line6(&spd, &k), 31);
+	gw_spd_free(&spd);
+}
+
+/* Both families in one direction: one id space in xfrm order, a key
+ * of each family meeting only its own family's selectors, scan and
+ * trie alike. */
+static void
+test_families(void **state)
+{
+	(void)state;
+	for (int trie = 0; trie < 4; trie++) {
+		struct espgw_cfg_policy pols[32];
+		struct gw_acl_key k4a = key4(T_IPV4(10, 1, 2, 3), 0);
+		struct gw_acl_key k4b = key4(T_IPV4(192, 0, 2, 1), 0);
+		struct gw_acl_key k4z = key4(0, 0);
+		struct gw_acl_key6 k6 = key6("2001:db8::1", "::1", 17, 1, 2);
+		struct gw_acl_key6 k6z = key6("::", "::", 17, 1, 2);
+		struct gw_acl_key6 k6m =
+			key6("::ffff:10.1.2.3", "::ffff:0.0.0.0", 17, 1, 2);
+		struct gw_spd spd;
+		unsigned int n = 4;
+		const uint8_t *kp;
+		struct gw_policy *got;
+
+		pols[0] = pol6("::", 0, "::", 0, 1);
+		pols[1] = pol4(0, 0, 0, 0, 2);
+		pols[1].priority = 1;
+		pols[2] = pol6("2001:db8::", 32, "::", 0, 3);
+		pols[2].priority = 1;
+		pols[3] = pol4(T_IPV4(10, 0, 0, 0), 8, 0, 0, 4);
+		/* bit 0: a trie of IPv4, bit 1: of IPv6 */
+		if (trie & 1)
+			n = fill_to(pols, n, 14, false);
+		if (trie & 2)
+			n = fill_to(pols, n, n + 10, true);
+		build(&spd, pols, n);
+		assert_int_equal(spd.nb, n);
+		assert_int_equal(spd.nb4 + spd.nb6, n);
+		assert_true((spd.acl != NULL) == !!(trie & 1));
+		assert_true((spd.acl6 != NULL) == !!(trie & 2));
+		/* ids: priority 0 (lines 1 then 4), then 1 (lines 2, 3) */
+		assert_int_equal(spd.pol[0].cfg.line, 1);
+		assert_int_equal(spd.pol[1].cfg.line, 4);
+		assert_int_equal(spd.pol[2].cfg.line, 2);
+		assert_int_equal(spd.pol[3].cfg.line, 3);
+		for (unsigned int i = 0; i < n; i++)
+			assert_int_equal(gw_spd_policy(&spd, i)->id, i);
+		/* ::/0 at priority 0 is first in xfrm order, yet no IPv4
+		 * key meets it */
+		assert_int_equal(line4(&spd, &k4a), 4);
+		assert_int_equal(line4(&spd, &k4b), 2);
+		assert_int_equal(line4(&spd, &k4z), 2);
+		assert_int_equal(line6(&spd, &k6), 1);
+		kp = (const uint8_t *)&k4a;
+		gw_spd_lookup(&spd, &kp, &got, 1);
+		assert_int_equal(got->id, 1);
+		kp = (const uint8_t *)&k6;
+		gw_spd_lookup6(&spd, &kp, &got, 1);
+		assert_int_equal(got->id, 0);
+		assert_ptr_equal(gw_spd_policy(&spd, got->id), got);
+		gw_spd_free(&spd);
+
+		/* one family only: the other's keys meet nothing, the
+		 * IPv4-mapped IPv6 address included */
+		build(&spd, &pols[1], 1); /* 0/0 */
+		assert_int_equal(line6(&spd, &k6z), 0);
+		assert_int_equal(line6(&spd, &k6m), 0);
+		assert_int_equal(line4(&spd, &k4z), 2);
+		gw_spd_free(&spd);
+		build(&spd, pols, 1); /* ::/0 */
+		assert_int_equal(line4(&spd, &k4z), 0);
+		assert_int_equal(line4(&spd, &k4a), 0);
+		assert_int_equal(line6(&spd, &k6z), 1);
+		gw_spd_free(&spd);
+	}
+}
+
+/* A derived version of a direction with an IPv6 trie and an IPv4
+ * scan: a dead IPv6 winner gives way to the next live one, a replaced
+ * policy wins from the delta, an added one of each family too. */
+static void
+test_derive6_fixed(void **state)
+{
+	struct espgw_cfg_policy pols[64];
+	struct gw_acl_key6 k1 = key6("2001:db8::1", "2001:db8:1::1", 17, 1, 2);
+	struct gw_acl_key6 k2 = key6("2001:db8::1", "2001:db8:2::1", 17, 1, 2);
+	struct gw_acl_key6 k3 = key6("2001:db8::1", "2001:db8:3::1", 17, 1, 2);
+	struct gw_acl_key k4 = key4(T_IPV4(10, 0, 0, 1), T_IPV4(10, 9, 0, 1));
+	struct gw_spd base, v;
+	unsigned int n;
+
+	(void)state;
+	/* lines 1..40: 2001:db8:N::/48, N = line % 4, so each key meets
+	 * ten; priority 40 - line: the last added of them wins */
+	for (int i = 0; i < 40; i++) {
+		char dst[40];
+
+		snprintf(dst, sizeof(dst), "2001:db8:%x::", (i + 1) % 4);
+		pols[i] = pol6("::", 0, dst, 48, i + 1);
+		pols[i].priority = 40u - (unsigned int)i;
+	}
+	pols[40] = pol4(T_IPV4(10, 0, 0, 0), 8, 0, 0, 41);
+	pols[40].priority = 1;
+	pols[41] = pol4(0, 0, 0, 0, 42);
+	pols[41].priority = 100;
+	n = 42;
+	build(&base, pols, n);
+	assert_non_null(base.acl6);
+	assert_null(base.acl);
+	assert_int_equal(line6(&base, &k1), 37);
+	assert_int_equal(line6(&base, &k2), 38);
+	assert_int_equal(line6(&base, &k3), 39);
+	assert_int_equal(line4(&base, &k4), 41);
+
+	/* line 37 goes; line 38 is replaced (seq kept) by one at
+	 * 2001:db8:3::/48 that beats line 39; an IPv6 and an IPv4
+	 * policy come */
+	memmove(&pols[36], &pols[37], (size_t)(n - 37) * sizeof(pols[0]));
+	n--;
+	pols[36].line = 100; /* was line 38 */
+	ip6(pols[36].dst6, "2001:db8:3::");
+	pols[36].priority = 0;
+	pols[n] = pol6("::", 0, "2001:db8:1::", 48, 101);
+	pols[n].seq = 101;
+	pols[n++].priority = 50; /* loses to the base's lines 33.. */
+	pols[n] = pol4(T_IPV4(10, 9, 0, 0), 16, 0, 0, 102);
+	pols[n].src_len = 0;
+	pols[n].src = 0;
+	pols[n].dst = rte_cpu_to_be_32(T_IPV4(10, 9, 0, 0));
+	pols[n].dst_len = 16;
+	pols[n].seq = 102;
+	pols[n++].priority = 0;
+	assert_int_equal(gw_spd_derive(&v, &base, pols, n, ESPGW_POL_OUT), 0);
+	assert_ptr_equal(v.pol, base.pol);
+	assert_int_equal(v.nb_dead, 2);
+	assert_int_equal(v.nb_delta, 3);
+	assert_int_equal(v.nb_dsel6, 2);
+	assert_int_equal(v.nb_dsel, 1);
+	assert_int_equal(gw_spd_count(&v), n);
+	/* k1: 37 dead, the next of its ten is 33 (the new 101 is at 50) */
+	assert_int_equal(line6(&v, &k1), 33);
+	/* k2: 38 dead (replaced), then 34 */
+	assert_int_equal(line6(&v, &k2), 34);
+	/* k3: the replacement, from the delta, at priority 0 */
+	assert_int_equal(line6(&v, &k3), 100);
+	assert_int_equal(line4(&v, &k4), 102);
+	{
+		const uint8_t *kp = (const uint8_t *)&k3;
+		struct gw_policy *got;
+
+		gw_spd_lookup6(&v, &kp, &got, 1);
+		assert_true(got->id >= v.nb);
+		assert_ptr_equal(gw_spd_policy(&v, got->id), got);
+		assert_true(gw_spd_live(&v, got->id));
+	}
+	/* the base answers as before */
+	assert_int_equal(line6(&base, &k1), 37);
+	gw_spd_release(&v, &base);
+	gw_spd_free(&base);
+}
+
+/* The IPv6 cache: a miss, then a hit with the same answer; another
+ * tag (another build) misses; a key that differs in its last address
+ * byte only has its own entry (one bucket: every key meets every
+ * entry); a scanned direction bypasses the cache. */
+static void
+test_cache6(void **state)
+{
+	struct espgw_cfg_policy pols[16];
+	struct gw_acl_key6 k = key6("2001:db8::1", "2001:db8::2", 17, 1, 2);
+	const uint8_t *kp = (const uint8_t *)&k;
+	uint64_t hits = 0, misses = 0;
+	struct gw_spd_cache6 c;
+	struct gw_policy *got;
+	struct gw_spd spd;
+	unsigned int n;
+
+	(void)state;
+	assert_int_equal(
+		gw_spd_cache6_init(&c, 1, SOCKET_ID_ANY, &hits, &misses), 0);
+	pols[0] = pol6("::", 0, "2001:db8::2", 128, 1);
+	pols[1] = pol6("::", 0, "::", 0, 2);
+	pols[1].priority = 1;
+	n = fill_to(pols, 2, 12, true);
+	build(&spd, pols, n);
+	gw_spd_lookup_cached6(&spd, &c, spd.tag, &kp, &got, 1);
+	assert_int_equal(misses, 1);
+	assert_int_equal(hits, 0);
+	assert_int_equal(got->cfg.line, 1);
+	got = NULL;
+	gw_spd_lookup_cached6(&spd, &c, spd.tag, &kp, &got, 1);
+	assert_int_equal(misses, 1);
+	assert_int_equal(hits, 1);
+	assert_int_equal(got->cfg.line, 1);
+	gw_spd_lookup_cached6(&spd, &c, spd.tag + 1000, &kp, &got, 1);
+	assert_int_equal(misses, 2);
+	assert_int_equal(hits, 1);
+	k.dst[15] ^= 1; /* 2001:db8::3 */
+	gw_spd_lookup_cached6(&spd, &c, spd.tag, &kp, &got, 1);
+	assert_int_equal(misses, 3);
+	assert_int_equal(got->cfg.line, 2);
+	gw_spd_lookup_cached6(&spd, &c, spd.tag, &kp, &got, 1);
+	assert_int_equal(hits, 2);
+	assert_int_equal(got->cfg.line, 2);
+	gw_spd_free(&spd);
+	build(&spd, pols, 2);
+	assert_null(spd.acl6);
+	gw_spd_lookup_cached6(&spd, &c, spd.tag, &kp, &got, 1);
+	assert_int_equal(misses + hits, 5);
+	assert_int_equal(got->cfg.line, 2);
+	gw_spd_free(&spd);
+	gw_spd_cache6_fini(&c);
+}
+
+/* xfrm holds one policy per direction and selector, the family and
+ * its addresses part of the selector: not twins across families, nor
+ * IPv6 ones that differ past the first 32 bits. */
+static void
+test_twins6(void **state)
+{
+	struct espgw_cfg_policy a = pol4(0, 0, 0, 0, 1);
+	struct espgw_cfg_policy b = pol6("::", 0, "::", 0, 2);
+	struct espgw_cfg_policy c = pol6("2001:db8::1", 128, "::", 0, 3);
+	struct espgw_cfg_policy d = pol6("2001:db8::2", 128, "::", 0, 4);
+	struct espgw_cfg_policy e = c;
+
+	(void)state;
+	/* 0.0.0.0/0 and ::/0: the same bytes but for the family */
+	assert_false(gw_policy_same_key(&a, &b));
+	assert_true(gw_policy_key_cmp(&a, &b) != 0);
+	assert_true((gw_policy_key_cmp(&a, &b) < 0) ==
+		    (gw_policy_key_cmp(&b, &a) > 0));
+	assert_false(gw_policy_same_key(&c, &d));
+	assert_true(gw_policy_key_cmp(&c, &d) < 0);
+	assert_true(gw_policy_key_cmp(&d, &c) > 0);
+	e.line = 9;
+	e.priority = 3;
+	assert_true(gw_policy_same_key(&c, &e));
+	assert_int_equal(gw_policy_key_cmp(&c, &e), 0);
+	ip6(e.dst6, "2001:db8::");
+	e.dst_len = 32;
+	assert_false(gw_policy_same_key(&c, &e));
+	/* IPv4 fields an IPv6 selector does not have do not count */
+	e = c;
+	e.src = 12345;
+	assert_true(gw_policy_same_key(&c, &e));
+	/* equal: the IPv6 template's endpoints count */
+	e = c;
+	e.has_tmpl = c.has_tmpl = true;
+	e.tmpl_family = c.tmpl_family = AF_INET6;
+	ip6(c.tmpl_dst6, "2001:db8:f::1");
+	ip6(e.tmpl_dst6, "2001:db8:f::1");
+	assert_true(gw_policy_equal(&c, &e));
+	e.tmpl_dst6[15] = 2;
+	assert_false(gw_policy_equal(&c, &e));
+	e = c;
+	e.tmpl_family = AF_INET;
+	assert_false(gw_policy_equal(&c, &e));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -365,6 +1118,16 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_acl),
 		cmocka_unit_test(test_cache),
 		cmocka_unit_test(test_derive),
+		cmocka_unit_test(test_model6),
+		cmocka_unit_test(test_cache6_model),
+		cmocka_unit_test(test_derive6),
+		cmocka_unit_test(test_prefix6),
+		cmocka_unit_test(test_ports6),
+		cmocka_unit_test(test_order6),
+		cmocka_unit_test(test_families),
+		cmocka_unit_test(test_derive6_fixed),
+		cmocka_unit_test(test_cache6),
+		cmocka_unit_test(test_twins6),
 	};
 	const char *s = getenv("ESPGW_SPD_SEED");
 	int rc;
