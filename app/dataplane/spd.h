@@ -20,6 +20,14 @@
  * when asked (some selector to be matched looks at them: gw_spd.l4). */
 void gw_acl_key(const struct rte_mbuf *m, struct gw_acl_key *k, bool ports);
 
+/* Fill the key of an IPv6 packet (data at the IPv6 header, whose
+ * payload_len fits data_len): the upper-layer protocol past the
+ * extension headers, as xfrm takes it (spd_lookup.c), and its ports or
+ * ICMPv6 type and code when asked, unless a fragment header came.
+ * Returns 0, or -1 when the chain cannot be walked safely (longer than
+ * ESPGW_IPV6_EXT_MAX headers, or past the packet): the caller drops. */
+int gw_acl_key6(const struct rte_mbuf *m, struct gw_acl_key6 *k, bool ports);
+
 /* Match n keys, struct gw_acl_key (gw_spd_lookup) or struct
  * gw_acl_key6 (gw_spd_lookup6); pol[i] is the winning policy or NULL. */
 void gw_spd_lookup(const struct gw_spd *spd, const uint8_t **keys,

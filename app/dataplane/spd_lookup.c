@@ -2,9 +2,10 @@
  * Copyright (c) 2026 The espgw authors
  */
 
-/* Policy lookup on the data path: a burst of keys against one compiled
- * direction (control/spd.c builds them), by a scan or rte_acl, and a
- * worker's cache of rte_acl's answers, each for IPv4 and for IPv6. */
+/* Policy lookup on the data path: a packet's key (IPv4 or IPv6), a
+ * burst of keys against one compiled direction (control/spd.c builds
+ * them), by a scan or rte_acl, and a worker's cache of rte_acl's
+ * answers, each for IPv4 and for IPv6. */
 
 #include <errno.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 
 #include "dataplane/limits.h"
 #include "dataplane/spd.h"
+#include "espgw/wire.h"
 
 void
 gw_acl_key(const struct rte_mbuf *m, struct gw_acl_key *k, bool ports)
@@ -47,6 +49,79 @@ gw_acl_key(const struct rte_mbuf *m, struct gw_acl_key *k, bool ports)
 		k->dport = rte_cpu_to_be_16(l4[1]);
 		break;
 	}
+}
+
+/* RFC 8200 section 4.1's chain walked as Linux's decode_session6()
+ * (net/xfrm/xfrm_policy.c, kernel 6.1) walks it for xfrm selectors:
+ * hop-by-hop, routing, destination options and fragment headers, in
+ * any order; anything else is the upper layer, AH, ESP and no next
+ * header (59) included. After a fragment header, first fragment or
+ * not, no ports ("onlyproto"): every fragment meets one policy. Unlike
+ * Linux, a later fragment's proto is its next header (what follows is
+ * data, not headers), a chain too long or cut short is refused (Linux
+ * stops with proto 0), and MH's type is not taken (no selector here
+ * names one). */
+int
+gw_acl_key6(const struct rte_mbuf *m, struct gw_acl_key6 *k, bool ports)
+{
+	const struct rte_ipv6_hdr *ip = rte_pktmbuf_mtod(m, const void *);
+	const uint8_t *p = (const uint8_t *)ip;
+	uint32_t end = RTE_MIN((uint32_t)ESPGW_IPV6_HDR_LEN +
+				       rte_be_to_cpu_16(ip->payload_len),
+			       (uint32_t)m->data_len);
+	uint32_t off = ESPGW_IPV6_HDR_LEN;
+	uint8_t nh = ip->proto;
+	bool frag = false;
+	const uint8_t *l4;
+
+	memset(k, 0, sizeof(*k));
+	memcpy(k->src, ip->src_addr, sizeof(k->src));
+	memcpy(k->dst, ip->dst_addr, sizeof(k->dst));
+	for (unsigned int n = 0;; n++) {
+		const uint8_t *e = p + off;
+		uint32_t hlen;
+
+		if (nh != ESPGW_IPV6_HOPOPTS && nh != ESPGW_IPV6_ROUTING &&
+		    nh != ESPGW_IPV6_DSTOPTS && nh != ESPGW_IPV6_FRAGMENT)
+			break;
+		if (n == ESPGW_IPV6_EXT_MAX || off + ESPGW_IPV6_EXT_UNIT > end)
+			return -1;
+		hlen = nh == ESPGW_IPV6_FRAGMENT
+			       ? ESPGW_IPV6_FRAG_HDR_LEN
+			       : (e[1] + 1u) * ESPGW_IPV6_EXT_UNIT;
+		if (off + hlen > end)
+			return -1;
+		if (nh == ESPGW_IPV6_FRAGMENT) {
+			frag = true;
+			if ((e[2] << 8 | e[3]) & ESPGW_IPV6_FRAG_OFF_MASK) {
+				k->proto = e[0];
+				return 0;
+			}
+		}
+		nh = e[0];
+		off += hlen;
+	}
+	k->proto = nh;
+	if (!ports || frag)
+		return 0;
+	l4 = p + off;
+	switch (nh) {
+	case IPPROTO_TCP:
+	case IPPROTO_UDP:
+	case IPPROTO_SCTP:
+		if (off + 4 <= end) {
+			memcpy(&k->sport, l4, 2);
+			memcpy(&k->dport, l4 + 2, 2);
+		}
+		break;
+	case ESPGW_IPPROTO_ICMPV6:
+		if (off + 2 <= end) {
+			k->sport = rte_cpu_to_be_16(l4[0]);
+			k->dport = rte_cpu_to_be_16(l4[1]);
+		}
+		break;
+	}
+	return 0;
 }
 
 static inline bool
