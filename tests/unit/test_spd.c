@@ -7,7 +7,8 @@
  * lowest priority value first, ties to the one added first), both as
  * a linear scan (few policies) and through rte_acl (many), for IPv4
  * and IPv6 selectors alone and side by side in one direction: random
- * policies and packets against a brute-force model, and fixed cases. */
+ * policies and packets against a brute-force model, and the IPv6 key
+ * as xfrm takes it from a packet's extension headers. */
 
 /* rte_vect_set_max_simd_bitwidth (experimental in DPDK 22.11) */
 #define ALLOW_EXPERIMENTAL_API
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <rte_ip.h>
 #include <rte_vect.h>
 
 #include "control/spd.h"
@@ -1064,6 +1066,223 @@ test_cache6(void **state)
 	gw_spd_cache6_fini(&c);
 }
 
+/* ---- the IPv6 key of a packet --------------------------------------- */
+
+/* An IPv6 packet from 2001:db8::1 to 2001:db8::2: next header nh, the
+ * payload (len bytes of p), and tail bytes past payload_len (as a
+ * frame's padding). */
+static struct rte_mbuf *
+pkt6(uint8_t nh, const uint8_t *p, uint16_t len, uint16_t tail)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(t_pool);
+	struct rte_ipv6_hdr *ip;
+	uint8_t *d;
+
+	assert_non_null(m);
+	d = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(40 + len + tail));
+	assert_non_null(d);
+	memset(d, 0xee, 40u + len + tail);
+	ip = (struct rte_ipv6_hdr *)d;
+	ip->vtc_flow = rte_cpu_to_be_32(6u << 28);
+	ip->payload_len = rte_cpu_to_be_16(len);
+	ip->proto = nh;
+	ip->hop_limits = 64;
+	ip6(ip->src_addr, "2001:db8::1");
+	ip6(ip->dst_addr, "2001:db8::2");
+	memcpy(d + 40, p, len);
+	return m;
+}
+
+/* Append an extension header of type (its own next header nh, len
+ * bytes: a multiple of 8) to b at *off; a fragment header's len is its
+ * offset in 8-byte units and more-fragments bit. */
+static void
+ext(uint8_t *b, uint16_t *off, uint8_t type, uint8_t nh, uint16_t len,
+    uint16_t frag_off, bool mf)
+{
+	uint8_t *e = b + *off;
+
+	if (type == 44) {
+		uint16_t fo = (uint16_t)(frag_off << 3 | (mf ? 1 : 0));
+
+		memset(e, 0, 8);
+		e[0] = nh;
+		e[2] = (uint8_t)(fo >> 8);
+		e[3] = (uint8_t)fo;
+		e[4] = 0x12; /* identification */
+		*off = (uint16_t)(*off + 8);
+		return;
+	}
+	memset(e, 0, len); /* Pad1 options */
+	e[0] = nh;
+	e[1] = (uint8_t)(len / 8 - 1);
+	if (type == 43) {
+		e[2] = 0; /* routing type 0, segments left 0 */
+		e[3] = 0;
+	}
+	*off = (uint16_t)(*off + len);
+}
+
+/* Append an upper-layer header: UDP ports, or ICMPv6 type and code. */
+static void
+l4(uint8_t *b, uint16_t *off, uint8_t a, uint8_t c, uint16_t sport,
+   uint16_t dport)
+{
+	uint8_t *u = b + *off;
+
+	memset(u, 0, 8);
+	if (a != 0 || c != 0) {
+		u[0] = a;
+		u[1] = c;
+	} else {
+		u[0] = (uint8_t)(sport >> 8);
+		u[1] = (uint8_t)sport;
+		u[2] = (uint8_t)(dport >> 8);
+		u[3] = (uint8_t)dport;
+	}
+	*off = (uint16_t)(*off + 8);
+}
+
+static int
+key_of(uint8_t nh, const uint8_t *b, uint16_t len, uint16_t tail, bool ports,
+       struct gw_acl_key6 *k)
+{
+	struct rte_mbuf *m = pkt6(nh, b, len, tail);
+	int rc;
+
+	memset(k, 0x55, sizeof(*k));
+	rc = gw_acl_key6(m, k, ports);
+	rte_pktmbuf_free(m);
+	return rc;
+}
+
+static void
+assert_key(const struct gw_acl_key6 *k, uint8_t proto, uint16_t sport,
+	   uint16_t dport)
+{
+	uint8_t a[16];
+
+	assert_int_equal(k->proto, proto);
+	assert_int_equal(rte_be_to_cpu_16(k->sport), sport);
+	assert_int_equal(rte_be_to_cpu_16(k->dport), dport);
+	assert_int_equal(k->pad[0] | k->pad[1] | k->pad[2], 0);
+	ip6(a, "2001:db8::1");
+	assert_memory_equal(k->src, a, 16);
+	ip6(a, "2001:db8::2");
+	assert_memory_equal(k->dst, a, 16);
+}
+
+/* The chain walked as decode_session6() walks it (spd_lookup.c). */
+static void
+test_key6(void **state)
+{
+	uint8_t b[512];
+	struct gw_acl_key6 k;
+	uint16_t off;
+
+	(void)state;
+	/* plain UDP; ports only when asked */
+	off = 0;
+	l4(b, &off, 0, 0, 4500, 500);
+	assert_int_equal(key_of(17, b, off, 0, true, &k), 0);
+	assert_key(&k, 17, 4500, 500);
+	assert_int_equal(key_of(17, b, off, 0, false, &k), 0);
+	assert_key(&k, 17, 0, 0);
+
+	/* hop-by-hop, destination options, routing, then UDP */
+	off = 0;
+	ext(b, &off, 0, 60, 8, 0, false);
+	ext(b, &off, 60, 43, 16, 0, false);
+	ext(b, &off, 43, 17, 24, 0, false);
+	l4(b, &off, 0, 0, 1234, 53);
+	assert_int_equal(key_of(0, b, off, 0, true, &k), 0);
+	assert_key(&k, 17, 1234, 53);
+
+	/* hop-by-hop, destination options, a first fragment: walked to
+	 * UDP, yet no ports, as Linux takes none with a fragment header */
+	off = 0;
+	ext(b, &off, 0, 60, 8, 0, false);
+	ext(b, &off, 60, 44, 16, 0, false);
+	ext(b, &off, 44, 60, 8, 0, true);
+	ext(b, &off, 60, 17, 8, 0, false);
+	l4(b, &off, 0, 0, 1234, 53);
+	assert_int_equal(key_of(0, b, off, 0, true, &k), 0);
+	assert_key(&k, 17, 0, 0);
+
+	/* a later fragment: its next header, what follows being data
+	 * (here bytes that would read as a destination options header
+	 * of 2 KB) */
+	off = 0;
+	ext(b, &off, 0, 60, 8, 0, false);
+	ext(b, &off, 60, 44, 16, 0, false);
+	ext(b, &off, 44, 60, 8, 185, true);
+	memset(b + off, 0xff, 16);
+	off = (uint16_t)(off + 16);
+	assert_int_equal(key_of(0, b, off, 0, true, &k), 0);
+	assert_key(&k, 60, 0, 0);
+	/* the last one (no M) alike */
+	b[8 + 16 + 3] = (uint8_t)(185 << 3);
+	assert_int_equal(key_of(0, b, off, 0, true, &k), 0);
+	assert_key(&k, 60, 0, 0);
+
+	/* ICMPv6: type and code in sport and dport */
+	off = 0;
+	ext(b, &off, 60, 58, 8, 0, false);
+	l4(b, &off, 128, 0, 0, 0);
+	assert_int_equal(key_of(60, b, off, 0, true, &k), 0);
+	assert_key(&k, 58, 128, 0);
+	off = 0;
+	l4(b, &off, 1, 3, 0, 0);
+	assert_int_equal(key_of(58, b, off, 0, true, &k), 0);
+	assert_key(&k, 58, 1, 3);
+
+	/* AH, ESP and no next header end the walk: upper layers to
+	 * xfrm (decode_session6's default case) */
+	off = 0;
+	ext(b, &off, 0, 51, 8, 0, false);
+	ext(b, &off, 51, 17, 16, 0, false); /* AH-shaped: not walked */
+	l4(b, &off, 0, 0, 1, 2);
+	assert_int_equal(key_of(0, b, off, 0, true, &k), 0);
+	assert_key(&k, 51, 0, 0);
+	assert_int_equal(key_of(50, b, 8, 0, true, &k), 0);
+	assert_key(&k, 50, 0, 0);
+	assert_int_equal(key_of(59, b, 0, 0, true, &k), 0);
+	assert_key(&k, 59, 0, 0);
+
+	/* eight headers are walked, a ninth is refused */
+	off = 0;
+	for (int i = 0; i < 7; i++)
+		ext(b, &off, 60, 60, 8, 0, false);
+	ext(b, &off, 60, 17, 8, 0, false);
+	l4(b, &off, 0, 0, 7, 9);
+	assert_int_equal(key_of(60, b, off, 0, true, &k), 0);
+	assert_key(&k, 17, 7, 9);
+	off = 0;
+	for (int i = 0; i < 8; i++)
+		ext(b, &off, 60, 60, 8, 0, false);
+	ext(b, &off, 60, 17, 8, 0, false);
+	l4(b, &off, 0, 0, 7, 9);
+	assert_int_equal(key_of(60, b, off, 0, true, &k), -1);
+	assert_int_equal(key_of(60, b, off, 0, false, &k), -1);
+
+	/* truncated: a header longer than the packet, one cut short
+	 * by payload_len with the frame's padding behind it, no room
+	 * for a header at all */
+	off = 0;
+	ext(b, &off, 60, 17, 48, 0, false);
+	assert_int_equal(key_of(60, b, 16, 0, true, &k), -1);
+	assert_int_equal(key_of(60, b, 16, 64, true, &k), -1);
+	assert_int_equal(key_of(60, b, 48, 0, true, &k), 0);
+	assert_key(&k, 17, 0, 0); /* no room for ports: none */
+	assert_int_equal(key_of(44, b, 4, 0, true, &k), -1);
+	assert_int_equal(key_of(0, b, 0, 0, true, &k), -1);
+	/* UDP with 2 bytes: its proto, no ports */
+	off = 0;
+	l4(b, &off, 0, 0, 1, 2);
+	assert_int_equal(key_of(17, b, 2, 8, true, &k), 0);
+	assert_key(&k, 17, 0, 0);
+}
+
 /* xfrm holds one policy per direction and selector, the family and
  * its addresses part of the selector: not twins across families, nor
  * IPv6 ones that differ past the first 32 bits. */
@@ -1127,6 +1346,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_families),
 		cmocka_unit_test(test_derive6_fixed),
 		cmocka_unit_test(test_cache6),
+		cmocka_unit_test(test_key6),
 		cmocka_unit_test(test_twins6),
 	};
 	const char *s = getenv("ESPGW_SPD_SEED");
