@@ -37,12 +37,19 @@ gw_worker_init(struct gw_worker *w, unsigned int id, unsigned int lcore)
 	 * 30 s but a gateway has less to spare */
 	w->frag_tbl = rte_ip_frag_table_create(1024, 16, 1024 * 16,
 					       rte_get_tsc_hz() * 2, socket);
-	/* 32,768 buckets of 2: 2 MB, answers for 65,536 flows */
+	/* 32,768 buckets of 2: 2 MB, answers for 65,536 flows; IPv6's,
+	 * a line an entry: 16,384 buckets, 2 MB, 32,768 flows (one pair
+	 * of counters for both) */
 	w->spd_cache = calloc(1, sizeof(*w->spd_cache));
+	w->spd_cache6 = calloc(1, sizeof(*w->spd_cache6));
 	if (w->esp == NULL || w->frag_tbl == NULL || w->spd_cache == NULL ||
+	    w->spd_cache6 == NULL ||
 	    gw_spd_cache_init(w->spd_cache, 32768, socket,
 			      &w->cnt[GW_SPD_CACHE_HITS],
-			      &w->cnt[GW_SPD_CACHE_MISSES]) != 0)
+			      &w->cnt[GW_SPD_CACHE_MISSES]) != 0 ||
+	    gw_spd_cache6_init(w->spd_cache6, 16384, socket,
+			       &w->cnt[GW_SPD_CACHE_HITS],
+			       &w->cnt[GW_SPD_CACHE_MISSES]) != 0)
 		return -ENOMEM;
 	gw_icmp_init(w);
 	return gw_natt_init(w, socket);
@@ -64,6 +71,10 @@ gw_worker_fini(struct gw_worker *w)
 		gw_spd_cache_fini(w->spd_cache);
 	free(w->spd_cache);
 	w->spd_cache = NULL;
+	if (w->spd_cache6 != NULL)
+		gw_spd_cache6_fini(w->spd_cache6);
+	free(w->spd_cache6);
+	w->spd_cache6 = NULL;
 }
 
 int

@@ -18,6 +18,7 @@
 
 struct gw;
 struct gw_spd_cache;
+struct gw_spd_cache6;
 
 /* A packet waiting for its next hop's MAC (dataplane/hold.c). */
 struct gw_pending {
@@ -39,7 +40,8 @@ struct gw_worker {
 	unsigned int nb_pending;
 	struct rte_ip_frag_tbl *frag_tbl;
 	struct rte_ip_frag_death_row death_row;
-	struct gw_spd_cache *spd_cache; /* policy answers (dataplane/spd.h) */
+	struct gw_spd_cache *spd_cache;	  /* policy answers (dataplane/spd.h) */
+	struct gw_spd_cache6 *spd_cache6; /* the same for IPv6 */
 	uint64_t icmp_tokens, icmp_last;
 	/* NAT keepalives the control thread asks this worker to send
 	 * (struct gw_natt_keepalive, dataplane/natt.h) */
