@@ -1266,19 +1266,6 @@ take_net(struct gw_tables *t, const struct gw_tables *prev)
 	t->nb_nh6 = prev->nb_nh6;
 }
 
-/* The language and the configuration hold IPv6 selectors, the tables
- * do not yet: refused here rather than left out of them. */
-static int
-refuse_ipv6(const struct espgw_cfg *cfg, char *err, size_t len)
-{
-	for (unsigned int i = 0; i < cfg->nb_policies; i++)
-		if (cfg->policies[i].family == AF_INET6)
-			return fail(err, len, cfg, cfg->policies[i].line,
-				    "IPv6 selectors are not used by the "
-				    "gateway yet");
-	return 0;
-}
-
 struct gw_tables *
 gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
 		const struct gw_tables *prev, struct gw_change *chg, char *err,
@@ -1290,10 +1277,6 @@ gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
 	bool live = prev != NULL && chg != NULL && chg->live;
 	bool net, sas, pol = false, same_out, dying;
 
-	if (refuse_ipv6(cfg, err, len) != 0) {
-		free(t);
-		return NULL;
-	}
 	if (t == NULL) {
 		fail(err, len, cfg, 0, "out of memory");
 		return NULL;

@@ -47,6 +47,7 @@
 	_(DROP_BAD_IP, "drop-bad-ip-header")                                   \
 	_(DROP_BAD_IP6, "drop-bad-ipv6-header")                                \
 	_(DROP_BAD_ICMP6, "drop-bad-icmpv6")                                   \
+	_(DROP_BAD_EXT6, "drop-bad-ext-headers")                               \
 	_(DROP_ND_UNRESOLVED, "drop-nd-unresolved")                            \
 	_(DROP_TTL, "drop-ttl-exceeded")                                       \
 	_(DROP_NO_ROUTE, "drop-no-route")                                      \

@@ -35,6 +35,10 @@ void gw_policy_match(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
 		     const uint16_t *idx, unsigned int k, bool l4,
 		     struct gw_policy **pol, struct gw_policy **opol);
 
+/* The answer for an IPv6 packet whose extension headers cannot be
+ * walked safely (more than 8, or past its data): drop-bad-ext-headers. */
+extern struct gw_policy gw_policy_bad_chain;
+
 /* The out path (RFC 4301 section 5.1): match out policies a burst at a
  * time; protect, bypass or discard; then route. */
 void gw_out_flush(struct gw_ctx *c);

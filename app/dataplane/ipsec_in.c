@@ -31,6 +31,42 @@ gw_ipsec_inbound(struct gw_ctx *c, struct rte_mbuf **esp, unsigned int n)
 	gw_policy_check_in(c, esp, sas, ok);
 }
 
+struct gw_policy gw_policy_bad_chain;
+
+/* Match the IPv6 packets at[0..n6) of idx against dir (and out); one
+ * whose extension headers cannot be walked to its selector's fields
+ * gets gw_policy_bad_chain. */
+static void
+match6(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
+       const uint16_t *idx, const uint16_t *at, unsigned int n6, bool l4,
+       struct gw_policy **pol, struct gw_policy **opol)
+{
+	struct gw_acl_key6 keys[GW_OUT_MAX];
+	const uint8_t *kp[GW_OUT_MAX];
+	struct gw_policy *p6[GW_OUT_MAX];
+	uint16_t pos[GW_OUT_MAX];
+	unsigned int n = 0;
+
+	for (unsigned int j = 0; j < n6; j++) {
+		if (gw_acl_key6(m[idx[at[j]]], &keys[n], l4) != 0) {
+			pol[at[j]] = &gw_policy_bad_chain;
+			if (opol != NULL)
+				opol[at[j]] = &gw_policy_bad_chain;
+			continue;
+		}
+		kp[n] = (const uint8_t *)&keys[n];
+		pos[n++] = at[j];
+	}
+	gw_spd_match6(c->t, c->w->spd_cache6, dir, kp, p6, n);
+	for (unsigned int j = 0; j < n; j++)
+		pol[pos[j]] = p6[j];
+	if (opol != NULL) {
+		gw_spd_match6(c->t, c->w->spd_cache6, GW_OUT, kp, p6, n);
+		for (unsigned int j = 0; j < n; j++)
+			opol[pos[j]] = p6[j];
+	}
+}
+
 void
 gw_policy_match(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
 		const uint16_t *idx, unsigned int k, bool l4,
@@ -39,14 +75,16 @@ gw_policy_match(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
 	struct gw_acl_key keys[GW_OUT_MAX];
 	const uint8_t *kp[GW_OUT_MAX];
 	struct gw_policy *p4[GW_OUT_MAX];
-	uint16_t at[GW_OUT_MAX];
-	unsigned int n4 = 0;
+	uint16_t at[GW_OUT_MAX], at6[GW_OUT_MAX];
+	unsigned int n4 = 0, n6 = 0;
 
 	for (unsigned int j = 0; j < k; j++) {
 		struct rte_mbuf *p = m[idx[j]];
 
-		if (gw_is_ip6(p))
+		if (gw_is_ip6(p)) {
+			at6[n6++] = (uint16_t)j;
 			continue;
+		}
 		gw_acl_key(p, &keys[n4], l4);
 		kp[n4] = (const uint8_t *)&keys[n4];
 		at[n4++] = (uint16_t)j;
@@ -58,11 +96,7 @@ gw_policy_match(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
 				     k);
 		return;
 	}
-	/* no IPv6 selector is in the tables yet (tables.c refuses them):
-	 * no IPv6 packet matches a policy */
-	memset(pol, 0, k * sizeof(pol[0]));
-	if (opol != NULL)
-		memset(opol, 0, k * sizeof(opol[0]));
+	match6(c, dir, m, idx, at6, n6, l4, pol, opol);
 	gw_spd_match(c->t, c->w->spd_cache, dir, kp, p4, n4);
 	for (unsigned int j = 0; j < n4; j++)
 		pol[at[j]] = p4[j];
@@ -153,6 +187,10 @@ gw_policy_check_in(struct gw_ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 			    pol[j + 4] != pol[j + 3])
 				rte_prefetch0(pol[j + 4]);
 
+			if (unlikely(pol[j] == &gw_policy_bad_chain)) {
+				gw_drop(c, p, GW_DROP_BAD_EXT6);
+				continue;
+			}
 			if (pol[j] == NULL) {
 				/* RFC 4301 section 5.2: tunnel-mode traffic
 				 * must match a policy */

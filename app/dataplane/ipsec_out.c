@@ -76,13 +76,18 @@ gw_out_flush(struct gw_ctx *c)
 
 		if (i + 4 < n && pol[i + 4] != NULL && pol[i + 4] != pol[i + 3])
 			rte_prefetch0(pol[i + 4]);
-		if (i + 3 < n && pol[i + 3] != NULL && pol[i + 3] != pol[i + 2])
+		if (i + 3 < n && pol[i + 3] != NULL &&
+		    pol[i + 3] != pol[i + 2] && pol[i + 3]->has_tmpl)
 			rte_prefetch0(&bound[pol[i + 3]->id]);
 		if (i + 2 < n && pol[i + 2] != NULL &&
-		    pol[i + 2] != pol[i + 1] &&
+		    pol[i + 2] != pol[i + 1] && pol[i + 2]->has_tmpl &&
 		    bound[pol[i + 2]->id].sa != NULL)
 			rte_prefetch0(bound[pol[i + 2]->id].sa);
 
+		if (unlikely(p == &gw_policy_bad_chain)) {
+			gw_drop(c, m, GW_DROP_BAD_EXT6);
+			continue;
+		}
 		if (p == NULL ||
 		    (p->action == ESPGW_POL_ALLOW && !p->has_tmpl)) {
 			gw_send_l3(c, m);

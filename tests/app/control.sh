@@ -215,10 +215,12 @@ EOT
 check "an IPv6 state's twin in one batch: File exists at its line" 2 "" "-:2: RTNETLINK answers: File exists"
 ctl xfrm state add src 2001:db8:1::1 dst 2001:db8:2::1 proto esp spi 0x6001 reqid 6 mode tunnel aead 'rfc4106(gcm(aes))' $K1 128 encap espinudp 4500 4500 0.0.0.0
 check "ESP in UDP over IPv6: refused, exit 1" 1 "" "ESP in UDP over IPv6 is not supported"
-ctl xfrm policy add src 2001:db8:1::/64 dst 2001:db8:9::/64 dir out
-check "an IPv6 selector: refused by the table build" 2 "" "IPv6 selectors are not used by the gateway yet"
-ctl xfrm policy get src 2001:db8:1::/64 dst 2001:db8:9::/64 dir out
-check "... and undone" 2 "" "No such file or directory"
+ctl xfrm policy add src 2001:db8:1::/64 dst 2001:db8:9::/64 proto tcp dport 443 dir out
+check "an IPv6 selector, live" 0 "" ""
+ctl xfrm policy get src 2001:db8:1::/64 dst 2001:db8:9::/64 proto tcp dport 443 dir out
+check "... get finds it" 0 "src 2001:db8:1::/64 dst 2001:db8:9::/64" ""
+ctl xfrm policy delete src 2001:db8:1::/64 dst 2001:db8:9::/64 proto tcp dport 443 dir out
+check "... and it goes" 0 "" ""
 ctl -6 neigh add 10.0.0.1 lladdr 02:00:00:00:00:01 dev net_null1
 check "ip -6 with an IPv4 address: what ip says, exit 1" 1 "" "inet6 address is expected rather than \"10.0.0.1\""
 kill -0 "$pid" && ok "espgw still runs" || bad "espgw still runs"

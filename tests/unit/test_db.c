@@ -612,51 +612,6 @@ test_policies6(void **st)
 	espgw_cfg_free(&cfg);
 }
 
-/* The table build refuses what it does not use yet, by its line, before
- * it builds anything (gw_tables_build's first step): IPv6 selectors,
- * whatever the template (its IPv6 states: test_tables). */
-static void
-test_tables_refuse_ipv6(void **st)
-{
-	static const struct {
-		const char *line;
-		const char *says;
-	} v6[] = {
-		{ "ip xfrm policy add src 2001:db8::/32 dir out",
-		  "test:3: IPv6 selectors are not used by the gateway yet" },
-		{ "ip xfrm policy add src 2001:db8::/32 dir out tmpl src "
-		  "192.0.2.1 dst 198.51.100.1 proto esp mode tunnel",
-		  "test:3: IPv6 selectors are not used by the gateway yet" },
-	};
-	char err[256];
-
-	(void)st;
-	for (size_t i = 0; i < sizeof(v6) / sizeof(v6[0]); i++) {
-		struct espgw_cfg cfg;
-
-		espgw_cfg_init(&cfg, "test");
-		assert_int_equal(espgw_cfg_parse_line(&cfg,
-						      "ip link set dev "
-						      "net_null0 up",
-						      1, err, sizeof(err)),
-				 0);
-		assert_int_equal(espgw_cfg_parse_line(&cfg,
-						      "ip addr add "
-						      "192.0.2.1/24 dev "
-						      "net_null0",
-						      2, err, sizeof(err)),
-				 0);
-		if (espgw_cfg_parse_line(&cfg, v6[i].line, 3, err,
-					 sizeof(err)) != 0)
-			fail_msg("%s: %s", v6[i].line, err);
-		err[0] = '\0';
-		assert_null(
-			gw_tables_build(&cfg, 1, NULL, NULL, err, sizeof(err)));
-		assert_string_equal(err, v6[i].says);
-		espgw_cfg_free(&cfg);
-	}
-}
-
 int
 main(void)
 {
@@ -669,7 +624,6 @@ main(void)
 		cmocka_unit_test(test_ipv6_net),
 		cmocka_unit_test(test_states6),
 		cmocka_unit_test(test_policies6),
-		cmocka_unit_test(test_tables_refuse_ipv6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
