@@ -69,6 +69,8 @@ Scenarios (one espgw run each):
   natt_ports      two tunnels on ports of ours other than 4500: only those are listened on
   ipv6_nd         NDP for our IPv6 addresses (NA, DAD, learning, NS with retries), ICMPv6
                   echo through routes and neighbours, IPv6 drops each counted
+  tunnel_4in6     IPv4 over IPv6 endpoints both ways: the outer IPv6 header as Linux writes
+                  it, scapy decrypts; the tunnel MTU 1426: frag-needed with DF, else IPv6 fragments
 
 Usage (Debian's python3-scapy 2.5 and python3-cryptography; no PyPI):
 
@@ -125,6 +127,14 @@ NATT_PORT = 4500                     # our end's port for ESP in UDP
 NAT_PORT = 31337                     # the peer's port as its NAT shows it
 ETH_MIN = 60                         # frames shorter than this are padded on a wire
 
+# IPv6 (issue #13): 2001:db8:1::/64 on the LAN (hosts 2001:db8:1::N beside
+# 10.0.1.N), 2001:db8:f::/64 on the WAN with the next hop 2001:db8:f::fe, and
+# the IPv6 peer 2001:db8:2::1 behind it
+V6_LAN_GW, V6_WAN_GW = "2001:db8:1::1", "2001:db8:f::1"
+V6_NH, V6_NH_MAC = "2001:db8:f::fe", "02:00:00:00:06:fe"
+V6_PEER = "2001:db8:2::1"
+ESP6_OVERHEAD = 40 + 8 + 8           # outer IPv6, SPI + seq, IV
+
 
 def host_ip(n):
     return "10.0.1.%d" % n
@@ -132,6 +142,15 @@ def host_ip(n):
 
 def host_mac(n):
     return "02:00:0a:00:01:%02x" % n
+
+
+def v6_host(n):
+    return "2001:db8:1::%x" % n
+
+
+def a6(addr):
+    """The 16 bytes of an IPv6 address."""
+    return socket.inet_pton(socket.AF_INET6, addr)
 
 
 def mac_bytes(mac):
@@ -211,18 +230,24 @@ class SA:
     """One ESP tunnel SA: its `ip xfrm state` line and its scapy twin."""
 
     def __init__(self, spi, src, dst, reqid, key, icv=16, esn=False, window=64, seq=0,
-                 limits="", encap=None):
+                 limits="", encap=None, af_unspec=False):
         self.spi, self.src, self.dst, self.reqid = spi, src, dst, reqid
         self.limits = limits                # " limit packet-hard 6 ..." or ""
         # ESP in UDP: (sport, dport), the sender's and the receiver's
         # port, as `encap espinudp SPORT DPORT 0.0.0.0` has them; or None
         self.encap = encap
-        self.outer_len = 20 + (UDP_HDR if encap else 0)   # in front of the ESP header
+        # flag af-unspec: inner packets of the other family too (4in6, 6in4), as Linux
+        # needs it (copy_from_user_state())
+        self.af_unspec = af_unspec
+        self.six = ":" in dst               # IPv6 endpoints (4in6, 6in6)
+        # in front of the ESP header
+        self.outer_len = 40 if self.six else 20 + (UDP_HDR if encap else 0)
         self.key, self.icv, self.esn, self.window = key, icv, esn, window
         self.seq = seq                      # 64-bit: last sent (out) / highest received (in)
-        self.outbound = src == WAN_GW
+        self.outbound = src in (WAN_GW, V6_WAN_GW)
+        outer = IPv6 if self.six else IP
         sa = SecurityAssociation(ESP, spi=spi, crypt_algo="AES-GCM", crypt_key=key,
-                                 crypt_icv_size=icv, tunnel_header=IP(src=src, dst=dst),
+                                 crypt_icv_size=icv, tunnel_header=outer(src=src, dst=dst),
                                  nat_t_header=UDP(sport=encap[0], dport=encap[1]) if encap
                                  else None, esn_en=esn, esn=0)
         if icv != 16:
@@ -240,6 +265,8 @@ class SA:
         opts = ""
         if self.esn:
             opts += " flag esn"
+        if self.af_unspec:
+            opts += " flag af-unspec"
         if self.seq:
             word = "replay-oseq" if self.outbound else "replay-seq"
             opts += " %s 0x%x" % (word, self.seq & 0xFFFFFFFF)
@@ -252,17 +279,22 @@ class SA:
                    self.key.hex(), self.icv * 8, encap, self.limits))
 
     def encrypt(self, inner, seq, tos=None, ip_id=0, flags=0, src=None, sport=None,
-                udp_csum=0):
-        """Outer IPv4 [+ UDP] + ESP bytes for an inner IPv4 or IPv6 packet at a 64-bit
-        seq.  ESP in UDP: from src / sport instead of the state's (a NAT rebound), with
-        UDP checksum udp_csum: 0 (as Linux sends), "valid" or that number."""
+                udp_csum=0, flow=0):
+        """Outer IPv4 [+ UDP] or IPv6 + ESP bytes for an inner IPv4 or IPv6 packet at
+        a 64-bit seq.  ESP in UDP: from src / sport instead of the state's (a NAT
+        rebound), with UDP checksum udp_csum: 0 (as Linux sends), "valid" or that
+        number.  IPv6 endpoints: tos is the traffic class, flow the flow label."""
         six = inner[0] >> 4 == 6
         if tos is None:
             # as Linux and espgw do (RFC 4301 5.1.2.1, INET_ECN_encapsulate):
             # the inner TOS or IPv6 traffic class, CE sent as ECT(0)
-            tos = outer_tos((inner[0] << 4 & 0xF0 | inner[1] >> 4) if six else inner[1])
-        self.scapy.tunnel_header = IP(src=src or self.src, dst=self.dst, tos=tos, id=ip_id,
-                                      flags=flags, ttl=64)
+            tos = outer_tos(inner_tc(inner))
+        if self.six:
+            self.scapy.tunnel_header = IPv6(src=src or self.src, dst=self.dst, tc=tos,
+                                            fl=flow, hlim=64)
+        else:
+            self.scapy.tunnel_header = IP(src=src or self.src, dst=self.dst, tos=tos,
+                                          id=ip_id, flags=flags, ttl=64)
         if self.encap:
             self.scapy.nat_t_header = UDP(sport=sport or self.encap[0], dport=self.encap[1])
         self.scapy.seq_num = seq & 0xFFFFFFFF
@@ -278,18 +310,21 @@ class SA:
         return bytes(b)
 
     def decrypt(self, outer, seq_hi=0):
-        """The inner packet (bytes) of outer IPv4 [+ UDP] + ESP; raises if it fails.
+        """The inner packet (bytes) of outer IPv4 [+ UDP] or IPv6 + ESP; raises if it
+        fails.
         scapy finds ESP behind UDP only on port 4500: the layers are given here."""
         if self.encap:
             pkt = IP(outer[:20]) / UDP(outer[20:28]) / ESP(outer[28:])
         else:
-            pkt = IP(outer)
+            pkt = (IPv6 if self.six else IP)(outer)
         return raw(self.scapy.decrypt(pkt, esn=seq_hi))
 
 
-def make_sa(rng, spi, reqid, outbound, key_len=20, **kw):
-    """An SA with a fresh key (AES key + 4-byte salt) for one direction."""
-    src, dst = (WAN_GW, PEER) if outbound else (PEER, WAN_GW)
+def make_sa(rng, spi, reqid, outbound, key_len=20, six=False, **kw):
+    """An SA with a fresh key (AES key + 4-byte salt) for one direction;
+    six: between our IPv6 WAN address and the IPv6 peer."""
+    ours, peer = (V6_WAN_GW, V6_PEER) if six else (WAN_GW, PEER)
+    src, dst = (ours, peer) if outbound else (peer, ours)
     return SA(spi, src, dst, reqid, rng.randbytes(key_len), **kw)
 
 
@@ -329,6 +364,11 @@ def forwarded(pkt):
     b[10:12] = b"\0\0"
     b[10:12] = struct.pack("!H", cksum(bytes(b[:hl])))
     return bytes(b)
+
+
+def inner_tc(pkt):
+    """The IPv4 TOS or the IPv6 traffic class of a packet."""
+    return (pkt[0] << 4 & 0xF0 | pkt[1] >> 4) if pkt[0] >> 4 == 6 else pkt[1]
 
 
 def outer_tos(tos):
@@ -387,8 +427,14 @@ def is_esp_in_udp(f, spi=None):
             and (spi is None or struct.unpack("!I", f[42:46])[0] == spi))
 
 
-def esp_seq(f, udp=False):
-    at = 38 + (UDP_HDR if udp else 0)
+def is_esp6(f, spi=None):
+    """Outer IPv6 with ESP right behind it (espgw sends no extension headers)."""
+    return (len(f) >= 62 and f[12:14] == b"\x86\xdd" and f[20] == 50
+            and (spi is None or struct.unpack("!I", f[54:58])[0] == spi))
+
+
+def esp_seq(f, udp=False, six=False):
+    at = 58 if six else 38 + (UDP_HDR if udp else 0)
     return struct.unpack("!I", f[at:at + 4])[0]
 
 
@@ -665,9 +711,34 @@ class Checks:
                        ("; ... and %d more" % more if more > 0 else ""))
 
 
+def check_outer6(ck, f, inner, sa, what):
+    """The frame f carries outer IPv6 + ESP as xfrm6_tunnel_encap_add() builds
+    it for inner (RFC 4301 section 5.1.2.1; docs/wire-format.md): traffic
+    class from the inner TOS or traffic class with CE sent as ECT(0)
+    (INET_ECN_encapsulate), the inner IPv6 flow label (0 for inner IPv4:
+    xfrm4_extract_header() zeroes it), next header ESP, hop limit 64, the
+    state's addresses, no extension headers."""
+    ip = l2(f)[3]
+    vtf = struct.unpack("!I", ip[:4])[0]
+    flow = struct.unpack("!I", inner[:4])[0] & 0xFFFFF if inner[0] >> 4 == 6 else 0
+    ck.eq(vtf >> 28, 6, what + " outer version")
+    ck.eq(vtf >> 20 & 0xFF, outer_tos(inner_tc(inner)),
+          what + " outer traffic class (from inner, CE as ECT(0))")
+    ck.eq(vtf & 0xFFFFF, flow, what + " outer flow label")
+    ck.eq((ip[6], ip[7]), (50, 64), what + " outer next header, hop limit")
+    ck.eq((ip[8:24], ip[24:40]), (a6(sa.src), a6(sa.dst)), what + " outer addresses")
+    want_len = ESP6_OVERHEAD + ((len(inner) + 2 + 3) & ~3) + sa.icv
+    ck.eq(struct.unpack("!H", ip[4:6])[0], want_len - 40, what + " outer payload length")
+    ck.eq(len(ip), want_len, what + " frame length")
+
+
 def check_outer(ck, f, inner, sa, what):
     """The frame f carries outer IPv4 [+ UDP] + ESP as espgw must build it for
-    inner; with UDP as Linux sends it: the state's ports, length, checksum 0."""
+    inner; with UDP as Linux sends it: the state's ports, length, checksum 0.
+    An SA with IPv6 endpoints: check_outer6."""
+    if sa.six:
+        check_outer6(ck, f, inner, sa, what)
+        return
     ip = l2(f)[3]
     ck.eq((ip[0], ip[8], ip[9]), (0x45, 64, 17 if sa.encap else 50),
           what + " outer version/IHL, TTL, protocol")
@@ -694,15 +765,18 @@ def decrypt_all(ck, frames, sa, seqs, inners=None, what="ESP"):
     ck.eq(len(frames), len(seqs), "%s: number of %s packets" % (sa.name, what))
     for i, (f, seq) in enumerate(zip(frames, seqs)):
         tag = "%s %s #%d" % (sa.name, what, i)
-        if not ck.true((is_esp_in_udp if sa.encap else is_esp)(f, sa.spi),
-                       tag + " is not %s with SPI 0x%x"
-                       % ("ESP in UDP" if sa.encap else "ESP", sa.spi)):
+        kind = ("ESP over IPv6", is_esp6) if sa.six else (
+            ("ESP in UDP", is_esp_in_udp) if sa.encap else ("ESP", is_esp))
+        if not ck.true(kind[1](f, sa.spi), tag + " is not %s with SPI 0x%x" % (kind[0], sa.spi)):
             out.append(None)
             continue
-        ck.eq(l2(f)[:3], (NH_MAC, WAN_MAC, 0x0800), tag + " Ethernet header")
-        ck.eq(esp_seq(f, bool(sa.encap)), seq & 0xFFFFFFFF, tag + " sequence number")
-        ck.eq(struct.unpack("!H", f[18:20])[0], seq & 0xFFFF,
-              tag + " outer ID (docs/wire-format.md: low 16 bits of the sequence number)")
+        if sa.six:
+            ck.eq(l2(f)[:3], (V6_NH_MAC, WAN_MAC, 0x86DD), tag + " Ethernet header")
+        else:
+            ck.eq(l2(f)[:3], (NH_MAC, WAN_MAC, 0x0800), tag + " Ethernet header")
+            ck.eq(struct.unpack("!H", f[18:20])[0], seq & 0xFFFF,
+                  tag + " outer ID (docs/wire-format.md: low 16 bits of the sequence number)")
+        ck.eq(esp_seq(f, bool(sa.encap), sa.six), seq & 0xFFFFFFFF, tag + " sequence number")
         try:
             inner = sa.decrypt(f[14:], seq >> 32)
         except Exception as e:          # scapy's IPSecIntegrityError and friends
@@ -2336,13 +2410,8 @@ ip xfrm policy add src 10.0.2.128/25 dst 10.0.1.0/24 dir fwd tmpl src 2.2.2.2 ds
 
 # --- IPv6: neighbour discovery and echo (RFC 4861, RFC 4443) ---------------------
 
-V6_LAN_GW, V6_WAN_GW = "2001:db8:1::1", "2001:db8:f::1"
 V6_ROUTER, V6_ROUTER_MAC = "2001:db8:1::fe", "02:00:0a:00:01:fe"
 ALL_NODES_MAC = "33:33:00:00:00:01"
-
-
-def v6_host(n):
-    return "2001:db8:1::%x" % n
 
 
 def v6_frame(ip6, dst_mac=LAN_MAC, host=10):
@@ -2461,6 +2530,121 @@ def scenario_ipv6_nd(ctx):
     ck.done()
 
 
+# --- IPv6 through the gateway (issue #13) ------------------------------------------
+
+V6_POLICIES_4IN6 = """\
+ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/24 dir out tmpl src 2001:db8:f::1 dst 2001:db8:2::1 proto esp reqid 1 mode tunnel
+ip xfrm policy add src 10.0.2.0/24 dst 10.0.1.0/24 dir fwd tmpl src 2001:db8:2::1 dst 2001:db8:f::1 proto esp reqid 2 mode tunnel
+ip xfrm policy add src 10.0.2.0/24 dst 10.0.1.0/24 dir in tmpl src 2001:db8:2::1 dst 2001:db8:f::1 proto esp reqid 2 mode tunnel"""
+
+
+def v6_extra(more=""):
+    """IPv6 lines for make_config's extra: our addresses on both ports,
+    2001:db8:2::/48 (the IPv6 peer's side) via the WAN next hop, and static
+    neighbour entries for that next hop and the LAN hosts 2001:db8:1::N."""
+    lines = ["ip -6 addr add %s/64 dev net_pcap0" % V6_LAN_GW,
+             "ip -6 addr add %s/64 dev net_pcap1" % V6_WAN_GW,
+             "ip -6 route add 2001:db8:2::/48 via %s dev net_pcap1" % V6_NH,
+             "ip -6 neigh add %s lladdr %s dev net_pcap1 nud permanent" % (V6_NH, V6_NH_MAC)]
+    lines += ["ip -6 neigh add %s lladdr %s dev net_pcap0" % (v6_host(n), host_mac(n))
+              for n in LAN_HOSTS]
+    return "\n".join(lines + ([more] if more else []))
+
+
+def v6_sas(rng, af_unspec=True, **kw):
+    """The R1 SA pair between our IPv6 WAN address and the IPv6 peer, with
+    flag af-unspec (for inner IPv4, 4in6) unless told otherwise."""
+    return (make_sa(rng, OUT_SPI, 1, True, six=True, af_unspec=af_unspec, **kw),
+            make_sa(rng, IN_SPI, 2, False, six=True, af_unspec=af_unspec, **kw))
+
+
+def scenario_tunnel_4in6(ctx):
+    """IPv4 in a tunnel with IPv6 endpoints (4in6): LAN IPv4 goes out as
+    Ethernet to the IPv6 next hop's MAC, ethertype 0x86dd, with the outer
+    IPv6 header Linux's xfrm6_tunnel_encap_add() writes (RFC 4301 section
+    5.1.2.1: traffic class from the inner TOS with CE as ECT(0), flow label
+    0 for inner IPv4, next header 50, hop limit 64; check_outer6), and
+    scapy's own SecurityAssociation with an IPv6 tunnel header decrypts it
+    to the input with TTL - 1, seq 1, 2, ... in order; 4in6 ESP from the
+    peer is decrypted and forwarded to the LAN hosts.  The tunnel MTU is
+    1500 - 40 - 8 - 8 - 16 rounded down to 4, less 2 (bind_mtu in
+    app/control/tables.c): 1426; one byte more with DF is an ICMP
+    fragmentation needed with 1426; without DF the packet is encrypted
+    whole and its ESP leaves in two IPv6 fragments of at most 1500 bytes,
+    as Linux's xfrm6 output sends it (scenario_outer6_source_fragments),
+    which scapy reassembles and decrypts."""
+    rng = random.Random(ctx.seed + 40)
+    out_sa, in_sa = v6_sas(rng)
+    mtu = 1500 - ESP6_OVERHEAD - 16
+    limit = (mtu & ~3) - 2
+
+    def sized(total, df, ident):
+        return raw(IP(src=host_ip(12), dst="10.0.2.7", id=ident, ttl=40, tos=0x2b,
+                      flags="DF" if df else 0) / UDP(sport=7, dport=9) / rng.randbytes(total - 28))
+
+    inners = [rand_packet(rng, host_ip(rng.choice(LAN_HOSTS)), "10.0.2.%d" % rng.randint(1, 254),
+                          1300) for _ in range(60)]
+    inners[0] = raw(IP(src=host_ip(10), dst="10.0.2.9", tos=0xbb, ttl=9) / UDP() / b"CE")
+    too_big_df, too_big, at_limit = sized(limit + 1, True, 1), sized(1500, False, 2), \
+        sized(limit, True, 3)
+    lan_in = [lan_frame(p) for p in inners] + [lan_frame(p, 12) for p in (too_big_df, too_big,
+                                                                           at_limit)]
+    dsts = [rng.choice(LAN_HOSTS) for _ in range(60)]
+    ins = [rand_packet(rng, "10.0.2.%d" % rng.randint(1, 254), host_ip(d), 1300) for d in dsts]
+    wan_in = [wan_frame6(in_sa.encrypt(p, seq)) for seq, p in enumerate(ins, 1)]
+    run = run_espgw(ctx, make_config(ctx.name, [out_sa, in_sa], policies=V6_POLICIES_4IN6,
+                                     extra=v6_extra()), lan_in, wan_in)
+    ck = Checks()
+    ck.eq(limit, 1426, "the test's own limit arithmetic")
+    # out: the 60, then too_big's ESP (seq 61) in two IPv6 fragments, then at_limit
+    frags = [f for f in run.wan if f[12:14] == b"\x86\xdd" and f[20] == 44]
+    esp = [f for f in run.wan if f not in frags]
+    got = decrypt_all(ck, esp, out_sa, list(range(1, 61)) + [62], inners)
+    for i, (g, p) in enumerate(zip(got, inners)):
+        if g is not None:
+            ck.true(g == forwarded(p), "packet #%d decrypts to %s..., want %s..."
+                    % (i, g[:24].hex(), forwarded(p)[:24].hex()))
+    if len(esp) == 61:
+        ck.eq(inner_tc(l2(esp[0])[3]), 0xba, "CE (TOS 0xbb) as ECT(0) in the outer traffic class")
+        if got[-1] is not None:
+            ck.eq(got[-1], forwarded(at_limit), "the packet at the tunnel MTU")
+            check_outer(ck, esp[-1], forwarded(at_limit), out_sa, "at the tunnel MTU")
+            ck.eq(len(esp[-1]) - 14, 1500, "ESP of the %d-byte inner packet" % limit)
+    if ck.eq(len(frags), 2, "IPv6 fragments of the ESP of the 1500 bytes without DF"):
+        for i, f in enumerate(frags):
+            ck.eq(l2(f)[:3], (V6_NH_MAC, WAN_MAC, 0x86DD), "fragment #%d Ethernet header" % i)
+            ck.true(len(f) - 14 <= 1500, "fragment #%d is %d bytes" % (i, len(f) - 14))
+        whole = raw(defragment6([IPv6(l2(f)[3]) for f in frags]))
+        ck.eq(struct.unpack("!I", whole[44:48])[0], 61, "the fragmented ESP's sequence number")
+        try:
+            ck.eq(out_sa.decrypt(whole), forwarded(too_big), "the fragmented ESP decrypted")
+        except Exception as e:          # scapy's IPSecIntegrityError and friends
+            ck.true(False, "the fragmented ESP does not decrypt: %s %s" % (type(e).__name__, e))
+    # in: the 60 to their hosts; the frag-needed to host 12 from our LAN address
+    errs = [f for f in run.lan if l2(f)[3][12:16] == bytes([10, 0, 1, 1])]
+    fwd = [f for f in run.lan if f not in errs]
+    check_plain(ck, fwd, [forwarded(p) for p in ins], [host_mac(d) for d in dsts], LAN_MAC,
+                "LAN TX")
+    if ck.eq(len(errs), 1, "ICMP errors on LAN"):
+        dst, src, _, p = l2(errs[0])
+        what = "frag-needed for %d bytes" % len(too_big_df)
+        ck.eq((dst, src), (host_mac(12), LAN_MAC), what + " Ethernet header")
+        ck.eq((p[9], p[16:20], p[20], p[21]), (1, bytes([10, 0, 1, 12]), 3, 4),
+              what + " protocol, destination, ICMP type, code")
+        ck.eq(struct.unpack("!H", p[26:28])[0], limit, what + " next-hop MTU (the tunnel's)")
+        ck.eq(cksum(p[20:]), 0, what + " ICMP checksum")
+        ck.eq(p[28 + 4:28 + 6], too_big_df[4:6], what + " quoted ID")
+    ck.counters(run, {"gw.encrypted": 62, "gw.decrypted": 60,
+                      "gw.drop-frag-needed": 1, "gw.icmp-errors-sent": 1,
+                      "gw.fragments-made": 2, "gw.fragmented": 1,
+                      out_sa.name + ".packets": 62,
+                      out_sa.name + ".bytes": sum(map(len, inners)) + len(too_big) + len(at_limit),
+                      in_sa.name + ".packets": 60, in_sa.name + ".bytes": sum(map(len, ins))})
+    ck.eq(out_sa.name, "sa.2001:db8:2::1/esp/0x00001001/out", "the out SA's stats name")
+    ck.no_drops(run, but=("gw.drop-frag-needed",))
+    ck.done()
+
+
 SCENARIOS = [
     ("outbound", scenario_outbound),
     ("inbound", scenario_inbound),
@@ -2500,6 +2684,7 @@ SCENARIOS = [
     ("natt_mixed", scenario_natt_mixed),
     ("natt_ports", scenario_natt_ports),
     ("ipv6_nd", scenario_ipv6_nd),
+    ("tunnel_4in6", scenario_tunnel_4in6),
 ]
 
 
