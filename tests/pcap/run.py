@@ -71,6 +71,8 @@ Scenarios (one espgw run each):
                   echo through routes and neighbours, IPv6 drops each counted
   tunnel_4in6     IPv4 over IPv6 endpoints both ways: the outer IPv6 header as Linux writes
                   it, scapy decrypts; the tunnel MTU 1426: frag-needed with DF, else IPv6 fragments
+  ipv6_forward    IPv6 as a router, no policies: hop limit, ICMPv6 time exceeded, unreachable,
+                  packet too big (fields, checksums, quotes), link-local, errors not answered
 
 Usage (Debian's python3-scapy 2.5 and python3-cryptography; no PyPI):
 
@@ -106,7 +108,7 @@ from scapy.layers.inet import (ICMP, IP, TCP, UDP, IPOption_NOP, fragment, defra
                                in4_chksum)
 from scapy.layers.inet6 import (defragment6, IPv6ExtHdrFragment, ICMPv6DestUnreach, ICMPv6EchoReply, ICMPv6EchoRequest, ICMPv6ND_NA,  # noqa: E402
                                 ICMPv6ND_NS, ICMPv6ND_RS, ICMPv6NDOptDstLLAddr,
-                                ICMPv6NDOptSrcLLAddr, IPv6)
+                                ICMPv6NDOptSrcLLAddr, ICMPv6PacketTooBig, IPv6)
 from scapy.layers.ipsec import ESP, CryptAlgo, SecurityAssociation  # noqa: E402
 from scapy.layers.l2 import ARP, Ether  # noqa: E402
 from scapy.packet import Raw  # noqa: E402
@@ -2645,6 +2647,143 @@ def scenario_tunnel_4in6(ctx):
     ck.done()
 
 
+def forwarded6(pkt):
+    """What a router forwards for an IPv6 packet: hop limit - 1 (RFC 8200
+    section 3), nothing else changed."""
+    b = bytearray(pkt)
+    b[7] -= 1
+    return bytes(b)
+
+
+def icmp6_sum_ok(ip6):
+    """Does the ICMPv6 message behind this IPv6 header (no extension
+    headers) sum to zero with its pseudo-header (RFC 4443 section 2.3)?"""
+    msg = ip6[40:]
+    pseudo = ip6[8:40] + struct.pack("!I", len(msg)) + b"\0\0\0\x3a"
+    return cksum(pseudo + msg) == 0
+
+
+def check_icmp6_error(ck, f, what, macs, src, dst, kind, param, quote):
+    """f is the ICMPv6 error (type, code) = kind from src to dst with this
+    32-bit parameter (the MTU of Packet Too Big, else 0) quoting quote,
+    framed (dst MAC, src MAC): traffic class and flow label 0, hop limit 64
+    (RFC 4443 section 2.4), at most 1280 bytes in all."""
+    d, sm, etype, p = l2(f)
+    ck.eq((d, sm, etype), macs + (0x86DD,), what + " Ethernet header")
+    ck.eq(struct.unpack("!I", p[:4])[0], 6 << 28, what + " version, traffic class, flow label")
+    ck.eq(struct.unpack("!H", p[4:6])[0], len(p) - 40, what + " payload length")
+    ck.eq((p[6], p[7]), (58, 64), what + " next header, hop limit")
+    ck.eq((p[8:24], p[24:40]), (a6(src), a6(dst)), what + " addresses")
+    ck.eq((p[40], p[41], struct.unpack("!I", p[44:48])[0]), kind + (param,),
+          what + " type, code, parameter")
+    ck.true(icmp6_sum_ok(p), what + ": bad ICMPv6 checksum")
+    ck.true(len(p) <= 1280, what + ": %d bytes, over the IPv6 minimum MTU" % len(p))
+    ck.true(p[48:] == quote, what + ": the quote differs (got %d bytes %s..., want %d bytes %s...)"
+            % (len(p) - 48, p[48:88].hex(), len(quote), quote[:40].hex()))
+
+
+def scenario_ipv6_forward(ctx):
+    """IPv6 forwarding without any state or policy, as a Linux router does
+    (ip6_forward): the hop limit decremented and nothing else changed, to
+    the neighbour's MAC, both ways; hop limit 1 or 0 is ICMPv6 time
+    exceeded code 0 (RFC 4443 section 3.3) quoting the packet as received,
+    cut so the error is 1280 bytes (section 2.4 (c)); no route is
+    destination unreachable code 0 (section 3.1); bigger than the WAN MTU
+    of 1400 is packet too big with 1400 (section 3.2; a router never
+    fragments, RFC 8200 section 5), exactly 1400 goes.  These two quote
+    the packet as forwarded, hop limit already decremented, as espgw
+    quotes IPv4 (scenario_no_route; Linux, which routes and checks the MTU
+    before ip6_forward() decrements, quotes it as received).  Each error
+    from the address of ours the route back prefers: its src, else its
+    port's (the LAN's, or the WAN's for what came from the WAN).  A bare
+    40-byte header (next header 59) leaves as 40 bytes, the padding of its
+    60-byte frame gone.  Never forwarded, nor answered: link-local source or
+    destination (drop-local-unhandled).  Dropped but not answered (section
+    2.4 (e)): an ICMPv6 error (time exceeded, or no route), a packet from
+    a multicast or the unspecified source.  An echo request (informational)
+    at hop limit 1 is answered."""
+    rng = random.Random(ctx.seed + 41)
+    far = "2001:db8:2::5"
+
+    def udp6(src, dst, hlim, n=100, tc=0, fl=0):
+        return raw(IPv6(src=src, dst=dst, hlim=hlim, tc=tc, fl=fl) /
+                   UDP(sport=rng.randint(1024, 65535), dport=4000) / rng.randbytes(n))
+
+    h10 = v6_host(10)
+    out1 = udp6(h10, far, 64, tc=0xb9, fl=0x12345)
+    ttl1 = udp6(h10, far, 1)
+    ttl0 = udp6(h10, far, 0)
+    big_ttl1 = udp6(h10, far, 1, n=1400)
+    lost = udp6(h10, "2001:db8:99::1", 64)
+    too_big = udp6(h10, "2001:db8:2::6", 64, n=1401 - 48)
+    fits = udp6(h10, "2001:db8:2::6", 64, n=1400 - 48)
+    ll_src = udp6("fe80::a", far, 64)
+    ll_dst = udp6(h10, "fe80::99", 64)
+    err_ttl1 = raw(IPv6(src=h10, dst=far, hlim=1) / ICMPv6DestUnreach(code=4) / ttl1[:48])
+    err_lost = raw(IPv6(src=h10, dst="2001:db8:99::2", hlim=64) / ICMPv6PacketTooBig(mtu=1280) /
+                   ttl1[:48])
+    mc_src = udp6("ff0e::1", far, 1)
+    unspec_src = udp6("::", far, 1)
+    echo_ttl1 = raw(IPv6(src=h10, dst=far, hlim=1) / ICMPv6EchoRequest(id=1, seq=2, data=b"hi"))
+    bare = raw(IPv6(src=h10, dst=far, nh=59, plen=0))    # 40 bytes: the frame is padded
+    inward = udp6(far, v6_host(11), 64)
+    in_ttl1 = udp6(far, v6_host(11), 1)
+    in_ttl1_src = udp6("2001:db8:3::7", v6_host(11), 1)  # back by a route with src
+    lan_in = [v6_frame(p) for p in (out1, bare, ttl1, ttl0, big_ttl1, lost, too_big, fits, ll_src,
+                                    ll_dst, err_ttl1, err_lost, mc_src, unspec_src, echo_ttl1)]
+    wan_in = [wan_frame6(p) for p in (inward, in_ttl1, in_ttl1_src)]
+    extra = v6_extra("ip -6 route add 2001:db8:3::/48 via %s dev net_pcap1 src %s"
+                     % (V6_NH, V6_LAN_GW))
+    run = run_espgw(ctx, make_config(ctx.name, [], policies="", extra=extra, wan_mtu=1400),
+                    lan_in, wan_in)
+    ck = Checks()
+    lan_macs, wan_macs = (host_mac(10), LAN_MAC), (V6_NH_MAC, WAN_MAC)
+    lan_out = run.lan
+    errs = [f for f in lan_out if l2(f)[3][8:24] == a6(V6_LAN_GW)]
+    fwd_lan = [f for f in lan_out if f not in errs]
+    check_plain6 = [(fwd_lan, [forwarded6(inward)], (host_mac(11), LAN_MAC), "LAN TX"),
+                    ([f for f in run.wan if l2(f)[3][8:24] not in (a6(V6_WAN_GW), a6(V6_LAN_GW))],
+                     [forwarded6(out1), forwarded6(bare), forwarded6(fits)], wan_macs, "WAN TX")]
+    for frames, want, macs, what in check_plain6:
+        if ck.eq(len(frames), len(want), what + ": forwarded frames"):
+            for i, (f, w) in enumerate(zip(frames, want)):
+                ck.eq(l2(f)[:3], macs + (0x86DD,), "%s #%d Ethernet header" % (what, i))
+                ck.true(l2(f)[3] == w, "%s #%d differs from the input with hop limit - 1 "
+                        "(got %s..., want %s...)" % (what, i, l2(f)[3][:48].hex(), w[:48].hex()))
+    TIME, UNREACH, TOO_BIG = (3, 0), (1, 0), (2, 0)
+    want = [("time exceeded at hop limit 1", TIME, 0, ttl1),
+            ("time exceeded at hop limit 0", TIME, 0, ttl0),
+            ("time exceeded for 1448 bytes", TIME, 0, big_ttl1[:1280 - 48]),
+            ("time exceeded for an echo request", TIME, 0, echo_ttl1),
+            ("unreachable", UNREACH, 0, forwarded6(lost)),
+            ("packet too big", TOO_BIG, 1400, forwarded6(too_big)[:1280 - 48])]
+
+    def about(ip6_type, quote):
+        """An error's type and its quote but the hop limit: which packet
+        it is about, in whatever order the errors came."""
+        return ip6_type, quote[:7] + quote[8:]
+
+    if ck.eq(len(errs), len(want), "ICMPv6 errors on LAN (%s)" % ", ".join(w[0] for w in want)):
+        got = {about(l2(f)[3][40], l2(f)[3][48:]): f for f in errs}
+        for what, kind, param, quote in want:
+            f = got.get(about(kind[0], quote))
+            if ck.true(f is not None, "no %s" % what):
+                check_icmp6_error(ck, f, what, lan_macs, V6_LAN_GW, h10, kind, param, quote)
+    wan_errs = [f for f in run.wan if l2(f)[3][8:24] in (a6(V6_WAN_GW), a6(V6_LAN_GW))]
+    if ck.eq(len(wan_errs), 2, "ICMPv6 errors on WAN"):
+        check_icmp6_error(ck, wan_errs[0], "time exceeded from the WAN", wan_macs, V6_WAN_GW,
+                          far, TIME, 0, in_ttl1)
+        check_icmp6_error(ck, wan_errs[1], "time exceeded back by a route with src", wan_macs,
+                          V6_LAN_GW, "2001:db8:3::7", TIME, 0, in_ttl1_src)
+    # out1, bare, lost, too_big, fits, err_lost, inward pass the hop limit check
+    ck.counters(run, {"gw.forwarded": 7, "gw.drop-ttl-exceeded": 9, "gw.drop-no-route": 2,
+                      "gw.drop-frag-needed": 1, "gw.drop-local-unhandled": 2,
+                      "gw.icmp-errors-sent": 8, "gw.tx": 12})
+    ck.no_drops(run, but=("gw.drop-ttl-exceeded", "gw.drop-no-route", "gw.drop-frag-needed",
+                          "gw.drop-local-unhandled"))
+    ck.done()
+
+
 SCENARIOS = [
     ("outbound", scenario_outbound),
     ("inbound", scenario_inbound),
@@ -2685,6 +2824,7 @@ SCENARIOS = [
     ("natt_ports", scenario_natt_ports),
     ("ipv6_nd", scenario_ipv6_nd),
     ("tunnel_4in6", scenario_tunnel_4in6),
+    ("ipv6_forward", scenario_ipv6_forward),
 ]
 
 
