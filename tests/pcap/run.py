@@ -73,6 +73,8 @@ Scenarios (one espgw run each):
                   it, scapy decrypts; the tunnel MTU 1426: frag-needed with DF, else IPv6 fragments
   ipv6_forward    IPv6 as a router, no policies: hop limit, ICMPv6 time exceeded, unreachable,
                   packet too big (fields, checksums, quotes), link-local, errors not answered
+  outer_ext_headers 4in6 ESP behind hop-by-hop, routing, destination options, atomic fragments:
+                  accepted as Linux accepts them, else esp.bad-ext-headers / outer-fragment
 
 Usage (Debian's python3-scapy 2.5 and python3-cryptography; no PyPI):
 
@@ -2784,6 +2786,121 @@ def scenario_ipv6_forward(ctx):
     ck.done()
 
 
+HOPOPTS, ROUTING, FRAGMENT, DSTOPTS = 0, 43, 44, 60
+
+
+def opts_hdr(kind, options=b""):
+    """A hop-by-hop or destination options header (RFC 8200 section 4.2)
+    holding these options, padded to 8 bytes with Pad1 or PadN; its next
+    header byte is written by with_ext."""
+    n = 2 + len(options)
+    pad = -n % 8
+    options += b"\0" if pad == 1 else (bytes([1, pad - 2]) + b"\0" * (pad - 2) if pad else b"")
+    return kind, bytes([0, (n + pad) // 8 - 1]) + options
+
+
+def routing_hdr(rtype, segs_left, naddr=1):
+    """A routing header (RFC 8200 section 4.4) of this type with naddr
+    addresses."""
+    return ROUTING, bytes([0, 2 * naddr, rtype, segs_left]) + b"\0" * 4 + a6(V6_PEER) * naddr
+
+
+def frag_hdr(offset, more, ident):
+    """A fragment header (RFC 8200 section 4.5); offset in 8-byte units."""
+    return FRAGMENT, struct.pack("!BBHI", 0, 0, offset << 3 | more, ident)
+
+
+def with_ext(pkt6, *exts):
+    """An IPv6 + ESP packet with these (type, bytes) extension headers
+    between the IPv6 header and ESP, each next header byte and the payload
+    length rewritten."""
+    types = [t for t, _ in exts] + [50]
+    hdr = bytearray(pkt6[:40])
+    hdr[6] = types[0]
+    body = b"".join(bytes([types[i + 1]]) + e[1:] for i, (_, e) in enumerate(exts))
+    hdr[4:6] = struct.pack("!H", len(body) + len(pkt6) - 40)
+    return bytes(hdr) + body + pkt6[40:]
+
+
+def scenario_outer_ext_headers(ctx):
+    """4in6 ESP to us behind outer IPv6 extension headers, walked as Linux
+    walks them before esp6_input() (ip6_rcv_core, ip6_parse_tlv,
+    ipv6_rthdr_rcv, ipv6_frag_rcv): behind hop-by-hop options, destination
+    options, both, a routing header with segments left 0, all three, an
+    atomic fragment (RFC 6946), Pad1 and PadN padding and an unknown option
+    whose action bits are 00 (skip; RFC 8200 section 4.2), each packet is
+    decrypted and forwarded to its LAN host in order.  Dropped before the
+    SA is looked up, under the library's reasons: hop-by-hop not first
+    (RFC 8200 section 4.1), an unknown option with action bits 01, 10 or
+    11, PadN with non-zero bytes or padding over 7 bytes, a routing header
+    with segments left 1 (ours is not the final destination: section 4.4)
+    or of type 2, 3 or 4 with segments left 0, 9 options (Linux's
+    max_dst_opts_cnt of 8) are esp.bad-ext-headers; a fragment behind a
+    hop-by-hop header is esp.outer-fragment; a header running past the
+    packet esp.too-short."""
+    rng = random.Random(ctx.seed + 42)
+    out_sa, in_sa = v6_sas(rng)
+    unknown = lambda t: bytes([t, 2, 0xAA, 0xBB])        # noqa: E731
+    accepted = [
+        ("hop-by-hop", [opts_hdr(HOPOPTS)]),
+        ("destination options", [opts_hdr(DSTOPTS)]),
+        ("hop-by-hop, destination options", [opts_hdr(HOPOPTS), opts_hdr(DSTOPTS)]),
+        ("routing type 0 segments left 0", [routing_hdr(0, 0)]),
+        ("hop-by-hop, routing, destination options",
+         [opts_hdr(HOPOPTS, bytes([5, 2, 0, 0])), routing_hdr(0, 0, 2), opts_hdr(DSTOPTS)]),
+        ("atomic fragment", [frag_hdr(0, 0, 0x4711)]),
+        ("destination options, atomic fragment", [opts_hdr(DSTOPTS), frag_hdr(0, 0, 0x4712)]),
+        ("Pad1 x 6", [(DSTOPTS, b"\0\0" + b"\0" * 6)]),
+        ("unknown option, action 00", [opts_hdr(DSTOPTS, unknown(0x1e))]),
+        ("8 unknown options", [opts_hdr(DSTOPTS, unknown(0x1e) * 8)]),
+    ]
+    dropped = [
+        ("hop-by-hop second", [opts_hdr(DSTOPTS), opts_hdr(HOPOPTS)], "bad-ext-headers"),
+        ("unknown option, action 01", [opts_hdr(DSTOPTS, unknown(0x41))], "bad-ext-headers"),
+        ("unknown option, action 10", [opts_hdr(HOPOPTS, unknown(0x81))], "bad-ext-headers"),
+        ("unknown option, action 11", [opts_hdr(DSTOPTS, unknown(0xc1))], "bad-ext-headers"),
+        ("PadN not zero", [(DSTOPTS, bytes([0, 0, 1, 4, 0, 9, 0, 0]))], "bad-ext-headers"),
+        ("padding of 8", [opts_hdr(DSTOPTS, bytes([1, 6]) + b"\0" * 6 + bytes([1, 4]) + b"\0" * 4)],
+         "bad-ext-headers"),
+        ("9 unknown options", [opts_hdr(DSTOPTS, unknown(0x1e) * 9)], "bad-ext-headers"),
+        ("routing segments left 1", [routing_hdr(0, 1)], "bad-ext-headers"),
+        ("routing type 2", [routing_hdr(2, 0)], "bad-ext-headers"),
+        ("routing type 3", [routing_hdr(3, 0)], "bad-ext-headers"),
+        ("routing type 4", [routing_hdr(4, 0)], "bad-ext-headers"),
+        ("fragment behind hop-by-hop", [opts_hdr(HOPOPTS), frag_hdr(0, 1, 0x4713)],
+         "outer-fragment"),
+    ]
+    wan_in, want, hosts, seq = [], [], [], 0
+    cases = [(n, e, None) for n, e in accepted] + dropped
+    rng.shuffle(cases)
+    for name, exts, reason in cases:
+        seq += 1
+        h = rng.choice(LAN_HOSTS)
+        inner = rand_packet(rng, "10.0.2.5", host_ip(h), 300, ("udp",))
+        wan_in.append(wan_frame6(with_ext(in_sa.encrypt(inner, seq), *exts)))
+        if reason is None:
+            want.append(forwarded(inner))
+            hosts.append(h)
+    # a destination options header whose length runs past the packet
+    tiny = rand_packet(rng, "10.0.2.5", host_ip(10), 20, ("udp",))
+    short = bytearray(with_ext(in_sa.encrypt(tiny, seq + 1), opts_hdr(DSTOPTS)))
+    short[41] = 200
+    wan_in.append(wan_frame6(bytes(short)))
+    run = run_espgw(ctx, make_config(ctx.name, [out_sa, in_sa], policies=V6_POLICIES_4IN6,
+                                     extra=v6_extra()), [], wan_in)
+    ck = Checks()
+    check_plain(ck, run.lan, want, [host_mac(h) for h in hosts], LAN_MAC,
+                "LAN TX (accepted: %s)" % ", ".join(n for n, _ in accepted))
+    reasons = [r for _, _, r in dropped]
+    ck.counters(run, {"esp.bad-ext-headers": reasons.count("bad-ext-headers"),
+                      "esp.outer-fragment": 1, "esp.too-short": 1,
+                      "gw.drop-esp-in": len(dropped) + 1, "gw.decrypted": len(accepted),
+                      in_sa.name + ".packets": len(accepted)})
+    ck.no_drops(run, but=("gw.drop-esp-in", "esp.bad-ext-headers", "esp.outer-fragment",
+                          "esp.too-short"))
+    ck.done()
+
+
 SCENARIOS = [
     ("outbound", scenario_outbound),
     ("inbound", scenario_inbound),
@@ -2825,6 +2942,7 @@ SCENARIOS = [
     ("ipv6_nd", scenario_ipv6_nd),
     ("tunnel_4in6", scenario_tunnel_4in6),
     ("ipv6_forward", scenario_ipv6_forward),
+    ("outer_ext_headers", scenario_outer_ext_headers),
 ]
 
 
