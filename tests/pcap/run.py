@@ -75,6 +75,7 @@ Scenarios (one espgw run each):
                   packet too big (fields, checksums, quotes), link-local, errors not answered
   outer_ext_headers 4in6 ESP behind hop-by-hop, routing, destination options, atomic fragments:
                   accepted as Linux accepts them, else esp.bad-ext-headers / outer-fragment
+  tunnel_4in6_icmp echo reply and time exceeded back through the 4in6 tunnel; ECN from outer IPv6
 
 Usage (Debian's python3-scapy 2.5 and python3-cryptography; no PyPI):
 
@@ -2901,6 +2902,43 @@ def scenario_outer_ext_headers(ctx):
     ck.done()
 
 
+def scenario_tunnel_4in6_icmp(ctx):
+    """What the gateway says about 4in6 tunnel traffic goes back through
+    the tunnel, as in scenario_tunnel_icmp: the echo reply to a ping of
+    10.0.1.1 and the time exceeded about a decrypted packet at TTL 1, both
+    from 10.0.1.1 (the route's src), encrypted with the out SA over IPv6.
+    ECN from the outer IPv6 traffic class (RFC 6040 section 4.2): CE over
+    an inner ECT(0) makes the inner CE, with its header checksum updated;
+    CE over an inner Not-ECT is dropped, ecn-ce-on-not-ect on the SA."""
+    rng = random.Random(ctx.seed + 46)
+    out_sa, in_sa = v6_sas(rng)
+    ping = raw(IP(src="10.0.2.5", dst=LAN_GW, id=6) / ICMP(type=8, id=7, seq=1) / b"ping")
+    ttl1 = raw(IP(src="10.0.2.5", dst=host_ip(10), ttl=1, id=5) / UDP(sport=3, dport=4) / b"dies")
+    ect = raw(IP(src="10.0.2.5", dst=host_ip(11), tos=0x02, id=7) / UDP(sport=3, dport=4) / b"ect0")
+    not_ect = raw(IP(src="10.0.2.5", dst=host_ip(11), id=8) / UDP(sport=3, dport=4) / b"not-ect")
+    wan_in = [wan_frame6(in_sa.encrypt(ping, 1)), wan_frame6(in_sa.encrypt(ttl1, 2)),
+              wan_frame6(in_sa.encrypt(ect, 3, tos=0x03)),
+              wan_frame6(in_sa.encrypt(not_ect, 4, tos=0x03))]
+    run = run_espgw(ctx, make_config(ctx.name, [out_sa, in_sa], policies=V6_POLICIES_4IN6,
+                                     extra=v6_extra()), [], wan_in)
+    ck = Checks()
+    ck.eq([f for f in run.wan if not is_esp6(f)], [], "WAN frames not ESP over IPv6")
+    got = [IP(g) for g in decrypt_all(ck, run.wan, out_sa, [1, 2]) if g is not None]
+    ck.eq(sorted((g[ICMP].type, g.src, g.dst) for g in got),
+          [(0, LAN_GW, "10.0.2.5"), (11, LAN_GW, "10.0.2.5")],
+          "through the tunnel: (ICMP type, source, destination)")
+    b = bytearray(forwarded(ect))
+    b[1] = 0x03
+    b[10:12] = b"\0\0"
+    b[10:12] = struct.pack("!H", cksum(bytes(b[:20])))
+    check_plain(ck, run.lan, [bytes(b)], [host_mac(11)], LAN_MAC, "LAN TX (ECT(0) marked CE)")
+    ck.counters(run, {"gw.icmp-echo-replied": 1, "gw.drop-ttl-exceeded": 1,
+                      "gw.icmp-errors-sent": 1, "gw.decrypted": 3,
+                      in_sa.name + ".ecn-ce-on-not-ect": 1})
+    ck.no_drops(run, but=("gw.drop-ttl-exceeded", "gw.drop-esp-in", in_sa.name + ".ecn-ce-on-not-ect"))
+    ck.done()
+
+
 SCENARIOS = [
     ("outbound", scenario_outbound),
     ("inbound", scenario_inbound),
@@ -2943,6 +2981,7 @@ SCENARIOS = [
     ("tunnel_4in6", scenario_tunnel_4in6),
     ("ipv6_forward", scenario_ipv6_forward),
     ("outer_ext_headers", scenario_outer_ext_headers),
+    ("tunnel_4in6_icmp", scenario_tunnel_4in6_icmp),
 ]
 
 
