@@ -76,6 +76,7 @@ Scenarios (one espgw run each):
   outer_ext_headers 4in6 ESP behind hop-by-hop, routing, destination options, atomic fragments:
                   accepted as Linux accepts them, else esp.bad-ext-headers / outer-fragment
   tunnel_4in6_icmp echo reply and time exceeded back through the 4in6 tunnel; ECN from outer IPv6
+  icmp6_ratelimit ICMPv6 errors share the 1000/s bucket of the ICMP ones under a mixed flood
 
 Usage (Debian's python3-scapy 2.5 and python3-cryptography; no PyPI):
 
@@ -2939,6 +2940,45 @@ def scenario_tunnel_4in6_icmp(ctx):
     ck.done()
 
 
+def scenario_icmp6_ratelimit(ctx):
+    """ICMPv6 errors share the ICMP errors' bucket (1000/s per worker, as
+    scenario_icmp_ratelimit): a flood alternating IPv4 TTL 1 and IPv6 hop
+    limit 1 gets a full bucket and then the refill, of both families
+    together, not twice that; every packet is sent an error or counted
+    rate-limited, and both families get errors.
+    Every 1000th packet is a normal IPv4 one, forwarded: their TX
+    timestamps tell how long the flood lasted."""
+    n, every = 200000, 1000
+    expired = lan_frame(raw(IP(src=host_ip(11), dst="10.0.4.4", ttl=1) / UDP(sport=1, dport=2) /
+                            b"expired"), 11)
+    expired6 = v6_frame(IPv6(src=v6_host(11), dst="2001:db8:2::4", hlim=1) / UDP(sport=1, dport=2) /
+                        b"expired", host=11)
+    marker = lan_frame(raw(IP(src=host_ip(11), dst="10.0.4.4", ttl=9) / UDP(sport=1, dport=3) /
+                           b"marker"), 11)
+    run = run_espgw(ctx, make_config(ctx.name, [], policies="", extra=v6_extra()),
+                    [marker if k % every == 0 else (expired6 if k % 2 else expired)
+                     for k in range(n)], [])
+    ck = Checks()
+    nb_expired = n - n // every
+    markers = run.wan_q[0]
+    ck.eq(len(markers), n // every, "forwarded markers")
+    sent = run.st("gw.icmp-errors-sent")
+    six = [f for f in run.lan if f[12:14] == b"\x86\xdd"]
+    ck.eq(len(run.lan), sent, "ICMP and ICMPv6 errors on LAN")
+    ck.eq(sent + run.st("gw.icmp-errors-ratelimited"), nb_expired,
+          "errors sent + rate-limited")
+    ck.eq(run.st("gw.drop-ttl-exceeded"), nb_expired, "gw.drop-ttl-exceeded")
+    ck.true(0 < len(six) < sent, "%d of the %d errors are ICMPv6: want both families" % (len(six), sent))
+    if len(markers) >= 2:
+        span = markers[-1][0] - markers[0][0]
+        low, high = 1000 + int(500 * span), 1000 + int(1500 * span) + 50
+        ck.true(low <= sent <= high,
+                "%d errors sent while %d packets expired over %.0f ms: one 1000/s bucket for "
+                "both families gives ~%d, want %d to %d"
+                % (sent, nb_expired, span * 1000, 1000 + int(1000 * span), low, high))
+    ck.done()
+
+
 SCENARIOS = [
     ("outbound", scenario_outbound),
     ("inbound", scenario_inbound),
@@ -2982,6 +3022,7 @@ SCENARIOS = [
     ("ipv6_forward", scenario_ipv6_forward),
     ("outer_ext_headers", scenario_outer_ext_headers),
     ("tunnel_4in6_icmp", scenario_tunnel_4in6_icmp),
+    ("icmp6_ratelimit", scenario_icmp6_ratelimit),
 ]
 
 
