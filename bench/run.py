@@ -7,6 +7,7 @@ python3-matplotlib; the last is installed with apt-get when missing):
     /usr/bin/python3 bench/run.py              # everything, ~10-15 min
     /usr/bin/python3 bench/run.py --quick      # 1 run a case, short windows
     /usr/bin/python3 bench/run.py -k encap-64 -k ceiling    # some cases only
+    /usr/bin/python3 bench/run.py -k 'e*cap-64' -k 'e*cap-4in6-64' --families 4in6
     /usr/bin/python3 bench/run.py --profile    # also perf profiles (espgw, secgw)
 
 What it does, all in one run:
@@ -33,6 +34,11 @@ What it does, all in one run:
   over the telemetry socket) over a window after a warm-up; N runs a case,
   the cases interleaved round by round so slow phases of a shared machine
   hit every case alike; min / median / max.
+* IPv6 (--families, default 4in6,6in6; 6in4 on request): the encap and
+  decap cases with IPv6 tunnel ends (ipsec-secgw: mode ipv6-tunnel, rt
+  ipv6) or IPv6 inner packets (sp ipv6; 66-byte frames where IPv4 has 64:
+  IPv6 + UDP does not fit 64), each measured right after its 4in4 twin in
+  the same round; the report gives espgw/secgw and IPv6/IPv4 per case.
 * Loss accounting per run: source packets received vs sink packets sent in
   the window, imissed / rx_nombuf / oerrors, and espgw's own counters from
   --stats-file at exit (every drop counter by name).
@@ -43,7 +49,8 @@ What it does, all in one run:
   SAs and 10, 1,000 and 10,000 policies; 1 and 2 workers.
 * Before measuring, a functional check: each gateway is fed the IMIX pcap
   once (no infinite_rx) into a net_pcap sink and every output frame is
-  checked with scapy (decrypted with the SA's key where it is ESP).
+  checked with scapy (decrypted with the SA's key where it is ESP), and
+  espgw's counters say every frame was encrypted (or decrypted) and sent.
 
 Writes bench/results/latest.md (+ latest.json, latest.png) and prints the
 tables.  Exits non-zero when a gateway fails to start, to forward or to
@@ -98,6 +105,10 @@ def main():
                          "again (default 0.95)")
     ap.add_argument("--retries", type=int, default=2,
                     help="extra attempts for a run below --min-share (default 2)")
+    ap.add_argument("--families", default=",".join(common.DEFAULT_FAMILIES),
+                    help="IPv6 tunnel families measured beside 4in4, inner 'in' outer, "
+                         "comma-separated, of %s (default %s; '' for none)"
+                         % (",".join(common.FAMILIES), ",".join(common.DEFAULT_FAMILIES)))
     ap.add_argument("--no-scale", action="store_true", help="skip scale and worker cases")
     ap.add_argument("--no-verify", action="store_true", help="skip the functional check")
     ap.add_argument("--profile", action="store_true",
@@ -115,6 +126,10 @@ def main():
     args.runs = args.runs or (1 if args.quick else 3)
     args.warmup = args.warmup if args.warmup is not None else (0.5 if args.quick else 2.0)
     args.window = args.window if args.window is not None else (1.0 if args.quick else 3.0)
+    args.families = [f for f in args.families.split(",") if f]
+    for f in args.families:
+        if f not in common.FAMILIES:
+            ap.error("--families: %s is not one of %s" % (f, ", ".join(common.FAMILIES)))
 
     if os.geteuid() != 0:
         log("note: not root; hugepages and apt-get are not available")
@@ -141,7 +156,7 @@ def main():
         verified = []
         if not args.no_verify:
             for c in cases:
-                if c.group in ("main", "natt") and c.size == "imix":
+                if c.group in ("main", "natt", "ipv6") and c.size == "imix":
                     n = verify(c, huge, S)
                     verified.append(c.name)
                     log("  checked %-24s %d frames, all correct" % (c.name, n))
@@ -192,7 +207,7 @@ def main():
             pnames = ["espgw-encap-64", "espgw-decap-64", "espgw-bypass-64",
                       "secgw-encap-64", "secgw-decap-64", "secgw-bypass-64"] + pnames
         for name in pnames:
-            sub = argparse.Namespace(k=[name], no_scale=False)
+            sub = argparse.Namespace(k=[name], no_scale=False, families=common.FAMILIES)
             found = [c for c in build_cases(S, sub) if c.name == name]
             if not found:
                 raise Fail("--profile-case %s: no such case" % name)
@@ -219,6 +234,7 @@ def main():
         js = {
             "env": env, "args": vars(args), "ceiling": ceil,
             "cases": [{"name": c.name, "gw": c.gw, "dir": c.direction, "size": c.size,
+                       "fam": c.fam,
                        "workers": c.workers, "group": c.group, "meta": c.meta,
                        "runs": [run_json(r) for r in c.runs]}
                       for c in cases],

@@ -7,7 +7,8 @@ import os
 
 from . import common
 from .common import SCALE_PKTS, SCALE_ROWS, SECGW, SIZES, WORKER_CPU
-from .gwconf import espgw_main_conf, espgw_scale_conf, scale_hits, secgw_conf, write_conf
+from .gwconf import (espgw_family_conf, espgw_main_conf, espgw_scale_conf, scale_hits,
+                     secgw_conf, write_conf)
 from .traffic import traffic
 
 
@@ -31,11 +32,12 @@ def espgw_lcores(workers):
 
 class Case:
     def __init__(self, name, gw, direction, size, conf, pcaps, umask=None,
-                 workers=1, group="main", meta=None):
+                 workers=1, group="main", meta=None, fam="4in4"):
         self.name, self.gw, self.direction, self.size = name, gw, direction, size
         self.conf, self.pcaps, self.umask, self.workers = conf, pcaps, umask, workers
         self.group = group
         self.meta = meta or {}
+        self.fam = fam    # inner "in" outer IP version
         self.runs = []
         self.dirty = []   # (pps, worker CPU share) of runs measured again
 
@@ -81,13 +83,32 @@ def build_cases(S, args):
             # path has no NAT-T): the same frames in, 8 bytes more on the ESP
             # side; measured right after the plain case it is compared with,
             # so that the drift of a shared machine within a round hits both
-            name = "espgw-%s-udp-%s" % (d, s)
-            if d == "bypass" or not want(name):
+            if d == "bypass":
                 continue
-            pc = traffic(S, "esp-udp" if d == "decap" else "plain", s)
-            conf = write_conf("espgw-%s-udp.conf" % d, espgw_main_conf(d, udp=True))
-            cases.append(Case(name, "espgw", d, s, conf, [pc], group="natt",
-                              meta={"udp": True}))
+            name = "espgw-%s-udp-%s" % (d, s)
+            if want(name):
+                pc = traffic(S, "esp-udp" if d == "decap" else "plain", s)
+                conf = write_conf("espgw-%s-udp.conf" % d, espgw_main_conf(d, udp=True))
+                cases.append(Case(name, "espgw", d, s, conf, [pc], group="natt",
+                                  meta={"udp": True}))
+            # IPv6 inside, outside or both (issue #13), both gateways,
+            # right after the 4in4 twins they are compared with
+            for fam in getattr(args, "families", None) or []:
+                for gw in ("espgw", "secgw"):
+                    name = "%s-%s-%s-%s" % (gw, d, fam, s)
+                    if not want(name):
+                        continue
+                    pc = traffic(S, "esp" if d == "decap" else "plain", s, fam=fam)
+                    if gw == "espgw":
+                        conf = write_conf("espgw-%s-%s.conf" % (d, fam),
+                                          espgw_family_conf(d, fam))
+                        cases.append(Case(name, gw, d, s, conf, [pc], group="ipv6",
+                                          fam=fam))
+                    else:
+                        text, umask = secgw_conf(d, fam)
+                        conf = write_conf("secgw-%s-%s.cfg" % (d, fam), text)
+                        cases.append(Case(name, gw, d, s, conf, [pc], umask=umask,
+                                          group="ipv6", fam=fam))
     if not args.no_scale:
         for nsa, npol in SCALE_ROWS:
             for d in ("encap", "decap"):

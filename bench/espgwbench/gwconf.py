@@ -4,9 +4,8 @@ cfg with the same SAs and policies, so the two do the same work."""
 import os
 
 from .common import (GW_WAN, KEY_IN, KEY_OUT, LAN_HOST_MAC, NATT_PORT, PEER_MAC, PEER_WAN,
-                     SCALE_PKTS,
-                     SPI_IN, SPI_OUT, WORK, scale_inner_dst, scale_key, scale_peer,
-                     scale_spi)
+                     SCALE_PKTS, SPI_IN, SPI_OUT, WAN6_HOP, WORK, fam_addrs, inner6, outer6,
+                     scale_inner_dst, scale_key, scale_peer, scale_spi)
 
 
 def hexkey(k):
@@ -74,6 +73,55 @@ def espgw_main_conf(direction, udp=False):
     return c
 
 
+# The nets and next hops of the families other than 4in4, for each IP
+# version: the traffic's source and destination nets, our address on the
+# clear side of encap (LAN) and of decap (toward the inner destination),
+# the decap side's next hop; the WAN's by outer version.
+INNER_NETS = {
+    4: dict(src="10.0.1.0/24", dst="10.0.2.0/24", lan="10.0.1.1/24",
+            dlan="192.168.100.1/24", dhop="192.168.100.254"),
+    6: dict(src="fd00:1::/64", dst="fd00:2::/64", lan="fd00:1::1/64",
+            dlan="fd00:100::1/64", dhop="fd00:100::fe"),
+}
+WAN = {4: dict(addr=GW_WAN + "/24", hop="1.1.1.254"),
+       6: dict(addr="%s/64" % fam_addrs("4in6")[0], hop=WAN6_HOP)}
+
+
+def espgw_family_conf(direction, fam):
+    """espgw_main_conf's SAs and policies for a family other than 4in4:
+    inner nets of the inner version, tunnel ends of the outer one."""
+    i = INNER_NETS[6 if inner6(fam) else 4]
+    w = WAN[6 if outer6(fam) else 4]
+    gw, peer = fam_addrs(fam)
+    wan, lan = ("port1", "port0") if direction == "encap" else ("port0", "port1")
+    c = ["# espgw bench, %s %s: port0 = source, port1 = sink" % (direction, fam),
+         "link set dev port0 up", "link set dev port1 up",
+         "addr add %s dev %s" % (w["addr"], wan),
+         "route add default via %s dev %s" % (w["hop"], wan),
+         "neigh add %s lladdr %s dev %s nud permanent" % (w["hop"], PEER_MAC, wan)]
+    if direction == "encap":
+        c.append("addr add %s dev %s" % (i["lan"], lan))
+    else:
+        c += ["addr add %s dev %s" % (i["dlan"], lan),
+              "route add %s via %s dev %s" % (i["dst"], i["dhop"], lan),
+              "neigh add %s lladdr %s dev %s nud permanent" % (i["dhop"], LAN_HOST_MAC, lan)]
+    c = "\n".join(c) + "\n"
+    c += (SA_LINE.format(src=gw, dst=peer, spi=SPI_OUT, reqid=1, key=hexkey(KEY_OUT)) +
+          SA_LINE.format(src=peer, dst=gw, spi=SPI_IN, reqid=2, key=hexkey(KEY_IN)))
+    out = ("xfrm policy add src {a} dst {b} dir {d} "
+           "tmpl src %s dst %s proto esp reqid 1 mode tunnel\n" % (gw, peer))
+    back = ("xfrm policy add src {a} dst {b} dir {d} "
+            "tmpl src %s dst %s proto esp reqid 2 mode tunnel\n" % (peer, gw))
+    if direction == "encap":
+        c += out.format(a=i["src"], b=i["dst"], d="out")
+        c += back.format(a=i["dst"], b=i["src"], d="fwd")
+        c += back.format(a=i["dst"], b=i["src"], d="in")
+    else:
+        c += back.format(a=i["src"], b=i["dst"], d="fwd")
+        c += out.format(a=i["dst"], b=i["src"], d="out")
+    return c
+
+
 def filler_policies(n, start=0):
     """n policies (alternately out and fwd) that no benchmark packet matches."""
     out = []
@@ -133,8 +181,34 @@ rt ipv4 dst 10.0.2.0/24 port 1
 """
 
 
-def secgw_conf(direction):
+SECGW_FAMILY_CONF = """\
+# ipsec-secgw bench, {what} {fam}: port 0 = source, port 1 = sink; -u {umask}
+sp ipv{iv} {d1} esp protect {spi1} pri 1 dst {net1} sport 0:65535 dport 0:65535
+sp ipv{iv} {d2} esp protect {spi2} pri 1 dst {net2} sport 0:65535 dport 0:65535
+sa out {spi_out} aead_algo aes-128-gcm aead_key {key_out} mode ipv{ov}-tunnel src {gw} dst {peer}
+sa in {spi_in} aead_algo aes-128-gcm aead_key {key_in} mode ipv{ov}-tunnel src {peer} dst {gw}
+rt ipv{ov} dst {peer}/{plen} port 1
+rt ipv{iv} dst {dst} port 1
+"""
+
+
+def secgw_conf(direction, fam="4in4"):
     """The same SAs and policies as espgw's: returns (text, unprotected mask)."""
+    if fam != "4in4":
+        i = INNER_NETS[6 if inner6(fam) else 4]
+        gw, peer = fam_addrs(fam)
+        if direction == "encap":
+            kw = dict(d1="out", spi1=SPI_OUT, net1=i["dst"], d2="in", spi2=SPI_IN,
+                      net2=i["src"], umask="0x2")
+        else:
+            kw = dict(d1="in", spi1=SPI_IN, net1=i["dst"], d2="out", spi2=SPI_OUT,
+                      net2=i["src"], umask="0x1")
+        text = SECGW_FAMILY_CONF.format(
+            what=direction, fam=fam, iv=6 if inner6(fam) else 4,
+            ov=6 if outer6(fam) else 4, spi_out=SPI_OUT, spi_in=SPI_IN,
+            key_out=colonkey(KEY_OUT), key_in=colonkey(KEY_IN), gw=gw, peer=peer,
+            plen=128 if outer6(fam) else 32, dst=i["dst"], **kw)
+        return text, kw["umask"]
     any_ports = "sport 0:65535 dport 0:65535"
     if direction == "encap":
         sp = ("sp ipv4 out esp protect %d pri 1 dst 10.0.2.0/24 %s\n"

@@ -11,8 +11,8 @@ import struct
 import subprocess
 import time
 
-from .common import (CEIL_CLI, GW_WAN, KEY_IN, KEY_OUT, NATT_PORT, PEER_WAN, SIZES, SPI_IN,
-                     SPI_OUT, WORK, WORKER_CPU, Fail, esp_ct_len, frame_lens, log)
+from .common import (CEIL_CLI, KEY_IN, KEY_OUT, NATT_PORT, SIZES, SPI_IN, SPI_OUT, WORK,
+                     WORKER_CPU, Fail, esp_ct_len, fam_addrs, frame_lens, inner6, log, outer6)
 from .proc import Telemetry, check_ports, fail_run, shrink_log, start, stop
 from .traffic import esp_sa
 
@@ -167,14 +167,19 @@ def measure(case, huge, warmup, window, tag, start_timeout):
 # --- functional check ------------------------------------------------------------
 
 def verify(case, huge, S):
-    """Feed the pcap once into a net_pcap sink; check every output frame."""
+    """Feed the pcap once into a net_pcap sink; check every output frame,
+    and espgw's counters: every frame encrypted (or decrypted) and sent,
+    no drop."""
     out = os.path.join(WORK, "verify", case.name + ".pcap")
     os.makedirs(os.path.dirname(out), exist_ok=True)
     if os.path.exists(out):
         os.remove(out)
+    stats_file = out + ".stats" if case.gw == "espgw" else None
+    if stats_file and os.path.exists(stats_file):
+        os.remove(stats_file)
     sent = S["rdpcap"](case.pcaps[0])
     proc, prefix, logpath = start(case, huge, "verify", sink="net_pcap1,tx_pcap=" + out,
-                                  infinite=False)
+                                  infinite=False, stats_file=stats_file)
     what = "%s functional check" % case.name
     try:
         tel = Telemetry(prefix, proc, 60)
@@ -192,33 +197,53 @@ def verify(case, huge, S):
     got = S["rdpcap"](out) if os.path.exists(out) else []
     if len(got) != len(sent):
         raise Fail("%s: %d frames in, %d out (log %s)" % (what, len(sent), len(got), logpath))
-    sa_out = esp_sa(S, SPI_OUT, KEY_OUT, GW_WAN, PEER_WAN)
+    if stats_file:
+        verify_counters(case, read_stats_file(stats_file), len(sent), what)
+    gw, peer = fam_addrs(case.fam)
+    sa_out = esp_sa(S, SPI_OUT, KEY_OUT, gw, peer)
+    ip_in, ip_out = (S["IPv6"] if inner6(case.fam) else S["IP"],
+                     S["IPv6"] if outer6(case.fam) else S["IP"])
     for i, (a, b) in enumerate(zip(sent, got)):
         b = S["Ether"](bytes(b))
         udp = case.meta.get("udp", False)
         if case.direction == "encap":
-            want = a[S["IP"]]
-            o = b[S["IP"]]
-            if udp:
+            want = a[ip_in]
+            o = b[ip_out] if ip_out in b else None
+            if o is not None and udp:
                 o = esp_of_udp(S, o, what, i)
-            if (o.proto != 50 or o.src != GW_WAN or o.dst != PEER_WAN or
+            proto = None if o is None else (o.nh if outer6(case.fam) else o.proto)
+            if (o is None or proto != 50 or o.src != gw or o.dst != peer or
                     o[S["ESP"]].spi != SPI_OUT):
                 raise Fail("%s: frame %d is not ESP from %s to %s with SPI %#x: %s"
-                           % (what, i, GW_WAN, PEER_WAN, SPI_OUT, o.summary()))
+                           % (what, i, gw, peer, SPI_OUT, b.summary()))
             try:
-                inner = sa_out.decrypt(S["IP"](bytes(o)))
+                inner = sa_out.decrypt(ip_out(bytes(o)))
             except Exception as e:
                 raise Fail("%s: frame %d does not decrypt: %s" % (what, i, e))
         elif case.direction == "decap":
-            want = sa_in_decrypt(S, a, udp)
-            inner = b[S["IP"]]
+            want = sa_in_decrypt(S, a, udp, case.fam)
+            inner = b[ip_in] if ip_in in b else b
         else:
             want = a[S["IP"]]
             inner = b[S["IP"]]
-        if not same_ip(S, want, inner):
+        if not isinstance(inner, ip_in) or not (same_ip6(want, inner) if inner6(case.fam)
+                                                  else same_ip(S, want, inner)):
             raise Fail("%s: frame %d differs:\n in  %s\n out %s"
                        % (what, i, bytes(want).hex(), bytes(inner).hex()))
     return len(got)
+
+
+def verify_counters(case, st, n, what):
+    """espgw did the work: n frames in, n encrypted (or decrypted), n out."""
+    work = {"encap": "gw.encrypted", "decap": "gw.decrypted"}.get(case.direction)
+    want = {"gw.rx": n, "gw.tx": n}
+    if work:
+        want[work] = n
+    got = {k: st.get(k, 0) for k in want}
+    drops = espgw_drops(st)
+    if got != want or drops:
+        raise Fail("%s: espgw counters %s, want %s%s" % (
+            what, got, want, "; drops %s" % drops if drops else ""))
 
 
 _sa_in = {}
@@ -236,8 +261,13 @@ def esp_of_udp(S, o, what, i):
                          S["Raw"](b[28:])))
 
 
-def sa_in_decrypt(S, frame, udp=False):
-    sa = _sa_in.get(0) or _sa_in.setdefault(0, esp_sa(S, SPI_IN, KEY_IN, PEER_WAN, GW_WAN))
+def sa_in_decrypt(S, frame, udp=False, fam="4in4"):
+    sa = _sa_in.get(fam)
+    if sa is None:
+        gw, peer = fam_addrs(fam)
+        sa = _sa_in[fam] = esp_sa(S, SPI_IN, KEY_IN, peer, gw)
+    if outer6(fam):
+        return sa.decrypt(S["IPv6"](bytes(frame[S["IPv6"]])))
     o = S["IP"](bytes(frame[S["IP"]]))
     return sa.decrypt(esp_of_udp(S, o, "the pcap", 0) if udp else o)
 
@@ -255,6 +285,14 @@ def same_ip(S, a, b):
     if s != 0xffff:
         return False
     return a[:8] == b[:8] and a[9:10] == b[9:10] and a[12:] == b[12:] and b[8] in (a[8], a[8] - 1)
+
+
+def same_ip6(a, b):
+    """Same IPv6 packet, but for the hop limit (byte 7), which a gateway
+    may decrement."""
+    a, b = bytes(a), bytes(b)
+    return (len(a) == len(b) and len(b) >= 40 and a[:7] == b[:7] and a[8:] == b[8:] and
+            b[7] in (a[7], a[7] - 1))
 
 
 # --- the ceiling ---------------------------------------------------------------

@@ -6,9 +6,10 @@ import os
 import statistics
 
 from .cases import espgw_lcores
-from .common import (COST_TARGET, NATT_PORT, NATT_TARGET, RATIO_TARGET, SCALE_PKTS,
-                     SCALE_ROWS, SCALE_TARGET, SECGW_SRC, SIZES, WORKER_CPU, avg_frame,
-                     esp_ct_len)
+from .common import (COST_TARGET, FAMILIES, GW_WAN6, INNER6_DST, INNER6_SRC, MIN_FRAME6,
+                     NATT_PORT, NATT_TARGET, PEER_WAN6, RATIO_TARGET, SCALE_PKTS, SCALE_ROWS,
+                     SCALE_TARGET, SECGW_SRC, SIZES, V6_SECGW_TARGET, V6_V4_TARGET, WORKER_CPU,
+                     avg_frame, esp_ct_len, frame_lens, inner6)
 from .measure import ceiling_pps, espgw_balance
 
 
@@ -130,6 +131,51 @@ def report(cases, ceil, env, args, profiles):
         lines.append("\nThe same inner frames as the main table; the ESP side carries a "
                      "UDP header on port %d (checksum 0) besides. ipsec-secgw's software "
                      "path has no NAT traversal." % NATT_PORT)
+        lines.append("")
+
+    # IPv6 inside, outside or both against 4in4 (issue #13)
+    rows = []
+    for d in ("encap", "decap"):
+        for s in SIZES:
+            for fam in FAMILIES:
+                e6, g6 = pps("espgw-%s-%s-%s" % (d, fam, s)), pps("secgw-%s-%s-%s" % (d, fam, s))
+                if not e6 and not g6:
+                    continue
+                e4, g4 = pps("espgw-%s-%s" % (d, s)), pps("secgw-%s-%s" % (d, s))
+                eg = med(e6) / med(g6) if e6 and g6 else None
+                v64 = med(e6) / med(e4) if e6 and e4 else None
+                gv64 = med(g6) / med(g4) if g6 and g4 else None
+                # the ratio within each round (its runs were neighbours)
+                rr = [a / b for a, b in zip(e6, e4)] if e6 and e4 else []
+                flen = "/".join(str(x) for x in sorted(set(frame_lens(s, fam)))) \
+                    if s != "imix" else ("imix (66/570/1420)" if inner6(fam) else "imix")
+                rows.append([d, flen, fam, fmt_mmm(e6), fmt_mmm(g6),
+                             "-" if eg is None else "%.2f" % eg,
+                             "" if eg is None else verdict(eg >= V6_SECGW_TARGET),
+                             "-" if v64 is None else "%.2f" % v64,
+                             "%.2f-%.2f" % (min(rr), max(rr)) if rr else "-",
+                             "" if v64 is None else verdict(v64 >= V6_V4_TARGET),
+                             "-" if gv64 is None else "%.2f" % gv64])
+                if eg is not None:
+                    summary.append(("espgw/secgw %s %s %s" % (d, fam, s), "%.2f" % eg,
+                                    "≥ %.2f" % V6_SECGW_TARGET, eg >= V6_SECGW_TARGET))
+                if v64 is not None:
+                    summary.append(("espgw %s / 4in4 %s %s" % (fam, d, s), "%.2f" % v64,
+                                    "≥ %.2f" % V6_V4_TARGET, v64 >= V6_V4_TARGET))
+    if rows:
+        lines.append("## IPv6: 4in6, 6in6, 6in4 beside 4in4, one worker\n")
+        lines.append(md_table(["dir", "frame B", "inner in outer", "espgw Mpps", "secgw Mpps",
+                               "espgw/secgw (median)", "≥ %.2f" % V6_SECGW_TARGET,
+                               "espgw / its 4in4 (median)", "per round", "≥ %.2f" % V6_V4_TARGET,
+                               "secgw / its 4in4 (median)"], rows))
+        lines.append("\nThe 4in4 twins are the main table's cases, measured in the same rounds "
+                     "(each IPv6 case runs right after them). Tunnel ends %s and %s "
+                     "(ipsec-secgw: `mode ipv6-tunnel`, `rt ipv6`), IPv6 inner packets "
+                     "UDP from %s to %s (`sp ipv6`); an IPv6 + UDP packet does not fit "
+                     "a 64-byte frame, so IPv6 inner traffic takes %d-byte frames (no "
+                     "payload) where IPv4's takes 64, in IMIX too. 'per round' = the "
+                     "range of espgw's ratio to 4in4 over the rounds."
+                     % (GW_WAN6, PEER_WAN6, INNER6_SRC, INNER6_DST, MIN_FRAME6))
         lines.append("")
 
     # IPsec cost
@@ -261,11 +307,16 @@ def report(cases, ceil, env, args, profiles):
         conserve = ""
         if c.gw == "espgw":
             bad = []
+            work = {"encap": "gw.encrypted", "decap": "gw.decrypted"}.get(c.direction)
             for r in c.runs:
                 came, went = espgw_balance(r.stats)
                 if came != went:
                     bad.append("in %d != accounted for %d" % (came, went))
-            conserve = "; ".join(bad) if bad else "in = tx + drops + held"
+                if work and r.stats.get(work, 0) != r.stats.get("gw.rx", 0):
+                    bad.append("%s %d of rx %d" % (work[3:], r.stats.get(work, 0),
+                                                   r.stats.get("gw.rx", 0)))
+            conserve = "; ".join(bad) if bad else "in = tx + drops + held" + (
+                "; %s = rx" % work[3:] if work else "")
         rows.append([c.name, fmt_mmm([r.rx_pps for r in c.runs]),
                      "%d" % max(abs(x) for x in inout),
                      sum(r.imissed for r in c.runs), sum(r.rx_nombuf for r in c.runs),
@@ -310,7 +361,7 @@ def report(cases, ceil, env, args, profiles):
             lines.append("```\n" + "\n".join(top) + "\n```\n")
 
     if summary:
-        lines.append("## Targets (issue 5)\n")
+        lines.append("## Targets (issues 5, 12, 13)\n")
         lines.append(md_table(["what", "measured", "target", "met"],
                               [[a, b, c, verdict(ok)] for a, b, c, ok in summary]))
         lines.append("")
