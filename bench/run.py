@@ -120,6 +120,8 @@ def main():
                     help="do not use hugepages (EAL --no-huge -m 2048)")
     ap.add_argument("--espgw", help="espgw binary to measure (default: build/app/espgw "
                     "after ninja -C build; a copy is measured)")
+    ap.add_argument("--from-json", metavar="JSON",
+                    help="measure nothing: write the report again from a run's JSON")
     ap.add_argument("--out", default=RESULTS, help="results directory (bench/results)")
     ap.add_argument("--name", default="latest", help="results file stem (latest)")
     args = ap.parse_args()
@@ -131,6 +133,8 @@ def main():
         if f not in common.FAMILIES:
             ap.error("--families: %s is not one of %s" % (f, ", ".join(common.FAMILIES)))
 
+    if args.from_json:
+        return rereport(args)
     if os.geteuid() != 0:
         log("note: not root; hugepages and apt-get are not available")
     t_start = time.monotonic()
@@ -234,7 +238,7 @@ def main():
         js = {
             "env": env, "args": vars(args), "ceiling": ceil,
             "cases": [{"name": c.name, "gw": c.gw, "dir": c.direction, "size": c.size,
-                       "fam": c.fam,
+                       "fam": c.fam, "dirty": c.dirty,
                        "workers": c.workers, "group": c.group, "meta": c.meta,
                        "runs": [run_json(r) for r in c.runs]}
                       for c in cases],
@@ -255,6 +259,28 @@ def main():
     except Fail as e:
         print("bench/run.py: FAILED: %s" % e, file=sys.stderr, flush=True)
         return 1
+
+
+def rereport(args):
+    """The report of a finished run again, from its JSON (report changes)."""
+    import types
+    j = json.load(open(args.from_json))
+    cases = []
+    for c in j["cases"]:
+        runs = [types.SimpleNamespace(**r) for r in c["runs"]]
+        cases.append(types.SimpleNamespace(
+            name=c["name"], gw=c["gw"], direction=c["dir"], size=c["size"],
+            workers=c["workers"], group=c["group"], meta=c["meta"],
+            fam=c.get("fam", "4in4"), dirty=[tuple(x) for x in c.get("dirty", [])],
+            runs=runs))
+    a = argparse.Namespace(**j["args"])
+    text, _ = report(cases, j["ceiling"], j["env"], a, {})
+    md = os.path.join(args.out, args.name + ".md")
+    with open(md, "w") as fp:
+        fp.write(text)
+    print(text)
+    log("wrote %s (from %s)" % (md, args.from_json))
+    return 0
 
 
 if __name__ == "__main__":
