@@ -136,3 +136,16 @@ def check_ports(tel, what):
     if not names[0].startswith("net_pcap") or names[1] not in ("net_null0", "net_pcap1"):
         raise Fail("%s: unexpected ports %s (want port 0 = net_pcap0, port 1 = sink)"
                    % (what, names))
+
+
+def espgw_check(binary, conf, prefix):
+    """espgw -c on a configuration (two net_null ports): None when it loads,
+    else espgw's last line."""
+    cmd = [binary, "--no-pci", "--no-huge", "-m", "256", "--no-shconf", "--file-prefix", prefix,
+           "--vdev", "net_null0", "--vdev", "net_null1", "--", "-c", "-f", conf]
+    r = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       stdin=subprocess.DEVNULL, universal_newlines=True, timeout=120)
+    cleanup_runtime(prefix)
+    if r.returncode == 0:
+        return None
+    return (r.stdout.strip().splitlines() or ["exit %d" % r.returncode])[-1]

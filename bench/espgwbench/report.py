@@ -176,8 +176,13 @@ def report(cases, ceil, env, args, profiles):
                     summary.append(("espgw %s / 4in4 %s %s (per worker CPU-second)"
                                     % (fam, d, s), "%.2f" % cv64,
                                     "≥ %.2f" % V6_V4_TARGET, cv64 >= V6_V4_TARGET))
-    if rows:
+    skipped = env.get("families_skipped") or {}
+    if rows or skipped:
         lines.append("## IPv6: 4in6, 6in6, 6in4 beside 4in4, one worker\n")
+    for fam, why in sorted(skipped.items()):
+        lines.append("%s: not measured, this espgw refuses its configuration (\"%s\").\n"
+                     % (fam, why))
+    if rows:
         lines.append(md_table(["dir", "frame B", "inner in outer", "espgw Mpps", "secgw Mpps",
                                "espgw/secgw", "per CPU-s", "≥ %.2f" % V6_SECGW_TARGET,
                                "espgw / its 4in4", "per CPU-s", "per round",
