@@ -106,8 +106,12 @@ def espgw_family_conf(direction, fam):
               "route add %s via %s dev %s" % (i["dst"], i["dhop"], lan),
               "neigh add %s lladdr %s dev %s nud permanent" % (i["dhop"], LAN_HOST_MAC, lan)]
     c = "\n".join(c) + "\n"
-    c += (SA_LINE.format(src=gw, dst=peer, spi=SPI_OUT, reqid=1, key=hexkey(KEY_OUT)) +
+    sa = (SA_LINE.format(src=gw, dst=peer, spi=SPI_OUT, reqid=1, key=hexkey(KEY_OUT)) +
           SA_LINE.format(src=peer, dst=gw, spi=SPI_IN, reqid=2, key=hexkey(KEY_IN)))
+    if fam in ("4in6", "6in4"):
+        # the other family inside, as Linux wants it said (docs/configuration.md)
+        sa = sa.replace(" 128\n", " 128 flag af-unspec\n")
+    c += sa
     out = ("xfrm policy add src {a} dst {b} dir {d} "
            "tmpl src %s dst %s proto esp reqid 1 mode tunnel\n" % (gw, peer))
     back = ("xfrm policy add src {a} dst {b} dir {d} "
