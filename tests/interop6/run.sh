@@ -353,6 +353,8 @@ i6_up() { # tag kind spi12 spi21
 	run_site_b "$IO_W/$t-b.sh" "$IO_W/$t-b.out" || { fail "the guest did not run site b's script"; return 1; }
 	[ ! -s "$IO_W/$t-b.out" ] || { fail "the kernel refused site b's script: $(head -2 "$IO_W/$t-b.out" | tr '\n' ' ')"; return 1; }
 	G_QUIET=1 g "ip xfrm state; ip xfrm policy" | sed 's/^/  kernel| /'
+	# the guest's side alone: hostB reaches its router, no tunnel in between
+	ping_b6 "$RB" 1 || { fail "hostB cannot ping its own router $RB (the guest's side is broken)"; return 1; }
 	i6_gw_start "$t" "$IO_W/$t-a.sh" || {
 		fail "espgw refused site a's script: $(grep -h '^espgw: ' "$IO_W/$t.out" "$IO_W/$t.err" 2>/dev/null | grep -v ': port ' | sed "s|^espgw: $IO_W/||" | head -2 | tr '\n' ' ')"
 		return 1
