@@ -25,7 +25,9 @@
 #   IO_POLL_IDLE_US, IO_PVH, IO_SCENARIO_LIMIT, IO_KERNEL_PKG), ESPGWCTL,
 #   I6_AF_FLAG (the flag word of the states whose inner family is not
 #   their outer one, 4in6 and 6in4; default "flag af-unspec", which
-#   Linux needs), I6_MB (MiB of TCP each way, default 10),
+#   Linux needs), I6_GW_AF_FLAG (the same on espgw's side alone, to
+#   try a build that refuses the flag; default I6_AF_FLAG),
+#   I6_MB (MiB of TCP each way, default 10),
 #   ESPGW_INTEROP6_CACHE (the kernel with esp6 and its initramfs;
 #   default $ESPGW_INTEROP_CACHE/ipv6).
 # Output: "ok - NAME (Ts)" or "not ok - NAME: WHY" per scenario, then
@@ -40,7 +42,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/../control/lib.sh"
 
 ALL="4in4 6in6 4in6 6in4 pmtu6"
-io_parse_args 2,33p "$@"
+io_parse_args 2,35p "$@"
 
 I6_AF_FLAG=${I6_AF_FLAG-flag af-unspec}
 I6_MB=${I6_MB:-10}
@@ -76,7 +78,11 @@ site_script6() {
 	o=$(kind_outer "$kind")
 	i=$(kind_inner "$kind")
 	if [ "$o" = 6 ]; then wa=$W6_A wb=$W6_B wlen=64; else wa=$W4_A wb=$W4_B wlen=24; fi
-	[ "$o" = "$i" ] || flag="${I6_AF_FLAG:+$I6_AF_FLAG }"
+	if [ "$o" != "$i" ]; then
+		flag=$I6_AF_FLAG
+		[ "$me" = b ] || flag=${I6_GW_AF_FLAG-$I6_AF_FLAG}
+		flag=${flag:+$flag }
+	fi
 	local w=$wa peer=$wb
 	if [ "$me" = a ]; then
 		if [ "$i" = 6 ]; then here=$NET6_A there=$NET6_B lan=$GW6_A; else here=$NET4_A there=$NET4_B lan=$GW4_A; fi
