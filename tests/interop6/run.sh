@@ -61,6 +61,10 @@ NET6_A=2001:db8:1::/64 NET6_B=2001:db8:2::/64
 # computes it: 1500 - 40 (IPv6) - 8 (ESP) - 8 (IV) - 16 (ICV) = 1428,
 # rounded down to 4, - 2 (pad length, next header)
 MTU6IN6=1426
+# and of each kind: over IPv4, 20 bytes of header instead of 40
+tunnel_mtu() { # kind
+	if [ "$(kind_outer "$1")" = 6 ]; then echo $MTU6IN6; else echo $((MTU6IN6 + 20)); fi
+}
 
 # Per kind: the outer family, the inner family
 kind_outer() { case $1 in 6in6 | 4in6) echo 6 ;; 6in4 | 4in4) echo 4 ;; esac; }
@@ -378,6 +382,16 @@ i6_traffic() { # tag
 		soft "ping $v $RB (the Linux router) -> $RA (espgw itself: its dir in)"
 	tcp6_a_to_b "$t-ab" "$HB" "$DATA" 5001 || soft "TCP $I6_MB MiB hostA -> hostB: size or checksum differs"
 	tcp6_b_to_a "$t-ba" "$HA" "$I6_MB" 5002 || soft "TCP $I6_MB MiB hostB -> hostA: size or checksum differs"
+	# hostA's TCP (no offloads) started with 1500-byte packets: it learnt
+	# the tunnel MTU from espgw (ICMP fragmentation-needed, ICMPv6 Packet
+	# Too Big). hostB's leaves it as GSO packets over the veth, which the
+	# kernel tunnels in segments without an ICMP error: hostB learns no
+	# MTU (pmtu6 asks the kernel's by ping).
+	local m r
+	m=$(tunnel_mtu "$KIND")
+	r=$(ip -n "$NS_A" route get "$HB" | tr -s ' \n' ' ')
+	echo "hostA\$ ip route get $HB: $r"
+	case "$r" in *" mtu $m "*) ;; *) soft "hostA did not learn mtu $m from espgw (ip route get: $r)" ;; esac
 }
 
 i6_finish() { # tag allowed-drops-ere
