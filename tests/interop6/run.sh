@@ -392,6 +392,14 @@ i6_traffic() { # tag
 	r=$(ip -n "$NS_A" route get "$HB" | tr -s ' \n' ' ')
 	echo "hostA\$ ip route get $HB: $r"
 	case "$r" in *" mtu $m "*) ;; *) soft "hostA did not learn mtu $m from espgw (ip route get: $r)" ;; esac
+	# 3000-byte pings, fragments allowed: IPv4 fragmented by the
+	# gateways (espgw before it encrypts, the kernel's outer packet
+	# after), IPv6 by the hosts themselves at the path MTU
+	local big="-M dont -s 3000"
+	[ "$v" = -6 ] && big="-6 -s 3000"
+	# shellcheck disable=SC2086 # the options are words
+	ping_a6 "$HB" 3 $big || soft "ping $big hostA -> hostB"
+	ping_b6 "$HA" 3 "$big" || soft "ping $big hostB -> hostA"
 }
 
 i6_finish() { # tag allowed-drops-ere
