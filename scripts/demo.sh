@@ -6,9 +6,12 @@
 #   hostA 10.0.1.10 ── R1 (espgw) ══ ESP over 192.0.2.0/24 ══ R2 (espgw) ── hostB 10.0.2.10
 #
 # Prints the xfrm lines of both gateways' configurations (config/r1.conf
-# and r2.conf with documentation addresses and fresh keys), pings hostB
-# from hostA through the tunnel, shows what the outside link carried, then
-# stops the gateways and prints their counters.
+# and r2.conf with documentation addresses and fresh keys, and IPv6
+# inside the same tunnel: 2001:db8:a::/64 behind R1, 2001:db8:b::/64
+# behind R2, 6in4 on states with flag af-unspec as Linux needs them),
+# pings hostB from hostA through the tunnel over IPv4 and IPv6, shows
+# what the outside link carried, then stops the gateways and prints
+# their counters.
 #
 # Usage: scripts/demo.sh   (as root; on a fresh Debian 12 it installs what
 # it needs and builds espgw when build/app/espgw is missing)
@@ -52,6 +55,27 @@ EOF
 
 eg_setup_topology
 eg_make_configs
+# IPv6 inside the IPv4 tunnel (6in4): the hosts' addresses, the gateways'
+# LAN addresses and policies; the same SAs carry both families
+for r in r1 r2; do
+	if [ $r = r1 ]; then here=a there=b; else here=b there=a; fi
+	sed -i -E '/^ip xfrm state add/s/ 128$/ 128 flag af-unspec/' "$EG_TMP/$r.conf"
+	out=$(grep -m1 -E "^ip xfrm policy add .* dir out " "$EG_TMP/$r.conf" | sed -E 's/.*(tmpl .*)/\1/')
+	back=$(grep -m1 -E "^ip xfrm policy add .* dir in " "$EG_TMP/$r.conf" | sed -E 's/.*(tmpl .*)/\1/')
+	cat >>"$EG_TMP/$r.conf" <<EOF
+ip -6 addr add 2001:db8:$here::1/64 dev port0
+ip xfrm policy add src 2001:db8:$here::/64 dst 2001:db8:$there::/64 dir out $out
+ip xfrm policy add src 2001:db8:$there::/64 dst 2001:db8:$here::/64 dir fwd $back
+ip xfrm policy add src 2001:db8:$there::/64 dst 2001:db8:$here::/64 dir in $back
+EOF
+done
+for h in a b; do
+	if [ $h = a ]; then ns=$NS_A; else ns=$NS_B; fi
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=0
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.eth0.router_solicitations=0
+	ip -n "$ns" -6 addr add "2001:db8:$h::10/64" dev eth0 nodad
+	ip -n "$ns" -6 route add default via "2001:db8:$h::1"
+done
 step "R1's xfrm lines (config/r1.conf with documentation addresses; keys fresh from /dev/urandom)"
 eg_show_xfrm "$EG_TMP/r1.conf"
 step "R2's xfrm lines (config/r2.conf likewise: the same SAs, seen from the other end)"
@@ -74,6 +98,11 @@ grep -h "^espgw:" "$EG_TMP/r2.out" | sed 's/^/R2 /'
 step "ping hostA (10.0.1.10) -> hostB (10.0.2.10), through the tunnel"
 eg_in hosta timeout 20 ping -n -c 5 -i 0.5 -W 2 10.0.2.10
 ping_rc=$?
+
+step "ping -6 hostA (2001:db8:a::10) -> hostB (2001:db8:b::10), IPv6 in the same tunnel"
+eg_in hosta timeout 20 ping -6 -n -c 5 -i 0.5 -W 2 2001:db8:b::10
+ping6_rc=$?
+[ "$ping_rc" -ne 0 ] || ping_rc=$ping6_rc
 
 sleep 0.3
 step "stopping the gateways (SIGINT); their final counters"
@@ -101,8 +130,8 @@ fi
 step "tearing down the namespaces"
 eg_cleanup
 if [ "$ping_rc" -eq 0 ]; then
-	echo "demo done: hostA reached hostB through the espgw tunnel"
+	echo "demo done: hostA reached hostB through the espgw tunnel (IPv4 and IPv6)"
 else
-	echo "demo FAILED: the ping did not get through (see the counters above)" >&2
+	echo "demo FAILED: a ping did not get through (see the counters above)" >&2
 fi
 exit "$ping_rc"
