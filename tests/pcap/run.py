@@ -77,6 +77,9 @@ Scenarios (one espgw run each):
                   accepted as Linux accepts them, else esp.bad-ext-headers / outer-fragment
   tunnel_4in6_icmp echo reply and time exceeded back through the 4in6 tunnel; ECN from outer IPv6
   icmp6_ratelimit ICMPv6 errors share the 1000/s bucket of the ICMP ones under a mixed flood
+  tunnel_6in6     IPv6 over IPv6 endpoints both ways: outer traffic class and the inner flow label,
+                  scapy decrypts; packet too big with the tunnel MTU 1426, never fragments
+  tunnel_6in4     IPv6 over IPv4 endpoints (flag af-unspec) both ways; packet too big with 1446
 
 Usage (Debian's python3-scapy 2.5 and python3-cryptography; no PyPI):
 
@@ -401,6 +404,23 @@ def rand_packet(rng, src, dst, max_payload=1400, protos=("udp", "tcp", "icmp"), 
     ip = IP(src=src, dst=dst, tos=rng.getrandbits(8), ttl=ttl or rng.randint(2, 255),
             id=rng.getrandbits(16), flags="DF" if df else 0)
     return raw(ip / l4 / payload)
+
+
+def rand_packet6(rng, src, dst, max_payload=1300, payload_len=None, hlim=None):
+    """A random IPv6 packet: UDP, TCP or ICMPv6 echo, random payload,
+    traffic class, flow label and hop limit."""
+    n = rng.randint(0, max_payload) if payload_len is None else payload_len
+    kind = rng.choice(("udp", "tcp", "icmp"))
+    if kind == "udp":
+        l4 = UDP(sport=rng.randint(1024, 65535), dport=rng.choice((53, 500, 4789, 9999)))
+    elif kind == "tcp":
+        l4 = TCP(sport=rng.randint(1024, 65535), dport=rng.choice((80, 443, 22)),
+                 seq=rng.getrandbits(32), flags=rng.choice(("S", "A", "PA", "FA")))
+    else:
+        l4 = ICMPv6EchoRequest(id=rng.getrandbits(16), seq=rng.getrandbits(16))
+    ip = IPv6(src=src, dst=dst, tc=rng.getrandbits(8), fl=rng.getrandbits(20),
+              hlim=hlim or rng.randint(2, 255))
+    return raw(ip / l4 / rng.randbytes(n))
 
 
 def frame(ip, dst_mac, src_mac, ethertype=0x0800):
@@ -758,8 +778,13 @@ def check_outer(ck, f, inner, sa, what):
               what + " UDP sport, dport, length, checksum")
     ck.eq(struct.unpack("!H", ip[2:4])[0], want_len, what + " outer length")
     ck.eq(len(ip), want_len, what + " frame length")
-    ck.eq(ip[1], outer_tos(inner[1]), what + " outer DSCP/ECN (from inner, CE as ECT(0))")
-    ck.eq(ip[6] & 0x40, inner[6] & 0x40, what + " outer DF (copied from inner)")
+    ck.eq(ip[1], outer_tos(inner_tc(inner)), what + " outer DSCP/ECN (from inner, CE as ECT(0))")
+    if inner[0] >> 4 == 6:
+        # docs/wire-format.md: clear for inner IPv6 (Linux's xfrm4_tunnel_encap_add()
+        # sets DF for an inner IPv6 packet over 1280 bytes)
+        ck.eq(ip[6] & 0x40, 0, what + " outer DF (clear for inner IPv6)")
+    else:
+        ck.eq(ip[6] & 0x40, inner[6] & 0x40, what + " outer DF (copied from inner)")
 
 
 def decrypt_all(ck, frames, sa, seqs, inners=None, what="ESP"):
@@ -2979,6 +3004,112 @@ def scenario_icmp6_ratelimit(ctx):
     ck.done()
 
 
+V6_FAR = "2001:db8:a::"                # the IPv6 subnet behind the peer: 2001:db8:a::/64
+
+
+def v6_far(n):
+    return "%s%x" % (V6_FAR, n)
+
+
+def v6_inner_policies(six_outer):
+    """out / fwd / in policies for 2001:db8:1::/64 <-> 2001:db8:a::/64 over
+    the IPv6 endpoints (6in6) or the IPv4 ones (6in4)."""
+    ours, peer = (V6_WAN_GW, V6_PEER) if six_outer else (WAN_GW, PEER)
+    return "\n".join(
+        ["ip xfrm policy add src 2001:db8:1::/64 dst 2001:db8:a::/64 dir out tmpl src %s dst %s "
+         "proto esp reqid 1 mode tunnel" % (ours, peer)] +
+        ["ip xfrm policy add src 2001:db8:a::/64 dst 2001:db8:1::/64 dir %s tmpl src %s dst %s "
+         "proto esp reqid 2 mode tunnel" % (d, peer, ours) for d in ("fwd", "in")])
+
+
+def tunnel_v6_inner(ctx, six_outer):
+    """tunnel_6in6 and tunnel_6in4: inner IPv6 out and in, and the tunnel
+    MTU (1426 over IPv6 endpoints, 1446 over IPv4 ones)."""
+    rng = random.Random(ctx.seed + (43 if six_outer else 44))
+    # 6in6 is the state's own family; 6in4 needs flag af-unspec, as on Linux
+    out_sa, in_sa = (v6_sas(rng, af_unspec=False) if six_outer else
+                     (make_sa(rng, OUT_SPI, 1, True, af_unspec=True),
+                      make_sa(rng, IN_SPI, 2, False, af_unspec=True)))
+    limit = ((1500 - (ESP6_OVERHEAD if six_outer else ESP_OVERHEAD) - 16) & ~3) - 2
+    hosts = [rng.choice(LAN_HOSTS) for _ in range(60)]
+    inners = [rand_packet6(rng, v6_host(h), v6_far(rng.randint(1, 0xffff))) for h in hosts]
+    inners[0] = raw(IPv6(src=v6_host(10), dst=v6_far(9), tc=0xbb, fl=0xabcde, hlim=9) /
+                    UDP() / b"CE and a flow label")
+    inners[1] = raw(IPv6(src=v6_host(10), dst=v6_far(9), tc=0, fl=0, hlim=2) / UDP() / b"zero")
+
+    def sized(total, ident):
+        return raw(IPv6(src=v6_host(12), dst=v6_far(7), tc=0x28, fl=ident, hlim=40) /
+                   UDP(sport=7, dport=9) / rng.randbytes(total - 48))
+
+    too_big, at_limit = sized(limit + 1, 1), sized(limit, 2)
+    lan_in = [v6_frame(p, host=h) for p, h in zip(inners, hosts)]
+    lan_in += [v6_frame(p, host=12) for p in (too_big, at_limit)]
+    dsts = [rng.choice(LAN_HOSTS) for _ in range(60)]
+    ins = [rand_packet6(rng, v6_far(rng.randint(1, 0xffff)), v6_host(d)) for d in dsts]
+    wan_in = [(wan_frame6 if six_outer else wan_frame)(in_sa.encrypt(p, seq))
+              for seq, p in enumerate(ins, 1)]
+    extra = v6_extra("ip -6 route add 2001:db8:a::/64 via %s dev net_pcap1" % V6_NH)
+    run = run_espgw(ctx, make_config(ctx.name, [out_sa, in_sa], policies=v6_inner_policies(six_outer),
+                                     extra=extra), lan_in, wan_in)
+    ck = Checks()
+    esp = run.wan
+    want = [forwarded6(p) for p in inners] + [forwarded6(at_limit)]
+    got = decrypt_all(ck, esp, out_sa, list(range(1, len(want) + 1)), want)
+    for i, (g, w) in enumerate(zip(got, want)):
+        if g is not None:
+            ck.true(g == w, "packet #%d decrypts to %s..., want %s..." % (i, g[:48].hex(), w[:48].hex()))
+    if len(esp) == len(want):
+        ck.eq(inner_tc(l2(esp[0])[3]), 0xba, "CE (traffic class 0xbb) as ECT(0) in the outer header")
+        if six_outer:
+            ck.eq(struct.unpack("!I", l2(esp[0])[3][:4])[0] & 0xFFFFF, 0xabcde,
+                  "the inner flow label in the outer header (xfrm6_extract_header)")
+        ck.eq(len(esp[-1]) - 14, 1500, "ESP of the %d-byte inner packet at the tunnel MTU" % limit)
+    # in: the 60 to their hosts; the packet too big to host 12 from our LAN address
+    errs = [f for f in run.lan if l2(f)[3][8:24] == a6(V6_LAN_GW)]
+    fwd = [f for f in run.lan if f not in errs]
+    if ck.eq(len(fwd), len(ins), "LAN TX forwarded frames"):
+        for i, (f, p, d) in enumerate(zip(fwd, ins, dsts)):
+            ck.eq(l2(f)[:3], (host_mac(d), LAN_MAC, 0x86DD), "LAN TX #%d Ethernet header" % i)
+            ck.true(l2(f)[3] == forwarded6(p), "LAN TX #%d differs from the inner packet with hop "
+                    "limit - 1 (got %s..., want %s...)" % (i, l2(f)[3][:48].hex(), forwarded6(p)[:48].hex()))
+    if ck.eq(len(errs), 1, "ICMPv6 errors on LAN (packet too big)"):
+        check_icmp6_error(ck, errs[0], "packet too big for %d bytes" % len(too_big),
+                          (host_mac(12), LAN_MAC), V6_LAN_GW, v6_host(12), (2, 0), limit,
+                          forwarded6(too_big)[:1280 - 48])
+    ck.counters(run, {"gw.encrypted": len(want), "gw.decrypted": 60, "gw.fragments-made": 0,
+                      "gw.drop-frag-needed": 1, "gw.icmp-errors-sent": 1,
+                      out_sa.name + ".packets": len(want),
+                      out_sa.name + ".bytes": sum(map(len, want)),
+                      in_sa.name + ".packets": 60, in_sa.name + ".bytes": sum(map(len, ins))})
+    ck.no_drops(run, but=("gw.drop-frag-needed",))
+    ck.done()
+
+
+def scenario_tunnel_6in6(ctx):
+    """IPv6 in a tunnel with IPv6 endpoints (6in6), selected by IPv6
+    policies (2001:db8:1::/64 <-> 2001:db8:a::/64): LAN IPv6 goes out to the
+    IPv6 next hop's MAC with the outer header of xfrm6_tunnel_encap_add():
+    the inner traffic class (CE as ECT(0)) and the inner flow label, which
+    xfrm6_extract_header() keeps for it (check_outer6), hop limit 64; scapy
+    decrypts each to the input with hop limit - 1, in order; 6in6 ESP from
+    the peer is decrypted and forwarded to the LAN hosts.  IPv6 is never
+    fragmented on the way (RFC 8200 section 5): one byte over the tunnel
+    MTU of 1426 is ICMPv6 packet too big with 1426 (RFC 4443 section 3.2;
+    esp6_get_mtu's arithmetic), the packet at 1426 leaves as 1500 bytes."""
+    tunnel_v6_inner(ctx, True)
+
+
+def scenario_tunnel_6in4(ctx):
+    """IPv6 in a tunnel with IPv4 endpoints (6in4, next header 41), selected
+    by IPv6 policies: out, the outer IPv4 header as for inner IPv4 with the
+    traffic class as TOS (CE as ECT(0)) and DF clear (docs/wire-format.md;
+    Linux sets DF for an inner IPv6 packet over 1280 bytes), scapy decrypts
+    to the input with hop limit - 1; in, forwarded to the LAN hosts; the
+    tunnel MTU for inner IPv6 is 1446 (1500 - 20 - 8 - 8 - 16, rounded, - 2):
+    one byte over is packet too big with 1446, never fragments."""
+    tunnel_v6_inner(ctx, False)
+
+
 SCENARIOS = [
     ("outbound", scenario_outbound),
     ("inbound", scenario_inbound),
@@ -3023,6 +3154,8 @@ SCENARIOS = [
     ("outer_ext_headers", scenario_outer_ext_headers),
     ("tunnel_4in6_icmp", scenario_tunnel_4in6_icmp),
     ("icmp6_ratelimit", scenario_icmp6_ratelimit),
+    ("tunnel_6in6", scenario_tunnel_6in6),
+    ("tunnel_6in4", scenario_tunnel_6in4),
 ]
 
 
