@@ -80,6 +80,7 @@ Scenarios (one espgw run each):
   tunnel_6in6     IPv6 over IPv6 endpoints both ways: outer traffic class and the inner flow label,
                   scapy decrypts; packet too big with the tunnel MTU 1426, never fragments
   tunnel_6in4     IPv6 over IPv4 endpoints (flag af-unspec) both ways; packet too big with 1446
+  selectors6      IPv6 port selectors past extension headers, none behind a fragment header
 
 Usage (Debian's python3-scapy 2.5 and python3-cryptography; no PyPI):
 
@@ -3110,6 +3111,79 @@ def scenario_tunnel_6in4(ctx):
     tunnel_v6_inner(ctx, False)
 
 
+def scenario_selectors6(ctx):
+    """IPv6 selectors with ports find them behind extension headers, as
+    Linux's decode_session6() walks hop-by-hop, routing and destination
+    options headers to UDP or TCP, but reads no ports behind a fragment
+    header (onlyproto), so that all of a datagram's fragments meet one
+    policy.  Out: UDP to 5353 (priority 1) and TCP from 2222 (priority 2)
+    protected, the rest of 2001:db8:1::/64 -> 2001:db8:a::/64 blocked
+    (priority 10); fwd: only UDP from 5353 admitted out of the tunnel.
+    Each packet is encrypted or decrypted and forwarded, or dropped as
+    drop-policy-block / drop-in-no-policy, as those policies say."""
+    rng = random.Random(ctx.seed + 47)
+    out_sa, in_sa = v6_sas(rng, af_unspec=False)
+    tmpl_out = "tmpl src %s dst %s proto esp reqid 1 mode tunnel" % (V6_WAN_GW, V6_PEER)
+    sel_out = "src 2001:db8:1::/64 dst 2001:db8:a::/64"
+    pols = "\n".join((
+        "ip xfrm policy add %s proto udp dport 5353 dir out priority 1 %s" % (sel_out, tmpl_out),
+        "ip xfrm policy add %s proto tcp sport 2222 dir out priority 2 %s" % (sel_out, tmpl_out),
+        "ip xfrm policy add %s dir out priority 10 action block" % sel_out,
+        "ip xfrm policy add src 2001:db8:a::/64 dst 2001:db8:1::/64 proto udp sport 5353 dir fwd "
+        "tmpl src %s dst %s proto esp reqid 2 mode tunnel" % (V6_PEER, V6_WAN_GW)))
+
+    def pkt(src, dst, l4, *exts):
+        """IPv6 / exts / l4, the extension headers' next header bytes set."""
+        ip = bytearray(raw(IPv6(src=src, dst=dst, hlim=64) / l4))
+        types = [t for t, _ in exts] + [ip[6]]
+        body = b"".join(bytes([types[i + 1]]) + e[1:] for i, (_, e) in enumerate(exts))
+        ip[6] = types[0]
+        ip[4:6] = struct.pack("!H", len(body) + len(ip) - 40)
+        return bytes(ip[:40]) + body + bytes(ip[40:])
+
+    dns, other = UDP(sport=1000, dport=5353) / b"m", UDP(sport=1000, dport=9) / b"d"
+    ssh = TCP(sport=2222, dport=80, flags="A") / b"t"
+    far = v6_far(5)
+    outs = [  # (name, packet, protected)
+        ("UDP to 5353", pkt(v6_host(10), far, dns), True),
+        ("hop-by-hop, UDP to 5353", pkt(v6_host(10), far, dns, opts_hdr(HOPOPTS)), True),
+        ("destination options, routing, UDP to 5353",
+         pkt(v6_host(10), far, dns, opts_hdr(DSTOPTS), routing_hdr(0, 0)), True),
+        ("destination options, TCP from 2222", pkt(v6_host(10), far, ssh, opts_hdr(DSTOPTS)), True),
+        ("TCP from 2222", pkt(v6_host(10), far, ssh), True),
+        ("UDP to 9", pkt(v6_host(10), far, other), False),
+        ("hop-by-hop, UDP to 9", pkt(v6_host(10), far, other, opts_hdr(HOPOPTS)), False),
+        ("atomic fragment, UDP to 5353", pkt(v6_host(10), far, dns, frag_hdr(0, 0, 1)), False),
+        ("first fragment, UDP to 5353", pkt(v6_host(10), far, dns, frag_hdr(0, 1, 2)), False),
+    ]
+    mdns, other_in = UDP(sport=5353, dport=1000) / b"m", UDP(sport=9, dport=1000) / b"d"
+    ins = [
+        ("UDP from 5353", pkt(far, v6_host(11), mdns), True),
+        ("destination options, UDP from 5353", pkt(far, v6_host(11), mdns, opts_hdr(DSTOPTS)), True),
+        ("UDP from 9", pkt(far, v6_host(11), other_in), False),
+        ("atomic fragment, UDP from 5353", pkt(far, v6_host(11), mdns, frag_hdr(0, 0, 3)), False),
+    ]
+    extra = v6_extra("ip -6 route add 2001:db8:a::/64 via %s dev net_pcap1" % V6_NH)
+    run = run_espgw(ctx, make_config(ctx.name, [out_sa, in_sa], policies=pols, extra=extra),
+                    [v6_frame(p) for _, p, _ in outs],
+                    [wan_frame6(in_sa.encrypt(p, seq)) for seq, (_, p, _) in enumerate(ins, 1)])
+    ck = Checks()
+    want = [(n, p) for n, p, ok in outs if ok]
+    got = decrypt_all(ck, run.wan, out_sa, list(range(1, len(want) + 1)))
+    for g, (n, p) in zip(got, want):
+        if g is not None:
+            ck.true(g == forwarded6(p), "%s: decrypts to %s..." % (n, g[:48].hex()))
+    ck.eq(len(run.wan), len(want), "protected: %s" % ", ".join(n for n, _ in want))
+    want_in = [(n, p) for n, p, ok in ins if ok]
+    ck.eq(len(run.lan), len(want_in), "admitted: %s" % ", ".join(n for n, _ in want_in))
+    for f, (n, p) in zip(run.lan, want_in):
+        ck.true(l2(f)[3] == forwarded6(p), "%s: forwarded as %s..." % (n, l2(f)[3][:48].hex()))
+    ck.counters(run, {"gw.drop-policy-block": sum(not ok for _, _, ok in outs),
+                      "gw.drop-in-no-policy": sum(not ok for _, _, ok in ins)})
+    ck.no_drops(run, but=("gw.drop-policy-block", "gw.drop-in-no-policy"))
+    ck.done()
+
+
 SCENARIOS = [
     ("outbound", scenario_outbound),
     ("inbound", scenario_inbound),
@@ -3156,6 +3230,7 @@ SCENARIOS = [
     ("icmp6_ratelimit", scenario_icmp6_ratelimit),
     ("tunnel_6in6", scenario_tunnel_6in6),
     ("tunnel_6in4", scenario_tunnel_6in4),
+    ("selectors6", scenario_selectors6),
 ]
 
 
