@@ -56,6 +56,15 @@ link_local(const uint8_t a[16])
 	return a[0] == 0xfe && (a[1] & 0xc0) == 0x80;
 }
 
+/* ::1 (RFC 4291 section 2.5.3). */
+static bool
+loopback6(const uint8_t a[16])
+{
+	static const uint8_t lo[16] = { [15] = 1 };
+
+	return memcmp(a, lo, 16) == 0;
+}
+
 /* A fragment header right after the IPv6 header that is not an atomic
  * fragment (RFC 6946: offset 0, no more fragments, a whole packet)? */
 static bool
@@ -92,8 +101,17 @@ gw_ipv6_input(struct gw_ctx *c, struct rte_mbuf **mp, uint16_t port,
 		gw_icmp6_input(c, m, port, smac);
 		return GW_IP6_TAKEN;
 	}
+	/* RFC 4291 sections 2.5.2, 2.5.3, 2.7: no packet comes from a group
+	 * or loopback, none goes to loopback (ip6_rcv_core()), and none
+	 * from :: is forwarded (ip6_forward()) */
+	if (ip6->src_addr[0] == 0xff || loopback6(ip6->src_addr) ||
+	    loopback6(ip6->dst_addr)) {
+		gw_drop(c, m, GW_DROP_BAD_IP6);
+		return GW_IP6_TAKEN;
+	}
 	if (gw_local6(c->t, ip6->dst_addr) < 0) {
-		if (link_local(ip6->src_addr) || link_local(ip6->dst_addr)) {
+		if (link_local(ip6->src_addr) || link_local(ip6->dst_addr) ||
+		    gw_ip6_unspec(ip6->src_addr)) {
 			gw_drop(c, m, GW_DROP_LOCAL_UNHANDLED);
 			return GW_IP6_TAKEN;
 		}
