@@ -8,6 +8,7 @@
 #include "dataplane/icmp.h"
 #include "dataplane/icmp6.h"
 #include "dataplane/ipsec.h"
+#include "dataplane/spd.h"
 #include "dataplane/ipv6.h"
 #include "dataplane/nd.h"
 
@@ -100,16 +101,18 @@ error_source(const struct gw_tables *t, const uint8_t src[16], uint16_t port)
 	return a;
 }
 
-/* Is the packet an ICMPv6 error (the next header right after the IPv6
- * header; one behind extension headers is quoted as any other)? */
+/* Is the packet an ICMPv6 error, behind its extension headers as Linux's
+ * is_ineligible() looks? One whose headers cannot be walked, or whose
+ * type is not to be read (a fragment), is taken as one: no answer. */
 static bool
 is_icmp6_error(const struct rte_mbuf *m)
 {
-	const struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod(m, const void *);
+	struct gw_acl_key6 k;
 
-	return ip6->proto == ESPGW_IPPROTO_ICMPV6 &&
-	       (m->data_len <= sizeof(*ip6) ||
-		*(const uint8_t *)(ip6 + 1) < ESPGW_ICMP6_INFO_MIN);
+	if (gw_acl_key6(m, &k, true) != 0)
+		return true;
+	return k.proto == ESPGW_IPPROTO_ICMPV6 &&
+	       rte_be_to_cpu_16(k.sport) < ESPGW_ICMP6_INFO_MIN;
 }
 
 void
