@@ -26,16 +26,20 @@ gw_acl_key(const struct rte_mbuf *m, struct gw_acl_key *k, bool ports)
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const void *);
 	uint16_t hl = rte_ipv4_hdr_len(ip);
 	const uint8_t *l4 = (const uint8_t *)ip + hl;
-	bool first = (ip->fragment_offset &
-		      rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK)) == 0;
+	/* no ports for any fragment, the first too, as Linux's
+	 * decode_session4() reads them only when !ip_is_fragment(): every
+	 * fragment of a datagram meets the same policy */
+	bool whole = (ip->fragment_offset &
+		      rte_cpu_to_be_16(RTE_IPV4_HDR_OFFSET_MASK |
+				       RTE_IPV4_HDR_MF_FLAG)) == 0;
 
 	memset(k, 0, sizeof(*k));
 	k->proto = ip->next_proto_id;
 	k->src = ip->src_addr;
 	k->dst = ip->dst_addr;
-	/* Ports only where the packet has them (a later fragment does not)
+	/* Ports only where the packet has them (not a fragment)
 	 * and a selector looks at them. */
-	if (!ports || !first || m->data_len < hl + 4)
+	if (!ports || !whole || m->data_len < hl + 4)
 		return;
 	switch (k->proto) {
 	case IPPROTO_TCP:
