@@ -194,7 +194,11 @@ gw_nd_input(struct gw_ctx *c, struct rte_mbuf *m, uint16_t port,
 		return;
 	}
 	c->w->cnt[GW_ND_ADVERTISED]++;
+	/* R: the gateway forwards IPv6 (RFC 4861 section 7.2.4); a host
+	 * whose neighbour is no router drops the path MTU it learnt through
+	 * it (Linux's rt6_age_examine_exception()) */
 	nd_send(c, m, port, ESPGW_ND_NEIGHBOR_ADVERT,
-		(unspec ? 0 : ESPGW_ND_NA_SOLICITED) | ESPGW_ND_NA_OVERRIDE,
+		ESPGW_ND_NA_ROUTER | (unspec ? 0 : ESPGW_ND_NA_SOLICITED) |
+			ESPGW_ND_NA_OVERRIDE,
 		target, src, target, ESPGW_ND_OPT_TGT_LLADDR, &dmac);
 }

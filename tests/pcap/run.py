@@ -2520,7 +2520,7 @@ def scenario_ipv6_nd(ctx):
               (host_mac(10), LAN_MAC, V6_LAN_GW, v6_host(10), 255), "NA to the asker: headers")
         ck.eq((a[ICMPv6ND_NA].R, a[ICMPv6ND_NA].S, a[ICMPv6ND_NA].O, a[ICMPv6ND_NA].tgt,
                a[ICMPv6NDOptDstLLAddr].lladdr if ICMPv6NDOptDstLLAddr in a else None),
-              (0, 1, 1, V6_LAN_GW, LAN_MAC), "NA to the asker: flags, target, our MAC")
+              (1, 1, 1, V6_LAN_GW, LAN_MAC), "NA to the asker: flags (a router's), target, our MAC")
         sums_ok(a, "NA to the asker")
         ck.eq((b.dst, b[IPv6].dst, b[ICMPv6ND_NA].S, b[ICMPv6ND_NA].O, b[ICMPv6ND_NA].tgt),
               (ALL_NODES_MAC, "ff02::1", 0, 1, V6_LAN_GW), "NA to an address detection")
