@@ -81,6 +81,7 @@ Scenarios (one espgw run each):
                   scapy decrypts; packet too big with the tunnel MTU 1426, never fragments
   tunnel_6in4     IPv6 over IPv4 endpoints (flag af-unspec) both ways; packet too big with 1446
   selectors6      IPv6 port selectors past extension headers, none behind a fragment header
+  ipv6_bad_sources multicast, unspecified, loopback sources and loopback destination not forwarded
 
 Usage (Debian's python3-scapy 2.5 and python3-cryptography; no PyPI):
 
@@ -3004,6 +3005,28 @@ def scenario_icmp6_ratelimit(ctx):
                 "%d errors sent while %d packets expired over %.0f ms: one 1000/s bucket for "
                 "both families gives ~%d, want %d to %d"
                 % (sent, nb_expired, span * 1000, 1000 + int(1000 * span), low, high))
+def scenario_ipv6_bad_sources(ctx):
+    """What an IPv6 router must never forward is dropped, unanswered: a
+    multicast source (RFC 4291 section 2.7; Linux's ip6_rcv_core() drops
+    it), the unspecified source ("must never be forwarded by an IPv6
+    router", section 2.5.2; ip6_forward()'s "security critical" check),
+    the loopback address as source or destination (section 2.5.3;
+    ip6_rcv_core()); each under a drop counter (the accounting law holds),
+    none an ICMPv6 error (RFC 4443 section 2.4 (e)), while a good packet
+    of the same burst is forwarded."""
+    far = "2001:db8:2::5"
+    bad = [("ff0e::1", far), ("::", far), ("::1", far), (v6_host(10), "::1")]
+    good = raw(IPv6(src=v6_host(10), dst=far) / UDP(sport=1, dport=2) / b"good")
+    lan_in = [v6_frame(IPv6(src=s, dst=d) / UDP(sport=1, dport=2) / b"bad") for s, d in bad]
+    run = run_espgw(ctx, make_config(ctx.name, [], policies="", extra=v6_extra(
+        "ip -6 route add default via %s dev net_pcap1" % V6_NH)), lan_in + [v6_frame(good)], [])
+    ck = Checks()
+    got = [IPv6(l2(f)[3]) for f in run.wan]
+    ck.eq([(g.src, g.dst) for g in got], [(v6_host(10), far)],
+          "forwarded (source, destination): only the good packet")
+    ck.eq(len(run.lan), 0, "LAN TX frames (ICMPv6 errors)")
+    ck.eq(drops_total(run), len(bad), "packets dropped")
+    ck.eq(run.st("gw.icmp-errors-sent"), 0, "gw.icmp-errors-sent")
     ck.done()
 
 
@@ -3233,6 +3256,7 @@ SCENARIOS = [
     ("tunnel_6in6", scenario_tunnel_6in6),
     ("tunnel_6in4", scenario_tunnel_6in4),
     ("selectors6", scenario_selectors6),
+    ("ipv6_bad_sources", scenario_ipv6_bad_sources),
 ]
 
 
