@@ -82,6 +82,7 @@ Scenarios (one espgw run each):
   tunnel_6in4     IPv6 over IPv4 endpoints (flag af-unspec) both ways; packet too big with 1446
   selectors6      IPv6 port selectors past extension headers, none behind a fragment header
   ipv6_bad_sources multicast, unspecified, loopback sources and loopback destination not forwarded
+  fragment_ports  an IPv4 first fragment has no ports for the policies (decode_session4)
 
 Usage (Debian's python3-scapy 2.5 and python3-cryptography; no PyPI):
 
@@ -3206,6 +3207,31 @@ def scenario_selectors6(ctx):
     ck.counters(run, {"gw.drop-policy-block": sum(not ok for _, _, ok in outs),
                       "gw.drop-in-no-policy": sum(not ok for _, _, ok in ins)})
     ck.no_drops(run, but=("gw.drop-policy-block", "gw.drop-in-no-policy"))
+def scenario_fragment_ports(ctx):
+    """A fragment has no ports for the policy lookup, the first one no more
+    than the others: Linux's decode_session4() reads them only when
+    !ip_is_fragment() (neither MF nor an offset), and decode_session6()
+    none behind a fragment header (onlyproto), so every fragment of one
+    datagram meets the same policy.  Out policies: UDP to port 5353
+    protected (priority 1), the rest of 10.0.1.0/24 -> 10.0.2.0/24
+    blocked (priority 10).  A whole UDP datagram to 5353 is encrypted;
+    both fragments of a bigger one are blocked (drop-policy-block)."""
+    rng = random.Random(ctx.seed + 45)
+    out_sa, in_sa = r1_sas(rng)
+    pols = "\n".join((
+        "ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/24 proto udp dport 5353 dir out "
+        "priority 1 tmpl src 1.1.1.1 dst 2.2.2.2 proto esp reqid 1 mode tunnel",
+        "ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/24 dir out priority 10 action block"))
+    big = IP(src=host_ip(10), dst="10.0.2.5", id=77) / UDP(sport=1, dport=5353) / rng.randbytes(1000)
+    frags = [raw(f) for f in fragment(big, 600)]
+    whole = raw(IP(src=host_ip(10), dst="10.0.2.5", id=78) / UDP(sport=1, dport=5353) / b"whole")
+    run = run_espgw(ctx, make_config(ctx.name, [out_sa, in_sa], policies=pols),
+                    [lan_frame(f) for f in frags + [whole]], [])
+    ck = Checks()
+    got = decrypt_all(ck, run.wan, out_sa, list(range(1, len(run.wan) + 1)))
+    ck.eq([IP(g).id if g else None for g in got], [78],
+          "IDs of the encrypted packets (77: a fragment, 78: the whole datagram)")
+    ck.counters(run, {"gw.drop-policy-block": len(frags), "gw.encrypted": 1})
     ck.done()
 
 
@@ -3257,6 +3283,7 @@ SCENARIOS = [
     ("tunnel_6in4", scenario_tunnel_6in4),
     ("selectors6", scenario_selectors6),
     ("ipv6_bad_sources", scenario_ipv6_bad_sources),
+    ("fragment_ports", scenario_fragment_ports),
 ]
 
 
