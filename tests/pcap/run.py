@@ -83,6 +83,7 @@ Scenarios (one espgw run each):
   selectors6      IPv6 port selectors past extension headers, none behind a fragment header
   ipv6_bad_sources multicast, unspecified, loopback sources and loopback destination not forwarded
   fragment_ports  an IPv4 first fragment has no ports for the policies (decode_session4)
+  icmp6_error_behind_ext no ICMPv6 error about one behind extension headers (is_ineligible)
 
 Usage (Debian's python3-scapy 2.5 and python3-cryptography; no PyPI):
 
@@ -3235,6 +3236,38 @@ def scenario_fragment_ports(ctx):
     ck.done()
 
 
+def scenario_icmp6_error_behind_ext(ctx):
+    """No ICMPv6 error about an ICMPv6 error (RFC 4443 section 2.4 (e.1))
+    whatever extension headers stand before it: Linux's icmpv6_send()
+    walks them (is_ineligible(), ipv6_skip_exthdr()) before it looks at
+    the type.  A destination unreachable behind a destination options
+    header, or hop-by-hop and routing headers, at hop limit 1 is dropped
+    (drop-ttl-exceeded) and not answered; an echo request behind the same
+    headers is answered with time exceeded."""
+    far = "2001:db8:2::5"
+    h = v6_host(10)
+    err = ICMPv6DestUnreach() / raw(IPv6(src=far, dst=h) / UDP())
+    echo = ICMPv6EchoRequest(id=1, seq=1, data=b"echo behind headers")
+    chains = [[opts_hdr(DSTOPTS)], [opts_hdr(HOPOPTS), routing_hdr(0, 0)]]
+
+    def behind(l4, exts):
+        ip = bytearray(raw(IPv6(src=h, dst=far, hlim=1) / l4))
+        types = [t for t, _ in exts] + [ip[6]]
+        body = b"".join(bytes([types[i + 1]]) + e[1:] for i, (_, e) in enumerate(exts))
+        ip[6] = types[0]
+        ip[4:6] = struct.pack("!H", len(body) + len(ip) - 40)
+        return bytes(ip[:40]) + body + bytes(ip[40:])
+
+    lan_in = [v6_frame(behind(l4, c)) for c in chains for l4 in (err, echo)]
+    run = run_espgw(ctx, make_config(ctx.name, [], policies="", extra=v6_extra()), lan_in, [])
+    ck = Checks()
+    about = ["echo" if l2(f)[3].endswith(b"echo behind headers") else "an ICMPv6 error"
+             for f in run.lan]
+    ck.eq(about, ["echo"] * len(chains), "what the time exceeded errors are about")
+    ck.counters(run, {"gw.drop-ttl-exceeded": 2 * len(chains), "gw.icmp-errors-sent": len(chains)})
+    ck.done()
+
+
 SCENARIOS = [
     ("outbound", scenario_outbound),
     ("inbound", scenario_inbound),
@@ -3284,6 +3317,7 @@ SCENARIOS = [
     ("selectors6", scenario_selectors6),
     ("ipv6_bad_sources", scenario_ipv6_bad_sources),
     ("fragment_ports", scenario_fragment_ports),
+    ("icmp6_error_behind_ext", scenario_icmp6_error_behind_ext),
 ]
 
 
