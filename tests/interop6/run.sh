@@ -389,6 +389,15 @@ i6_traffic() { # tag
 	# MTU (pmtu6 asks the kernel's by ping).
 	local m r
 	m=$(tunnel_mtu "$KIND")
+	# espgw is hostA's IPv6 router: its neighbour advertisements must
+	# say so (RFC 4861 section 7.2.4, the R flag), or Linux's garbage
+	# collection purges the path MTU it learnt through a non-router
+	# (rt6_age_examine_exception)
+	if [ "$v" = -6 ]; then
+		r=$(ip -n "$NS_A" -6 neigh show "$RA" dev eth0)
+		echo "hostA\$ ip -6 neigh show $RA: $r"
+		case "$r" in *" router"*) ;; *) soft "hostA does not see espgw ($RA) as a router: no R flag in its neighbour advertisements (ip -6 neigh: $r)" ;; esac
+	fi
 	r=$(ip -n "$NS_A" route get "$HB" | tr -s ' \n' ' ')
 	echo "hostA\$ ip route get $HB: $r"
 	case "$r" in *" mtu $m "*) ;; *) soft "hostA did not learn mtu $m from espgw (ip route get: $r)" ;; esac
