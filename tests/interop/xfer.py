@@ -47,8 +47,10 @@ def tcp_send(host, port, path, timeout, rate):
     deadline = time.monotonic() + timeout
     with open(path, "rb") as f:
         data = f.read()
+    # the family from the address: tests/interop6 sends over IPv6 too
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
     while True:
-        s = socket.socket()
+        s = socket.socket(family, socket.SOCK_STREAM)
         s.settimeout(5)
         try:
             s.connect((host, int(port)))
@@ -84,9 +86,16 @@ def tcp_send(host, port, path, timeout, rate):
 
 def tcp_recv(port, timeout, ready):
     deadline = time.monotonic() + timeout
-    ls = socket.socket()
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.bind(("0.0.0.0", int(port)))
+    # both families on [::] where the namespace has IPv6, else IPv4's
+    try:
+        ls = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+        ls.bind(("::", int(port)))
+    except OSError:
+        ls = socket.socket()
+        ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        ls.bind(("0.0.0.0", int(port)))
     ls.listen(1)
     touch(ready)
     ls.settimeout(timeout)

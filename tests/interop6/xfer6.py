@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: BSD-3-Clause
-"""TCP ends of tests/interop6 on the host side, IPv6 or IPv4 (the
-family from the address), with tests/interop/xfer.py's words and
-output. Standard library only; every mode is bounded by -t.
+"""TCP ends of tests/interop6 on the host side, IPv6 or IPv4: those of
+tests/interop/xfer.py (the family from the address), and the Packet Too
+Big reader. Standard library only; every mode is bounded by -t.
 
     xfer6.py tcp-send HOST PORT FILE [-t S] [--rate BYTES_PER_S]
             connect (retrying until -t), send FILE, shut the write side,
@@ -15,92 +15,14 @@ output. Standard library only; every mode is bounded by -t.
             mtu <M> len <IPv6 packet bytes> cksum ok|bad quotes <src> >
             <dst> <quoted payload length>"
 """
-import hashlib
 import os
 import socket
 import struct
 import sys
-import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                 "..", "interop"))
-from xfer import opt, touch  # noqa: E402
-
-
-def tcp_send(host, port, path, timeout, rate):
-    deadline = time.monotonic() + timeout
-    with open(path, "rb") as f:
-        data = f.read()
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    while True:
-        s = socket.socket(family, socket.SOCK_STREAM)
-        s.settimeout(5)
-        try:
-            s.connect((host, int(port)))
-            break
-        except OSError as e:
-            s.close()
-            if time.monotonic() > deadline:
-                print(f"connect [{host}]:{port}: {e}", file=sys.stderr)
-                return 1
-            time.sleep(0.5)
-    s.settimeout(max(1.0, deadline - time.monotonic()))
-    try:
-        if rate:
-            t0 = time.monotonic()
-            chunk = 16384
-            for off in range(0, len(data), chunk):
-                s.sendall(data[off:off + chunk])
-                ahead = (off + chunk) / rate - (time.monotonic() - t0)
-                if ahead > 0:
-                    time.sleep(ahead)
-        else:
-            s.sendall(data)
-        s.shutdown(socket.SHUT_WR)
-        while s.recv(65536):
-            pass
-    except OSError as e:
-        print(f"send to [{host}]:{port}: {e}", file=sys.stderr)
-        return 1
-    s.close()
-    print(f"sent {len(data)} sha256 {hashlib.sha256(data).hexdigest()}")
-    return 0
-
-
-def tcp_recv(port, timeout, ready):
-    deadline = time.monotonic() + timeout
-    ls = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    ls.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-    ls.bind(("::", int(port)))
-    ls.listen(1)
-    touch(ready)
-    ls.settimeout(timeout)
-    try:
-        s, peer = ls.accept()
-    except OSError as e:
-        print(f"accept on {port}: {e}", file=sys.stderr)
-        return 1
-    h = hashlib.sha256()
-    n = 0
-    try:
-        while True:
-            s.settimeout(max(0.5, deadline - time.monotonic()))
-            b = s.recv(1 << 16)
-            if not b:
-                break
-            h.update(b)
-            n += len(b)
-            if time.monotonic() > deadline:
-                raise TimeoutError("deadline")
-    except OSError as e:
-        print(f"receive on {port}: {e} after {n} bytes", file=sys.stderr)
-        print(f"received {n} sha256 {h.hexdigest()} (incomplete)")
-        return 1
-    s.close()
-    print(f"received {n} sha256 {h.hexdigest()}")
-    print(f"from {peer[0]}", file=sys.stderr)
-    return 0
+from xfer import opt, tcp_recv, tcp_send  # noqa: E402
 
 
 def pcap_frames(path):
