@@ -273,9 +273,11 @@ espgw_sa_free(struct espgw_sa *sa)
 {
 	if (sa == NULL)
 		return;
-	/* Keys do not outlive the SA in freed memory. */
-	memset(&sa->key, 0, sizeof(sa->key));
-	memset(&sa->params.key, 0, sizeof(sa->params.key));
+	/* Keys do not outlive the SA in freed (hugepage) memory; a plain
+	 * memset before a free is a dead store the compiler may drop. */
+	explicit_bzero(&sa->key, sizeof(sa->key));
+	explicit_bzero(sa->salt, sizeof(sa->salt));
+	explicit_bzero(sa->params.key, sizeof(sa->params.key));
 	rte_free(sa);
 }
 
