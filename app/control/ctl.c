@@ -26,6 +26,7 @@
 #include "dataplane/natt.h"
 #include "gw.h"
 #include "lang/cmd.h"
+#include "wipe.h"
 
 /* ip's exit statuses: 1 for what it cannot parse, 2 for what the
  * kernel refuses. */
@@ -144,29 +145,69 @@ event_line(struct events *ev, unsigned int mask, const char *line)
 }
 
 /* Listings go through a memory stream, then to the client a line a
- * record. */
+ * record. They hold keys, so the stream is ours rather than
+ * open_memstream's: its buffer and every one it outgrew are wiped
+ * (wipe.h), and so is stdio's, which lives here. */
 struct listing {
 	FILE *f;
 	char *buf;
-	size_t len;
+	size_t len, cap;
+	char io[BUFSIZ];
 };
+
+static ssize_t
+listing_write(void *cookie, const char *d, size_t n)
+{
+	struct listing *l = cookie;
+
+	if (l->len + n + 1 > l->cap) {
+		size_t cap = l->cap != 0 ? l->cap : 4096;
+		char *p;
+
+		while (cap < l->len + n + 1)
+			cap *= 2;
+		p = gw_wipe_realloc(l->buf, cap);
+		if (p == NULL)
+			return 0; /* fopencookie's error */
+		l->buf = p;
+		l->cap = cap;
+	}
+	memcpy(l->buf + l->len, d, n);
+	l->len += n;
+	l->buf[l->len] = '\0';
+	return (ssize_t)n;
+}
 
 static bool
 listing_open(struct listing *l)
 {
+	static const cookie_io_functions_t io = { .write = listing_write };
+
 	l->buf = NULL;
 	l->len = 0;
-	l->f = open_memstream(&l->buf, &l->len);
+	l->cap = 0;
+	l->f = fopencookie(l, "w", io);
+	if (l->f != NULL)
+		setvbuf(l->f, l->io, _IOFBF, sizeof(l->io));
 	return l->f != NULL;
+}
+
+/* Done with a listing: what it wrote, wiped. */
+static void
+listing_close(struct listing *l)
+{
+	fclose(l->f);
+	gw_wipe_free(l->buf);
+	explicit_bzero(l, sizeof(*l));
 }
 
 static void
 listing_send(struct listing *l, struct gw_ctl_reply *r)
 {
-	fclose(l->f);
+	fflush(l->f);
 	if (l->len > 0)
 		gw_ctl_out(r, "%s", l->buf);
-	free(l->buf);
+	listing_close(l);
 }
 
 static void
@@ -758,12 +799,12 @@ notify(struct gw_ctl *ctl, const struct gw_tables *old,
 			break;
 		default: break;
 		}
-		fclose(l.f);
+		fflush(l.f);
 		if (l.len > 0)
 			gw_ctlsock_broadcast(
 				&ctl->sock, e->mask, "%s%s%s", e->prefix, l.buf,
 				e->suffix != NULL ? e->suffix : "");
-		free(l.buf);
+		listing_close(&l);
 	}
 }
 
@@ -1206,7 +1247,7 @@ gw_ctl_handle(void *arg, const char *req, size_t len, struct gw_ctl_reply *r)
 			break;
 		}
 		rc = espgw_cmd_parse(file, text, line, &c, err, sizeof(err));
-		free(text);
+		gw_wipe_free(text);
 		if (rc < 0) {
 			gw_ctl_err(r, "%s\n", err);
 			status = EXIT_SYNTAX;
@@ -1216,6 +1257,7 @@ gw_ctl_handle(void *arg, const char *req, size_t len, struct gw_ctl_reply *r)
 			c.pretty |= q.pretty;
 			status = apply(ctl, &c, file, r, &changed, &ev);
 		}
+		explicit_bzero(&c, sizeof(c)); /* a state's key */
 	}
 	if (status == 0 && changed)
 		status = commit(ctl, changed, r, &ev);
@@ -1226,6 +1268,6 @@ gw_ctl_handle(void *arg, const char *req, size_t len, struct gw_ctl_reply *r)
 	ctl->db.cfg.file = "espgwctl"; /* q.batch goes with the request */
 	if (status != 0 && changed)
 		gw_ctl_err(r, "%s: nothing changed\n", file);
-	free(ev.e);
+	gw_wipe_free(ev.e);
 	gw_ctl_status(r, status);
 }

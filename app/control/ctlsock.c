@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "control/ctlsock.h"
+#include "wipe.h"
 
 #define LISTEN_BACKLOG 128
 #define READ_CHUNK 65536
@@ -91,7 +92,7 @@ buf_reserve(struct buf *b, size_t more)
 		return 0;
 	while (cap < b->len + more)
 		cap *= 2;
-	p = realloc(b->p, cap);
+	p = gw_wipe_realloc(b->p, cap);
 	if (p == NULL)
 		return -1;
 	b->p = p;
@@ -112,7 +113,7 @@ buf_add(struct buf *b, const void *d, size_t n)
 static void
 buf_free(struct buf *b)
 {
-	free(b->p);
+	gw_wipe_free(b->p);
 	*b = (struct buf){ 0 };
 }
 
@@ -248,16 +249,24 @@ static void reply_vprintf(struct gw_ctl_reply *r, int stream, const char *fmt,
 static void
 reply_vprintf(struct gw_ctl_reply *r, int stream, const char *fmt, va_list ap)
 {
-	char *t;
+	char *t = NULL;
+	va_list aq;
 	int n;
 
-	n = vasprintf(&t, fmt, ap);
-	if (n < 0) {
+	/* sized first, not vasprintf's growing buffer: a listing's keys
+	 * would stay behind in the blocks it outgrew */
+	va_copy(aq, ap);
+	n = vsnprintf(NULL, 0, fmt, aq);
+	va_end(aq);
+	if (n >= 0)
+		t = malloc((size_t)n + 1);
+	if (t == NULL) {
 		client_kill(r->s, r->c);
 		return;
 	}
+	vsnprintf(t, (size_t)n + 1, fmt, ap);
 	reply_text(r, stream, t, (size_t)n);
-	free(t);
+	gw_wipe_free(t);
 }
 
 void

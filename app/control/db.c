@@ -21,6 +21,7 @@
 #include <rte_common.h>
 
 #include "control/db.h"
+#include "wipe.h"
 #include "control/spd.h"
 
 /* Room for n as lang's append keeps it: a power of two. */
@@ -43,12 +44,14 @@ dup_array(const void *a, unsigned int n, size_t size, bool *ok)
 	return b;
 }
 
-/* Remove element i of an array of n, keeping the others' order. */
+/* Remove element i of an array of n, keeping the others' order; the
+ * slot it vacates is wiped (a state's key, wipe.h). */
 #define REMOVE(arr, n, i)                                                      \
 	do {                                                                   \
 		memmove(&(arr)[i], &(arr)[(i) + 1],                            \
 			((n) - (i)-1) * sizeof((arr)[0]));                     \
 		(n)--;                                                         \
+		explicit_bzero(&(arr)[n], sizeof((arr)[0]));                   \
 	} while (0)
 
 /* Append as lang's parser does (capacity: the count rounded up to a
@@ -57,7 +60,8 @@ static int
 push(void **arr, unsigned int *n, const void *item, size_t size)
 {
 	if ((*n & (*n - 1)) == 0) {
-		void *a = realloc(*arr, (*n != 0 ? 2 * (size_t)*n : 1) * size);
+		void *a = gw_wipe_realloc(*arr, (*n != 0 ? 2 * (size_t)*n : 1) *
+							size);
 
 		if (a == NULL)
 			return -ENOMEM;
@@ -215,10 +219,12 @@ log_op(struct gw_db *db, int op, unsigned int pos,
 	if (db->nb_ops == db->cap_ops) {
 		unsigned int cap = db->cap_ops ? 2 * db->cap_ops : 16;
 		struct gw_state_op *o =
-			cap > (1u << 20) ? NULL
-					 : realloc(db->ops, cap * sizeof(*o));
+			cap > (1u << 20)
+				? NULL
+				: gw_wipe_realloc(db->ops, cap * sizeof(*o));
 		struct espgw_cfg_state *v =
-			o == NULL ? NULL : realloc(db->old, cap * sizeof(*v));
+			o == NULL ? NULL
+				  : gw_wipe_realloc(db->old, cap * sizeof(*v));
 
 		if (o != NULL)
 			db->ops = o;
@@ -344,6 +350,9 @@ gw_db_state_remove_matching(struct gw_db *db, const struct espgw_cfg_state *sel,
 	for (unsigned int i = 0; i < n; i++)
 		if (!gw_db_state_match(&cfg->states[i], sel, given))
 			cfg->states[keep++] = cfg->states[i];
+	if (keep < n) /* the slots vacated hold keys */
+		explicit_bzero(&cfg->states[keep],
+			       (n - keep) * sizeof(cfg->states[0]));
 	cfg->nb_states = keep;
 	return n - keep;
 }
@@ -476,14 +485,17 @@ end(struct gw_db *db, bool undo)
 		if (!db->snap[a].saved)
 			continue;
 		if (undo) {
-			free(*arr);
+			gw_wipe_free(*arr);
 			*arr = db->snap[a].arr;
 			*n = db->snap[a].n;
 		} else {
-			free(db->snap[a].arr);
+			gw_wipe_free(db->snap[a].arr);
 		}
 		db->snap[a].saved = false;
 	}
+	/* the undo log's old states, keys included, are done with */
+	if (db->old != NULL)
+		explicit_bzero(db->old, db->nb_ops * sizeof(*db->old));
 	db->nb_ops = 0;
 	db->log_full = false;
 }
@@ -509,6 +521,8 @@ gw_db_rollback(struct gw_db *db)
 		case GW_STATE_ADD:
 			ix_del(db, &cfg->states[cfg->nb_states - 1]);
 			cfg->nb_states--;
+			explicit_bzero(&cfg->states[cfg->nb_states],
+				       sizeof(cfg->states[0]));
 			break;
 		case GW_STATE_UPD:
 			/* a move (gw_db_state_move) changed the key */
@@ -540,8 +554,8 @@ gw_db_fini(struct gw_db *db)
 {
 	gw_db_commit(db);
 	ix_free(db);
-	free(db->ops);
-	free(db->old);
+	gw_wipe_free(db->ops);
+	gw_wipe_free(db->old);
 	espgw_cfg_free(&db->cfg);
 	memset(db, 0, sizeof(*db));
 }

@@ -255,6 +255,7 @@ lang_statement(struct lang_ctx *c, const char *text)
 {
 	char buf[CFG_LINE_MAX + 1];
 	char *words[CFG_WORDS_MAX];
+	int rc = 1;
 
 	if (c->err != NULL && c->errlen > 0)
 		c->err[0] = '\0';
@@ -266,11 +267,13 @@ lang_statement(struct lang_ctx *c, const char *text)
 	c->i = 0;
 	c->n = lang_split(c, text, buf, words);
 	if (c->n <= 0)
-		return c->n;
-	if (statement(c) != 0)
-		return -1;
-	set_line(c->cmd, c->line);
-	return 1;
+		rc = c->n;
+	else if (statement(c) != 0)
+		rc = -1;
+	else
+		set_line(c->cmd, c->line);
+	explicit_bzero(buf, sizeof(buf)); /* the words hold keys */
+	return rc;
 }
 
 int

@@ -18,6 +18,7 @@
 
 #include "lang/cmd.h"
 #include "lang/parse.h"
+#include "wipe.h"
 
 /* Appends item to one of cfg's arrays. */
 static int
@@ -117,19 +118,26 @@ int
 espgw_cfg_parse_file(struct espgw_cfg *cfg, const char *path, char *err,
 		     size_t errlen)
 {
-	char *text = NULL;
-	size_t cap = 0;
+	/* The file holds keys: stdio reads it through a buffer of ours and
+	 * getline starts big enough not to move a usual line, so both can be
+	 * wiped (wipe.h). */
+	char io[BUFSIZ], *text;
+	size_t cap = 4096;
 	ssize_t len;
 	int line = 0, rc = 0;
 	FILE *f;
 
 	cfg->file = path;
 	f = fopen(path, "r");
-	if (f == NULL) {
+	text = f != NULL ? malloc(cap) : NULL;
+	if (text == NULL) {
 		if (err != NULL && errlen > 0)
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (f != NULL)
+			fclose(f);
 		return -1;
 	}
+	setvbuf(f, io, _IOFBF, sizeof(io));
 	while (rc == 0 && (len = getline(&text, &cap, f)) >= 0) {
 		line++;
 		while (len > 0 &&
@@ -142,8 +150,9 @@ espgw_cfg_parse_file(struct espgw_cfg *cfg, const char *path, char *err,
 			snprintf(err, errlen, "%s: read error", path);
 		rc = -1;
 	}
-	free(text);
+	gw_wipe_free(text);
 	fclose(f);
+	explicit_bzero(io, sizeof(io));
 	return rc;
 }
 
@@ -157,14 +166,14 @@ espgw_cfg_init(struct espgw_cfg *cfg, const char *file)
 void
 espgw_cfg_free(struct espgw_cfg *cfg)
 {
-	free(cfg->links);
-	free(cfg->addrs);
-	free(cfg->routes);
-	free(cfg->neighs);
-	free(cfg->addrs6);
-	free(cfg->routes6);
-	free(cfg->neighs6);
-	free(cfg->states);
-	free(cfg->policies);
+	gw_wipe_free(cfg->links);
+	gw_wipe_free(cfg->addrs);
+	gw_wipe_free(cfg->routes);
+	gw_wipe_free(cfg->neighs);
+	gw_wipe_free(cfg->addrs6);
+	gw_wipe_free(cfg->routes6);
+	gw_wipe_free(cfg->neighs6);
+	gw_wipe_free(cfg->states);
+	gw_wipe_free(cfg->policies);
 	espgw_cfg_init(cfg, cfg->file);
 }

@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 
 #include "lang/parse.h"
+#include "wipe.h"
 
 int
 lang_fail(struct lang_ctx *c, const char *fmt, ...)
@@ -413,7 +414,7 @@ lang_append(void *arr, unsigned int n, const void *item, size_t size)
 	/* Capacity is the count rounded up to a power of two, so the
 	 * array is full exactly when the count is 0 or a power of two. */
 	if ((n & (n - 1)) == 0) {
-		a = realloc(arr, (n != 0 ? 2 * (size_t)n : 1) * size);
+		a = gw_wipe_realloc(arr, (n != 0 ? 2 * (size_t)n : 1) * size);
 		if (a == NULL)
 			return NULL;
 	}
