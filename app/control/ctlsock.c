@@ -523,7 +523,17 @@ accept_clients(struct gw_ctlsock *s, uint64_t now)
 		if (fd < 0)
 			return;
 		if (!peer_allowed(s, fd)) {
+			/* what netlink says to a peer without CAP_NET_ADMIN
+			 * (netlink_capable() in xfrm_user_rcv_msg()) */
+			static const char eperm[] = "e RTNETLINK answers: "
+						    "Operation not permitted\n"
+						    "x 2\n";
+
 			s->nb_refused++;
+			if (send(fd, eperm, sizeof(eperm) - 1,
+				 MSG_DONTWAIT | MSG_NOSIGNAL) < 0) {
+				/* it is refused either way */
+			}
 			close(fd);
 			continue;
 		}
