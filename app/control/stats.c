@@ -46,6 +46,12 @@ gw_stats_sa_gone(const struct espgw_sa *sa)
 		g->drops[d] += st.drops[d];
 }
 
+const struct espgw_sa_stats *
+gw_stats_gone(enum espgw_sa_dir dir)
+{
+	return &gone[dir];
+}
+
 /* An SA's counters (or the gone ones), as "ID.name value" lines. */
 static void
 write_sa_counters(FILE *f, const char *id, const struct espgw_sa_stats *st,
@@ -59,12 +65,8 @@ write_sa_counters(FILE *f, const char *id, const struct espgw_sa_stats *st,
 		fprintf(f, "%s.%s %lu\n", id, espgw_drop_name(d), st->drops[d]);
 }
 
-/* The gateway's counters summed over workers; esp: the library's drops
- * not blamed on an SA; esp_in / esp_out: every ESP failure, inbound and
- * outbound, as the sums of the library's reasons (each packet is counted
- * once, by the library; these are views of it, not counts of their own). */
-static void
-sum_counters(const struct gw *gw, uint64_t cnt[GW_CNT_MAX],
+void
+gw_stats_sum(const struct gw *gw, uint64_t cnt[GW_CNT_MAX],
 	     uint64_t esp[ESPGW_DROP_MAX], uint64_t *esp_in, uint64_t *esp_out)
 {
 	const struct gw_tables *t = gw_tables_current(&gw->pub);
@@ -110,7 +112,7 @@ gw_stats_print(struct gw *gw, FILE *f)
 	const struct gw_tables *t = gw_tables_current(&gw->pub);
 	uint64_t cnt[GW_CNT_MAX], esp[ESPGW_DROP_MAX], esp_in, esp_out;
 
-	sum_counters(gw, cnt, esp, &esp_in, &esp_out);
+	gw_stats_sum(gw, cnt, esp, &esp_in, &esp_out);
 	fprintf(f, "ports:\n");
 	for (unsigned int p = 0; p < gw->nb_ports; p++) {
 		struct rte_eth_stats st;
@@ -216,7 +218,7 @@ gw_stats_write(struct gw *gw, const char *path)
 
 	if (f == NULL)
 		return -1;
-	sum_counters(gw, cnt, esp, &esp_in, &esp_out);
+	gw_stats_sum(gw, cnt, esp, &esp_in, &esp_out);
 	for (int c = 0; c < GW_CNT_MAX; c++)
 		fprintf(f, "gw.%s %lu\n", gw_counter_name(c), cnt[c]);
 	fprintf(f, "gw.drop-esp-in %lu\ngw.drop-esp-out %lu\n", esp_in,
