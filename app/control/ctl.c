@@ -39,6 +39,7 @@ gw_ctl_init(struct gw_ctl *ctl, struct gw *gw, struct espgw_cfg *cfg)
 	int rc;
 
 	memset(ctl, 0, sizeof(*ctl));
+	pthread_mutex_init(&ctl->lock, NULL);
 	ctl->gw = gw;
 	ctl->sock.fd = -1;
 	rc = gw_db_init(&ctl->db, cfg, &dup);
@@ -57,6 +58,7 @@ gw_ctl_fini(struct gw_ctl *ctl)
 		gw_rebase_cancel(&ctl->rebase[d]);
 	gw_ctlsock_close(&ctl->sock);
 	gw_db_fini(&ctl->db);
+	pthread_mutex_destroy(&ctl->lock);
 }
 
 /* The kernel's answer to a refused change, as ip prints it. */
@@ -1173,8 +1175,8 @@ check_lifetimes(struct gw_ctl *ctl)
 	free(ev.e);
 }
 
-void
-gw_ctl_tick(struct gw_ctl *ctl)
+static void
+tick(struct gw_ctl *ctl)
 {
 	struct gw *gw = ctl->gw;
 
@@ -1215,9 +1217,16 @@ gw_ctl_tick(struct gw_ctl *ctl)
 }
 
 void
-gw_ctl_handle(void *arg, const char *req, size_t len, struct gw_ctl_reply *r)
+gw_ctl_tick(struct gw_ctl *ctl)
 {
-	struct gw_ctl *ctl = arg;
+	pthread_mutex_lock(&ctl->lock);
+	tick(ctl);
+	pthread_mutex_unlock(&ctl->lock);
+}
+
+static void
+handle(struct gw_ctl *ctl, const char *req, size_t len, struct gw_ctl_reply *r)
+{
 	struct gw_ctl_request q;
 	const char *file, *p, *end;
 	struct events ev = { 0 };
@@ -1270,4 +1279,14 @@ gw_ctl_handle(void *arg, const char *req, size_t len, struct gw_ctl_reply *r)
 		gw_ctl_err(r, "%s: nothing changed\n", file);
 	gw_wipe_free(ev.e);
 	gw_ctl_status(r, status);
+}
+
+void
+gw_ctl_handle(void *arg, const char *req, size_t len, struct gw_ctl_reply *r)
+{
+	struct gw_ctl *ctl = arg;
+
+	pthread_mutex_lock(&ctl->lock);
+	handle(ctl, req, len, r);
+	pthread_mutex_unlock(&ctl->lock);
 }

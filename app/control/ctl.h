@@ -12,6 +12,8 @@
  * parts and SAs it still describes), published to the workers, and
  * kept. Listings read the published set. */
 
+#include <pthread.h>
+
 #include "control/ctlsock.h"
 #include "control/db.h"
 #include "control/rebase.h"
@@ -20,6 +22,10 @@
 struct gw;
 
 struct gw_ctl {
+	/* Held while the control thread changes the configuration, the
+	 * tables or the counters of freed SAs (gw_ctl_handle, gw_ctl_tick);
+	 * a reader on another thread (telemetry, metrics) holds it too. */
+	pthread_mutex_t lock;
 	struct gw *gw;
 	struct gw_db db; /* the live configuration */
 	struct gw_ctlsock sock;
