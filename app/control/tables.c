@@ -25,7 +25,7 @@
 #include "control/stats.h"
 #include "control/tables.h"
 
-static int
+static int __attribute__((format(printf, 5, 6)))
 fail(char *err, size_t len, const struct espgw_cfg *cfg, int line,
      const char *fmt, ...)
 {
