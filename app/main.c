@@ -28,6 +28,7 @@
 #include <rte_mbuf.h>
 #include <rte_vect.h>
 
+#include "control/coredump.h"
 #include "control/ctl.h"
 #include "control/db.h"
 #include "control/ports.h"
@@ -228,7 +229,7 @@ main(int argc, char **argv)
 	char err[512];
 	unsigned int nb_mbufs, nb_ports;
 	uint16_t max_mtu = RTE_ETHER_MTU;
-	int n, rc = 1;
+	int n, dump, rc = 1;
 
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--help") == 0 ||
@@ -256,6 +257,9 @@ main(int argc, char **argv)
 	 * wins (this returns -EPERM then). */
 	if (rte_vect_get_max_simd_bitwidth() < RTE_VECT_SIMD_512)
 		(void)rte_vect_set_max_simd_bitwidth(RTE_VECT_SIMD_512);
+	if ((dump = gw_coredump_exclude_dpdk()) != 0)
+		fprintf(stderr, "espgw: DPDK memory stays in core dumps: %s\n",
+			strerror(-dump));
 	argv[n] = argv[0];
 	if (parse_opts(argc - n, argv + n, &o) != 0) {
 		usage(stderr, argv[0]);
