@@ -195,8 +195,7 @@ run_case(bool esn, uint64_t oseq, unsigned int want_sent)
 	unsigned int n, refused, before = t_pool_avail();
 
 	assert_non_null(all);
-	if (W[1] == NULL)
-		W[1] = espgw_worker_create(1, SOCKET_ID_ANY);
+	W[1] = espgw_worker_create(1, SOCKET_ID_ANY);
 	assert_non_null(W[1]);
 	t_sa_params(&p, ESPGW_SA_OUT, 0x9000, 20, 16, esn, 0, 9);
 	p.nb_workers = NB_THREADS;
@@ -211,6 +210,7 @@ run_case(bool esn, uint64_t oseq, unsigned int want_sent)
 	check_unique(all, n, oseq + 1);
 	assert_int_equal(t_pool_avail(), before);
 	espgw_sa_free(sa);
+	espgw_worker_free(W[1]);
 	free(all);
 }
 
@@ -242,10 +242,6 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_two_workers_at_the_end,
 						t_setup, t_teardown),
 	};
-	int rc;
-
 	(void)argc;
-	rc = t_esp_main(argv[0], "nonce", tests, RTE_DIM(tests), &W[0], NULL);
-	espgw_worker_free(W[1]);
-	return rc;
+	return t_esp_main(argv[0], "nonce", tests, RTE_DIM(tests), &W[0], NULL);
 }
