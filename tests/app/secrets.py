@@ -147,6 +147,20 @@ def scan_memory(pid, keys):
     return found
 
 
+# ASan's allocator takes malloc's place, in a region of its own
+# (x86_64: kAllocatorSpace 0x600000000000, 4 TiB)
+ASAN_HEAP = (0x600000000000, 0x640000000000)
+
+
+def in_malloc_heap(pid, mapping, at):
+    """Is at in memory malloc hands out (libc's, or ASan's), or the stack?"""
+    if mapping.split()[-1] in ("[heap]", "[stack]"):
+        return True
+    with open("/proc/%d/maps" % pid) as f:
+        asan = "libasan" in f.read()
+    return asan and ASAN_HEAP[0] <= at < ASAN_HEAP[1]
+
+
 def dontdump_ranges(pid):
     """[(lo, hi)] of pid's mappings marked do-not-dump (VmFlags dd)."""
     out, cur = [], None
@@ -233,7 +247,7 @@ def main():
         # DPDK's memory, which core dumps leave out
         nodump = dontdump_ranges(gw.proc.pid)
         live = [(m, at) for m, at, i, _ in scan_memory(gw.proc.pid, keys[:4])
-                if i % 5 == 4 and m.split()[-1] not in ("[heap]", "[stack]")]
+                if i % 5 == 4 and not in_malloc_heap(gw.proc.pid, m, at)]
         outside = [(m, at) for m, at in live
                    if not any(lo <= at < hi for lo, hi in nodump)]
         check("the SAs' keys are in DPDK memory that core dumps leave out (MADV_DONTDUMP)",
