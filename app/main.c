@@ -33,6 +33,7 @@
 #include "control/db.h"
 #include "control/ports.h"
 #include "control/stats.h"
+#include "control/telemetry.h"
 #include "gw.h"
 #include "lang/config.h"
 
@@ -370,6 +371,8 @@ main(int argc, char **argv)
 	ctl.on_expire = o.on_expire;
 	ctl.natt_follow = o.natt_follow;
 	ctl.natt_keepalive = o.natt_keepalive;
+	if (gw_telemetry_init(&ctl) != 0)
+		fprintf(stderr, "espgw: telemetry commands not registered\n");
 	if (gw_ctlsock_open(&ctl.sock, o.socket, err, sizeof(err)) != 0) {
 		fprintf(stderr, "espgw: %s\n", err);
 		goto out_ports;
@@ -407,6 +410,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "espgw: cannot write %s\n", o.stats_file);
 	rc = 0;
 out_ports:
+	gw_telemetry_fini(); /* before what its commands read goes */
 	gw_ports_close(&gw);
 out_run:
 	gw_ctl_fini(&ctl);
