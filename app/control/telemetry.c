@@ -179,7 +179,8 @@ stats(struct gw_ctl *ctl, const char *params, struct rte_tel_data *d)
 	/* the library's drops not blamed on an SA, as the stats file's
 	 * esp.* lines */
 	add_sub(d, "esp", drops_dict(esp));
-	for (int dir = 0; dir < 2; dir++) {
+	for (int i = 0; i < 2; i++) {
+		enum espgw_sa_dir dir = i == 0 ? ESPGW_SA_IN : ESPGW_SA_OUT;
 		const struct espgw_sa_stats *g = gw_stats_gone(dir);
 		struct rte_tel_data *c = drops_dict(g->drops);
 
