@@ -376,8 +376,13 @@ def check_policy_pages(tel, pols, why):
         why.append("/espgw/policy/list: total %d pages %d, want %d policies"
                    % (total, pages, len(pols)))
     seen, indices = {}, set()
+    worst = 0
     for p in range(pages):
-        _, r = tel.ok("/espgw/policy/list,%d" % p)
+        text, r = tel.ok("/espgw/policy/list,%d" % p)
+        # the selectors, ports, priorities and templates are at their
+        # longest already; an index may have 10 digits (a key too)
+        worst = max(worst, len(text) + sum(2 * (10 - len(str(e["index"])))
+                                           for e in r["policies"].values()))
         if len(r["policies"]) != min(POLICY_PAGE, total - p * POLICY_PAGE):
             why.append("/espgw/policy/list,%d: %d policies" % (p, len(r["policies"])))
         for k, e in r["policies"].items():
@@ -402,9 +407,12 @@ def check_policy_pages(tel, pols, why):
     missing = set(pols) - set(seen)
     if missing:
         why.append("policies on no page: %s" % sorted(missing)[:5])
+    if worst >= MAX_REPLY:
+        why.append("a page of policies with 10-digit indices would take %d bytes" % worst)
     tel.error("/espgw/policy/list,%d" % pages)
     tel.error("/espgw/policy/list,abc")
-    print("# %d policies on %d pages" % (total, pages), flush=True)
+    print("# %d policies on %d pages; the largest page at 10-digit indices: %d bytes"
+          % (total, pages, worst), flush=True)
 
 
 def check_sa_info(tel, ids, why):
