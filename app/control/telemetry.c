@@ -547,11 +547,11 @@ gw_telemetry_init(struct gw_ctl *ctl)
 		{ "/espgw/ports", tel_ports,
 		  "espgw's ports: counters, MAC, addresses. No parameters" },
 		{ "/espgw/sa/list", tel_sa_list,
-		  "SAs, 50 a page. Parameter: page (from 0)" },
+		  "SAs, a page at a time. Parameter: the page, from 0" },
 		{ "/espgw/sa/info", tel_sa_info,
 		  "One SA in full, keys excepted. Parameter: its id" },
 		{ "/espgw/policy/list", tel_policy_list,
-		  "Policies, 20 a page. Parameter: page (from 0)" },
+		  "Policies, a page at a time. Parameter: the page, from 0" },
 	};
 
 	pthread_rwlock_wrlock(&tel_live);
