@@ -729,7 +729,10 @@ inb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t good)
 		if (i + 4 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(mb[i + 4], void *));
 		rc = inb_parse(mb[i], &s.pk[i], &keys[nb]);
-
+		/* an SPI the SAD's filter never saw has no SA: dropped
+		 * here, for the price of one load (sad.h) */
+		if (rc == ESPGW_OK && !espgw_sad_maybe(a->sad, keys[nb].spi))
+			rc = ESPGW_DROP_UNKNOWN_SPI;
 		if (rc != ESPGW_OK) {
 			espgw_drop_count(w->drops, rc);
 			continue;

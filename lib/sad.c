@@ -8,6 +8,7 @@
  * one writer changes it while workers look up. */
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -29,17 +30,38 @@ espgw_sad_create(const char *name, uint32_t max_sa, int socket_id)
 		.extra_flag = RTE_HASH_EXTRA_FLAGS_RW_CONCURRENCY_LF,
 	};
 	struct espgw_sad *sad;
+	unsigned int bits = 10;
 
+	/* twice the entries, so that a full SAD leaves most slots empty;
+	 * at most 1 MiB */
+	while (bits < 20 && (UINT32_C(1) << bits) < 2 * (uint64_t)hp.entries)
+		bits++;
 	sad = rte_zmalloc_socket("espgw_sad", sizeof(*sad), 0, socket_id);
 	if (sad == NULL)
 		return NULL;
-	sad->h = rte_hash_create(&hp);
+	sad->spis = rte_zmalloc_socket("espgw_sad_spis", UINT32_C(1) << bits,
+				       RTE_CACHE_LINE_SIZE, socket_id);
+	sad->spi_shift = (uint8_t)(32 - bits);
+	sad->h = sad->spis != NULL ? rte_hash_create(&hp) : NULL;
 	if (sad->h == NULL) {
+		rte_free(sad->spis);
 		rte_free(sad);
 		return NULL;
 	}
 	sad->max = hp.entries;
 	return sad;
+}
+
+static void
+spi_count(struct espgw_sad *sad, rte_be32_t spi, int d)
+{
+	uint8_t *c = &sad->spis[espgw_sad_spi_slot(sad, spi)];
+	uint8_t v = __atomic_load_n(c, __ATOMIC_RELAXED);
+
+	if (v == UINT8_MAX)
+		return; /* stuck: "maybe" for good */
+	/* the writer is alone; the store is atomic for the readers */
+	__atomic_store_n(c, (uint8_t)(v + d), __ATOMIC_RELEASE);
 }
 
 void
@@ -48,6 +70,7 @@ espgw_sad_free(struct espgw_sad *sad)
 	if (sad == NULL)
 		return;
 	rte_hash_free(sad->h);
+	rte_free(sad->spis);
 	rte_free(sad);
 }
 
@@ -74,20 +97,34 @@ espgw_sad_add(struct espgw_sad *sad, struct espgw_sa *sa)
 	k = sa_key(sa);
 	if (rte_hash_lookup(sad->h, &k) >= 0)
 		return -EEXIST;
+	spi_count(sad, k.spi, 1);
 	rc = rte_hash_add_key_data(sad->h, &k, sa);
-	return rc == 0 ? 0 : -ENOSPC;
+	if (rc != 0) {
+		spi_count(sad, k.spi, -1);
+		return -ENOSPC;
+	}
+	return 0;
 }
 
 int
 espgw_sad_set(struct espgw_sad *sad, struct espgw_sa *sa)
 {
 	struct espgw_sad_key k;
+	bool fresh;
 
 	if (espgw_sa_params(sa)->dir != ESPGW_SA_IN)
 		return -EINVAL;
 	k = sa_key(sa);
+	fresh = rte_hash_lookup(sad->h, &k) < 0;
+	if (fresh)
+		spi_count(sad, k.spi, 1);
 	/* an existing key's data is replaced with one atomic store */
-	return rte_hash_add_key_data(sad->h, &k, sa) == 0 ? 0 : -ENOSPC;
+	if (rte_hash_add_key_data(sad->h, &k, sa) != 0) {
+		if (fresh)
+			spi_count(sad, k.spi, -1);
+		return -ENOSPC;
+	}
+	return 0;
 }
 
 int32_t
@@ -96,7 +133,10 @@ espgw_sad_unlink(struct espgw_sad *sad, const struct espgw_sa *sa)
 	struct espgw_sad_key k = sa_key(sa);
 	int32_t pos = rte_hash_del_key(sad->h, &k);
 
-	return pos >= 0 ? pos : -ENOENT;
+	if (pos < 0)
+		return -ENOENT;
+	spi_count(sad, k.spi, -1);
+	return pos;
 }
 
 void

@@ -5,6 +5,7 @@
 #define ESPGW_SAD_H
 
 #include <assert.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -42,9 +43,32 @@ espgw_sad_key_set(struct espgw_sad_key *k, rte_be32_t spi, uint32_t family,
 	k->zero = 0;
 }
 
+/* Before the hash, a counting filter on the SPI alone: a count of the
+ * SAs whose SPI falls in each slot. A flood of unknown SPIs (each
+ * another) is then dropped for one load each, not a cuckoo lookup's two
+ * bucket reads. Counts stick at 255 (a slot that full is only ever a
+ * false "maybe"). Writers count up before a key goes in and down after
+ * it left, so a reader that sees 0 could not have found it. */
 struct espgw_sad {
 	struct rte_hash *h;
-	uint32_t max; /* entries it was made for */
+	uint32_t max;	   /* entries it was made for */
+	uint8_t *spis;	   /* 1 << spi_bits counts */
+	uint8_t spi_shift; /* 32 - spi_bits */
 };
+
+static inline uint32_t
+espgw_sad_spi_slot(const struct espgw_sad *sad, rte_be32_t spi)
+{
+	/* Fibonacci hashing: the top bits of spi times 2^32 / phi */
+	return (uint32_t)(spi * UINT32_C(0x9e3779b1)) >> sad->spi_shift;
+}
+
+/* May an SA with this SPI (network order) be in sad? */
+static inline bool
+espgw_sad_maybe(const struct espgw_sad *sad, rte_be32_t spi)
+{
+	return __atomic_load_n(&sad->spis[espgw_sad_spi_slot(sad, spi)],
+			       __ATOMIC_RELAXED) != 0;
+}
 
 #endif /* ESPGW_SAD_H */

@@ -1091,6 +1091,7 @@ test_misuse_aborts(void **state)
 	espgw_sad_key_set(&key, sp.out->spi_be, AF_INET,
 			  &espgw_sa_params(sp.out)->dst.v4);
 	assert_int_equal(rte_hash_add_key_data(sad->h, &key, sp.out), 0);
+	sad->spis[espgw_sad_spi_slot(sad, key.spi)]++; /* as sad_add would */
 	u.w = W;
 	u.sad = sad;
 	assert_true(t_aborts(misuse_inbound, &u));
@@ -1265,6 +1266,100 @@ test_sad(void **state)
 	assert_string_equal(espgw_drop_name(ESPGW_DROP_MAX), "?");
 }
 
+/* One packet of out (SPI and key its own) to inbound on sad: did it
+ * come through? */
+static bool
+through(struct espgw_sad *sad, struct espgw_sa *out)
+{
+	struct rte_mbuf *m = t_inner(4, 30, 0, false, 1);
+	uint16_t ok;
+
+	assert_int_equal(espgw_esp_outbound(W, out, &m, 1), 1);
+	ok = espgw_esp_inbound(W, sad, &m, NULL, 1);
+	t_free(&m, 1);
+	return ok == 1;
+}
+
+/* An SPI (host order) other than spi whose filter slot is spi's. */
+static uint32_t
+same_slot(const struct espgw_sad *sad, uint32_t spi, uint32_t after)
+{
+	uint32_t want = espgw_sad_spi_slot(sad, rte_cpu_to_be_32(spi));
+
+	for (uint32_t x = after + 1;; x++)
+		if (x != spi &&
+		    espgw_sad_spi_slot(sad, rte_cpu_to_be_32(x)) == want)
+			return x;
+}
+
+/* The SAD's SPI filter (sad.h) only ever says "no" of an SPI no SA has:
+ * through add, set, unlink and re-add, beside an SPI of the same slot,
+ * and with a slot's count stuck at its top. */
+static void
+test_sad_filter(void **state)
+{
+	struct espgw_sad *sad =
+		espgw_sad_create("sad_filter", 512, SOCKET_ID_ANY);
+	struct espgw_sa *in[300], *out, *other;
+	struct espgw_sa_params p;
+	uint64_t unknown = t_w_drop(W, ESPGW_DROP_UNKNOWN_SPI);
+	uint32_t spi = 0x4242, x;
+	int32_t slot;
+
+	(void)state;
+	assert_non_null(sad);
+	t_sa_params(&p, ESPGW_SA_OUT, spi, 20, 16, false, 0, 3);
+	out = t_sa(&p);
+	p.dir = ESPGW_SA_IN;
+	in[0] = t_sa(&p);
+	assert_false(espgw_sad_maybe(sad, rte_cpu_to_be_32(spi)));
+	assert_false(through(sad, out));
+	assert_int_equal(espgw_sad_add(sad, in[0]), 0);
+	assert_true(espgw_sad_maybe(sad, rte_cpu_to_be_32(spi)));
+	assert_true(through(sad, out));
+	/* the slot says maybe; the hash still says no */
+	x = same_slot(sad, spi, 0);
+	t_sa_params(&p, ESPGW_SA_OUT, x, 20, 16, false, 0, 3);
+	other = t_sa(&p);
+	assert_false(through(sad, other));
+	/* set on a key that is there counts it once */
+	assert_int_equal(espgw_sad_set(sad, in[0]), 0);
+	slot = espgw_sad_unlink(sad, in[0]);
+	assert_true(slot >= 0);
+	assert_false(espgw_sad_maybe(sad, rte_cpu_to_be_32(spi)));
+	assert_false(through(sad, out));
+	espgw_sad_reclaim(sad, slot);
+	/* set on one that is not adds it, and counts it */
+	assert_int_equal(espgw_sad_set(sad, in[0]), 0);
+	assert_true(through(sad, out));
+	assert_int_equal(espgw_sad_del(sad, in[0]), 0);
+	assert_int_equal(t_w_drop(W, ESPGW_DROP_UNKNOWN_SPI) - unknown, 3);
+
+	/* 300 SAs in one slot: the count sticks at 255, and stays "maybe"
+	 * when they go; lookups are the hash's, right all along */
+	espgw_sa_free(in[0]);
+	x = spi - 1;
+	for (int i = 0; i < 300; i++) {
+		x = i == 0 ? spi : same_slot(sad, spi, x);
+		t_sa_params(&p, ESPGW_SA_IN, x, 20, 16, false, 0, 3);
+		in[i] = t_sa(&p);
+		assert_int_equal(espgw_sad_add(sad, in[i]), 0);
+	}
+	assert_int_equal(
+		sad->spis[espgw_sad_spi_slot(sad, rte_cpu_to_be_32(spi))],
+		UINT8_MAX);
+	assert_true(through(sad, out));
+	for (int i = 0; i < 300; i++) {
+		assert_int_equal(espgw_sad_del(sad, in[i]), 0);
+		espgw_sa_free(in[i]);
+	}
+	assert_true(espgw_sad_maybe(sad, rte_cpu_to_be_32(spi)));
+	assert_false(through(sad, out));
+	espgw_sa_free(out);
+	espgw_sa_free(other);
+	espgw_sad_free(sad);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1306,6 +1401,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_drops_outbound, t_setup,
 						t_teardown),
 		cmocka_unit_test_setup_teardown(test_trailing_bytes, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_sad_filter, t_setup,
 						t_teardown),
 		cmocka_unit_test_setup_teardown(test_chained, t_setup,
 						t_teardown),
