@@ -31,6 +31,7 @@
 #include "control/coredump.h"
 #include "control/ctl.h"
 #include "control/db.h"
+#include "control/metrics.h"
 #include "control/ports.h"
 #include "control/stats.h"
 #include "control/telemetry.h"
@@ -90,6 +91,16 @@ usage(FILE *f, const char *prog)
 		"idle for S seconds,\n"
 		"                        send a NAT keepalive (RFC 3948 "
 		"2.3; IKE daemons: 20)\n"
+		"  --metrics ADDR:PORT   serve Prometheus metrics over HTTP "
+		"on GET /metrics\n"
+		"                        (127.0.0.1:9710, [::1]:9710; port 0: "
+		"any free one)\n"
+		"  --metrics-file PATH   write them to PATH (node_exporter's "
+		"textfile\n"
+		"                        collector: *.prom), replaced "
+		"atomically\n"
+		"  --metrics-interval S  every S seconds (default 10) and at "
+		"exit\n"
 		"  -h, --help            this text\n"
 		"\n"
 		"Workers run on every EAL lcore but the main one; each port "
@@ -112,7 +123,11 @@ struct opts {
 	unsigned int poll_idle_us;
 	bool check, natt_follow;
 	unsigned int natt_keepalive;
+	const char *metrics, *metrics_file;
+	unsigned int metrics_interval;
 };
+
+enum { OPT_METRICS = 256, OPT_METRICS_FILE, OPT_METRICS_INTERVAL };
 
 static int
 parse_opts(int argc, char **argv, struct opts *o)
@@ -126,6 +141,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "on-expire", required_argument, NULL, 'E' },
 		{ "natt-follow", no_argument, NULL, 'N' },
 		{ "natt-keepalive", required_argument, NULL, 'K' },
+		{ "metrics", required_argument, NULL, OPT_METRICS },
+		{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
+		{ "metrics-interval", required_argument, NULL,
+		  OPT_METRICS_INTERVAL },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -159,6 +178,31 @@ parse_opts(int argc, char **argv, struct opts *o)
 			if (*end != '\0' || o->poll_idle_us > 1000000) {
 				fprintf(stderr, "espgw: --poll-idle-us wants "
 						"0..1000000\n");
+				return -1;
+			}
+			break;
+		case OPT_METRICS: {
+			struct sockaddr_storage ss;
+			socklen_t len;
+			char err[160];
+
+			o->metrics = optarg;
+			if (gw_metrics_parse_addr(optarg, &ss, &len, err,
+						  sizeof(err)) != 0) {
+				fprintf(stderr, "espgw: %s\n", err);
+				return -1;
+			}
+			break;
+		}
+		case OPT_METRICS_FILE: o->metrics_file = optarg; break;
+		case OPT_METRICS_INTERVAL:
+			o->metrics_interval =
+				(unsigned int)strtoul(optarg, &end, 10);
+			if (*end != '\0' || *optarg == '\0' ||
+			    o->metrics_interval == 0 ||
+			    o->metrics_interval > 86400) {
+				fprintf(stderr, "espgw: --metrics-interval "
+						"wants seconds, 1..86400\n");
 				return -1;
 			}
 			break;
@@ -221,6 +265,7 @@ main(int argc, char **argv)
 {
 	static struct gw gw;
 	static struct gw_ctl ctl;
+	static struct gw_metrics metrics;
 	struct gw_worker_arg args[GW_MAX_WORKERS];
 	char sock_path[GW_CTLSOCK_PATH_MAX];
 	const char *prefix;
@@ -373,10 +418,18 @@ main(int argc, char **argv)
 	ctl.natt_keepalive = o.natt_keepalive;
 	if (gw_telemetry_init(&ctl) != 0)
 		fprintf(stderr, "espgw: telemetry commands not registered\n");
+	rc = 1;
 	if (gw_ctlsock_open(&ctl.sock, o.socket, err, sizeof(err)) != 0) {
 		fprintf(stderr, "espgw: %s\n", err);
 		goto out_ports;
 	}
+	if (gw_metrics_init(&metrics, &ctl, o.metrics, o.metrics_file,
+			    o.metrics_interval, err, sizeof(err)) != 0) {
+		fprintf(stderr, "espgw: %s\n", err);
+		goto out_ports;
+	}
+	if (metrics.httpd != NULL)
+		printf("espgw: metrics on %s\n", metrics.url);
 
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -397,6 +450,7 @@ main(int argc, char **argv)
 		gw_ctlsock_poll(&ctl.sock, gw_ctl_busy(&ctl) ? 2 : 100,
 				gw_ctl_handle, &ctl);
 		gw_ctl_tick(&ctl);
+		gw_metrics_tick(&metrics);
 		if (got_usr1) {
 			got_usr1 = 0;
 			gw_stats_print(&gw, stdout);
@@ -408,9 +462,11 @@ main(int argc, char **argv)
 	gw_stats_print(&gw, stdout);
 	if (o.stats_file != NULL && gw_stats_write(&gw, o.stats_file) != 0)
 		fprintf(stderr, "espgw: cannot write %s\n", o.stats_file);
+	gw_metrics_flush(&metrics);
 	rc = 0;
 out_ports:
-	gw_telemetry_fini(); /* before what its commands read goes */
+	gw_telemetry_fini();	   /* before what its commands read goes */
+	gw_metrics_fini(&metrics); /* its thread reads ports and tables */
 	gw_ports_close(&gw);
 out_run:
 	gw_ctl_fini(&ctl);

@@ -5,7 +5,7 @@
 set -eu
 
 build="meson ninja-build pkg-config gcc libc6-dev dpdk-dev libdpdk-dev
-libipsec-mb-dev libcmocka-dev libpcap-dev"
+libipsec-mb-dev libcmocka-dev libpcap-dev libmicrohttpd-dev"
 net="iproute2 ethtool tcpdump iputils-ping python3"
 test="$build $net python3-scapy python3-cryptography clang libclang-rt-14-dev
 clang-format"
