@@ -594,7 +594,8 @@ gw_metrics_init(struct gw_metrics *m, struct gw_ctl *ctl, const char *addr,
 				 "--metrics %s: cannot start the HTTP "
 				 "server",
 				 addr);
-			close(fd);
+			/* fd left open: libmicrohttpd may have closed it, and
+			 * espgw exits now */
 			return -1;
 		}
 	}
