@@ -29,7 +29,8 @@ Checked, with --metrics 127.0.0.1:0 and --metrics-file every second:
     espgw's output;
   - bad --metrics, --metrics-interval and --metrics-file arguments, and
     a port in use: exit 1 with a message;
-  - an IPv6 listener, [::1]:0 (skipped where the host has no ::1).
+  - an IPv6 listener, [::1]:0 (127.0.0.1 where the host has no ::1),
+    and a port named net_null"q\\b, its label value escaped.
 espgw exits 0 on SIGINT with no sanitizer report.
 
 Usage: metrics.py --espgw build/app/espgw --espgwctl PATH [--keep DIR]
@@ -601,24 +602,41 @@ def bad_args(args, d, why):
         busy.close()
 
 
-def ipv6_listener(args, d, why):
+# a port whose name needs escaping in a label value (DPDK takes any
+# name after the driver's prefix; the config quotes it as a shell would)
+ODD_PORT = 'net_null"q\\b'
+
+
+def second_instance(args, d, why):
+    """An IPv6 listener, [::1]:0 (127.0.0.1:0 where the host has no ::1),
+    and a port named net_null"q\\b: its label value escaped."""
+    addr = "[::1]:0"
     try:
         s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
         s.bind(("::1", 0))
         s.close()
     except OSError as e:
         print("# skipped the IPv6 listener: no ::1 here (%s)" % e)
-        return
-    gw = Espgw(args.espgw, d, "v6", ["net_null0"],
-               ["--socket", os.path.join(d, "v6.sock"), "--metrics", "[::1]:0"])
+        addr = "127.0.0.1:0"
+    conf = os.path.join(d, "odd.conf")
+    with open(conf, "w") as fp:
+        fp.write("ip link set dev '%s' up\n" % ODD_PORT)
+    gw = Espgw(args.espgw, d, "v6", [ODD_PORT + ",no-rx=1"],
+               ["-f", conf, "--socket", os.path.join(d, "v6.sock"), "--metrics", addr])
     try:
         gw.wait_running()
-        if gw.url is None or gw.url[0] != "::1":
-            raise Fail("espgw --metrics [::1]:0 printed no IPv6 URL: %r" % gw.stdout())
+        if gw.url is None or (addr.startswith("[") and gw.url[0] != "::1"):
+            raise Fail("espgw --metrics %s printed no such URL: %r" % (addr, gw.stdout()))
         m = gw.scrape()
         if m.get("espgw_states") != 0:
-            why.append("IPv6 scrape of an empty espgw: espgw_states %d" % m.get("espgw_states"))
-        print("# IPv6: %d samples from http://[::1]:%d/metrics" % (len(m.samples), gw.url[1]))
+            why.append("scrape of an espgw without states: espgw_states %d"
+                       % m.get("espgw_states"))
+        m.get("espgw_port_rx_packets_total", port=ODD_PORT, port_id=0)
+        esc = 'port="net_null\\"q\\\\b"'
+        if esc not in m.text:
+            why.append("port %s not escaped as %s" % (ODD_PORT, esc))
+        print("# %s: %d samples from %s:%d, %s" % (addr, len(m.samples), gw.url[0], gw.url[1],
+                                                  esc), flush=True)
     except Fail as e:
         why.append(str(e))
     finally:
@@ -641,7 +659,7 @@ def run(args):
     texts = []
     parser_selftest()
     bad_args(args, d, why)
-    ipv6_listener(args, d, why)
+    second_instance(args, d, why)
 
     gw = Espgw(args.espgw, d, "main",
                ["net_pcap0,rx_pcap=%s,tx_pcap=%s" % (lan, os.path.join(d, "lan-out.pcap")),
