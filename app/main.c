@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -453,15 +454,21 @@ main(int argc, char **argv)
 		gw_metrics_tick(&metrics);
 		if (got_usr1) {
 			got_usr1 = 0;
+			/* ethdev's calls are not thread-safe and some PMDs
+			 * read clear-on-read registers: not beside a scrape */
+			pthread_mutex_lock(&ctl.lock);
 			gw_stats_print(&gw, stdout);
+			pthread_mutex_unlock(&ctl.lock);
 		}
 	}
 	__atomic_store_n(&gw.quit, true, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
 	printf("espgw: stopping; final counters:\n");
+	pthread_mutex_lock(&ctl.lock); /* a scrape may still come */
 	gw_stats_print(&gw, stdout);
 	if (o.stats_file != NULL && gw_stats_write(&gw, o.stats_file) != 0)
 		fprintf(stderr, "espgw: cannot write %s\n", o.stats_file);
+	pthread_mutex_unlock(&ctl.lock);
 	gw_metrics_flush(&metrics);
 	rc = 0;
 out_ports:

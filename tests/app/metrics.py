@@ -23,6 +23,7 @@ Checked, with --metrics 127.0.0.1:0 and --metrics-file every second:
   - the file appears at start, is replaced by rename (a new inode, mode
     0644, no temporary file left, a reader never sees a part of one),
     and after exit matches the --stats-file, counter for counter;
+  - SIGUSR1's print beside scrapes (both take the control lock);
   - 404 for another path, 405 (with Allow) for POST, PUT and DELETE;
     HEAD is GET without the body;
   - no key (hex, either case, or raw bytes) in any scrape, file, or
@@ -720,6 +721,17 @@ def run(args):
             why.append("espgw_drop_esp_in_total %d after the delete, %d before"
                        % (m.get("espgw_drop_esp_in_total"), before))
         check_against_listing(args, gw, sock, m, why)
+
+        # SIGUSR1's print takes the control lock too (ethdev's stats
+        # calls are not thread-safe): beside scrapes, both still answer
+        for _ in range(5):
+            gw.proc.send_signal(signal.SIGUSR1)
+            texts.append(gw.scrape().text)
+        t0 = time.monotonic()
+        while gw.stdout().count("gateway:") < 5:
+            if time.monotonic() - t0 > 10:
+                raise Fail("SIGUSR1 x5: %d prints" % gw.stdout().count("gateway:"))
+            time.sleep(0.05)
 
         # HTTP's answers
         host, port = gw.url
