@@ -286,18 +286,19 @@ render(struct gw_ctl *ctl, size_t *len)
 {
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
+	bool bad;
 
 	if (f == NULL)
 		return NULL;
 	pthread_mutex_lock(&ctl->lock);
 	gw_metrics_render(ctl, f);
 	pthread_mutex_unlock(&ctl->lock);
-	if (ferror(f)) {
-		fclose(f);
+	/* out of memory shows at a write or at the last flush */
+	bad = ferror(f);
+	if (fclose(f) != 0 || bad) {
 		free(buf);
 		return NULL;
 	}
-	fclose(f);
 	return buf;
 }
 
