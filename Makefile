@@ -31,8 +31,10 @@ test-format:
 	@clang-format --dry-run -Werror $(C_SOURCES)
 	@echo "clang-format: $(words $(C_SOURCES)) files as .clang-format says"
 
+# then every configured key looked for in what every test printed
 test-unit: build
 	meson test -C $(BUILD) -v --num-processes 1
+	tests/keys_in_log.sh $(BUILD)/meson-logs/testlog.txt
 
 $(ASAN_BUILD)/build.ninja:
 	meson setup $(ASAN_BUILD) $(MESON_OPTS) -Dbuildtype=debug \
@@ -43,6 +45,7 @@ test-sanitize: $(ASAN_BUILD)/build.ninja
 	ninja -C $(ASAN_BUILD)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		meson test -C $(ASAN_BUILD) -v --num-processes 1 --no-suite interop
+	tests/keys_in_log.sh $(ASAN_BUILD)/meson-logs/testlog.txt
 
 # espgw beside DPDK's ipsec-secgw and the raw cipher, in one run, into
 # docs/performance.md (about 15 minutes; root sets up hugepages).
