@@ -3,9 +3,12 @@
 
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 600
 MESON_OPTS ?= -Dwerror=true
 
-.PHONY: all deps build test test-format test-unit test-sanitize bench bench-control run clean
+.PHONY: all deps build test test-format test-unit test-sanitize test-fuzz fuzz fuzz-build \
+	bench bench-control run clean
 
 all: build
 
@@ -20,9 +23,10 @@ build: $(BUILD)/build.ninja
 
 # Everything CI runs: the C sources against .clang-format, the release
 # build's tests, then the tests again under AddressSanitizer and
-# UndefinedBehaviorSanitizer.
+# UndefinedBehaviorSanitizer, and the libFuzzer targets for 30 s each
+# after their committed corpora.
 test: deps
-	$(MAKE) test-format test-unit test-sanitize
+	$(MAKE) test-format test-unit test-sanitize test-fuzz
 
 C_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null || \
 	find app lib tests bench -name '*.[ch]')
@@ -46,6 +50,25 @@ test-sanitize: $(ASAN_BUILD)/build.ninja
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 		meson test -C $(ASAN_BUILD) -v --num-processes 1 --no-suite interop
 	tests/keys_in_log.sh $(ASAN_BUILD)/meson-logs/testlog.txt
+
+# libFuzzer targets (tests/fuzz/README.md), clang with ASan and UBSan.
+$(FUZZ_BUILD)/build.ninja:
+	CC=clang meson setup $(FUZZ_BUILD) -Dwerror=true -Dfuzz=true \
+		-Dbuildtype=debugoptimized -Db_lundef=false -Db_lto=false
+
+fuzz-build: $(FUZZ_BUILD)/build.ninja
+	ninja -C $(FUZZ_BUILD) fuzz
+
+# Each target's committed corpus as a regression, then 30 s of fuzzing.
+test-fuzz: fuzz-build
+	tests/fuzz/run.sh $(FUZZ_BUILD) 30
+
+# Each target for FUZZ_SECONDS (600), one at a time, into
+# $(FUZZ_BUILD)/fuzz-out/<target>/; any crash fails it.
+fuzz:
+	scripts/install-deps.sh fuzz
+	$(MAKE) fuzz-build
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # espgw beside DPDK's ipsec-secgw and the raw cipher, in one run, into
 # docs/performance.md (about 15 minutes; root sets up hugepages).
@@ -74,4 +97,4 @@ run:
 	scripts/demo.sh
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,12 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 # Install the Debian 12 packages espgw needs to build and test, if missing.
-# Usage: scripts/install-deps.sh [build|test|bench|run]   (default: test)
+# Usage: scripts/install-deps.sh [build|test|fuzz|bench|run]   (default: test)
 set -eu
 
 build="meson ninja-build pkg-config gcc libc6-dev dpdk-dev libdpdk-dev
 libipsec-mb-dev libcmocka-dev libpcap-dev libmicrohttpd-dev"
 net="iproute2 ethtool tcpdump iputils-ping python3"
+# the fuzz build (tests/fuzz): clang, and libFuzzer with the sanitizer
+# runtimes, which Debian 12 ships in libclang-rt-14-dev
+fuzz="$build clang libclang-rt-14-dev"
 test="$build $net python3-scapy python3-cryptography clang libclang-rt-14-dev
 clang-format"
 bench="$build python3-scapy python3-cryptography python3-matplotlib dpdk-doc linux-perf"
@@ -15,9 +18,10 @@ run="$build $net"
 case "${1:-test}" in
 build) want=$build ;;
 test) want=$test ;;
+fuzz) want=$fuzz ;;
 bench) want=$bench ;;
 run) want=$run ;;
-*) echo "usage: $0 [build|test|bench|run]" >&2; exit 2 ;;
+*) echo "usage: $0 [build|test|fuzz|bench|run]" >&2; exit 2 ;;
 esac
 
 missing=""

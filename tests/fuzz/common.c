@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+#include "common.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_mempool.h>
+
+struct rte_mempool *fz_pool, *fz_big_pool;
+struct espgw_worker *fz_worker;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+
+__attribute__((weak)) void
+fz_target_init(void)
+{
+}
+
+__attribute__((weak)) void
+fz_seeds(void)
+{
+}
+
+static const char *seed_dir;
+static unsigned int seed_nb;
+
+void
+fz_seed(const void *data, size_t len)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/seed-%03u", seed_dir, seed_nb++);
+	f = fopen(path, "wb");
+	if (f == NULL || fwrite(data, 1, len, f) != len || fclose(f) != 0) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+}
+
+void
+fz_fail(const char *file, int line, const char *what)
+{
+	fprintf(stderr, "FUZZ CHECK FAILED %s:%d: %s\n", file, line, what);
+	abort();
+}
+
+/* At exit, so LeakSanitizer's check at exit finds nothing of ours. */
+static void
+fz_cleanup(void)
+{
+	espgw_worker_free(fz_worker);
+	rte_mempool_free(fz_pool);
+	rte_mempool_free(fz_big_pool);
+	rte_eal_cleanup();
+}
+
+/* EAL once a process, before the first input. A file prefix of its own
+ * (pid) so that parallel jobs (-jobs, -fork) never meet in /var/run. */
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	char prefix[64];
+	char *eal[] = {
+		(*argv)[0],    "--no-huge",
+		"-m",	       "512",
+		"--no-pci",    "--no-telemetry",
+		"--no-shconf", "--file-prefix",
+		prefix,	       "-l",
+		"0",	       "--log-level=lib.*:error",
+	};
+
+	(void)argc;
+	snprintf(prefix, sizeof(prefix), "fuzz%d", (int)getpid());
+	if (rte_eal_init(RTE_DIM(eal), eal) < 0) {
+		fprintf(stderr, "EAL init failed\n");
+		exit(1);
+	}
+	fz_pool = rte_pktmbuf_pool_create("fz_pool", 2047, 0, 0, FZ_ROOM,
+					  SOCKET_ID_ANY);
+	fz_big_pool = rte_pktmbuf_pool_create("fz_big", 15, 0, 0, FZ_BIG_ROOM,
+					      SOCKET_ID_ANY);
+	fz_worker = espgw_worker_create(0, SOCKET_ID_ANY);
+	if (fz_pool == NULL || fz_big_pool == NULL || fz_worker == NULL) {
+		fprintf(stderr, "fuzz set-up failed\n");
+		exit(1);
+	}
+	atexit(fz_cleanup);
+	fz_target_init();
+	seed_dir = getenv("FUZZ_SEEDS");
+	if (seed_dir != NULL) {
+		fz_seeds();
+		printf("%u seeds in %s\n", seed_nb, seed_dir);
+		exit(0);
+	}
+	return 0;
+}
+
+size_t
+fz_bytes(struct fz_in *in, void *dst, size_t len)
+{
+	size_t k = RTE_MIN(len, in->n);
+
+	memcpy(dst, in->p, k);
+	memset((uint8_t *)dst + k, 0, len - k);
+	in->p += k;
+	in->n -= k;
+	return k;
+}
+
+uint8_t
+fz_u8(struct fz_in *in)
+{
+	uint8_t v;
+
+	fz_bytes(in, &v, 1);
+	return v;
+}
+
+uint16_t
+fz_u16(struct fz_in *in)
+{
+	uint8_t b[2];
+
+	fz_bytes(in, b, 2);
+	return (uint16_t)(b[0] << 8 | b[1]);
+}
+
+uint32_t
+fz_u32(struct fz_in *in)
+{
+	return (uint32_t)fz_u16(in) << 16 | fz_u16(in);
+}
+
+uint64_t
+fz_u64(struct fz_in *in)
+{
+	return (uint64_t)fz_u32(in) << 32 | fz_u32(in);
+}
+
+unsigned int
+fz_avail(void)
+{
+	return rte_mempool_avail_count(fz_pool) +
+	       rte_mempool_avail_count(fz_big_pool);
+}
+
+struct rte_mbuf *
+fz_alloc(size_t room)
+{
+	struct rte_mbuf *m;
+
+	if (room <= FZ_ROOM)
+		m = rte_pktmbuf_alloc(fz_pool);
+	else if (room <= FZ_BIG_ROOM)
+		m = rte_pktmbuf_alloc(fz_big_pool);
+	else
+		return NULL;
+	/* fz_mbuf_room() may have cut it short the last time round */
+	if (m != NULL)
+		m->buf_len = rte_pktmbuf_data_room_size(m->pool);
+	return m;
+}
+
+struct rte_mbuf *
+fz_mbuf_room(const uint8_t *data, size_t len, uint16_t headroom,
+	     uint16_t tailroom)
+{
+	size_t want = len + headroom + (tailroom == FZ_ALL ? 0 : tailroom);
+	struct rte_mbuf *m;
+
+	if (len > UINT16_MAX || (m = fz_alloc(want)) == NULL)
+		return NULL;
+	/* exact rooms: the buffer ends where the tailroom does */
+	if (tailroom != FZ_ALL)
+		m->buf_len = (uint16_t)want;
+	m->data_off = headroom;
+	if (len > 0)
+		memcpy(rte_pktmbuf_append(m, (uint16_t)len), data, len);
+	return m;
+}
+
+struct rte_mbuf *
+fz_mbuf(const uint8_t *data, size_t len, uint8_t shape)
+{
+	static const uint16_t heads[] = { 0, 1, 16, 36, 55, 56, 64, 128 };
+	uint16_t head = heads[shape & 7], tail, nb_segs = 1 + (shape >> 3 & 3);
+	struct rte_mbuf *first = NULL;
+	size_t off = 0;
+
+	/* tailroom: none, a little, the worst case outbound needs, or all */
+	switch (shape >> 5 & 3) {
+	case 0: tail = 0; break;
+	case 1: tail = 7; break;
+	case 2: tail = ESPGW_OUTB_TAILROOM; break;
+	default: tail = FZ_ALL; break;
+	}
+	if (len < nb_segs)
+		nb_segs = 1;
+	for (uint16_t s = 0; s < nb_segs; s++) {
+		/* segments but the last split the rest unevenly, by shape */
+		size_t seg = s + 1 == nb_segs
+				     ? len - off
+				     : (len - off) / (2 + (shape >> 7));
+		struct rte_mbuf *m =
+			fz_mbuf_room(data + off, seg, s == 0 ? head : 0,
+				     s + 1 == nb_segs ? tail : 0);
+
+		if (m == NULL ||
+		    (first != NULL && rte_pktmbuf_chain(first, m) != 0)) {
+			rte_pktmbuf_free(m);
+			rte_pktmbuf_free(first);
+			return NULL;
+		}
+		if (first == NULL)
+			first = m;
+		off += seg;
+	}
+	return first;
+}
+
+uint32_t
+fz_mbuf_read(const struct rte_mbuf *m, uint8_t *dst, uint32_t cap)
+{
+	uint32_t off = 0;
+
+	for (; m != NULL; m = m->next) {
+		uint32_t k = RTE_MIN((uint32_t)m->data_len, cap - off);
+
+		memcpy(dst + off, rte_pktmbuf_mtod(m, const void *), k);
+		off += k;
+	}
+	return off;
+}
+
+void
+fz_check_burst(struct rte_mbuf *const before[], struct rte_mbuf *const after[],
+	       uint16_t n, uint16_t ok)
+{
+	uint16_t a = 0, b = ok;
+
+	FZ_CHECK(ok <= n);
+	/* a merge of the two runs gives back the arrival order */
+	for (uint16_t i = 0; i < n; i++) {
+		if (a < ok && after[a] == before[i])
+			a++;
+		else if (b < n && after[b] == before[i])
+			b++;
+		else
+			FZ_CHECK(!"mbuf lost, doubled or out of order");
+	}
+	FZ_CHECK(a == ok && b == n);
+}
+
+struct espgw_sa *
+fz_sa(const struct espgw_sa_params *p)
+{
+	const char *why = NULL;
+	struct espgw_sa *sa = espgw_sa_create(p, &why);
+
+	if (sa == NULL) {
+		fprintf(stderr, "SA refused: %s\n", why);
+		FZ_CHECK(sa != NULL);
+	}
+	return sa;
+}
+
+uint64_t
+fz_drops_total(const struct espgw_sa *sa)
+{
+	uint64_t wd[ESPGW_DROP_MAX], sum = 0;
+	struct espgw_sa_stats st;
+
+	espgw_worker_drops_read(fz_worker, wd);
+	for (int i = 0; i < ESPGW_DROP_MAX; i++)
+		sum += wd[i];
+	if (sa != NULL) {
+		espgw_sa_stats_read(sa, &st);
+		for (int i = 0; i < ESPGW_DROP_MAX; i++)
+			sum += st.drops[i];
+	}
+	return sum;
+}

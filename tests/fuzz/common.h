@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+#ifndef ESPGW_FUZZ_COMMON_H
+#define ESPGW_FUZZ_COMMON_H
+
+/* What every libFuzzer target shares: EAL started once (no hugepages,
+ * no PCI, a file prefix of its own), one worker, mbuf pools whose free
+ * counts each input must leave as it found them, a reader of the fuzz
+ * input and mbufs shaped by it. A target defines LLVMFuzzerTestOneInput
+ * and may define fz_target_init() and fz_seeds() (README.md). */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <rte_mbuf.h>
+
+#include "espgw/esp.h"
+
+/* Data room of fz_pool's mbufs (DPDK's default) and of fz_big_pool's,
+ * which hold the longest one an mbuf can (buf_len is 16 bits). */
+#define FZ_ROOM RTE_MBUF_DEFAULT_BUF_SIZE
+#define FZ_BIG_ROOM UINT16_MAX
+
+extern struct rte_mempool *fz_pool, *fz_big_pool;
+extern struct espgw_worker *fz_worker;
+
+/* Called by the common LLVMFuzzerInitialize once EAL, the pools and the
+ * worker are up (weak: a target may leave it out). */
+void fz_target_init(void);
+
+/* Seed generator mode: with FUZZ_SEEDS=DIR in the environment the
+ * target writes its seed inputs there (fz_seed) and exits. */
+void fz_seeds(void);
+void fz_seed(const void *data, size_t len);
+
+/* Stop the run, printed as a finding: libFuzzer saves the input. */
+#define FZ_CHECK(cond)                                                         \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			fz_fail(__FILE__, __LINE__, #cond);                    \
+	} while (0)
+__attribute__((noreturn)) void fz_fail(const char *file, int line,
+				       const char *what);
+
+/* The fuzz input as a stream: past its end every read gives zeros. */
+struct fz_in {
+	const uint8_t *p;
+	size_t n;
+};
+
+uint8_t fz_u8(struct fz_in *in);
+uint16_t fz_u16(struct fz_in *in);
+uint32_t fz_u32(struct fz_in *in);
+uint64_t fz_u64(struct fz_in *in);
+/* Up to len bytes into dst; returns how many there were. */
+size_t fz_bytes(struct fz_in *in, void *dst, size_t len);
+
+/* Both pools' free counts together, to compare before and after. */
+unsigned int fz_avail(void);
+
+/* An mbuf holding data[0..len), in a shape the byte shape picks: one to
+ * four segments split at points of its choosing, headroom from none to
+ * the default, the last segment's tailroom from none to all that is
+ * left. NULL when the pools cannot give it (an input too long for any
+ * shape), never half built. */
+struct rte_mbuf *fz_mbuf(const uint8_t *data, size_t len, uint8_t shape);
+
+/* One segment of len bytes with exactly headroom and tailroom around it
+ * (FZ_ALL: all the buffer has), from fz_big_pool when it needs to be;
+ * NULL when no buffer is that long. The buffer is cut short to make the
+ * tailroom exact: take mbufs of these pools with fz_alloc(), which
+ * gives them back their whole length. */
+#define FZ_ALL UINT16_MAX
+struct rte_mbuf *fz_mbuf_room(const uint8_t *data, size_t len,
+			      uint16_t headroom, uint16_t tailroom);
+/* An mbuf of fz_pool or, for more than FZ_ROOM bytes, fz_big_pool. */
+struct rte_mbuf *fz_alloc(size_t room);
+
+/* Copy a (possibly chained) mbuf's bytes out; returns pkt_len. */
+uint32_t fz_mbuf_read(const struct rte_mbuf *m, uint8_t *dst, uint32_t cap);
+
+/* Every mbuf of mb[0..n) once and no other: the set before a burst call
+ * (before[0..n)) and after it are the same, the ok first ones and the
+ * rest each in their original order (esp.h's burst contract). */
+void fz_check_burst(struct rte_mbuf *const before[],
+		    struct rte_mbuf *const after[], uint16_t n, uint16_t ok);
+
+/* An SA or the run stops: the fuzz targets only make valid ones. */
+struct espgw_sa *fz_sa(const struct espgw_sa_params *p);
+
+/* Drops counted on sa (NULL: none) and the worker, summed. */
+uint64_t fz_drops_total(const struct espgw_sa *sa);
+
+#endif
