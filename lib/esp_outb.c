@@ -38,12 +38,12 @@ outer_tos(uint8_t inner)
 	return inner ^ ((inner & ESPGW_ECN_MASK) == ESPGW_ECN_CE);
 }
 
-/* Read the inner header: is it an IP packet we can carry, and with what
- * outer fields? Trims link-layer padding to the IP length. */
+/* Read the inner header: is it an IP packet this SA carries, and with
+ * what outer fields? Trims link-layer padding to the IP length. */
 static int
-outb_parse(struct rte_mbuf *m, struct outb_pkt *o, uint8_t icv_len,
-	   uint8_t outer_len)
+outb_parse(const struct espgw_sa *sa, struct rte_mbuf *m, struct outb_pkt *o)
 {
+	const uint8_t icv_len = sa->icv_len, outer_len = sa->outer_len;
 	const uint8_t *p;
 	uint32_t len, ip_len;
 
@@ -85,6 +85,12 @@ outb_parse(struct rte_mbuf *m, struct outb_pkt *o, uint8_t icv_len,
 	}
 	default: return ESPGW_DROP_BAD_INNER_HEADER;
 	}
+	/* the state's inner family only, but with flag af-unspec: the
+	 * selector has the state's family (copy_from_user_state()), so
+	 * xfrm finds no state for a packet of the other (as inbound,
+	 * inb_open, refuses it) */
+	if (!sa->any_inner && (o->nh == ESPGW_IPPROTO_IPV6) != sa->outer6)
+		return ESPGW_DROP_INNER_FAMILY;
 	if (ip_len < len)
 		rte_pktmbuf_trim(m, len - ip_len);
 	o->len = ip_len;
@@ -475,7 +481,7 @@ outb_slice(void *arg, struct rte_mbuf **mb, uint16_t n, uint32_t off)
 			rte_prefetch0(rte_pktmbuf_mtod(mb[i + 4], void *));
 		if (i == 0 || sa != sas[i - 1])
 			espgw_sa_check_use(sa, w, ESPGW_SA_OUT);
-		rc = outb_parse(mb[i], &s.pk[i], sa->icv_len, sa->outer_len);
+		rc = outb_parse(sa, mb[i], &s.pk[i]);
 		if (rc == ESPGW_OK)
 			s.ok_idx[s.nb_ok++] = i;
 		else

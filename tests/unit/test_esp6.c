@@ -449,14 +449,16 @@ test_ecn_and_params(void **state)
 /* Without flag af-unspec a state carries its own family only, as
  * Linux's (the selector takes the state's family in
  * copy_from_user_state()): 6in6 and 4in4 pass, 4in6 and 6in4 are
- * inner-family, after the ICV and the replay window, as xfrm_input()
- * has advanced the window before the inner mode refuses them. */
+ * inner-family both ways. Outbound refuses them before a sequence
+ * number is spent (fuzz_esp_outbound found it sending them); inbound
+ * after the ICV and the replay window, as xfrm_input() has advanced
+ * the window before the inner mode refuses them. */
 static void
 test_inner_family(void **state)
 {
 	struct espgw_sa_params p;
-	struct espgw_sa *out6, *in6, *out4, *in4;
-	struct rte_mbuf *m;
+	struct espgw_sa *out6, *in6, *out4, *in4, *both;
+	struct rte_mbuf *m, *cross[2];
 
 	(void)state;
 	params6(&p, ESPGW_SA_OUT, 0x6010);
@@ -472,14 +474,45 @@ test_inner_family(void **state)
 	in4 = t_sa(&p);
 	assert_int_equal(espgw_sad_add(SAD, in4), 0);
 
-	for (int ver = 4; ver <= 6; ver += 2) {
-		m = seal(out6, t_inner(ver, 40, 0, false, 1));
-		assert_int_equal(open1(&m, NULL), ver == 6);
-		if (ver == 6)
-			assert_int_equal(m->packet_type, RTE_PTYPE_L3_IPV6);
-		t_free(&m, 1);
-		m = seal(out4, t_inner(ver, 40, 0, false, 2));
-		assert_int_equal(open1(&m, NULL), ver == 4);
+	/* outbound: the own family goes, the other is dropped, in the
+	 * burst's order and with no sequence number used */
+	for (int v6 = 0; v6 < 2; v6++) {
+		struct espgw_sa *sa = v6 ? out6 : out4;
+		struct rte_mbuf *mb[3] = {
+			t_inner(v6 ? 4 : 6, 40, 0, false, 1),
+			t_inner(v6 ? 6 : 4, 40, 0, false, 2),
+			t_inner(v6 ? 4 : 6, 40, 0, false, 3),
+		};
+		struct rte_mbuf *other = mb[0], *own = mb[1], *last = mb[2];
+
+		assert_int_equal(espgw_esp_outbound(W, sa, mb, 3), 1);
+		assert_ptr_equal(mb[0], own);
+		assert_ptr_equal(mb[1], other);
+		assert_ptr_equal(mb[2], last);
+		assert_int_equal(t_sa_drop(sa, ESPGW_DROP_INNER_FAMILY), 2);
+		assert_int_equal(espgw_sa_next_seq(sa), 2);
+		assert_int_equal(open1(&mb[0], NULL), 1);
+		t_free(mb, 3);
+	}
+
+	/* inbound: the other family sealed by an af-unspec twin of the
+	 * sender (same key and SPI) is refused by the receiver */
+	for (int v6 = 0; v6 < 2; v6++) {
+		if (v6) {
+			params6(&p, ESPGW_SA_OUT, 0x6010);
+		} else {
+			t_sa_params(&p, ESPGW_SA_OUT, 0x6011, 20, 16, false, 64,
+				    3);
+		}
+		p.af_unspec = true;
+		p.oseq = 1;
+		both = t_sa(&p);
+		cross[v6] = seal(both, t_inner(v6 ? 4 : 6, 40, 0, false, 4));
+		espgw_sa_free(both);
+	}
+	for (int v6 = 0; v6 < 2; v6++) {
+		m = cross[v6];
+		assert_int_equal(open1(&m, NULL), 0);
 		t_free(&m, 1);
 	}
 	assert_int_equal(t_sa_drop(in6, ESPGW_DROP_INNER_FAMILY), 1);

@@ -61,6 +61,8 @@ kat_params(const struct espgw_kat *k, struct espgw_sa_params *p,
 		memcpy(p->src.v6, kat_src6, 16);
 		memcpy(p->dst.v6, kat_dst6, 16);
 	}
+	/* the vectors' inner packets are IPv4, over IPv6 too: 4in6 */
+	p->af_unspec = true;
 	memcpy(p->key, k->key, k->key_len);
 	p->key_len = k->key_len;
 	p->icv_len = 16;
