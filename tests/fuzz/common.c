@@ -84,7 +84,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	fz_pool = rte_pktmbuf_pool_create("fz_pool", 2047, 0, 0, FZ_ROOM,
 					  SOCKET_ID_ANY);
-	fz_big_pool = rte_pktmbuf_pool_create("fz_big", 15, 0, 0, FZ_BIG_ROOM,
+	fz_big_pool = rte_pktmbuf_pool_create("fz_big", 63, 0, 0, FZ_BIG_ROOM,
 					      SOCKET_ID_ANY);
 	fz_worker = espgw_worker_create(0, SOCKET_ID_ANY);
 	if (fz_pool == NULL || fz_big_pool == NULL || fz_worker == NULL) {
@@ -204,13 +204,14 @@ fz_mbuf(const uint8_t *data, size_t len, uint8_t shape)
 	if (len < nb_segs)
 		nb_segs = 1;
 	for (uint16_t s = 0; s < nb_segs; s++) {
-		/* segments but the last split the rest unevenly, by shape */
-		size_t seg = s + 1 == nb_segs
-				     ? len - off
-				     : (len - off) / (2 + (shape >> 7));
+		/* each segment but the last takes half of the rest; the
+		 * first has room for the rest behind it (it can be made one
+		 * segment) when bit 7 says so */
+		bool last = s + 1 == nb_segs;
+		size_t seg = last ? len - off : (len - off) / 2;
+		uint16_t t = last ? tail : s == 0 && shape >> 7 ? FZ_ALL : 0;
 		struct rte_mbuf *m =
-			fz_mbuf_room(data + off, seg, s == 0 ? head : 0,
-				     s + 1 == nb_segs ? tail : 0);
+			fz_mbuf_room(data + off, seg, s == 0 ? head : 0, t);
 
 		if (m == NULL ||
 		    (first != NULL && rte_pktmbuf_chain(first, m) != 0)) {
@@ -271,19 +272,81 @@ fz_sa(const struct espgw_sa_params *p)
 	return sa;
 }
 
-uint64_t
-fz_drops_total(const struct espgw_sa *sa)
+void
+fz_drops(const struct espgw_sa *sa, uint64_t d[ESPGW_DROP_MAX])
 {
-	uint64_t wd[ESPGW_DROP_MAX], sum = 0;
 	struct espgw_sa_stats st;
 
-	espgw_worker_drops_read(fz_worker, wd);
-	for (int i = 0; i < ESPGW_DROP_MAX; i++)
-		sum += wd[i];
+	espgw_worker_drops_read(fz_worker, d);
 	if (sa != NULL) {
 		espgw_sa_stats_read(sa, &st);
 		for (int i = 0; i < ESPGW_DROP_MAX; i++)
-			sum += st.drops[i];
+			d[i] += st.drops[i];
 	}
+}
+
+uint64_t
+fz_drops_total(const struct espgw_sa *sa)
+{
+	uint64_t d[ESPGW_DROP_MAX], sum = 0;
+
+	fz_drops(sa, d);
+	for (int i = 0; i < ESPGW_DROP_MAX; i++)
+		sum += d[i];
 	return sum;
+}
+
+void
+fz_sa_pick(struct fz_in *in, struct espgw_sa_params *out,
+	   struct espgw_sa_params *inb)
+{
+	static const uint8_t icvs[] = { 8, 12, 16 };
+	static const uint32_t wins[] = { 0, 1, 32, 64, 128, 1024, 65536 };
+	uint8_t b = fz_u8(in), c = fz_u8(in);
+	uint64_t seq;
+
+	memset(out, 0, sizeof(*out));
+	out->dir = ESPGW_SA_OUT;
+	out->spi = 0x1000 + b;
+	out->key_len = (uint8_t)(16 + 8 * ((b & 3) % 3) + ESPGW_GCM_SALT_LEN);
+	for (int i = 0; i < out->key_len; i++)
+		out->key[i] = (uint8_t)(b * 29 + i * 7 + 1);
+	out->icv_len = icvs[(b >> 2 & 3) % 3];
+	out->esn = b >> 4 & 1;
+	out->af_unspec = b >> 7 & 1;
+	if (b >> 5 & 1) {
+		/* 2001:db8::1 -> 2001:db8::2 (RFC 3849) */
+		out->src.family = out->dst.family = AF_INET6;
+		memcpy(out->src.v6, "\x20\x01\x0d\xb8", 4);
+		memcpy(out->dst.v6, out->src.v6, 16);
+		out->src.v6[15] = 1;
+		out->dst.v6[15] = 2;
+	} else {
+		out->src.family = out->dst.family = AF_INET;
+		out->src.v4 = rte_cpu_to_be_32(0xc0000201); /* 192.0.2.1 */
+		out->dst.v4 = rte_cpu_to_be_32(0xc6336401); /* 198.51.100.1 */
+		if (b >> 6 & 1)
+			out->encap = (struct espgw_sa_encap){ .udp = true,
+							      .sport = 4500,
+							      .dport = 4501 };
+	}
+	out->replay_window =
+		(c & 7) < RTE_DIM(wins) ? wins[c & 7] : fz_u16(in) + 1u;
+	switch (c >> 3 & 7) {
+	case 0: seq = 0; break;
+	case 1: seq = fz_u16(in); break;
+	case 2: seq = UINT32_MAX - fz_u8(in); break;
+	case 3: seq = ((uint64_t)fz_u8(in) << 32) - fz_u8(in); break;
+	case 4: seq = UINT64_MAX - fz_u8(in); break;
+	default: seq = fz_u32(in); break;
+	}
+	/* without ESN the counter is 32 bits (RFC 4303 section 2.2); ESN
+	 * needs a window at the receiver, as xfrm wants */
+	out->oseq = out->esn ? seq : (uint32_t)seq;
+	if (out->esn && out->replay_window == 0)
+		out->replay_window = 64;
+	*inb = *out;
+	inb->dir = ESPGW_SA_IN;
+	inb->oseq = 0;
+	inb->iseq = out->oseq;
 }

@@ -61,10 +61,12 @@ size_t fz_bytes(struct fz_in *in, void *dst, size_t len);
 unsigned int fz_avail(void);
 
 /* An mbuf holding data[0..len), in a shape the byte shape picks: one to
- * four segments split at points of its choosing, headroom from none to
- * the default, the last segment's tailroom from none to all that is
- * left. NULL when the pools cannot give it (an input too long for any
- * shape), never half built. */
+ * four segments (bits 3-4), each but the last half of the rest, the
+ * first with headroom from none to the default (bits 0-2), the last's
+ * tailroom none, 7 bytes, outbound's worst case or all it has (bits
+ * 5-6), and the first's, when chained, none or all (bit 7: whether it
+ * can be made one segment). NULL when no buffer is long enough for that
+ * shape, never half built. */
 struct rte_mbuf *fz_mbuf(const uint8_t *data, size_t len, uint8_t shape);
 
 /* One segment of len bytes with exactly headroom and tailroom around it
@@ -90,7 +92,17 @@ void fz_check_burst(struct rte_mbuf *const before[],
 /* An SA or the run stops: the fuzz targets only make valid ones. */
 struct espgw_sa *fz_sa(const struct espgw_sa_params *p);
 
+/* An outbound SA's parameters and its inbound twin's (same key, ends,
+ * encapsulation and ESN; the twin's iseq is the outbound oseq), all
+ * picked by two input bytes: key size, ICV length, ESN, IPv6 or IPv4
+ * outer, ESP in UDP (IPv4), af-unspec, the window, the first
+ * sequence number (0, small, near 2^32, near k*2^32, near 2^64). */
+void fz_sa_pick(struct fz_in *in, struct espgw_sa_params *out,
+		struct espgw_sa_params *inb);
+
 /* Drops counted on sa (NULL: none) and the worker, summed. */
 uint64_t fz_drops_total(const struct espgw_sa *sa);
+/* Drops by reason: sa's (NULL: none) plus the worker's. */
+void fz_drops(const struct espgw_sa *sa, uint64_t d[ESPGW_DROP_MAX]);
 
 #endif
