@@ -10,7 +10,10 @@
 #include <unistd.h>
 
 #include <rte_eal.h>
+#include <rte_ip.h>
 #include <rte_mempool.h>
+
+#include "sa.h"
 
 struct rte_mempool *fz_pool, *fz_big_pool;
 struct espgw_worker *fz_worker;
@@ -269,6 +272,9 @@ fz_sa(const struct espgw_sa_params *p)
 		fprintf(stderr, "SA refused: %s\n", why);
 		FZ_CHECK(sa != NULL);
 	}
+	/* seqiv's base from the SA, not rte_rand(): an input gives the
+	 * same bytes in every run, so a finding replays */
+	sa->iv_base = 0x9e3779b97f4a7c15u * p->spi;
 	return sa;
 }
 
@@ -294,6 +300,81 @@ fz_drops_total(const struct espgw_sa *sa)
 	for (int i = 0; i < ESPGW_DROP_MAX; i++)
 		sum += d[i];
 	return sum;
+}
+
+/* An inner packet of kind: raw bytes, or an IPv4 or IPv6 header whose
+ * fields the input chooses (lengths true or not) over a payload. */
+size_t
+fz_inner(struct fz_in *in, uint8_t kind, uint8_t *p)
+{
+	uint8_t f = fz_u8(in);
+	size_t len = fz_u16(in), hl;
+
+	switch (kind & 3) {
+	case 0: /* raw: whatever the input says, 0 bytes to 65535 */
+		fz_bytes(in, p, len);
+		return len;
+	case 1: {
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)p;
+
+		hl = 4 * (5 + (f & 15) % 11);
+		len = RTE_MIN(len + hl, (size_t)FZ_PKT_MAX);
+		memset(p, 0, hl);
+		fz_bytes(in, p + sizeof(*ip), hl - sizeof(*ip)); /* options */
+		ip->version_ihl = (uint8_t)(0x40 | hl / 4);
+		ip->type_of_service = fz_u8(in);
+		ip->total_length =
+			rte_cpu_to_be_16(f & 0x10 ? fz_u16(in) : (uint16_t)len);
+		ip->fragment_offset = f & 0x20 ? rte_cpu_to_be_16(0x4000) : 0;
+		ip->time_to_live = 64;
+		ip->next_proto_id = 17;
+		ip->src_addr = rte_cpu_to_be_32(0x0a00010a);
+		ip->dst_addr = rte_cpu_to_be_32(0x0a000214);
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = (uint16_t)(rte_ipv4_cksum(ip) ^
+					      (f & 0x40 ? 0x5a5a : 0));
+		break;
+	}
+	case 2: {
+		struct rte_ipv6_hdr *ip6 = (struct rte_ipv6_hdr *)p;
+
+		hl = sizeof(*ip6);
+		len = RTE_MIN(len + hl, (size_t)FZ_PKT_MAX);
+		memset(p, 0, hl);
+		ip6->vtc_flow = rte_cpu_to_be_32(6u << 28 | fz_u32(in) >> 4);
+		ip6->payload_len = rte_cpu_to_be_16(
+			f & 0x10 ? fz_u16(in) : (uint16_t)(len - hl));
+		ip6->proto = 17;
+		ip6->hop_limits = 64;
+		ip6->src_addr[0] = 0x20;
+		ip6->dst_addr[0] = 0x20;
+		ip6->dst_addr[15] = 2;
+		break;
+	}
+	default: /* a header of the version the input says, and no more */
+		hl = 1;
+		len = RTE_MIN(len, (size_t)FZ_PKT_MAX);
+		fz_bytes(in, p, len);
+		if (len > 0)
+			p[0] = (uint8_t)((f & 0xf0) | (p[0] & 0x0f));
+		return len;
+	}
+	/* the payload is the input's only when f says so: a seed's next
+	 * packets are not eaten by this one's bytes */
+	if (f & 0x08)
+		fz_bytes(in, p + hl, len - hl);
+	else
+		for (size_t i = hl; i < len; i++)
+			p[i] = (uint8_t)(i * 13 + f);
+	/* link-layer padding behind the packet, which outbound trims */
+	if (f & 0x80) {
+		size_t pad =
+			RTE_MIN((size_t)(fz_u8(in) & 0x3f), FZ_PKT_MAX - len);
+
+		memset(p + len, 0xee, pad);
+		len += pad;
+	}
+	return len;
 }
 
 void

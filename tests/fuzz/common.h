@@ -89,8 +89,22 @@ uint32_t fz_mbuf_read(const struct rte_mbuf *m, uint8_t *dst, uint32_t cap);
 void fz_check_burst(struct rte_mbuf *const before[],
 		    struct rte_mbuf *const after[], uint16_t n, uint16_t ok);
 
-/* An SA or the run stops: the fuzz targets only make valid ones. */
+/* An SA or the run stops: the fuzz targets only make valid ones. Its
+ * IVs are a function of its SPI and sequence numbers, so that each
+ * input gives the same bytes in every run. */
 struct espgw_sa *fz_sa(const struct espgw_sa_params *p);
+
+/* The longest packet an mbuf holds. */
+#define FZ_PKT_MAX UINT16_MAX
+
+/* An inner packet into p (FZ_PKT_MAX bytes), of the kind kind & 3
+ * says: raw bytes of any length from the input; an IPv4 header (IHL,
+ * options, TOS, DF, a true or lying total length, a good or bad
+ * checksum) or an IPv6 one (traffic class, flow label, a true or lying
+ * payload length) over a patterned or input payload, with link-layer
+ * padding behind or not; or raw bytes under a version nibble of the
+ * input's choosing. Returns its length. */
+size_t fz_inner(struct fz_in *in, uint8_t kind, uint8_t *p);
 
 /* An outbound SA's parameters and its inbound twin's (same key, ends,
  * encapsulation and ESN; the twin's iseq is the outbound oseq), all
