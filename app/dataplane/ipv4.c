@@ -12,8 +12,27 @@
 #include "dataplane/ipsec.h"
 #include "dataplane/ipv4.h"
 
-/* RFC 1812 section 5.2.2: a well-formed IPv4 header, trimmed to its
- * length. Returns the header or NULL. */
+/* RFC 1812 section 5.3.7 and RFC 1122 section 3.2.1.3: no packet
+ * comes from a group, the limited broadcast, network 0 or loopback, and
+ * none goes to network 0 or loopback, as ip_route_input_slow() drops
+ * them (a martian). 0.0.0.0 to 255.255.255.255 (a DHCP client) is left
+ * to the local input, as Linux gives it to its broadcast input. */
+static bool
+martian(const struct rte_ipv4_hdr *ip)
+{
+	uint32_t s = rte_be_to_cpu_32(ip->src_addr);
+	uint32_t d = rte_be_to_cpu_32(ip->dst_addr);
+
+	if (s >> 28 == 0xe || s == UINT32_MAX)
+		return true;
+	if (d == UINT32_MAX && s == 0)
+		return false;
+	return s >> 24 == 0 || s >> 24 == 127 || d >> 24 == 0 || d >> 24 == 127;
+}
+
+/* RFC 1812 section 5.2.2: a well-formed IPv4 header from and to an
+ * address that may be on a wire, trimmed to its length. Returns the
+ * header or NULL. */
 struct rte_ipv4_hdr *
 gw_ipv4_check(struct rte_mbuf *m)
 {
@@ -26,7 +45,7 @@ gw_ipv4_check(struct rte_mbuf *m)
 	hl = rte_ipv4_hdr_len(ip);
 	tot = rte_be_to_cpu_16(ip->total_length);
 	if (hl > m->data_len || tot < hl || tot > m->data_len ||
-	    !espgw_ipv4_cksum_ok(ip, hl))
+	    !espgw_ipv4_cksum_ok(ip, hl) || martian(ip))
 		return NULL;
 	if (tot < m->data_len)
 		rte_pktmbuf_trim(m, m->data_len - tot);

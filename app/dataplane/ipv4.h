@@ -15,7 +15,8 @@
 #include "dataplane/ctx.h"
 
 /* RFC 1812 section 5.2.2: a well-formed IPv4 header, trimmed to its
- * length. Returns the header or NULL. */
+ * length, from and to addresses that may be on a wire (section 5.3.7:
+ * no martians). Returns the header or NULL. */
 struct rte_ipv4_hdr *gw_ipv4_check(struct rte_mbuf *m);
 
 /* A packet for this gateway, past the in policy check. */

@@ -6,8 +6,9 @@
  * because virtual ports and DPDK's pools never run short there: a TX
  * queue that refuses packets (drop-tx-full), a reassembled datagram
  * with no buffer to flatten into (drop-no-mbuf), a packet without
- * headroom for its Ethernet header (drop-no-headroom). Each fate is
- * counted once, and every mbuf is back in its pool afterwards. */
+ * headroom for its Ethernet header (drop-no-headroom); and the IPv4
+ * header check's martians. Each fate is counted once, and every mbuf
+ * is back in its pool afterwards. */
 
 #include "common.h"
 
@@ -21,6 +22,7 @@
 
 #include "dataplane/ctx.h"
 #include "dataplane/frag.h"
+#include "dataplane/ipv4.h"
 #include "dataplane/tx.h"
 
 static struct gw gw;
@@ -170,6 +172,59 @@ test_reassembly_buffer(void **state)
 	rte_mempool_free(gw.jumbo_pool);
 }
 
+/* An IPv4 packet from src to dst with a good header. */
+static struct rte_mbuf *
+ip_from_to(uint32_t src, uint32_t dst)
+{
+	struct rte_mbuf *m = packet(sizeof(struct rte_ipv4_hdr) + 8);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(m->data_len);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(src);
+	ip->dst_addr = rte_cpu_to_be_32(dst);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	return m;
+}
+
+/* RFC 1812 section 5.3.7: martians never pass the header check (fuzz_rx
+ * saw 192.0.2.255 -> 127.0.0.1 forwarded); a DHCP client's 0.0.0.0 to
+ * 255.255.255.255 and ordinary unicast and multicast do. */
+static void
+test_martians(void **state)
+{
+	static const uint32_t bad[][2] = {
+		{ T_IPV4(10, 0, 1, 5), T_IPV4(127, 0, 0, 1) },
+		{ T_IPV4(127, 0, 0, 1), T_IPV4(10, 0, 2, 7) },
+		{ T_IPV4(224, 0, 0, 1), T_IPV4(10, 0, 2, 7) },
+		{ T_IPV4(255, 255, 255, 255), T_IPV4(10, 0, 2, 7) },
+		{ T_IPV4(0, 0, 0, 0), T_IPV4(10, 0, 2, 7) },
+		{ T_IPV4(0, 1, 2, 3), T_IPV4(10, 0, 2, 7) },
+		{ T_IPV4(10, 0, 1, 5), T_IPV4(0, 0, 0, 0) },
+	};
+	static const uint32_t good[][2] = {
+		{ T_IPV4(10, 0, 1, 5), T_IPV4(10, 0, 2, 7) },
+		{ T_IPV4(0, 0, 0, 0), T_IPV4(255, 255, 255, 255) },
+		{ T_IPV4(10, 0, 1, 5), T_IPV4(224, 0, 0, 251) },
+	};
+
+	(void)state;
+	for (unsigned int i = 0; i < RTE_DIM(bad); i++) {
+		struct rte_mbuf *m = ip_from_to(bad[i][0], bad[i][1]);
+
+		assert_null(gw_ipv4_check(m));
+		rte_pktmbuf_free(m);
+	}
+	for (unsigned int i = 0; i < RTE_DIM(good); i++) {
+		struct rte_mbuf *m = ip_from_to(good[i][0], good[i][1]);
+
+		assert_non_null(gw_ipv4_check(m));
+		rte_pktmbuf_free(m);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -179,6 +234,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_no_headroom, t_setup,
 						t_teardown),
 		cmocka_unit_test_setup_teardown(test_reassembly_buffer, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_martians, t_setup,
 						t_teardown),
 	};
 
