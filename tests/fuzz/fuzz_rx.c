@@ -497,6 +497,39 @@ split4(const uint8_t *p, size_t n, size_t at, uint8_t *a, size_t *na,
 	return true;
 }
 
+/* Split an IPv6 packet without extension headers at off (8-byte
+ * units) into two fragments (RFC 8200 section 4.5). */
+static bool
+split6(const uint8_t *p, size_t n, size_t at, uint8_t *a, size_t *na,
+       uint8_t *b, size_t *nb)
+{
+	struct rte_ipv6_fragment_ext fh = { .id = RTE_BE32(0x5eed) };
+	struct rte_ipv6_hdr *h;
+	const size_t hl = sizeof(*h);
+
+	at &= ~(size_t)7;
+	if (n < hl || (p[0] >> 4) != 6 || at == 0 || hl + at >= n)
+		return false;
+	fh.next_header = p[6];
+	memcpy(a, p, hl);
+	fh.frag_data = rte_cpu_to_be_16(RTE_IPV6_EHDR_MF_MASK);
+	memcpy(a + hl, &fh, sizeof(fh));
+	memcpy(a + hl + sizeof(fh), p + hl, at);
+	*na = hl + sizeof(fh) + at;
+	memcpy(b, p, hl);
+	fh.frag_data = rte_cpu_to_be_16((uint16_t)at);
+	memcpy(b + hl, &fh, sizeof(fh));
+	memcpy(b + hl + sizeof(fh), p + hl + at, n - hl - at);
+	*nb = hl + sizeof(fh) + n - hl - at;
+	h = (struct rte_ipv6_hdr *)a;
+	h->proto = IPPROTO_FRAGMENT;
+	h->payload_len = rte_cpu_to_be_16((uint16_t)(*na - hl));
+	h = (struct rte_ipv6_hdr *)b;
+	h->proto = IPPROTO_FRAGMENT;
+	h->payload_len = rte_cpu_to_be_16((uint16_t)(*nb - hl));
+	return true;
+}
+
 struct burst {
 	struct rte_mbuf *m[GW_BURST];
 	uint16_t n;
@@ -524,7 +557,7 @@ add(struct burst *b, const struct rte_ether_hdr *eth, const uint8_t *l3,
 
 /* One frame of the input: kind (bits 0-2 what, 3-4 the destination
  * MAC: ours, broadcast, IPv6 multicast, another's; bit 5 fragments an
- * IPv4 packet in two, bit 6 sends them the other way round, bit 7
+ * IPv4 or IPv6 packet in two, bit 6 sends them the other way round, bit 7
  * changes one byte), length, the kind's fields. */
 static void
 build(struct fz_in *in, uint16_t port, struct burst *b)
@@ -592,8 +625,12 @@ build(struct fz_in *in, uint16_t port, struct burst *b)
 			l3[at % n] ^= x ? x : 1;
 		dirty = true;
 	}
-	if ((kind & 0x20) && type == RTE_ETHER_TYPE_IPV4 &&
-	    split4(l3, n, fz_u16(in) % 2048, fa, &na, fb, &nb)) {
+	if ((kind & 0x20) &&
+	    (type == RTE_ETHER_TYPE_IPV4
+		     ? split4(l3, n, fz_u16(in) % 2048, fa, &na, fb, &nb)
+	     : type == RTE_ETHER_TYPE_IPV6
+		     ? split6(l3, n, fz_u16(in) % 2048, fa, &na, fb, &nb)
+		     : false)) {
 		if (kind & 0x40) {
 			add(b, &eth, fb, nb);
 			add(b, &eth, fa, na);
@@ -1000,6 +1037,12 @@ fz_seeds(void)
 	PUT(&s, 1);
 	s_esp(&s, 0, 64, 3, 0, 17, 64, 0x23, NULL, 0);
 	s_esp(&s, 0, 16, 3, 0x08, 58, 64, 0x03, echo6, sizeof(echo6));
+	fz_seed(s.b, s.n);
+	/* valid ESP over IPv6 in two fragments, the second first */
+	s = (struct seed){ .n = 0 };
+	PUT(&s, 1);
+	s_esp(&s, 0x60, 300, 3, 0, 17, 64, 0x23, NULL, 0);
+	PUT(&s, 0, 160);
 	fz_seed(s.b, s.n);
 	/* IPv4 with options, with a lying length, with a bad checksum;
 	 * an unknown ether type; a frame for another MAC; a raw runt */
