@@ -19,9 +19,9 @@
  * worker's exit does; each frame sent well formed (our source MAC,
  * IPv4 and ICMP checksums, IPv4 and IPv6 lengths, TTL, ARP's size).
  *
- * Input: a byte of flags (bit 0 the port, bits 1-2 later poll loops
- * 300 ms apart, bit 3 a NAT keepalive asked for), then up to 32 frames,
- * each a kind byte, a 16-bit length and the kind's fields (build()). */
+ * Input: a byte of flags (bit 0 the port, bits 1-2 0, 1, 2 or 5 later
+ * poll loops 300 ms apart, bit 3 a NAT keepalive asked for), then up to 32
+ * frames, each a kind byte, a 16-bit length and the kind's fields (build()). */
 
 #include <stdlib.h>
 #include <string.h>
@@ -50,9 +50,12 @@
 #define KEY6I "0x2122232425262728292a2b2c2d2e2f3031323334"
 
 /* port0 faces the LAN (10.0.1.0/24, 2001:db8:1::/64), port1 the
- * Internet at MTU 1400 (192.0.2.1, 2001:db8:ff::1); a tunnel to a site
- * (10.0.2.0/24, 2001:db8:2::/64) behind 198.51.100.2 in ESP in UDP
- * (RFC 3948) and behind 2001:db8:99::2 in plain ESP over IPv6. */
+ * Internet at MTU 1400 (192.0.2.1, 2001:db8:ff::1; IPv6 routed within
+ * 2001:db8::/32 only); a tunnel to a site (10.0.2.0/24,
+ * 2001:db8:2::/64) behind 198.51.100.2 in ESP in UDP (RFC 3948) and
+ * behind 2001:db8:99::2 in plain ESP over IPv6, whose inbound SA takes
+ * IPv4 too (af-unspec: no template of IPv4's matches it); 10.0.3.0/24
+ * is protected by an SA nobody added (drop-out-no-state). */
 static const char *const CONFIG[] = {
 	"ip link set dev port0 up",
 	"ip link set dev port1 up mtu 1400",
@@ -61,7 +64,7 @@ static const char *const CONFIG[] = {
 	"ip -6 addr add 2001:db8:1::1/64 dev port0",
 	"ip -6 addr add 2001:db8:ff::1/64 dev port1",
 	"ip route add default via 192.0.2.254 dev port1",
-	"ip -6 route add default via 2001:db8:ff::fe dev port1",
+	"ip -6 route add 2001:db8::/32 via 2001:db8:ff::fe dev port1",
 	"ip neigh add 192.0.2.254 lladdr 02:00:00:00:00:fe dev port1",
 	"ip -6 neigh add 2001:db8:ff::fe lladdr 02:00:00:00:00:fe dev port1",
 	"ip xfrm state add src 192.0.2.1 dst 198.51.100.2 proto esp spi 0x1001 "
@@ -74,7 +77,7 @@ static const char *const CONFIG[] = {
 	"0x3003 reqid 3 mode tunnel replay-window 64 "
 	"aead 'rfc4106(gcm(aes))' " KEY6 " 96",
 	"ip xfrm state add src 2001:db8:99::2 dst 2001:db8:ff::1 proto esp spi "
-	"0x4004 reqid 4 mode tunnel replay-window 64 "
+	"0x4004 reqid 4 mode tunnel replay-window 64 flag af-unspec "
 	"aead 'rfc4106(gcm(aes))' " KEY6I " 96",
 	"ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/24 dir out tmpl src "
 	"192.0.2.1 dst 198.51.100.2 proto esp reqid 1 mode tunnel",
@@ -92,12 +95,18 @@ static const char *const CONFIG[] = {
 	"tmpl src 2001:db8:99::2 dst 2001:db8:ff::1 proto esp reqid 4 mode "
 	"tunnel",
 	"ip xfrm policy add src 10.0.9.0/24 dst 0.0.0.0/0 dir fwd action block",
+	"ip xfrm policy add src 10.0.1.0/24 dst 10.0.3.0/24 dir out tmpl src "
+	"192.0.2.1 dst 198.51.100.3 proto esp reqid 9 mode tunnel",
 	NULL,
 };
 
 /* RTE_IPV4 shifts an int past its sign bit (UBSan) */
 #define A4(a, b, c, d)                                                         \
 	((uint32_t)(a) << 24 | (uint32_t)(b) << 16 | (uint32_t)(c) << 8 | (d))
+
+/* Later poll loops an input may ask for: the last lets the hold queue
+ * give up (hold.c: four tries 250 ms apart). */
+static const unsigned int LOOPS[] = { 0, 1, 2, 5 };
 
 enum { NB_PORTS = 2, FRAME_MAX = 2048, RING = 4096, LOOP_MS = 300 };
 
@@ -117,12 +126,12 @@ static bool dirty;
 /* Addresses a header byte picks from: ours, the LAN's, the far site's,
  * the next hop, the peers, the Internet and those never to forward. */
 static const uint32_t ADDR4[16] = {
-	A4(10, 0, 1, 1),  A4(192, 0, 2, 1),	  A4(10, 0, 1, 5),
-	A4(10, 0, 2, 7),  A4(192, 0, 2, 254),	  A4(198, 51, 100, 2),
-	A4(8, 8, 8, 8),	  A4(255, 255, 255, 255), A4(224, 0, 0, 1),
-	A4(0, 0, 0, 0),	  A4(127, 0, 0, 1),	  A4(192, 0, 2, 255),
-	A4(10, 0, 9, 9),  A4(10, 0, 1, 6),	  A4(10, 0, 2, 8),
-	A4(192, 0, 2, 7),
+	A4(10, 0, 1, 1), A4(192, 0, 2, 1),	 A4(10, 0, 1, 5),
+	A4(10, 0, 2, 7), A4(192, 0, 2, 254),	 A4(198, 51, 100, 2),
+	A4(8, 8, 8, 8),	 A4(255, 255, 255, 255), A4(224, 0, 0, 1),
+	A4(0, 0, 0, 0),	 A4(127, 0, 0, 1),	 A4(192, 0, 2, 255),
+	A4(10, 0, 9, 9), A4(10, 0, 1, 6),	 A4(10, 0, 2, 8),
+	A4(10, 0, 3, 3),
 };
 static const uint8_t ADDR6[16][16] = {
 	{ 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1 },
@@ -140,7 +149,7 @@ static const uint8_t ADDR6[16][16] = {
 	{ 0xff, 0x02, [11] = 1, 0xff, 0, 0, 0xfe },
 	{ 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 6 },
 	{ 0x20, 0x01, 0x0d, 0xb8, 0, 2, [15] = 8 },
-	{ 0xfe, 0x80, [15] = 5 },
+	{ 0x26, 0x00, [15] = 1 }, /* no route */
 };
 
 static void
@@ -837,7 +846,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			 0);
 	}
 	/* the worker's poll loop, its RX burst ours (worker.c) */
-	for (unsigned int loop = 0; loop <= (flags >> 1 & 3u); loop++) {
+	for (unsigned int loop = 0; loop <= LOOPS[flags >> 1 & 3]; loop++) {
 		c.hop_valid = c.hop6_valid = false;
 		c.rt_valid = c.rt6_valid = false;
 		if (loop == 0 && b.n > 0)
@@ -1066,5 +1075,20 @@ fz_seeds(void)
 	s_ip4(&s, 2, sizeof(spi9), 0x08, 50, 64, 0x15, spi9, sizeof(spi9));
 	s_ip4(&s, 2 | 0x60, 200, 0, 17, 64, 0x15, NULL, 0);
 	PUT(&s, 0, 64);
+	fz_seed(s.b, s.n);
+	/* IPv4 out of the IPv6 tunnel (af-unspec), which the IPv4 fwd
+	 * policy's template does not name: drop-in-tmpl-mismatch */
+	s = (struct seed){ .n = 0 };
+	PUT(&s, 1);
+	s_esp(&s, 0, 32, 1, 0, 17, 64, 0x23, NULL, 0);
+	fz_seed(s.b, s.n);
+	/* to 10.0.3.3, whose SA is missing; to 2600::1, no route; to LAN
+	 * hosts that never answer, five loops on: unresolved */
+	s = (struct seed){ .n = 0 };
+	PUT(&s, 6);
+	s_ip4(&s, 2, 32, 0, 17, 64, 0xf2, NULL, 0);
+	s_ip4(&s, 3, 32, 0, 17, 64, 0xf2, NULL, 0);
+	s_ip4(&s, 2, 32, 0, 17, 64, 0xd6, NULL, 0);
+	s_ip4(&s, 3, 32, 0, 17, 64, 0xd4, NULL, 0);
 	fz_seed(s.b, s.n);
 }
