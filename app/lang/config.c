@@ -115,29 +115,21 @@ espgw_cfg_parse_line(struct espgw_cfg *cfg, const char *text, int line,
 }
 
 int
-espgw_cfg_parse_file(struct espgw_cfg *cfg, const char *path, char *err,
-		     size_t errlen)
+espgw_cfg_parse_stream(struct espgw_cfg *cfg, FILE *f, char *err, size_t errlen)
 {
-	/* The file holds keys: stdio reads it through a buffer of ours and
-	 * getline starts big enough not to move a usual line, so both can be
-	 * wiped (wipe.h). */
-	char io[BUFSIZ], *text;
+	/* getline starts big enough not to move a usual line, so that the
+	 * key it holds is wiped with it (wipe.h) */
 	size_t cap = 4096;
+	char *text = malloc(cap);
+	const char *name = cfg->file != NULL ? cfg->file : "config";
 	ssize_t len;
 	int line = 0, rc = 0;
-	FILE *f;
 
-	cfg->file = path;
-	f = fopen(path, "r");
-	text = f != NULL ? malloc(cap) : NULL;
 	if (text == NULL) {
 		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		if (f != NULL)
-			fclose(f);
+			snprintf(err, errlen, "%s: out of memory", name);
 		return -1;
 	}
-	setvbuf(f, io, _IOFBF, sizeof(io));
 	while (rc == 0 && (len = getline(&text, &cap, f)) >= 0) {
 		line++;
 		while (len > 0 &&
@@ -147,10 +139,32 @@ espgw_cfg_parse_file(struct espgw_cfg *cfg, const char *path, char *err,
 	}
 	if (rc == 0 && ferror(f)) {
 		if (err != NULL && errlen > 0)
-			snprintf(err, errlen, "%s: read error", path);
+			snprintf(err, errlen, "%s: read error", name);
 		rc = -1;
 	}
 	gw_wipe_free(text);
+	return rc;
+}
+
+int
+espgw_cfg_parse_file(struct espgw_cfg *cfg, const char *path, char *err,
+		     size_t errlen)
+{
+	/* The file holds keys: stdio reads it through a buffer of ours, so
+	 * that it can be wiped. */
+	char io[BUFSIZ];
+	FILE *f;
+	int rc;
+
+	cfg->file = path;
+	f = fopen(path, "r");
+	if (f == NULL) {
+		if (err != NULL && errlen > 0)
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	setvbuf(f, io, _IOFBF, sizeof(io));
+	rc = espgw_cfg_parse_stream(cfg, f, err, errlen);
 	fclose(f);
 	explicit_bzero(io, sizeof(io));
 	return rc;

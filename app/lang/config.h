@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <rte_ether.h>
 
@@ -176,6 +177,12 @@ int espgw_cfg_parse_line(struct espgw_cfg *cfg, const char *text, int line,
 /** Parse a whole file. Returns 0, or -1 with the first error in err. */
 int espgw_cfg_parse_file(struct espgw_cfg *cfg, const char *path, char *err,
 			 size_t errlen);
+
+/** The same from an open stream (a file, or fmemopen's memory: the
+ * fuzzer's), named cfg->file in messages. The caller owns f and its
+ * buffer. */
+int espgw_cfg_parse_stream(struct espgw_cfg *cfg, FILE *f, char *err,
+			   size_t errlen);
 
 /** Free what parsing allocated; cfg may be reused after espgw_cfg_init. */
 void espgw_cfg_free(struct espgw_cfg *cfg);

@@ -1312,6 +1312,31 @@ test_file(void **state)
 	free(path);
 }
 
+/* The loader over memory (what fuzz_lang reads): the same lines, the
+ * same first error, named by cfg->file. */
+static void
+test_stream(void **state)
+{
+	static const char text[] = "link set dev net_tap0 up\r\n"
+				   "# a comment\n"
+				   "addr add 10.0.1.1/24 dev net_tap0\n"
+				   "route add default via nowhere dev net_tap0";
+	struct espgw_cfg cfg;
+	char err[512];
+	FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
+
+	(void)state;
+	assert_non_null(f);
+	espgw_cfg_init(&cfg, "mem.conf");
+	assert_int_equal(espgw_cfg_parse_stream(&cfg, f, err, sizeof(err)), -1);
+	fclose(f);
+	assert_memory_equal(err, "mem.conf:4: ", 12);
+	assert_int_equal(cfg.nb_links, 1);
+	assert_int_equal(cfg.nb_addrs, 1);
+	assert_int_equal(cfg.addrs[0].line, 3);
+	espgw_cfg_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -1326,6 +1351,7 @@ main(void)
 		cmocka_unit_test(test_long_line),
 		cmocka_unit_test(test_growth_and_reuse),
 		cmocka_unit_test(test_file),
+		cmocka_unit_test(test_stream),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
