@@ -7,7 +7,8 @@
 # input by input (the regression: any failure stops here), then fuzzes
 # for SECONDS into BUILD/fuzz-out/T/corpus, seeded from the committed
 # corpus; a crash lands in BUILD/fuzz-out/T/crashes/ and fails the run.
-# SECONDS=0 replays only. FUZZ_ARGS adds libFuzzer options.
+# SECONDS=0 replays only. FUZZ_ARGS adds libFuzzer options; T.dict
+# beside this script, if there is one, is T's dictionary (-dict).
 set -eu
 
 build=$1
@@ -46,9 +47,12 @@ for t in $targets; do
 	# new inputs go to the first directory, never to the committed one
 	dirs=$out/corpus
 	[ -d "$seeds" ] && dirs="$dirs $seeds"
+	# a target's words, when it has a dictionary (tests/fuzz/T.dict)
+	dict=
+	[ -f "$src/$t.dict" ] && dict=-dict=$src/$t.dict
 	# shellcheck disable=SC2086
 	if "$exe" -max_total_time="$secs" -print_final_stats=1 \
-		-artifact_prefix="$out/crashes/" ${FUZZ_ARGS:-} $dirs \
+		-artifact_prefix="$out/crashes/" $dict ${FUZZ_ARGS:-} $dirs \
 		>"$out/fuzz.log" 2>&1; then
 		grep -E '^#[0-9]+.*DONE|stat::number_of_executed_units|stat::peak_rss' \
 			"$out/fuzz.log" | tail -n 3

@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+
+/* The `ip` statement language (app/lang): the input is a whole
+ * configuration file, read by the loader as espgw reads -f (from
+ * memory, fmemopen), and each of its lines a statement on its own, as
+ * the control socket reads them (espgw_cmd_parse). Checks: every
+ * refusal names FILE:LINE and says something; the file's first error
+ * is its first bad line; a file read whole and read line by line give
+ * the same tables; a statement parses to the same command twice; a
+ * line the file takes is the command the socket reads, which applied
+ * as the file applies it (espgw_cfg_add) gives the same entry. */
+
+#include "common.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "lang/cmd.h"
+#include "lang/config.h"
+
+#define FILE_NAME "fuzz.conf"
+
+/* a's arrays and b's hold the same entries, byte for byte */
+static bool
+cfg_same(const struct espgw_cfg *a, const struct espgw_cfg *b)
+{
+#define SAME(arr, nb)                                                          \
+	(a->nb == b->nb &&                                                     \
+	 (a->nb == 0 || memcmp(a->arr, b->arr, a->nb * sizeof(*a->arr)) == 0))
+	return SAME(links, nb_links) && SAME(addrs, nb_addrs) &&
+	       SAME(routes, nb_routes) && SAME(neighs, nb_neighs) &&
+	       SAME(states, nb_states) && SAME(policies, nb_policies) &&
+	       SAME(addrs6, nb_addrs6) && SAME(routes6, nb_routes6) &&
+	       SAME(neighs6, nb_neighs6);
+#undef SAME
+}
+
+static unsigned int
+cfg_count(const struct espgw_cfg *c)
+{
+	return c->nb_links + c->nb_addrs + c->nb_routes + c->nb_neighs +
+	       c->nb_states + c->nb_policies + c->nb_addrs6 + c->nb_routes6 +
+	       c->nb_neighs6;
+}
+
+/* "fuzz.conf:LINE: <something>" */
+static void
+check_err(const char *err, int line)
+{
+	char want[64];
+	size_t n = (size_t)snprintf(want, sizeof(want), "%s:%d: ", FILE_NAME,
+				    line);
+
+	if (strncmp(err, want, n) != 0 || err[n] == '\0') {
+		fprintf(stderr, "error \"%s\" does not name %s\n", err, want);
+		FZ_CHECK(!"an error without FILE:LINE: and a reason");
+	}
+}
+
+/* The line one statement, as each is read on its own. */
+static void
+one_line(const char *text, int line, struct espgw_cfg *file_cfg, int *first_bad)
+{
+	struct espgw_cmd cmd, again;
+	struct espgw_cfg single, applied;
+	char err[512], err2[512];
+	int rc, rc2, rc_file;
+
+	rc = espgw_cmd_parse(FILE_NAME, text, line, &cmd, err, sizeof(err));
+	FZ_CHECK(rc >= -1 && rc <= 1);
+	if (rc < 0)
+		check_err(err, line);
+	if (rc > 0)
+		FZ_CHECK(cmd.line == line);
+	/* the parser keeps nothing between statements */
+	rc2 = espgw_cmd_parse(FILE_NAME, text, line, &again, err2,
+			      sizeof(err2));
+	FZ_CHECK(rc2 == rc);
+	FZ_CHECK(rc <= 0 || memcmp(&cmd, &again, sizeof(cmd)) == 0);
+	FZ_CHECK(rc >= 0 || strcmp(err, err2) == 0);
+
+	/* the same line in a file of its own */
+	espgw_cfg_init(&single, FILE_NAME);
+	rc_file = espgw_cfg_parse_line(&single, text, line, err2, sizeof(err2));
+	FZ_CHECK(rc_file == 0 || rc_file == -1);
+	if (rc_file < 0) {
+		check_err(err2, line);
+		if (*first_bad == 0)
+			*first_bad = line;
+	} else if (*first_bad == 0) {
+		/* what the whole file made of it so far */
+		FZ_CHECK(espgw_cfg_parse_line(file_cfg, text, line, err2,
+					      sizeof(err2)) == 0);
+	}
+	/* a file takes a subset of what the socket takes, as the same
+	 * command */
+	if (rc_file == 0 && cfg_count(&single) > 0) {
+		FZ_CHECK(rc == 1);
+		espgw_cfg_init(&applied, FILE_NAME);
+		FZ_CHECK(espgw_cfg_add(&applied, &cmd, err2, sizeof(err2)) ==
+			 0);
+		FZ_CHECK(cfg_same(&single, &applied));
+		espgw_cfg_free(&applied);
+	}
+	if (rc_file == 0 && cfg_count(&single) == 0)
+		FZ_CHECK(rc == 0);
+	if (rc > 0) {
+		espgw_cfg_init(&applied, FILE_NAME);
+		if (espgw_cfg_add(&applied, &cmd, err2, sizeof(err2)) != 0)
+			check_err(err2, line);
+		espgw_cfg_free(&applied);
+	}
+	espgw_cfg_free(&single);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct espgw_cfg whole, lines;
+	char err[512];
+	int rc, line = 0, first_bad = 0;
+	const uint8_t *p = data, *end = data + size;
+	FILE *f;
+
+	/* as espgw -f reads it */
+	espgw_cfg_init(&whole, FILE_NAME);
+	f = size > 0 ? fmemopen((void *)(uintptr_t)data, size, "r") : NULL;
+	if (f == NULL) {
+		FZ_CHECK(size == 0);
+		rc = 0;
+	} else {
+		rc = espgw_cfg_parse_stream(&whole, f, err, sizeof(err));
+		fclose(f);
+	}
+	FZ_CHECK(rc == 0 || rc == -1);
+
+	/* line by line, each a copy of its own so that ASan sees a read
+	 * past its end; a line ends at '\n' and its NUL, as getline's */
+	espgw_cfg_init(&lines, FILE_NAME);
+	while (p < end) {
+		const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
+		const uint8_t *next = nl != NULL ? nl + 1 : end;
+		size_t n = (size_t)((nl != NULL ? nl : end) - p);
+		char *text = malloc(n + 1);
+
+		FZ_CHECK(text != NULL);
+		memcpy(text, p, n);
+		text[n] = '\0';
+		while (n > 0 && (text[n - 1] == '\n' || text[n - 1] == '\r'))
+			text[--n] = '\0';
+		one_line(text, ++line, &lines, &first_bad);
+		free(text);
+		p = next;
+	}
+
+	/* the file stops at its first bad line, saying so */
+	if (first_bad != 0) {
+		FZ_CHECK(rc == -1);
+		check_err(err, first_bad);
+	} else {
+		FZ_CHECK(rc == 0);
+		FZ_CHECK(cfg_same(&whole, &lines));
+	}
+	espgw_cfg_free(&whole);
+	espgw_cfg_free(&lines);
+	return 0;
+}
