@@ -10,14 +10,18 @@
  * is its first bad line; a file read whole and read line by line give
  * the same tables; a statement parses to the same command twice; a
  * line the file takes is the command the socket reads, which applied
- * as the file applies it (espgw_cfg_add) gives the same entry. */
+ * as the file applies it (espgw_cfg_add) gives the same entry; a
+ * policy listed as `ip xfrm policy list` prints it (control/show.c),
+ * its lines joined after "xfrm policy add", is the same policy. */
 
 #include "common.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
+#include "control/show.h"
 #include "lang/cmd.h"
 #include "lang/config.h"
 
@@ -57,6 +61,72 @@ check_err(const char *err, int line)
 	if (strncmp(err, want, n) != 0 || err[n] == '\0') {
 		fprintf(stderr, "error \"%s\" does not name %s\n", err, want);
 		FZ_CHECK(!"an error without FILE:LINE: and a reason");
+	}
+}
+
+static uint8_t
+family(uint8_t f)
+{
+	return f == 0 ? AF_INET : f; /* 0 is taken as AF_INET */
+}
+
+/* The same policy, as far as a listing shows it (not its line, order
+ * or index). */
+static bool
+policy_same(const struct espgw_cfg_policy *a, const struct espgw_cfg_policy *b)
+{
+	bool v6 = family(a->family) == AF_INET6;
+	bool t6 = family(a->tmpl_family) == AF_INET6;
+
+	if (family(a->family) != family(b->family) ||
+	    a->src_len != b->src_len || a->dst_len != b->dst_len ||
+	    a->proto != b->proto || a->has_sport != b->has_sport ||
+	    a->has_dport != b->has_dport || a->dir != b->dir ||
+	    a->priority != b->priority || a->action != b->action ||
+	    a->has_tmpl != b->has_tmpl)
+		return false;
+	if ((a->has_sport && a->sport != b->sport) ||
+	    (a->has_dport && a->dport != b->dport))
+		return false;
+	if (v6 ? memcmp(a->src6, b->src6, 16) != 0 ||
+			    memcmp(a->dst6, b->dst6, 16) != 0
+	       : a->src != b->src || a->dst != b->dst)
+		return false;
+	if (!a->has_tmpl)
+		return true;
+	if (family(a->tmpl_family) != family(b->tmpl_family) ||
+	    a->reqid != b->reqid)
+		return false;
+	return t6 ? memcmp(a->tmpl_src6, b->tmpl_src6, 16) == 0 &&
+			       memcmp(a->tmpl_dst6, b->tmpl_dst6, 16) == 0
+		  : a->tmpl_src == b->tmpl_src && a->tmpl_dst == b->tmpl_dst;
+}
+
+/* A policy listed, its lines joined into a statement, parsed again. */
+static void
+policy_round_trip(const struct espgw_cfg_policy *p)
+{
+	static const struct gw_show_opts o = { .keys = false };
+	char text[1024] = "xfrm policy add ", err[512];
+	size_t off = strlen(text);
+	struct espgw_cmd cmd;
+	size_t n;
+	FILE *f = fmemopen(text + off, sizeof(text) - off, "w");
+
+	FZ_CHECK(f != NULL);
+	gw_show_policies(f, &o, &p, NULL, 1);
+	fclose(f);
+	n = strlen(text);
+	for (size_t i = off; i < n; i++)
+		if (text[i] == '\n' || text[i] == '\t')
+			text[i] = ' ';
+	if (espgw_cmd_parse(FILE_NAME, text, 1, &cmd, err, sizeof(err)) != 1) {
+		fprintf(stderr, "\"%s\": %s\n", text, err);
+		FZ_CHECK(!"a listed policy parses");
+	}
+	if (!policy_same(p, &cmd.u.policy)) {
+		fprintf(stderr, "\"%s\" is another policy\n", text);
+		FZ_CHECK(!"a listed policy is the same policy");
 	}
 }
 
@@ -166,6 +236,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_CHECK(rc == 0);
 		FZ_CHECK(cfg_same(&whole, &lines));
 	}
+	for (unsigned int i = 0; i < whole.nb_policies && i < 64; i++)
+		policy_round_trip(&whole.policies[i]);
 	espgw_cfg_free(&whole);
 	espgw_cfg_free(&lines);
 	return 0;
