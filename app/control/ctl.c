@@ -630,6 +630,18 @@ apply(struct gw_ctl *ctl, const struct espgw_cmd *c, const char *file,
 		break;
 	case ESPGW_OBJ_LINK:
 		what = GW_CHANGED_NET;
+		/* refused here, where the statement's line is known: the
+		 * ports' own check at commit names no statement */
+		if (c->verb == ESPGW_CMD_SET &&
+		    c->u.link.mtu > gw_ports_max_mtu(ctl->gw)) {
+			gw_ctl_err(r,
+				   "%s:%d: mtu %u is more than espgw's mbufs "
+				   "hold (%u; give the port its MTU in the "
+				   "file of -f, which sizes them)\n",
+				   file, c->line, c->u.link.mtu,
+				   gw_ports_max_mtu(ctl->gw));
+			return EXIT_REFUSED;
+		}
 		rc = c->verb == ESPGW_CMD_SET ? gw_db_link_set(work, &c->u.link)
 					      : -EOPNOTSUPP;
 		break;
