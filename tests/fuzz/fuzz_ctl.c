@@ -70,7 +70,7 @@ static struct gw_ctl ctl;
 static char sock_path[GW_CTLSOCK_PATH_MAX];
 static uint64_t base_commits, base_seq, base_pseq;
 static size_t base_heap; /* rte_malloc's count with the base set up */
-static bool verbose;	  /* FUZZ_CTL_VERBOSE: print each exchange */
+static bool verbose;	 /* FUZZ_CTL_VERBOSE: print each exchange */
 
 /* A copy of the configuration's arrays, to compare. */
 struct snap {
@@ -352,9 +352,11 @@ keys_of(const char *req, size_t len, char keys[][80], unsigned int max)
  * an e record was sent. */
 static int
 check_reply(const struct text *r, bool monitor, bool *err, char keys[][80],
-	    unsigned int nb_keys)
+	    unsigned int nb_keys, const char *file)
 {
 	const char *p = r->p, *end = r->p + r->len;
+	size_t fl = strlen(file);
+	bool unnamed = false;
 	int status = -1;
 
 	*err = false;
@@ -373,6 +375,10 @@ check_reply(const struct text *r, bool monitor, bool *err, char keys[][80],
 			status = (int)v;
 		} else if (p[0] == 'e') {
 			*err = true;
+			/* "FILE:LINE: what", or "FILE: nothing changed" */
+			if (n < fl + 3 || memcmp(p + 2, file, fl) != 0 ||
+			    p[2 + fl] != ':')
+				unnamed = true;
 			for (unsigned int k = 0; k < nb_keys; k++)
 				if (memmem(p, n, keys[k], strlen(keys[k]))) {
 					fprintf(stderr, "key %s in \"%.*s\"\n",
@@ -388,6 +394,11 @@ check_reply(const struct text *r, bool monitor, bool *err, char keys[][80],
 		FZ_CHECK(status < 0);
 	else
 		FZ_CHECK(status >= 0);
+	/* a refusal names its file and line (docs/control.md) */
+	if (status > 0 && unnamed) {
+		fprintf(stderr, "an e line does not name %s:\n%s", file, r->p);
+		FZ_CHECK(!"a refusal without FILE:LINE");
+	}
 	return status;
 }
 
@@ -398,6 +409,9 @@ one_request(const char *req, size_t len, struct text *reply)
 	uint64_t commits = ctl.nb_commits;
 	char keys[8][80];
 	unsigned int nb_keys = keys_of(req, len, keys, RTE_DIM(keys));
+	struct gw_ctl_request q;
+	char why[256];
+	const char *file;
 	struct snap before;
 	bool monitor, err;
 	int status;
@@ -413,7 +427,14 @@ one_request(const char *req, size_t len, struct text *reply)
 	if (verbose)
 		fprintf(stderr, "-- %zu bytes:\n%.*s-- reply:\n%s", len,
 			(int)len, req, reply->p);
-	status = check_reply(reply, monitor, &err, keys, nb_keys);
+	/* the name its errors go by: the batch's, or espgwctl; a header
+	 * the server refuses is "espgw: why" */
+	if (memchr(req, '\0', len) != NULL || req[len - 1] != '\n' ||
+	    gw_ctl_request_parse(req, len, &q, why, sizeof(why)) != 0)
+		file = "espgw";
+	else
+		file = q.batch[0] != '\0' ? q.batch : "espgwctl";
+	status = check_reply(reply, monitor, &err, keys, nb_keys, file);
 	if (status != 0 && !monitor) {
 		/* refused: why, and nothing of it stays */
 		FZ_CHECK(err);
