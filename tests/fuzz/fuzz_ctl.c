@@ -315,6 +315,20 @@ exchange(const char *req, size_t len, struct text *out)
 	return !monitor;
 }
 
+/* How often needle[0..n) is in s[0..len). */
+static unsigned int
+count(const char *s, size_t len, const char *needle, size_t n)
+{
+	const char *p = s, *end = s + len;
+	unsigned int nb = 0;
+
+	while ((p = memmem(p, (size_t)(end - p), needle, n)) != NULL) {
+		nb++;
+		p++;
+	}
+	return nb;
+}
+
 /* The keys a request's states carry: the word after aead's name. */
 static unsigned int
 keys_of(const char *req, size_t len, char keys[][80], unsigned int max)
@@ -340,6 +354,10 @@ keys_of(const char *req, size_t len, char keys[][80], unsigned int max)
 		while (k + n < end && n < 79 && isxdigit((unsigned char)k[n]))
 			n++;
 		if (n < 16) /* too short to find by chance */
+			continue;
+		/* its digits elsewhere in the request (a fuzzed address)
+		 * may be echoed as that word: only a key said once counts */
+		if (count(req, len, k, n) != 1)
 			continue;
 		memcpy(keys[nb], k, n);
 		keys[nb++][n] = '\0';
