@@ -329,13 +329,17 @@ count(const char *s, size_t len, const char *needle, size_t n)
 	return nb;
 }
 
-/* The keys a request's states carry: the word after aead's name. */
+/* The keys a request's states carry: the word after aead's name, in
+ * the statements. */
 static unsigned int
 keys_of(const char *req, size_t len, char keys[][80], unsigned int max)
 {
 	unsigned int nb = 0;
-	const char *p = req, *end = req + len;
+	const char *end = req + len, *p = memchr(req, '\n', len);
 
+	/* the statements': a batch name is the user's to echo */
+	if (p == NULL)
+		return 0;
 	while (nb < max && (p = memmem(p, (size_t)(end - p), "aead", 4))) {
 		const char *k;
 		size_t n = 0;
