@@ -38,6 +38,7 @@
 #include "control/tables.h"
 #include "gw.h"
 #include "lang/config.h"
+#include "lang/parse.h"
 
 #define KEY1 "0x6c1c4a2e4b43a58fa5d6b5b1f9a9d1e3aa0b2c31"
 #define KEY2 "0x1f5e9b3d7a2c84e6f0d1c3b5a7e9f2d4c6b8a0e2"
@@ -329,42 +330,50 @@ count(const char *s, size_t len, const char *needle, size_t n)
 	return nb;
 }
 
-/* The keys a request's states carry: the word after aead's name, in
- * the statements. */
+/* The keys a request's states carry: the word after aead's name (or
+ * an abbreviation of aead), the statements split into words as the
+ * parser splits them (lex.c), so that a quoted word is one. */
 static unsigned int
 keys_of(const char *req, size_t len, char keys[][80], unsigned int max)
 {
-	unsigned int nb = 0;
+	static char o[CFG_LINE_MAX + 1], *w[CFG_WORDS_MAX];
 	const char *end = req + len, *p = memchr(req, '\n', len);
+	unsigned int nb = 0;
 
 	/* the statements': a batch name is the user's to echo */
-	if (p == NULL)
-		return 0;
-	while (nb < max && (p = memmem(p, (size_t)(end - p), "aead", 4))) {
-		const char *k;
-		size_t n = 0;
+	for (; p != NULL && p < end && nb < max;) {
+		const char *nl = memchr(p + 1, '\n', (size_t)(end - p - 1));
+		size_t n = (size_t)((nl != NULL ? nl : end) - (p + 1));
+		char line[CFG_LINE_MAX + 1], err[256];
+		struct lang_ctx c = { .file = "keys",
+				      .err = err,
+				      .errlen = sizeof(err) };
+		int nw;
 
-		p += 4;
-		k = p;
-		while (k < end && (*k == ' ' || *k == '\t'))
-			k++;
-		while (k < end && *k != ' ' && *k != '\t' && *k != '\n')
-			k++; /* the algorithm */
-		while (k < end && (*k == ' ' || *k == '\t'))
-			k++;
-		if (end - k < 2 || k[0] != '0' || (k[1] != 'x' && k[1] != 'X'))
-			continue;
-		k += 2;
-		while (k + n < end && n < 79 && isxdigit((unsigned char)k[n]))
-			n++;
-		if (n < 16) /* too short to find by chance */
-			continue;
-		/* its digits elsewhere in the request (a fuzzed address)
-		 * may be echoed as that word: only a key said once counts */
-		if (count(req, len, k, n) != 1)
-			continue;
-		memcpy(keys[nb], k, n);
-		keys[nb++][n] = '\0';
+		if (n > CFG_LINE_MAX)
+			break; /* refused before its words are read */
+		memcpy(line, p + 1, n);
+		line[n] = '\0';
+		p = nl;
+		nw = lang_split(&c, line, o, w);
+		for (int i = 0; i + 2 < nw && nb < max; i++) {
+			const char *k = w[i + 2];
+			size_t kn = 0;
+
+			if (!lang_matches(w[i], "aead") || k[0] != '0' ||
+			    (k[1] != 'x' && k[1] != 'X'))
+				continue;
+			k += 2;
+			while (kn < 79 && isxdigit((unsigned char)k[kn]))
+				kn++;
+			/* too short to find by chance; its digits elsewhere
+			 * in the request (a fuzzed address) may be echoed as
+			 * that word: only a key said once counts */
+			if (kn < 16 || count(req, len, k, kn) != 1)
+				continue;
+			memcpy(keys[nb], k, kn);
+			keys[nb++][kn] = '\0';
+		}
 	}
 	return nb;
 }
@@ -447,8 +456,8 @@ one_request(const char *req, size_t len, struct text *reply)
 		return;
 	}
 	if (verbose)
-		fprintf(stderr, "-- %zu bytes:\n%.*s-- reply:\n%s", len,
-			(int)len, req, reply->p);
+		fprintf(stderr, "-- %zu bytes, %u keys:\n%.*s-- reply:\n%s",
+			len, nb_keys, (int)len, req, reply->p);
 	/* the name its errors go by: the batch's, or espgwctl; a header
 	 * the server refuses is "espgw: why" */
 	if (memchr(req, '\0', len) != NULL || req[len - 1] != '\n' ||
