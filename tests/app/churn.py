@@ -54,11 +54,11 @@ import sys
 import tempfile
 import time
 
+import gwproc
+
 LAN_MAC = "02:70:63:61:70:00"        # net_pcap0: the pcap driver's first MAC
 HOST_MAC = "02:00:0a:00:01:0a"
 OUT_SPI, IN_SPI = 0x1001, 0x2002     # the unrelated SAs (R1's)
-SANITIZER = re.compile(r"ERROR: AddressSanitizer|runtime error:|LeakSanitizer|"
-                       r"ERROR: UndefinedBehaviorSanitizer")
 
 CONFIG = """\
 # tests/app/churn.py: R1 of config/r1.conf, LAN on net_pcap0, WAN on net_null1
@@ -722,23 +722,9 @@ def run(args):
     except Fail as e:
         why.append(str(e))
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-        try:
-            rc = proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            rc = "killed (no exit within 120 s of SIGINT)"
-        shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
-        with open(err_path) as fp:
-            stderr = fp.read()
-        bad_lines = [l for l in stderr.splitlines() if SANITIZER.search(l)]
-        if rc != 0:
-            why.append("espgw exited %s" % rc)
-        if bad_lines:
-            why.append("sanitizer report on espgw's stderr: " + "; ".join(bad_lines[:5]))
-        if why or rc != 0 or bad_lines:
+        stopped, stderr = gwproc.stop(proc, prefix, lambda: open(err_path).read())
+        why += stopped
+        if why:
             sys.stdout.write("# espgw stderr (tail):\n" +
                              "".join("#   " + l + "\n" for l in stderr.splitlines()[-60:]))
     if os.path.exists(stats_path):

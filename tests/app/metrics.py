@@ -51,6 +51,8 @@ import tempfile
 import threading
 import time
 
+import gwproc
+
 LAN_MAC = "02:70:63:61:70:00"        # net_pcap0
 WAN_MAC = "02:70:63:61:70:01"        # net_pcap1
 HOST_MAC = "02:00:0a:00:01:0a"
@@ -61,8 +63,6 @@ KEYS = ["6c1c4a2e4b43a58fa5d6b5b1f9a9d1e3aa0b2c31",
         "1f5e9b3d7a2c84e6f0d1c3b5a7e9f2d4c6b8a0e2",
         "a0b1c2d3e4f5061728394a5b6c7d8e9fa1b2c3d4",
         "5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3c2b"]   # the last: added by espgwctl
-SANITIZER = re.compile(r"ERROR: AddressSanitizer|runtime error:|LeakSanitizer|"
-                       r"ERROR: UndefinedBehaviorSanitizer")
 
 CONFIG = """\
 # tests/app/metrics.py: R1 of config/r1.conf on net_pcap0 (LAN), net_pcap1 (WAN)
@@ -347,23 +347,11 @@ class Espgw:
 
     def stop(self, why):
         """SIGINT; espgw must exit 0 without a sanitizer report."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-        try:
-            rc = self.proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            rc = "killed (no exit within 120 s of SIGINT)"
-        shutil.rmtree("/var/run/dpdk/" + self.prefix, ignore_errors=True)
-        bad = [l for l in self.stderr().splitlines() if SANITIZER.search(l)]
-        if rc != 0:
-            why.append("espgw %s exited %s" % (self.name, rc))
-        if bad:
-            why.append("sanitizer report on espgw %s's stderr: %s" % (self.name, "; ".join(bad[:5])))
-        if rc != 0 or bad:
+        stopped, err = gwproc.stop(self.proc, self.prefix, self.stderr)
+        why += ["%s (%s)" % (w, self.name) for w in stopped]
+        if stopped:
             sys.stdout.write("# espgw %s stderr (tail):\n" % self.name +
-                             "".join("#   " + l + "\n" for l in self.stderr().splitlines()[-40:]))
+                             "".join("#   " + l + "\n" for l in err.splitlines()[-40:]))
 
 
 def ctl(args, sock, *words):
@@ -593,7 +581,7 @@ def bad_args(args, d, why):
             if p.returncode != 1 or not re.search(msg, p.stderr):
                 why.append("espgw %s: exit %d, stderr %r; want 1 and /%s/"
                            % (" ".join(opts), p.returncode, p.stderr[-300:], msg))
-            elif SANITIZER.search(p.stderr):
+            elif gwproc.SANITIZER.search(p.stderr):
                 why.append("espgw %s: sanitizer report" % " ".join(opts))
             else:
                 print("# refused: %s: %s" % (" ".join(opts),

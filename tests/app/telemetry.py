@@ -42,12 +42,12 @@ import tempfile
 import threading
 import time
 
+import gwproc
+
 LAN_MAC = "02:70:63:61:70:00"        # net_pcap0: the pcap driver's first MAC
 HOST_MAC = "02:00:0a:00:01:0a"
 MAX_REPLY = 16384                    # telemetry's MAX_OUTPUT_LEN
 SA_PAGE, POLICY_PAGE = 50, 20
-SANITIZER = re.compile(r"ERROR: AddressSanitizer|runtime error:|LeakSanitizer|"
-                       r"ERROR: UndefinedBehaviorSanitizer")
 OUT_KEY = "6c1c4a2e4b43a58fa5d6b5b1f9a9d1e3aa0b2c31"
 IN_KEY = "1f5e9b3d7a2c84e6f0d1c3b5a7e9f2d4c6b8a0e2"
 OURS6 = "fd00:1111:2222:3333:4444:5555:6666:7777"   # 39 characters
@@ -624,22 +624,8 @@ def run(args):
     finally:
         if tel is not None:
             tel.close()
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-        try:
-            rc = proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            rc = "killed (no exit within 120 s of SIGINT)"
-        shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
-        with open(err_path) as fp:
-            stderr = fp.read()
-        bad_lines = [l for l in stderr.splitlines() if SANITIZER.search(l)]
-        if rc != 0:
-            why.append("espgw exited %s" % rc)
-        if bad_lines:
-            why.append("sanitizer report on espgw's stderr: " + "; ".join(bad_lines[:5]))
+        stopped, stderr = gwproc.stop(proc, prefix, lambda: open(err_path).read())
+        why += stopped
         if why:
             sys.stdout.write("# espgw stderr (tail):\n" +
                              "".join("#   " + l + "\n" for l in stderr.splitlines()[-40:]))

@@ -1,0 +1,35 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""What the app tests share about an espgw they started: how it is
+stopped and what its stopping must show (exit 0 on SIGINT, no sanitizer
+report on stderr: the sanitizer leg runs them against an ASan build)."""
+
+import re
+import shutil
+import signal
+import subprocess
+
+SANITIZER = re.compile(r"ERROR: AddressSanitizer|runtime error:|LeakSanitizer|"
+                       r"ERROR: UndefinedBehaviorSanitizer")
+
+
+def stop(proc, prefix, stderr_text, timeout=120):
+    """SIGINT proc (if it still runs), wait at most timeout seconds, then
+    remove its EAL runtime directory. stderr_text: a function giving
+    espgw's stderr once it stopped. Returns (complaints, stderr)."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    try:
+        rc = proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        rc = "killed (no exit within %d s of SIGINT)" % timeout
+    shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
+    err = stderr_text()
+    why = []
+    if rc != 0:
+        why.append("espgw exited %s" % rc)
+    bad = [l for l in err.splitlines() if SANITIZER.search(l)]
+    if bad:
+        why.append("sanitizer report on espgw's stderr: " + "; ".join(bad[:5]))
+    return why, err
