@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 
 #include <rte_ethdev.h>
+#include <rte_mempool.h>
 
 #include "control/show.h"
 #include "control/stats.h"
@@ -63,6 +64,26 @@ write_sa_counters(FILE *f, const char *id, const struct espgw_sa_stats *st,
 		fprintf(f, "%s.mappings %lu\n", id, st->mappings);
 	for (int d = 0; d < ESPGW_DROP_MAX; d++)
 		fprintf(f, "%s.%s %lu\n", id, espgw_drop_name(d), st->drops[d]);
+}
+
+/* The mbuf pools' free counts (lcore caches included): with nothing in
+ * flight or held, the count at start; less is a leak. */
+static void
+write_pools(FILE *f, const struct gw *gw, bool lines)
+{
+	const struct rte_mempool *mp[] = { gw->pool, gw->indirect_pool,
+					   gw->jumbo_pool };
+
+	for (unsigned int i = 0; i < RTE_DIM(mp); i++) {
+		unsigned int n = rte_mempool_avail_count(mp[i]);
+
+		if (lines)
+			fprintf(f, "pool.%s.available %u\npool.%s.size %u\n",
+				mp[i]->name, n, mp[i]->name, mp[i]->size);
+		else
+			fprintf(f, "  %s %u of %u available\n", mp[i]->name, n,
+				mp[i]->size);
+	}
 }
 
 void
@@ -128,6 +149,8 @@ gw_stats_print(struct gw *gw, FILE *f)
 			st.opackets, st.obytes, st.imissed, st.ierrors,
 			st.oerrors);
 	}
+	fprintf(f, "pools:\n");
+	write_pools(f, gw, false);
 	fprintf(f, "states:\n");
 	for (unsigned int i = 0; i < t->nb_sas; i++) {
 		const struct espgw_sa_params *p = espgw_sa_params(t->sas[i]);
@@ -251,5 +274,6 @@ gw_stats_write(struct gw *gw, const char *path)
 	}
 	write_sa_counters(f, "gone.in", &gone[ESPGW_SA_IN], false);
 	write_sa_counters(f, "gone.out", &gone[ESPGW_SA_OUT], false);
+	write_pools(f, gw, true);
 	return fclose(f);
 }

@@ -503,6 +503,8 @@ def check_against_stats_file(m, st, why):
                 names[k] = m.get("espgw_sa_gone_%s_total" % what, direction=d)
             else:
                 names[k] = m.get("espgw_sa_gone_drops_total", direction=d, reason=what)
+        elif part[0] == "pool":
+            continue  # the mbuf pools' gauges: the stats file's only
         elif part[0] == "sa":
             sm = re.match(r"sa\.(.+)/esp/(0x[0-9a-f]{8})/(in|out)\.(.+)$", k)
             if not sm:
