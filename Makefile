@@ -8,7 +8,7 @@ FUZZ_SECONDS ?= 600
 MESON_OPTS ?= -Dwerror=true
 
 .PHONY: all deps build test test-format test-unit test-sanitize test-fuzz fuzz fuzz-build \
-	bench bench-control run clean
+	bench bench-control run soak clean
 
 all: build
 
@@ -95,6 +95,15 @@ run:
 	scripts/install-deps.sh run
 	$(MAKE) build
 	scripts/demo.sh
+
+# Two gateways under traffic, hostile frames and rekeys every 5 s for
+# SOAK_SECONDS (default 1800), as root; not part of test
+# (docs/reliability.md). SOAK_OPTS: more of tests/soak/run.py's options.
+SOAK_SECONDS ?= 1800
+soak:
+	scripts/install-deps.sh soak
+	$(MAKE) build
+	/usr/bin/python3 tests/soak/run.py --seconds $(SOAK_SECONDS) $(SOAK_OPTS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 # Install the Debian 12 packages espgw needs to build and test, if missing.
-# Usage: scripts/install-deps.sh [build|test|fuzz|bench|run]   (default: test)
+# Usage: scripts/install-deps.sh [build|test|fuzz|bench|run|soak]   (default: test)
 set -eu
 
 build="meson ninja-build pkg-config gcc libc6-dev dpdk-dev libdpdk-dev
@@ -14,6 +14,7 @@ test="$build $net python3-scapy python3-cryptography clang libclang-rt-14-dev
 clang-format"
 bench="$build python3-scapy python3-cryptography python3-matplotlib dpdk-doc linux-perf"
 run="$build $net"
+soak="$build $net python3-matplotlib"
 
 case "${1:-test}" in
 build) want=$build ;;
@@ -21,7 +22,8 @@ test) want=$test ;;
 fuzz) want=$fuzz ;;
 bench) want=$bench ;;
 run) want=$run ;;
-*) echo "usage: $0 [build|test|fuzz|bench|run]" >&2; exit 2 ;;
+soak) want=$soak ;;
+*) echo "usage: $0 [build|test|fuzz|bench|run|soak]" >&2; exit 2 ;;
 esac
 
 missing=""
