@@ -713,15 +713,18 @@ def run(args):
         check_against_listing(args, gw, sock, m, why)
 
         # SIGUSR1's print takes the control lock too (ethdev's stats
-        # calls are not thread-safe): beside scrapes, both still answer
-        for _ in range(5):
+        # calls are not thread-safe): beside scrapes, both still answer.
+        # One signal at a time: two pending at once are one print, as
+        # signals are.
+        for i in range(5):
+            printed = gw.stdout().count("gateway:")
             gw.proc.send_signal(signal.SIGUSR1)
             texts.append(gw.scrape().text)
-        t0 = time.monotonic()
-        while gw.stdout().count("gateway:") < 5:
-            if time.monotonic() - t0 > 10:
-                raise Fail("SIGUSR1 x5: %d prints" % gw.stdout().count("gateway:"))
-            time.sleep(0.05)
+            t0 = time.monotonic()
+            while gw.stdout().count("gateway:") == printed:
+                if time.monotonic() - t0 > 10:
+                    raise Fail("SIGUSR1 %d of 5: no print in 10 s" % (i + 1))
+                time.sleep(0.05)
 
         # HTTP's answers
         host, port = gw.url
