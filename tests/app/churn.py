@@ -752,15 +752,8 @@ def main():
         args.seed = random.randrange(1 << 30)
     print("# churn for %g s, seed %d (CHURN_SEED to repeat)" % (args.seconds, args.seed),
           flush=True)
-    try:
-        why = run(args)
-    except Fail as e:
-        why = [str(e)]
-    for w in why:
-        print("#   " + w)
-    print(("ok" if not why else "not ok") + " - churn: control-plane churn beside full-rate "
-          "traffic through an unrelated SA")
-    return 0 if not why else 1
+    return gwproc.report(run, args, Fail,
+                         "churn: control-plane churn beside full-rate traffic through an unrelated SA")
 
 
 if __name__ == "__main__":

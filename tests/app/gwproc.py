@@ -33,3 +33,16 @@ def stop(proc, prefix, stderr_text, timeout=120):
     if bad:
         why.append("sanitizer report on espgw's stderr: " + "; ".join(bad[:5]))
     return why, err
+
+
+def report(run, args, fail, title):
+    """Run run(args) (a list of complaints, or raising fail), print the
+    complaints and the TAP line of the test; the exit status."""
+    try:
+        why = run(args)
+    except fail as e:
+        why = [str(e)]
+    for w in why:
+        print("#   " + w)
+    print(("ok" if not why else "not ok") + " - " + title)
+    return 0 if not why else 1

@@ -806,15 +806,8 @@ def main():
     ap.add_argument("--espgwctl", required=True)
     ap.add_argument("--keep", help="keep the run's files in this directory")
     args = ap.parse_args()
-    try:
-        why = run(args)
-    except Fail as e:
-        why = [str(e)]
-    for w in why:
-        print("#   " + w)
-    print(("ok" if not why else "not ok") + " - metrics: Prometheus exposition, HTTP and "
-          "textfile, against espgwctl and the stats file")
-    return 0 if not why else 1
+    return gwproc.report(run, args, Fail,
+                         "metrics: Prometheus exposition, HTTP and textfile, against espgwctl and the stats file")
 
 
 if __name__ == "__main__":

@@ -669,15 +669,8 @@ def main():
                     default=float(os.environ.get("TELEMETRY_CHURN_SECONDS", "10")))
     ap.add_argument("--keep", help="keep the run's files in this directory")
     args = ap.parse_args()
-    try:
-        why = run(args)
-    except Fail as e:
-        why = [str(e)]
-    for w in why:
-        print("#   " + w)
-    print(("ok" if not why else "not ok") + " - telemetry: espgw's commands on DPDK's "
-          "telemetry socket")
-    return 0 if not why else 1
+    return gwproc.report(run, args, Fail,
+                         "telemetry: espgw's commands on DPDK's telemetry socket")
 
 
 if __name__ == "__main__":
