@@ -55,6 +55,7 @@ import tempfile
 import time
 
 import gwproc
+from gwproc import cksum, read_stats
 
 LAN_MAC = "02:70:63:61:70:00"        # net_pcap0: the pcap driver's first MAC
 HOST_MAC = "02:00:0a:00:01:0a"
@@ -108,13 +109,6 @@ class Fail(Exception):
 
 
 # --- traffic --------------------------------------------------------------
-
-def cksum(b):
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
 
 def clear_frames(n=32):
     """n Ethernet frames of IPv4/UDP, 10.0.1.x -> 10.0.2.y, 60..1300 bytes."""
@@ -522,15 +516,6 @@ def unrelated_packets(path):
 def eal_cores():
     """main lcore + one worker: -l 0-1, or both on one CPU where only one is."""
     return ["-l", "0-1"] if (os.cpu_count() or 1) > 1 else ["--lcores", "0@0,1@0"]
-
-
-def read_stats(path):
-    stats = {}
-    with open(path) as fp:
-        for line in fp:
-            k, v = line.split()
-            stats[k] = int(v)
-    return stats
 
 
 def check_stats(st, why):

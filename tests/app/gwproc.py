@@ -1,15 +1,39 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""What the app tests share about an espgw they started: how it is
-stopped and what its stopping must show (exit 0 on SIGINT, no sanitizer
-report on stderr: the sanitizer leg runs them against an ASan build)."""
+"""What the app tests share: frame building blocks, the stats file, and
+how an espgw they started is stopped and what its stopping must show
+(exit 0 on SIGINT, no sanitizer report on stderr: the sanitizer leg runs
+them against an ASan build)."""
 
 import re
 import shutil
 import signal
+import struct
 import subprocess
 
 SANITIZER = re.compile(r"ERROR: AddressSanitizer|runtime error:|LeakSanitizer|"
                        r"ERROR: UndefinedBehaviorSanitizer")
+
+
+def mac(m):
+    return bytes(int(x, 16) for x in m.split(":"))
+
+
+def cksum(b):
+    """The Internet checksum of b (RFC 1071), of an even length."""
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+def read_stats(path):
+    """espgw's --stats-file: one "name value" a line."""
+    stats = {}
+    with open(path) as fp:
+        for line in fp:
+            k, v = line.split()
+            stats[k] = int(v)
+    return stats
 
 
 def stop(proc, prefix, stderr_text, timeout=120):

@@ -52,6 +52,7 @@ import threading
 import time
 
 import gwproc
+from gwproc import cksum, mac, read_stats
 
 LAN_MAC = "02:70:63:61:70:00"        # net_pcap0
 WAN_MAC = "02:70:63:61:70:01"        # net_pcap1
@@ -87,17 +88,6 @@ class Fail(Exception):
 
 
 # --- traffic ----------------------------------------------------------------
-
-def mac(m):
-    return bytes(int(x, 16) for x in m.split(":"))
-
-
-def cksum(b):
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
 
 def ipv4(src, dst, proto, payload, ident=0):
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident, 0, 64, proto, 0,
@@ -390,15 +380,6 @@ def listed_states(text):
             bytes=int(life.group(1)), packets=int(life.group(2)), drops=drops,
             mappings=int(mp.group(1)) if mp else None)
     return got
-
-
-def read_stats(path):
-    stats = {}
-    with open(path) as fp:
-        for line in fp:
-            k, v = line.split()
-            stats[k] = int(v)
-    return stats
 
 
 def no_keys(what, text, why):

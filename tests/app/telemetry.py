@@ -43,6 +43,7 @@ import threading
 import time
 
 import gwproc
+from gwproc import cksum, mac, read_stats
 
 LAN_MAC = "02:70:63:61:70:00"        # net_pcap0: the pcap driver's first MAC
 HOST_MAC = "02:00:0a:00:01:0a"
@@ -74,17 +75,6 @@ class Fail(Exception):
 
 
 # --- traffic --------------------------------------------------------------
-
-def cksum(b):
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
-def mac(m):
-    return bytes(int(x, 16) for x in m.split(":"))
-
 
 def ipv4(proto, src, dst, payload, ident=0):
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident, 0, 64, proto, 0,
@@ -198,15 +188,6 @@ def ctl(args, sock, *words, check=True):
     if check and p.returncode != 0:
         raise Fail("espgwctl %s: status %d %s" % (" ".join(words), p.returncode, p.stderr))
     return p
-
-
-def read_stats(path):
-    stats = {}
-    with open(path) as fp:
-        for line in fp:
-            k, v = line.split()
-            stats[k] = int(v)
-    return stats
 
 
 def eal_cores():
