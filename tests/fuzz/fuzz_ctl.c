@@ -16,6 +16,7 @@
  * of the request on an e line; nothing left behind (rte_malloc's
  * count when the base configuration is back, LeakSanitizer at exit). */
 
+#include "cfg_same.h"
 #include "common.h"
 
 #include <ctype.h>
@@ -109,16 +110,7 @@ snap_take(struct snap *s, const struct espgw_cfg *c)
 static bool
 snap_same(const struct snap *s, const struct espgw_cfg *c)
 {
-	const struct espgw_cfg *a = &s->cfg;
-#define SAME(arr, nb)                                                          \
-	(a->nb == c->nb &&                                                     \
-	 (a->nb == 0 || memcmp(a->arr, c->arr, a->nb * sizeof(*a->arr)) == 0))
-	return SAME(links, nb_links) && SAME(addrs, nb_addrs) &&
-	       SAME(routes, nb_routes) && SAME(neighs, nb_neighs) &&
-	       SAME(states, nb_states) && SAME(policies, nb_policies) &&
-	       SAME(addrs6, nb_addrs6) && SAME(routes6, nb_routes6) &&
-	       SAME(neighs6, nb_neighs6);
-#undef SAME
+	return fz_cfg_same(&s->cfg, c);
 }
 
 static void

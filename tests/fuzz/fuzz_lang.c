@@ -14,6 +14,7 @@
  * policy listed as `ip xfrm policy list` prints it (control/show.c),
  * its lines joined after "xfrm policy add", is the same policy. */
 
+#include "cfg_same.h"
 #include "common.h"
 
 #include <stdio.h>
@@ -26,21 +27,6 @@
 #include "lang/config.h"
 
 #define FILE_NAME "fuzz.conf"
-
-/* a's arrays and b's hold the same entries, byte for byte */
-static bool
-cfg_same(const struct espgw_cfg *a, const struct espgw_cfg *b)
-{
-#define SAME(arr, nb)                                                          \
-	(a->nb == b->nb &&                                                     \
-	 (a->nb == 0 || memcmp(a->arr, b->arr, a->nb * sizeof(*a->arr)) == 0))
-	return SAME(links, nb_links) && SAME(addrs, nb_addrs) &&
-	       SAME(routes, nb_routes) && SAME(neighs, nb_neighs) &&
-	       SAME(states, nb_states) && SAME(policies, nb_policies) &&
-	       SAME(addrs6, nb_addrs6) && SAME(routes6, nb_routes6) &&
-	       SAME(neighs6, nb_neighs6);
-#undef SAME
-}
 
 static unsigned int
 cfg_count(const struct espgw_cfg *c)
@@ -172,7 +158,7 @@ one_line(const char *text, int line, struct espgw_cfg *file_cfg, int *first_bad)
 		espgw_cfg_init(&applied, FILE_NAME);
 		FZ_CHECK(espgw_cfg_add(&applied, &cmd, err2, sizeof(err2)) ==
 			 0);
-		FZ_CHECK(cfg_same(&single, &applied));
+		FZ_CHECK(fz_cfg_same(&single, &applied));
 		espgw_cfg_free(&applied);
 	}
 	if (rc_file == 0 && cfg_count(&single) == 0)
@@ -234,7 +220,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_err(err, first_bad);
 	} else {
 		FZ_CHECK(rc == 0);
-		FZ_CHECK(cfg_same(&whole, &lines));
+		FZ_CHECK(fz_cfg_same(&whole, &lines));
 	}
 	for (unsigned int i = 0; i < whole.nb_policies && i < 64; i++)
 		policy_round_trip(&whole.policies[i]);
