@@ -19,6 +19,7 @@
  * model of RFC 6040 section 4.2 gives. Every burst keeps the burst
  * contract, counts each failure once, and the pools end full. */
 
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_ip.h>
@@ -309,10 +310,22 @@ check_reseal(struct espgw_sa *re, const struct rte_mbuf *m, const struct pkt *p)
 	uint32_t len;
 
 	len = fz_mbuf_read(m, got, sizeof(got));
-	c = fz_mbuf_room(got, len, 64, FZ_ALL); /* as it was first */
+	/* the headroom it was first sealed with, and the tailroom the
+	 * trailer needs: the first buffer may have been of the big pool,
+	 * for padding behind the IP length that inbound did not give back */
+	c = fz_mbuf_room(got, len, 64, ESPGW_OUTB_TAILROOM);
 	FZ_CHECK(c != NULL);
 	re->oseq = p->seq - 1;
-	FZ_CHECK(espgw_esp_outbound(fz_worker, re, &c, 1) == 1);
+	if (espgw_esp_outbound(fz_worker, re, &c, 1) != 1) {
+		struct espgw_sa_stats st;
+
+		espgw_sa_stats_read(re, &st);
+		for (int r = 0; r < ESPGW_DROP_MAX; r++)
+			if (st.drops[r] != 0)
+				fprintf(stderr, "reseal refused: %s\n",
+					espgw_drop_name((enum espgw_drop)r));
+		FZ_CHECK(!"outbound refused what inbound opened");
+	}
 	FZ_CHECK(c->pkt_len == p->wire_len);
 	fz_mbuf_read(c, got, sizeof(got));
 	FZ_CHECK(memcmp(got, p->wire, p->wire_len) == 0);
