@@ -186,6 +186,7 @@ build_ifaces(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 				    "more than %d addresses", GW_MAX_ADDRS);
 		t->local_port[t->nb_local] = (uint16_t)port;
 		t->local[t->nb_local++] = a->addr;
+		t->local_bits |= gw_local_bit(a->addr);
 		if (t->ifaces[port].addr == 0)
 			t->ifaces[port].addr = a->addr;
 		/* the connected route, as the kernel adds it */
@@ -1255,6 +1256,7 @@ take_net(struct gw_tables *t, const struct gw_tables *prev)
 	memcpy(t->local, prev->local, sizeof(t->local));
 	memcpy(t->local_port, prev->local_port, sizeof(t->local_port));
 	t->nb_local = prev->nb_local;
+	t->local_bits = prev->local_bits;
 	t->lpm = prev->lpm;
 	t->nh = prev->nh;
 	t->nb_nh = prev->nb_nh;

@@ -44,6 +44,10 @@ struct gw_ctx {
 	uint16_t hop_port;
 	bool hop_valid;
 	struct rte_ether_hdr hop_eth; /* the Ethernet header to it */
+	/* the last destination sent to: its route is rt_*, its next hop
+	 * hop_* (gw_send_ip_fast) */
+	uint32_t tx_dst;
+	bool tx_valid;
 	/* the same for IPv6 */
 	uint8_t rt6_dst[16];
 	const struct gw_nexthop6 *rt6_nh;

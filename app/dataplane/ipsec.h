@@ -43,6 +43,15 @@ extern struct gw_policy gw_policy_bad_chain;
  * time; protect, bypass or discard; then route. */
 void gw_out_flush(struct gw_ctx *c);
 
+/* Does an out policy let a packet leave in the clear (RFC 4301 section
+ * 4.4.1, BYPASS): none matched, or allow without a template? */
+static inline bool
+gw_policy_bypass(const struct gw_policy *p)
+{
+	return p == NULL || (p != &gw_policy_bad_chain &&
+			     p->action == ESPGW_POL_ALLOW && !p->has_tmpl);
+}
+
 /* Queue an L3 packet for the out path (policy, ESP, route), with its
  * out policy when known already. */
 static inline void

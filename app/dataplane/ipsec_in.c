@@ -72,38 +72,43 @@ gw_policy_match(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
 		const uint16_t *idx, unsigned int k, bool l4,
 		struct gw_policy **pol, struct gw_policy **opol)
 {
+	enum { V6 = UINT16_MAX };
 	struct gw_acl_key keys[GW_OUT_MAX];
 	const uint8_t *kp[GW_OUT_MAX];
-	struct gw_policy *p4[GW_OUT_MAX];
-	uint16_t at[GW_OUT_MAX], at6[GW_OUT_MAX];
-	unsigned int n4 = 0, n6 = 0;
+	struct gw_policy *p4[GW_OUT_MAX], *o4[GW_OUT_MAX];
+	uint16_t key_of[GW_OUT_MAX], at6[GW_OUT_MAX];
+	unsigned int nk = 0, n6 = 0;
 
+	/* a burst carries runs of one flow (or one pair of hosts): one
+	 * lookup a run of equal keys, for both directions */
 	for (unsigned int j = 0; j < k; j++) {
 		struct rte_mbuf *p = m[idx[j]];
 
 		if (gw_is_ip6(p)) {
+			key_of[j] = V6;
 			at6[n6++] = (uint16_t)j;
 			continue;
 		}
-		gw_acl_key(p, &keys[n4], l4);
-		kp[n4] = (const uint8_t *)&keys[n4];
-		at[n4++] = (uint16_t)j;
+		gw_acl_key(p, &keys[nk], l4);
+		if (nk == 0 || !gw_acl_key_eq(&keys[nk], &keys[nk - 1])) {
+			kp[nk] = (const uint8_t *)&keys[nk];
+			nk++;
+		}
+		key_of[j] = (uint16_t)(nk - 1);
 	}
-	if (n4 == k) { /* all IPv4, the common case */
-		gw_spd_match(c->t, c->w->spd_cache, dir, kp, pol, k);
-		if (opol != NULL)
-			gw_spd_match(c->t, c->w->spd_cache, GW_OUT, kp, opol,
-				     k);
+	if (n6)
+		match6(c, dir, m, idx, at6, n6, l4, pol, opol);
+	if (nk == 0)
 		return;
-	}
-	match6(c, dir, m, idx, at6, n6, l4, pol, opol);
-	gw_spd_match(c->t, c->w->spd_cache, dir, kp, p4, n4);
-	for (unsigned int j = 0; j < n4; j++)
-		pol[at[j]] = p4[j];
-	if (opol != NULL) {
-		gw_spd_match(c->t, c->w->spd_cache, GW_OUT, kp, p4, n4);
-		for (unsigned int j = 0; j < n4; j++)
-			opol[at[j]] = p4[j];
+	gw_spd_match(c->t, c->w->spd_cache, dir, kp, p4, nk);
+	if (opol != NULL)
+		gw_spd_match(c->t, c->w->spd_cache, GW_OUT, kp, o4, nk);
+	for (unsigned int j = 0; j < k; j++) {
+		if (key_of[j] == V6)
+			continue;
+		pol[j] = p4[key_of[j]];
+		if (opol != NULL)
+			opol[j] = o4[key_of[j]];
 	}
 }
 
@@ -138,6 +143,70 @@ for_us(const struct gw_tables *t, const struct rte_mbuf *m)
 		t, rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *)->dst_addr);
 }
 
+/* The packets m[idx[0..k)] of one direction, in (to us) or fwd
+ * (through us), against its policies; those allowed go on to the
+ * gateway or the out path. Packets to forward get their out policy
+ * from the same key. */
+static inline void
+check_dir(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
+	  struct espgw_sa **sas, const uint16_t *idx, unsigned int k)
+{
+	struct gw_policy *pol[GW_OUT_MAX], *opol[GW_OUT_MAX];
+	const struct gw_spd *out = &c->t->spd[GW_OUT];
+	bool out_too = dir == GW_FWD && out->nb != 0;
+	/* without an out policy the answer is known: none */
+	bool known = out_too || out->nb == 0;
+
+	/* no policy to match: no keys to build */
+	if (c->t->spd[dir].nb != 0 || out_too)
+		gw_policy_match(c, dir, m, idx, k,
+				c->t->spd[dir].l4 || (out_too && out->l4), pol,
+				out_too ? opol : NULL);
+	else
+		memset(pol, 0, k * sizeof(pol[0]));
+	/* with thousands of policies their lines are cold */
+	for (unsigned int j = 0; j < RTE_MIN(k, 4u); j++)
+		if (pol[j] != NULL)
+			rte_prefetch0(pol[j]);
+	for (unsigned int j = 0; j < k; j++) {
+		struct rte_mbuf *p = m[idx[j]];
+		struct espgw_sa *sa = sas ? sas[idx[j]] : NULL;
+		struct gw_policy *op = out_too ? opol[j] : NULL;
+
+		if (j + 4 < k && pol[j + 4] != NULL && pol[j + 4] != pol[j + 3])
+			rte_prefetch0(pol[j + 4]);
+
+		if (unlikely(pol[j] == &gw_policy_bad_chain)) {
+			gw_drop(c, p, GW_DROP_BAD_EXT6);
+			continue;
+		}
+		if (pol[j] == NULL) {
+			/* RFC 4301 section 5.2: tunnel-mode traffic must
+			 * match a policy */
+			if (sa != NULL) {
+				gw_drop(c, p, GW_DROP_IN_NO_POLICY);
+				continue;
+			}
+		} else if (pol[j]->action == ESPGW_POL_BLOCK) {
+			gw_drop(c, p, GW_DROP_POLICY_BLOCK);
+			continue;
+		} else if (!tmpl_ok(pol[j], sa)) {
+			gw_drop(c, p,
+				sa ? GW_DROP_IN_TMPL_MISMATCH
+				   : GW_DROP_UNPROTECTED);
+			continue;
+		}
+		if (dir == GW_IN && gw_is_ip6(p))
+			gw_local_input6(c, p);
+		else if (dir == GW_IN)
+			gw_local_input(c, p);
+		else if (gw_is_ip6(p))
+			gw_forward6(c, p, op, known);
+		else
+			gw_forward(c, p, op, known);
+	}
+}
+
 /* Check packets that arrived (decrypted by sas[i], or in the clear when
  * sas is NULL) against the in or fwd policies, as xfrm does after
  * input; the ones allowed go on to the gateway or the out path. */
@@ -145,80 +214,17 @@ void
 gw_policy_check_in(struct gw_ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
 		   unsigned int n)
 {
-	struct gw_policy *pol[GW_OUT_MAX], *opol[GW_OUT_MAX];
-	bool local[GW_OUT_MAX];
+	uint16_t in[GW_OUT_MAX], fwd[GW_OUT_MAX];
+	unsigned int nb_in = 0, nb_fwd = 0;
 
-	/* in (to us) and fwd (through us) in one pass each */
-	for (int pass = 0; pass < 2; pass++) {
-		enum gw_dir dir = pass == 0 ? GW_IN : GW_FWD;
-		unsigned int k = 0;
-		uint16_t idx[GW_OUT_MAX];
-
-		/* no policy to match: no keys to build; packets to forward
-		 * get their out policy from the same key */
-		bool out_too = dir == GW_FWD && c->t->spd[GW_OUT].nb != 0;
-		bool match = c->t->spd[dir].nb != 0 || out_too;
-		bool l4 =
-			c->t->spd[dir].l4 || (out_too && c->t->spd[GW_OUT].l4);
-
-		for (unsigned int i = 0; i < n; i++) {
-			if (pass == 0)
-				local[i] = for_us(c->t, m[i]);
-			if (local[i] == (pass == 0))
-				idx[k++] = (uint16_t)i;
-		}
-		/* without keys there is nothing to look up: no policy */
-		if (match)
-			gw_policy_match(c, dir, m, idx, k, l4, pol,
-					out_too ? opol : NULL);
+	for (unsigned int i = 0; i < n; i++) {
+		if (for_us(c->t, m[i]))
+			in[nb_in++] = (uint16_t)i;
 		else
-			memset(pol, 0, k * sizeof(pol[0]));
-		/* with thousands of policies their lines are cold */
-		for (unsigned int j = 0; j < RTE_MIN(k, 4u); j++)
-			if (pol[j] != NULL)
-				rte_prefetch0(pol[j]);
-		for (unsigned int j = 0; j < k; j++) {
-			struct rte_mbuf *p = m[idx[j]];
-			struct espgw_sa *sa = sas ? sas[idx[j]] : NULL;
-			struct gw_policy *op = NULL;
-			bool known = c->t->spd[GW_OUT].nb == 0;
-
-			if (j + 4 < k && pol[j + 4] != NULL &&
-			    pol[j + 4] != pol[j + 3])
-				rte_prefetch0(pol[j + 4]);
-
-			if (unlikely(pol[j] == &gw_policy_bad_chain)) {
-				gw_drop(c, p, GW_DROP_BAD_EXT6);
-				continue;
-			}
-			if (pol[j] == NULL) {
-				/* RFC 4301 section 5.2: tunnel-mode traffic
-				 * must match a policy */
-				if (sa != NULL) {
-					gw_drop(c, p, GW_DROP_IN_NO_POLICY);
-					continue;
-				}
-			} else if (pol[j]->action == ESPGW_POL_BLOCK) {
-				gw_drop(c, p, GW_DROP_POLICY_BLOCK);
-				continue;
-			} else if (!tmpl_ok(pol[j], sa)) {
-				gw_drop(c, p,
-					sa ? GW_DROP_IN_TMPL_MISMATCH
-					   : GW_DROP_UNPROTECTED);
-				continue;
-			}
-			if (out_too) {
-				op = opol[j];
-				known = true;
-			}
-			if (dir == GW_IN && gw_is_ip6(p))
-				gw_local_input6(c, p);
-			else if (dir == GW_IN)
-				gw_local_input(c, p);
-			else if (gw_is_ip6(p))
-				gw_forward6(c, p, op, known);
-			else
-				gw_forward(c, p, op, known);
-		}
+			fwd[nb_fwd++] = (uint16_t)i;
 	}
+	if (nb_in)
+		check_dir(c, GW_IN, m, sas, in, nb_in);
+	if (nb_fwd)
+		check_dir(c, GW_FWD, m, sas, fwd, nb_fwd);
 }

@@ -88,8 +88,7 @@ gw_out_flush(struct gw_ctx *c)
 			gw_drop(c, m, GW_DROP_BAD_EXT6);
 			continue;
 		}
-		if (p == NULL ||
-		    (p->action == ESPGW_POL_ALLOW && !p->has_tmpl)) {
+		if (gw_policy_bypass(p)) {
 			gw_send_l3(c, m);
 			continue;
 		}

@@ -11,6 +11,7 @@
 #include "dataplane/icmp.h"
 #include "dataplane/ipsec.h"
 #include "dataplane/ipv4.h"
+#include "dataplane/route.h"
 
 /* RFC 1812 section 5.3.7 and RFC 1122 section 3.2.1.3: no packet
  * comes from a group, the limited broadcast, network 0 or loopback, and
@@ -18,7 +19,7 @@
  * them (a martian). 0.0.0.0 to 255.255.255.255 (a DHCP client) is left
  * to the local input, as Linux gives it to its broadcast input. */
 static bool
-martian(const struct rte_ipv4_hdr *ip)
+martian_slow(const struct rte_ipv4_hdr *ip)
 {
 	uint32_t s = rte_be_to_cpu_32(ip->src_addr);
 	uint32_t d = rte_be_to_cpu_32(ip->dst_addr);
@@ -28,6 +29,30 @@ martian(const struct rte_ipv4_hdr *ip)
 	if (d == UINT32_MAX && s == 0)
 		return false;
 	return s >> 24 == 0 || s >> 24 == 127 || d >> 24 == 0 || d >> 24 == 127;
+}
+
+/* What the first octet of an address may make it (martian_slow()
+ * decides): a source of network 0, loopback or a group (224/4) or
+ * 255.255.255.255, a destination of network 0 or loopback. */
+enum { M_SRC = 1, M_DST = 2 };
+static const uint8_t first_octet[256] = {
+	[0] = M_SRC | M_DST,
+	[127] = M_SRC | M_DST,
+	[224 ... 239] = M_SRC,
+	[255] = M_SRC,
+};
+
+/* One load an address for the packets that pass. */
+static inline bool
+martian(const struct rte_ipv4_hdr *ip)
+{
+	const uint8_t *s = (const uint8_t *)&ip->src_addr;
+	const uint8_t *d = (const uint8_t *)&ip->dst_addr;
+
+	if (likely(((first_octet[s[0]] & M_SRC) |
+		    (first_octet[d[0]] & M_DST)) == 0))
+		return false;
+	return martian_slow(ip);
 }
 
 /* RFC 1812 section 5.2.2: a well-formed IPv4 header from and to an
@@ -96,5 +121,10 @@ gw_forward(struct gw_ctx *c, struct rte_mbuf *m, struct gw_policy *pol,
 	sum = (uint32_t)ip->hdr_checksum + rte_cpu_to_be_16(0x0100);
 	ip->hdr_checksum = (uint16_t)(sum + (sum >= 0xffff));
 	c->w->cnt[GW_FORWARDED]++;
-	gw_out_queue(c, m, pol, known);
+	/* bypass, known already: straight to the route, not through the
+	 * out path's queue (its one answer would be the same) */
+	if (known && gw_policy_bypass(pol))
+		gw_send_ip_fast(c, m);
+	else
+		gw_out_queue(c, m, pol, known);
 }

@@ -178,7 +178,10 @@ gw_forward6(struct gw_ctx *c, struct rte_mbuf *m, struct gw_policy *pol,
 	}
 	ip6->hop_limits--;
 	c->w->cnt[GW_FORWARDED]++;
-	gw_out_queue(c, m, pol, known);
+	if (known && gw_policy_bypass(pol))
+		gw_send_ip6(c, m);
+	else
+		gw_out_queue(c, m, pol, known);
 }
 
 /* The last hop; may_fragment: split what does not fit the link instead

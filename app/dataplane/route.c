@@ -23,6 +23,8 @@ gw_send_ip(struct gw_ctx *c, struct rte_mbuf *m)
 	uint32_t hop;
 	uint16_t mtu;
 
+	/* true again only once this packet is on its way */
+	c->tx_valid = false;
 	if (c->rt_valid && c->rt_dst == ip->dst_addr) {
 		nh = c->rt_nh;
 		mtu = c->rt_mtu;
@@ -57,15 +59,17 @@ gw_send_ip(struct gw_ctx *c, struct rte_mbuf *m)
 		return;
 	}
 	hop = nh->gw ? nh->gw : ip->dst_addr;
-	if (c->hop_valid && c->hop == hop && c->hop_port == nh->port) {
-		gw_tx_eth(c, m, nh->port, &c->hop_eth);
-	} else if (gw_neigh_get(&c->gw->neigh, nh->port, hop, &mac)) {
+	if (!(c->hop_valid && c->hop == hop && c->hop_port == nh->port)) {
+		if (!gw_neigh_get(&c->gw->neigh, nh->port, hop, &mac)) {
+			gw_hold(c, m, nh->port, false, &hop);
+			return;
+		}
 		c->hop = hop;
 		c->hop_port = nh->port;
 		c->hop_eth = gw_eth_hdr(c, nh->port, &mac, RTE_ETHER_TYPE_IPV4);
 		c->hop_valid = true;
-		gw_tx_eth(c, m, nh->port, &c->hop_eth);
-	} else {
-		gw_hold(c, m, nh->port, false, &hop);
 	}
+	c->tx_dst = ip->dst_addr;
+	c->tx_valid = true;
+	gw_tx_eth(c, m, nh->port, &c->hop_eth);
 }

@@ -12,9 +12,25 @@
 
 #include "dataplane/ctx.h"
 #include "dataplane/ipv6.h"
+#include "dataplane/tx.h"
 
 /* Route an L3 packet and hand it to its next hop. */
 void gw_send_ip(struct gw_ctx *c, struct rte_mbuf *m);
+
+/* gw_send_ip for a packet to the destination sent to last in this
+ * loop, when it fits the link: the route, MTU and Ethernet header are
+ * the ones remembered (the common case of a burst of one flow). */
+static inline void
+gw_send_ip_fast(struct gw_ctx *c, struct rte_mbuf *m)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const void *);
+
+	if (c->tx_valid && c->tx_dst == ip->dst_addr &&
+	    gw_ip_len(m) <= c->rt_mtu)
+		gw_tx_eth(c, m, c->hop_port, &c->hop_eth);
+	else
+		gw_send_ip(c, m);
+}
 
 /* Route an L3 packet of either family. */
 static inline void

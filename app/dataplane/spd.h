@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <rte_mbuf.h>
 
@@ -19,6 +20,17 @@
 /* Fill the key of an IPv4 packet (data at the IP header); ports only
  * when asked (some selector to be matched looks at them: gw_spd.l4). */
 void gw_acl_key(const struct rte_mbuf *m, struct gw_acl_key *k, bool ports);
+
+/* Are two IPv4 keys the same, every field? */
+static inline bool
+gw_acl_key_eq(const struct gw_acl_key *a, const struct gw_acl_key *b)
+{
+	uint64_t x[2], y[2];
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
 
 /* Fill the key of an IPv6 packet (data at the IPv6 header, whose
  * payload_len fits data_len): the upper-layer protocol past the

@@ -385,16 +385,6 @@ gw_spd_cache_fini(struct gw_spd_cache *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static inline bool
-key_eq(const struct gw_acl_key *a, const struct gw_acl_key *b)
-{
-	uint64_t x[2], y[2];
-
-	memcpy(x, a, sizeof(x));
-	memcpy(y, b, sizeof(y));
-	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
-}
-
 void
 gw_spd_lookup_cached(const struct gw_spd *spd, struct gw_spd_cache *c,
 		     uint64_t tag, const uint8_t **keys, struct gw_policy **pol,
@@ -421,9 +411,9 @@ gw_spd_lookup_cached(const struct gw_spd *spd, struct gw_spd_cache *c,
 		const struct gw_acl_key *k = (const struct gw_acl_key *)keys[i];
 		struct gw_spd_cache_entry *e = *bk[i];
 
-		if (e[0].tag == tag && key_eq(&e[0].key, k)) {
+		if (e[0].tag == tag && gw_acl_key_eq(&e[0].key, k)) {
 			pol[i] = e[0].pol;
-		} else if (e[1].tag == tag && key_eq(&e[1].key, k)) {
+		} else if (e[1].tag == tag && gw_acl_key_eq(&e[1].key, k)) {
 			pol[i] = e[1].pol;
 		} else {
 			miss_key[nb_miss] = keys[i];

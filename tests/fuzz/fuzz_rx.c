@@ -848,7 +848,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the worker's poll loop, its RX burst ours (worker.c) */
 	for (unsigned int loop = 0; loop <= LOOPS[flags >> 1 & 3]; loop++) {
 		c.hop_valid = c.hop6_valid = false;
-		c.rt_valid = c.rt6_valid = false;
+		c.rt_valid = c.rt6_valid = c.tx_valid = false;
 		if (loop == 0 && b.n > 0)
 			gw_rx_burst(&c, port, b.m, b.n);
 		if (w->nb_pending)
