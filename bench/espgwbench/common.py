@@ -10,11 +10,14 @@ BUILD = os.path.join(ROOT, "build")
 WORK = os.path.join(BUILD, "bench-run")
 SECGW_DIR = os.path.join(BUILD, "secgw")
 SECGW_SRC = "/usr/share/dpdk/examples/ipsec-secgw"
+L3FWD_DIR = os.path.join(BUILD, "l3fwd")
+L3FWD_SRC = "/usr/share/dpdk/examples/l3fwd"
 RESULTS = os.path.join(ROOT, "bench", "results")
 # build_espgw() points ESPGW at the copy of the binary that is measured
 ESPGW = os.path.join(BUILD, "app", "espgw")
 CEIL_CLI = os.path.join(BUILD, "bench", "imb_ceiling_cli")
 SECGW = os.path.join(SECGW_DIR, "src", "ipsec-secgw", "build", "ipsec-secgw")
+L3FWD = os.path.join(L3FWD_DIR, "src", "l3fwd", "build", "l3fwd")
 
 WORKER_CPU = 1
 

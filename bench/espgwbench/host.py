@@ -1,6 +1,6 @@
 """Setting up the host: Python modules, hugepages, what the machine and the
-tree are (for the report), and building espgw and the patched ipsec-secgw,
-so that every run measures binaries it knows."""
+tree are (for the report), and building espgw and the patched ipsec-secgw
+and l3fwd, so that every run measures binaries it knows."""
 
 import glob
 import hashlib
@@ -10,7 +10,8 @@ import shutil
 import subprocess
 
 from . import common
-from .common import BUILD, CEIL_CLI, ROOT, SECGW, SECGW_DIR, SECGW_SRC, WORK, Fail, log
+from .common import (BUILD, CEIL_CLI, L3FWD, L3FWD_DIR, L3FWD_SRC, ROOT, SECGW, SECGW_DIR,
+                     SECGW_SRC, WORK, Fail, log)
 
 
 def sh(cmd, **kw):
@@ -129,40 +130,76 @@ SECGW_PATCH = SECGW_ANCHOR + """
 
 def build_secgw():
     """Copy dpdk-doc's ipsec-secgw sources to build/secgw/src, patch, make."""
-    if not os.path.isdir(SECGW_SRC):
-        log("installing dpdk-doc (ipsec-secgw sources)")
+    build_example(SECGW_SRC, SECGW_DIR, SECGW, "ipsec-secgw.c", SECGW_ANCHOR, SECGW_PATCH,
+                  "no RX checksum offload on vdevs")
+
+
+L3FWD_ANCHOR = """\t\tlocal_port_conf.rx_adv_conf.rss_conf.rss_hf &=
+\t\t\tdev_info.flow_type_rss_offloads;
+"""
+L3FWD_PATCH = """\t\t/* espgw bench: drop the default RX checksum offload, which vdevs
+\t\t * (net_pcap, net_null) lack and l3fwd never reads; from port_conf
+\t\t * too, which the RX queues are set up with. */
+\t\tif ((dev_info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_CHECKSUM) !=
+\t\t\t\tRTE_ETH_RX_OFFLOAD_CHECKSUM) {
+\t\t\tprintf("port %u: dropping unsupported default RX checksum offload\\n",
+\t\t\t\tportid);
+\t\t\tport_conf.rxmode.offloads &= ~(RTE_ETH_RX_OFFLOAD_CHECKSUM &
+\t\t\t\t~dev_info.rx_offload_capa);
+\t\t\tlocal_port_conf.rxmode.offloads &= ~(RTE_ETH_RX_OFFLOAD_CHECKSUM &
+\t\t\t\t~dev_info.rx_offload_capa);
+\t\t}
+
+""" + L3FWD_ANCHOR
+
+
+def build_l3fwd():
+    """Copy dpdk-doc's l3fwd sources to build/l3fwd/src, patch, make: the
+    same RX checksum change as ipsec-secgw's, which no option of l3fwd
+    makes (RSS it drops by itself when a port has none)."""
+    build_example(L3FWD_SRC, L3FWD_DIR, L3FWD, "main.c", L3FWD_ANCHOR, L3FWD_PATCH,
+                  "no RX checksum offload on vdevs")
+
+
+def build_example(src_dir, work, binary, patched, anchor, patch, what):
+    """A DPDK example from dpdk-doc (installed when missing), with examples/
+    common beside it as its Makefile wants, one source file patched, built
+    with its Makefile against the installed DPDK; again only when the
+    sources, the patch or DPDK changed (a stamp of their hash)."""
+    name = os.path.basename(src_dir)
+    if not os.path.isdir(src_dir):
+        log("installing dpdk-doc (%s sources)" % name)
         subprocess.run("apt-get update -qq && apt-get install -y -qq dpdk-doc",
                        shell=True, check=False, stdout=subprocess.DEVNULL)
-    if not os.path.isfile(os.path.join(SECGW_SRC, "ipsec-secgw.c")):
-        raise Fail("no ipsec-secgw sources under %s (package dpdk-doc)" % SECGW_SRC)
-    h = hashlib.sha256(SECGW_PATCH.encode())
-    for f in sorted(glob.glob(os.path.join(SECGW_SRC, "*"))):
+    if not os.path.isfile(os.path.join(src_dir, patched)):
+        raise Fail("no %s sources under %s (package dpdk-doc)" % (name, src_dir))
+    h = hashlib.sha256(patch.encode())
+    for f in sorted(glob.glob(os.path.join(src_dir, "*"))):
         if os.path.isfile(f):
             h.update(open(f, "rb").read())
     h.update(sh(["pkg-config", "--modversion", "libdpdk"]).encode())
-    stamp = os.path.join(SECGW_DIR, "stamp")
+    stamp = os.path.join(work, "stamp")
     if (os.path.exists(stamp) and open(stamp).read() == h.hexdigest()
-            and os.access(SECGW, os.X_OK)):
+            and os.access(binary, os.X_OK)):
         return
-    log("building ipsec-secgw from %s (patched: no RX checksum offload on vdevs)"
-        % SECGW_SRC)
-    src = os.path.join(SECGW_DIR, "src")
+    log("building %s from %s (patched: %s)" % (name, src_dir, what))
+    src = os.path.join(work, "src")
     shutil.rmtree(src, ignore_errors=True)
     os.makedirs(src)
-    shutil.copytree(SECGW_SRC, os.path.join(src, "ipsec-secgw"))
-    shutil.copytree(os.path.join(os.path.dirname(SECGW_SRC), "common"),
+    shutil.copytree(src_dir, os.path.join(src, name))
+    shutil.copytree(os.path.join(os.path.dirname(src_dir), "common"),
                     os.path.join(src, "common"))
-    c = os.path.join(src, "ipsec-secgw", "ipsec-secgw.c")
+    c = os.path.join(src, name, patched)
     text = open(c).read()
-    if text.count(SECGW_ANCHOR) != 1:
+    if text.count(anchor) != 1:
         raise Fail("cannot apply the vdev patch to %s: anchor line not found once" % c)
     with open(c, "w") as fp:
-        fp.write(text.replace(SECGW_ANCHOR, SECGW_PATCH))
-    with open(os.path.join(SECGW_DIR, "make.log"), "w") as fp:
+        fp.write(text.replace(anchor, patch))
+    with open(os.path.join(work, "make.log"), "w") as fp:
         r = subprocess.run(["make", "-j%d" % (os.cpu_count() or 1)],
-                           cwd=os.path.join(src, "ipsec-secgw"), stdout=fp,
+                           cwd=os.path.join(src, name), stdout=fp,
                            stderr=subprocess.STDOUT)
-    if r.returncode != 0 or not os.access(SECGW, os.X_OK):
-        raise Fail("ipsec-secgw build failed, see %s/make.log" % SECGW_DIR)
+    if r.returncode != 0 or not os.access(binary, os.X_OK):
+        raise Fail("%s build failed, see %s/make.log" % (name, work))
     with open(stamp, "w") as fp:
         fp.write(h.hexdigest())
