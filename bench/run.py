@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""espgw beside DPDK's ipsec-secgw and the raw cipher, in one run (issue 5).
+"""espgw beside DPDK's ipsec-secgw, l3fwd and the raw cipher, in one run (issues 5, 15).
 
 Run as root with /usr/bin/python3 (python3-scapy, python3-cryptography,
 python3-matplotlib; the last is installed with apt-get when missing):
@@ -16,7 +16,8 @@ What it does, all in one run:
   rx_pcap=<file>,infinite_rx=1 (the source; it copies each frame of its
   file into a fresh mbuf of the gateway's pool, round and round), port 1 =
   net_null0 with no-rx=1 (the sink). Traffic is made with scapy; both
-  gateways read byte-identical pcap files for the same case.
+  gateways read byte-identical pcap files for the same case (l3fwd: their
+  twins, see below).
 * Cases: encap, decap and bypass (forwarding in the clear through a bypass
   policy: the cost of the ports and forwarding) of Ethernet frames of 64,
   512 and 1420 bytes and IMIX (7:4:1 of 64/570/1420) through one
@@ -30,6 +31,15 @@ What it does, all in one run:
   change so that it starts on vdevs) runs with -l 1: its main lcore is its
   only worker, on CPU 1 (with -l 0,1 it wants a TX queue per lcore, which
   net_pcap does not have), with a crypto_aesni_gcm vdev.
+* The forwarding floor (issue 15): DPDK's l3fwd (also from dpdk-doc, built
+  with its Makefile and the same one change as ipsec-secgw's: its default
+  RX checksum offload dropped on ports that lack it; RSS it drops itself)
+  runs the bypass cases, l3fwd-bypass-*, in the same rounds right after
+  espgw's and secgw's: -l 1 as secgw, -p 0x3 -P --parse-ptype (vdevs report
+  no packet types) --config "(0,0,1),(1,0,1)" (both ports polled, as the
+  gateways do), LPM lookup with its built-in table, which routes
+  198.18.P.0/24 to port P: its pcaps are the bypass pcaps' twins, the
+  same frames to 198.18.1.10, so they leave by port 1.
 * Throughput = packets leaving the sink port per second (ethdev opackets
   over the telemetry socket) over a window after a warm-up; N runs a case,
   the cases interleaved round by round so slow phases of a shared machine
@@ -55,8 +65,8 @@ What it does, all in one run:
 Writes bench/results/latest.md (+ latest.json, latest.png) and prints the
 tables.  Exits non-zero when a gateway fails to start, to forward or to
 produce correct output; missed performance targets are reported, not
-failures.  Work files (secgw build, pcaps, configs, logs) live under
-build/secgw and build/bench-run.
+failures.  Work files (secgw and l3fwd builds, pcaps, configs, logs) live
+under build/secgw, build/l3fwd and build/bench-run.
 
 The code is in bench/espgwbench/, a module a concern: common (paths,
 addresses, keys, sizes, targets), host (hugepages, machine, builds),
@@ -78,8 +88,8 @@ import time
 from espgwbench import common
 from espgwbench.cases import build_cases
 from espgwbench.common import RESULTS, WORK, WORKER_CPU, Fail, log
-from espgwbench.host import (build_espgw, build_secgw, cpu_model, ensure_python_modules,
-                             git_state, lscpu_summary, setup_hugepages, sh)
+from espgwbench.host import (build_espgw, build_l3fwd, build_secgw, cpu_model,
+                             ensure_python_modules, git_state, lscpu_summary, setup_hugepages, sh)
 from espgwbench.measure import ceiling_merge, ceiling_once, measure, profile, verify
 from espgwbench.plot import plot
 from espgwbench.proc import espgw_check
@@ -150,6 +160,7 @@ def main():
         espgw_hash = build_espgw(args.espgw)
         espgw_rev = git_state()
         build_secgw()
+        build_l3fwd()
         os.makedirs(WORK, exist_ok=True)
         os.makedirs(args.out, exist_ok=True)
         log("making traffic (scapy; cached under %s)" % os.path.join(WORK, "pcap"))
@@ -172,7 +183,7 @@ def main():
         verified = []
         if not args.no_verify:
             for c in cases:
-                if c.group in ("main", "natt", "ipv6") and c.size == "imix":
+                if c.group in ("main", "natt", "ipv6", "floor") and c.size == "imix":
                     n = verify(c, huge, S)
                     verified.append(c.name)
                     log("  checked %-24s %d frames, all correct" % (c.name, n))

@@ -6,7 +6,8 @@ import fnmatch
 import os
 
 from . import common
-from .common import SCALE_PKTS, SCALE_ROWS, SECGW, SIZES, WORKER_CPU
+from .common import (L3FWD, L3FWD_DST, PEER_MAC, SCALE_PKTS, SCALE_ROWS, SECGW, SIZES,
+                     WORKER_CPU)
 from .gwconf import (espgw_family_conf, espgw_main_conf, espgw_scale_conf, scale_hits,
                      secgw_conf, write_conf)
 from .traffic import traffic
@@ -52,6 +53,15 @@ class Case:
             if stats_file:
                 c += ["-s", stats_file]
             return c
+        if self.gw == "l3fwd":
+            # as ipsec-secgw: one lcore on CPU 1 polling both ports; LPM
+            # (its default) with its built-in routes; --parse-ptype as the
+            # vdevs report no packet types; port 1's next hop as espgw's
+            c = [L3FWD, "-l", str(WORKER_CPU)] + eal_common(prefix, huge)
+            c += ["--vdev", src, "--vdev", sink, "--",
+                  "-p", "0x3", "-P", "--parse-ptype", "--eth-dest=1,%s" % PEER_MAC,
+                  "--config", "(0,0,%d),(1,0,%d)" % (WORKER_CPU, WORKER_CPU)]
+            return c
         c = [SECGW, "-l", str(WORKER_CPU)] + eal_common(prefix, huge)
         c += ["--vdev", src, "--vdev", sink, "--vdev", "crypto_aesni_gcm0", "--",
               "-p", "0x3", "-P", "-u", self.umask,
@@ -79,6 +89,12 @@ def build_cases(S, args):
                     text, umask = secgw_conf(d)
                     conf = write_conf("secgw-%s.cfg" % d, text)
                     cases.append(Case(name, gw, d, s, conf, [pc], umask=umask))
+            # DPDK's l3fwd, the forwarding floor (issue 15): the bypass
+            # frames to an address its built-in LPM table sends to port 1
+            name = "l3fwd-%s-%s" % (d, s)
+            if d == "bypass" and want(name):
+                pc = traffic(S, "plain", s, dst=L3FWD_DST)
+                cases.append(Case(name, "l3fwd", d, s, None, [pc], group="floor"))
             # ESP in UDP beside plain ESP, espgw only (ipsec-secgw's software
             # path has no NAT-T): the same frames in, 8 bytes more on the ESP
             # side; measured right after the plain case it is compared with,

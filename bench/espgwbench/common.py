@@ -30,6 +30,10 @@ KEY_IN = bytes(range(0x21, 0x35))        # SA in (decap)
 SPI_OUT, SPI_IN = 0x1000, 0x2000
 GW_WAN, PEER_WAN = "1.1.1.1", "2.2.2.2"
 INNER_SRC, INNER_DST = "10.0.1.10", "10.0.2.10"
+# l3fwd's compiled-in IPv4 LPM table (main.c, ipv4_l3fwd_route_array)
+# routes 198.18.P.0/24 to port P: its bypass traffic is a twin of the
+# others' with this destination, so that it leaves by port 1, the sink
+L3FWD_DST = "198.18.1.10"
 # IPv6 tunnel ends (4in6, 6in6), the outer next hop, and IPv6 hosts
 GW_WAN6, PEER_WAN6, WAN6_HOP = "2001:db8:1::1", "2001:db8:2::1", "2001:db8:1::fe"
 INNER6_SRC, INNER6_DST = "fd00:1::10", "fd00:2::10"

@@ -1,5 +1,6 @@
-"""Traffic: the pcap files both gateways read, made with scapy and cached,
-so that espgw and ipsec-secgw see byte-identical frames."""
+"""Traffic: the pcap files the gateways read, made with scapy and cached,
+so that espgw and ipsec-secgw see byte-identical frames (and l3fwd their
+twins, to the destination its built-in routes send to port 1)."""
 
 import os
 import struct
@@ -52,11 +53,11 @@ def in_udp(S, e):
         S["UDP"](sport=NATT_PORT, dport=NATT_PORT, chksum=0) / S["Raw"](b[20:])
 
 
-def make_pcaps(S, kind, size, n, path, scale_nsa=None, hit=1, fam="4in4"):
+def make_pcaps(S, kind, size, n, path, scale_nsa=None, hit=1, fam="4in4", dst=INNER_DST):
     """kind 'plain': Ether + inner IP; 'esp': Ether + outer IP + ESP(inner);
     'esp-udp': the same in UDP; fam: inner and outer IP versions.
     With scale_nsa, frame k goes to destination / SA j = (k % hit) * nsa // hit
-    of the scale configurations."""
+    of the scale configurations; else to dst."""
     lens = frame_lens(size, fam)
     gw, peer = fam_addrs(fam)
     frames = []
@@ -64,11 +65,11 @@ def make_pcaps(S, kind, size, n, path, scale_nsa=None, hit=1, fam="4in4"):
     for k in range(n):
         flen = lens[k % len(lens)]
         j = None if scale_nsa is None else (k % hit) * scale_nsa // hit
-        dst = INNER_DST if j is None else scale_inner_dst(j)
+        to = dst if j is None else scale_inner_dst(j)
         if inner6(fam):
             ip = inner_ip6(S, flen, sport=1024 + (k % 64))
         else:
-            ip = inner_ip(S, flen, dst=dst, sport=1024 + (k % 64))
+            ip = inner_ip(S, flen, dst=to, sport=1024 + (k % 64))
         if kind == "plain":
             f = S["Ether"](dst=SRC_MAC, src=LAN_HOST_MAC) / ip
         else:
@@ -88,8 +89,9 @@ def make_pcaps(S, kind, size, n, path, scale_nsa=None, hit=1, fam="4in4"):
     os.replace(tmp, path)
 
 
-def traffic(S, kind, size, n=MAIN_PKTS, scale_nsa=None, hit=1, fam="4in4"):
-    """Path of a cached pcap; made when missing."""
+def traffic(S, kind, size, n=MAIN_PKTS, scale_nsa=None, hit=1, fam="4in4", dst=INNER_DST):
+    """Path of a cached pcap; made when missing. dst: another inner
+    destination, the same frames otherwise (l3fwd's twin of bypass)."""
     d = os.path.join(WORK, "pcap")
     os.makedirs(d, exist_ok=True)
     tag = "%s-%s-n%d" % (kind, size, n)
@@ -100,8 +102,10 @@ def traffic(S, kind, size, n=MAIN_PKTS, scale_nsa=None, hit=1, fam="4in4"):
         tag = fam + "-" + tag
     if scale_nsa is not None:
         tag += "-scale-sa%d-hit%d" % (scale_nsa, hit)
+    if dst != INNER_DST:
+        tag += "-to-" + dst
     path = os.path.join(d, tag + ".pcap")
     if not os.path.exists(path):
         log("  making %s" % os.path.basename(path))
-        make_pcaps(S, kind, size, n, path, scale_nsa, hit, fam)
+        make_pcaps(S, kind, size, n, path, scale_nsa, hit, fam, dst)
     return path
