@@ -96,6 +96,9 @@ NATT_PORT = 4500
 V6_SECGW_TARGET = 1.0
 V6_V4_TARGET = 0.90
 SCALE_TARGET = 0.75
+# The forwarding floor (issue 15): espgw's bypass at most 1.3 times
+# l3fwd's time per packet
+FLOOR_TARGET = {"64": 1.3}
 SCALE_ROWS = [(1, 10), (1000, 10), (100000, 10), (1, 1000), (1, 10000),
               (1000, 1000), (100000, 10000)]
 

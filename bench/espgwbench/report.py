@@ -6,10 +6,11 @@ import os
 import statistics
 
 from .cases import espgw_lcores
-from .common import (COST_TARGET, FAMILIES, GW_WAN6, INNER6_DST, INNER6_SRC, MIN_FRAME6,
-                     NATT_PORT, NATT_TARGET, PEER_WAN6, RATIO_TARGET, SCALE_PKTS, SCALE_ROWS,
-                     SCALE_TARGET, SECGW_SRC, SIZES, V6_SECGW_TARGET, V6_V4_TARGET, WORKER_CPU,
-                     avg_frame, esp_ct_len, frame_lens, inner6)
+from .common import (COST_TARGET, FAMILIES, FLOOR_TARGET, GW_WAN6, INNER6_DST, INNER6_SRC,
+                     INNER_DST, L3FWD_DST, L3FWD_SRC, MIN_FRAME6, NATT_PORT, NATT_TARGET,
+                     PEER_WAN6, RATIO_TARGET, SCALE_PKTS, SCALE_ROWS, SCALE_TARGET, SECGW_SRC,
+                     SIZES, V6_SECGW_TARGET, V6_V4_TARGET, WORKER_CPU, avg_frame, esp_ct_len,
+                     frame_lens, inner6)
 from .measure import ceiling_pps, espgw_balance
 
 
@@ -44,6 +45,12 @@ def verdict(ok):
     return "yes" if ok else "**NO**"
 
 
+def per_cpu(case):
+    """Packets per second of the worker's time on a CPU, per run: what
+    another process's share of CPU 1 does not change."""
+    return [r.pps / max(r.share, 0.05) for r in case.runs] if case else []
+
+
 def report(cases, ceil, env, args, profiles):
     by = {c.name: c for c in cases}
 
@@ -65,11 +72,15 @@ def report(cases, ceil, env, args, profiles):
     lines.append("- ipsec-secgw: %s built against the installed DPDK with the vdev "
                  "patch (RX checksum offload dropped); legacy (default) path, "
                  "crypto_aesni_gcm lookaside vdev, no replay window" % SECGW_SRC)
+    if any(c.gw == "l3fwd" for c in cases):
+        lines.append("- l3fwd: %s built against the installed DPDK with the same vdev "
+                     "patch; LPM lookup with its built-in routes, --parse-ptype, -P, "
+                     "both ports polled" % L3FWD_SRC)
     lines.append("- ports: source net_pcap0 (rx_pcap, infinite_rx=1), sink net_null0 "
                  "(no-rx=1); espgw -l 0-1 (worker on CPU %d, busy polling), "
-                 "ipsec-secgw -l %d; both with %s" % (WORKER_CPU, WORKER_CPU,
-                                       "--in-memory" if "hugepages" in env["huge"][:10]
-                                       else "--no-huge -m 2048 --no-shconf"))
+                 "ipsec-secgw and l3fwd -l %d; all with %s" % (
+                     WORKER_CPU, WORKER_CPU, "--in-memory" if "hugepages" in env["huge"][:10]
+                     else "--no-huge -m 2048 --no-shconf"))
     lines.append("- method: %d run(s) a case, cases interleaved round by round; %.1f s "
                  "warm-up, %.1f s window; Mpps = sink opackets / window (telemetry); "
                  "Gbit/s = Mpps x plaintext frame bits (frame size with FCS, no preamble or gap); "
@@ -112,6 +123,42 @@ def report(cases, ceil, env, args, profiles):
                  "mix of call times): the ceiling, with no packet I/O at all." % WORKER_CPU)
     lines.append("")
 
+    # the forwarding floor (issue 15): clear forwarding against DPDK's l3fwd
+    def ns(xs):
+        return "-" if not xs else "%.1f" % (1e9 / med(xs))
+
+    rows = []
+    for s in SIZES:
+        e, g, f = (pps("%s-bypass-%s" % (gw, s)) for gw in ("espgw", "secgw", "l3fwd"))
+        if not f or not (e or g):
+            continue
+        fe, fg = (med(f) / med(x) if x else None for x in (e, g))
+        ce = per_cpu(by.get("espgw-bypass-%s" % s))
+        cf = per_cpu(by.get("l3fwd-bypass-%s" % s))
+        tgt = FLOOR_TARGET.get(s)
+        ok = None if tgt is None or fe is None else fe <= tgt
+        rows.append([s, ns(e), ns(g), ns(f), "-" if fe is None else "%.2f" % fe,
+                     "-" if not ce or not cf else "%.2f" % (med(cf) / med(ce)),
+                     "" if tgt is None else "≤ %.1f" % tgt, "" if ok is None else verdict(ok),
+                     "-" if fg is None else "%.2f" % fg])
+        if ok is not None:
+            summary.append(("espgw bypass / l3fwd, time per packet, %s" % s, "%.2f" % fe,
+                            "≤ %.1f" % tgt, ok))
+    if rows:
+        lines.append("## Forwarding floor: bypass against DPDK's l3fwd, one worker\n")
+        lines.append(md_table(["frame B", "espgw bypass ns/pkt", "secgw bypass ns/pkt",
+                               "l3fwd ns/pkt", "espgw / l3fwd (medians)", "per CPU-s",
+                               "target", "met", "secgw / l3fwd"], rows))
+        lines.append("\nns/pkt = 1 / median Mpps of the main table's bypass cases and of "
+                     "l3fwd, measured in the same rounds; l3fwd forwards the same frames "
+                     "but to %s, which its built-in LPM table sends to port 1 (the "
+                     "others' bypass traffic goes to %s through a bypass policy): "
+                     "the cost of the ports and of plain IPv4 forwarding (TTL and "
+                     "checksum, an LPM lookup, the MAC rewrite). 'per CPU-s' divides "
+                     "each run's rate by its worker's CPU share first; the target is "
+                     "judged on the medians." % (L3FWD_DST, INNER_DST))
+        lines.append("")
+
     # ESP in UDP against plain ESP (issue #12), espgw alone
     rows = []
     for d in ("encap", "decap"):
@@ -135,10 +182,7 @@ def report(cases, ceil, env, args, profiles):
 
     # IPv6 inside, outside or both against 4in4 (issue #13)
     def cpu_pps(name):
-        """Packets per second of the worker's time on a CPU, per run: what
-        another process's share of CPU 1 does not change."""
-        c = by.get(name)
-        return [r.pps / max(r.share, 0.05) for r in c.runs] if c else []
+        return per_cpu(by.get(name))
 
     def ratio(a, b):
         return med(a) / med(b) if a and b else None
@@ -384,7 +428,7 @@ def report(cases, ceil, env, args, profiles):
             lines.append("```\n" + "\n".join(top) + "\n```\n")
 
     if summary:
-        lines.append("## Targets (issues 5, 12, 13)\n")
+        lines.append("## Targets (issues 5, 12, 13, 15)\n")
         lines.append(md_table(["what", "measured", "target", "met"],
                               [[a, b, c, verdict(ok)] for a, b, c, ok in summary]))
         lines.append("")
