@@ -307,13 +307,16 @@ static void
 check_reseal(struct espgw_sa *re, const struct rte_mbuf *m, const struct pkt *p)
 {
 	struct rte_mbuf *c;
-	uint32_t len;
+	uint32_t len, tail;
 
 	len = fz_mbuf_read(m, got, sizeof(got));
 	/* the headroom it was first sealed with, and the tailroom the
 	 * trailer needs: the first buffer may have been of the big pool,
-	 * for padding behind the IP length that inbound did not give back */
-	c = fz_mbuf_room(got, len, 64, ESPGW_OUTB_TAILROOM);
+	 * for padding behind the IP length that inbound did not give back.
+	 * No more than a 16-bit buffer has: one that long was first sealed
+	 * in a big buffer with less than the worst case behind it. */
+	tail = RTE_MIN((uint32_t)ESPGW_OUTB_TAILROOM, FZ_BIG_ROOM - 64 - len);
+	c = fz_mbuf_room(got, len, 64, (uint16_t)tail);
 	FZ_CHECK(c != NULL);
 	re->oseq = p->seq - 1;
 	if (espgw_esp_outbound(fz_worker, re, &c, 1) != 1) {
