@@ -6,24 +6,29 @@
  * because virtual ports and DPDK's pools never run short there: a TX
  * queue that refuses packets (drop-tx-full), a reassembled datagram
  * with no buffer to flatten into (drop-no-mbuf), a packet without
- * headroom for its Ethernet header (drop-no-headroom); and the IPv4
- * header check's martians. Each fate is counted once, and every mbuf
- * is back in its pool afterwards. */
+ * headroom for its Ethernet header (drop-no-headroom); the IPv4
+ * header check's martians; and the send path's remembered destination
+ * across links of different MTU and a next hop not yet resolved. Each
+ * fate is counted once, and every mbuf is back in its pool afterwards. */
 
 #include "common.h"
 
 #include <string.h>
 
+#include <rte_bus_vdev.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_ip_frag.h>
 #include <rte_ring.h>
 
+#include "control/tables.h"
 #include "dataplane/ctx.h"
 #include "dataplane/frag.h"
 #include "dataplane/ipv4.h"
+#include "dataplane/route.h"
 #include "dataplane/tx.h"
+#include "lang/config.h"
 
 static struct gw gw;
 static struct gw_worker w;
@@ -225,6 +230,119 @@ test_martians(void **state)
 	}
 }
 
+/* Two links, net_null1 of MTU 1500 and net_null2 of 1280, a known
+ * neighbour on each and one not yet resolved on the first. */
+static const char *const two_links[] = {
+	"ip link set dev net_null1 up mtu 1500",
+	"ip addr add 192.0.2.1/24 dev net_null1",
+	"ip link set dev net_null2 up mtu 1280",
+	"ip addr add 198.51.100.1/24 dev net_null2",
+	NULL,
+};
+static const struct rte_ether_addr mac_a = { { 2, 0, 0, 0, 0, 0xa } };
+static const struct rte_ether_addr mac_d = { { 2, 0, 0, 0, 0, 0xd } };
+
+/* A frame queued for port: its destination MAC, and its IP length no
+ * more than the link's MTU. */
+static void
+assert_frame(uint16_t port, unsigned int i, const struct rte_ether_addr *to,
+	     uint16_t mtu)
+{
+	struct rte_mbuf *m = c.txq[port].m[i];
+	const struct rte_ether_hdr *eth =
+		rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const struct rte_ipv4_hdr *ip = (const void *)(eth + 1);
+
+	assert_true(i < c.txq[port].n);
+	assert_memory_equal(&eth->dst_addr, to, sizeof(*to));
+	assert_true(rte_be_to_cpu_16(ip->total_length) <= mtu);
+	assert_int_equal(m->pkt_len,
+			 sizeof(*eth) + rte_be_to_cpu_16(ip->total_length));
+}
+
+static struct rte_mbuf *
+ip_len_to(uint32_t dst, uint16_t len)
+{
+	struct rte_mbuf *m = ip_from_to(T_IPV4(10, 0, 1, 5), dst);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+
+	assert_non_null(rte_pktmbuf_append(m, len - m->data_len));
+	ip->total_length = rte_cpu_to_be_16(len);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	return m;
+}
+
+/* gw_send_ip_fast reuses the last destination's route, MTU and next
+ * hop only while they are that destination's: a packet to a next hop
+ * being resolved in between (its route looked up, its hop not) must
+ * not leave the small link's 1400-byte packet unfragmented, nor a
+ * second destination on a link take the first one's MAC. */
+static void
+test_send_cache(void **state)
+{
+	struct espgw_cfg cfg;
+	struct gw_change chg = { .what = GW_CHANGED_ALL };
+	struct gw_tables *t;
+	struct rte_mempool *ind;
+	uint16_t p1, p2;
+	char err[256];
+
+	(void)state;
+	assert_int_equal(rte_eth_dev_get_port_by_name("net_null1", &p1), 0);
+	assert_int_equal(rte_eth_dev_get_port_by_name("net_null2", &p2), 0);
+	espgw_cfg_init(&cfg, "test");
+	for (int i = 0; two_links[i] != NULL; i++)
+		assert_int_equal(espgw_cfg_parse_line(&cfg, two_links[i], i + 1,
+						      err, sizeof(err)),
+				 0);
+	t = gw_tables_build(&cfg, 1, NULL, &chg, err, sizeof(err));
+	espgw_cfg_free(&cfg);
+	assert_non_null(t);
+	ind = rte_pktmbuf_pool_create("t_indirect", 63, 0, 0, 0, SOCKET_ID_ANY);
+	assert_non_null(ind);
+	gw.pool = t_pool;
+	gw.indirect_pool = ind;
+	assert_int_equal(gw_neigh_init(&gw.neigh, 64), 0);
+	gw_neigh_set(&gw.neigh, p2, RTE_BE32(T_IPV4(198, 51, 100, 10)), &mac_a,
+		     true);
+	gw_neigh_set(&gw.neigh, p2, RTE_BE32(T_IPV4(198, 51, 100, 13)), &mac_d,
+		     true);
+	ctx_reset();
+	c.t = t;
+
+	/* A on the small link, then B on the big one, held for ARP */
+	gw_send_ip_fast(&c, ip_len_to(T_IPV4(198, 51, 100, 10), 1000));
+	gw_send_ip_fast(&c, ip_len_to(T_IPV4(192, 0, 2, 66), 1400));
+	assert_int_equal(w.nb_pending, 1);
+	/* A again, too long for its link: two fragments, not one frame */
+	gw_send_ip_fast(&c, ip_len_to(T_IPV4(198, 51, 100, 10), 1400));
+	/* D beside A, then D again: D's MAC both times */
+	gw_send_ip_fast(&c, ip_len_to(T_IPV4(198, 51, 100, 13), 100));
+	gw_send_ip_fast(&c, ip_len_to(T_IPV4(198, 51, 100, 13), 100));
+	/* and A after D */
+	gw_send_ip_fast(&c, ip_len_to(T_IPV4(198, 51, 100, 10), 100));
+
+	assert_int_equal(c.txq[p2].n, 6);
+	assert_frame(p2, 0, &mac_a, 1280);
+	assert_frame(p2, 1, &mac_a, 1280);
+	assert_frame(p2, 2, &mac_a, 1280);
+	assert_frame(p2, 3, &mac_d, 1280);
+	assert_frame(p2, 4, &mac_d, 1280);
+	assert_frame(p2, 5, &mac_a, 1280);
+	assert_int_equal(w.cnt[GW_FRAGMENTED], 1);
+	/* B's ARP request is the one frame on the big link */
+	assert_int_equal(c.txq[p1].n, 1);
+
+	rte_pktmbuf_free_bulk(c.txq[p1].m, c.txq[p1].n);
+	rte_pktmbuf_free_bulk(c.txq[p2].m, c.txq[p2].n);
+	rte_pktmbuf_free(w.pending[0].m);
+	gw_neigh_fini(&gw.neigh);
+	gw_tables_free(t);
+	memset(&gw, 0, sizeof(gw));
+	rte_mempool_free(ind);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -237,9 +355,16 @@ main(int argc, char **argv)
 						t_teardown),
 		cmocka_unit_test_setup_teardown(test_martians, t_setup,
 						t_teardown),
+		cmocka_unit_test_setup_teardown(test_send_cache, t_setup,
+						t_teardown),
 	};
 
 	(void)argc;
 	t_eal_init(argv[0]);
+	if (rte_vdev_init("net_null1", NULL) != 0 ||
+	    rte_vdev_init("net_null2", NULL) != 0) {
+		fprintf(stderr, "cannot create the null ports\n");
+		return 1;
+	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
