@@ -19,7 +19,9 @@ def mac(m):
 
 
 def cksum(b):
-    """The Internet checksum of b (RFC 1071), of an even length."""
+    """The Internet checksum of b (RFC 1071), an odd length padded."""
+    if len(b) % 2:
+        b += b"\0"
     s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
     while s >> 16:
         s = (s & 0xFFFF) + (s >> 16)

@@ -112,6 +112,8 @@ import tempfile
 import time
 
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
+# what the app tests share: the stats file, the checksum, MACs
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "app"))
 
 from cryptography.hazmat.primitives.ciphers import algorithms, modes  # noqa: E402
 from scapy.compat import raw  # noqa: E402
@@ -123,6 +125,7 @@ from scapy.layers.inet6 import (defragment6, IPv6ExtHdrFragment, ICMPv6DestUnrea
 from scapy.layers.ipsec import ESP, CryptAlgo, SecurityAssociation  # noqa: E402
 from scapy.layers.l2 import ARP, Ether  # noqa: E402
 from scapy.packet import Raw  # noqa: E402
+from gwproc import cksum, mac as mac_bytes, read_stats  # noqa: E402
 
 # --- the test network ------------------------------------------------------
 
@@ -164,10 +167,6 @@ def v6_host(n):
 def a6(addr):
     """The 16 bytes of an IPv6 address."""
     return socket.inet_pton(socket.AF_INET6, addr)
-
-
-def mac_bytes(mac):
-    return bytes(int(x, 16) for x in mac.split(":"))
 
 
 def mac_str(b):
@@ -359,16 +358,6 @@ def udp_to(dst, dport, payload, src=PEER, sport=NAT_PORT):
 
 # --- packets ---------------------------------------------------------------------
 
-def cksum(b):
-    """Internet checksum (RFC 1071) of b."""
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
 def forwarded(pkt):
     """What a router forwards for pkt: TTL - 1, header checksum computed afresh."""
     b = bytearray(pkt)
@@ -517,15 +506,6 @@ class Run:
         if name not in self.stats:
             raise Fail("no counter %s in the stats file" % name)
         return self.stats[name]
-
-
-def read_stats(path):
-    stats = {}
-    with open(path) as fp:
-        for line in fp:
-            k, v = line.split()
-            stats[k] = int(v)
-    return stats
 
 
 def eal_cores(workers):

@@ -46,6 +46,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
+# what the app tests share: the stats file, MACs
+sys.path.insert(0, os.path.join(HERE, "..", "app"))
+from gwproc import mac, read_stats  # noqa: E402
 PY = "/usr/bin/python3"
 IP = {"r1": "192.0.2.1", "r2": "192.0.2.2"}
 NET = {"r1": "10.0.1.0/24", "r2": "10.0.2.0/24"}
@@ -89,10 +92,6 @@ def ipv4(src, dst, proto, payload, ident=0, frag=0, tot=None):
 
 def eth(dst, src, etype, payload):
     return dst + src + struct.pack("!H", etype) + payload
-
-
-def mac(text):
-    return bytes.fromhex(text.replace(":", ""))
 
 
 # ---- namespaces -----------------------------------------------------------------
@@ -535,8 +534,6 @@ class Soak:
 
     def summary(self):
         a = self.a
-        first, lastm = self.samples[0], self.samples[-1]
-        dt = lastm["t"] - first["t"]
         tot = {g: read_stats_tot(self.stats[g]) for g in ("r1", "r2")}
         blast = {k: v for k, v in self.procs_out.items() if k.startswith("blast")}
         summ = {
@@ -608,15 +605,6 @@ def parse_metrics(text):
 def wan_rx(m):
     return sum(v for k, v in m.items()
                if k.startswith("espgw_port_rx_packets_total|") and "port_id=1" in k)
-
-
-def read_stats(path):
-    s = {}
-    for line in open(path):
-        k, _, v = line.partition(" ")
-        if v.strip().isdigit():
-            s[k] = int(v)
-    return s
 
 
 def esp_reason(s, r):
