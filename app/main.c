@@ -8,9 +8,6 @@
  * the workers (dataplane/, every other lcore), prints the counters on
  * SIGUSR1 and at exit. */
 
-/* rte_vect_{get,set}_max_simd_bitwidth (experimental in DPDK 22.11) */
-#define ALLOW_EXPERIMENTAL_API
-
 #include <errno.h>
 #include <getopt.h>
 #include <malloc.h>

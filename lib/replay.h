@@ -5,22 +5,39 @@
 #define ESPGW_REPLAY_H
 
 /* Inbound anti-replay (RFC 4303 section 3.4.3) and ESN seq-hi inference
- * (RFC 4303 appendix A). Owned by one worker at a time: no locking. */
+ * (RFC 4303 appendix A). Several workers may check and update one window
+ * at once: each block carries the number of the block it holds and
+ * changes with one 128-bit compare-and-swap, so a number is accepted at
+ * most once whoever sees it (an SA of one worker skips the lock). */
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include <rte_atomic.h>
 #include <rte_common.h>
 
 #include "drops.h"
 
 /* RFC 6479: the window lives in a ring of 64-bit blocks, one more than the
- * window needs, so sliding forward clears whole blocks instead of
- * shifting bits. nb_blocks is a power of two. */
+ * window needs, so sliding forward starts a block instead of shifting
+ * bits. A slot is started afresh by the first number of a newer block
+ * to reach it (nothing clears the blocks a jump skips), and a number
+ * whose slot holds a newer block is behind the window. nb_blocks is a
+ * power of two. */
+union espgw_replay_blk {
+	struct {
+		uint64_t bits; /* the numbers of block `blk` received */
+		uint64_t blk;  /* seq >> ESPGW_REPLAY_BLK_SHIFT of them */
+	};
+	rte_int128_t cas; /* both, for rte_atomic128_cmp_exchange */
+};
+
 struct espgw_replay {
 	uint64_t top;	   /* highest sequence number accepted (64-bit) */
 	uint32_t win;	   /* window size, packets; 0 = no check */
 	uint32_t blk_mask; /* nb_blocks - 1 */
-	uint64_t bmp[];
+	bool shared;	   /* several workers update it: compare-and-swap */
+	union espgw_replay_blk blks[];
 };
 
 enum { ESPGW_REPLAY_BLK_SHIFT = 6, ESPGW_REPLAY_BLK_BITS = 64 };
@@ -35,6 +52,55 @@ espgw_replay_nb_blocks(uint32_t win)
 		(win + ESPGW_REPLAY_BLK_BITS - 1) / ESPGW_REPLAY_BLK_BITS + 1);
 }
 
+/* Bytes of a window of win packets, for its allocation (16-aligned). */
+static inline size_t
+espgw_replay_size(uint32_t win)
+{
+	return sizeof(struct espgw_replay) +
+	       espgw_replay_nb_blocks(win) * sizeof(union espgw_replay_blk);
+}
+
+static inline union espgw_replay_blk *
+replay_slot(struct espgw_replay *r, uint64_t seq)
+{
+	return &r->blks[(seq >> ESPGW_REPLAY_BLK_SHIFT) & r->blk_mask];
+}
+
+static inline uint64_t
+replay_bit(uint64_t seq)
+{
+	return UINT64_C(1) << (seq & (ESPGW_REPLAY_BLK_BITS - 1));
+}
+
+static inline uint64_t
+replay_top(const struct espgw_replay *r)
+{
+	return __atomic_load_n(&r->top, __ATOMIC_RELAXED);
+}
+
+/* A zeroed window of win packets whose highest number is top, with
+ * everything up to top counted as received (a new SA's iseq). */
+static inline void
+espgw_replay_init(struct espgw_replay *r, uint32_t win, uint64_t top,
+		  bool shared)
+{
+	uint32_t nb = espgw_replay_nb_blocks(win);
+
+	r->win = win;
+	r->blk_mask = nb ? nb - 1 : 0;
+	r->top = top;
+	r->shared = shared;
+	for (uint64_t s = top, k = 0; s > 0 && k < win; s--, k++) {
+		union espgw_replay_blk *b = replay_slot(r, s);
+
+		if (b->blk != s >> ESPGW_REPLAY_BLK_SHIFT)
+			*b = (union espgw_replay_blk){
+				.blk = s >> ESPGW_REPLAY_BLK_SHIFT
+			};
+		b->bits |= replay_bit(s);
+	}
+}
+
 /* RFC 4303 appendix A2.2, for ESN SAs (without ESN seq-hi is 0 and the
  * window is not read): the 64-bit sequence number a received low half
  * stands for, given the window's top. Returns 0 when it can only be a
@@ -42,10 +108,11 @@ espgw_replay_nb_blocks(uint32_t win)
 static inline uint64_t
 espgw_replay_infer(const struct espgw_replay *r, uint32_t seq_lo)
 {
+	uint64_t top = replay_top(r);
 	uint32_t tl, th, bottom;
 
-	tl = (uint32_t)r->top;
-	th = (uint32_t)(r->top >> 32);
+	tl = (uint32_t)top;
+	th = (uint32_t)(top >> 32);
 	bottom = tl - r->win + 1; /* wraps when tl < win - 1 */
 	if (tl >= r->win - 1) {
 		/* window within one seq-hi epoch */
@@ -62,58 +129,87 @@ espgw_replay_infer(const struct espgw_replay *r, uint32_t seq_lo)
 	return ((uint64_t)th << 32) | seq_lo;
 }
 
-static inline uint64_t *
-replay_word(struct espgw_replay *r, uint64_t seq)
-{
-	return &r->bmp[(seq >> ESPGW_REPLAY_BLK_SHIFT) & r->blk_mask];
-}
-
-static inline uint64_t
-replay_bit(uint64_t seq)
-{
-	return UINT64_C(1) << (seq & (ESPGW_REPLAY_BLK_BITS - 1));
-}
-
 /* Check before decryption: may seq be new? Returns ESPGW_OK or
- * the drop reason. */
+ * the drop reason. A hint only when shared: the update decides. */
 static inline int
 espgw_replay_check(struct espgw_replay *r, uint64_t seq)
 {
+	const union espgw_replay_blk *b;
+	uint64_t top = replay_top(r), blk;
+
 	if (seq == 0)
 		return ESPGW_DROP_BEHIND_WINDOW;
-	if (seq > r->top)
+	if (seq > top)
 		return ESPGW_OK;
 	/* top - seq cannot wrap here; seq + win could, near 2^64 */
-	if (r->top - seq >= r->win)
+	if (top - seq >= r->win)
 		return ESPGW_DROP_BEHIND_WINDOW;
-	if (*replay_word(r, seq) & replay_bit(seq))
+	b = replay_slot(r, seq);
+	blk = __atomic_load_n(&b->blk, __ATOMIC_RELAXED);
+	if (blk > seq >> ESPGW_REPLAY_BLK_SHIFT)
+		return ESPGW_DROP_BEHIND_WINDOW;
+	if (blk == seq >> ESPGW_REPLAY_BLK_SHIFT &&
+	    (__atomic_load_n(&b->bits, __ATOMIC_RELAXED) & replay_bit(seq)))
 		return ESPGW_DROP_REPLAYED;
 	return ESPGW_OK;
 }
 
+/* The slot of seq as it would be with seq received; false (and *rc the
+ * reason) when seq may not be. */
+static inline bool
+replay_mark(union espgw_replay_blk *want, const union espgw_replay_blk *old,
+	    uint64_t seq, int *rc)
+{
+	uint64_t blk = seq >> ESPGW_REPLAY_BLK_SHIFT;
+
+	if (old->blk > blk) {
+		*rc = ESPGW_DROP_BEHIND_WINDOW;
+		return false;
+	}
+	if (old->blk == blk && (old->bits & replay_bit(seq))) {
+		*rc = ESPGW_DROP_REPLAYED;
+		return false;
+	}
+	want->blk = blk;
+	want->bits = (old->blk == blk ? old->bits : 0) | replay_bit(seq);
+	return true;
+}
+
 /* After the ICV verified: check again (an earlier packet of the same
- * burst may have taken seq) and record it, sliding the window forward. */
+ * burst, or another worker, may have taken seq) and record it, moving
+ * the top forward. Shared, the block changes by compare-and-swap: of
+ * two workers marking one number, one wins and the other sees it
+ * replayed. */
 static inline int
 espgw_replay_update(struct espgw_replay *r, uint64_t seq)
 {
-	int rc = espgw_replay_check(r, seq);
+	union espgw_replay_blk *b, old, want;
+	uint64_t top = replay_top(r);
+	int rc = ESPGW_OK;
 
-	if (rc != ESPGW_OK)
-		return rc;
-	if (seq > r->top) {
-		uint64_t from = (r->top >> ESPGW_REPLAY_BLK_SHIFT) + 1;
-		uint64_t to = seq >> ESPGW_REPLAY_BLK_SHIFT;
-		uint64_t n = to - from + 1;
-
-		if (to >= from) {
-			if (n > (uint64_t)r->blk_mask + 1)
-				n = (uint64_t)r->blk_mask + 1;
-			for (uint64_t i = 0; i < n; i++)
-				r->bmp[(from + i) & r->blk_mask] = 0;
-		}
-		r->top = seq;
+	if (seq == 0 || (seq <= top && top - seq >= r->win))
+		return ESPGW_DROP_BEHIND_WINDOW;
+	b = replay_slot(r, seq);
+	if (!r->shared) {
+		if (!replay_mark(&want, b, seq, &rc))
+			return rc;
+		*b = want;
+		if (seq > top)
+			r->top = seq;
+		return ESPGW_OK;
 	}
-	*replay_word(r, seq) |= replay_bit(seq);
+	old.blk = __atomic_load_n(&b->blk, __ATOMIC_RELAXED);
+	old.bits = __atomic_load_n(&b->bits, __ATOMIC_RELAXED);
+	do {
+		if (!replay_mark(&want, &old, seq, &rc))
+			return rc;
+	} while (!rte_atomic128_cmp_exchange(&b->cas, &old.cas, &want.cas, 0,
+					     __ATOMIC_RELAXED,
+					     __ATOMIC_RELAXED));
+	while (seq > top &&
+	       !__atomic_compare_exchange_n(&r->top, &top, seq, 1,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 	return ESPGW_OK;
 }
 

@@ -185,7 +185,6 @@ espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 	const char *bad = espgw_sa_params_check(p);
 	uint16_t nb_slots = p->nb_workers ? p->nb_workers : 1;
 	struct espgw_sa *sa;
-	uint32_t nb_blocks;
 
 	if (bad != NULL) {
 		if (why != NULL)
@@ -194,14 +193,10 @@ espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 	}
 	if (why != NULL)
 		*why = "out of memory";
-	nb_blocks = p->dir == ESPGW_SA_IN
-			    ? espgw_replay_nb_blocks(p->replay_window)
-			    : 0;
 	sa = rte_zmalloc("espgw_sa",
 			 sizeof(*sa) + nb_slots * sizeof(struct espgw_sa_slot) +
 				 (p->dir == ESPGW_SA_IN
-					  ? sizeof(struct espgw_replay) +
-						    nb_blocks * sizeof(uint64_t)
+					  ? espgw_replay_size(p->replay_window)
 					  : 0),
 			 RTE_CACHE_LINE_SIZE);
 	if (sa == NULL)
@@ -249,17 +244,11 @@ espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 		sa_peer_store(sa, p->dst.v4, p->encap.dport);
 	}
 
-	if (p->dir == ESPGW_SA_IN) {
-		struct espgw_replay *r = espgw_sa_replay(sa);
-
-		r->win = p->replay_window;
-		r->blk_mask = nb_blocks ? nb_blocks - 1 : 0;
-		r->top = p->iseq;
-		/* Everything up to iseq counts as already received. */
-		for (uint64_t s = p->iseq, k = 0; s > 0 && k < p->replay_window;
-		     s--, k++)
-			*replay_word(r, s) |= replay_bit(s);
-	}
+	/* everything up to iseq counts as already received; an SA of more
+	 * than one worker may be checked by several at once */
+	if (p->dir == ESPGW_SA_IN)
+		espgw_replay_init(espgw_sa_replay(sa), p->replay_window,
+				  p->iseq, nb_slots > 1);
 	if (why != NULL)
 		*why = NULL;
 	return sa;

@@ -4,9 +4,6 @@
 
 /* Fragmentation and reassembly on a worker. */
 
-/* rte_ip_frag_table_del_expired_entries (experimental in DPDK 22.11) */
-#define ALLOW_EXPERIMENTAL_API
-
 #include <assert.h>
 #include <string.h>
 

@@ -3,8 +3,12 @@
  */
 
 /* Anti-replay window (RFC 4303 section 3.4.3, RFC 6479) and ESN seq-hi
- * inference (RFC 4303 appendix A), checked against a plain model. */
+ * inference (RFC 4303 appendix A), checked against a plain model, on a
+ * window of one worker and of several (each test runs on both); and two
+ * threads offering the same numbers to one window at once, each number
+ * accepted exactly once between them. */
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,15 +19,18 @@
 
 #include "replay.h"
 
+/* the mode of the windows mk() makes: compare-and-swap or not */
+static bool shared;
+
 static struct espgw_replay *
 mk(uint32_t win, uint64_t top)
 {
-	uint32_t nb = espgw_replay_nb_blocks(win);
-	struct espgw_replay *r = calloc(1, sizeof(*r) + nb * sizeof(uint64_t));
+	struct espgw_replay *r = aligned_alloc(16, espgw_replay_size(win));
 
 	assert_non_null(r);
-	r->win = win;
-	r->blk_mask = nb - 1;
+	memset(r, 0, espgw_replay_size(win));
+	/* top alone: the numbers below it are not marked received */
+	espgw_replay_init(r, win, 0, shared);
 	r->top = top;
 	return r;
 }
@@ -225,6 +232,87 @@ test_top_of_space(void **state)
 	free(r);
 }
 
+/* Two threads offer the same numbers, base + 1 to base + N, each in its
+ * own order within runs of 16 (less than half the window: whoever
+ * passes a number first has offered every number a window behind it),
+ * to one shared window at once, across 2^32. Every number is accepted
+ * by exactly one of them. */
+enum { RACE_N = 1 << 21, RACE_RUN = 16 };
+static const uint64_t race_base = (UINT64_C(1) << 32) - RACE_N / 2;
+static struct espgw_replay *race_w;
+static uint8_t race_got[RACE_N + 1];
+static volatile int race_go;
+
+static void *
+race(void *arg)
+{
+	uint32_t x = (uint32_t)(uintptr_t)arg * 2654435761u + 1;
+
+	__atomic_fetch_add(&race_go, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&race_go, __ATOMIC_ACQUIRE) < 2)
+		;
+	for (uint32_t run = 0; run < RACE_N / RACE_RUN; run++) {
+		uint32_t perm[RACE_RUN];
+
+		for (uint32_t i = 0; i < RACE_RUN; i++)
+			perm[i] = i;
+		for (uint32_t i = RACE_RUN - 1; i > 0; i--) {
+			uint32_t j, t;
+
+			x = x * 1103515245u + 12345u;
+			j = (x >> 8) % (i + 1);
+			t = perm[i];
+			perm[i] = perm[j];
+			perm[j] = t;
+		}
+		for (uint32_t i = 0; i < RACE_RUN; i++) {
+			uint32_t k = run * RACE_RUN + perm[i] + 1;
+
+			if (espgw_replay_check(race_w, race_base + k) ==
+				    ESPGW_OK &&
+			    espgw_replay_update(race_w, race_base + k) ==
+				    ESPGW_OK)
+				__atomic_fetch_add(&race_got[k], 1,
+						   __ATOMIC_RELAXED);
+		}
+	}
+	return NULL;
+}
+
+static void
+test_two_threads(void **state)
+{
+	static const uint32_t wins[] = { 64, 1024, 64, 1024 };
+	pthread_t t[2];
+
+	(void)state;
+	for (unsigned int w = 0; w < RTE_DIM(wins); w++) {
+		uint64_t once = 0;
+
+		race_w = aligned_alloc(16, espgw_replay_size(wins[w]));
+		assert_non_null(race_w);
+		memset(race_w, 0, espgw_replay_size(wins[w]));
+		espgw_replay_init(race_w, wins[w], race_base, true);
+		memset(race_got, 0, sizeof(race_got));
+		race_go = 0;
+		for (uintptr_t i = 0; i < 2; i++)
+			assert_int_equal(
+				pthread_create(&t[i], NULL, race, (void *)i),
+				0);
+		for (int i = 0; i < 2; i++)
+			assert_int_equal(pthread_join(t[i], NULL), 0);
+		for (uint32_t k = 1; k <= RACE_N; k++) {
+			if (race_got[k] != 1)
+				fail_msg("window %u: %lu accepted %u times",
+					 wins[w], race_base + k, race_got[k]);
+			once++;
+		}
+		assert_int_equal(once, RACE_N);
+		assert_int_equal(race_w->top, race_base + RACE_N);
+		free(race_w);
+	}
+}
+
 int
 main(void)
 {
@@ -237,6 +325,14 @@ main(void)
 		cmocka_unit_test(test_esn_across_wrap),
 		cmocka_unit_test(test_top_of_space),
 	};
+	const struct CMUnitTest race_tests[] = {
+		cmocka_unit_test(test_two_threads),
+	};
+	int rc;
 
-	return cmocka_run_group_tests_name("replay", tests, NULL, NULL);
+	rc = cmocka_run_group_tests_name("replay", tests, NULL, NULL);
+	shared = true;
+	rc |= cmocka_run_group_tests_name("replay, shared", tests, NULL, NULL);
+	return rc | cmocka_run_group_tests_name("replay, two threads",
+						race_tests, NULL, NULL);
 }

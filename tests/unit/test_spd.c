@@ -10,9 +10,6 @@
  * policies and packets against a brute-force model, and the IPv6 key
  * as xfrm takes it from a packet's extension headers. */
 
-/* rte_vect_set_max_simd_bitwidth (experimental in DPDK 22.11) */
-#define ALLOW_EXPERIMENTAL_API
-
 #include "common.h"
 
 #include <arpa/inet.h>

@@ -21,8 +21,11 @@
  * free it, never forward it.
  *
  * Threads: a worker (and its intel-ipsec-mb manager) belongs to one
- * lcore. An outbound SA may be used by several workers at once. An
- * inbound SA's replay window belongs to one worker at a time. An SAD
+ * lcore. An SA may be used by several workers at once, outbound or
+ * inbound: an inbound SA made for more than one worker (nb_workers > 1)
+ * updates its replay window by compare-and-swap, so a sequence number
+ * is accepted at most once between them; one made for one worker does
+ * not lock, and then belongs to one worker at a time. An SAD
  * and its SAs must not be changed while workers use them: build new
  * ones and swap the pointer once the workers have moved on.
  *
