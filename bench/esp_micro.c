@@ -384,6 +384,14 @@ with_ipv6(struct espgw_sa_params *p)
 	p->af_unspec = true; /* IPv4 inside */
 }
 
+/* SAs made for two workers, used by one: the inbound window changes
+ * by 128-bit compare-and-swap (lib/replay.h), uncontended here. */
+static void
+with_two_workers(struct espgw_sa_params *p)
+{
+	p->nb_workers = 2;
+}
+
 /* The kind change() makes, against the rig's plain pair. */
 static int
 ab_kind(struct rig *r, double secs, const char *what,
@@ -499,7 +507,11 @@ main(int argc, char **argv)
 	    ab_kind(&r, secs * 4,
 		    "IPv6 endpoints (4in6: src 2001:db8:1::1 dst "
 		    "2001:db8:2::1)",
-		    with_ipv6) != 0) {
+		    with_ipv6) != 0 ||
+	    ab_kind(&r, secs * 4,
+		    "SAs of two workers (the replay window's compare-and-swap, "
+		    "one worker using it)",
+		    with_two_workers) != 0) {
 		fprintf(stderr, "setup failed\n");
 		return 1;
 	}
