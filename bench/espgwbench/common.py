@@ -16,6 +16,8 @@ RESULTS = os.path.join(ROOT, "bench", "results")
 # build_espgw() points ESPGW at the copy of the binary that is measured
 ESPGW = os.path.join(BUILD, "app", "espgw")
 CEIL_CLI = os.path.join(BUILD, "bench", "imb_ceiling_cli")
+# LD_PRELOAD for bench/instr.py: port counters at rte_eth_dev_stop
+STOPSTATS = os.path.join(BUILD, "bench", "libstopstats.so")
 SECGW = os.path.join(SECGW_DIR, "src", "ipsec-secgw", "build", "ipsec-secgw")
 L3FWD = os.path.join(L3FWD_DIR, "src", "l3fwd", "build", "l3fwd")
 

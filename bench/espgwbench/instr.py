@@ -1,0 +1,194 @@
+"""Instructions per packet under callgrind (issue 15): a case run as the
+timed runs run it, under valgrind --tool=callgrind, collecting inside the
+worker's loop only, over an exact packet count. bench/instr.py and
+bench/run.py's last step both measure with it; the count is the same
+whatever else shares the machine."""
+
+import os
+import re
+import shutil
+import signal
+import subprocess
+import time
+
+from .common import STOPSTATS, WORK, Fail, log
+from .measure import read_stats_file
+from .proc import Telemetry, cleanup_runtime, tail
+
+# the function each program runs its packet loop in: what --toggle-collect
+# counts (start-up and shutdown are not counted)
+TOGGLE = {"espgw": "gw_worker_main", "secgw": "ipsec_poll_mode_worker",
+          "l3fwd": "lpm_main_loop"}
+# what bench/run.py measures: the forwarding floor and the main 64- and
+# 1420-byte cases of both gateways
+CASES = (["%s-bypass-%s" % (gw, s) for s in ("64", "1420")
+          for gw in ("espgw", "secgw", "l3fwd")] +
+         ["%s-%s-%s" % (gw, d, s) for d in ("encap", "decap") for s in ("64", "1420")
+          for gw in ("espgw", "secgw")])
+# a burst: what l3fwd may hold in its TX buffer when it stops
+MAX_BURST = 32
+
+
+def ensure_valgrind():
+    if not shutil.which("callgrind_annotate"):
+        log("installing valgrind (apt-get)")
+        subprocess.run("apt-get update -qq && apt-get install -y -qq valgrind", shell=True,
+                       check=False, stdout=subprocess.DEVNULL)
+        if not shutil.which("callgrind_annotate"):
+            raise Fail("no valgrind (apt-get install valgrind)")
+    if not os.path.exists(STOPSTATS):
+        raise Fail("%s was not built (ninja -C build)" % STOPSTATS)
+
+
+def read_stopstats(path):
+    """{port: {counter: n}} from libstopstats' file (the last line a port)."""
+    ports = {}
+    if os.path.exists(path):
+        for line in open(path):
+            f = line.split()
+            if len(f) >= 2 and f[0] == "port":
+                ports[int(f[1])] = {f[i]: int(f[i + 1]) for i in range(2, len(f) - 1, 2)}
+    return ports
+
+
+def run_case(case, secs, reuse=False):
+    """(packets, {function: Ir}, total Ir, check) of a case under callgrind;
+    check says how the packet count was cross-checked."""
+    d = os.path.join(WORK, "instr")
+    os.makedirs(d, exist_ok=True)
+    out = os.path.join(d, case.name + ".callgrind")
+    stats = os.path.join(d, case.name + ".stats")
+    ports_path = os.path.join(d, case.name + ".ports")
+    logp = os.path.join(d, case.name + ".log")
+    npath = os.path.join(d, case.name + ".packets")
+    if reuse and os.path.exists(npath) and os.path.exists(out):
+        funcs, total = annotate(out)
+        f = open(npath).read().split("\t", 1)
+        return int(f[0]), funcs, total, f[1].strip() if len(f) > 1 else ""
+    for f in (out, stats, ports_path):
+        if os.path.exists(f):
+            os.remove(f)
+    prefix = "espgwinstr%d_%s" % (os.getpid(), case.name)
+    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
+           "--toggle-collect=" + TOGGLE[case.gw]]
+    cmd += case.cmd(prefix, False, stats_file=stats if case.gw == "espgw" else None)
+    # the packet count: port 0's ipackets when the program stops its
+    # ports, after its worker left the loop (bench/stopstats.c)
+    env = dict(os.environ, STOPSTATS_FILE=ports_path)
+    env["LD_PRELOAD"] = ":".join(x for x in (STOPSTATS, os.environ.get("LD_PRELOAD")) if x)
+    with open(logp, "w") as fp:
+        proc = subprocess.Popen(cmd, stdout=fp, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, env=env)
+    try:
+        tel = Telemetry(prefix, proc, 180)
+        tel.s.settimeout(120)   # its thread waits for valgrind's lock
+        t0 = time.monotonic()
+        while tel.stats(1)["opackets"] == 0:
+            if time.monotonic() - t0 > 120:
+                raise Fail("%s forwarded nothing under valgrind (log %s)" % (case.name, logp))
+            time.sleep(0.2)
+        time.sleep(secs)
+        seen = tel.stats(0)["ipackets"]   # a lower bound, for the check
+        tel.close()
+    finally:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=120)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        cleanup_runtime(prefix)
+    if proc.returncode != 0 or not os.path.exists(out):
+        raise Fail("%s under valgrind exited with %s (log %s):\n%s"
+                   % (case.name, proc.returncode, logp, tail(logp)))
+    ports = read_stopstats(ports_path)
+    if 0 not in ports or 1 not in ports:
+        raise Fail("%s: no port counters at rte_eth_dev_stop in %s (LD_PRELOAD %s)"
+                   % (case.name, ports_path, STOPSTATS))
+    pkts = ports[0]["ipackets"]
+    sent = ports[1]["opackets"]
+    if pkts < seen or ports[0]["rx_nombuf"] or ports[1]["oerrors"]:
+        raise Fail("%s: port counters at stop %s, telemetry saw %d received before"
+                   % (case.name, ports, seen))
+    check = check_count(case, out, stats, pkts, sent)
+    with open(npath, "w") as fp:
+        fp.write("%d\t%s\n" % (pkts, check))
+    funcs, total = annotate(out)
+    return pkts, funcs, total, check
+
+
+def check_count(case, callgrind_out, stats, pkts, sent):
+    """The count at stop against a second exact one of the program's own;
+    returns what agreed, raises Fail when they differ."""
+    if case.gw == "espgw":
+        st = read_stats_file(stats)
+        work = {"encap": "gw.encrypted", "decap": "gw.decrypted"}.get(case.direction)
+        if st.get("gw.rx") != pkts or (work and st.get(work) != pkts):
+            raise Fail("%s: port 0 received %d at stop, espgw counted gw.rx %s, %s %s"
+                       % (case.name, pkts, st.get("gw.rx"), work, st.get(work)))
+        return "= gw.rx" + (" = %s" % work if work else "")
+    if case.gw == "secgw":
+        # ipsec-secgw calls esp_outbound / esp_inbound once a packet
+        f = {"encap": "esp_outbound", "decap": "esp_inbound"}.get(case.direction)
+        if not f:
+            return tx_buffered(case, pkts, sent)
+        n = calls_to(callgrind_out, f)
+        if n != pkts:
+            raise Fail("%s: port 0 received %d at stop, %d calls of %s"
+                       % (case.name, pkts, n, f))
+        return "= calls of %s" % f
+    return tx_buffered(case, pkts, sent)
+
+
+def tx_buffered(case, pkts, sent):
+    """Forwarding with no per-packet call to count: every packet received
+    left by port 1 but for what the program still held in its TX buffer
+    when it stopped (l3fwd, ipsec-secgw: less than a burst, unsent)."""
+    if not 0 <= pkts - sent < MAX_BURST:
+        raise Fail("%s: port 0 received %d at stop, port 1 sent %d" % (case.name, pkts, sent))
+    return "port 1 opackets + %d" % (pkts - sent)
+
+
+def calls_to(path, fname):
+    """How many times a function was called, from a callgrind file."""
+    names, n, callee = {}, 0, None
+    for line in open(path, errors="replace"):
+        if line.startswith(("fn=", "cfn=")):
+            m = re.match(r"c?fn=\((\d+)\)(?: (.*))?", line.strip())
+            if m and m.group(2):
+                names[m.group(1)] = m.group(2)
+            callee = names.get(m.group(1)) if m and line.startswith("cfn=") else None
+        elif line.startswith("calls=") and callee == fname:
+            n += int(line.split("=", 1)[1].split()[0])
+    return n
+
+
+LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*)$")
+
+
+def annotate(path):
+    """{function [dso]: self Ir} and the total, from callgrind_annotate."""
+    text = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100", "--auto=no",
+                           path],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                          universal_newlines=True, check=True).stdout
+    funcs, total = {}, 0
+    for line in text.splitlines():
+        m = LINE.match(line)
+        if not m:
+            continue
+        ir = int(m.group(1).replace(",", ""))
+        what = m.group(2).strip()
+        if what == "PROGRAM TOTALS":
+            total = ir
+            continue
+        what = re.sub(r" \([\d,]+x\)", "", what)   # call counts (debug info)
+        name, _, dso = what.partition(" [")
+        name = name.split(":", 1)[1] if ":" in name else name
+        dso = os.path.basename(dso.rstrip("]")).split(".so")[0]
+        # a function's parts inlined from other files come without the
+        # library; an address (a stripped library) needs it
+        key = "%s (%s)" % (name, dso) if name.startswith("0x") else name
+        funcs[key] = funcs.get(key, 0) + ir
+    return funcs, total
