@@ -4,7 +4,7 @@
 Run as root with /usr/bin/python3 (python3-scapy, python3-cryptography,
 python3-matplotlib; the last is installed with apt-get when missing):
 
-    /usr/bin/python3 bench/run.py              # everything, ~10-15 min
+    /usr/bin/python3 bench/run.py              # everything, ~50 min
     /usr/bin/python3 bench/run.py --quick      # 1 run a case, short windows
     /usr/bin/python3 bench/run.py -k encap-64 -k ceiling    # some cases only
     /usr/bin/python3 bench/run.py -k 'e*cap-64' -k 'e*cap-4in6-64' --families 4in6
@@ -59,6 +59,13 @@ What it does, all in one run:
   for each frame size.
 * Scale: espgw encap and decap of 64-byte frames with 1, 1,000 and 100,000
   SAs and 10, 1,000 and 10,000 policies; 1 and 2 workers.
+* Instructions per packet (issue 15), last and once (--no-instr skips
+  it): the bypass, encap and decap cases of 64 and 1420 bytes, espgw,
+  ipsec-secgw and l3fwd, each run again under valgrind's callgrind for
+  --instr-secs of traffic, counting inside the packet loop over an exact
+  packet count (bench/instr.py, espgwbench/instr.py): a figure the load
+  of a shared machine does not move, beside the timed Mpps. About a
+  minute a case; -k selects among them as among the timed cases.
 * Before measuring, a functional check: each gateway is fed the IMIX pcap
   once (no infinite_rx) into a net_pcap sink and every output frame is
   checked with scapy (decrypted with the SA's key where it is ESP), and
@@ -88,10 +95,12 @@ import sys
 import time
 
 from espgwbench import common
-from espgwbench.cases import build_cases
+from espgwbench.cases import build_cases, selected
 from espgwbench.common import RESULTS, WORK, WORKER_CPU, Fail, log
 from espgwbench.host import (build_espgw, build_l3fwd, build_secgw, cpu_model,
                              ensure_python_modules, git_state, lscpu_summary, setup_hugepages, sh)
+from espgwbench.instr import CASES as INSTR_CASES
+from espgwbench.instr import measure_all as instr_measure
 from espgwbench.measure import ceiling_merge, ceiling_once, measure, profile, verify
 from espgwbench.plot import plot
 from espgwbench.proc import espgw_check
@@ -129,6 +138,10 @@ def main():
     ap.add_argument("--profile-case", action="append", default=[],
                     help="also perf-profile this case (full name); repeatable")
     ap.add_argument("--profile-secs", type=float, default=4.0)
+    ap.add_argument("--no-instr", action="store_true",
+                    help="skip the instructions per packet under callgrind (the last step)")
+    ap.add_argument("--instr-secs", type=float,
+                    help="seconds of traffic a case under callgrind (default 8, --quick 3)")
     ap.add_argument("--no-huge", action="store_true",
                     help="do not use hugepages (EAL --no-huge -m 2048)")
     ap.add_argument("--espgw", help="espgw binary to measure (default: build/app/espgw "
@@ -141,6 +154,7 @@ def main():
     args.runs = args.runs or (1 if args.quick else 3)
     args.warmup = args.warmup if args.warmup is not None else (0.5 if args.quick else 2.0)
     args.window = args.window if args.window is not None else (1.0 if args.quick else 3.0)
+    args.instr_secs = args.instr_secs or (3.0 if args.quick else 8.0)
     args.families = [f for f in args.families.split(",") if f]
     for f in args.families:
         if f not in common.FAMILIES:
@@ -243,6 +257,20 @@ def main():
             log("profiling %s for %g s" % (name, args.profile_secs))
             profiles[name] = profile(found[0], huge, args.profile_secs, args.out)
 
+        # last, as it takes a minute a case: instructions per packet, the
+        # figure a shared machine's load does not move (issue 15)
+        instr = None
+        inames = [n for n in INSTR_CASES if selected(n, args.k)]
+        if not args.no_instr and inames:
+            log("instructions per packet under callgrind: %d cases, %g s each"
+                % (len(inames), args.instr_secs))
+            try:
+                instr = instr_measure(S, inames, args.instr_secs)
+            except Fail as e:
+                # the timed runs are still worth their report
+                log("instructions per packet not measured: %s" % e)
+                instr = {"error": str(e)}
+
         env = {
             "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
             "cpu": cpu_model(), "lscpu": lscpu_summary(),
@@ -256,13 +284,13 @@ def main():
         env["families_skipped"] = skipped
         env["espgw_bin"] = "%s (copy of %s, sha256 %s)" % (
             common.ESPGW, args.espgw or "build/app/espgw", espgw_hash)
-        text, summary = report(cases, ceil, env, args, profiles)
+        text, summary = report(cases, ceil, env, args, profiles, instr)
         text += "\nTotal benchmark time: %.0f s.\n" % (time.monotonic() - t_start)
         md = os.path.join(args.out, args.name + ".md")
         with open(md, "w") as fp:
             fp.write(text)
         js = {
-            "env": env, "args": vars(args), "ceiling": ceil,
+            "env": env, "args": vars(args), "ceiling": ceil, "instr": instr,
             "cases": [{"name": c.name, "gw": c.gw, "dir": c.direction, "size": c.size,
                        "fam": c.fam, "dirty": c.dirty,
                        "workers": c.workers, "group": c.group, "meta": c.meta,
@@ -300,7 +328,7 @@ def rereport(args):
             fam=c.get("fam", "4in4"), dirty=[tuple(x) for x in c.get("dirty", [])],
             runs=runs))
     a = argparse.Namespace(**j["args"])
-    text, _ = report(cases, j["ceiling"], j["env"], a, {})
+    text, _ = report(cases, j["ceiling"], j["env"], a, {}, j.get("instr"))
     md = os.path.join(args.out, args.name + ".md")
     with open(md, "w") as fp:
         fp.write(text)

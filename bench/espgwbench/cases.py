@@ -69,11 +69,15 @@ class Case:
         return c
 
 
+def selected(name, ks):
+    """run.py -k: no -k, or a name containing one (or matching its glob)."""
+    return not ks or any(
+        (fnmatch.fnmatch(name, k) if any(ch in k for ch in "*?[") else k in name) for k in ks)
+
+
 def build_cases(S, args):
     cases = []
-    want = lambda name: not args.k or any(  # noqa: E731
-        (fnmatch.fnmatch(name, k) if any(ch in k for ch in "*?[") else k in name)
-        for k in args.k)
+    want = lambda name: selected(name, args.k)  # noqa: E731
     for d in ("encap", "decap", "bypass"):
         for s in SIZES:
             kind = "esp" if d == "decap" else "plain"

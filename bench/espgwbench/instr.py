@@ -4,6 +4,8 @@ worker's loop only, over an exact packet count. bench/instr.py and
 bench/run.py's last step both measure with it; the count is the same
 whatever else shares the machine."""
 
+import argparse
+import json
 import os
 import re
 import shutil
@@ -11,7 +13,8 @@ import signal
 import subprocess
 import time
 
-from .common import STOPSTATS, WORK, Fail, log
+from .cases import build_cases
+from .common import CEIL_CLI, FAMILIES, STOPSTATS, WORK, Fail, log
 from .measure import read_stats_file
 from .proc import Telemetry, cleanup_runtime, tail
 
@@ -38,6 +41,43 @@ def ensure_valgrind():
             raise Fail("no valgrind (apt-get install valgrind)")
     if not os.path.exists(STOPSTATS):
         raise Fail("%s was not built (ninja -C build)" % STOPSTATS)
+
+
+def imb_arch():
+    """The code path intel-ipsec-mb picks under valgrind (the CPU valgrind
+    presents), from imb_ceiling_cli run under it for a moment."""
+    r = subprocess.run(["valgrind", "-q", CEIL_CLI, "-s", "0.01", "-r", "1", "48"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                       universal_newlines=True)
+    try:
+        return json.loads(r.stdout)["arch"]
+    except (ValueError, KeyError):
+        return "unknown"
+
+
+def measure_all(S, names, secs):
+    """bench/run.py's last step: the named cases under callgrind, one after
+    the other, as {"secs", "arch", "cases": {name: {packets, ir, check}}}."""
+    ensure_valgrind()
+    sub = argparse.Namespace(k=names, no_scale=True, families=FAMILIES)
+    cases = {c.name: c for c in build_cases(S, sub) if c.name in names}
+    missing = [n for n in names if n not in cases]
+    if missing:
+        raise Fail("no such case: %s" % ", ".join(missing))
+    res = {"secs": secs, "arch": imb_arch(), "cases": {}}
+    for n in names:
+        log("callgrind: %s for %g s" % (n, secs))
+        try:
+            p, _, ir, check = run_case(cases[n], secs)
+        except Fail as e:
+            # one case's failure leaves the others' counts (and the timed
+            # runs before them) worth reporting
+            res["cases"][n] = {"error": str(e).splitlines()[0]}
+            log("  FAILED: %s" % e)
+            continue
+        res["cases"][n] = {"packets": p, "ir": ir, "check": check}
+        log("  %d packets (%s), %.0f instructions a packet" % (p, check, ir / p))
+    return res
 
 
 def read_stopstats(path):

@@ -51,7 +51,7 @@ def per_cpu(case):
     return [r.pps / max(r.share, 0.05) for r in case.runs] if case else []
 
 
-def report(cases, ceil, env, args, profiles):
+def report(cases, ceil, env, args, profiles, instr=None):
     by = {c.name: c for c in cases}
 
     def pps(name):
@@ -158,6 +158,12 @@ def report(cases, ceil, env, args, profiles):
                      "each run's rate by its worker's CPU share first; the target is "
                      "judged on the medians." % (L3FWD_DST, INNER_DST))
         lines.append("")
+
+    if instr and instr.get("cases"):
+        lines += instr_section(instr, by, env, ceil)
+    elif instr and instr.get("error"):
+        lines.append("## Instructions per packet (callgrind), one worker\n")
+        lines.append("Not measured: %s\n" % instr["error"].splitlines()[0])
 
     # ESP in UDP against plain ESP (issue #12), espgw alone
     rows = []
@@ -435,6 +441,58 @@ def report(cases, ceil, env, args, profiles):
     if env.get("verified"):
         lines.append("Functional check before measuring: %s." % env["verified"])
     return "\n".join(lines) + "\n", summary
+
+
+def instr_section(instr, by, env, ceil):
+    """Instructions per packet under callgrind (issue 15): the deterministic
+    companion of the Mpps, per case, beside the timed median."""
+    res = instr["cases"]
+
+    def ipp(name):
+        x = res.get(name)
+        return x["ir"] / x["packets"] if x and x.get("packets") else None
+
+    rows = []
+    for name in res:
+        if "error" in res[name]:
+            rows.append([name, "-", "-", "-", "-", "-", "failed: " + res[name]["error"]])
+            continue
+        gw, d, rest = name.split("-", 2)
+        floor = ipp("l3fwd-bypass-" + rest) if d == "bypass" else None
+        other = ipp("secgw-%s-%s" % (d, rest)) if gw == "espgw" else None
+        c = by.get(name)
+        rows.append([name, "{:,}".format(res[name]["packets"]), "%.0f" % ipp(name),
+                     "-" if not floor else "%.2f" % (ipp(name) / floor),
+                     "-" if not other else "%.2f" % (ipp(name) / other),
+                     "-" if not c or not c.runs else "%.2f" % (med([r.pps for r in c.runs]) / 1e6),
+                     res[name]["check"]])
+    out = ["## Instructions per packet (callgrind), one worker\n"]
+    out.append(md_table(["case", "packets", "instructions / packet", "/ l3fwd bypass",
+                         "espgw / secgw", "timed Mpps (median)", "packet count checked"],
+                        rows))
+    out.append("\nThe same cases, ports and pcaps as the timed runs, each run once more "
+               "under valgrind --tool=callgrind for %g s of traffic (bench/instr.py, "
+               "espgwbench/instr.py), counting only inside the packet loop "
+               "(--toggle-collect: espgw gw_worker_main, ipsec-secgw "
+               "ipsec_poll_mode_worker, l3fwd lpm_main_loop): the ports' drivers "
+               "included, start-up not. Packets = port 0's ipackets when the program "
+               "stops its ports after the loop (build/bench/libstopstats.so, LD_PRELOAD), "
+               "checked against a second count: espgw's gw.rx and gw.encrypted / "
+               "gw.decrypted, ipsec-secgw's calls of esp_outbound / esp_inbound (one "
+               "a packet), or where no call is made once a packet (l3fwd, secgw bypass) "
+               "port 1's opackets, which trail by what the program still held to send "
+               "when it stopped. Instruction counts do not move with the load of a "
+               "shared machine, timings do: ratios here are ratios of work, lower "
+               "is less ('/ l3fwd bypass': against l3fwd's count for the same frames; "
+               "'espgw / secgw': espgw's count over secgw's for the same case). "
+               "valgrind presents a CPU of its own, without AVX-512, to the program: "
+               "intel-ipsec-mb runs its %s code under it%s, on this %s. An instruction "
+               "count is not a time: a load that misses the cache counts one, as a "
+               "register move does." % (
+                   instr["secs"], instr.get("arch", "?"),
+                   " (the timed runs: %s)" % ceil["arch"] if ceil else "", env["cpu"]))
+    out.append("")
+    return out
 
 
 def run_json(r):
