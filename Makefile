@@ -70,8 +70,9 @@ fuzz:
 	$(MAKE) fuzz-build
 	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-# espgw beside DPDK's ipsec-secgw and the raw cipher, in one run, into
-# docs/performance.md (about 15 minutes; root sets up hugepages).
+# espgw beside DPDK's ipsec-secgw, l3fwd and the raw cipher, in one run,
+# with instructions per packet under callgrind, into docs/performance.md
+# (about 50 minutes; root sets up hugepages).
 # CONTROL=1 adds the control-plane benchmark (bench-control) after it.
 bench:
 	scripts/install-deps.sh bench

@@ -12,7 +12,7 @@ net="iproute2 ethtool tcpdump iputils-ping python3"
 fuzz="$build clang libclang-rt-14-dev"
 test="$build $net python3-scapy python3-cryptography clang libclang-rt-14-dev
 clang-format"
-bench="$build python3-scapy python3-cryptography python3-matplotlib dpdk-doc linux-perf"
+bench="$build python3-scapy python3-cryptography python3-matplotlib dpdk-doc linux-perf valgrind"
 run="$build $net"
 soak="$build $net python3-matplotlib"
 
