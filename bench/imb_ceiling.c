@@ -606,12 +606,13 @@ ceil_init(struct ceil *c, int enc, uint32_t len)
 }
 
 double
-imb_ceiling_ops(enum imb_ceiling_api api, int enc, uint32_t len, double seconds,
-		const char **arch)
+imb_ceiling_run(const struct imb_ceiling_cell *cell, const char **arch)
 {
 	struct ceil c = { 0 };
 	IMB_ARCH a = IMB_ARCH_NONE;
 	double ret = IMB_CEIL_ERR_SETUP, t0, t;
+	enum imb_ceiling_api api = cell->api;
+	int own_mgr = cell->mgr == NULL, ready = 0;
 	uint64_t done = 0;
 	int64_t r;
 	int err;
@@ -620,22 +621,27 @@ imb_ceiling_ops(enum imb_ceiling_api api, int enc, uint32_t len, double seconds,
 		*arch = "unknown";
 	if ((api != IMB_CEIL_DIRECT && api != IMB_CEIL_JOB &&
 	     api != IMB_CEIL_BURST) ||
-	    len == 0 || len > MAX_LEN || !(seconds >= 0.0)) {
+	    cell->len == 0 || cell->len > MAX_LEN || !(cell->seconds >= 0.0)) {
 		fprintf(stderr, "imb_ceiling: bad arguments\n");
-		return IMB_CEIL_ERR_SETUP;
+		goto out;
 	}
 
-	c.mgr = alloc_mb_mgr(0);
-	if (c.mgr == NULL) {
-		fprintf(stderr, "imb_ceiling: alloc_mb_mgr failed\n");
-		return IMB_CEIL_ERR_SETUP;
-	}
-	init_mb_mgr_auto(c.mgr, &a);
-	err = imb_get_errno(c.mgr);
-	if (err != 0 || a == IMB_ARCH_NONE) {
-		fprintf(stderr, "imb_ceiling: init_mb_mgr_auto: %s\n",
-			err ? imb_get_strerror(err) : "no arch");
-		goto out;
+	if (own_mgr) {
+		c.mgr = alloc_mb_mgr(0);
+		if (c.mgr == NULL) {
+			fprintf(stderr, "imb_ceiling: alloc_mb_mgr failed\n");
+			goto out;
+		}
+		init_mb_mgr_auto(c.mgr, &a);
+		err = imb_get_errno(c.mgr);
+		if (err != 0 || a == IMB_ARCH_NONE) {
+			fprintf(stderr, "imb_ceiling: init_mb_mgr_auto: %s\n",
+				err ? imb_get_strerror(err) : "no arch");
+			goto out;
+		}
+	} else {
+		c.mgr = cell->mgr;
+		a = (IMB_ARCH)c.mgr->used_arch;
 	}
 	if (arch != NULL)
 		*arch = arch_name(a);
@@ -645,7 +651,7 @@ imb_ceiling_ops(enum imb_ceiling_api api, int enc, uint32_t len, double seconds,
 		ret = IMB_CEIL_ERR_UNSUPPORTED;
 		goto out;
 	}
-	if (ceil_init(&c, enc, len) < 0)
+	if (ceil_init(&c, cell->enc, cell->len) < 0)
 		goto out;
 
 	ret = sanity(&c, api);
@@ -658,6 +664,9 @@ imb_ceiling_ops(enum imb_ceiling_api api, int enc, uint32_t len, double seconds,
 	if (run_batch(&c, api) < 0 || run_flush(&c, api) < 0)
 		goto out;
 
+	ready = 1;
+	if (cell->ready != NULL)
+		cell->ready(cell->arg, 1);
 	t0 = now();
 	do {
 		r = run_batch(&c, api);
@@ -665,7 +674,7 @@ imb_ceiling_ops(enum imb_ceiling_api api, int enc, uint32_t len, double seconds,
 			goto out;
 		done += (uint64_t)r;
 		t = now();
-	} while (t - t0 < seconds);
+	} while (t - t0 < cell->seconds);
 	r = run_flush(&c, api);
 	if (r < 0)
 		goto out;
@@ -673,6 +682,24 @@ imb_ceiling_ops(enum imb_ceiling_api api, int enc, uint32_t len, double seconds,
 	t = now();
 	ret = (double)done / (t - t0);
 out:
+	if (!ready && cell->ready != NULL)
+		cell->ready(cell->arg, 0);
+	if (!own_mgr)
+		c.mgr = NULL;
 	ceil_free(&c);
 	return ret;
+}
+
+double
+imb_ceiling_ops(enum imb_ceiling_api api, int enc, uint32_t len, double seconds,
+		const char **arch)
+{
+	const struct imb_ceiling_cell cell = {
+		.api = api,
+		.enc = enc,
+		.len = len,
+		.seconds = seconds,
+	};
+
+	return imb_ceiling_run(&cell, arch);
 }

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include <intel-ipsec-mb.h>
+
 enum imb_ceiling_api { IMB_CEIL_DIRECT, IMB_CEIL_JOB, IMB_CEIL_BURST };
 
 /* The `bufs` below: 256 buffers of up to 1.4 KiB is ~400 KiB, past L1
@@ -31,6 +33,26 @@ enum imb_ceiling_api { IMB_CEIL_DIRECT, IMB_CEIL_JOB, IMB_CEIL_BURST };
  * negative on setup failure. */
 double imb_ceiling_ops(enum imb_ceiling_api api, int enc, uint32_t len,
 		       double seconds, const char **arch);
+
+/* One cell of imb_ceiling_ops() with the knobs a multi-threaded caller
+ * needs (bench/imb_scaling.c). */
+struct imb_ceiling_cell {
+	enum imb_ceiling_api api;
+	int enc;
+	uint32_t len;
+	double seconds;
+	/* An initialised manager to run on, left allocated; NULL to have
+	 * one allocated and freed. A caller's manager may come from another
+	 * copy of the library (dlmopen), hence no init here. */
+	IMB_MGR *mgr;
+	/* Called exactly once when set: with ok = 1 after set-up and
+	 * warm-up, just before the clock starts, so threads can start their
+	 * timed loops together; with ok = 0 if set-up failed before that. */
+	void (*ready)(void *arg, int ok);
+	void *arg;
+};
+
+double imb_ceiling_run(const struct imb_ceiling_cell *cell, const char **arch);
 const char *imb_ceiling_api_name(enum imb_ceiling_api api);
 
 #endif /* ESPGW_BENCH_IMB_CEILING_H */
