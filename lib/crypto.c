@@ -6,6 +6,7 @@
  * worker (a worker is its lcore's manager and its counters), plus one
  * shared by SA creation for key expansion. */
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 
@@ -16,18 +17,97 @@
 static IMB_MGR *ctl_mgr;
 static pthread_mutex_t ctl_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* Allocate a manager with the best code path the CPU has. */
-static IMB_MGR *
-mgr_open(const char **arch_name)
+/* intel-ipsec-mb before 1.4 stores 0 to a process-wide imb_errno (a
+ * plain global, not thread-local) on entry to every GCM call, so two
+ * workers take its cache line from each other on every packet: each
+ * then gets 0.63 (encrypt) and 0.69 (decrypt) of the rate it has with
+ * a global of its own, at 64 bytes on two cores (bench/imb_scaling,
+ * docs/performance-analysis.md). A copy of the library loaded with
+ * dlmopen() into a new link namespace has a global of its own, so each
+ * worker gets one while glibc has namespaces left (11 in a small
+ * program, by the default static TLS); the rest share the linked copy.
+ * Copies are never closed, as a namespace's static TLS is not given
+ * back: a freed worker's copy goes to the next worker. */
+#define NB_COPIES 15 /* glibc's namespaces less the base one */
+
+struct espgw_imb_copy {
+	void *handle;
+	IMB_MGR *(*alloc)(uint64_t flags);
+	void (*init)(IMB_MGR *mgr, IMB_ARCH *arch);
+	void (*free)(IMB_MGR *mgr);
+	int used; /* by a worker */
+};
+
+static struct espgw_imb_copy copies[NB_COPIES];
+static unsigned int nb_copies;
+static int copies_failed; /* dlmopen refused once: stop trying */
+
+static int
+copy_load(struct espgw_imb_copy *c)
 {
-	IMB_ARCH arch;
-	IMB_MGR *m = alloc_mb_mgr(0);
+	c->handle = dlmopen(LM_ID_NEWLM, "libIPSec_MB.so.1", RTLD_NOW);
+	if (c->handle == NULL)
+		return -1;
+	c->alloc = (IMB_MGR * (*)(uint64_t)) dlsym(c->handle, "alloc_mb_mgr");
+	c->init = (void (*)(IMB_MGR *, IMB_ARCH *))dlsym(c->handle,
+							 "init_mb_mgr_auto");
+	c->free = (void (*)(IMB_MGR *))dlsym(c->handle, "free_mb_mgr");
+	/* kept open even so: closing would not give its TLS back */
+	return c->alloc && c->init && c->free ? 0 : -1;
+}
+
+/* A private copy for a new worker, or NULL to use the linked one. */
+static struct espgw_imb_copy *
+copy_get(void)
+{
+	struct espgw_imb_copy *c = NULL;
+
+	if (imb_get_version() >= IMB_VERSION(1, 4, 0))
+		return NULL; /* stores only when the value changes */
+	pthread_mutex_lock(&ctl_lock);
+	for (unsigned int i = 0; i < nb_copies && c == NULL; i++)
+		if (!copies[i].used)
+			c = &copies[i];
+	if (c == NULL && !copies_failed && nb_copies < NB_COPIES) {
+		if (copy_load(&copies[nb_copies]) == 0)
+			c = &copies[nb_copies++];
+		else
+			copies_failed = 1;
+	}
+	if (c != NULL)
+		c->used = 1;
+	pthread_mutex_unlock(&ctl_lock);
+	return c;
+}
+
+static void
+copy_put(struct espgw_imb_copy *c)
+{
+	pthread_mutex_lock(&ctl_lock);
+	c->used = 0;
+	pthread_mutex_unlock(&ctl_lock);
+}
+
+/* Allocate a manager with the best code path the CPU has, from `copy`
+ * (NULL: the linked library). */
+static IMB_MGR *
+mgr_open(struct espgw_imb_copy *copy, const char **arch_name)
+{
+	IMB_ARCH arch = IMB_ARCH_NONE;
+	IMB_MGR *m = copy ? copy->alloc(0) : alloc_mb_mgr(0);
 
 	if (m == NULL)
 		return NULL;
-	init_mb_mgr_auto(m, &arch);
-	if (imb_get_errno(m) != 0) {
-		free_mb_mgr(m);
+	if (copy != NULL)
+		copy->init(m, &arch);
+	else
+		init_mb_mgr_auto(m, &arch);
+	/* the manager's own errno: a copy's global is not the linked one */
+	if (m->imb_errno != 0) {
+		if (copy != NULL)
+			copy->free(m);
+		else
+			free_mb_mgr(m);
 		return NULL;
 	}
 	if (arch_name != NULL) {
@@ -50,7 +130,7 @@ espgw_gcm_expand(enum espgw_key_size ks, const uint8_t *key,
 
 	pthread_mutex_lock(&ctl_lock);
 	if (ctl_mgr == NULL)
-		ctl_mgr = mgr_open(NULL);
+		ctl_mgr = mgr_open(NULL, NULL);
 	if (ctl_mgr == NULL) {
 		rc = -ENOTSUP;
 	} else {
@@ -74,7 +154,13 @@ espgw_worker_create(uint16_t id, int socket_id)
 			       socket_id);
 	if (w == NULL)
 		return NULL;
-	w->mgr = mgr_open(&w->arch);
+	w->imb = copy_get();
+	w->mgr = mgr_open(w->imb, &w->arch);
+	if (w->mgr == NULL && w->imb != NULL) {
+		copy_put(w->imb);
+		w->imb = NULL;
+		w->mgr = mgr_open(NULL, &w->arch);
+	}
 	if (w->mgr == NULL) {
 		rte_free(w);
 		return NULL;
@@ -96,7 +182,12 @@ espgw_worker_free(struct espgw_worker *w)
 {
 	if (w == NULL)
 		return;
-	free_mb_mgr(w->mgr);
+	if (w->imb != NULL) {
+		w->imb->free(w->mgr);
+		copy_put(w->imb);
+	} else {
+		free_mb_mgr(w->mgr);
+	}
 	rte_free(w);
 }
 

@@ -18,9 +18,12 @@
 /* AES key sizes, as an index into the worker's GCM function tables. */
 enum espgw_key_size { ESPGW_AES128, ESPGW_AES192, ESPGW_AES256, ESPGW_NB_KS };
 
+struct espgw_imb_copy;
+
 /* The worker: one per lcore, never shared. */
 struct espgw_worker {
 	IMB_MGR *mgr;
+	struct espgw_imb_copy *imb; /* its own copy of the library, or NULL */
 	aes_gcm_enc_dec_t enc[ESPGW_NB_KS];
 	aes_gcm_enc_dec_t dec[ESPGW_NB_KS];
 	const char *arch;

@@ -18,6 +18,7 @@
 
 #include "common.h"
 
+#include <dlfcn.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -71,9 +72,8 @@ kat_params(const struct espgw_kat *k, struct espgw_sa_params *p,
 }
 
 static void
-test_gcm_step(void **state)
+gcm_step(const struct espgw_worker *w)
 {
-	(void)state;
 	for (size_t v = 0; v < ESPGW_NB_KATS; v++) {
 		const struct espgw_kat *k = &espgw_kats[v];
 		enum espgw_key_size ks = k->key_len == 20   ? ESPGW_AES128
@@ -87,16 +87,71 @@ test_gcm_step(void **state)
 		memcpy(nonce, k->key + k->key_len - 4, 4);
 		memcpy(nonce + 4, k->iv, 8);
 		memcpy(buf, k->ptext, k->plen);
-		W->enc[ks](&key, &ctx, buf, buf, k->plen, nonce, k->aad,
+		w->enc[ks](&key, &ctx, buf, buf, k->plen, nonce, k->aad,
 			   k->aad_len, buf + k->plen, 16);
 		if (memcmp(buf, k->ctext, k->clen) != 0)
 			fail_msg("%s: ciphertext differs", k->name);
-		W->dec[ks](&key, &ctx, buf, buf, k->plen, nonce, k->aad,
+		w->dec[ks](&key, &ctx, buf, buf, k->plen, nonce, k->aad,
 			   k->aad_len, tag, 16);
 		if (memcmp(buf, k->ptext, k->plen) != 0 ||
 		    memcmp(tag, k->ctext + k->plen, 16) != 0)
 			fail_msg("%s: decryption differs", k->name);
 	}
+}
+
+static void
+test_gcm_step(void **state)
+{
+	(void)state;
+	gcm_step(W);
+}
+
+/* Where a function is mapped: which copy of the library it is in. */
+static const void *
+lib_base(const void *fn)
+{
+	Dl_info info;
+
+	assert_int_not_equal(dladdr(fn, &info), 0);
+	return info.dli_fbase;
+}
+
+static const void *
+lib_copy(const struct espgw_worker *w)
+{
+	return lib_base((const void *)w->enc[ESPGW_AES128]);
+}
+
+/* Before 1.4 every worker has a copy of intel-ipsec-mb of its own (its
+ * own imb_errno, lib/crypto.c), a freed worker's copy is handed on, and
+ * keys expanded with the linked copy work in every one of them. */
+static void
+test_workers_own_copies(void **state)
+{
+	struct espgw_worker *w2 = espgw_worker_create(2, SOCKET_ID_ANY);
+	struct espgw_worker *w3 = espgw_worker_create(3, SOCKET_ID_ANY);
+	const void *linked = lib_base((const void *)alloc_mb_mgr);
+	const void *c3;
+
+	(void)state;
+	assert_non_null(w2);
+	assert_non_null(w3);
+	gcm_step(w2);
+	gcm_step(w3);
+	if (imb_get_version() < IMB_VERSION(1, 4, 0)) {
+		assert_ptr_not_equal(lib_copy(W), linked);
+		assert_ptr_not_equal(lib_copy(w2), linked);
+		assert_ptr_not_equal(lib_copy(w2), lib_copy(W));
+		assert_ptr_not_equal(lib_copy(w3), lib_copy(w2));
+	}
+	c3 = lib_copy(w3);
+	espgw_worker_free(w3);
+	w3 = espgw_worker_create(3, SOCKET_ID_ANY);
+	assert_non_null(w3);
+	assert_ptr_equal(lib_copy(w3), c3);
+	gcm_step(w3);
+	espgw_worker_free(w3);
+	espgw_worker_free(w2);
 }
 
 /* The outer header's length: 20 or 40. */
@@ -312,6 +367,8 @@ main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_gcm_step, t_setup,
 						t_teardown),
+		cmocka_unit_test_setup_teardown(test_workers_own_copies,
+						t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_inbound_packets, t_setup,
 						t_teardown),
 		cmocka_unit_test_setup_teardown(test_outbound_bytes, t_setup,
