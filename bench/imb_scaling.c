@@ -27,8 +27,12 @@
  * reversing the order every other round, and the 1-thread run alternates
  * between CPU 0 and CPU 1, so drift of a shared machine spreads over all
  * of them. Ratios are taken within a round, then summarised over rounds
- * as median [min, max]. Run it at normal or higher priority than
- * anything else on the CPUs (nice -n -10). */
+ * as median [min, max]. Run it at a higher priority than anything else
+ * on the CPUs; where the kernel groups by session (autogroup), nice
+ * alone ranks it only within its session:
+ *   setsid sh -c 'echo -15 > /proc/self/autogroup;
+ *                 exec nice -n -15 build/bench/imb_scaling -s 0.5 -r 9'
+ * The "cpu" column says what share of its CPU each thread had. */
 
 /* _GNU_SOURCE (dlmopen, CPU_SET) comes from the build */
 
@@ -71,8 +75,10 @@ struct start {
 	int nb;
 };
 
+/* A line of its own at least: the timed loop reads cell while the other
+ * thread writes its results. */
 struct thr {
-	pthread_t tid;
+	_Alignas(64) pthread_t tid;
 	int cpu;
 	const struct imb_lib *lib;
 	struct imb_ceiling_cell cell;
