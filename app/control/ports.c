@@ -66,6 +66,10 @@ port_start(struct gw *gw, const struct gw_iface *f, char *err, size_t len)
 			 RTE_MIN(info.max_rx_queues, info.max_tx_queues));
 		return -1;
 	}
+	/* the NIC's IPv4 header checksum verdict, where it has one: the
+	 * data path computes it only for packets without (dataplane/ipv4.c) */
+	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
+		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
 	if (q > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_IP)) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf =

@@ -56,21 +56,25 @@ martian(const struct rte_ipv4_hdr *ip)
 }
 
 /* RFC 1812 section 5.2.2: a well-formed IPv4 header from and to an
- * address that may be on a wire, trimmed to its length. Returns the
- * header or NULL. */
+ * address that may be on a wire, trimmed to its length. The checksum is
+ * the NIC's verdict where it gave one (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM,
+ * control/ports.c), else computed. Returns the header or NULL. */
 struct rte_ipv4_hdr *
 gw_ipv4_check(struct rte_mbuf *m)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, void *);
+	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 	uint16_t hl, tot;
 
 	if (m->data_len < sizeof(*ip) || (ip->version_ihl >> 4) != 4 ||
-	    (ip->version_ihl & 0xf) < 5)
+	    (ip->version_ihl & 0xf) < 5 || ck == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		return NULL;
 	hl = rte_ipv4_hdr_len(ip);
 	tot = rte_be_to_cpu_16(ip->total_length);
 	if (hl > m->data_len || tot < hl || tot > m->data_len ||
-	    !espgw_ipv4_cksum_ok(ip, hl) || martian(ip))
+	    (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
+	     !espgw_ipv4_cksum_ok(ip, hl)) ||
+	    martian(ip))
 		return NULL;
 	if (tot < m->data_len)
 		rte_pktmbuf_trim(m, m->data_len - tot);

@@ -7,8 +7,9 @@
  * queue that refuses packets (drop-tx-full), a reassembled datagram
  * with no buffer to flatten into (drop-no-mbuf), a packet without
  * headroom for its Ethernet header (drop-no-headroom); the IPv4
- * header check's martians; and the send path's remembered destination
- * across links of different MTU and a next hop not yet resolved. Each
+ * header check's martians and its use of the NIC's checksum verdict;
+ * and the send path's remembered destination across links of
+ * different MTU and a next hop not yet resolved. Each
  * fate is counted once, and every mbuf is back in its pool afterwards. */
 
 #include "common.h"
@@ -230,6 +231,40 @@ test_martians(void **state)
 	}
 }
 
+/* The NIC's checksum verdict (RTE_MBUF_F_RX_IP_CKSUM_*) decides where
+ * there is one; without, the header's checksum is computed. */
+static void
+test_cksum_offload(void **state)
+{
+	static const struct {
+		uint64_t flag;
+		bool bad_sum, pass;
+	} cases[] = {
+		{ RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN, false, true },
+		{ RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN, true, false },
+		{ RTE_MBUF_F_RX_IP_CKSUM_GOOD, true, true },
+		{ RTE_MBUF_F_RX_IP_CKSUM_BAD, false, false },
+		{ RTE_MBUF_F_RX_IP_CKSUM_NONE, true, false },
+	};
+
+	(void)state;
+	for (unsigned int i = 0; i < RTE_DIM(cases); i++) {
+		struct rte_mbuf *m =
+			ip_from_to(T_IPV4(10, 0, 1, 5), T_IPV4(10, 0, 2, 7));
+		struct rte_ipv4_hdr *ip =
+			rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+
+		if (cases[i].bad_sum)
+			ip->hdr_checksum ^= 0x0101;
+		m->ol_flags = cases[i].flag;
+		if (cases[i].pass)
+			assert_non_null(gw_ipv4_check(m));
+		else
+			assert_null(gw_ipv4_check(m));
+		rte_pktmbuf_free(m);
+	}
+}
+
 /* Two links, net_null1 of MTU 1500 and net_null2 of 1280, a known
  * neighbour on each and one not yet resolved on the first. */
 static const char *const two_links[] = {
@@ -354,6 +389,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_reassembly_buffer, t_setup,
 						t_teardown),
 		cmocka_unit_test_setup_teardown(test_martians, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_cksum_offload, t_setup,
 						t_teardown),
 		cmocka_unit_test_setup_teardown(test_send_cache, t_setup,
 						t_teardown),
