@@ -323,6 +323,10 @@ gw_ctl_request_parse(const char *req, size_t len, struct gw_ctl_request *q,
 			    "\"%s %d\")",
 			    GW_CTL_MAGIC, GW_CTL_VERSION);
 	p += ml + 1;
+	/* digits on the header line: strtol would skip the newline and
+	 * read on into the body, or past a buffer with no NUL */
+	if (p >= end || *p < '0' || *p > '9')
+		return fail(err, errlen, "bad protocol version in the header");
 	version = strtol(p, &e, 10);
 	if (e == p || (e < end && *e != ' '))
 		return fail(err, errlen, "bad protocol version in the header");

@@ -286,6 +286,21 @@ test_request_parse(void **state)
 	assert_int_equal(
 		gw_ctl_request_parse(req, strlen(req), &q, err, sizeof(err)),
 		-1);
+	/* no version on the header line: not the next line's 1, and no
+	 * read past the request (fuzz_ctl: "espgwctl \n" unterminated) */
+	req = "espgwctl \n1\n";
+	assert_int_equal(
+		gw_ctl_request_parse(req, strlen(req), &q, err, sizeof(err)),
+		-1);
+	assert_non_null(strstr(err, "bad protocol version"));
+	req = "espgwctl  1\n";
+	assert_int_equal(
+		gw_ctl_request_parse(req, strlen(req), &q, err, sizeof(err)),
+		-1);
+	req = "espgwctl +1\n";
+	assert_int_equal(
+		gw_ctl_request_parse(req, strlen(req), &q, err, sizeof(err)),
+		-1);
 }
 
 static void
