@@ -606,7 +606,7 @@ inb_open_run(struct espgw_inb_slice *s, uint16_t k, const bool replay,
 		espgw_life_end(sa, packets, bytes);
 	/* the peer's counter nears its end: time to rekey */
 	if (replay)
-		espgw_life_seq(sa, espgw_sa_replay(sa)->top,
+		espgw_life_seq(sa, espgw_replay_top(espgw_sa_replay(sa)),
 			       espgw_seq_limit(sa->esn_mask != 0));
 	return k;
 }

@@ -5,12 +5,14 @@
 #define ESPGW_REPLAY_H
 
 /* Inbound anti-replay (RFC 4303 section 3.4.3) and ESN seq-hi inference
- * (RFC 4303 appendix A). Several workers may check and update one window
- * at once: each block carries the number of the block it holds and
- * changes with one 128-bit compare-and-swap, so a number is accepted at
- * most once whoever sees it (an SA of one worker skips the lock). */
+ * (RFC 4303 appendix A). A shared window may be checked and updated by
+ * several workers at once: each block carries the number of the block
+ * it holds and changes with one 128-bit compare-and-swap, so a number is
+ * accepted at most once whoever sees it; a window of one worker is
+ * written plainly. */
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_atomic.h>
@@ -39,6 +41,10 @@ struct espgw_replay {
 	bool shared;	   /* several workers update it: compare-and-swap */
 	union espgw_replay_blk blks[];
 };
+/* cmpxchg16b wants its 16 bytes aligned; the SA places the window behind
+ * cache-aligned parts (sa.h espgw_sa_replay) */
+_Static_assert(offsetof(struct espgw_replay, blks) % 16 == 0,
+	       "replay blocks must be 16-byte aligned");
 
 enum { ESPGW_REPLAY_BLK_SHIFT = 6, ESPGW_REPLAY_BLK_BITS = 64 };
 
@@ -72,13 +78,14 @@ replay_bit(uint64_t seq)
 	return UINT64_C(1) << (seq & (ESPGW_REPLAY_BLK_BITS - 1));
 }
 
+/* The highest number accepted (other workers may be moving it). */
 static inline uint64_t
-replay_top(const struct espgw_replay *r)
+espgw_replay_top(const struct espgw_replay *r)
 {
 	return __atomic_load_n(&r->top, __ATOMIC_RELAXED);
 }
 
-/* A zeroed window of win packets whose highest number is top, with
+/* A window of win packets in zeroed memory, whose highest number is top, with
  * everything up to top counted as received (a new SA's iseq). */
 static inline void
 espgw_replay_init(struct espgw_replay *r, uint32_t win, uint64_t top,
@@ -108,7 +115,7 @@ espgw_replay_init(struct espgw_replay *r, uint32_t win, uint64_t top,
 static inline uint64_t
 espgw_replay_infer(const struct espgw_replay *r, uint32_t seq_lo)
 {
-	uint64_t top = replay_top(r);
+	uint64_t top = espgw_replay_top(r);
 	uint32_t tl, th, bottom;
 
 	tl = (uint32_t)top;
@@ -135,7 +142,7 @@ static inline int
 espgw_replay_check(struct espgw_replay *r, uint64_t seq)
 {
 	const union espgw_replay_blk *b;
-	uint64_t top = replay_top(r), blk;
+	uint64_t top = espgw_replay_top(r), blk;
 
 	if (seq == 0)
 		return ESPGW_DROP_BEHIND_WINDOW;
@@ -145,7 +152,9 @@ espgw_replay_check(struct espgw_replay *r, uint64_t seq)
 	if (top - seq >= r->win)
 		return ESPGW_DROP_BEHIND_WINDOW;
 	b = replay_slot(r, seq);
-	blk = __atomic_load_n(&b->blk, __ATOMIC_RELAXED);
+	/* blk before bits (acquire, against the update's release): bits
+	 * of an older block never pass for this one's */
+	blk = __atomic_load_n(&b->blk, __ATOMIC_ACQUIRE);
 	if (blk > seq >> ESPGW_REPLAY_BLK_SHIFT)
 		return ESPGW_DROP_BEHIND_WINDOW;
 	if (blk == seq >> ESPGW_REPLAY_BLK_SHIFT &&
@@ -179,12 +188,12 @@ replay_mark(union espgw_replay_blk *want, const union espgw_replay_blk *old,
  * burst, or another worker, may have taken seq) and record it, moving
  * the top forward. Shared, the block changes by compare-and-swap: of
  * two workers marking one number, one wins and the other sees it
- * replayed. */
+ * replayed (or behind, when the window has moved on meanwhile). */
 static inline int
 espgw_replay_update(struct espgw_replay *r, uint64_t seq)
 {
 	union espgw_replay_blk *b, old, want;
-	uint64_t top = replay_top(r);
+	uint64_t top = espgw_replay_top(r);
 	int rc = ESPGW_OK;
 
 	if (seq == 0 || (seq <= top && top - seq >= r->win))
@@ -198,14 +207,16 @@ espgw_replay_update(struct espgw_replay *r, uint64_t seq)
 			r->top = seq;
 		return ESPGW_OK;
 	}
-	old.blk = __atomic_load_n(&b->blk, __ATOMIC_RELAXED);
+	/* a torn first read is at worst a drop with the wrong reason
+	 * (replayed for behind); a failed exchange reads both halves */
+	old.blk = __atomic_load_n(&b->blk, __ATOMIC_ACQUIRE);
 	old.bits = __atomic_load_n(&b->bits, __ATOMIC_RELAXED);
 	do {
 		if (!replay_mark(&want, &old, seq, &rc))
 			return rc;
 	} while (!rte_atomic128_cmp_exchange(&b->cas, &old.cas, &want.cas, 0,
-					     __ATOMIC_RELAXED,
-					     __ATOMIC_RELAXED));
+					     __ATOMIC_RELEASE,
+					     __ATOMIC_ACQUIRE));
 	while (seq > top &&
 	       !__atomic_compare_exchange_n(&r->top, &top, seq, 1,
 					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))

@@ -244,11 +244,10 @@ espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 		sa_peer_store(sa, p->dst.v4, p->encap.dport);
 	}
 
-	/* everything up to iseq counts as already received; an SA of more
-	 * than one worker may be checked by several at once */
+	/* everything up to iseq counts as already received */
 	if (p->dir == ESPGW_SA_IN)
 		espgw_replay_init(espgw_sa_replay(sa), p->replay_window,
-				  p->iseq, nb_slots > 1);
+				  p->iseq, p->replay_shared);
 	if (why != NULL)
 		*why = NULL;
 	return sa;

@@ -7,7 +7,7 @@
  * keeps what it has seen in a plain set: each check, update and
  * inferred number must agree, and so must the window's top.
  *
- * Input: a flags byte (ESN, window kind, one worker or two), the window, the
+ * Input: a flags byte (ESN, window kind, shared or not), the window, the
  * SA's first iseq, then operations of a byte and a sequence number each, the
  * number given relative to the top, the window's bottom, 2^32 or 2^64
  * so that the edges are found. */
@@ -156,8 +156,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.icv_len = 16;
 	p.esn = flags & 1;
 	p.replay_window = pick_window(&in, flags >> 1 & 7);
-	/* two workers' SA: the window's compare-and-swap path */
-	p.nb_workers = flags & 0x10 ? 2 : 1;
+	/* a window several workers share: its compare-and-swap path */
+	p.replay_shared = flags & 0x10;
 	iseq = pick_seq(&in, fz_u8(&in), 0, p.replay_window);
 	/* without ESN the counter is 32 bits (RFC 4303 section 2.2) */
 	p.iseq = p.esn ? iseq : (uint32_t)iseq;

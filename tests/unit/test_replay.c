@@ -9,6 +9,7 @@
  * accepted exactly once between them. */
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -233,20 +234,26 @@ test_top_of_space(void **state)
 }
 
 /* Two threads offer the same numbers, base + 1 to base + N, each in its
- * own order within runs of 16 (less than half the window: whoever
- * passes a number first has offered every number a window behind it),
- * to one shared window at once, across 2^32. Every number is accepted
- * by exactly one of them. */
-enum { RACE_N = 1 << 21, RACE_RUN = 16 };
+ * own order within runs of 16, to one shared window at once, across
+ * 2^32. They keep within a few runs of each other (a progress word
+ * each), so they do collide: both pass the check for one number and
+ * race to update it; every fourth number skips the check. Runs and the
+ * slack are well inside the window: whoever passes a number first has
+ * offered every number a window behind it, so every number is accepted
+ * by exactly one of them, and some must have lost a race to update. */
+enum { RACE_N = 1 << 21, RACE_RUN = 16, RACE_SLACK = 2 };
 static const uint64_t race_base = (UINT64_C(1) << 32) - RACE_N / 2;
 static struct espgw_replay *race_w;
 static uint8_t race_got[RACE_N + 1];
+static uint64_t race_pos[2][8]; /* runs done, a line each */
+static uint64_t race_lost[2];	/* updates that found their number taken */
 static volatile int race_go;
 
 static void *
 race(void *arg)
 {
-	uint32_t x = (uint32_t)(uintptr_t)arg * 2654435761u + 1;
+	unsigned int me = (unsigned int)(uintptr_t)arg;
+	uint32_t x = me * 2654435761u + 1;
 
 	__atomic_fetch_add(&race_go, 1, __ATOMIC_ACQ_REL);
 	while (__atomic_load_n(&race_go, __ATOMIC_ACQUIRE) < 2)
@@ -254,6 +261,11 @@ race(void *arg)
 	for (uint32_t run = 0; run < RACE_N / RACE_RUN; run++) {
 		uint32_t perm[RACE_RUN];
 
+		__atomic_store_n(&race_pos[me][0], run, __ATOMIC_RELAXED);
+		/* yield: the other may have no CPU of its own just now */
+		while (run > RACE_SLACK + __atomic_load_n(&race_pos[!me][0],
+							  __ATOMIC_RELAXED))
+			sched_yield();
 		for (uint32_t i = 0; i < RACE_RUN; i++)
 			perm[i] = i;
 		for (uint32_t i = RACE_RUN - 1; i > 0; i--) {
@@ -267,15 +279,22 @@ race(void *arg)
 		}
 		for (uint32_t i = 0; i < RACE_RUN; i++) {
 			uint32_t k = run * RACE_RUN + perm[i] + 1;
+			uint64_t s = race_base + k;
+			int rc = ESPGW_OK;
 
-			if (espgw_replay_check(race_w, race_base + k) ==
-				    ESPGW_OK &&
-			    espgw_replay_update(race_w, race_base + k) ==
-				    ESPGW_OK)
+			if (k % 4 != 0 &&
+			    espgw_replay_check(race_w, s) != ESPGW_OK)
+				continue;
+			rc = espgw_replay_update(race_w, s);
+			if (rc == ESPGW_OK)
 				__atomic_fetch_add(&race_got[k], 1,
 						   __ATOMIC_RELAXED);
+			else
+				race_lost[me]++;
 		}
 	}
+	/* done: never hold the other back */
+	__atomic_store_n(&race_pos[me][0], UINT64_MAX / 2, __ATOMIC_RELAXED);
 	return NULL;
 }
 
@@ -283,17 +302,20 @@ static void
 test_two_threads(void **state)
 {
 	static const uint32_t wins[] = { 64, 1024, 64, 1024 };
+	uint64_t lost = 0;
 	pthread_t t[2];
 
 	(void)state;
-	for (unsigned int w = 0; w < RTE_DIM(wins); w++) {
-		uint64_t once = 0;
+	/* a machine that never runs them at once gets more rounds */
+	for (unsigned int r = 0; r < 4 || (lost == 0 && r < 32); r++) {
+		unsigned int w = r % RTE_DIM(wins);
 
 		race_w = aligned_alloc(16, espgw_replay_size(wins[w]));
 		assert_non_null(race_w);
 		memset(race_w, 0, espgw_replay_size(wins[w]));
 		espgw_replay_init(race_w, wins[w], race_base, true);
 		memset(race_got, 0, sizeof(race_got));
+		memset(race_pos, 0, sizeof(race_pos));
 		race_go = 0;
 		for (uintptr_t i = 0; i < 2; i++)
 			assert_int_equal(
@@ -301,16 +323,17 @@ test_two_threads(void **state)
 				0);
 		for (int i = 0; i < 2; i++)
 			assert_int_equal(pthread_join(t[i], NULL), 0);
-		for (uint32_t k = 1; k <= RACE_N; k++) {
+		for (uint32_t k = 1; k <= RACE_N; k++)
 			if (race_got[k] != 1)
 				fail_msg("window %u: %lu accepted %u times",
 					 wins[w], race_base + k, race_got[k]);
-			once++;
-		}
-		assert_int_equal(once, RACE_N);
 		assert_int_equal(race_w->top, race_base + RACE_N);
+		lost += race_lost[0] + race_lost[1];
+		race_lost[0] = race_lost[1] = 0;
 		free(race_w);
 	}
+	/* they did race: some updates found their number taken */
+	assert_true(lost > 0);
 }
 
 int

@@ -21,11 +21,11 @@
  * free it, never forward it.
  *
  * Threads: a worker (and its intel-ipsec-mb manager) belongs to one
- * lcore. An SA may be used by several workers at once, outbound or
- * inbound: an inbound SA made for more than one worker (nb_workers > 1)
- * updates its replay window by compare-and-swap, so a sequence number
- * is accepted at most once between them; one made for one worker does
- * not lock, and then belongs to one worker at a time. An SAD
+ * lcore. An outbound SA may be used by several workers at once. An
+ * inbound SA belongs to one worker at a time, unless it is made with
+ * replay_shared: then its replay window changes by compare-and-swap,
+ * and several workers may receive it at once, each sequence number
+ * accepted at most once between them. An SAD
  * and its SAs must not be changed while workers use them: build new
  * ones and swap the pointer once the workers have moved on.
  *
@@ -177,6 +177,11 @@ struct espgw_sa_params {
 	/** Number of per-worker counter slots; worker ids must be below it.
 	 *  0 is taken as 1. */
 	uint16_t nb_workers;
+	/** Inbound: several workers may receive this SA at once. The
+	 *  window then changes by 128-bit compare-and-swap (lib/replay.h):
+	 *  about 8 ns a packet more on one core, and its lines move between
+	 *  cores that really share it (bench/replay_scaling). */
+	bool replay_shared;
 	/** Byte and packet limits; the only setting that may change later
 	 *  (espgw_sa_set_limits). */
 	struct espgw_sa_limits limits;
