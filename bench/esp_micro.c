@@ -384,12 +384,13 @@ with_ipv6(struct espgw_sa_params *p)
 	p->af_unspec = true; /* IPv4 inside */
 }
 
-/* SAs made for two workers, used by one: the inbound window changes
- * by 128-bit compare-and-swap (lib/replay.h), uncontended here. */
+/* A window several workers may share, used by one: it changes by
+ * 128-bit compare-and-swap (lib/replay.h), uncontended here. */
 static void
-with_two_workers(struct espgw_sa_params *p)
+with_shared_window(struct espgw_sa_params *p)
 {
 	p->nb_workers = 2;
+	p->replay_shared = true;
 }
 
 /* The kind change() makes, against the rig's plain pair. */
@@ -509,9 +510,9 @@ main(int argc, char **argv)
 		    "2001:db8:2::1)",
 		    with_ipv6) != 0 ||
 	    ab_kind(&r, secs * 4,
-		    "SAs of two workers (the replay window's compare-and-swap, "
-		    "one worker using it)",
-		    with_two_workers) != 0) {
+		    "SAs with a shared replay window (replay_shared: "
+		    "compare-and-swap, one worker using it)",
+		    with_shared_window) != 0) {
 		fprintf(stderr, "setup failed\n");
 		return 1;
 	}

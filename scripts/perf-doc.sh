@@ -38,9 +38,9 @@ cp "$res.png" docs/performance.png
 	echo "another, at least 5 times as fast). Its last four tables are"
 	echo "what byte and packet limits (issue #11: nothing worth measuring),"
 	echo "ESP in UDP (issue #12: at most 5%), IPv6 endpoints (issue #13:"
-	echo "at most 10%) and an SA made for two workers (issue #15: its replay"
-	echo "window changes by compare-and-swap; here one worker uses it, so the"
-	echo "lock is uncontended) cost an SA."
+	echo "at most 10%) and a shared replay window (issue #15: replay_shared,"
+	echo "changed by compare-and-swap; here one worker uses it, so the"
+	echo "exchange is uncontended) cost an SA."
 	echo
 	echo '```'
 	taskset -c 1 "$build/bench/esp_micro" 1 2>/dev/null ||
