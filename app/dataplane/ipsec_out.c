@@ -30,7 +30,7 @@ protect(struct gw_ctx *c, struct espgw_sa **sa, struct rte_mbuf **m,
 		if (gw_is_ip6(m[i]))
 			gw_send_esp6(c, m[i]);
 		else
-			gw_send_ip(c, m[i]);
+			gw_send_ip_fast(c, m[i]);
 	}
 }
 
