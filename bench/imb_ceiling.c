@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <intel-ipsec-mb.h>
 
@@ -702,4 +703,75 @@ imb_ceiling_ops(enum imb_ceiling_api api, int enc, uint32_t len, double seconds,
 	};
 
 	return imb_ceiling_run(&cell, arch);
+}
+
+static int
+parse_api(const char *s, enum imb_ceiling_api *apis, unsigned int *nb)
+{
+	if (strcmp(s, "all") == 0) {
+		for (int a = IMB_CEIL_DIRECT; a <= IMB_CEIL_BURST; a++)
+			apis[a] = a;
+		*nb = 3;
+		return 0;
+	}
+	for (int a = IMB_CEIL_DIRECT; a <= IMB_CEIL_BURST; a++)
+		if (strcmp(s, imb_ceiling_api_name(a)) == 0) {
+			apis[0] = a;
+			*nb = 1;
+			return 0;
+		}
+	return -1;
+}
+
+int
+imb_ceiling_args_parse(int argc, char **argv, struct imb_ceiling_args *a,
+		       const char *synopsis)
+{
+	int c;
+
+	while ((c = getopt(argc, argv, "s:r:a:h")) != -1) {
+		char *end;
+
+		switch (c) {
+		case 's':
+			a->secs = strtod(optarg, &end);
+			if (end == optarg || *end != '\0' || !(a->secs > 0.0)) {
+				fprintf(stderr, "bad seconds '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'r':
+			a->reps = (unsigned int)strtoul(optarg, &end, 10);
+			if (*end != '\0' || a->reps < 1 ||
+			    a->reps > a->max_reps) {
+				fprintf(stderr, "-r: 1..%u\n", a->max_reps);
+				return 2;
+			}
+			break;
+		case 'a':
+			if (parse_api(optarg, a->apis, &a->nb_apis) != 0) {
+				fprintf(stderr, "bad api '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'h': printf("usage: %s %s\n", argv[0], synopsis); return 1;
+		default:
+			fprintf(stderr, "usage: %s %s\n", argv[0], synopsis);
+			return 2;
+		}
+	}
+	for (int i = optind; i < argc; i++) {
+		char *end;
+		unsigned long v = strtoul(argv[i], &end, 10);
+
+		if (*end != '\0' || v < 1 || v > 9600 ||
+		    a->nb_lens == IMB_CEIL_MAX_LENS) {
+			fprintf(stderr,
+				"bad length '%s' (1..9600, at most %d)\n",
+				argv[i], IMB_CEIL_MAX_LENS);
+			return 2;
+		}
+		a->lens[a->nb_lens++] = (uint32_t)v;
+	}
+	return 0;
 }

@@ -55,4 +55,22 @@ struct imb_ceiling_cell {
 double imb_ceiling_run(const struct imb_ceiling_cell *cell, const char **arch);
 const char *imb_ceiling_api_name(enum imb_ceiling_api api);
 
+/* The command line the GCM benchmarks share:
+ *   [-s seconds] [-r N] [-a direct|job|burst|all] [LEN...]
+ * Set the defaults in *a (and max_reps, the most -r may say) first. */
+#define IMB_CEIL_MAX_LENS 32
+struct imb_ceiling_args {
+	double secs;	   /* -s */
+	unsigned int reps; /* -r, 1 to max_reps */
+	unsigned int max_reps;
+	enum imb_ceiling_api apis[3]; /* -a */
+	unsigned int nb_apis;
+	uint32_t lens[IMB_CEIL_MAX_LENS]; /* LEN: 1 to 9600 bytes */
+	unsigned int nb_lens;
+};
+/* 0; 1 after -h (usage on stdout); 2 on a bad word (said on stderr).
+ * synopsis: the usage line after the program's name. */
+int imb_ceiling_args_parse(int argc, char **argv, struct imb_ceiling_args *a,
+			   const char *synopsis);
+
 #endif /* ESPGW_BENCH_IMB_CEILING_H */

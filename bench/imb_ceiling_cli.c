@@ -22,98 +22,39 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
 #include <intel-ipsec-mb.h>
 
 #include "imb_ceiling.h"
 
-#define MAX_LENS 32
+#define MAX_LENS IMB_CEIL_MAX_LENS
 #define MAX_REPS 32
-
-static void
-usage(FILE *f, const char *prog)
-{
-	fprintf(f,
-		"usage: %s [-s seconds] [-r reps] [-a direct|job|burst|all] "
-		"LEN...\n",
-		prog);
-}
-
-static int
-parse_api(const char *s, enum imb_ceiling_api *apis, unsigned int *nb)
-{
-	if (strcmp(s, "all") == 0) {
-		apis[0] = IMB_CEIL_DIRECT;
-		apis[1] = IMB_CEIL_JOB;
-		apis[2] = IMB_CEIL_BURST;
-		*nb = 3;
-		return 0;
-	}
-	for (int a = IMB_CEIL_DIRECT; a <= IMB_CEIL_BURST; a++)
-		if (strcmp(s, imb_ceiling_api_name(a)) == 0) {
-			apis[0] = a;
-			*nb = 1;
-			return 0;
-		}
-	return -1;
-}
 
 int
 main(int argc, char **argv)
 {
-	enum imb_ceiling_api apis[3] = { IMB_CEIL_DIRECT };
-	unsigned int nb_apis = 1, nb_lens = 0, reps = 1;
-	uint32_t lens[MAX_LENS];
+	struct imb_ceiling_args args = { .secs = 1.0,
+					 .reps = 1,
+					 .max_reps = MAX_REPS,
+					 .apis = { IMB_CEIL_DIRECT },
+					 .nb_apis = 1 };
 	const char *arch = "unknown";
-	double secs = 1.0;
-	int c, failed = 0;
+	int rc, failed = 0;
 
-	while ((c = getopt(argc, argv, "s:r:a:h")) != -1) {
-		char *end;
-
-		switch (c) {
-		case 's':
-			secs = strtod(optarg, &end);
-			if (end == optarg || *end != '\0' || !(secs > 0.0)) {
-				fprintf(stderr, "bad seconds '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'r':
-			reps = (unsigned int)strtoul(optarg, &end, 10);
-			if (*end != '\0' || reps < 1 || reps > MAX_REPS) {
-				fprintf(stderr, "reps: 1..%d\n", MAX_REPS);
-				return 2;
-			}
-			break;
-		case 'a':
-			if (parse_api(optarg, apis, &nb_apis) != 0) {
-				fprintf(stderr, "bad api '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'h': usage(stdout, argv[0]); return 0;
-		default: usage(stderr, argv[0]); return 2;
-		}
-	}
-	for (int i = optind; i < argc; i++) {
-		char *end;
-		unsigned long v = strtoul(argv[i], &end, 10);
-
-		if (*end != '\0' || v < 1 || v > 9600 || nb_lens == MAX_LENS) {
-			fprintf(stderr,
-				"bad length '%s' (1..9600, at most %d)\n",
-				argv[i], MAX_LENS);
-			return 2;
-		}
-		lens[nb_lens++] = (uint32_t)v;
-	}
-	if (nb_lens == 0) {
-		usage(stderr, argv[0]);
+	rc = imb_ceiling_args_parse(
+		argc, argv, &args,
+		"[-s seconds] [-r reps] [-a direct|job|burst|all] LEN...");
+	if (rc != 0)
+		return rc == 1 ? 0 : 2;
+	if (args.nb_lens == 0) {
+		fprintf(stderr, "%s: no LEN\n", argv[0]);
 		return 2;
 	}
+	const uint32_t *lens = args.lens;
+	const enum imb_ceiling_api *apis = args.apis;
+	const unsigned int nb_lens = args.nb_lens, nb_apis = args.nb_apis,
+			   reps = args.reps;
+	const double secs = args.secs;
 
 	/* Each length and direction in turn within a repetition, so slow
 	 * phases of a shared machine spread over all cells. */

@@ -50,7 +50,6 @@
 
 #include "imb_ceiling.h"
 
-#define MAX_LENS 8
 #define MAX_ROUNDS 64
 #define NB_THR 2 /* libs_open() checks two private copies */
 
@@ -281,33 +280,6 @@ autogroup(void)
 	return line;
 }
 
-static int
-parse_api(const char *s, enum imb_ceiling_api *apis, unsigned int *nb)
-{
-	if (strcmp(s, "all") == 0) {
-		for (int a = IMB_CEIL_DIRECT; a <= IMB_CEIL_BURST; a++)
-			apis[a] = a;
-		*nb = 3;
-		return 0;
-	}
-	for (int a = IMB_CEIL_DIRECT; a <= IMB_CEIL_BURST; a++)
-		if (strcmp(s, imb_ceiling_api_name(a)) == 0) {
-			apis[0] = a;
-			*nb = 1;
-			return 0;
-		}
-	return -1;
-}
-
-static void
-usage(FILE *f, const char *prog)
-{
-	fprintf(f,
-		"usage: %s [-s seconds] [-r rounds] [-a direct|job|burst|all] "
-		"[LEN...]\n",
-		prog);
-}
-
 /* A cell: one API, length and direction, both modes. */
 struct cell {
 	enum imb_ceiling_api api;
@@ -352,58 +324,33 @@ main(int argc, char **argv)
 {
 	static const uint32_t default_lens[] = { 64, 1420 };
 	static const int cpus[NB_THR] = { 0, 1 };
-	enum imb_ceiling_api apis[3] = { IMB_CEIL_DIRECT, IMB_CEIL_JOB,
-					 IMB_CEIL_BURST };
-	unsigned int nb_apis = 3, nb_lens = 0, rounds = 5, nb_cells;
-	uint32_t lens[MAX_LENS];
+	struct imb_ceiling_args args = {
+		.secs = 0.5,
+		.reps = 5,
+		.max_reps = MAX_ROUNDS,
+		.apis = { IMB_CEIL_DIRECT, IMB_CEIL_JOB, IMB_CEIL_BURST },
+		.nb_apis = 3
+	};
 	struct cell *cells;
-	double secs = 0.5;
-	int c;
+	unsigned int nb_cells;
+	int rc;
 
-	while ((c = getopt(argc, argv, "s:r:a:h")) != -1) {
-		char *end;
+	rc = imb_ceiling_args_parse(
+		argc, argv, &args,
+		"[-s seconds] [-r rounds] [-a direct|job|burst|all] [LEN...]");
+	if (rc != 0)
+		return rc == 1 ? 0 : 2;
+	if (args.nb_lens == 0) {
+		memcpy(args.lens, default_lens, sizeof(default_lens));
+		args.nb_lens = (unsigned int)(sizeof(default_lens) /
+					      sizeof(default_lens[0]));
+	}
+	const uint32_t *lens = args.lens;
+	const enum imb_ceiling_api *apis = args.apis;
+	const unsigned int nb_lens = args.nb_lens, nb_apis = args.nb_apis,
+			   rounds = args.reps;
+	const double secs = args.secs;
 
-		switch (c) {
-		case 's':
-			secs = strtod(optarg, &end);
-			if (end == optarg || *end != '\0' || !(secs > 0.0)) {
-				fprintf(stderr, "bad seconds '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'r':
-			rounds = (unsigned int)strtoul(optarg, &end, 10);
-			if (*end != '\0' || rounds < 1 || rounds > MAX_ROUNDS) {
-				fprintf(stderr, "rounds: 1..%d\n", MAX_ROUNDS);
-				return 2;
-			}
-			break;
-		case 'a':
-			if (parse_api(optarg, apis, &nb_apis) != 0) {
-				fprintf(stderr, "bad api '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'h': usage(stdout, argv[0]); return 0;
-		default: usage(stderr, argv[0]); return 2;
-		}
-	}
-	for (int i = optind; i < argc; i++) {
-		char *end;
-		unsigned long v = strtoul(argv[i], &end, 10);
-
-		if (*end != '\0' || v < 1 || v > 9600 || nb_lens == MAX_LENS) {
-			fprintf(stderr,
-				"bad length '%s' (1..9600, at most %d)\n",
-				argv[i], MAX_LENS);
-			return 2;
-		}
-		lens[nb_lens++] = (uint32_t)v;
-	}
-	if (nb_lens == 0) {
-		memcpy(lens, default_lens, sizeof(default_lens));
-		nb_lens = 2;
-	}
 	if (libs_open() < 0)
 		return 1;
 
