@@ -55,12 +55,12 @@ struct cell {
 };
 
 static struct cell cells[] = {
-	{ "1 thread, window of one worker", 1, false, true, RUN, { 0 } },
-	{ "1 thread, window of several (CAS)", 1, true, true, RUN, { 0 } },
+	{ "1 thread, plain window", 1, false, true, RUN, { 0 } },
+	{ "1 thread, shared window (CAS)", 1, true, true, RUN, { 0 } },
 	{ "2 threads, one window, turns of 32", 2, true, true, RUN, { 0 } },
 	{ "2 threads, one window, turns of 1", 2, true, true, 1, { 0 } },
 	{ "2 threads, one window, turns of 256", 2, true, true, 256, { 0 } },
-	{ "2 threads, a window each (CAS)", 2, true, false, RUN, { 0 } },
+	{ "2 threads, a shared window each", 2, true, false, RUN, { 0 } },
 };
 
 struct thr {
