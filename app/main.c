@@ -217,6 +217,12 @@ parse_opts(int argc, char **argv, struct opts *o)
 		fprintf(stderr, "espgw: --check needs -f <config>\n");
 		return -1;
 	}
+	/* an interval of nothing would be ignored without a word */
+	if (o->metrics_interval != 0 && o->metrics_file == NULL) {
+		fprintf(stderr,
+			"espgw: --metrics-interval needs --metrics-file\n");
+		return -1;
+	}
 	return 0;
 }
 

@@ -552,6 +552,7 @@ def bad_args(args, d, why):
              (["--metrics", "192.0.2.77:9710"], r"Cannot assign requested address"),
              (["--metrics-interval", "0"], r"--metrics-interval wants seconds"),
              (["--metrics-interval", "10s"], r"--metrics-interval wants seconds"),
+             (["--metrics-interval", "5"], r"--metrics-interval needs --metrics-file"),
              (["--metrics-file", os.path.join(d, "no", "such", "dir.prom")],
               r"cannot write .*dir\.prom: No such file or directory")]
     try:
