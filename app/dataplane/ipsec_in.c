@@ -22,13 +22,26 @@ void
 gw_ipsec_inbound(struct gw_ctx *c, struct rte_mbuf **esp, unsigned int n)
 {
 	struct espgw_sa *sas[GW_BURST];
-	uint16_t ok;
+	uint16_t ok, k = 0;
 
 	ok = espgw_esp_inbound(c->w->esp, c->t->sad, esp, sas, (uint16_t)n);
 	c->w->cnt[GW_DECRYPTED] += ok;
 	/* counted by the library under its reason (drop-esp-in) */
 	rte_pktmbuf_free_bulk(esp + ok, n - ok);
-	gw_policy_check_in(c, esp, sas, ok);
+	/* the inner packet is received again, as Linux's xfrm_input hands
+	 * it to ip_rcv: a martian address is dropped before any policy
+	 * (ip_route_input_slow's martian source and destination) */
+	for (uint16_t i = 0; i < ok; i++) {
+		if (!gw_is_ip6(esp[i]) &&
+		    gw_ipv4_martian(rte_pktmbuf_mtod(
+			    esp[i], const struct rte_ipv4_hdr *))) {
+			gw_drop(c, esp[i], GW_DROP_BAD_IP);
+			continue;
+		}
+		esp[k] = esp[i];
+		sas[k++] = sas[i];
+	}
+	gw_policy_check_in(c, esp, sas, k);
 }
 
 struct gw_policy gw_policy_bad_chain;

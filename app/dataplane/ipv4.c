@@ -55,6 +55,12 @@ martian(const struct rte_ipv4_hdr *ip)
 	return martian_slow(ip);
 }
 
+bool
+gw_ipv4_martian(const struct rte_ipv4_hdr *ip)
+{
+	return martian(ip);
+}
+
 /* RFC 1812 section 5.2.2: a well-formed IPv4 header from and to an
  * address that may be on a wire, trimmed to its length. The checksum is
  * the NIC's verdict where it gave one (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM,

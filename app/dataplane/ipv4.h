@@ -18,6 +18,9 @@
  * length, from and to addresses that may be on a wire (section 5.3.7:
  * no martians). Returns the header or NULL. */
 struct rte_ipv4_hdr *gw_ipv4_check(struct rte_mbuf *m);
+/* RFC 1812 section 5.3.7: an address no wire may carry (network 0,
+ * loopback; a group or broadcast source). */
+bool gw_ipv4_martian(const struct rte_ipv4_hdr *ip);
 
 /* A packet for this gateway, past the in policy check. */
 void gw_local_input(struct gw_ctx *c, struct rte_mbuf *m);

@@ -1957,6 +1957,32 @@ def scenario_tmpl_required(ctx):
     ck.done()
 
 
+def scenario_inner_martians(ctx):
+    """Decrypted inner IPv4 packets with an address no wire may carry (RFC
+    1812 section 5.3.7): to loopback, from network 0, from a group. Linux
+    hands a decapsulated packet to ip_rcv() again, where
+    ip_route_input_slow() drops a martian source or destination before
+    any policy check; espgw drops them as drop-bad-ip-header, each once,
+    and forwards the good one of the same burst.
+
+    Regression test: inner headers were checked for form, never for
+    martian addresses."""
+    rng = random.Random(ctx.seed + 90)
+    out_sa, in_sa = r1_sas(rng)
+    bad = [rand_packet(rng, "10.0.2.5", "127.0.0.1", 200, ("udp",)),
+           rand_packet(rng, "0.1.2.3", host_ip(10), 200, ("udp",)),
+           rand_packet(rng, "224.0.0.5", host_ip(10), 200, ("udp",))]
+    good = rand_packet(rng, "10.0.2.5", host_ip(12), 200, ("udp",))
+    frames = [wan_frame(in_sa.encrypt(p, k + 1)) for k, p in enumerate(bad + [good])]
+    run = run_espgw(ctx, make_config(ctx.name, [out_sa, in_sa]), [], frames)
+    ck = Checks()
+    check_plain(ck, run.lan, [forwarded(good)], [host_mac(12)], LAN_MAC, "LAN TX")
+    ck.counters(run, {"gw.drop-bad-ip-header": 3, "gw.decrypted": 4,
+                      sa_key(IN_SPI) + ".packets": 4})
+    ck.no_drops(run, but=("gw.drop-bad-ip-header",))
+    ck.done()
+
+
 def scenario_newest_sa(ctx):
     """Two outbound SAs satisfy the out policy's template (reqid 1): the
     one added last protects, as xfrm_state_find() prefers the newest
@@ -3273,6 +3299,7 @@ SCENARIOS = [
     ("outer6_source_fragments", scenario_outer6_source_fragments),
     ("death_row", scenario_death_row),
     ("tmpl_required", scenario_tmpl_required),
+    ("inner_martians", scenario_inner_martians),
     ("newest_sa", scenario_newest_sa),
     ("no_policies", scenario_no_policies),
     ("limits", scenario_limits),
