@@ -9,14 +9,13 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import time
 
 from .cases import build_cases
 from .common import CEIL_CLI, FAMILIES, STOPSTATS, WORK, Fail, log
 from .measure import read_stats_file
-from .proc import Telemetry, cleanup_runtime, tail
+from .proc import Telemetry, cleanup_runtime, interrupt, tail
 
 # the function each program runs its packet loop in: what --toggle-collect
 # counts (start-up and shutdown are not counted)
@@ -131,13 +130,7 @@ def run_case(case, secs, reuse=False):
         seen = tel.stats(0)["ipackets"]   # a lower bound, for the check
         tel.close()
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=120)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        interrupt(proc, 120)   # valgrind is slow to stop; the exit code says
         cleanup_runtime(prefix)
     if proc.returncode != 0 or not os.path.exists(out):
         raise Fail("%s under valgrind exited with %s (log %s):\n%s"

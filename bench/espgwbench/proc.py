@@ -80,15 +80,24 @@ def stop(proc, logpath, what, prefix=None):
             cleanup_runtime(prefix)
 
 
+def interrupt(proc, timeout):
+    """SIGINT proc if it still runs and wait up to timeout seconds, then
+    kill it. True when it stopped on the SIGINT (or had stopped)."""
+    if proc.poll() is not None:
+        return True
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(timeout=timeout)
+        return True
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        return False
+
+
 def _stop(proc, logpath, what):
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-            raise Fail("%s did not stop on SIGINT within 30 s (log %s)" % (what, logpath))
+    if not interrupt(proc, 30):
+        raise Fail("%s did not stop on SIGINT within 30 s (log %s)" % (what, logpath))
     if proc.returncode != 0:
         raise Fail("%s exited with %d (log %s):\n%s" % (what, proc.returncode, logpath,
                                                        tail(logpath)))
