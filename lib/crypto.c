@@ -38,6 +38,10 @@ struct espgw_imb_copy {
 	int used; /* by a worker */
 };
 
+/* the library the program links, for key expansion, for a library
+ * that does not store, and when no copy is left */
+static struct espgw_imb_copy linked = { NULL, alloc_mb_mgr, init_mb_mgr_auto,
+					free_mb_mgr, 0 };
 static struct espgw_imb_copy copies[NB_COPIES];
 static unsigned int nb_copies;
 static int copies_failed; /* dlmopen refused once: stop trying */
@@ -56,14 +60,14 @@ copy_load(struct espgw_imb_copy *c)
 	return c->alloc && c->init && c->free ? 0 : -1;
 }
 
-/* A private copy for a new worker, or NULL to use the linked one. */
+/* A private copy for a new worker, else the linked one. */
 static struct espgw_imb_copy *
 copy_get(void)
 {
 	struct espgw_imb_copy *c = NULL;
 
 	if (imb_get_version() >= IMB_VERSION(1, 4, 0))
-		return NULL; /* stores only when the value changes */
+		return &linked; /* stores only when the value changes */
 	pthread_mutex_lock(&ctl_lock);
 	for (unsigned int i = 0; i < nb_copies && c == NULL; i++)
 		if (!copies[i].used)
@@ -77,37 +81,33 @@ copy_get(void)
 	if (c != NULL)
 		c->used = 1;
 	pthread_mutex_unlock(&ctl_lock);
-	return c;
+	return c != NULL ? c : &linked;
 }
 
 static void
 copy_put(struct espgw_imb_copy *c)
 {
+	if (c == &linked)
+		return; /* shared by all, never taken */
 	pthread_mutex_lock(&ctl_lock);
 	c->used = 0;
 	pthread_mutex_unlock(&ctl_lock);
 }
 
 /* Allocate a manager with the best code path the CPU has, from `copy`
- * (NULL: the linked library). */
+ * of the library. */
 static IMB_MGR *
-mgr_open(struct espgw_imb_copy *copy, const char **arch_name)
+mgr_open(const struct espgw_imb_copy *copy, const char **arch_name)
 {
 	IMB_ARCH arch = IMB_ARCH_NONE;
-	IMB_MGR *m = copy ? copy->alloc(0) : alloc_mb_mgr(0);
+	IMB_MGR *m = copy->alloc(0);
 
 	if (m == NULL)
 		return NULL;
-	if (copy != NULL)
-		copy->init(m, &arch);
-	else
-		init_mb_mgr_auto(m, &arch);
+	copy->init(m, &arch);
 	/* the manager's own errno: a copy's global is not the linked one */
 	if (m->imb_errno != 0) {
-		if (copy != NULL)
-			copy->free(m);
-		else
-			free_mb_mgr(m);
+		copy->free(m);
 		return NULL;
 	}
 	if (arch_name != NULL) {
@@ -130,7 +130,7 @@ espgw_gcm_expand(enum espgw_key_size ks, const uint8_t *key,
 
 	pthread_mutex_lock(&ctl_lock);
 	if (ctl_mgr == NULL)
-		ctl_mgr = mgr_open(NULL, NULL);
+		ctl_mgr = mgr_open(&linked, NULL);
 	if (ctl_mgr == NULL) {
 		rc = -ENOTSUP;
 	} else {
@@ -156,10 +156,10 @@ espgw_worker_create(uint16_t id, int socket_id)
 		return NULL;
 	w->imb = copy_get();
 	w->mgr = mgr_open(w->imb, &w->arch);
-	if (w->mgr == NULL && w->imb != NULL) {
+	if (w->mgr == NULL && w->imb != &linked) {
 		copy_put(w->imb);
-		w->imb = NULL;
-		w->mgr = mgr_open(NULL, &w->arch);
+		w->imb = &linked;
+		w->mgr = mgr_open(w->imb, &w->arch);
 	}
 	if (w->mgr == NULL) {
 		rte_free(w);
@@ -182,12 +182,8 @@ espgw_worker_free(struct espgw_worker *w)
 {
 	if (w == NULL)
 		return;
-	if (w->imb != NULL) {
-		w->imb->free(w->mgr);
-		copy_put(w->imb);
-	} else {
-		free_mb_mgr(w->mgr);
-	}
+	w->imb->free(w->mgr);
+	copy_put(w->imb);
 	rte_free(w);
 }
 

@@ -23,7 +23,8 @@ struct espgw_imb_copy;
 /* The worker: one per lcore, never shared. */
 struct espgw_worker {
 	IMB_MGR *mgr;
-	struct espgw_imb_copy *imb; /* its own copy of the library, or NULL */
+	struct espgw_imb_copy
+		*imb; /* its copy of the library, or the linked one */
 	aes_gcm_enc_dec_t enc[ESPGW_NB_KS];
 	aes_gcm_enc_dec_t dec[ESPGW_NB_KS];
 	const char *arch;
