@@ -85,6 +85,27 @@ espgw_replay_top(const struct espgw_replay *r)
 	return __atomic_load_n(&r->top, __ATOMIC_RELAXED);
 }
 
+/* The slot of seq as it would be with seq received; false (and *rc the
+ * reason) when seq may not be. */
+static inline bool
+replay_mark(union espgw_replay_blk *want, const union espgw_replay_blk *old,
+	    uint64_t seq, int *rc)
+{
+	uint64_t blk = seq >> ESPGW_REPLAY_BLK_SHIFT;
+
+	if (old->blk > blk) {
+		*rc = ESPGW_DROP_BEHIND_WINDOW;
+		return false;
+	}
+	if (old->blk == blk && (old->bits & replay_bit(seq))) {
+		*rc = ESPGW_DROP_REPLAYED;
+		return false;
+	}
+	want->blk = blk;
+	want->bits = (old->blk == blk ? old->bits : 0) | replay_bit(seq);
+	return true;
+}
+
 /* A window of win packets in zeroed memory, whose highest number is top, with
  * everything up to top counted as received (a new SA's iseq). */
 static inline void
@@ -98,13 +119,12 @@ espgw_replay_init(struct espgw_replay *r, uint32_t win, uint64_t top,
 	r->top = top;
 	r->shared = shared;
 	for (uint64_t s = top, k = 0; s > 0 && k < win; s--, k++) {
-		union espgw_replay_blk *b = replay_slot(r, s);
+		union espgw_replay_blk *b = replay_slot(r, s), want;
+		int rc;
 
-		if (b->blk != s >> ESPGW_REPLAY_BLK_SHIFT)
-			*b = (union espgw_replay_blk){
-				.blk = s >> ESPGW_REPLAY_BLK_SHIFT
-			};
-		b->bits |= replay_bit(s);
+		/* each number once, newest first: never refused */
+		if (replay_mark(&want, b, s, &rc))
+			*b = want;
 	}
 }
 
@@ -136,6 +156,14 @@ espgw_replay_infer(const struct espgw_replay *r, uint32_t seq_lo)
 	return ((uint64_t)th << 32) | seq_lo;
 }
 
+/* Left of the window seen from top (or 0, which no sender uses)? top -
+ * seq cannot wrap here; seq + win could, near 2^64. */
+static inline bool
+replay_behind(const struct espgw_replay *r, uint64_t top, uint64_t seq)
+{
+	return seq == 0 || (seq <= top && top - seq >= r->win);
+}
+
 /* Check before decryption: may seq be new? Returns ESPGW_OK or
  * the drop reason. A hint only when shared: the update decides. */
 static inline int
@@ -144,13 +172,10 @@ espgw_replay_check(struct espgw_replay *r, uint64_t seq)
 	const union espgw_replay_blk *b;
 	uint64_t top = espgw_replay_top(r), blk;
 
-	if (seq == 0)
+	if (replay_behind(r, top, seq))
 		return ESPGW_DROP_BEHIND_WINDOW;
 	if (seq > top)
 		return ESPGW_OK;
-	/* top - seq cannot wrap here; seq + win could, near 2^64 */
-	if (top - seq >= r->win)
-		return ESPGW_DROP_BEHIND_WINDOW;
 	b = replay_slot(r, seq);
 	/* blk before bits (acquire, against the update's release): bits
 	 * of an older block never pass for this one's */
@@ -161,27 +186,6 @@ espgw_replay_check(struct espgw_replay *r, uint64_t seq)
 	    (__atomic_load_n(&b->bits, __ATOMIC_RELAXED) & replay_bit(seq)))
 		return ESPGW_DROP_REPLAYED;
 	return ESPGW_OK;
-}
-
-/* The slot of seq as it would be with seq received; false (and *rc the
- * reason) when seq may not be. */
-static inline bool
-replay_mark(union espgw_replay_blk *want, const union espgw_replay_blk *old,
-	    uint64_t seq, int *rc)
-{
-	uint64_t blk = seq >> ESPGW_REPLAY_BLK_SHIFT;
-
-	if (old->blk > blk) {
-		*rc = ESPGW_DROP_BEHIND_WINDOW;
-		return false;
-	}
-	if (old->blk == blk && (old->bits & replay_bit(seq))) {
-		*rc = ESPGW_DROP_REPLAYED;
-		return false;
-	}
-	want->blk = blk;
-	want->bits = (old->blk == blk ? old->bits : 0) | replay_bit(seq);
-	return true;
 }
 
 /* After the ICV verified: check again (an earlier packet of the same
@@ -196,7 +200,7 @@ espgw_replay_update(struct espgw_replay *r, uint64_t seq)
 	uint64_t top = espgw_replay_top(r);
 	int rc = ESPGW_OK;
 
-	if (seq == 0 || (seq <= top && top - seq >= r->win))
+	if (replay_behind(r, top, seq))
 		return ESPGW_DROP_BEHIND_WINDOW;
 	b = replay_slot(r, seq);
 	if (!r->shared) {
