@@ -23,15 +23,24 @@
 /* the mode of the windows mk() makes: compare-and-swap or not */
 static bool shared;
 
+/* A window as an SA makes it: everything up to top received. */
 static struct espgw_replay *
-mk(uint32_t win, uint64_t top)
+window(uint32_t win, uint64_t top, bool sh)
 {
 	struct espgw_replay *r = aligned_alloc(16, espgw_replay_size(win));
 
 	assert_non_null(r);
 	memset(r, 0, espgw_replay_size(win));
+	espgw_replay_init(r, win, top, sh);
+	return r;
+}
+
+static struct espgw_replay *
+mk(uint32_t win, uint64_t top)
+{
 	/* top alone: the numbers below it are not marked received */
-	espgw_replay_init(r, win, 0, shared);
+	struct espgw_replay *r = window(win, 0, shared);
+
 	r->top = top;
 	return r;
 }
@@ -310,10 +319,7 @@ test_two_threads(void **state)
 	for (unsigned int r = 0; r < 4 || (lost == 0 && r < 32); r++) {
 		unsigned int w = r % RTE_DIM(wins);
 
-		race_w = aligned_alloc(16, espgw_replay_size(wins[w]));
-		assert_non_null(race_w);
-		memset(race_w, 0, espgw_replay_size(wins[w]));
-		espgw_replay_init(race_w, wins[w], race_base, true);
+		race_w = window(wins[w], race_base, true);
 		memset(race_got, 0, sizeof(race_got));
 		memset(race_pos, 0, sizeof(race_pos));
 		race_go = 0;
