@@ -272,35 +272,28 @@ test_request_parse(void **state)
 	assert_false(q.stats || q.json || q.pretty);
 	assert_string_equal(q.batch, "");
 	assert_int_equal(q.body_len, 0);
-	req = "espgwctl 2\n";
-	assert_int_equal(
-		gw_ctl_request_parse(req, strlen(req), &q, err, sizeof(err)),
-		-1);
-	assert_non_null(strstr(err, "version 2"));
-	req = "espgwctl 1 z\n";
-	assert_int_equal(
-		gw_ctl_request_parse(req, strlen(req), &q, err, sizeof(err)),
-		-1);
-	assert_non_null(strstr(err, "\"z\""));
-	req = "espgwctl1\n";
-	assert_int_equal(
-		gw_ctl_request_parse(req, strlen(req), &q, err, sizeof(err)),
-		-1);
-	/* no version on the header line: not the next line's 1, and no
-	 * read past the request (fuzz_ctl: "espgwctl \n" unterminated) */
-	req = "espgwctl \n1\n";
-	assert_int_equal(
-		gw_ctl_request_parse(req, strlen(req), &q, err, sizeof(err)),
-		-1);
-	assert_non_null(strstr(err, "bad protocol version"));
-	req = "espgwctl  1\n";
-	assert_int_equal(
-		gw_ctl_request_parse(req, strlen(req), &q, err, sizeof(err)),
-		-1);
-	req = "espgwctl +1\n";
-	assert_int_equal(
-		gw_ctl_request_parse(req, strlen(req), &q, err, sizeof(err)),
-		-1);
+	/* refused headers, and what the error must say (NULL: anything);
+	 * "espgwctl \n1\n": no version on the header line, not the next
+	 * line's 1, and no read past the request (fuzz_ctl found it
+	 * unterminated) */
+	static const struct {
+		const char *req, *why;
+	} bad[] = {
+		{ "espgwctl 2\n", "version 2" },
+		{ "espgwctl 1 z\n", "\"z\"" },
+		{ "espgwctl1\n", NULL },
+		{ "espgwctl \n1\n", "bad protocol version" },
+		{ "espgwctl  1\n", "bad protocol version" },
+		{ "espgwctl +1\n", "bad protocol version" },
+	};
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		req = bad[i].req;
+		assert_int_equal(gw_ctl_request_parse(req, strlen(req), &q, err,
+						      sizeof(err)),
+				 -1);
+		if (bad[i].why != NULL)
+			assert_non_null(strstr(err, bad[i].why));
+	}
 }
 
 static void
