@@ -369,6 +369,16 @@ test_ipv4_cksum(void **state)
 	}
 	/* every header made valid, and (nearly) no random one */
 	assert_in_range(valid, 100000, 100000 + 20);
+	/* the carries of every fold at once: all ones sums to 0xffff,
+	 * zeros to 0 */
+	for (unsigned int v = 0; v < 2; v++) {
+		struct rte_ipv4_hdr *ip = (void *)(buf + 2);
+
+		memset(buf, v ? 0xff : 0, sizeof(buf));
+		ip->version_ihl = 0x45;
+		assert_int_equal(espgw_ipv4_cksum_ok(ip, 20),
+				 rte_raw_cksum(ip, 20) == 0xffff);
+	}
 }
 
 /* Policy templates: reqid, src, dst each must match unless 0. */
