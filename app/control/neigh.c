@@ -96,8 +96,11 @@ neigh_set(struct gw_neigh *n, const struct neigh_key *kp,
 	if (pos < 0)
 		pos = rte_hash_add_key(n->h, &k);
 	/* a static entry is never overwritten by what ARP says */
-	if (pos >= 0 && (is_static || !(n->entry[pos] & GW_NEIGH_STATIC)))
+	if (pos >= 0 && (is_static || !(n->entry[pos] & GW_NEIGH_STATIC)) &&
+	    n->entry[pos] != w) {
 		__atomic_store_n(&n->entry[pos], w, __ATOMIC_RELEASE);
+		__atomic_store_n(&n->changes, n->changes + 1, __ATOMIC_RELEASE);
+	}
 	rte_spinlock_unlock(&n->lock);
 }
 
@@ -108,8 +111,10 @@ neigh_forget(struct gw_neigh *n, const struct neigh_key *k)
 
 	rte_spinlock_lock(&n->lock);
 	pos = rte_hash_lookup(n->h, k);
-	if (pos >= 0)
+	if (pos >= 0 && n->entry[pos] != 0) {
 		__atomic_store_n(&n->entry[pos], 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&n->changes, n->changes + 1, __ATOMIC_RELEASE);
+	}
 	rte_spinlock_unlock(&n->lock);
 }
 

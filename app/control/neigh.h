@@ -21,10 +21,20 @@ struct gw_neigh {
 	struct rte_hash *h;
 	uint64_t *entry; /* by hash position: MAC | GW_NEIGH_* flags */
 	rte_spinlock_t lock;
+	/* one more each time an entry's word changes: a worker keeps the
+	 * next hops it resolved while this holds still */
+	uint64_t changes;
 };
 
 #define GW_NEIGH_VALID (UINT64_C(1) << 48)
 #define GW_NEIGH_STATIC (UINT64_C(1) << 49)
+
+/* How many times an entry has changed (gw_neigh.changes). */
+static inline uint64_t
+gw_neigh_changes(const struct gw_neigh *n)
+{
+	return __atomic_load_n(&n->changes, __ATOMIC_ACQUIRE);
+}
 
 int gw_neigh_init(struct gw_neigh *n, unsigned int max);
 void gw_neigh_fini(struct gw_neigh *n);

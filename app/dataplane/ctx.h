@@ -33,9 +33,10 @@ struct gw_ctx {
 	struct gw_policy *out_pol[GW_OUT_MAX];
 	bool out_known[GW_OUT_MAX];
 	unsigned int nb_out;
-	/* The last route and next hop resolved in this loop: bursts mostly
-	 * go to one (reset every loop, so neither outlives a table or ARP
-	 * change by more than a burst). */
+	/* The last route and next hop resolved: bursts mostly go to one
+	 * (forgotten when a loop reads another table set or finds the
+	 * neighbour table changed, so neither outlives a change by more
+	 * than a burst: gw_ctx_revalidate()). */
 	uint32_t rt_dst;
 	const struct gw_nexthop *rt_nh;
 	uint16_t rt_mtu;
@@ -56,6 +57,13 @@ struct gw_ctx {
 	uint16_t hop6_port;
 	bool hop6_valid;
 	struct rte_ether_hdr hop6_eth;
+	/* the last clear IPv4 key forwarded in bypass both ways
+	 * (dataplane/bypass.h) */
+	struct gw_acl_key byp_key;
+	bool byp_l4, byp_valid;
+	/* what the remembered answers above came from: the table set's
+	 * generation and the neighbour table's changes */
+	uint64_t seen_gen, seen_neigh;
 	/* packets ready to send, per port: one rte_eth_tx_burst each at
 	 * the end of the loop (or when full) */
 	struct {
@@ -63,6 +71,22 @@ struct gw_ctx {
 		struct rte_mbuf *m[GW_TXQ_MAX];
 	} txq[GW_MAX_PORTS];
 };
+
+/* At the top of a loop, with c->t just read: forget the remembered
+ * routes, next hops and bypass answer if what they came from changed. */
+static inline void
+gw_ctx_revalidate(struct gw_ctx *c)
+{
+	uint64_t neigh = gw_neigh_changes(&c->gw->neigh);
+
+	if (likely(c->seen_gen == c->t->generation && c->seen_neigh == neigh))
+		return;
+	c->hop_valid = c->hop6_valid = false;
+	c->rt_valid = c->rt6_valid = c->tx_valid = false;
+	c->byp_valid = false;
+	c->seen_gen = c->t->generation;
+	c->seen_neigh = neigh;
+}
 
 /* A packet's one fate when it is not sent: its named counter. */
 static inline void

@@ -10,6 +10,7 @@
 #include <rte_ip.h>
 #include <rte_prefetch.h>
 
+#include "dataplane/bypass.h"
 #include "dataplane/ipsec.h"
 #include "dataplane/ipv4.h"
 #include "dataplane/ipv6.h"
@@ -181,6 +182,9 @@ check_dir(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
 	for (unsigned int j = 0; j < RTE_MIN(k, 4u); j++)
 		if (pol[j] != NULL)
 			rte_prefetch0(pol[j]);
+	/* clear IPv4 forwarding teaches the fused pass, once a burst */
+	bool learn = dir == GW_FWD && sas == NULL;
+
 	for (unsigned int j = 0; j < k; j++) {
 		struct rte_mbuf *p = m[idx[j]];
 		struct espgw_sa *sa = sas ? sas[idx[j]] : NULL;
@@ -215,8 +219,13 @@ check_dir(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
 			gw_local_input(c, p);
 		else if (gw_is_ip6(p))
 			gw_forward6(c, p, op, known);
-		else
+		else {
+			if (learn) {
+				gw_bypass_learn(c, p, pol[j], op);
+				learn = false;
+			}
 			gw_forward(c, p, op, known);
+		}
 	}
 }
 

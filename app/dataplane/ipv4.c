@@ -18,8 +18,8 @@
  * none goes to network 0 or loopback, as ip_route_input_slow() drops
  * them (a martian). 0.0.0.0 to 255.255.255.255 (a DHCP client) is left
  * to the local input, as Linux gives it to its broadcast input. */
-static bool
-martian_slow(const struct rte_ipv4_hdr *ip)
+bool
+gw_ipv4_martian_slow(const struct rte_ipv4_hdr *ip)
 {
 	uint32_t s = rte_be_to_cpu_32(ip->src_addr);
 	uint32_t d = rte_be_to_cpu_32(ip->dst_addr);
@@ -31,38 +31,15 @@ martian_slow(const struct rte_ipv4_hdr *ip)
 	return s >> 24 == 0 || s >> 24 == 127 || d >> 24 == 0 || d >> 24 == 127;
 }
 
-/* What the first octet of an address may make it (martian_slow()
- * decides): a source of network 0, loopback or a group (224/4) or
- * 255.255.255.255, a destination of network 0 or loopback. */
-enum { M_SRC = 1, M_DST = 2 };
-static const uint8_t first_octet[256] = {
-	[0] = M_SRC | M_DST,
-	[127] = M_SRC | M_DST,
-	[224 ... 239] = M_SRC,
-	[255] = M_SRC,
+const uint8_t gw_ipv4_first_octet[256] = {
+	[0] = GW_MARTIAN_SRC | GW_MARTIAN_DST,
+	[127] = GW_MARTIAN_SRC | GW_MARTIAN_DST,
+	[224 ... 239] = GW_MARTIAN_SRC,
+	[255] = GW_MARTIAN_SRC,
 };
 
-/* One load an address for the packets that pass. */
-static inline bool
-martian(const struct rte_ipv4_hdr *ip)
-{
-	const uint8_t *s = (const uint8_t *)&ip->src_addr;
-	const uint8_t *d = (const uint8_t *)&ip->dst_addr;
-
-	if (likely(((first_octet[s[0]] & M_SRC) |
-		    (first_octet[d[0]] & M_DST)) == 0))
-		return false;
-	return martian_slow(ip);
-}
-
-bool
-gw_ipv4_martian(const struct rte_ipv4_hdr *ip)
-{
-	return martian(ip);
-}
-
-/* RFC 1812 section 5.2.2: a well-formed IPv4 header from and to an
- * address that may be on a wire, trimmed to its length. The checksum is
+/* RFC 1812 section 5.2.2: a well-formed IPv4 header, trimmed to its
+ * length (its addresses are gw_ipv4_martian()'s). The checksum is
  * the NIC's verdict where it gave one (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM,
  * control/ports.c), else computed. Returns the header or NULL. */
 struct rte_ipv4_hdr *
@@ -72,21 +49,21 @@ gw_ipv4_check(struct rte_mbuf *m)
 	uint64_t ck = m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK;
 	uint16_t hl, tot;
 
-	if (m->data_len < sizeof(*ip) || (ip->version_ihl >> 4) != 4 ||
-	    (ip->version_ihl & 0xf) < 5 || ck == RTE_MBUF_F_RX_IP_CKSUM_BAD)
+	if (m->data_len < sizeof(*ip) || ck == RTE_MBUF_F_RX_IP_CKSUM_BAD)
 		return NULL;
-	hl = rte_ipv4_hdr_len(ip);
+	/* almost every header: version 4, no options */
+	if (likely(ip->version_ihl == RTE_IPV4_VHL_DEF))
+		hl = sizeof(*ip);
+	else if ((ip->version_ihl >> 4) != 4 || (ip->version_ihl & 0xf) < 5)
+		return NULL;
+	else
+		hl = rte_ipv4_hdr_len(ip);
 	tot = rte_be_to_cpu_16(ip->total_length);
 	if (hl > m->data_len || tot < hl || tot > m->data_len ||
-	    (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
-	     !espgw_ipv4_cksum_ok(ip, hl)) ||
-	    martian(ip))
+	    (ck != RTE_MBUF_F_RX_IP_CKSUM_GOOD && !espgw_ipv4_cksum_ok(ip, hl)))
 		return NULL;
 	if (tot < m->data_len)
 		rte_pktmbuf_trim(m, m->data_len - tot);
-	/* checked once: the ESP library need not check it again */
-	m->ol_flags = (m->ol_flags & ~RTE_MBUF_F_RX_IP_CKSUM_MASK) |
-		      RTE_MBUF_F_RX_IP_CKSUM_GOOD;
 	return ip;
 }
 
@@ -109,32 +86,11 @@ gw_local_input(struct gw_ctx *c, struct rte_mbuf *m)
 	gw_drop(c, m, GW_DROP_LOCAL_UNHANDLED);
 }
 
-/* Decrement TTL (RFC 1812 section 5.3.1) and send on; pol is its out
- * policy, matched already when known. */
+/* RFC 1812 section 5.3.1: a packet to forward whose TTL is 1 or 0. */
 void
-gw_forward(struct gw_ctx *c, struct rte_mbuf *m, struct gw_policy *pol,
-	   bool known)
+gw_ipv4_ttl_expired(struct gw_ctx *c, struct rte_mbuf *m)
 {
-	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, void *);
-	uint32_t sum;
-
-	if (ip->time_to_live <= 1) {
-		gw_icmp_error(c, m, ESPGW_ICMP_TIME_EXCEEDED,
-			      ESPGW_ICMP_CODE_TTL_EXCEEDED, 0);
-		gw_drop(c, m, GW_DROP_TTL);
-		return;
-	}
-	ip->time_to_live--;
-	/* RFC 1624 incremental update (TTL is the high byte of its word),
-	 * with the end-around carry that gives 0x0000, never 0xffff, as
-	 * the kernel's ip_decrease_ttl does */
-	sum = (uint32_t)ip->hdr_checksum + rte_cpu_to_be_16(0x0100);
-	ip->hdr_checksum = (uint16_t)(sum + (sum >= 0xffff));
-	c->w->cnt[GW_FORWARDED]++;
-	/* bypass, known already: straight to the route, not through the
-	 * out path's queue (its one answer would be the same) */
-	if (known && gw_policy_bypass(pol))
-		gw_send_ip_fast(c, m);
-	else
-		gw_out_queue(c, m, pol, known);
+	gw_icmp_error(c, m, ESPGW_ICMP_TIME_EXCEEDED,
+		      ESPGW_ICMP_CODE_TTL_EXCEEDED, 0);
+	gw_drop(c, m, GW_DROP_TTL);
 }

@@ -10,6 +10,7 @@
 #include <rte_prefetch.h>
 
 #include "dataplane/arp.h"
+#include "dataplane/bypass.h"
 #include "dataplane/frag.h"
 #include "dataplane/ipsec.h"
 #include "dataplane/ipv4.h"
@@ -19,7 +20,8 @@
 
 /* One burst from a port: the L2 demux (our MAC or multicast; ARP, IPv6
  * to ipv6.c, IPv4), the IPv4 header check, and the split of both
- * families into ESP for us (IPv4 reassembled first) and everything
+ * families into ESP for us (IPv4 reassembled first), clear IPv4 of the
+ * flow last forwarded in bypass (straight on, bypass.h) and everything
  * else; then each goes through its in or fwd policy, and what is left
  * for the out path goes out. */
 void
@@ -48,12 +50,12 @@ gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 			continue;
 		}
 		m->port = port;
-		type = rte_be_to_cpu_16(eth->ether_type);
-		if (type == RTE_ETHER_TYPE_ARP) {
+		type = eth->ether_type; /* compared as it comes, big-endian */
+		if (type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
 			gw_arp_input(c, m, port);
 			continue;
 		}
-		if (type == RTE_ETHER_TYPE_IPV6) {
+		if (type == RTE_BE16(RTE_ETHER_TYPE_IPV6)) {
 			struct rte_ether_addr smac = eth->src_addr;
 
 			rte_pktmbuf_adj(m, sizeof(*eth));
@@ -64,7 +66,7 @@ gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 			}
 			continue;
 		}
-		if (type != RTE_ETHER_TYPE_IPV4) {
+		if (type != RTE_BE16(RTE_ETHER_TYPE_IPV4)) {
 			gw_drop(c, m, GW_DROP_L2_PROTO);
 			continue;
 		}
@@ -74,10 +76,25 @@ gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 			gw_drop(c, m, GW_DROP_BAD_IP);
 			continue;
 		}
+		/* the common case in one pass: a flow whose policies are
+		 * known to bypass, whose addresses were checked with its
+		 * first packet (no martian, not ours, not a group) */
+		if (gw_bypass_hit(c, m, ip)) {
+			gw_forward(c, m, NULL, true);
+			continue;
+		}
+		if (gw_ipv4_martian(ip)) {
+			gw_drop(c, m, GW_DROP_BAD_IP);
+			continue;
+		}
 		if ((ip->next_proto_id == ESPGW_IPPROTO_ESP ||
 		     (ip->next_proto_id == ESPGW_IPPROTO_UDP &&
 		      c->t->nb_natt != 0)) &&
 		    gw_is_local(c->t, ip->dst_addr)) {
+			/* checked once: the ESP library need not again */
+			m->ol_flags =
+				(m->ol_flags & ~RTE_MBUF_F_RX_IP_CKSUM_MASK) |
+				RTE_MBUF_F_RX_IP_CKSUM_GOOD;
 			if (rte_ipv4_frag_pkt_is_fragmented(ip)) {
 				m = gw_reassemble(c, m, ip);
 				if (m == NULL)

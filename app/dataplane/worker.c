@@ -92,8 +92,7 @@ gw_worker_main(void *arg)
 
 		c.t = gw_tables_current(&gw->pub);
 		c.now = rte_rdtsc();
-		c.hop_valid = c.hop6_valid = false;
-		c.rt_valid = c.rt6_valid = c.tx_valid = false;
+		gw_ctx_revalidate(&c);
 		for (unsigned int p = 0; p < c.t->nb_up; p++) {
 			uint16_t port = c.t->up[p];
 			uint16_t n = rte_eth_rx_burst(port, (uint16_t)w->id,

@@ -8,8 +8,9 @@
  * with no buffer to flatten into (drop-no-mbuf), a packet without
  * headroom for its Ethernet header (drop-no-headroom); the IPv4
  * header check's martians and its use of the NIC's checksum verdict;
- * and the send path's remembered destination across links of
- * different MTU and a next hop not yet resolved. Each
+ * the send path's remembered destination across links of different
+ * MTU and a next hop not yet resolved; and the fused pass for clear
+ * forwarding, which must keep each flow's order. Each
  * fate is counted once, and every mbuf is back in its pool afterwards. */
 
 #include "common.h"
@@ -27,6 +28,7 @@
 #include "dataplane/ctx.h"
 #include "dataplane/frag.h"
 #include "dataplane/ipv4.h"
+#include "dataplane/rx.h"
 #include "dataplane/route.h"
 #include "dataplane/tx.h"
 #include "lang/config.h"
@@ -195,9 +197,10 @@ ip_from_to(uint32_t src, uint32_t dst)
 	return m;
 }
 
-/* RFC 1812 section 5.3.7: martians never pass the header check (fuzz_rx
- * saw 192.0.2.255 -> 127.0.0.1 forwarded); a DHCP client's 0.0.0.0 to
- * 255.255.255.255 and ordinary unicast and multicast do. */
+/* RFC 1812 section 5.3.7: martians are well-formed but told apart
+ * (fuzz_rx saw 192.0.2.255 -> 127.0.0.1 forwarded); a DHCP client's
+ * 0.0.0.0 to 255.255.255.255 and ordinary unicast and multicast are
+ * not martians. */
 static void
 test_martians(void **state)
 {
@@ -220,13 +223,17 @@ test_martians(void **state)
 	for (unsigned int i = 0; i < RTE_DIM(bad); i++) {
 		struct rte_mbuf *m = ip_from_to(bad[i][0], bad[i][1]);
 
-		assert_null(gw_ipv4_check(m));
+		assert_non_null(gw_ipv4_check(m));
+		assert_true(gw_ipv4_martian(
+			rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *)));
 		rte_pktmbuf_free(m);
 	}
 	for (unsigned int i = 0; i < RTE_DIM(good); i++) {
 		struct rte_mbuf *m = ip_from_to(good[i][0], good[i][1]);
 
 		assert_non_null(gw_ipv4_check(m));
+		assert_false(gw_ipv4_martian(
+			rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *)));
 		rte_pktmbuf_free(m);
 	}
 }
@@ -378,6 +385,156 @@ test_send_cache(void **state)
 	rte_mempool_free(ind);
 }
 
+/* A frame to our port from src to dst, marked in its IP id. */
+static struct rte_mbuf *
+frame(uint16_t port, uint32_t src, uint32_t dst, uint16_t mark, uint8_t ttl)
+{
+	struct rte_mbuf *m = ip_from_to(src, dst);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	struct rte_ether_hdr *eth;
+
+	ip->packet_id = rte_cpu_to_be_16(mark);
+	ip->time_to_live = ttl;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	eth = (void *)rte_pktmbuf_prepend(m, sizeof(*eth));
+	assert_non_null(eth);
+	memset(eth, 0, sizeof(*eth));
+	eth->dst_addr = c.t->ifaces[port].mac;
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV4);
+	return m;
+}
+
+/* The marks of the frames queued for port from the n-th on, each
+ * checked to have left with one hop less and a valid checksum. */
+static void
+assert_marks(uint16_t port, unsigned int from, const uint16_t *want,
+	     unsigned int n)
+{
+	assert_int_equal(c.txq[port].n, from + n);
+	for (unsigned int i = 0; i < n; i++) {
+		struct rte_mbuf *m = c.txq[port].m[from + i];
+		const struct rte_ipv4_hdr *ip =
+			rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *,
+						sizeof(struct rte_ether_hdr));
+
+		assert_int_equal(rte_be_to_cpu_16(ip->packet_id), want[i]);
+		assert_int_equal(ip->time_to_live, 63);
+		assert_int_equal(rte_raw_cksum(ip, sizeof(*ip)), 0xffff);
+	}
+}
+
+/* The fused pass (dataplane/bypass.h): a clear flow found to bypass
+ * goes straight on from the next burst, past packets of other flows
+ * that take the policy stages, never past one of its own; the answer
+ * moves to the flow the policy stages saw first, a TTL of 1 still
+ * expires, and a neighbour or table change makes it forgotten. */
+static void
+test_bypass_pass(void **state)
+{
+	enum { A = 0, C = 100, B = 200 };
+	const uint32_t a_src = T_IPV4(192, 0, 2, 66),
+		       a_dst = T_IPV4(198, 51, 100, 10),
+		       b_src = T_IPV4(192, 0, 2, 99),
+		       c_src = T_IPV4(192, 0, 2, 67),
+		       c_dst = T_IPV4(198, 51, 100, 13);
+	static const char *const block =
+		"ip xfrm policy add src 192.0.2.99/32 dst 198.51.100.0/24 "
+		"dir fwd action block";
+	struct espgw_cfg cfg;
+	struct gw_change chg = { .what = GW_CHANGED_ALL };
+	struct gw_tables *t, *t2;
+	struct rte_mbuf *b[8];
+	uint16_t p1, p2;
+	char err[256];
+	int line = 1;
+
+	(void)state;
+	assert_int_equal(rte_eth_dev_get_port_by_name("net_null1", &p1), 0);
+	assert_int_equal(rte_eth_dev_get_port_by_name("net_null2", &p2), 0);
+	espgw_cfg_init(&cfg, "test");
+	for (int i = 0; two_links[i] != NULL; i++)
+		assert_int_equal(espgw_cfg_parse_line(&cfg, two_links[i],
+						      line++, err, sizeof(err)),
+				 0);
+	assert_int_equal(
+		espgw_cfg_parse_line(&cfg, block, line, err, sizeof(err)), 0);
+	t = gw_tables_build(&cfg, 1, NULL, &chg, err, sizeof(err));
+	t2 = gw_tables_build(&cfg, 1, NULL, &chg, err, sizeof(err));
+	espgw_cfg_free(&cfg);
+	assert_non_null(t);
+	assert_non_null(t2);
+	gw.pool = t_pool;
+	assert_int_equal(gw_neigh_init(&gw.neigh, 64), 0);
+	gw_neigh_set(&gw.neigh, p2, RTE_BE32(a_dst), &mac_a, true);
+	gw_neigh_set(&gw.neigh, p2, RTE_BE32(c_dst), &mac_d, true);
+	ctx_reset();
+	c.t = t;
+	gw_ctx_revalidate(&c);
+	assert_false(c.byp_valid);
+
+#define F(s, d, mark) frame(p1, s, d, mark, 64)
+	/* burst 1 takes the policy stages and teaches A */
+	b[0] = F(a_src, a_dst, A + 1);
+	b[1] = F(a_src, a_dst, A + 2);
+	gw_rx_burst(&c, p1, b, 2);
+	assert_true(c.byp_valid);
+	assert_marks(p2, 0, (const uint16_t[]){ A + 1, A + 2 }, 2);
+
+	/* burst 2: A straight on, B blocked, C through the stages after */
+	b[0] = F(a_src, a_dst, A + 3);
+	b[1] = F(b_src, a_dst, B + 1);
+	b[2] = F(a_src, a_dst, A + 4);
+	b[3] = F(c_src, c_dst, C + 1);
+	b[4] = F(a_src, a_dst, A + 5);
+	gw_rx_burst(&c, p1, b, 5);
+	assert_int_equal(w.cnt[GW_DROP_POLICY_BLOCK], 1);
+	assert_marks(p2, 2, (const uint16_t[]){ A + 3, A + 4, A + 5, C + 1 },
+		     4);
+
+	/* the stages saw C first: now C goes first, A after */
+	b[0] = F(a_src, a_dst, A + 6);
+	b[1] = F(c_src, c_dst, C + 2);
+	gw_rx_burst(&c, p1, b, 2);
+	assert_marks(p2, 6, (const uint16_t[]){ C + 2, A + 6 }, 2);
+	assert_frame(p2, 6, &mac_d, 1280);
+
+	/* a hit whose TTL runs out is still time-exceeded */
+	b[0] = frame(p1, c_src, c_dst, C + 3, 1);
+	gw_rx_burst(&c, p1, b, 1);
+	assert_int_equal(w.cnt[GW_DROP_TTL], 1);
+	assert_int_equal(c.txq[p2].n, 8);
+
+	/* nothing changed: all remembered; C's neighbour moves: forgotten,
+	 * and C's next frame goes to the new MAC */
+	gw_ctx_revalidate(&c);
+	assert_true(c.byp_valid && c.tx_valid);
+	gw_neigh_set(&gw.neigh, p2, RTE_BE32(c_dst), &mac_a, true);
+	gw_ctx_revalidate(&c);
+	assert_false(c.byp_valid || c.tx_valid || c.hop_valid);
+	b[0] = F(c_src, c_dst, C + 4);
+	gw_rx_burst(&c, p1, b, 1);
+	assert_marks(p2, 8, (const uint16_t[]){ C + 4 }, 1);
+	assert_frame(p2, 8, &mac_a, 1280);
+	assert_true(c.byp_valid);
+	/* another table set: forgotten */
+	c.t = t2;
+	gw_ctx_revalidate(&c);
+	assert_false(c.byp_valid);
+#undef F
+
+	assert_int_equal(w.cnt[GW_RX], 11);
+	assert_int_equal(w.cnt[GW_FORWARDED], 9);
+	rte_pktmbuf_free_bulk(c.txq[p1].m, c.txq[p1].n);
+	rte_pktmbuf_free_bulk(c.txq[p2].m, c.txq[p2].n);
+	for (unsigned int i = 0; i < w.nb_pending; i++)
+		rte_pktmbuf_free(w.pending[i].m);
+	gw_neigh_fini(&gw.neigh);
+	gw_tables_free(t);
+	gw_tables_free(t2);
+	memset(&gw, 0, sizeof(gw));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -393,6 +550,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_cksum_offload, t_setup,
 						t_teardown),
 		cmocka_unit_test_setup_teardown(test_send_cache, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_bypass_pass, t_setup,
 						t_teardown),
 	};
 
