@@ -164,6 +164,10 @@ build_ifaces(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
 			return fail(err, len, cfg, l->line,
 				    "cannot read the MAC address of %s",
 				    l->port);
+		uint8_t word[8] = { 0 };
+
+		memcpy(word, f->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
+		f->mac_word = gw_mac_word(word);
 	}
 	for (unsigned int p = 0; p < GW_MAX_PORTS; p++)
 		if (t->ifaces[p].used)

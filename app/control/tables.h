@@ -36,9 +36,23 @@ struct gw_iface {
 	uint16_t port;
 	uint16_t mtu;
 	struct rte_ether_addr mac;
+	/* mac as the first 8 bytes of a frame to it read (gw_mac_word()),
+	 * the low 48 bits */
+	uint64_t mac_word;
 	uint32_t addr; /* first address: source of ICMP errors */
 	char name[ESPGW_CFG_PORT_LEN];
 };
+
+/* The first 8 bytes at p as a little-endian word: a frame's destination
+ * MAC is its low 48 bits, on any CPU. */
+static inline uint64_t
+gw_mac_word(const void *p)
+{
+	uint64_t w;
+
+	memcpy(&w, p, sizeof(w));
+	return rte_le_to_cpu_64(w);
+}
 
 /* Where a route sends a packet. */
 struct gw_nexthop {

@@ -19,7 +19,16 @@
 
 #include "gw.h"
 
+struct espgw_sa;
 struct gw_policy;
+
+/* One answer of the fused pass: a key, and the SA that decrypted its
+ * packet (NULL: clear). */
+struct gw_fused {
+	struct gw_acl_key key;
+	const struct espgw_sa *sa;
+	bool l4, valid;
+};
 
 struct gw_ctx {
 	struct gw *gw;
@@ -57,10 +66,9 @@ struct gw_ctx {
 	uint16_t hop6_port;
 	bool hop6_valid;
 	struct rte_ether_hdr hop6_eth;
-	/* the last clear IPv4 key forwarded in bypass both ways
-	 * (dataplane/bypass.h) */
-	struct gw_acl_key byp_key;
-	bool byp_l4, byp_valid;
+	/* the last IPv4 flows forwarded with an out bypass, clear and
+	 * decrypted (dataplane/fused.h) */
+	struct gw_fused fused_clear, fused_dec;
 	/* what the remembered answers above came from: the table set's
 	 * generation and the neighbour table's changes */
 	uint64_t seen_gen, seen_neigh;
@@ -73,7 +81,8 @@ struct gw_ctx {
 };
 
 /* At the top of a loop, with c->t just read: forget the remembered
- * routes, next hops and bypass answer if what they came from changed. */
+ * routes, next hops and fused-pass answers if what they came from
+ * changed. */
 static inline void
 gw_ctx_revalidate(struct gw_ctx *c)
 {
@@ -83,7 +92,7 @@ gw_ctx_revalidate(struct gw_ctx *c)
 		return;
 	c->hop_valid = c->hop6_valid = false;
 	c->rt_valid = c->rt6_valid = c->tx_valid = false;
-	c->byp_valid = false;
+	c->fused_clear.valid = c->fused_dec.valid = false;
 	c->seen_gen = c->t->generation;
 	c->seen_neigh = neigh;
 }

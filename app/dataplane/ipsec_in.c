@@ -10,7 +10,7 @@
 #include <rte_ip.h>
 #include <rte_prefetch.h>
 
-#include "dataplane/bypass.h"
+#include "dataplane/fused.h"
 #include "dataplane/ipsec.h"
 #include "dataplane/ipv4.h"
 #include "dataplane/ipv6.h"
@@ -33,11 +33,19 @@ gw_ipsec_inbound(struct gw_ctx *c, struct rte_mbuf **esp, unsigned int n)
 	 * it to ip_rcv: a martian address is dropped before any policy
 	 * (ip_route_input_slow's martian source and destination) */
 	for (uint16_t i = 0; i < ok; i++) {
-		if (!gw_is_ip6(esp[i]) &&
-		    gw_ipv4_martian(rte_pktmbuf_mtod(
-			    esp[i], const struct rte_ipv4_hdr *))) {
-			gw_drop(c, esp[i], GW_DROP_BAD_IP);
-			continue;
+		if (!gw_is_ip6(esp[i])) {
+			if (gw_ipv4_martian(rte_pktmbuf_mtod(
+				    esp[i], const struct rte_ipv4_hdr *))) {
+				gw_drop(c, esp[i], GW_DROP_BAD_IP);
+				continue;
+			}
+			/* the flow and SA last let through, while none
+			 * before it waits for the stages: on */
+			if (k == 0 && sas[i] == c->fused_dec.sa &&
+			    gw_fused_hit(&c->fused_dec, esp[i])) {
+				gw_forward(c, esp[i], NULL, true);
+				continue;
+			}
 		}
 		esp[k] = esp[i];
 		sas[k++] = sas[i];
@@ -182,8 +190,8 @@ check_dir(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
 	for (unsigned int j = 0; j < RTE_MIN(k, 4u); j++)
 		if (pol[j] != NULL)
 			rte_prefetch0(pol[j]);
-	/* clear IPv4 forwarding teaches the fused pass, once a burst */
-	bool learn = dir == GW_FWD && sas == NULL;
+	/* IPv4 forwarding teaches the fused pass, once a burst */
+	bool learn = dir == GW_FWD;
 
 	for (unsigned int j = 0; j < k; j++) {
 		struct rte_mbuf *p = m[idx[j]];
@@ -221,7 +229,7 @@ check_dir(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
 			gw_forward6(c, p, op, known);
 		else {
 			if (learn) {
-				gw_bypass_learn(c, p, pol[j], op);
+				gw_fused_learn(c, p, sa, op);
 				learn = false;
 			}
 			gw_forward(c, p, op, known);

@@ -10,8 +10,8 @@
 #include <rte_prefetch.h>
 
 #include "dataplane/arp.h"
-#include "dataplane/bypass.h"
 #include "dataplane/frag.h"
+#include "dataplane/fused.h"
 #include "dataplane/ipsec.h"
 #include "dataplane/ipv4.h"
 #include "dataplane/ipv6.h"
@@ -20,10 +20,10 @@
 
 /* One burst from a port: the L2 demux (our MAC or multicast; ARP, IPv6
  * to ipv6.c, IPv4), the IPv4 header check, and the split of both
- * families into ESP for us (IPv4 reassembled first), clear IPv4 of the
- * flow last forwarded in bypass (straight on, bypass.h) and everything
- * else; then each goes through its in or fwd policy, and what is left
- * for the out path goes out. */
+ * families into ESP for us (IPv4 reassembled first), a leading run of
+ * clear IPv4 of the flow last forwarded in bypass (straight on,
+ * fused.h) and everything else; then each goes through its in or fwd policy,
+ * and what is left for the out path goes out. */
 void
 gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -35,6 +35,7 @@ gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, void *);
+		struct rte_ether_addr smac;
 		struct rte_ipv4_hdr *ip;
 		uint16_t type;
 
@@ -44,30 +45,31 @@ gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 			gw_drop(c, m, GW_DROP_L2_PROTO);
 			continue;
 		}
-		if (!rte_is_same_ether_addr(&eth->dst_addr, &f->mac) &&
+		/* ours: one 8-byte load, the destination its low 48 bits */
+		if (((gw_mac_word(eth) ^ f->mac_word) &
+		     UINT64_C(0xffffffffffff)) != 0 &&
 		    !rte_is_multicast_ether_addr(&eth->dst_addr)) {
 			gw_drop(c, m, GW_DROP_NOT_FOR_US);
 			continue;
 		}
 		m->port = port;
 		type = eth->ether_type; /* compared as it comes, big-endian */
-		if (type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
-			gw_arp_input(c, m, port);
-			continue;
-		}
-		if (type == RTE_BE16(RTE_ETHER_TYPE_IPV6)) {
-			struct rte_ether_addr smac = eth->src_addr;
-
+		if (unlikely(type != RTE_BE16(RTE_ETHER_TYPE_IPV4))) {
+			if (type == RTE_BE16(RTE_ETHER_TYPE_ARP)) {
+				gw_arp_input(c, m, port);
+				continue;
+			}
+			if (type != RTE_BE16(RTE_ETHER_TYPE_IPV6)) {
+				gw_drop(c, m, GW_DROP_L2_PROTO);
+				continue;
+			}
+			smac = eth->src_addr;
 			rte_pktmbuf_adj(m, sizeof(*eth));
 			switch (gw_ipv6_input(c, &m, port, &smac)) {
 			case GW_IP6_ESP: esp[nb_esp++] = m; break;
 			case GW_IP6_PLAIN: plain[nb_plain++] = m; break;
 			case GW_IP6_TAKEN: break;
 			}
-			continue;
-		}
-		if (type != RTE_BE16(RTE_ETHER_TYPE_IPV4)) {
-			gw_drop(c, m, GW_DROP_L2_PROTO);
 			continue;
 		}
 		rte_pktmbuf_adj(m, sizeof(*eth));
@@ -78,8 +80,10 @@ gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 		}
 		/* the common case in one pass: a flow whose policies are
 		 * known to bypass, whose addresses were checked with its
-		 * first packet (no martian, not ours, not a group) */
-		if (gw_bypass_hit(c, m, ip)) {
+		 * first packet (no martian, not ours, not a group), while
+		 * no packet before it waits for the stages after the loop */
+		if (nb_plain + nb_esp == 0 &&
+		    gw_fused_hit(&c->fused_clear, m)) {
 			gw_forward(c, m, NULL, true);
 			continue;
 		}

@@ -27,6 +27,7 @@
 #include "control/tables.h"
 #include "dataplane/ctx.h"
 #include "dataplane/frag.h"
+#include "dataplane/fused.h"
 #include "dataplane/ipv4.h"
 #include "dataplane/rx.h"
 #include "dataplane/route.h"
@@ -424,11 +425,13 @@ assert_marks(uint16_t port, unsigned int from, const uint16_t *want,
 	}
 }
 
-/* The fused pass (dataplane/bypass.h): a clear flow found to bypass
- * goes straight on from the next burst, past packets of other flows
- * that take the policy stages, never past one of its own; the answer
- * moves to the flow the policy stages saw first, a TTL of 1 still
- * expires, and a neighbour or table change makes it forgotten. */
+/* The fused pass (dataplane/fused.h): a clear flow found to bypass
+ * goes straight on from the next burst while it leads the burst, and
+ * from the first packet that needs the policy stages on, the stages
+ * take the rest, so nothing overtakes; the stages' first forwarded
+ * packet moves the answer, a TTL of 1 still expires, and a neighbour
+ * or table change makes it forgotten. A decrypted flow's answer is
+ * its SA's alone. */
 static void
 test_bypass_pass(void **state)
 {
@@ -445,6 +448,10 @@ test_bypass_pass(void **state)
 	struct gw_change chg = { .what = GW_CHANGED_ALL };
 	struct gw_tables *t, *t2;
 	struct rte_mbuf *b[8];
+	/* two SAs, by address only */
+	static const char two_sas[2];
+	const struct espgw_sa *sa_x = (const void *)&two_sas[0],
+			      *sa_y = (const void *)&two_sas[1];
 	uint16_t p1, p2;
 	char err[256];
 	int line = 1;
@@ -471,17 +478,17 @@ test_bypass_pass(void **state)
 	ctx_reset();
 	c.t = t;
 	gw_ctx_revalidate(&c);
-	assert_false(c.byp_valid);
+	assert_false(c.fused_clear.valid);
 
 #define F(s, d, mark) frame(p1, s, d, mark, 64)
 	/* burst 1 takes the policy stages and teaches A */
 	b[0] = F(a_src, a_dst, A + 1);
 	b[1] = F(a_src, a_dst, A + 2);
 	gw_rx_burst(&c, p1, b, 2);
-	assert_true(c.byp_valid);
+	assert_true(c.fused_clear.valid);
 	assert_marks(p2, 0, (const uint16_t[]){ A + 1, A + 2 }, 2);
 
-	/* burst 2: A straight on, B blocked, C through the stages after */
+	/* burst 2: A3 straight on; from B (blocked) on, the stages */
 	b[0] = F(a_src, a_dst, A + 3);
 	b[1] = F(b_src, a_dst, B + 1);
 	b[2] = F(a_src, a_dst, A + 4);
@@ -489,15 +496,18 @@ test_bypass_pass(void **state)
 	b[4] = F(a_src, a_dst, A + 5);
 	gw_rx_burst(&c, p1, b, 5);
 	assert_int_equal(w.cnt[GW_DROP_POLICY_BLOCK], 1);
-	assert_marks(p2, 2, (const uint16_t[]){ A + 3, A + 4, A + 5, C + 1 },
+	assert_marks(p2, 2, (const uint16_t[]){ A + 3, A + 4, C + 1, A + 5 },
 		     4);
+	assert_int_equal(c.fused_clear.key.dst, RTE_BE32(a_dst));
 
-	/* the stages saw C first: now C goes first, A after */
+	/* burst 3: A6 leads and goes straight on, so C2 is the stages'
+	 * first and now the answer */
 	b[0] = F(a_src, a_dst, A + 6);
 	b[1] = F(c_src, c_dst, C + 2);
 	gw_rx_burst(&c, p1, b, 2);
-	assert_marks(p2, 6, (const uint16_t[]){ C + 2, A + 6 }, 2);
-	assert_frame(p2, 6, &mac_d, 1280);
+	assert_marks(p2, 6, (const uint16_t[]){ A + 6, C + 2 }, 2);
+	assert_frame(p2, 7, &mac_d, 1280);
+	assert_int_equal(c.fused_clear.key.dst, RTE_BE32(c_dst));
 
 	/* a hit whose TTL runs out is still time-exceeded */
 	b[0] = frame(p1, c_src, c_dst, C + 3, 1);
@@ -508,19 +518,34 @@ test_bypass_pass(void **state)
 	/* nothing changed: all remembered; C's neighbour moves: forgotten,
 	 * and C's next frame goes to the new MAC */
 	gw_ctx_revalidate(&c);
-	assert_true(c.byp_valid && c.tx_valid);
+	assert_true(c.fused_clear.valid && c.tx_valid);
 	gw_neigh_set(&gw.neigh, p2, RTE_BE32(c_dst), &mac_a, true);
 	gw_ctx_revalidate(&c);
-	assert_false(c.byp_valid || c.tx_valid || c.hop_valid);
+	assert_false(c.fused_clear.valid || c.tx_valid || c.hop_valid);
 	b[0] = F(c_src, c_dst, C + 4);
 	gw_rx_burst(&c, p1, b, 1);
 	assert_marks(p2, 8, (const uint16_t[]){ C + 4 }, 1);
 	assert_frame(p2, 8, &mac_a, 1280);
-	assert_true(c.byp_valid);
+	assert_true(c.fused_clear.valid);
+	/* learnt for one SA (the caller compares it: gw_ipsec_inbound),
+	 * apart from the clear answer, which it leaves alone */
+	b[0] = F(c_src, c_dst, C + 5);
+	rte_pktmbuf_adj(b[0], sizeof(struct rte_ether_hdr)); /* as L3 */
+	gw_fused_learn(&c, b[0], sa_x, NULL);
+	assert_true(c.fused_dec.sa == sa_x && c.fused_dec.sa != sa_y);
+	assert_true(gw_fused_hit(&c.fused_dec, b[0]));
+	assert_true(c.fused_clear.valid && c.fused_clear.sa == NULL);
+	/* C's key, clear, is still the clear answer */
+	assert_true(gw_fused_hit(&c.fused_clear, b[0]));
+	/* an out policy that is not a bypass teaches nothing */
+	c.fused_dec.valid = false;
+	gw_fused_learn(&c, b[0], sa_x, &gw_policy_bad_chain);
+	assert_false(c.fused_dec.valid);
+	rte_pktmbuf_free(b[0]);
 	/* another table set: forgotten */
 	c.t = t2;
 	gw_ctx_revalidate(&c);
-	assert_false(c.byp_valid);
+	assert_false(c.fused_clear.valid);
 #undef F
 
 	assert_int_equal(w.cnt[GW_RX], 11);

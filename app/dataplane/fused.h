@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: BSD-3-Clause
+ * Copyright (c) 2026 The espgw authors
+ */
+#ifndef ESPGW_DATAPLANE_FUSED_H
+#define ESPGW_DATAPLANE_FUSED_H
+
+/* The fused pass: a worker remembers the last IPv4 flow the policy
+ * stages let through to be forwarded with its out policy a bypass (RFC
+ * 4301 section 4.4.1), once for packets that came in the clear (fwd
+ * policy none or allow without a template) and once for packets one SA
+ * decrypted (fwd policy allow, its template met by that SA). A packet
+ * of the same key (and SA) goes straight to forwarding, past the policy
+ * stages. The answers are the table set's (forgotten with it,
+ * gw_ctx_revalidate()); the key holds the destination, so a hit is
+ * never for us. */
+
+#include <string.h>
+
+#include "control/tables.h"
+#include "dataplane/ctx.h"
+#include "dataplane/ipsec.h"
+#include "dataplane/ipv4.h"
+#include "dataplane/spd.h"
+
+/* The key fields the fwd and out directions look at. */
+static inline bool
+gw_fused_l4(const struct gw_tables *t)
+{
+	return t->spd[GW_FWD].l4 || t->spd[GW_OUT].l4;
+}
+
+/* Is an IPv4 packet with a well-formed header (past gw_ipv4_check, or
+ * decrypted) of the remembered key? (A decrypted one's SA is the
+ * caller's to compare with f->sa.) Its addresses are then those
+ * of a packet forwarded: not a martian, not ours (so not ESP for us),
+ * not a group. Callers ask only for a burst's leading packets, before
+ * any left for the stages, so a hit overtakes no packet. Without ports in the
+ * key, the addresses (one 8-byte word in the header and in the key) and the
+ * protocol. */
+static inline bool
+gw_fused_hit(const struct gw_fused *f, const struct rte_mbuf *m)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const void *);
+	struct gw_acl_key k;
+	uint64_t a, b;
+
+	if (!f->valid)
+		return false;
+	if (!f->l4) {
+		memcpy(&a, &ip->src_addr, sizeof(a));
+		memcpy(&b, &f->key.src, sizeof(b));
+		return a == b && ip->next_proto_id == f->key.proto;
+	}
+	gw_acl_key(m, &k, true);
+	return gw_acl_key_eq(&k, &f->key);
+}
+
+/* Remember an IPv4 packet that passed its fwd policy (clear when sa is
+ * NULL) if its out policy out bypasses. */
+static inline void
+gw_fused_learn(struct gw_ctx *c, const struct rte_mbuf *m,
+	       const struct espgw_sa *sa, const struct gw_policy *out)
+{
+	struct gw_fused *f = sa != NULL ? &c->fused_dec : &c->fused_clear;
+
+	if (!gw_policy_bypass(out))
+		return;
+	f->l4 = gw_fused_l4(c->t);
+	f->sa = sa;
+	gw_acl_key(m, &f->key, f->l4);
+	f->valid = true;
+}
+
+#endif /* ESPGW_DATAPLANE_FUSED_H */
