@@ -266,8 +266,9 @@ def main():
                 % (len(inames), args.instr_secs))
             try:
                 instr = instr_measure(S, inames, args.instr_secs)
-            except Fail as e:
-                # the timed runs are still worth their report
+            except (Fail, OSError) as e:
+                # the timed runs are still worth their report (OSError:
+                # a telemetry socket that timed out)
                 log("instructions per packet not measured: %s" % e)
                 instr = {"error": str(e)}
 

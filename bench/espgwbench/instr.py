@@ -108,8 +108,10 @@ def run_case(case, secs, reuse=False):
         if os.path.exists(f):
             os.remove(f)
     prefix = "espgwinstr%d_%s" % (os.getpid(), case.name)
-    cmd = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
-           "--toggle-collect=" + TOGGLE[case.gw]]
+    # --fair-sched: without it a polling worker keeps valgrind's one lock
+    # and DPDK's telemetry thread may wait minutes for an answer
+    cmd = ["valgrind", "--tool=callgrind", "--fair-sched=yes",
+           "--callgrind-out-file=" + out, "--toggle-collect=" + TOGGLE[case.gw]]
     cmd += case.cmd(prefix, False, stats_file=stats if case.gw == "espgw" else None)
     # the packet count: port 0's ipackets when the program stops its
     # ports, after its worker left the loop (bench/stopstats.c)
