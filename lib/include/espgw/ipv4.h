@@ -18,13 +18,6 @@
 
 #include <rte_ip.h>
 
-/**
- * Does the header checksum verify (RFC 1071: a valid header, checksum
- * included, sums to 0xffff)? The one's complement sum does not depend on
- * byte order, so the words are summed as the CPU loads them.
- * @param hl  header length in bytes (IHL * 4), already checked against
- *            the data.
- */
 /* One's complement additions (RFC 1071 section 2: the carry out of the
  * top goes back in at the bottom, and cannot carry again). */
 static inline uint64_t
@@ -43,13 +36,27 @@ espgw_ones_add32(uint32_t a, uint32_t b)
 	return s + (s < a);
 }
 
+static inline uint16_t
+espgw_ones_add16(uint16_t a, uint16_t b)
+{
+	uint16_t s = (uint16_t)(a + b);
+
+	return (uint16_t)(s + (s < a));
+}
+
+/**
+ * Does the header checksum verify (RFC 1071: a valid header, checksum
+ * included, sums to 0xffff)? The one's complement sum does not depend on
+ * byte order, so the words are summed as the CPU loads them.
+ * @param hl  header length in bytes (IHL * 4), already checked against
+ *            the data.
+ */
 static inline bool
 espgw_ipv4_cksum_ok(const struct rte_ipv4_hdr *ip, uint16_t hl)
 {
 	const uint8_t *p = (const uint8_t *)ip;
 	uint64_t a, b, s;
 	uint32_t c;
-	uint16_t lo, hi;
 
 	if (hl != sizeof(*ip))
 		return rte_raw_cksum(ip, hl) == 0xffff;
@@ -59,11 +66,7 @@ espgw_ipv4_cksum_ok(const struct rte_ipv4_hdr *ip, uint16_t hl)
 	memcpy(&c, p + 16, 4);
 	s = espgw_ones_add64(espgw_ones_add64(a, b), c);
 	c = espgw_ones_add32((uint32_t)s, (uint32_t)(s >> 32));
-	lo = (uint16_t)c;
-	hi = (uint16_t)(c >> 16);
-	lo = (uint16_t)(lo + hi);
-	lo = (uint16_t)(lo + (lo < hi));
-	return lo == 0xffff;
+	return espgw_ones_add16((uint16_t)c, (uint16_t)(c >> 16)) == 0xffff;
 }
 
 #endif /* ESPGW_IPV4_H */
