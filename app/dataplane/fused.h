@@ -31,12 +31,12 @@ gw_fused_l4(const struct gw_tables *t)
 
 /* Is an IPv4 packet with a well-formed header (past gw_ipv4_check, or
  * decrypted) of the remembered key? (A decrypted one's SA is the
- * caller's to compare with f->sa.) Its addresses are then those
- * of a packet forwarded: not a martian, not ours (so not ESP for us),
- * not a group. Callers ask only for a burst's leading packets, before
- * any left for the stages, so a hit overtakes no packet. Without ports in the
- * key, the addresses (one 8-byte word in the header and in the key) and the
- * protocol. */
+ * caller's to compare with f->sa.) Its addresses are then those of a
+ * packet forwarded: not a martian, not ours (so not ESP for us), not a
+ * group. Callers ask only for a burst's leading packets, before any
+ * left for the stages, so a hit overtakes no packet. Without ports in
+ * the key, the addresses (one 8-byte word in the header and in the
+ * key) and the protocol. */
 static inline bool
 gw_fused_hit(const struct gw_fused *f, const struct rte_mbuf *m)
 {

@@ -22,8 +22,8 @@
  * to ipv6.c, IPv4), the IPv4 header check, and the split of both
  * families into ESP for us (IPv4 reassembled first), a leading run of
  * clear IPv4 of the flow last forwarded in bypass (straight on,
- * fused.h) and everything else; then each goes through its in or fwd policy,
- * and what is left for the out path goes out. */
+ * fused.h) and everything else; then each goes through its in or fwd
+ * policy, and what is left for the out path goes out. */
 void
 gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -35,7 +35,6 @@ gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, void *);
-		struct rte_ether_addr smac;
 		struct rte_ipv4_hdr *ip;
 		uint16_t type;
 
@@ -63,7 +62,8 @@ gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 				gw_drop(c, m, GW_DROP_L2_PROTO);
 				continue;
 			}
-			smac = eth->src_addr;
+			struct rte_ether_addr smac = eth->src_addr;
+
 			rte_pktmbuf_adj(m, sizeof(*eth));
 			switch (gw_ipv6_input(c, &m, port, &smac)) {
 			case GW_IP6_ESP: esp[nb_esp++] = m; break;
