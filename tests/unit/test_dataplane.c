@@ -426,11 +426,12 @@ assert_marks(uint16_t port, unsigned int from, const uint16_t *want,
 }
 
 /* The fused pass (dataplane/fused.h): a clear flow found to bypass
- * goes straight on from the next burst while it leads the burst, and
- * from the first packet that needs the policy stages on, the stages
- * take the rest, so nothing overtakes; the stages' first forwarded
- * packet moves the answer, a TTL of 1 still expires, and a neighbour
- * or table change makes it forgotten. A decrypted flow's answer is
+ * (RFC 4301 section 4.4.1: no policy, or allow without a template, as
+ * __xfrm_policy_check() lets a clear packet through) goes straight on from the
+ * next burst while it leads the burst, and from the first packet that needs the
+ * policy stages on, the stages take the rest, so nothing overtakes; the stages'
+ * first forwarded packet moves the answer, a TTL of 1 still expires, and a
+ * neighbour or table change makes it forgotten. A decrypted flow's answer is
  * its SA's alone. */
 static void
 test_bypass_pass(void **state)
