@@ -22,11 +22,12 @@
 struct espgw_sa;
 struct gw_policy;
 
-/* One answer of the fused pass: a key, and the SA that decrypted its
- * packet (NULL: clear). */
+/* One answer of the fused pass: a key, the SA that decrypted its
+ * packet (NULL: clear) and its out policy (NULL: a bypass). */
 struct gw_fused {
 	struct gw_acl_key key;
 	const struct espgw_sa *sa;
+	struct gw_policy *out;
 	bool l4, valid;
 };
 
@@ -66,8 +67,8 @@ struct gw_ctx {
 	uint16_t hop6_port;
 	bool hop6_valid;
 	struct rte_ether_hdr hop6_eth;
-	/* the last IPv4 flows forwarded with an out bypass, clear and
-	 * decrypted (dataplane/fused.h) */
+	/* the last IPv4 flows forwarded, clear and decrypted, with their
+	 * out policy (dataplane/fused.h) */
 	struct gw_fused fused_clear, fused_dec;
 	/* what the remembered answers above came from: the table set's
 	 * generation and the neighbour table's changes */

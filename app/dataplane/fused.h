@@ -5,12 +5,14 @@
 #define ESPGW_DATAPLANE_FUSED_H
 
 /* The fused pass: a worker remembers the last IPv4 flow the policy
- * stages let through to be forwarded with its out policy a bypass (RFC
- * 4301 section 4.4.1), once for packets that came in the clear (fwd
- * policy none or allow without a template) and once for packets one SA
- * decrypted (fwd policy allow, its template met by that SA). A packet
- * of the same key (and SA) goes straight to forwarding, past the policy
- * stages. The answers are the table set's (forgotten with it,
+ * stages let through to be forwarded, with its out policy (a bypass,
+ * RFC 4301 section 4.4.1, or one that protects), once for packets that
+ * came in the clear (fwd policy none or allow without a template) and
+ * once for packets one SA decrypted (fwd policy allow, its template met
+ * by that SA). A packet of the same key (and SA) goes straight to
+ * forwarding with that out policy, past the policy stages; the out path
+ * still finds a protecting policy's SA and the tunnel's MTU, as for any
+ * packet. The answers are the table set's (forgotten with it,
  * gw_ctx_revalidate()); the key holds the destination, so a hit is
  * never for us. */
 
@@ -55,18 +57,30 @@ gw_fused_hit(const struct gw_fused *f, const struct rte_mbuf *m)
 	return gw_acl_key_eq(&k, &f->key);
 }
 
+/* Does an out policy send what it matches (bypass or protect), so that
+ * its answer is worth remembering? A discarding one is left to the
+ * stages, as is the IPv6 extension-chain verdict. */
+static inline bool
+gw_fused_sends(const struct gw_policy *out)
+{
+	return out == NULL ||
+	       (out != &gw_policy_bad_chain && out->action == ESPGW_POL_ALLOW);
+}
+
 /* Remember an IPv4 packet that passed its fwd policy (clear when sa is
- * NULL) if its out policy out bypasses. */
+ * NULL), with its out policy out, if that sends. */
 static inline void
 gw_fused_learn(struct gw_ctx *c, const struct rte_mbuf *m,
-	       const struct espgw_sa *sa, const struct gw_policy *out)
+	       const struct espgw_sa *sa, struct gw_policy *out)
 {
 	struct gw_fused *f = sa != NULL ? &c->fused_dec : &c->fused_clear;
 
-	if (!gw_policy_bypass(out))
+	if (!gw_fused_sends(out))
 		return;
 	f->l4 = gw_fused_l4(c->t);
 	f->sa = sa;
+	/* a bypass is decided here, not per packet: NULL, the route */
+	f->out = gw_policy_bypass(out) ? NULL : out;
 	gw_acl_key(m, &f->key, f->l4);
 	f->valid = true;
 }

@@ -43,7 +43,7 @@ gw_ipsec_inbound(struct gw_ctx *c, struct rte_mbuf **esp, unsigned int n)
 			 * before it waits for the stages: on */
 			if (k == 0 && sas[i] == c->fused_dec.sa &&
 			    gw_fused_hit(&c->fused_dec, esp[i])) {
-				gw_forward(c, esp[i], NULL, true);
+				gw_forward(c, esp[i], c->fused_dec.out, true);
 				continue;
 			}
 		}

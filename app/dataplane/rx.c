@@ -21,9 +21,9 @@
 /* One burst from a port: the L2 demux (our MAC or multicast; ARP, IPv6
  * to ipv6.c, IPv4), the IPv4 header check, and the split of both
  * families into ESP for us (IPv4 reassembled first), a leading run of
- * clear IPv4 of the flow last forwarded in bypass (straight on,
- * fused.h) and everything else; then each goes through its in or fwd
- * policy, and what is left for the out path goes out. */
+ * clear IPv4 of the flow last forwarded (straight on with its out
+ * policy, fused.h) and everything else; then each goes through its in
+ * or fwd policy, and what is left for the out path goes out. */
 void
 gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 {
@@ -79,12 +79,12 @@ gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 			continue;
 		}
 		/* the common case in one pass: a flow whose policies are
-		 * known to bypass, whose addresses were checked with its
-		 * first packet (no martian, not ours, not a group), while
-		 * no packet before it waits for the stages after the loop */
+		 * known, whose addresses were checked with its first packet
+		 * (no martian, not ours, not a group), while no packet
+		 * before it waits for the stages after the loop */
 		if (nb_plain + nb_esp == 0 &&
 		    gw_fused_hit(&c->fused_clear, m)) {
-			gw_forward(c, m, NULL, true);
+			gw_forward(c, m, c->fused_clear.out, true);
 			continue;
 		}
 		if (gw_ipv4_martian(ip)) {

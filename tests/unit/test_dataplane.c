@@ -10,7 +10,7 @@
  * header check's martians and its use of the NIC's checksum verdict;
  * the send path's remembered destination across links of different
  * MTU and a next hop not yet resolved; and the fused pass for clear
- * forwarding, which must keep each flow's order. Each
+ * and protected forwarding, which must keep each flow's order. Each
  * fate is counted once, and every mbuf is back in its pool afterwards. */
 
 #include "common.h"
@@ -561,6 +561,167 @@ test_bypass_pass(void **state)
 	memset(&gw, 0, sizeof(gw));
 }
 
+/* A clear frame of len IP bytes to our port, as frame() makes. */
+static struct rte_mbuf *
+frame_len(uint16_t port, uint32_t src, uint32_t dst, uint16_t len)
+{
+	struct rte_mbuf *m = frame(port, src, dst, 0, 64);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(
+		m, struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+
+	assert_non_null(rte_pktmbuf_append(
+		m, len - (m->data_len - sizeof(struct rte_ether_hdr))));
+	ip->total_length = rte_cpu_to_be_16(len);
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	return m;
+}
+
+/* Frame i queued for port: the tunnel's ESP (RFC 4303 section 2) with
+ * sequence number seq around an inner packet of len bytes (a multiple
+ * of 4: two bytes of padding, RFC 4106's 8-byte IV and 16-byte ICV),
+ * or, with seq 0, a clear packet of len bytes. */
+static void
+assert_sent(uint16_t port, unsigned int i, uint32_t seq, uint16_t len)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(
+		c.txq[port].m[i], const struct rte_ipv4_hdr *,
+		sizeof(struct rte_ether_hdr));
+	const rte_be32_t *esp = (const void *)(ip + 1);
+
+	assert_true(i < c.txq[port].n);
+	if (seq == 0) {
+		assert_int_not_equal(ip->next_proto_id, IPPROTO_ESP);
+		assert_int_equal(rte_be_to_cpu_16(ip->total_length), len);
+		return;
+	}
+	assert_int_equal(ip->next_proto_id, IPPROTO_ESP);
+	assert_int_equal(ip->dst_addr, RTE_BE32(T_IPV4(198, 51, 100, 10)));
+	assert_int_equal(rte_be_to_cpu_32(esp[0]), 0x100);
+	assert_int_equal(rte_be_to_cpu_32(esp[1]), seq);
+	assert_int_equal(rte_be_to_cpu_16(ip->total_length),
+			 20 + 8 + 8 + len + 2 + 2 + 16);
+}
+
+/* The fused pass for a protected flow: a clear flow whose out policy
+ * protects (RFC 4301 section 5.1, as xfrm_lookup() bundles it) is
+ * remembered with that policy as a bypass is, and its next leading
+ * packets go to the policy's SA past the policy stages, in the order
+ * they came (the sequence numbers follow the inner lengths). The
+ * answer moving to a bypass flow that the stages took second shows the
+ * first packet took the pass; a discarding out policy teaches nothing. */
+static void
+test_protect_pass(void **state)
+{
+	const uint32_t p_src = T_IPV4(192, 0, 2, 66),
+		       p_dst = T_IPV4(10, 0, 2, 5),
+		       q_src = T_IPV4(192, 0, 2, 67),
+		       x_dst = T_IPV4(198, 51, 100, 13);
+	static const char *const tunnel[] = {
+		"ip xfrm state add src 198.51.100.1 dst 198.51.100.10 proto "
+		"esp spi 0x100 reqid 1 mode tunnel aead 'rfc4106(gcm(aes))' "
+		"0x0102030405060708090a0b0c0d0e0f1011121314 128",
+		"ip xfrm policy add src 192.0.2.0/24 dst 10.0.2.0/24 dir out "
+		"tmpl src 198.51.100.1 dst 198.51.100.10 proto esp reqid 1 "
+		"mode tunnel",
+		"ip xfrm policy add src 192.0.2.99/32 dst 10.0.3.0/24 dir out "
+		"action block",
+		NULL,
+	};
+	struct espgw_cfg cfg;
+	struct gw_change chg = { .what = GW_CHANGED_ALL };
+	struct gw_tables *t;
+	struct gw_policy *prot;
+	struct rte_mbuf *b[4];
+	uint16_t p1, p2;
+	char err[256];
+	int line = 1;
+
+	(void)state;
+	assert_int_equal(rte_eth_dev_get_port_by_name("net_null1", &p1), 0);
+	assert_int_equal(rte_eth_dev_get_port_by_name("net_null2", &p2), 0);
+	espgw_cfg_init(&cfg, "test");
+	for (int i = 0; two_links[i] != NULL; i++)
+		assert_int_equal(espgw_cfg_parse_line(&cfg, two_links[i],
+						      line++, err, sizeof(err)),
+				 0);
+	for (int i = 0; tunnel[i] != NULL; i++)
+		assert_int_equal(espgw_cfg_parse_line(&cfg, tunnel[i], line++,
+						      err, sizeof(err)),
+				 0);
+	t = gw_tables_build(&cfg, 1, NULL, &chg, err, sizeof(err));
+	espgw_cfg_free(&cfg);
+	assert_non_null(t);
+	gw.pool = t_pool;
+	assert_int_equal(gw_neigh_init(&gw.neigh, 64), 0);
+	gw_neigh_set(&gw.neigh, p2, RTE_BE32(T_IPV4(198, 51, 100, 10)), &mac_a,
+		     true);
+	gw_neigh_set(&gw.neigh, p2, RTE_BE32(x_dst), &mac_d, true);
+	ctx_reset();
+	w.esp = espgw_worker_create(0, SOCKET_ID_ANY);
+	assert_non_null(w.esp);
+	c.t = t;
+	gw_ctx_revalidate(&c);
+
+	/* burst 1 takes the stages and teaches P with its protecting
+	 * policy */
+	b[0] = frame_len(p1, p_src, p_dst, 100);
+	b[1] = frame_len(p1, p_src, p_dst, 104);
+	gw_rx_burst(&c, p1, b, 2);
+	assert_true(c.fused_clear.valid);
+	prot = c.fused_clear.out;
+	assert_non_null(prot);
+	assert_true(prot->has_tmpl);
+	assert_sent(p2, 0, 1, 100);
+	assert_sent(p2, 1, 2, 104);
+
+	/* burst 2: P3 on by the pass; X (bypass) and P4 by the stages. A
+	 * bypass leaves at once and a protected packet at the out path's
+	 * flush, with or without the pass; P3 and P4 keep their order. */
+	b[0] = frame_len(p1, p_src, p_dst, 108);
+	b[1] = frame_len(p1, p_src, x_dst, 60);
+	b[2] = frame_len(p1, p_src, p_dst, 112);
+	gw_rx_burst(&c, p1, b, 3);
+	assert_sent(p2, 2, 0, 60);
+	assert_sent(p2, 3, 3, 108);
+	assert_sent(p2, 4, 4, 112);
+	/* X was the stages' first: P3 did not go through them */
+	assert_int_equal(c.fused_clear.key.dst, RTE_BE32(x_dst));
+	assert_null(c.fused_clear.out);
+
+	/* burst 3: X on by the pass, then Q (protected) teaches itself;
+	 * burst 4: Q leads and is encrypted past the stages */
+	b[0] = frame_len(p1, p_src, x_dst, 64);
+	b[1] = frame_len(p1, q_src, p_dst, 116);
+	gw_rx_burst(&c, p1, b, 2);
+	assert_sent(p2, 5, 0, 64);
+	assert_sent(p2, 6, 5, 116);
+	assert_int_equal(c.fused_clear.key.src, RTE_BE32(q_src));
+	assert_ptr_equal(c.fused_clear.out, prot);
+	b[0] = frame_len(p1, q_src, p_dst, 120);
+	gw_rx_burst(&c, p1, b, 1);
+	assert_sent(p2, 7, 6, 120);
+
+	/* a discarding out policy is the stages' to apply every time */
+	b[0] = frame_len(p1, T_IPV4(192, 0, 2, 99), T_IPV4(10, 0, 3, 1), 60);
+	gw_rx_burst(&c, p1, b, 1);
+	assert_int_equal(w.cnt[GW_DROP_POLICY_BLOCK], 1);
+	assert_ptr_equal(c.fused_clear.out, prot);
+
+	assert_int_equal(w.cnt[GW_RX], 9);
+	assert_int_equal(w.cnt[GW_FORWARDED], 9);
+	assert_int_equal(w.cnt[GW_ENCRYPTED], 6);
+	assert_int_equal(c.txq[p2].n, 8);
+	rte_pktmbuf_free_bulk(c.txq[p1].m, c.txq[p1].n);
+	rte_pktmbuf_free_bulk(c.txq[p2].m, c.txq[p2].n);
+	for (unsigned int i = 0; i < w.nb_pending; i++)
+		rte_pktmbuf_free(w.pending[i].m);
+	espgw_worker_free(w.esp);
+	gw_neigh_fini(&gw.neigh);
+	gw_tables_free(t);
+	memset(&gw, 0, sizeof(gw));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -578,6 +739,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_send_cache, t_setup,
 						t_teardown),
 		cmocka_unit_test_setup_teardown(test_bypass_pass, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_protect_pass, t_setup,
 						t_teardown),
 	};
 
