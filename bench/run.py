@@ -320,6 +320,9 @@ def rereport(args):
     """The report of a finished run again, from its JSON (report changes)."""
     import types
     j = json.load(open(args.from_json))
+    if j.get("ceiling") and "by_len" in j["ceiling"]:
+        # JSON keeps the ceiling's lengths as strings
+        j["ceiling"]["by_len"] = {int(k): v for k, v in j["ceiling"]["by_len"].items()}
     cases = []
     for c in j["cases"]:
         runs = [types.SimpleNamespace(**r) for r in c["runs"]]
