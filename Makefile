@@ -72,7 +72,7 @@ fuzz:
 
 # espgw beside DPDK's ipsec-secgw, l3fwd and the raw cipher, in one run,
 # with instructions per packet under callgrind, into docs/performance.md
-# (about 50 minutes; root sets up hugepages).
+# (30 to 50 minutes; root sets up hugepages).
 # CONTROL=1 adds the control-plane benchmark (bench-control) after it.
 bench:
 	scripts/install-deps.sh bench

@@ -54,6 +54,59 @@ def imb_arch():
         return "unknown"
 
 
+# the GCM lengths of a 64- and a 1420-byte frame's ESP (esp_ct_len)
+RAW_LENS = (48, 1404)
+
+
+def lib_calls(path, caller, lib):
+    """From a callgrind file: the calls caller made into the library lib
+    (a shared object's name) and their inclusive instructions."""
+    names, obs = {}, {}
+    ob = cob = fn = None
+    calls = ir = 0
+    pending = None
+    for line in open(path, errors="replace"):
+        line = line.rstrip("\n")
+        if pending is not None:
+            # the line after calls=: position, then the inclusive cost
+            f = line.split()
+            if fn == caller and cob and lib in cob and len(f) > 1:
+                calls += pending
+                ir += int(f[1])
+            pending, cob = None, ob
+            continue
+        m = re.match(r"(c?ob|c?fn)=\((\d+)\)(?: (.*))?$", line)
+        if m:
+            kind, ident, name = m.groups()
+            table = obs if kind.endswith("ob") else names
+            if name:
+                table[ident] = name
+            val = table.get(ident)
+            if kind == "ob":
+                ob = cob = val
+            elif kind == "cob":
+                cob = val
+            elif kind == "fn":
+                fn, cob = val, ob
+        elif line.startswith("calls="):
+            pending = int(line.split("=", 1)[1].split()[0])
+    return calls, ir
+
+
+def raw_call_ir(length):
+    """intel-ipsec-mb's instructions for one direct GCM call of length
+    bytes (encrypt and decrypt averaged), as callgrind counts them: its
+    own code only, not the harness around it (bench/imb_ceiling_cli)."""
+    out = os.path.join(WORK, "raw-%d.callgrind" % length)
+    subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out,
+                    CEIL_CLI, "-s", "0.3", "-r", "1", "-a", "direct", str(length)],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+    calls, ir = lib_calls(out, "run_batch", "libIPSec_MB")
+    if calls == 0:
+        raise Fail("no intel-ipsec-mb call seen under callgrind at %d bytes" % length)
+    return ir / calls
+
+
 def measure_all(S, names, secs):
     """bench/run.py's last step: the named cases under callgrind, one after
     the other, as {"secs", "arch", "cases": {name: {packets, ir, check}}}."""
@@ -76,6 +129,14 @@ def measure_all(S, names, secs):
             continue
         res["cases"][n] = {"packets": p, "ir": ir, "check": check}
         log("  %d packets (%s), %.0f instructions a packet" % (p, check, ir / p))
+    # the cipher call alone, for target 2 in instructions
+    res["raw"] = {}
+    for n in RAW_LENS:
+        try:
+            res["raw"][str(n)] = raw_call_ir(n)
+            log("callgrind: one GCM call of %d bytes, %.0f instructions" % (n, res["raw"][str(n)]))
+        except (Fail, subprocess.CalledProcessError, OSError) as e:
+            log("  raw cipher under callgrind FAILED: %s" % e)
     return res
 
 
