@@ -84,7 +84,7 @@ bench:
 # The control plane under a forwarding worker: commands/s through the
 # control socket, reply-to-data-plane time, forwarding under churn, and
 # Linux's ip xfrm rates in the tests/interop qemu peer, into the
-# "Control plane" section of docs/performance.md (about 8 minutes;
+# "Control plane" section of docs/performance.md (3 to 8 minutes;
 # CTL_OPTS=--quick: about 2). bench/ctl.py --help lists the knobs.
 bench-control:
 	$(MAKE) build
