@@ -316,6 +316,32 @@ ip_len_to(uint32_t dst, uint16_t len)
 	return m;
 }
 
+/* The tables of two_links and the lines more (NULL-terminated) after
+ * them, as the control thread builds them from a configuration. */
+static struct gw_tables *
+two_links_with(const char *const *more)
+{
+	struct gw_change chg = { .what = GW_CHANGED_ALL };
+	struct espgw_cfg cfg;
+	struct gw_tables *t;
+	char err[256];
+	int line = 1;
+
+	espgw_cfg_init(&cfg, "test");
+	for (int i = 0; two_links[i] != NULL; i++)
+		assert_int_equal(espgw_cfg_parse_line(&cfg, two_links[i],
+						      line++, err, sizeof(err)),
+				 0);
+	for (int i = 0; more[i] != NULL; i++)
+		assert_int_equal(espgw_cfg_parse_line(&cfg, more[i], line++,
+						      err, sizeof(err)),
+				 0);
+	t = gw_tables_build(&cfg, 1, NULL, &chg, err, sizeof(err));
+	espgw_cfg_free(&cfg);
+	assert_non_null(t);
+	return t;
+}
+
 /* gw_send_ip_fast reuses the last destination's route, MTU and next
  * hop only while they are that destination's: a packet to a next hop
  * being resolved in between (its route looked up, its hop not) must
@@ -324,24 +350,15 @@ ip_len_to(uint32_t dst, uint16_t len)
 static void
 test_send_cache(void **state)
 {
-	struct espgw_cfg cfg;
-	struct gw_change chg = { .what = GW_CHANGED_ALL };
+	static const char *const nothing[] = { NULL };
 	struct gw_tables *t;
 	struct rte_mempool *ind;
 	uint16_t p1, p2;
-	char err[256];
 
 	(void)state;
 	assert_int_equal(rte_eth_dev_get_port_by_name("net_null1", &p1), 0);
 	assert_int_equal(rte_eth_dev_get_port_by_name("net_null2", &p2), 0);
-	espgw_cfg_init(&cfg, "test");
-	for (int i = 0; two_links[i] != NULL; i++)
-		assert_int_equal(espgw_cfg_parse_line(&cfg, two_links[i], i + 1,
-						      err, sizeof(err)),
-				 0);
-	t = gw_tables_build(&cfg, 1, NULL, &chg, err, sizeof(err));
-	espgw_cfg_free(&cfg);
-	assert_non_null(t);
+	t = two_links_with(nothing);
 	ind = rte_pktmbuf_pool_create("t_indirect", 63, 0, 0, 0, SOCKET_ID_ANY);
 	assert_non_null(ind);
 	gw.pool = t_pool;
@@ -442,11 +459,11 @@ test_bypass_pass(void **state)
 		       b_src = T_IPV4(192, 0, 2, 99),
 		       c_src = T_IPV4(192, 0, 2, 67),
 		       c_dst = T_IPV4(198, 51, 100, 13);
-	static const char *const block =
+	static const char *const block[] = {
 		"ip xfrm policy add src 192.0.2.99/32 dst 198.51.100.0/24 "
-		"dir fwd action block";
-	struct espgw_cfg cfg;
-	struct gw_change chg = { .what = GW_CHANGED_ALL };
+		"dir fwd action block",
+		NULL,
+	};
 	struct gw_tables *t, *t2;
 	struct rte_mbuf *b[8];
 	/* two SAs, by address only */
@@ -454,24 +471,12 @@ test_bypass_pass(void **state)
 	const struct espgw_sa *sa_x = (const void *)&two_sas[0],
 			      *sa_y = (const void *)&two_sas[1];
 	uint16_t p1, p2;
-	char err[256];
-	int line = 1;
 
 	(void)state;
 	assert_int_equal(rte_eth_dev_get_port_by_name("net_null1", &p1), 0);
 	assert_int_equal(rte_eth_dev_get_port_by_name("net_null2", &p2), 0);
-	espgw_cfg_init(&cfg, "test");
-	for (int i = 0; two_links[i] != NULL; i++)
-		assert_int_equal(espgw_cfg_parse_line(&cfg, two_links[i],
-						      line++, err, sizeof(err)),
-				 0);
-	assert_int_equal(
-		espgw_cfg_parse_line(&cfg, block, line, err, sizeof(err)), 0);
-	t = gw_tables_build(&cfg, 1, NULL, &chg, err, sizeof(err));
-	t2 = gw_tables_build(&cfg, 1, NULL, &chg, err, sizeof(err));
-	espgw_cfg_free(&cfg);
-	assert_non_null(t);
-	assert_non_null(t2);
+	t = two_links_with(block);
+	t2 = two_links_with(block);
 	gw.pool = t_pool;
 	assert_int_equal(gw_neigh_init(&gw.neigh, 64), 0);
 	gw_neigh_set(&gw.neigh, p2, RTE_BE32(a_dst), &mac_a, true);
@@ -628,30 +633,15 @@ test_protect_pass(void **state)
 		"action block",
 		NULL,
 	};
-	struct espgw_cfg cfg;
-	struct gw_change chg = { .what = GW_CHANGED_ALL };
 	struct gw_tables *t;
 	struct gw_policy *prot;
 	struct rte_mbuf *b[4];
 	uint16_t p1, p2;
-	char err[256];
-	int line = 1;
 
 	(void)state;
 	assert_int_equal(rte_eth_dev_get_port_by_name("net_null1", &p1), 0);
 	assert_int_equal(rte_eth_dev_get_port_by_name("net_null2", &p2), 0);
-	espgw_cfg_init(&cfg, "test");
-	for (int i = 0; two_links[i] != NULL; i++)
-		assert_int_equal(espgw_cfg_parse_line(&cfg, two_links[i],
-						      line++, err, sizeof(err)),
-				 0);
-	for (int i = 0; tunnel[i] != NULL; i++)
-		assert_int_equal(espgw_cfg_parse_line(&cfg, tunnel[i], line++,
-						      err, sizeof(err)),
-				 0);
-	t = gw_tables_build(&cfg, 1, NULL, &chg, err, sizeof(err));
-	espgw_cfg_free(&cfg);
-	assert_non_null(t);
+	t = two_links_with(tunnel);
 	gw.pool = t_pool;
 	assert_int_equal(gw_neigh_init(&gw.neigh, 64), 0);
 	gw_neigh_set(&gw.neigh, p2, RTE_BE32(T_IPV4(198, 51, 100, 10)), &mac_a,
