@@ -22,10 +22,14 @@
 struct espgw_sa;
 struct gw_policy;
 
-/* One answer of the fused pass: a key, the SA that decrypted its
- * packet (NULL: clear) and its out policy (NULL: a bypass). */
+/* One answer of the fused pass: a key (of the family whose answer it
+ * is), the SA that decrypted its packet (NULL: clear) and its out
+ * policy (NULL: a bypass). */
 struct gw_fused {
-	struct gw_acl_key key;
+	union {
+		struct gw_acl_key v4;
+		struct gw_acl_key6 v6;
+	} key;
 	const struct espgw_sa *sa;
 	struct gw_policy *out;
 	bool l4, valid;
@@ -67,9 +71,9 @@ struct gw_ctx {
 	uint16_t hop6_port;
 	bool hop6_valid;
 	struct rte_ether_hdr hop6_eth;
-	/* the last IPv4 flows forwarded, clear and decrypted, with their
-	 * out policy (dataplane/fused.h) */
-	struct gw_fused fused_clear, fused_dec;
+	/* the last flows forwarded, clear and decrypted, IPv4 and IPv6,
+	 * with their out policy (dataplane/fused.h) */
+	struct gw_fused fused_clear, fused_dec, fused6_clear, fused6_dec;
 	/* what the remembered answers above came from: the table set's
 	 * generation and the neighbour table's changes */
 	uint64_t seen_gen, seen_neigh;
@@ -94,6 +98,7 @@ gw_ctx_revalidate(struct gw_ctx *c)
 	c->hop_valid = c->hop6_valid = false;
 	c->rt_valid = c->rt6_valid = c->tx_valid = false;
 	c->fused_clear.valid = c->fused_dec.valid = false;
+	c->fused6_clear.valid = c->fused6_dec.valid = false;
 	c->seen_gen = c->t->generation;
 	c->seen_neigh = neigh;
 }

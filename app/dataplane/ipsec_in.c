@@ -33,19 +33,24 @@ gw_ipsec_inbound(struct gw_ctx *c, struct rte_mbuf **esp, unsigned int n)
 	 * it to ip_rcv: a martian address is dropped before any policy
 	 * (ip_route_input_slow's martian source and destination) */
 	for (uint16_t i = 0; i < ok; i++) {
-		if (!gw_is_ip6(esp[i])) {
-			if (gw_ipv4_martian(rte_pktmbuf_mtod(
-				    esp[i], const struct rte_ipv4_hdr *))) {
-				gw_drop(c, esp[i], GW_DROP_BAD_IP);
-				continue;
-			}
-			/* the flow and SA last let through, while none
-			 * before it waits for the stages: on */
-			if (k == 0 && sas[i] == c->fused_dec.sa &&
-			    gw_fused_hit(&c->fused_dec, esp[i])) {
-				gw_forward(c, esp[i], c->fused_dec.out, true);
-				continue;
-			}
+		bool v6 = gw_is_ip6(esp[i]);
+
+		if (!v6 && gw_ipv4_martian(rte_pktmbuf_mtod(
+				   esp[i], const struct rte_ipv4_hdr *))) {
+			gw_drop(c, esp[i], GW_DROP_BAD_IP);
+			continue;
+		}
+		/* the flow and SA last let through, while none before it
+		 * waits for the stages: on */
+		if (k == 0 && !v6 && sas[i] == c->fused_dec.sa &&
+		    gw_fused_hit(&c->fused_dec, esp[i])) {
+			gw_forward(c, esp[i], c->fused_dec.out, true);
+			continue;
+		}
+		if (k == 0 && v6 && sas[i] == c->fused6_dec.sa &&
+		    gw_fused6_hit(&c->fused6_dec, esp[i])) {
+			gw_forward6(c, esp[i], c->fused6_dec.out, true);
+			continue;
 		}
 		esp[k] = esp[i];
 		sas[k++] = sas[i];
@@ -190,8 +195,8 @@ check_dir(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
 	for (unsigned int j = 0; j < RTE_MIN(k, 4u); j++)
 		if (pol[j] != NULL)
 			rte_prefetch0(pol[j]);
-	/* IPv4 forwarding teaches the fused pass, once a burst */
-	bool learn = dir == GW_FWD;
+	/* forwarding teaches the fused pass, once a burst a family */
+	bool learn = dir == GW_FWD, learn6 = learn;
 
 	for (unsigned int j = 0; j < k; j++) {
 		struct rte_mbuf *p = m[idx[j]];
@@ -225,9 +230,13 @@ check_dir(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
 			gw_local_input6(c, p);
 		else if (dir == GW_IN)
 			gw_local_input(c, p);
-		else if (gw_is_ip6(p))
+		else if (gw_is_ip6(p)) {
+			if (learn6) {
+				gw_fused_learn(c, p, sa, op);
+				learn6 = false;
+			}
 			gw_forward6(c, p, op, known);
-		else {
+		} else {
 			if (learn) {
 				gw_fused_learn(c, p, sa, op);
 				learn = false;

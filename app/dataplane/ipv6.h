@@ -29,10 +29,12 @@ struct rte_ipv6_hdr *gw_ipv6_check(struct rte_mbuf *m);
 enum gw_ip6_fate { GW_IP6_TAKEN, GW_IP6_ESP, GW_IP6_PLAIN };
 
 /* An L3 IPv6 packet *mp received on port from the Ethernet source smac;
- * fragments for us are reassembled first (*mp is then the datagram). */
+ * fragments for us are reassembled first (*mp is then the datagram).
+ * lead: no packet of its burst waits for the policy stages, so one of
+ * the flow last forwarded may go straight on (fused.h), taken. */
 enum gw_ip6_fate gw_ipv6_input(struct gw_ctx *c, struct rte_mbuf **mp,
-			       uint16_t port,
-			       const struct rte_ether_addr *smac);
+			       uint16_t port, const struct rte_ether_addr *smac,
+			       bool lead);
 
 /* A packet for one of our IPv6 addresses, past the in policy check. */
 void gw_local_input6(struct gw_ctx *c, struct rte_mbuf *m);

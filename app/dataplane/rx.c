@@ -21,7 +21,7 @@
 /* One burst from a port: the L2 demux (our MAC or multicast; ARP, IPv6
  * to ipv6.c, IPv4), the IPv4 header check, and the split of both
  * families into ESP for us (IPv4 reassembled first), a leading run of
- * clear IPv4 of the flow last forwarded (straight on with its out
+ * clear packets of the flow last forwarded (straight on with its out
  * policy, fused.h) and everything else; then each goes through its in
  * or fwd policy, and what is left for the out path goes out. */
 void
@@ -65,7 +65,8 @@ gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 			struct rte_ether_addr smac = eth->src_addr;
 
 			rte_pktmbuf_adj(m, sizeof(*eth));
-			switch (gw_ipv6_input(c, &m, port, &smac)) {
+			switch (gw_ipv6_input(c, &m, port, &smac,
+					      nb_plain + nb_esp == 0)) {
 			case GW_IP6_ESP: esp[nb_esp++] = m; break;
 			case GW_IP6_PLAIN: plain[nb_plain++] = m; break;
 			case GW_IP6_TAKEN: break;

@@ -16,6 +16,7 @@
 
 #include "control/spd.h"
 #include "control/tables.h"
+#include "espgw/wire.h"
 
 /* Fill the key of an IPv4 packet (data at the IP header); ports only
  * when asked (some selector to be matched looks at them: gw_spd.l4). */
@@ -30,6 +31,27 @@ gw_acl_key_eq(const struct gw_acl_key *a, const struct gw_acl_key *b)
 	memcpy(x, a, sizeof(x));
 	memcpy(y, b, sizeof(y));
 	return ((x[0] ^ y[0]) | (x[1] ^ y[1])) == 0;
+}
+
+/* Are two IPv6 keys the same, every field? */
+static inline bool
+gw_acl_key6_eq(const struct gw_acl_key6 *a, const struct gw_acl_key6 *b)
+{
+	uint64_t x[5], y[5];
+
+	memcpy(x, a, sizeof(x));
+	memcpy(y, b, sizeof(y));
+	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
+		(x[4] ^ y[4])) == 0;
+}
+
+/* Is an IPv6 next header one of the extension headers xfrm walks past
+ * to the upper-layer protocol (spd_lookup.c)? */
+static inline bool
+gw_ip6_ext_hdr(uint8_t nh)
+{
+	return nh == ESPGW_IPV6_HOPOPTS || nh == ESPGW_IPV6_ROUTING ||
+	       nh == ESPGW_IPV6_DSTOPTS || nh == ESPGW_IPV6_FRAGMENT;
 }
 
 /* Fill the key of an IPv6 packet (data at the IPv6 header, whose

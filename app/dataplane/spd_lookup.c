@@ -85,8 +85,7 @@ gw_acl_key6(const struct rte_mbuf *m, struct gw_acl_key6 *k, bool ports)
 		const uint8_t *e = p + off;
 		uint32_t hlen;
 
-		if (nh != ESPGW_IPV6_HOPOPTS && nh != ESPGW_IPV6_ROUTING &&
-		    nh != ESPGW_IPV6_DSTOPTS && nh != ESPGW_IPV6_FRAGMENT)
+		if (!gw_ip6_ext_hdr(nh))
 			break;
 		if (n == ESPGW_IPV6_EXT_MAX || off + ESPGW_IPV6_EXT_UNIT > end)
 			return -1;
@@ -459,17 +458,6 @@ gw_spd_cache6_fini(struct gw_spd_cache6 *c)
 	memset(c, 0, sizeof(*c));
 }
 
-static inline bool
-key6_eq(const struct gw_acl_key6 *a, const struct gw_acl_key6 *b)
-{
-	uint64_t x[5], y[5];
-
-	memcpy(x, a, sizeof(x));
-	memcpy(y, b, sizeof(y));
-	return ((x[0] ^ y[0]) | (x[1] ^ y[1]) | (x[2] ^ y[2]) | (x[3] ^ y[3]) |
-		(x[4] ^ y[4])) == 0;
-}
-
 /* gw_spd_lookup_cached's twin: an entry a line, a bucket two lines. */
 void
 gw_spd_lookup_cached6(const struct gw_spd *spd, struct gw_spd_cache6 *c,
@@ -501,9 +489,9 @@ gw_spd_lookup_cached6(const struct gw_spd *spd, struct gw_spd_cache6 *c,
 			(const struct gw_acl_key6 *)keys[i];
 		struct gw_spd_cache6_entry *e = *bk[i];
 
-		if (e[0].tag == tag && key6_eq(&e[0].key, k)) {
+		if (e[0].tag == tag && gw_acl_key6_eq(&e[0].key, k)) {
 			pol[i] = e[0].pol;
-		} else if (e[1].tag == tag && key6_eq(&e[1].key, k)) {
+		} else if (e[1].tag == tag && gw_acl_key6_eq(&e[1].key, k)) {
 			pol[i] = e[1].pol;
 		} else {
 			miss_key[nb_miss] = keys[i];

@@ -504,7 +504,7 @@ test_bypass_pass(void **state)
 	assert_int_equal(w.cnt[GW_DROP_POLICY_BLOCK], 1);
 	assert_marks(p2, 2, (const uint16_t[]){ A + 3, A + 4, C + 1, A + 5 },
 		     4);
-	assert_int_equal(c.fused_clear.key.dst, RTE_BE32(a_dst));
+	assert_int_equal(c.fused_clear.key.v4.dst, RTE_BE32(a_dst));
 
 	/* burst 3: A6 leads and goes straight on, so C2 is the stages'
 	 * first and now the answer */
@@ -513,7 +513,7 @@ test_bypass_pass(void **state)
 	gw_rx_burst(&c, p1, b, 2);
 	assert_marks(p2, 6, (const uint16_t[]){ A + 6, C + 2 }, 2);
 	assert_frame(p2, 7, &mac_d, 1280);
-	assert_int_equal(c.fused_clear.key.dst, RTE_BE32(c_dst));
+	assert_int_equal(c.fused_clear.key.v4.dst, RTE_BE32(c_dst));
 
 	/* a hit whose TTL runs out is still time-exceeded */
 	b[0] = frame(p1, c_src, c_dst, C + 3, 1);
@@ -676,7 +676,7 @@ test_protect_pass(void **state)
 	assert_sent(p2, 3, 3, 108);
 	assert_sent(p2, 4, 4, 112);
 	/* X was the stages' first: P3 did not go through them */
-	assert_int_equal(c.fused_clear.key.dst, RTE_BE32(x_dst));
+	assert_int_equal(c.fused_clear.key.v4.dst, RTE_BE32(x_dst));
 	assert_null(c.fused_clear.out);
 
 	/* burst 3: X on by the pass, then Q (protected) teaches itself;
@@ -686,7 +686,7 @@ test_protect_pass(void **state)
 	gw_rx_burst(&c, p1, b, 2);
 	assert_sent(p2, 5, 0, 64);
 	assert_sent(p2, 6, 5, 116);
-	assert_int_equal(c.fused_clear.key.src, RTE_BE32(q_src));
+	assert_int_equal(c.fused_clear.key.v4.src, RTE_BE32(q_src));
 	assert_ptr_equal(c.fused_clear.out, prot);
 	b[0] = frame_len(p1, q_src, p_dst, 120);
 	gw_rx_burst(&c, p1, b, 1);
@@ -712,6 +712,288 @@ test_protect_pass(void **state)
 	memset(&gw, 0, sizeof(gw));
 }
 
+/* An IPv6 frame to our port from src to dst, hop limit hlim, marked in
+ * its flow label: first is its next header, then the ext_len bytes ext
+ * (extension headers chained by their own next-header bytes) and 8
+ * zero bytes of the upper-layer header; len, when more, pads the
+ * payload to len IP bytes. */
+static struct rte_mbuf *
+frame6(uint16_t port, const uint8_t *src, const uint8_t *dst, uint8_t first,
+       const uint8_t *ext, uint16_t ext_len, uint16_t mark, uint8_t hlim,
+       uint16_t len)
+{
+	uint16_t plen = RTE_MAX((uint16_t)(ext_len + 8),
+				(uint16_t)(len > 40 ? len - 40 : 0));
+	struct rte_mbuf *m = packet(sizeof(struct rte_ether_hdr) + 40 + plen);
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, void *);
+	struct rte_ipv6_hdr *ip6 = (void *)(eth + 1);
+
+	eth->dst_addr = c.t->ifaces[port].mac;
+	eth->ether_type = RTE_BE16(RTE_ETHER_TYPE_IPV6);
+	ip6->vtc_flow = rte_cpu_to_be_32(6u << 28 | mark);
+	ip6->payload_len = rte_cpu_to_be_16(plen);
+	ip6->proto = first;
+	ip6->hop_limits = hlim;
+	memcpy(ip6->src_addr, src, 16);
+	memcpy(ip6->dst_addr, dst, 16);
+	if (ext_len != 0)
+		memcpy(ip6 + 1, ext, ext_len);
+	return m;
+}
+
+/* The flow label of the IPv6 frame queued i-th for port. */
+static uint32_t
+mark6(uint16_t port, unsigned int i)
+{
+	const struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod_offset(
+		c.txq[port].m[i], const struct rte_ipv6_hdr *,
+		sizeof(struct rte_ether_hdr));
+
+	assert_true(i < c.txq[port].n);
+	return rte_be_to_cpu_32(ip6->vtc_flow) & 0xfffff;
+}
+
+/* The marks of the n IPv6 frames queued for port from the from-th on,
+ * the last ones queued, each with one hop less. */
+static void
+assert_marks6(uint16_t port, unsigned int from, const uint16_t *want,
+	      unsigned int n)
+{
+	assert_int_equal(c.txq[port].n, from + n);
+	for (unsigned int i = 0; i < n; i++) {
+		const struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod_offset(
+			c.txq[port].m[from + i], const struct rte_ipv6_hdr *,
+			sizeof(struct rte_ether_hdr));
+
+		assert_int_equal(mark6(port, from + i), want[i]);
+		assert_int_equal(ip6->hop_limits, 63);
+	}
+}
+
+/* The IPv6 fused pass: as IPv4's, a flow that bypasses goes straight on
+ * while it leads its burst and a flow that is protected goes to its
+ * SA's ESP in order. Without a selector that names a protocol or ports
+ * the key is the two addresses and a first next header that is no
+ * extension header, so a packet of the same addresses whose chain
+ * cannot be walked still gets the stages' verdict (drop-bad-ext6), as
+ * does one a word of its addresses apart (blocked here); a
+ * packet whose key protocol is itself an extension header (the one
+ * after a non-first fragment's header, as xfrm reads it) teaches
+ * nothing, since a packet starting with that header would match it.
+ * With such a selector the whole 40-byte key is compared: the same
+ * addresses over TCP are blocked. */
+static void
+test_fused6(void **state)
+{
+	static const uint8_t
+		a_src[16] = { 0x20, 1, 0xd, 0xb8, 0, 1, [15] = 0x66 },
+		a_dst[16] = { 0x20, 1, 0xd, 0xb8, 0, 2, [15] = 0x10 },
+		b_src[16] = { 0x20, 1, 0xd, 0xb8, 0, 1, [15] = 0x99 },
+		c_src[16] = { 0x20, 1, 0xd, 0xb8, 0, 1, [15] = 0x67 },
+		c_dst[16] = { 0x20, 1, 0xd, 0xb8, 0, 2, [15] = 0x13 },
+		p_dst[16] = { 0x20, 1, 0xd, 0xb8, 0, 5, [15] = 5 };
+	/* a non-first fragment (offset 8) whose next header is
+	 * destination options; options longer than the packet */
+	static const uint8_t frag_to_opts[8] = { ESPGW_IPV6_DSTOPTS, 0, 0, 8 },
+			     too_long[8] = { IPPROTO_UDP, 255 };
+#define V6_LINKS                                                               \
+	"ip addr add 2001:db8:1::1/64 dev net_null1",                          \
+		"ip addr add 2001:db8:2::1/64 dev net_null2"
+	static const char *const v6[] = {
+		V6_LINKS,
+		"ip xfrm policy add src 2001:db8:1::99/128 "
+		"dst 2001:db8:2::/64 dir fwd action block",
+		"ip xfrm policy add src 2001:db9::/32 dst ::/0 dir fwd "
+		"action block",
+		"ip xfrm policy add src ::/0 dst 2001:db8:3::/64 dir fwd "
+		"action block",
+		"ip xfrm policy add src ::/0 dst 2001:db8:2::11/128 dir fwd "
+		"action block",
+		"ip xfrm state add src 2001:db8:2::1 dst 2001:db8:2::10 proto "
+		"esp spi 0x600 reqid 6 mode tunnel aead 'rfc4106(gcm(aes))' "
+		"0x0102030405060708090a0b0c0d0e0f1011121314 128",
+		"ip xfrm policy add src 2001:db8:1::/64 dst 2001:db8:5::/64 "
+		"dir out tmpl src 2001:db8:2::1 dst 2001:db8:2::10 proto esp "
+		"reqid 6 mode tunnel",
+		NULL,
+	};
+	static const char *const v6_tcp[] = {
+		V6_LINKS,
+		"ip xfrm policy add src 2001:db8:1::66/128 "
+		"dst 2001:db8:2::10/128 proto tcp dir fwd action block",
+		NULL,
+	};
+#undef V6_LINKS
+	enum { A = 0, C = 100, P = 200, X = 300 };
+	static const char one_sa;
+	const struct espgw_sa *sa_x = (const void *)&one_sa;
+	struct gw_tables *t, *t2;
+	struct rte_mbuf *b[8];
+	struct gw_policy *prot;
+	uint16_t p1, p2;
+
+	(void)state;
+	assert_int_equal(rte_eth_dev_get_port_by_name("net_null1", &p1), 0);
+	assert_int_equal(rte_eth_dev_get_port_by_name("net_null2", &p2), 0);
+	t = two_links_with(v6);
+	t2 = two_links_with(v6_tcp);
+	gw.pool = t_pool;
+	assert_int_equal(gw_neigh_init(&gw.neigh, 64), 0);
+	gw_neigh_set6(&gw.neigh, p2, a_dst, &mac_a, true);
+	gw_neigh_set6(&gw.neigh, p2, c_dst, &mac_d, true);
+	ctx_reset();
+	w.esp = espgw_worker_create(0, SOCKET_ID_ANY);
+	assert_non_null(w.esp);
+	c.t = t;
+	gw_ctx_revalidate(&c);
+
+#define F(s, d, mark) frame6(p1, s, d, IPPROTO_UDP, NULL, 0, mark, 64, 0)
+	/* burst 1 takes the stages and teaches A, a bypass */
+	b[0] = F(a_src, a_dst, A + 1);
+	b[1] = F(a_src, a_dst, A + 2);
+	gw_rx_burst(&c, p1, b, 2);
+	assert_true(c.fused6_clear.valid && !c.fused6_clear.l4);
+	assert_false(c.fused_clear.valid);
+	assert_memory_equal(c.fused6_clear.key.v6.dst, a_dst, 16);
+	assert_null(c.fused6_clear.out);
+	assert_marks6(p2, 0, (const uint16_t[]){ A + 1, A + 2 }, 2);
+
+	/* burst 2: A3 straight on; from B (blocked) on, the stages */
+	b[0] = F(a_src, a_dst, A + 3);
+	b[1] = F(b_src, a_dst, X);
+	b[2] = F(a_src, a_dst, A + 4);
+	b[3] = F(c_src, c_dst, C + 1);
+	gw_rx_burst(&c, p1, b, 4);
+	assert_int_equal(w.cnt[GW_DROP_POLICY_BLOCK], 1);
+	assert_marks6(p2, 2, (const uint16_t[]){ A + 3, A + 4, C + 1 }, 3);
+
+	/* burst 3: A's addresses behind a chain too long lead: the
+	 * stages drop them; C2 is the stages' first forwarded */
+	b[0] = frame6(p1, a_src, a_dst, ESPGW_IPV6_HOPOPTS, too_long, 8, X, 64,
+		      0);
+	b[1] = F(c_src, c_dst, C + 2);
+	gw_rx_burst(&c, p1, b, 2);
+	assert_int_equal(w.cnt[GW_DROP_BAD_EXT6], 1);
+	assert_memory_equal(c.fused6_clear.key.v6.dst, c_dst, 16);
+
+	/* burst 4: C3 leads and goes straight on, A5 is the stages' first
+	 * and now the answer; a hit whose hop limit runs out is refused */
+	b[0] = F(c_src, c_dst, C + 3);
+	b[1] = F(a_src, a_dst, A + 5);
+	gw_rx_burst(&c, p1, b, 2);
+	assert_memory_equal(c.fused6_clear.key.v6.dst, a_dst, 16);
+	b[0] = frame6(p1, a_src, a_dst, IPPROTO_UDP, NULL, 0, X, 1, 0);
+	gw_rx_burst(&c, p1, b, 1);
+	assert_int_equal(w.cnt[GW_DROP_TTL], 1);
+	assert_marks6(p2, 5, (const uint16_t[]){ C + 2, C + 3, A + 5 }, 3);
+
+	/* burst 5: A's non-first fragment (key protocol: destination
+	 * options) is forwarded but teaches nothing; A's destination
+	 * options too long for the packet then lead: dropped */
+	b[0] = frame6(p1, a_src, a_dst, ESPGW_IPV6_FRAGMENT, frag_to_opts, 8,
+		      A + 6, 64, 0);
+	gw_rx_burst(&c, p1, b, 1);
+	assert_int_equal(c.fused6_clear.key.v6.proto, IPPROTO_UDP);
+	b[0] = frame6(p1, a_src, a_dst, ESPGW_IPV6_DSTOPTS, too_long, 8, X, 64,
+		      0);
+	gw_rx_burst(&c, p1, b, 1);
+	assert_int_equal(w.cnt[GW_DROP_BAD_EXT6], 2);
+	assert_marks6(p2, 8, (const uint16_t[]){ A + 6 }, 1);
+
+	/* A's key and four blocked ones, each an 8-byte word of the
+	 * addresses apart from it, leading in turn: all four blocked */
+	for (unsigned int i = 0; i < 4; i++) {
+		uint8_t s6[16], d6[16];
+
+		memcpy(s6, a_src, 16);
+		memcpy(d6, a_dst, 16);
+		if (i == 0)
+			s6[3] = 0xb9; /* 2001:db9:1::66 */
+		else if (i == 1)
+			s6[15] = 0x99; /* 2001:db8:1::99 */
+		else if (i == 2)
+			d6[5] = 3; /* 2001:db8:3::10 */
+		else
+			d6[15] = 0x11; /* 2001:db8:2::11 */
+		b[0] = F(s6, d6, X);
+		gw_rx_burst(&c, p1, b, 1);
+		assert_int_equal(w.cnt[GW_DROP_POLICY_BLOCK], 2 + i);
+	}
+	assert_memory_equal(c.fused6_clear.key.v6.dst, a_dst, 16);
+
+	/* a protected flow: P1 teaches its policy, P2 leads and goes
+	 * to ESP past the stages (C4 is then their first), P3 after */
+	b[0] = frame6(p1, a_src, p_dst, IPPROTO_UDP, NULL, 0, P + 1, 64, 100);
+	gw_rx_burst(&c, p1, b, 1);
+	prot = c.fused6_clear.out;
+	assert_non_null(prot);
+	assert_true(prot->has_tmpl);
+	b[0] = frame6(p1, a_src, p_dst, IPPROTO_UDP, NULL, 0, P + 2, 64, 104);
+	b[1] = F(c_src, c_dst, C + 4);
+	b[2] = frame6(p1, a_src, p_dst, IPPROTO_UDP, NULL, 0, P + 3, 64, 108);
+	gw_rx_burst(&c, p1, b, 3);
+	assert_memory_equal(c.fused6_clear.key.v6.dst, c_dst, 16);
+	assert_int_equal(w.cnt[GW_ENCRYPTED], 3);
+	/* C4 left at once; P1 to P3 in order, their sequence numbers
+	 * following their lengths (RFC 4303 section 2: ESP header and IV,
+	 * the inner packet, 2 bytes of padding, pad length and next
+	 * header, 16 of ICV) */
+	assert_int_equal(c.txq[p2].n, 13);
+	for (unsigned int i = 0; i < 3; i++) {
+		static const unsigned int at[] = { 9, 11, 12 };
+		const struct rte_ipv6_hdr *o = rte_pktmbuf_mtod_offset(
+			c.txq[p2].m[at[i]], const struct rte_ipv6_hdr *,
+			sizeof(struct rte_ether_hdr));
+		rte_be32_t esp[2]; /* behind 54 bytes: read, not loaded */
+
+		memcpy(esp, o + 1, sizeof(esp));
+		assert_int_equal(o->proto, IPPROTO_ESP);
+		assert_int_equal(rte_be_to_cpu_32(esp[0]), 0x600);
+		assert_int_equal(rte_be_to_cpu_32(esp[1]), i + 1);
+		assert_int_equal(rte_be_to_cpu_16(o->payload_len),
+				 8 + 8 + 100 + 4 * i + 2 + 2 + 16);
+	}
+	assert_int_equal(mark6(p2, 10), C + 4);
+
+	/* a decrypted flow's answer is its SA's, apart from the clear one
+	 * and from IPv4's */
+	b[0] = F(c_src, c_dst, C + 5);
+	rte_pktmbuf_adj(b[0], sizeof(struct rte_ether_hdr)); /* as L3 */
+	gw_fused_learn(&c, b[0], sa_x, NULL);
+	assert_true(c.fused6_dec.valid && c.fused6_dec.sa == sa_x);
+	assert_true(gw_fused6_hit(&c.fused6_dec, b[0]));
+	assert_false(c.fused_dec.valid);
+	assert_true(c.fused6_clear.valid && c.fused6_clear.sa == NULL);
+	rte_pktmbuf_free(b[0]);
+
+	/* another table set, one selector naming TCP: forgotten; A over
+	 * UDP teaches the whole key, and A over TCP leading is blocked */
+	c.t = t2;
+	gw_ctx_revalidate(&c);
+	assert_false(c.fused6_clear.valid || c.fused6_dec.valid);
+	b[0] = F(a_src, a_dst, A + 7);
+	gw_rx_burst(&c, p1, b, 1);
+	assert_true(c.fused6_clear.valid && c.fused6_clear.l4);
+	b[0] = frame6(p1, a_src, a_dst, IPPROTO_TCP, NULL, 0, X, 64, 0);
+	b[1] = F(a_src, a_dst, A + 8);
+	gw_rx_burst(&c, p1, b, 2);
+	assert_int_equal(w.cnt[GW_DROP_POLICY_BLOCK], 6);
+	assert_marks6(p2, 13, (const uint16_t[]){ A + 7, A + 8 }, 2);
+#undef F
+
+	assert_int_equal(w.cnt[GW_RX], 24);
+	assert_int_equal(w.cnt[GW_FORWARDED], 15);
+	rte_pktmbuf_free_bulk(c.txq[p1].m, c.txq[p1].n);
+	rte_pktmbuf_free_bulk(c.txq[p2].m, c.txq[p2].n);
+	for (unsigned int i = 0; i < w.nb_pending; i++)
+		rte_pktmbuf_free(w.pending[i].m);
+	espgw_worker_free(w.esp);
+	gw_neigh_fini(&gw.neigh);
+	gw_tables_free(t);
+	gw_tables_free(t2);
+	memset(&gw, 0, sizeof(gw));
+}
+
 int
 main(int argc, char **argv)
 {
@@ -731,6 +1013,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_bypass_pass, t_setup,
 						t_teardown),
 		cmocka_unit_test_setup_teardown(test_protect_pass, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_fused6, t_setup,
 						t_teardown),
 	};
 
