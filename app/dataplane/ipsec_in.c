@@ -29,30 +29,28 @@ gw_ipsec_inbound(struct gw_ctx *c, struct rte_mbuf **esp, unsigned int n)
 	c->w->cnt[GW_DECRYPTED] += ok;
 	/* counted by the library under its reason (drop-esp-in) */
 	rte_pktmbuf_free_bulk(esp + ok, n - ok);
-	/* the inner packet is received again, as Linux's xfrm_input hands
-	 * it to ip_rcv: a martian address is dropped before any policy
-	 * (ip_route_input_slow's martian source and destination) */
 	for (uint16_t i = 0; i < ok; i++) {
-		bool v6 = gw_is_ip6(esp[i]);
+		struct rte_mbuf *p = esp[i];
+		bool v6 = gw_is_ip6(p);
 
-		if (!v6 && gw_ipv4_martian(rte_pktmbuf_mtod(
-				   esp[i], const struct rte_ipv4_hdr *))) {
-			gw_drop(c, esp[i], GW_DROP_BAD_IP);
-			continue;
-		}
 		/* the flow and SA last let through, while none before it
-		 * waits for the stages: on */
+		 * waits for the stages: on (its addresses are those of the
+		 * packet that taught it, which passed the checks below) */
 		if (k == 0 && !v6 && sas[i] == c->fused_dec.sa &&
-		    gw_fused_hit(&c->fused_dec, esp[i])) {
-			gw_forward(c, esp[i], c->fused_dec.out, true);
+		    gw_fused_hit(&c->fused_dec, p)) {
+			gw_forward(c, p, c->fused_dec.out, true);
 			continue;
 		}
 		if (k == 0 && v6 && sas[i] == c->fused6_dec.sa &&
-		    gw_fused6_hit(&c->fused6_dec, esp[i])) {
-			gw_forward6(c, esp[i], c->fused6_dec.out, true);
+		    gw_fused6_hit(&c->fused6_dec, p)) {
+			gw_forward6(c, p, c->fused6_dec.out, true);
 			continue;
 		}
-		esp[k] = esp[i];
+		/* the inner packet is received again, as Linux's
+		 * xfrm_input hands it to ip_rcv or ipv6_rcv */
+		if (!(v6 ? gw_ipv6_inner_ok(c, p) : gw_ipv4_inner_ok(c, p)))
+			continue;
+		esp[k] = p;
 		sas[k++] = sas[i];
 	}
 	gw_policy_check_in(c, esp, sas, k);

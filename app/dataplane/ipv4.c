@@ -38,6 +38,22 @@ const uint8_t gw_ipv4_first_octet[256] = {
 	[255] = GW_MARTIAN_SRC,
 };
 
+bool
+gw_ipv4_inner_ok(struct gw_ctx *c, struct rte_mbuf *m)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const void *);
+
+	if (gw_ipv4_martian(ip)) {
+		gw_drop(c, m, GW_DROP_BAD_IP);
+		return false;
+	}
+	if (gw_is_mcast(ip->dst_addr) || ip->dst_addr == UINT32_MAX) {
+		gw_drop(c, m, GW_DROP_LOCAL_UNHANDLED);
+		return false;
+	}
+	return true;
+}
+
 /* RFC 1812 section 5.2.2: a well-formed IPv4 header, trimmed to its
  * length (its addresses are gw_ipv4_martian()'s). The checksum is
  * the NIC's verdict where it gave one (RTE_ETH_RX_OFFLOAD_IPV4_CKSUM,

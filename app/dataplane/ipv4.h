@@ -41,6 +41,13 @@ gw_ipv4_martian(const struct rte_ipv4_hdr *ip)
 	return gw_ipv4_martian_slow(ip);
 }
 
+/* A decrypted inner IPv4 packet's addresses, checked as ip_rcv()
+ * checks a packet xfrm hands it: a martian is drop-bad-ip-header
+ * (ip_route_input_slow()), a group or broadcast destination, never
+ * forwarded, drop-local-unhandled, as on receive (rx.c). Returns true,
+ * or false with m dropped. */
+bool gw_ipv4_inner_ok(struct gw_ctx *c, struct rte_mbuf *m);
+
 /* A packet for this gateway, past the in policy check. */
 void gw_local_input(struct gw_ctx *c, struct rte_mbuf *m);
 

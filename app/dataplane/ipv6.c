@@ -66,6 +66,42 @@ loopback6(const uint8_t a[16])
 	return memcmp(a, lo, 16) == 0;
 }
 
+/* The addresses of a packet to a unicast destination: RFC 4291
+ * sections 2.5.2, 2.5.3, 2.7, none comes from a group or loopback and
+ * none goes to loopback (ip6_rcv_core()), and none through us comes
+ * from :: or from or to link-local (ip6_forward()). *ours: to one of
+ * our addresses. Returns true, or false with m dropped. */
+static __rte_always_inline bool
+unicast_ok(struct gw_ctx *c, struct rte_mbuf *m, const struct rte_ipv6_hdr *ip6,
+	   bool *ours)
+{
+	if (ip6->src_addr[0] == 0xff || loopback6(ip6->src_addr) ||
+	    loopback6(ip6->dst_addr)) {
+		gw_drop(c, m, GW_DROP_BAD_IP6);
+		return false;
+	}
+	*ours = gw_local6(c->t, ip6->dst_addr) >= 0;
+	if (!*ours && (link_local(ip6->src_addr) || link_local(ip6->dst_addr) ||
+		       gw_ip6_unspec(ip6->src_addr))) {
+		gw_drop(c, m, GW_DROP_LOCAL_UNHANDLED);
+		return false;
+	}
+	return true;
+}
+
+bool
+gw_ipv6_inner_ok(struct gw_ctx *c, struct rte_mbuf *m)
+{
+	const struct rte_ipv6_hdr *ip6 = rte_pktmbuf_mtod(m, const void *);
+	bool ours;
+
+	if (ip6->dst_addr[0] == 0xff) {
+		gw_drop(c, m, GW_DROP_LOCAL_UNHANDLED);
+		return false;
+	}
+	return unicast_ok(c, m, ip6, &ours);
+}
+
 /* A fragment header right after the IPv6 header that is not an atomic
  * fragment (RFC 6946: offset 0, no more fragments, a whole packet)? */
 static bool
@@ -88,6 +124,7 @@ gw_ipv6_input(struct gw_ctx *c, struct rte_mbuf **mp, uint16_t port,
 	struct rte_mbuf *m = *mp;
 	const struct rte_ipv6_hdr *ip6 = gw_ipv6_check(m);
 	const uint8_t *l4;
+	bool ours;
 
 	if (ip6 == NULL) {
 		gw_drop(c, m, GW_DROP_BAD_IP6);
@@ -111,22 +148,10 @@ gw_ipv6_input(struct gw_ctx *c, struct rte_mbuf **mp, uint16_t port,
 		gw_icmp6_input(c, m, port, smac);
 		return GW_IP6_TAKEN;
 	}
-	/* RFC 4291 sections 2.5.2, 2.5.3, 2.7: no packet comes from a group
-	 * or loopback, none goes to loopback (ip6_rcv_core()), and none
-	 * from :: is forwarded (ip6_forward()) */
-	if (ip6->src_addr[0] == 0xff || loopback6(ip6->src_addr) ||
-	    loopback6(ip6->dst_addr)) {
-		gw_drop(c, m, GW_DROP_BAD_IP6);
+	if (!unicast_ok(c, m, ip6, &ours))
 		return GW_IP6_TAKEN;
-	}
-	if (gw_local6(c->t, ip6->dst_addr) < 0) {
-		if (link_local(ip6->src_addr) || link_local(ip6->dst_addr) ||
-		    gw_ip6_unspec(ip6->src_addr)) {
-			gw_drop(c, m, GW_DROP_LOCAL_UNHANDLED);
-			return GW_IP6_TAKEN;
-		}
+	if (!ours)
 		return GW_IP6_PLAIN; /* to forward, past the fwd policies */
-	}
 	/* for us: whole before anything looks further (RFC 8200 section
 	 * 4.5), as Linux's ipv6_frag_rcv() does before esp6_input(); one
 	 * behind other headers goes to the library, which counts it */

@@ -36,6 +36,13 @@ enum gw_ip6_fate gw_ipv6_input(struct gw_ctx *c, struct rte_mbuf **mp,
 			       uint16_t port, const struct rte_ether_addr *smac,
 			       bool lead);
 
+/* A decrypted inner IPv6 packet's addresses, checked as ipv6_rcv()
+ * and ip6_forward() check a packet xfrm6 hands them, and as the
+ * receive path checks ours (gw_ipv6_input): a group destination is
+ * never forwarded nor ours to serve from a tunnel. Returns true, or
+ * false with m dropped under its counter. */
+bool gw_ipv6_inner_ok(struct gw_ctx *c, struct rte_mbuf *m);
+
 /* A packet for one of our IPv6 addresses, past the in policy check. */
 void gw_local_input6(struct gw_ctx *c, struct rte_mbuf *m);
 

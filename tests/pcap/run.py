@@ -82,6 +82,8 @@ Scenarios (one espgw run each):
   tunnel_6in4     IPv6 over IPv4 endpoints (flag af-unspec) both ways; packet too big with 1446
   selectors6      IPv6 port selectors past extension headers, none behind a fragment header
   ipv6_bad_sources multicast, unspecified, loopback sources and loopback destination not forwarded
+  inner_addresses decrypted packets to groups, broadcast, loopback, link-local, from groups or
+                  ::: dropped as on receive, never forwarded
   fragment_ports  an IPv4 first fragment has no ports for the policies (decode_session4)
   icmp6_error_behind_ext no ICMPv6 error about one behind extension headers (is_ineligible)
 
@@ -1983,6 +1985,53 @@ def scenario_inner_martians(ctx):
     ck.done()
 
 
+def scenario_inner_addresses(ctx):
+    """Decrypted inner packets of both families (one af-unspec SA, policies
+    for any address) whose addresses no router forwards: Linux hands them to
+    ip_rcv() / ipv6_rcv() again, so an IPv4 group or broadcast destination
+    is never forwarded (ip_route_input_mc(), RTN_BROADCAST) and an IPv6 one
+    from a group or loopback, to loopback (ip6_rcv_core()), from :: or from
+    or to link-local (ip6_forward()) or to a group is dropped as the
+    receive path drops it: drop-bad-ipv6-header or drop-local-unhandled,
+    each once, while the good packets of the same burst are forwarded.
+
+    Regression test: these went on to the forwarding step, and an inner
+    multicast packet left in the clear by the default route."""
+    rng = random.Random(ctx.seed + 91)
+    out_sa = make_sa(rng, OUT_SPI, 1, True, af_unspec=True)
+    in_sa = make_sa(rng, IN_SPI, 2, False, af_unspec=True)
+    tmpl = "tmpl src 2.2.2.2 dst 1.1.1.1 proto esp reqid 2 mode tunnel"
+    policies = "\n".join("ip xfrm policy add src %s dst %s dir %s %s" % (any_, any_, d, tmpl)
+                         for any_ in ("0.0.0.0/0", "::/0") for d in ("fwd", "in"))
+
+    def v4(dst):
+        return rand_packet(rng, "10.0.2.5", dst, 200, ("udp",))
+
+    def v6(src, dst):
+        return raw(IPv6(src=src, dst=dst, hlim=9) / UDP(sport=5, dport=7) / rng.randbytes(40))
+
+    local = [v4("224.0.0.9"), v4("239.1.2.3"), v4("255.255.255.255"),
+             v6(v6_far(9), "ff0e::1"), v6("fe80::1", v6_host(12)), v6(v6_far(9), "fe80::5"),
+             v6("::", v6_host(12))]
+    bad6 = [v6("ff02::1", v6_host(12)), v6("::1", v6_host(12)), v6(v6_far(9), "::1")]
+    good = [v4(host_ip(12)), v6(v6_far(9), v6_host(12))]
+    inner = local[:4] + [good[0]] + local[4:] + bad6 + [good[1]]
+    frames = [wan_frame(in_sa.encrypt(p, k + 1)) for k, p in enumerate(inner)]
+    run = run_espgw(ctx, make_config(ctx.name, [out_sa, in_sa], policies=policies,
+                                     extra=v6_extra()), [], frames)
+    ck = Checks()
+    ck.eq(len(run.wan), 0, "nothing leaves on the WAN")
+    if ck.eq(len(run.lan), 2, "LAN TX: the two good packets"):
+        ck.true(l2(run.lan[0])[3] == forwarded(good[0]), "the IPv4 one, TTL - 1")
+        ck.true(l2(run.lan[1])[3] == forwarded6(good[1]), "the IPv6 one, hop limit - 1")
+    ck.counters(run, {"gw.drop-local-unhandled": len(local),
+                      "gw.drop-bad-ipv6-header": len(bad6),
+                      "gw.decrypted": len(inner), "gw.forwarded": 2,
+                      sa_key(IN_SPI) + ".packets": len(inner)})
+    ck.no_drops(run, but=("gw.drop-local-unhandled", "gw.drop-bad-ipv6-header"))
+    ck.done()
+
+
 def scenario_newest_sa(ctx):
     """Two outbound SAs satisfy the out policy's template (reqid 1): the
     one added last protects, as xfrm_state_find() prefers the newest
@@ -3300,6 +3349,7 @@ SCENARIOS = [
     ("death_row", scenario_death_row),
     ("tmpl_required", scenario_tmpl_required),
     ("inner_martians", scenario_inner_martians),
+    ("inner_addresses", scenario_inner_addresses),
     ("newest_sa", scenario_newest_sa),
     ("no_policies", scenario_no_policies),
     ("limits", scenario_limits),
