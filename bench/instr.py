@@ -26,6 +26,16 @@ behind. valgrind presents a CPU without AVX-512, so intel-ipsec-mb runs
 its AVX2 code here (its counts are not the measured runs'); the same for
 every case.
 
+With --cache-sim valgrind also simulates the data caches (first level
+and last level, sized as cpuid reports the host's) and the report adds
+misses a packet per case and the functions that miss most: where a
+scale case's extra time comes from, deterministically, on a machine with
+no hardware counters (prefetches are not modelled: a line asked for
+early still counts as the load's miss).
+
+    /usr/bin/python3 bench/instr.py --cache-sim -k espgw-scale-encap-sa1-pol10 \
+        -k espgw-scale-encap-sa100000-pol10000
+
 Prints (and writes bench/results/instr.md): instructions per packet per
 case, and for each IPv6 case against its 4in4 twin the functions whose
 count per packet differs most. bench/run.py measures the same cases as
@@ -41,7 +51,7 @@ from espgwbench import common
 from espgwbench.cases import build_cases
 from espgwbench.common import FAMILIES, RESULTS, Fail, log
 from espgwbench.host import build_espgw, build_l3fwd, build_secgw
-from espgwbench.instr import CASES, ensure_valgrind, run_case
+from espgwbench.instr import CASES, cache_misses, ensure_valgrind, run_case
 from espgwbench.traffic import scapy_mods
 
 IPV6 = ["espgw-encap-64", "espgw-decap-64", "secgw-encap-64", "secgw-decap-64"] + [
@@ -69,6 +79,10 @@ def main():
                     help="seconds of traffic under valgrind a case (default 20)")
     ap.add_argument("--top", type=int, default=14, help="functions listed a pair")
     ap.add_argument("--espgw", help="espgw binary (default: build/app/espgw)")
+    ap.add_argument("--cache-sim", action="store_true",
+                    help="with valgrind's cache simulation: data-cache misses a packet "
+                    "(first level and last level, as cpuid sizes them) beside the "
+                    "instructions; scale cases (-k espgw-scale-...) allowed")
     ap.add_argument("--reuse", action="store_true",
                     help="annotate the last run's callgrind files again, run nothing")
     ap.add_argument("--out", default=os.path.join(RESULTS, "instr.md"))
@@ -81,17 +95,21 @@ def main():
             build_l3fwd()
             ensure_valgrind()
         names = args.k or (IPV6 if args.ipv6 else CASES)
-        sub = argparse.Namespace(k=names, no_scale=True, families=FAMILIES)
+        sub = argparse.Namespace(k=names, families=FAMILIES,
+                                 no_scale=not any("-scale-" in n for n in names))
         cases = {c.name: c for c in build_cases(S, sub) if c.name in names}
         missing = [n for n in names if n not in cases]
         if missing:
             raise Fail("no such case: %s" % ", ".join(missing))
-        res = {}
+        res, misses = {}, {}
         for n in names:
             log("callgrind: %s for %g s" % (n, args.secs))
-            p, funcs, t, check = run_case(cases[n], args.secs, args.reuse)
+            p, funcs, t, check = run_case(cases[n], args.secs, args.reuse, args.cache_sim)
             res[n] = p, funcs, t
             log("  %d packets (%s), %.0f instructions a packet" % (p, check, t / p))
+            if args.cache_sim:
+                misses[n] = cache_misses(os.path.join(common.WORK, "instr",
+                                                      n + ".callgrind"), args.top)
     except Fail as e:
         print("bench/instr.py: FAILED: %s" % e, file=sys.stderr, flush=True)
         return 1
@@ -120,6 +138,8 @@ def main():
         for k in rows[:args.top]:
             a, b = f4.get(k, 0) / p4, f6.get(k, 0) / p6
             lines.append("| %s | %.1f | %.1f | %+.1f |" % (k, a, b, b - a))
+    if misses:
+        lines += miss_lines(names, res, misses)
     text = "\n".join(lines) + "\n"
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w") as fp:
@@ -127,6 +147,23 @@ def main():
     print(text)
     log("wrote %s" % args.out)
     return 0
+
+
+def miss_lines(names, res, misses):
+    """The cache simulation's tables: misses a packet per case, and for
+    each case the functions that miss most (D1 + 10 LL)."""
+    lines = ["", "## Data-cache misses a packet (valgrind's cache simulation)", "",
+             "| case | D1 misses / packet | LL misses / packet |", "|---|---:|---:|"]
+    for n in names:
+        p, tot = res[n][0], misses[n][0]
+        lines.append("| %s | %.2f | %.2f |" % (n, tot["D1"] / p, tot["LL"] / p))
+    for n in names:
+        p = res[n][0]
+        lines += ["", "### %s: functions missing most (D1 + 10 LL), a packet" % n, "",
+                  "| function | D1 | LL |", "|---|---:|---:|"]
+        for name, d1, ll in misses[n][1]:
+            lines.append("| %s | %.2f | %.2f |" % (name, d1 / p, ll / p))
+    return lines
 
 
 def common_git():

@@ -151,9 +151,10 @@ def read_stopstats(path):
     return ports
 
 
-def run_case(case, secs, reuse=False):
+def run_case(case, secs, reuse=False, cache_sim=False):
     """(packets, {function: Ir}, total Ir, check) of a case under callgrind;
-    check says how the packet count was cross-checked."""
+    check says how the packet count was cross-checked. cache_sim: with
+    valgrind's cache simulation (cache_misses() reads it)."""
     d = os.path.join(WORK, "instr")
     os.makedirs(d, exist_ok=True)
     out = os.path.join(d, case.name + ".callgrind")
@@ -173,6 +174,8 @@ def run_case(case, secs, reuse=False):
     # and DPDK's telemetry thread may wait minutes for an answer
     cmd = ["valgrind", "--tool=callgrind", "--fair-sched=yes",
            "--callgrind-out-file=" + out, "--toggle-collect=" + TOGGLE[case.gw]]
+    if cache_sim:
+        cmd.append("--cache-sim=yes")
     cmd += case.cmd(prefix, False, stats_file=stats if case.gw == "espgw" else None)
     # the packet count: port 0's ipackets when the program stops its
     # ports, after its worker left the loop (bench/stopstats.c)
@@ -260,13 +263,59 @@ def calls_to(path, fname):
     return n
 
 
+# valgrind's simulated first-level data cache and last-level cache
+# (both sized as the host's by cpuid): misses on reads and writes
+CACHE_EVENTS = ("D1mr", "D1mw", "DLmr", "DLmw")
+
+
+def cache_misses(path, top=12):
+    """({"D1": misses, "LL": misses} in total, [(function, D1, LL)] of the
+    top functions by D1 + 10 LL misses) of a callgrind file made with
+    --cache-sim=yes."""
+    text = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100",
+                           "--auto=no", "--show=" + ",".join(CACHE_EVENTS), path],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                          universal_newlines=True, check=True).stdout
+    row = re.compile(r"^\s*((?:[\d,]+\s+(?:\(\s*[\d.]+%\)\s+)?){4})(.*)$")
+    total, funcs = None, []
+    for line in text.splitlines():
+        m = row.match(line)
+        if not m:
+            continue
+        v = [int(x.replace(",", "")) for x in re.findall(r"([\d,]+)(?=\s|$)",
+                                                          re.sub(r"\([^)]*\)", "", m.group(1)))]
+        if len(v) != 4:
+            continue
+        what = m.group(2).strip()
+        d1, ll = v[0] + v[1], v[2] + v[3]
+        if what == "PROGRAM TOTALS":
+            total = {"D1": d1, "LL": ll}
+        else:
+            what = re.sub(r" \([\d,]+x\)", "", what)
+            name, _, dso = what.partition(" [")
+            name = name.split(":", 1)[1] if ":" in name else name
+            if name.startswith("0x"):
+                name += " (%s)" % os.path.basename(dso.rstrip("]")).split(".so")[0]
+            funcs.append((name, d1, ll))
+    if total is None:
+        raise Fail("no cache events in %s (not run with --cache-sim=yes?)" % path)
+    # a function's parts inlined from other files are rows of their own
+    merged = {}
+    for name, d1, ll in funcs:
+        a, b = merged.get(name, (0, 0))
+        merged[name] = (a + d1, b + ll)
+    # by time, roughly: a miss to memory costs about ten first-level ones
+    rows = sorted(merged.items(), key=lambda kv: -(kv[1][0] + 10 * kv[1][1]))
+    return total, [(k, d1, ll) for k, (d1, ll) in rows[:top]]
+
+
 LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*)$")
 
 
 def annotate(path):
     """{function [dso]: self Ir} and the total, from callgrind_annotate."""
     text = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100", "--auto=no",
-                           path],
+                           "--show=Ir", path],
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                           universal_newlines=True, check=True).stdout
     funcs, total = {}, 0
