@@ -10,6 +10,7 @@
 #include <sys/socket.h>
 
 #include <rte_hash.h>
+#include <rte_prefetch.h>
 
 #include "sa.h"
 
@@ -69,6 +70,13 @@ espgw_sad_maybe(const struct espgw_sad *sad, rte_be32_t spi)
 {
 	return __atomic_load_n(&sad->spis[espgw_sad_spi_slot(sad, spi)],
 			       __ATOMIC_RELAXED) != 0;
+}
+
+/* Ask for the line espgw_sad_maybe(sad, spi) will read. */
+static inline void
+espgw_sad_prefetch_maybe(const struct espgw_sad *sad, rte_be32_t spi)
+{
+	rte_prefetch0(&sad->spis[espgw_sad_spi_slot(sad, spi)]);
 }
 
 #endif /* ESPGW_SAD_H */
