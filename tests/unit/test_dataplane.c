@@ -342,6 +342,33 @@ two_links_with(const char *const *more)
 	return t;
 }
 
+/* The two links' ports, and the gateway's pool and neighbour table, as
+ * the forwarding tests start them. */
+static void
+links_up(uint16_t *p1, uint16_t *p2)
+{
+	assert_int_equal(rte_eth_dev_get_port_by_name("net_null1", p1), 0);
+	assert_int_equal(rte_eth_dev_get_port_by_name("net_null2", p2), 0);
+	gw.pool = t_pool;
+	assert_int_equal(gw_neigh_init(&gw.neigh, 64), 0);
+}
+
+/* What they leave: the frames queued for both ports, the packets held,
+ * the neighbour table and their tables t and t2 (or NULL). */
+static void
+links_down(uint16_t p1, uint16_t p2, struct gw_tables *t, struct gw_tables *t2)
+{
+	rte_pktmbuf_free_bulk(c.txq[p1].m, c.txq[p1].n);
+	rte_pktmbuf_free_bulk(c.txq[p2].m, c.txq[p2].n);
+	for (unsigned int i = 0; i < w.nb_pending; i++)
+		rte_pktmbuf_free(w.pending[i].m);
+	gw_neigh_fini(&gw.neigh);
+	gw_tables_free(t);
+	if (t2 != NULL)
+		gw_tables_free(t2);
+	memset(&gw, 0, sizeof(gw));
+}
+
 /* gw_send_ip_fast reuses the last destination's route, MTU and next
  * hop only while they are that destination's: a packet to a next hop
  * being resolved in between (its route looked up, its hop not) must
@@ -356,14 +383,11 @@ test_send_cache(void **state)
 	uint16_t p1, p2;
 
 	(void)state;
-	assert_int_equal(rte_eth_dev_get_port_by_name("net_null1", &p1), 0);
-	assert_int_equal(rte_eth_dev_get_port_by_name("net_null2", &p2), 0);
+	links_up(&p1, &p2);
 	t = two_links_with(nothing);
 	ind = rte_pktmbuf_pool_create("t_indirect", 63, 0, 0, 0, SOCKET_ID_ANY);
 	assert_non_null(ind);
-	gw.pool = t_pool;
 	gw.indirect_pool = ind;
-	assert_int_equal(gw_neigh_init(&gw.neigh, 64), 0);
 	gw_neigh_set(&gw.neigh, p2, RTE_BE32(T_IPV4(198, 51, 100, 10)), &mac_a,
 		     true);
 	gw_neigh_set(&gw.neigh, p2, RTE_BE32(T_IPV4(198, 51, 100, 13)), &mac_d,
@@ -394,12 +418,8 @@ test_send_cache(void **state)
 	/* B's ARP request is the one frame on the big link */
 	assert_int_equal(c.txq[p1].n, 1);
 
-	rte_pktmbuf_free_bulk(c.txq[p1].m, c.txq[p1].n);
-	rte_pktmbuf_free_bulk(c.txq[p2].m, c.txq[p2].n);
-	rte_pktmbuf_free(w.pending[0].m);
-	gw_neigh_fini(&gw.neigh);
-	gw_tables_free(t);
-	memset(&gw, 0, sizeof(gw));
+	assert_int_equal(w.nb_pending, 1);
+	links_down(p1, p2, t, NULL);
 	rte_mempool_free(ind);
 }
 
@@ -473,12 +493,9 @@ test_bypass_pass(void **state)
 	uint16_t p1, p2;
 
 	(void)state;
-	assert_int_equal(rte_eth_dev_get_port_by_name("net_null1", &p1), 0);
-	assert_int_equal(rte_eth_dev_get_port_by_name("net_null2", &p2), 0);
+	links_up(&p1, &p2);
 	t = two_links_with(block);
 	t2 = two_links_with(block);
-	gw.pool = t_pool;
-	assert_int_equal(gw_neigh_init(&gw.neigh, 64), 0);
 	gw_neigh_set(&gw.neigh, p2, RTE_BE32(a_dst), &mac_a, true);
 	gw_neigh_set(&gw.neigh, p2, RTE_BE32(c_dst), &mac_d, true);
 	ctx_reset();
@@ -556,14 +573,7 @@ test_bypass_pass(void **state)
 
 	assert_int_equal(w.cnt[GW_RX], 11);
 	assert_int_equal(w.cnt[GW_FORWARDED], 9);
-	rte_pktmbuf_free_bulk(c.txq[p1].m, c.txq[p1].n);
-	rte_pktmbuf_free_bulk(c.txq[p2].m, c.txq[p2].n);
-	for (unsigned int i = 0; i < w.nb_pending; i++)
-		rte_pktmbuf_free(w.pending[i].m);
-	gw_neigh_fini(&gw.neigh);
-	gw_tables_free(t);
-	gw_tables_free(t2);
-	memset(&gw, 0, sizeof(gw));
+	links_down(p1, p2, t, t2);
 }
 
 /* A clear frame of len IP bytes to our port, as frame() makes. */
@@ -639,11 +649,8 @@ test_protect_pass(void **state)
 	uint16_t p1, p2;
 
 	(void)state;
-	assert_int_equal(rte_eth_dev_get_port_by_name("net_null1", &p1), 0);
-	assert_int_equal(rte_eth_dev_get_port_by_name("net_null2", &p2), 0);
+	links_up(&p1, &p2);
 	t = two_links_with(tunnel);
-	gw.pool = t_pool;
-	assert_int_equal(gw_neigh_init(&gw.neigh, 64), 0);
 	gw_neigh_set(&gw.neigh, p2, RTE_BE32(T_IPV4(198, 51, 100, 10)), &mac_a,
 		     true);
 	gw_neigh_set(&gw.neigh, p2, RTE_BE32(x_dst), &mac_d, true);
@@ -702,14 +709,8 @@ test_protect_pass(void **state)
 	assert_int_equal(w.cnt[GW_FORWARDED], 9);
 	assert_int_equal(w.cnt[GW_ENCRYPTED], 6);
 	assert_int_equal(c.txq[p2].n, 8);
-	rte_pktmbuf_free_bulk(c.txq[p1].m, c.txq[p1].n);
-	rte_pktmbuf_free_bulk(c.txq[p2].m, c.txq[p2].n);
-	for (unsigned int i = 0; i < w.nb_pending; i++)
-		rte_pktmbuf_free(w.pending[i].m);
 	espgw_worker_free(w.esp);
-	gw_neigh_fini(&gw.neigh);
-	gw_tables_free(t);
-	memset(&gw, 0, sizeof(gw));
+	links_down(p1, p2, t, NULL);
 }
 
 /* An IPv6 frame to our port from src to dst, hop limit hlim, marked in
@@ -833,12 +834,9 @@ test_fused6(void **state)
 	uint16_t p1, p2;
 
 	(void)state;
-	assert_int_equal(rte_eth_dev_get_port_by_name("net_null1", &p1), 0);
-	assert_int_equal(rte_eth_dev_get_port_by_name("net_null2", &p2), 0);
+	links_up(&p1, &p2);
 	t = two_links_with(v6);
 	t2 = two_links_with(v6_tcp);
-	gw.pool = t_pool;
-	assert_int_equal(gw_neigh_init(&gw.neigh, 64), 0);
 	gw_neigh_set6(&gw.neigh, p2, a_dst, &mac_a, true);
 	gw_neigh_set6(&gw.neigh, p2, c_dst, &mac_d, true);
 	ctx_reset();
@@ -983,15 +981,8 @@ test_fused6(void **state)
 
 	assert_int_equal(w.cnt[GW_RX], 24);
 	assert_int_equal(w.cnt[GW_FORWARDED], 15);
-	rte_pktmbuf_free_bulk(c.txq[p1].m, c.txq[p1].n);
-	rte_pktmbuf_free_bulk(c.txq[p2].m, c.txq[p2].n);
-	for (unsigned int i = 0; i < w.nb_pending; i++)
-		rte_pktmbuf_free(w.pending[i].m);
 	espgw_worker_free(w.esp);
-	gw_neigh_fini(&gw.neigh);
-	gw_tables_free(t);
-	gw_tables_free(t2);
-	memset(&gw, 0, sizeof(gw));
+	links_down(p1, p2, t, t2);
 }
 
 int
