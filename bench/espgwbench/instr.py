@@ -175,7 +175,7 @@ def run_case(case, secs, reuse=False, cache_sim=False):
     cmd = ["valgrind", "--tool=callgrind", "--fair-sched=yes",
            "--callgrind-out-file=" + out, "--toggle-collect=" + TOGGLE[case.gw]]
     if cache_sim:
-        cmd.append("--cache-sim=yes")
+        cmd += ["--cache-sim=yes"] + ll_cache()
     cmd += case.cmd(prefix, False, stats_file=stats if case.gw == "espgw" else None)
     # the packet count: port 0's ipackets when the program stops its
     # ports, after its worker left the loop (bench/stopstats.c)
@@ -263,77 +263,86 @@ def calls_to(path, fname):
     return n
 
 
-# valgrind's simulated first-level data cache and last-level cache
-# (both sized as the host's by cpuid): misses on reads and writes
+# valgrind's simulated first-level data cache and last-level cache:
+# misses on reads and writes
 CACHE_EVENTS = ("D1mr", "D1mw", "DLmr", "DLmw")
+
+
+def ll_cache():
+    """valgrind's --LL option for the host's last-level cache, from sysfs:
+    valgrind's own guess from cpuid can be far off in a VM (an AMD EPYC
+    guest's came out as 256 MiB, direct-mapped); [] when sysfs says
+    nothing."""
+    d = "/sys/devices/system/cpu/cpu0/cache"
+    best = None
+    for idx in sorted(os.listdir(d)) if os.path.isdir(d) else []:
+        try:
+            f = {k: open(os.path.join(d, idx, k)).read().strip()
+                 for k in ("level", "type", "size", "ways_of_associativity",
+                           "coherency_line_size")}
+        except OSError:
+            continue
+        if f["type"] == "Instruction" or (best and int(f["level"]) <= int(best["level"])):
+            continue
+        best = f
+    if best is None or not best["size"].endswith("K"):
+        return []
+    return ["--LL=%d,%s,%s" % (int(best["size"][:-1]) * 1024, best["ways_of_associativity"],
+                               best["coherency_line_size"])]
+
+
+def func_key(what):
+    """A function of a callgrind_annotate line ("file:function [dso]",
+    call counts dropped): its name, with the library for an address (a
+    stripped library); a function's parts inlined from other files come
+    without the library, under its name."""
+    what = re.sub(r" \([\d,]+x\)", "", what.strip())   # call counts (debug info)
+    name, _, dso = what.partition(" [")
+    name = name.split(":", 1)[1] if ":" in name else name
+    dso = os.path.basename(dso.rstrip("]")).split(".so")[0]
+    return "%s (%s)" % (name, dso) if name.startswith("0x") else name
+
+
+def annotate_rows(path, events):
+    """(the totals, {function: per-event counts summed}) of callgrind_annotate's
+    self counts for the events, in that order."""
+    text = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100",
+                           "--auto=no", "--show=" + ",".join(events), path],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                          universal_newlines=True, check=True).stdout
+    # each count as "1,234 (5.6%)" (the percentage is left out for 0 at
+    # times), then the function
+    row = re.compile(r"^\s*((?:[\d,]+\s+(?:\(\s*[\d.]+%\)\s+)?){" + str(len(events)) +
+                     r"})(\S.*)$")
+    total, funcs = None, {}
+    for line in text.splitlines():
+        m = row.match(line)
+        if not m:
+            continue
+        v = [int(x.replace(",", "")) for x in
+             re.sub(r"\([^)]*\)", "", m.group(1)).split()]
+        if m.group(2).strip() == "PROGRAM TOTALS":
+            total = v
+            continue
+        k = func_key(m.group(2))
+        funcs[k] = [a + b for a, b in zip(funcs.get(k, [0] * len(v)), v)]
+    return total, funcs
 
 
 def cache_misses(path, top=12):
     """({"D1": misses, "LL": misses} in total, [(function, D1, LL)] of the
     top functions by D1 + 10 LL misses) of a callgrind file made with
     --cache-sim=yes."""
-    text = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100",
-                           "--auto=no", "--show=" + ",".join(CACHE_EVENTS), path],
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                          universal_newlines=True, check=True).stdout
-    row = re.compile(r"^\s*((?:[\d,]+\s+(?:\(\s*[\d.]+%\)\s+)?){4})(.*)$")
-    total, funcs = None, []
-    for line in text.splitlines():
-        m = row.match(line)
-        if not m:
-            continue
-        v = [int(x.replace(",", "")) for x in re.findall(r"([\d,]+)(?=\s|$)",
-                                                          re.sub(r"\([^)]*\)", "", m.group(1)))]
-        if len(v) != 4:
-            continue
-        what = m.group(2).strip()
-        d1, ll = v[0] + v[1], v[2] + v[3]
-        if what == "PROGRAM TOTALS":
-            total = {"D1": d1, "LL": ll}
-        else:
-            what = re.sub(r" \([\d,]+x\)", "", what)
-            name, _, dso = what.partition(" [")
-            name = name.split(":", 1)[1] if ":" in name else name
-            if name.startswith("0x"):
-                name += " (%s)" % os.path.basename(dso.rstrip("]")).split(".so")[0]
-            funcs.append((name, d1, ll))
+    total, funcs = annotate_rows(path, CACHE_EVENTS)
     if total is None:
         raise Fail("no cache events in %s (not run with --cache-sim=yes?)" % path)
-    # a function's parts inlined from other files are rows of their own
-    merged = {}
-    for name, d1, ll in funcs:
-        a, b = merged.get(name, (0, 0))
-        merged[name] = (a + d1, b + ll)
+    rows = [(k, v[0] + v[1], v[2] + v[3]) for k, v in funcs.items()]
     # by time, roughly: a miss to memory costs about ten first-level ones
-    rows = sorted(merged.items(), key=lambda kv: -(kv[1][0] + 10 * kv[1][1]))
-    return total, [(k, d1, ll) for k, (d1, ll) in rows[:top]]
-
-
-LINE = re.compile(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*)$")
+    rows.sort(key=lambda r: -(r[1] + 10 * r[2]))
+    return {"D1": total[0] + total[1], "LL": total[2] + total[3]}, rows[:top]
 
 
 def annotate(path):
     """{function [dso]: self Ir} and the total, from callgrind_annotate."""
-    text = subprocess.run(["callgrind_annotate", "--inclusive=no", "--threshold=100", "--auto=no",
-                           "--show=Ir", path],
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                          universal_newlines=True, check=True).stdout
-    funcs, total = {}, 0
-    for line in text.splitlines():
-        m = LINE.match(line)
-        if not m:
-            continue
-        ir = int(m.group(1).replace(",", ""))
-        what = m.group(2).strip()
-        if what == "PROGRAM TOTALS":
-            total = ir
-            continue
-        what = re.sub(r" \([\d,]+x\)", "", what)   # call counts (debug info)
-        name, _, dso = what.partition(" [")
-        name = name.split(":", 1)[1] if ":" in name else name
-        dso = os.path.basename(dso.rstrip("]")).split(".so")[0]
-        # a function's parts inlined from other files come without the
-        # library; an address (a stripped library) needs it
-        key = "%s (%s)" % (name, dso) if name.startswith("0x") else name
-        funcs[key] = funcs.get(key, 0) + ir
-    return funcs, total
+    total, funcs = annotate_rows(path, ("Ir",))
+    return {k: v[0] for k, v in funcs.items()}, total[0] if total else 0
