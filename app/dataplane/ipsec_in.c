@@ -194,7 +194,7 @@ check_dir(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
 		if (pol[j] != NULL)
 			rte_prefetch0(pol[j]);
 	/* forwarding teaches the fused pass, once a burst a family */
-	bool learn = dir == GW_FWD, learn6 = learn;
+	bool learnt[2] = { false, false };
 
 	for (unsigned int j = 0; j < k; j++) {
 		struct rte_mbuf *p = m[idx[j]];
@@ -224,23 +224,23 @@ check_dir(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
 				   : GW_DROP_UNPROTECTED);
 			continue;
 		}
-		if (dir == GW_IN && gw_is_ip6(p))
-			gw_local_input6(c, p);
-		else if (dir == GW_IN)
-			gw_local_input(c, p);
-		else if (gw_is_ip6(p)) {
-			if (learn6) {
-				gw_fused_learn(c, p, sa, op);
-				learn6 = false;
-			}
-			gw_forward6(c, p, op, known);
-		} else {
-			if (learn) {
-				gw_fused_learn(c, p, sa, op);
-				learn = false;
-			}
-			gw_forward(c, p, op, known);
+		bool v6 = gw_is_ip6(p);
+
+		if (dir == GW_IN) {
+			if (v6)
+				gw_local_input6(c, p);
+			else
+				gw_local_input(c, p);
+			continue;
 		}
+		if (!learnt[v6]) {
+			gw_fused_learn(c, p, sa, op);
+			learnt[v6] = true;
+		}
+		if (v6)
+			gw_forward6(c, p, op, known);
+		else
+			gw_forward(c, p, op, known);
 	}
 }
 
