@@ -39,12 +39,13 @@ struct espgw_replay {
 	uint32_t win;	   /* window size, packets; 0 = no check */
 	uint32_t blk_mask; /* nb_blocks - 1 */
 	bool shared;	   /* several workers update it: compare-and-swap */
-	union espgw_replay_blk blks[];
+	union espgw_replay_blk blks[] __rte_cache_aligned;
 };
-/* cmpxchg16b wants its 16 bytes aligned; the SA places the window behind
+/* cmpxchg16b wants its 16 bytes aligned, and a worker that owns lines
+ * of the ring wants them whole; the SA places the window behind
  * cache-aligned parts (sa.h espgw_sa_replay) */
-_Static_assert(offsetof(struct espgw_replay, blks) % 16 == 0,
-	       "replay blocks must be 16-byte aligned");
+_Static_assert(offsetof(struct espgw_replay, blks) % RTE_CACHE_LINE_SIZE == 0,
+	       "replay blocks must be cache-line aligned");
 
 enum { ESPGW_REPLAY_BLK_SHIFT = 6, ESPGW_REPLAY_BLK_BITS = 64 };
 
@@ -58,7 +59,8 @@ espgw_replay_nb_blocks(uint32_t win)
 		(win + ESPGW_REPLAY_BLK_BITS - 1) / ESPGW_REPLAY_BLK_BITS + 1);
 }
 
-/* Bytes of a window of win packets, for its allocation (16-aligned). */
+/* Bytes of a window of win packets, for its allocation (cache-line
+ * aligned). */
 static inline size_t
 espgw_replay_size(uint32_t win)
 {

@@ -191,11 +191,11 @@ espgw_sa_slot(const struct espgw_sa *sa, uint16_t wid)
 	return &((struct espgw_sa_slot *)(uintptr_t)(sa + 1))[wid].s;
 }
 
-/* The replay window (inbound SAs only), behind the slots: 16-byte
- * aligned, as its compare-and-swap needs. */
-_Static_assert(sizeof(struct espgw_sa) % 16 == 0 &&
-		       sizeof(struct espgw_sa_slot) % 16 == 0,
-	       "the replay window behind an SA must be 16-byte aligned");
+/* The replay window (inbound SAs only), behind the slots: cache-line
+ * aligned, as its blocks are (replay.h). */
+_Static_assert(sizeof(struct espgw_sa) % RTE_CACHE_LINE_SIZE == 0 &&
+		       sizeof(struct espgw_sa_slot) % RTE_CACHE_LINE_SIZE == 0,
+	       "the replay window behind an SA must be cache-line aligned");
 
 static inline struct espgw_replay *
 espgw_sa_replay(const struct espgw_sa *sa)

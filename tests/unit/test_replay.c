@@ -27,7 +27,7 @@ static bool shared;
 static struct espgw_replay *
 window(uint32_t win, uint64_t top, bool sh)
 {
-	struct espgw_replay *r = aligned_alloc(16, espgw_replay_size(win));
+	struct espgw_replay *r = aligned_alloc(64, espgw_replay_size(win));
 
 	assert_non_null(r);
 	memset(r, 0, espgw_replay_size(win));
