@@ -73,9 +73,13 @@ extern "C" {
 	_(BAD_UDP_CHECKSUM, "bad-udp-checksum")                                \
 	_(NO_ROOM, "no-room")                                                  \
 	_(BAD_EXT_HEADERS, "bad-ext-headers")                                  \
-	_(INNER_FAMILY, "inner-family")
+	_(INNER_FAMILY, "inner-family")                                        \
+	_(NOT_OWNER, "not-owner")
 
-/** Drop reasons; ESPGW_DROP_MAX is the number of reasons. */
+/** Drop reasons; ESPGW_DROP_MAX is the number of reasons.
+ *  ESPGW_DROP_NOT_OWNER: inbound, SA spread over workers:
+ *  the sequence number belongs to another worker. A correct dispatcher
+ *  never causes it; it keeps two workers from marking one number. */
 enum espgw_drop {
 #define ESPGW_DROP_ENUM_(n, s) ESPGW_DROP_##n,
 	ESPGW_FOREACH_DROP(ESPGW_DROP_ENUM_)
@@ -106,6 +110,11 @@ struct espgw_ip_addr {
 #define ESPGW_KEY_MAX_LEN 36
 /** Largest replay window (packets) accepted. */
 #define ESPGW_REPLAY_WINDOW_MAX 65536u
+/** Most workers one inbound SA may be spread over (replay_owners). */
+#define ESPGW_REPLAY_OWNERS_MAX 32u
+/** An SA spread over workers is spread in runs of 2^8 sequence numbers:
+ *  4 blocks of its replay window, one cache line. */
+#define ESPGW_REPLAY_RUN_SHIFT 8
 
 /**
  * Limits on what an SA carries, as `ip xfrm state add ... limit byte-soft
@@ -291,6 +300,22 @@ void espgw_sa_set_peer(struct espgw_sa *sa, uint32_t addr, uint16_t port);
 
 /** Next outbound sequence number that would be used (diagnostics). */
 uint64_t espgw_sa_next_seq(const struct espgw_sa *sa);
+
+/**
+ * The worker that owns an inbound sequence number on an SA spread over
+ * owners workers: the run of 2^8
+ * numbers it is in, modulo owners; 0 when owners is 0 or 1. A
+ * dispatcher calls it on the low 32 bits on the wire; the library
+ * judges the inferred 64-bit number alike (2^32 >> 8 is a multiple of
+ * every owners allowed).
+ */
+static inline uint16_t
+espgw_esp_seq_owner(uint32_t seq_lo, uint16_t owners)
+{
+	if (owners <= 1)
+		return 0;
+	return (uint16_t)((seq_lo >> ESPGW_REPLAY_RUN_SHIFT) & (owners - 1u));
+}
 
 /**
  * A worker's private state: its intel-ipsec-mb manager and the drops that
