@@ -9,7 +9,10 @@
  * several workers at once: each block carries the number of the block
  * it holds and changes with one 128-bit compare-and-swap, so a number is
  * accepted at most once whoever sees it; a window of one worker is
- * written plainly. */
+ * written plainly. A window claimed by owners (an SA spread over
+ * workers by sequence number, esp.h espgw_esp_seq_owner()) is written
+ * plainly too: each owner marks only its own numbers, in ring lines no
+ * other owner writes, and keeps its own top on a line of its own. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,11 +37,17 @@ union espgw_replay_blk {
 	rte_int128_t cas; /* both, for rte_atomic128_cmp_exchange */
 };
 
+/* Claimed by owners, the ring is followed by one line per owner, its
+ * top (espgw_replay_owner_top). The header is read-only then: workers
+ * only read it. */
 struct espgw_replay {
-	uint64_t top;	   /* highest sequence number accepted (64-bit) */
-	uint32_t win;	   /* window size, packets; 0 = no check */
-	uint32_t blk_mask; /* nb_blocks - 1 */
-	bool shared;	   /* several workers update it: compare-and-swap */
+	/* highest sequence number accepted (64-bit); claimed by owners,
+	 * where they started (each keeps its own since) */
+	uint64_t top;
+	uint32_t win;	    /* window size, packets; 0 = no check */
+	uint32_t blk_mask;  /* nb_blocks - 1 */
+	bool shared;	    /* several workers update it: compare-and-swap */
+	uint8_t owner_mask; /* claimed by owners: owners - 1; else 0 */
 	union espgw_replay_blk blks[] __rte_cache_aligned;
 };
 /* cmpxchg16b wants its 16 bytes aligned, and a worker that owns lines
@@ -49,23 +58,66 @@ _Static_assert(offsetof(struct espgw_replay, blks) % RTE_CACHE_LINE_SIZE == 0,
 
 enum { ESPGW_REPLAY_BLK_SHIFT = 6, ESPGW_REPLAY_BLK_BITS = 64 };
 
-/* Blocks needed for a window of win packets (0 when there is no window). */
+/* A run of an owner's numbers (esp.h ESPGW_REPLAY_RUN_SHIFT) is one
+ * ring line, so no line is written by two owners; and the owner of the
+ * low 32 bits is that of all 64. */
+enum {
+	ESPGW_REPLAY_LINE_BLKS =
+		1 << (ESPGW_REPLAY_RUN_SHIFT - ESPGW_REPLAY_BLK_SHIFT)
+};
+_Static_assert(ESPGW_REPLAY_LINE_BLKS * sizeof(union espgw_replay_blk) ==
+		       RTE_CACHE_LINE_SIZE,
+	       "a run of numbers must be one line of blocks");
+_Static_assert(ESPGW_REPLAY_OWNERS_MAX <= (1u << (32 - ESPGW_REPLAY_RUN_SHIFT)),
+	       "owners must divide the runs of 2^32");
+
+/* Blocks needed for a window of win packets (0 when there is no window)
+ * claimed by owners (0 or 1: one worker, or shared): at least a line an
+ * owner, and whole lines of each. A power of two. */
+static inline uint32_t
+espgw_replay_nb_blocks_of(uint32_t win, uint16_t owners)
+{
+	uint32_t nb;
+
+	if (win == 0)
+		return 0;
+	nb = (win + ESPGW_REPLAY_BLK_BITS - 1) / ESPGW_REPLAY_BLK_BITS + 1;
+	if (owners > 1)
+		nb = RTE_MAX(nb, (uint32_t)owners * ESPGW_REPLAY_LINE_BLKS);
+	return rte_align32pow2(nb);
+}
+
 static inline uint32_t
 espgw_replay_nb_blocks(uint32_t win)
 {
-	if (win == 0)
-		return 0;
-	return rte_align32pow2(
-		(win + ESPGW_REPLAY_BLK_BITS - 1) / ESPGW_REPLAY_BLK_BITS + 1);
+	return espgw_replay_nb_blocks_of(win, 0);
 }
 
-/* Bytes of a window of win packets, for its allocation (cache-line
- * aligned). */
+/* Bytes of a window of win packets claimed by owners (0 or 1: not), for
+ * its allocation (cache-line aligned). */
+static inline size_t
+espgw_replay_size_of(uint32_t win, uint16_t owners)
+{
+	return sizeof(struct espgw_replay) +
+	       espgw_replay_nb_blocks_of(win, owners) *
+		       sizeof(union espgw_replay_blk) +
+	       (owners > 1 && win > 0 ? owners * RTE_CACHE_LINE_SIZE : 0);
+}
+
 static inline size_t
 espgw_replay_size(uint32_t win)
 {
-	return sizeof(struct espgw_replay) +
-	       espgw_replay_nb_blocks(win) * sizeof(union espgw_replay_blk);
+	return espgw_replay_size_of(win, 0);
+}
+
+/* Claimed by owners: owner w's top, the highest number it accepted, on a
+ * line only it writes, behind the ring. */
+static inline uint64_t *
+espgw_replay_owner_top(const struct espgw_replay *r, uint16_t w)
+{
+	return (uint64_t *)(uintptr_t)((const uint8_t *)&r
+					       ->blks[r->blk_mask + 1] +
+				       (size_t)w * RTE_CACHE_LINE_SIZE);
 }
 
 static inline union espgw_replay_blk *
@@ -80,11 +132,28 @@ replay_bit(uint64_t seq)
 	return UINT64_C(1) << (seq & (ESPGW_REPLAY_BLK_BITS - 1));
 }
 
-/* The highest number accepted (other workers may be moving it). */
+/* The highest number accepted (other workers may be moving it); not
+ * claimed by owners. */
 static inline uint64_t
 espgw_replay_top(const struct espgw_replay *r)
 {
 	return __atomic_load_n(&r->top, __ATOMIC_RELAXED);
+}
+
+/* The highest number accepted, in any mode: claimed by owners, the
+ * highest of their tops (each a line another worker writes). */
+static inline uint64_t
+espgw_replay_highest(const struct espgw_replay *r)
+{
+	uint64_t top;
+
+	if (r->owner_mask == 0 || r->win == 0)
+		return espgw_replay_top(r);
+	top = 0;
+	for (uint16_t w = 0; w <= r->owner_mask; w++)
+		top = RTE_MAX(top, __atomic_load_n(espgw_replay_owner_top(r, w),
+						   __ATOMIC_RELAXED));
+	return top;
 }
 
 /* The slot of seq as it would be with seq received; false (and *rc the
@@ -108,18 +177,23 @@ replay_mark(union espgw_replay_blk *want, const union espgw_replay_blk *old,
 	return true;
 }
 
-/* A window of win packets in zeroed memory, whose highest number is top, with
- * everything up to top counted as received (a new SA's iseq). */
+/* A window of win packets in zeroed memory (espgw_replay_size_of()),
+ * claimed by owners (0 or 1: not) or shared or neither, whose highest
+ * number is top, with everything up to top counted as received (a new
+ * SA's iseq): every owner starts from top. */
 static inline void
-espgw_replay_init(struct espgw_replay *r, uint32_t win, uint64_t top,
-		  bool shared)
+espgw_replay_init_of(struct espgw_replay *r, uint32_t win, uint64_t top,
+		     bool shared, uint16_t owners)
 {
-	uint32_t nb = espgw_replay_nb_blocks(win);
+	uint32_t nb = espgw_replay_nb_blocks_of(win, owners);
 
 	r->win = win;
 	r->blk_mask = nb ? nb - 1 : 0;
 	r->top = top;
 	r->shared = shared;
+	r->owner_mask = owners > 1 && win > 0 ? (uint8_t)(owners - 1) : 0;
+	for (uint16_t w = 0; r->owner_mask && w <= r->owner_mask; w++)
+		*espgw_replay_owner_top(r, w) = top;
 	for (uint64_t s = top, k = 0; s > 0 && k < win; s--, k++) {
 		union espgw_replay_blk *b = replay_slot(r, s), want;
 		int rc;
@@ -130,14 +204,22 @@ espgw_replay_init(struct espgw_replay *r, uint32_t win, uint64_t top,
 	}
 }
 
+static inline void
+espgw_replay_init(struct espgw_replay *r, uint32_t win, uint64_t top,
+		  bool shared)
+{
+	espgw_replay_init_of(r, win, top, shared, 0);
+}
+
 /* RFC 4303 appendix A2.2, for ESN SAs (without ESN seq-hi is 0 and the
  * window is not read): the 64-bit sequence number a received low half
- * stands for, given the window's top. Returns 0 when it can only be a
+ * stands for, given the window's top (claimed by owners: the edge of
+ * a view, espgw_replay_view). Returns 0 when it can only be a
  * number below 1, which no sender uses. */
 static inline uint64_t
-espgw_replay_infer(const struct espgw_replay *r, uint32_t seq_lo)
+espgw_replay_infer_at(const struct espgw_replay *r, uint64_t top,
+		      uint32_t seq_lo)
 {
-	uint64_t top = espgw_replay_top(r);
 	uint32_t tl, th, bottom;
 
 	tl = (uint32_t)top;
@@ -156,6 +238,13 @@ espgw_replay_infer(const struct espgw_replay *r, uint32_t seq_lo)
 		return ((uint64_t)(th - 1) << 32) | seq_lo;
 	}
 	return ((uint64_t)th << 32) | seq_lo;
+}
+
+/* The same from the window's own top (not claimed by owners). */
+static inline uint64_t
+espgw_replay_infer(const struct espgw_replay *r, uint32_t seq_lo)
+{
+	return espgw_replay_infer_at(r, espgw_replay_top(r), seq_lo);
 }
 
 /* Left of the window seen from top (or 0, which no sender uses)? top -
@@ -227,6 +316,94 @@ espgw_replay_update(struct espgw_replay *r, uint64_t seq)
 	       !__atomic_compare_exchange_n(&r->top, &top, seq, 1,
 					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
 		;
+	return ESPGW_OK;
+}
+
+/* Claimed by owners: one owner's view of the window, taken once a run
+ * (espgw_replay_view_begin) and written back after it (_end). Reading
+ * the other owners' tops for each packet would move their lines to and
+ * fro, the cost claiming avoids; so the edge an owner judges by may be
+ * a burst late, never early. A late edge may let in a number the window
+ * has just left behind, but never one seen before: only its owner marks
+ * a number, and a block's slot only ever moves to newer blocks. */
+struct espgw_replay_view {
+	uint64_t edge; /* highest of all tops when taken, and own since */
+	uint64_t mine; /* this owner's top */
+	uint16_t me;   /* the owner: its worker id */
+};
+
+static inline void
+espgw_replay_view_begin(const struct espgw_replay *r, uint16_t me,
+			struct espgw_replay_view *v)
+{
+	v->me = me;
+	v->edge = espgw_replay_highest(r);
+	/* a worker id past the owners owns nothing, and writes no top */
+	v->mine = me <= r->owner_mask
+			  ? __atomic_load_n(espgw_replay_owner_top(r, me),
+					    __ATOMIC_RELAXED)
+			  : 0;
+}
+
+/* Publish the owner's top, when it moved: one store a run. */
+static inline void
+espgw_replay_view_end(struct espgw_replay *r, const struct espgw_replay_view *v)
+{
+	uint64_t *t;
+
+	if (v->me > r->owner_mask)
+		return;
+	t = espgw_replay_owner_top(r, v->me);
+	if (__atomic_load_n(t, __ATOMIC_RELAXED) != v->mine)
+		__atomic_store_n(t, v->mine, __ATOMIC_RELAXED);
+}
+
+/* The worker that owns seq; esp.h espgw_esp_seq_owner() of its low half. */
+static inline uint16_t
+replay_owner(const struct espgw_replay *r, uint64_t seq)
+{
+	return (uint16_t)((seq >> ESPGW_REPLAY_RUN_SHIFT) & r->owner_mask);
+}
+
+/* Claimed by owners, before decryption: may seq be new? ESPGW_OK or the
+ * drop reason; the ring's lines of seq are only the owner's, so read
+ * plainly. */
+static inline int
+espgw_replay_claim_check(const struct espgw_replay *r,
+			 const struct espgw_replay_view *v, uint64_t seq)
+{
+	union espgw_replay_blk want;
+	int rc = ESPGW_OK;
+
+	if (replay_owner(r, seq) != v->me)
+		return ESPGW_DROP_NOT_OWNER;
+	if (replay_behind(r, v->edge, seq))
+		return ESPGW_DROP_BEHIND_WINDOW;
+	replay_mark(&want,
+		    &r->blks[(seq >> ESPGW_REPLAY_BLK_SHIFT) & r->blk_mask],
+		    seq, &rc);
+	return rc;
+}
+
+/* Claimed by owners, after the ICV verified: check again and record
+ * seq, moving this owner's top and its view's edge forward. */
+static inline int
+espgw_replay_claim_update(struct espgw_replay *r, struct espgw_replay_view *v,
+			  uint64_t seq)
+{
+	union espgw_replay_blk *b, want;
+	int rc;
+
+	if (replay_owner(r, seq) != v->me)
+		return ESPGW_DROP_NOT_OWNER;
+	if (replay_behind(r, v->edge, seq))
+		return ESPGW_DROP_BEHIND_WINDOW;
+	b = replay_slot(r, seq);
+	if (!replay_mark(&want, b, seq, &rc))
+		return rc;
+	*b = want;
+	v->mine = RTE_MAX(v->mine, seq);
+	v->edge = RTE_MAX(v->edge, seq);
 	return ESPGW_OK;
 }
 
