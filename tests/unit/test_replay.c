@@ -4,9 +4,10 @@
 
 /* Anti-replay window (RFC 4303 section 3.4.3, RFC 6479) and ESN seq-hi
  * inference (RFC 4303 appendix A), checked against a plain model, on a
- * window of one worker and of several (each test runs on both); and two
- * threads offering the same numbers to one window at once, each number
- * accepted exactly once between them. */
+ * window of one worker, of several and claimed by owners (each test runs
+ * on all three); two threads offering the same numbers to one window at
+ * once, each number accepted exactly once between them; and two owner
+ * threads, each taking its own numbers only. */
 
 #include <pthread.h>
 #include <sched.h>
@@ -20,38 +21,76 @@
 
 #include "replay.h"
 
-/* the mode of the windows mk() makes: compare-and-swap or not */
+/* the mode of the windows mk() makes: compare-and-swap or not, or
+ * claimed by this many owners */
 static bool shared;
+static uint16_t owners;
 
 /* A window as an SA makes it: everything up to top received. */
 static struct espgw_replay *
-window(uint32_t win, uint64_t top, bool sh)
+window(uint32_t win, uint64_t top, bool sh, uint16_t own)
 {
-	struct espgw_replay *r = aligned_alloc(64, espgw_replay_size(win));
+	size_t size = espgw_replay_size_of(win, own);
+	struct espgw_replay *r = aligned_alloc(64, RTE_ALIGN(size, 64));
 
 	assert_non_null(r);
-	memset(r, 0, espgw_replay_size(win));
-	espgw_replay_init(r, win, top, sh);
+	memset(r, 0, size);
+	espgw_replay_init_of(r, win, top, sh, own);
 	return r;
+}
+
+/* The window's top, every owner's when claimed. */
+static void
+set_top(struct espgw_replay *r, uint64_t top)
+{
+	r->top = top;
+	for (uint16_t w = 0; r->owner_mask && w <= r->owner_mask; w++)
+		*espgw_replay_owner_top(r, w) = top;
 }
 
 static struct espgw_replay *
 mk(uint32_t win, uint64_t top)
 {
 	/* top alone: the numbers below it are not marked received */
-	struct espgw_replay *r = window(win, 0, shared);
+	struct espgw_replay *r = window(win, 0, shared, owners);
 
-	r->top = top;
+	set_top(r, top);
 	return r;
 }
 
-/* What an authentic packet with this seq meets: check, then update. */
+static uint64_t
+top_of(const struct espgw_replay *r)
+{
+	return espgw_replay_highest(r);
+}
+
+static uint64_t
+infer(const struct espgw_replay *r, uint32_t lo)
+{
+	if (r->owner_mask == 0)
+		return espgw_replay_infer(r, lo);
+	return espgw_replay_infer_at(r, espgw_replay_highest(r), lo);
+}
+
+/* What an authentic packet with this seq meets: check, then update.
+ * Claimed, by its owner, in a run of its own (the edge never late). */
 static int
 rx(struct espgw_replay *r, uint64_t seq)
 {
-	int rc = espgw_replay_check(r, seq);
+	struct espgw_replay_view v;
+	int rc;
 
-	return rc != ESPGW_OK ? rc : espgw_replay_update(r, seq);
+	if (r->owner_mask == 0) {
+		rc = espgw_replay_check(r, seq);
+		return rc != ESPGW_OK ? rc : espgw_replay_update(r, seq);
+	}
+	espgw_replay_view_begin(r, espgw_esp_seq_owner((uint32_t)seq, owners),
+				&v);
+	rc = espgw_replay_claim_check(r, &v, seq);
+	if (rc == ESPGW_OK)
+		rc = espgw_replay_claim_update(r, &v, seq);
+	espgw_replay_view_end(r, &v);
+	return rc;
 }
 
 static void
@@ -62,7 +101,7 @@ test_in_order(void **state)
 	(void)state;
 	for (uint64_t s = 1; s <= 5000; s++)
 		assert_int_equal(rx(r, s), ESPGW_OK);
-	assert_int_equal(r->top, 5000);
+	assert_int_equal(top_of(r), 5000);
 	free(r);
 }
 
@@ -174,28 +213,27 @@ test_esn_infer(void **state)
 
 	(void)state;
 	/* window inside one epoch */
-	r->top = 5 * E + 1000;
-	assert_int_equal(espgw_replay_infer(r, 1000 - 63), 5 * E + 937);
-	assert_int_equal(espgw_replay_infer(r, 2000), 5 * E + 2000);
+	set_top(r, 5 * E + 1000);
+	assert_int_equal(infer(r, 1000 - 63), 5 * E + 937);
+	assert_int_equal(infer(r, 2000), 5 * E + 2000);
 	/* below the window: it must be the next epoch */
-	assert_int_equal(espgw_replay_infer(r, 900), 6 * E + 900);
+	assert_int_equal(infer(r, 900), 6 * E + 900);
 
 	/* top just past the wrap: the window reaches into the last epoch */
-	r->top = 6 * E + 5;
-	assert_int_equal(espgw_replay_infer(r, UINT32_MAX), 5 * E + UINT32_MAX);
-	assert_int_equal(espgw_replay_infer(r, UINT32_MAX - 57),
-			 5 * E + UINT32_MAX - 57);
-	assert_int_equal(espgw_replay_infer(r, 3), 6 * E + 3);
-	assert_int_equal(espgw_replay_infer(r, 100), 6 * E + 100);
+	set_top(r, 6 * E + 5);
+	assert_int_equal(infer(r, UINT32_MAX), 5 * E + UINT32_MAX);
+	assert_int_equal(infer(r, UINT32_MAX - 57), 5 * E + UINT32_MAX - 57);
+	assert_int_equal(infer(r, 3), 6 * E + 3);
+	assert_int_equal(infer(r, 100), 6 * E + 100);
 
 	/* top just before the wrap: small numbers are the next epoch */
-	r->top = 5 * E + UINT32_MAX - 2;
-	assert_int_equal(espgw_replay_infer(r, 1), 6 * E + 1);
-	assert_int_equal(espgw_replay_infer(r, UINT32_MAX), 5 * E + UINT32_MAX);
+	set_top(r, 5 * E + UINT32_MAX - 2);
+	assert_int_equal(infer(r, 1), 6 * E + 1);
+	assert_int_equal(infer(r, UINT32_MAX), 5 * E + UINT32_MAX);
 
 	/* epoch 0 has nothing before it */
-	r->top = 5;
-	assert_int_equal(espgw_replay_infer(r, UINT32_MAX), 0);
+	set_top(r, 5);
+	assert_int_equal(infer(r, UINT32_MAX), 0);
 	free(r);
 }
 
@@ -208,13 +246,13 @@ test_esn_across_wrap(void **state)
 
 	(void)state;
 	for (uint64_t s = E - 150; s < E + 50; s += 3) {
-		uint64_t got = espgw_replay_infer(r, (uint32_t)s);
+		uint64_t got = infer(r, (uint32_t)s);
 
 		assert_int_equal(got, s);
 		assert_int_equal(rx(r, got), ESPGW_OK);
 	}
 	/* stragglers from before the wrap, inside and outside the window */
-	assert_int_equal(espgw_replay_infer(r, (uint32_t)(E - 2)), E - 2);
+	assert_int_equal(infer(r, (uint32_t)(E - 2)), E - 2);
 	assert_int_equal(rx(r, E - 2), ESPGW_OK);
 	assert_int_equal(rx(r, E - 2), ESPGW_DROP_REPLAYED);
 	assert_int_equal(rx(r, E - 150), ESPGW_DROP_BEHIND_WINDOW);
@@ -319,7 +357,7 @@ test_two_threads(void **state)
 	for (unsigned int r = 0; r < 4 || (lost == 0 && r < 32); r++) {
 		unsigned int w = r % RTE_DIM(wins);
 
-		race_w = window(wins[w], race_base, true);
+		race_w = window(wins[w], race_base, true, 0);
 		memset(race_got, 0, sizeof(race_got));
 		memset(race_pos, 0, sizeof(race_pos));
 		race_go = 0;
@@ -342,6 +380,214 @@ test_two_threads(void **state)
 	assert_true(lost > 0);
 }
 
+/* Claimed by owners: every owner count's ring has whole lines of
+ * blocks a multiple of the owners, 64-byte aligned, and an owner judges
+ * a 64-bit number as esp.h's espgw_esp_seq_owner() judges its low half,
+ * across 2^32 too. */
+static void
+test_claim_layout(void **state)
+{
+	static const uint32_t wins[] = { 1, 64, 65, 256, 1000, 4096, 65536 };
+	uint32_t x = 12345;
+
+	(void)state;
+	assert_int_equal(espgw_esp_seq_owner(0x12345678, 0), 0);
+	assert_int_equal(espgw_esp_seq_owner(0x12345678, 1), 0);
+	assert_int_equal(espgw_esp_seq_owner(0x12345678, 32), 0x16);
+	for (uint16_t n = 2; n <= ESPGW_REPLAY_OWNERS_MAX; n *= 2) {
+		for (size_t w = 0; w < RTE_DIM(wins); w++) {
+			uint32_t nb = espgw_replay_nb_blocks_of(wins[w], n);
+			struct espgw_replay *r = window(wins[w], 0, false, n);
+
+			assert_true(rte_is_power_of_2(nb));
+			assert_true(nb >= espgw_replay_nb_blocks(wins[w]));
+			assert_int_equal(nb / 4 % n, 0);
+			assert_int_equal((uintptr_t)r->blks % 64, 0);
+			assert_int_equal(
+				(uintptr_t)espgw_replay_owner_top(r, 0) % 64,
+				0);
+			for (int i = 0; i < 1000; i++) {
+				struct espgw_replay_view v;
+				uint64_t s;
+				uint16_t o;
+
+				x = x * 1103515245u + 12345u;
+				s = i < 500 ? (UINT64_C(1) << 32) - 500 + i
+					    : (uint64_t)x << 31 ^ x;
+				o = espgw_esp_seq_owner((uint32_t)s, n);
+				espgw_replay_view_begin(r, o, &v);
+				assert_int_not_equal(
+					espgw_replay_claim_check(r, &v, s),
+					ESPGW_DROP_NOT_OWNER);
+				espgw_replay_view_begin(r, (o + 1) % n, &v);
+				assert_int_equal(
+					espgw_replay_claim_check(r, &v, s),
+					ESPGW_DROP_NOT_OWNER);
+			}
+			free(r);
+		}
+	}
+}
+
+/* Claimed by owners, the edge: once owner 0 has taken T, owner 1,
+ * with its view taken again, refuses a number of its own more than a
+ * window below T as behind, and takes those within. With the view it
+ * had before, the edge is late (a burst, in the data path): never
+ * early. The SA's top is the highest of the owners'. */
+static void
+test_claim_edge(void **state)
+{
+	const uint64_t E = UINT64_C(1) << 32;
+	const uint32_t win = 64;
+	/* a run of owner 0 past 2^32; the run below it is owner 1's */
+	const uint64_t T = E + 4 * 256;
+	struct espgw_replay *r = window(win, E - 1000, false, 2);
+	struct espgw_replay_view a, b, late;
+
+	(void)state;
+	assert_int_equal(espgw_esp_seq_owner((uint32_t)T, 2), 0);
+	assert_int_equal(espgw_esp_seq_owner((uint32_t)(T - 1), 2), 1);
+	espgw_replay_view_begin(r, 1, &late);
+	espgw_replay_view_begin(r, 0, &a);
+	assert_int_equal(espgw_replay_claim_check(r, &a, T), ESPGW_OK);
+	assert_int_equal(espgw_replay_claim_update(r, &a, T), ESPGW_OK);
+	espgw_replay_view_end(r, &a);
+	assert_int_equal(espgw_replay_highest(r), T);
+	assert_int_equal(*espgw_replay_owner_top(r, 1), E - 1000);
+
+	/* late: T - win is still inside the edge owner 1 saw */
+	assert_int_equal(espgw_replay_claim_check(r, &late, T - win), ESPGW_OK);
+
+	espgw_replay_view_begin(r, 1, &b);
+	assert_int_equal(b.edge, T);
+	assert_int_equal(espgw_replay_claim_check(r, &b, T - win),
+			 ESPGW_DROP_BEHIND_WINDOW);
+	assert_int_equal(espgw_replay_claim_update(r, &b, T - win),
+			 ESPGW_DROP_BEHIND_WINDOW);
+	assert_int_equal(espgw_replay_claim_check(r, &b, T - 600),
+			 ESPGW_DROP_BEHIND_WINDOW);
+	/* owner 0's, whatever the window says */
+	assert_int_equal(espgw_replay_claim_check(r, &b, T - 300),
+			 ESPGW_DROP_NOT_OWNER);
+	assert_int_equal(espgw_replay_claim_check(r, &b, T + 1),
+			 ESPGW_DROP_NOT_OWNER);
+	/* within, the oldest too: new once, then replayed */
+	assert_int_equal(espgw_replay_claim_update(r, &b, T - win + 1),
+			 ESPGW_OK);
+	for (uint64_t s = T - 1; s > T - win + 1; s -= 7) {
+		assert_int_equal(espgw_replay_claim_check(r, &b, s), ESPGW_OK);
+		assert_int_equal(espgw_replay_claim_update(r, &b, s), ESPGW_OK);
+		assert_int_equal(espgw_replay_claim_update(r, &b, s),
+				 ESPGW_DROP_REPLAYED);
+	}
+	espgw_replay_view_end(r, &b);
+	assert_int_equal(*espgw_replay_owner_top(r, 1), T - 1);
+	assert_int_equal(espgw_replay_highest(r), T);
+	/* and owner 1 ahead moves the highest */
+	espgw_replay_view_begin(r, 1, &b);
+	assert_int_equal(espgw_replay_claim_update(r, &b, T + 256), ESPGW_OK);
+	espgw_replay_view_end(r, &b);
+	assert_int_equal(espgw_replay_highest(r), T + 256);
+	free(r);
+}
+
+/* Two owner threads of one claimed window, each offered every number
+ * base + 1 to base + N (across 2^32, as above) in runs of 16 in its own
+ * order, a view a run as the SA path takes one: each takes only its own
+ * numbers, every other is refused not-owner, and every number is taken
+ * exactly once, by its owner. They keep within a few runs of each
+ * other, inside the window, so no owner's number falls behind. */
+static uint8_t claim_who[RACE_N + 1];
+static uint64_t claim_bad[2]; /* an own number refused, or another's taken */
+
+static void *
+claim_race(void *arg)
+{
+	unsigned int me = (unsigned int)(uintptr_t)arg;
+	uint32_t x = me * 2654435761u + 7;
+
+	__atomic_fetch_add(&race_go, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&race_go, __ATOMIC_ACQUIRE) < 2)
+		;
+	for (uint32_t run = 0; run < RACE_N / RACE_RUN; run++) {
+		struct espgw_replay_view v;
+		uint32_t perm[RACE_RUN];
+
+		__atomic_store_n(&race_pos[me][0], run, __ATOMIC_RELAXED);
+		while (run > RACE_SLACK + __atomic_load_n(&race_pos[!me][0],
+							  __ATOMIC_RELAXED))
+			sched_yield();
+		for (uint32_t i = 0; i < RACE_RUN; i++)
+			perm[i] = i;
+		for (uint32_t i = RACE_RUN - 1; i > 0; i--) {
+			uint32_t j, t;
+
+			x = x * 1103515245u + 12345u;
+			j = (x >> 8) % (i + 1);
+			t = perm[i];
+			perm[i] = perm[j];
+			perm[j] = t;
+		}
+		espgw_replay_view_begin(race_w, (uint16_t)me, &v);
+		for (uint32_t i = 0; i < RACE_RUN; i++) {
+			uint32_t k = run * RACE_RUN + perm[i] + 1;
+			uint64_t s = race_base + k;
+			bool mine = espgw_esp_seq_owner((uint32_t)s, 2) == me;
+			int rc = espgw_replay_claim_check(race_w, &v, s);
+
+			if (rc == ESPGW_OK || k % 4 == 0)
+				rc = espgw_replay_claim_update(race_w, &v, s);
+			if (rc == ESPGW_OK) {
+				__atomic_fetch_add(&race_got[k], 1,
+						   __ATOMIC_RELAXED);
+				__atomic_store_n(&claim_who[k], me,
+						 __ATOMIC_RELAXED);
+			}
+			if (mine ? rc != ESPGW_OK : rc != ESPGW_DROP_NOT_OWNER)
+				claim_bad[me]++;
+		}
+		espgw_replay_view_end(race_w, &v);
+	}
+	__atomic_store_n(&race_pos[me][0], UINT64_MAX / 2, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void
+test_two_owners(void **state)
+{
+	static const uint32_t wins[] = { 64, 1024 };
+	pthread_t t[2];
+
+	(void)state;
+	for (unsigned int w = 0; w < RTE_DIM(wins); w++) {
+		race_w = window(wins[w], race_base, false, 2);
+		memset(race_got, 0, sizeof(race_got));
+		memset(race_pos, 0, sizeof(race_pos));
+		claim_bad[0] = claim_bad[1] = 0;
+		race_go = 0;
+		for (uintptr_t i = 0; i < 2; i++)
+			assert_int_equal(pthread_create(&t[i], NULL, claim_race,
+							(void *)i),
+					 0);
+		for (int i = 0; i < 2; i++)
+			assert_int_equal(pthread_join(t[i], NULL), 0);
+		for (uint32_t k = 1; k <= RACE_N; k++) {
+			uint64_t s = race_base + k;
+
+			if (race_got[k] != 1 ||
+			    claim_who[k] != espgw_esp_seq_owner((uint32_t)s, 2))
+				fail_msg("window %u: %lu accepted %u times, "
+					 "last by %u",
+					 wins[w], s, race_got[k], claim_who[k]);
+		}
+		assert_int_equal(claim_bad[0], 0);
+		assert_int_equal(claim_bad[1], 0);
+		assert_int_equal(espgw_replay_highest(race_w),
+				 race_base + RACE_N);
+		free(race_w);
+	}
+}
+
 int
 main(void)
 {
@@ -357,11 +603,23 @@ main(void)
 	const struct CMUnitTest race_tests[] = {
 		cmocka_unit_test(test_two_threads),
 	};
+	const struct CMUnitTest claim_tests[] = {
+		cmocka_unit_test(test_claim_layout),
+		cmocka_unit_test(test_claim_edge),
+		cmocka_unit_test(test_two_owners),
+	};
 	int rc;
 
 	rc = cmocka_run_group_tests_name("replay", tests, NULL, NULL);
 	shared = true;
 	rc |= cmocka_run_group_tests_name("replay, shared", tests, NULL, NULL);
-	return rc | cmocka_run_group_tests_name("replay, two threads",
-						race_tests, NULL, NULL);
+	/* one thread plays every owner, each number a run of its own */
+	shared = false;
+	owners = 4;
+	rc |= cmocka_run_group_tests_name("replay, claimed by 4 owners", tests,
+					  NULL, NULL);
+	rc |= cmocka_run_group_tests_name("replay, two threads", race_tests,
+					  NULL, NULL);
+	return rc | cmocka_run_group_tests_name("replay, claimed by owners",
+						claim_tests, NULL, NULL);
 }
