@@ -370,11 +370,13 @@ struct inb_op {
  * first cipher call: the cipher reads nonce and AAD with masked vector
  * loads, which cannot be served from stores still in flight, and waited
  * ~10 ns a packet for them when they were written just before the call.
- * A template: replay and esn are constants of the SA's variant. */
+ * A template: replay, esn and claim are constants of the SA's variant;
+ * claim: the window is claimed by owners, judged from the run's view v. */
 static __rte_always_inline int
 inb_prepare(const struct espgw_sa *sa, struct rte_mbuf *m,
-	    const struct inb_pkt *pk, struct inb_op *op, const bool replay,
-	    const bool esn, const bool udp)
+	    const struct inb_pkt *pk, struct inb_op *op,
+	    const struct espgw_replay_view *v, const bool replay,
+	    const bool esn, const bool udp, const bool claim)
 {
 	const struct espgw_esp_hdr *esp = rte_pktmbuf_mtod_offset(
 		m, const struct espgw_esp_hdr *, pk->hl);
@@ -393,20 +395,30 @@ inb_prepare(const struct espgw_sa *sa, struct rte_mbuf *m,
 	op->ct_len = pk->esp_len - ESPGW_ESP_HDR_LEN - ESPGW_GCM_IV_LEN -
 		     sa->icv_len;
 	seq_lo = rte_be_to_cpu_32(esp->seq);
-	op->seq = esn ? espgw_replay_infer(r, seq_lo) : seq_lo;
-	if (replay && (rc = espgw_replay_check(r, op->seq)) != ESPGW_OK)
-		return rc;
+	if (!esn)
+		op->seq = seq_lo;
+	else if (claim)
+		op->seq = espgw_replay_infer_at(r, v->edge, seq_lo);
+	else
+		op->seq = espgw_replay_infer(r, seq_lo);
+	if (replay) {
+		rc = claim ? espgw_replay_claim_check(r, v, op->seq)
+			   : espgw_replay_check(r, op->seq);
+		if (rc != ESPGW_OK)
+			return rc;
+	}
 	/* the SA was found by this SPI, and seq keeps the wire's low half */
 	espgw_gcm_nonce_aad(sa, op->seq, esp + 1, &op->nonce, &op->aad);
 	return ESPGW_OK;
 }
 
-/* Decrypt, verify and strip one prepared packet. A template: replay is
- * a constant of the SA's variant. */
+/* Decrypt, verify and strip one prepared packet. A template: replay and
+ * claim are constants of the SA's variant (v as for inb_prepare). */
 static __rte_always_inline int
 inb_open(const struct espgw_worker *w, struct espgw_sa *sa, struct rte_mbuf *m,
-	 const struct inb_pkt *pk, const struct inb_op *op, uint16_t *out_len,
-	 const bool replay)
+	 const struct inb_pkt *pk, const struct inb_op *op,
+	 struct espgw_replay_view *v, uint16_t *out_len, const bool replay,
+	 const bool claim)
 {
 	uint8_t *ct = rte_pktmbuf_mtod_offset(m, uint8_t *, pk->hl) +
 		      ESPGW_ESP_HDR_LEN + ESPGW_GCM_IV_LEN;
@@ -424,7 +436,10 @@ inb_open(const struct espgw_worker *w, struct espgw_sa *sa, struct rte_mbuf *m,
 		return ESPGW_DROP_BAD_ICV;
 	/* ... and the window moves only for authentic packets. */
 	if (replay) {
-		rc = espgw_replay_update(espgw_sa_replay(sa), op->seq);
+		struct espgw_replay *r = espgw_sa_replay(sa);
+
+		rc = claim ? espgw_replay_claim_update(r, v, op->seq)
+			   : espgw_replay_update(r, op->seq);
 		if (rc != ESPGW_OK)
 			return rc;
 	}
@@ -507,16 +522,20 @@ inb_prefetch_key_ahead(const struct espgw_inb_slice *s, uint16_t k)
 }
 
 /* The prepare pass over one run; a failed packet is counted and leaves
- * the run (its sas[k] becomes NULL). */
+ * the run (its sas[k] becomes NULL). A window claimed by owners is
+ * viewed once a run (replay.h espgw_replay_view). */
 static __rte_always_inline uint16_t
 inb_prepare_run(struct espgw_inb_slice *s, uint16_t k, const bool replay,
-		const bool esn, const bool udp)
+		const bool esn, const bool udp, const bool claim)
 {
 	struct espgw_sa *sa = s->sas[k];
 	struct espgw_sa_stats *st = espgw_sa_slot(sa, s->w->id);
 	/* an expired SA (xfrm_input: XfrmInStateExpired), before all else */
 	bool expired = unlikely(espgw_sa_flags(sa) & ESPGW_SA_HARD);
+	struct espgw_replay_view v;
 
+	if (claim)
+		espgw_replay_view_begin(espgw_sa_replay(sa), s->w->id, &v);
 	do {
 		uint16_t i = s->idx[k];
 		int rc;
@@ -524,7 +543,7 @@ inb_prepare_run(struct espgw_inb_slice *s, uint16_t k, const bool replay,
 		inb_prefetch_ahead(s, k);
 		rc = expired ? ESPGW_DROP_STATE_EXPIRED
 			     : inb_prepare(sa, s->mb[i], &s->pk[i], &s->ops[k],
-					   replay, esn, udp);
+					   &v, replay, esn, udp, claim);
 		if (rc != ESPGW_OK) {
 			espgw_drop_count(st->drops, rc);
 			s->sas[k] = NULL;
@@ -551,17 +570,23 @@ inb_mapping(struct espgw_sa *sa, struct espgw_sa_stats *st,
 /* The open pass over one run. With byte or packet limits (lft, a
  * constant of the SA's variant) each packet is admitted first, after the
  * replay pre-check as in xfrm_input(). udp, also a constant: the SA has
- * ESP in UDP, so every packet of the run came in UDP (inb_prepare). */
+ * ESP in UDP, so every packet of the run came in UDP (inb_prepare).
+ * claim, a constant too: the window is claimed by owners, viewed once a
+ * run and this owner's top published after it. */
 static __rte_always_inline uint16_t
 inb_open_run(struct espgw_inb_slice *s, uint16_t k, const bool replay,
-	     const bool lft, const bool udp)
+	     const bool lft, const bool udp, const bool claim)
 {
 	struct espgw_sa *sa = s->sas[k];
 	struct espgw_sa_stats *st = espgw_sa_slot(sa, s->w->id);
 	uint64_t packets = 0, bytes = 0;
 	uint16_t nb_ok = s->nb_ok;
+	struct espgw_replay_view v;
 	struct espgw_life_run r;
 	bool check = false;
+
+	if (claim)
+		espgw_replay_view_begin(espgw_sa_replay(sa), s->w->id, &v);
 
 	if (lft) {
 		espgw_life_begin(sa, &r);
@@ -576,7 +601,7 @@ inb_open_run(struct espgw_inb_slice *s, uint16_t k, const bool replay,
 		rc = lft && check && !espgw_life_admit(sa, &r)
 			     ? ESPGW_DROP_STATE_EXPIRED
 			     : inb_open(s->w, sa, s->mb[i], &s->pk[i],
-					&s->ops[k], &len, replay);
+					&s->ops[k], &v, &len, replay, claim);
 		if (rc != ESPGW_OK) {
 			espgw_drop_count(st->drops, rc);
 			continue;
@@ -604,9 +629,13 @@ inb_open_run(struct espgw_inb_slice *s, uint16_t k, const bool replay,
 	st->bytes += bytes;
 	if (lft)
 		espgw_life_end(sa, packets, bytes);
+	if (claim)
+		espgw_replay_view_end(espgw_sa_replay(sa), &v);
 	/* the peer's counter nears its end: time to rekey */
 	if (replay)
-		espgw_life_seq(sa, espgw_replay_top(espgw_sa_replay(sa)),
+		espgw_life_seq(sa,
+			       claim ? v.edge
+				     : espgw_replay_top(espgw_sa_replay(sa)),
 			       espgw_seq_limit(sa->esn_mask != 0));
 	return k;
 }
@@ -616,85 +645,134 @@ inb_open_run(struct espgw_inb_slice *s, uint16_t k, const bool replay,
 uint16_t
 espgw_inb_prepare_no_replay(struct espgw_inb_slice *s, uint16_t k)
 {
-	return inb_prepare_run(s, k, false, false, false);
+	return inb_prepare_run(s, k, false, false, false, false);
 }
 
 uint16_t
 espgw_inb_prepare_replay(struct espgw_inb_slice *s, uint16_t k)
 {
-	return inb_prepare_run(s, k, true, false, false);
+	return inb_prepare_run(s, k, true, false, false, false);
 }
 
 uint16_t
 espgw_inb_prepare_replay_esn(struct espgw_inb_slice *s, uint16_t k)
 {
-	return inb_prepare_run(s, k, true, true, false);
+	return inb_prepare_run(s, k, true, true, false, false);
 }
 
 uint16_t
 espgw_inb_prepare_no_replay_udp(struct espgw_inb_slice *s, uint16_t k)
 {
-	return inb_prepare_run(s, k, false, false, true);
+	return inb_prepare_run(s, k, false, false, true, false);
 }
 
 uint16_t
 espgw_inb_prepare_replay_udp(struct espgw_inb_slice *s, uint16_t k)
 {
-	return inb_prepare_run(s, k, true, false, true);
+	return inb_prepare_run(s, k, true, false, true, false);
 }
 
 uint16_t
 espgw_inb_prepare_replay_esn_udp(struct espgw_inb_slice *s, uint16_t k)
 {
-	return inb_prepare_run(s, k, true, true, true);
+	return inb_prepare_run(s, k, true, true, true, false);
 }
 
 uint16_t
 espgw_inb_open_no_replay(struct espgw_inb_slice *s, uint16_t k)
 {
-	return inb_open_run(s, k, false, false, false);
+	return inb_open_run(s, k, false, false, false, false);
 }
 
 uint16_t
 espgw_inb_open_replay(struct espgw_inb_slice *s, uint16_t k)
 {
-	return inb_open_run(s, k, true, false, false);
+	return inb_open_run(s, k, true, false, false, false);
 }
 
 uint16_t
 espgw_inb_open_no_replay_lft(struct espgw_inb_slice *s, uint16_t k)
 {
-	return inb_open_run(s, k, false, true, false);
+	return inb_open_run(s, k, false, true, false, false);
 }
 
 uint16_t
 espgw_inb_open_replay_lft(struct espgw_inb_slice *s, uint16_t k)
 {
-	return inb_open_run(s, k, true, true, false);
+	return inb_open_run(s, k, true, true, false, false);
 }
 
 uint16_t
 espgw_inb_open_no_replay_udp(struct espgw_inb_slice *s, uint16_t k)
 {
-	return inb_open_run(s, k, false, false, true);
+	return inb_open_run(s, k, false, false, true, false);
 }
 
 uint16_t
 espgw_inb_open_replay_udp(struct espgw_inb_slice *s, uint16_t k)
 {
-	return inb_open_run(s, k, true, false, true);
+	return inb_open_run(s, k, true, false, true, false);
 }
 
 uint16_t
 espgw_inb_open_no_replay_lft_udp(struct espgw_inb_slice *s, uint16_t k)
 {
-	return inb_open_run(s, k, false, true, true);
+	return inb_open_run(s, k, false, true, true, false);
 }
 
 uint16_t
 espgw_inb_open_replay_lft_udp(struct espgw_inb_slice *s, uint16_t k)
 {
-	return inb_open_run(s, k, true, true, true);
+	return inb_open_run(s, k, true, true, true, false);
+}
+
+/* A window claimed by owners: always with a window, so replay. */
+uint16_t
+espgw_inb_prepare_claim(struct espgw_inb_slice *s, uint16_t k)
+{
+	return inb_prepare_run(s, k, true, false, false, true);
+}
+
+uint16_t
+espgw_inb_prepare_claim_esn(struct espgw_inb_slice *s, uint16_t k)
+{
+	return inb_prepare_run(s, k, true, true, false, true);
+}
+
+uint16_t
+espgw_inb_prepare_claim_udp(struct espgw_inb_slice *s, uint16_t k)
+{
+	return inb_prepare_run(s, k, true, false, true, true);
+}
+
+uint16_t
+espgw_inb_prepare_claim_esn_udp(struct espgw_inb_slice *s, uint16_t k)
+{
+	return inb_prepare_run(s, k, true, true, true, true);
+}
+
+uint16_t
+espgw_inb_open_claim(struct espgw_inb_slice *s, uint16_t k)
+{
+	return inb_open_run(s, k, true, false, false, true);
+}
+
+uint16_t
+espgw_inb_open_claim_lft(struct espgw_inb_slice *s, uint16_t k)
+{
+	return inb_open_run(s, k, true, true, false, true);
+}
+
+uint16_t
+espgw_inb_open_claim_udp(struct espgw_inb_slice *s, uint16_t k)
+{
+	return inb_open_run(s, k, true, false, true, true);
+}
+
+uint16_t
+espgw_inb_open_claim_lft_udp(struct espgw_inb_slice *s, uint16_t k)
+{
+	return inb_open_run(s, k, true, true, true, true);
 }
 
 struct inb_args {

@@ -35,6 +35,19 @@ espgw_sa_params_check(const struct espgw_sa_params *p)
 		return "replay window too large";
 	if (p->esn && p->replay_window == 0 && p->dir == ESPGW_SA_IN)
 		return "ESN needs a replay window (as xfrm requires)";
+	if (p->replay_owners > 1) {
+		if (p->replay_owners > ESPGW_REPLAY_OWNERS_MAX ||
+		    !rte_is_power_of_2(p->replay_owners))
+			return "replay owners must be a power of two from 2 "
+			       "to 32";
+		if (p->replay_owners > RTE_MAX(p->nb_workers, 1))
+			return "replay owners must not outnumber the workers";
+		if (p->replay_shared)
+			return "replay owners and a shared window exclude "
+			       "each other";
+		if (p->replay_window == 0 && p->dir == ESPGW_SA_IN)
+			return "replay owners need a replay window";
+	}
 	if (!p->esn && (p->oseq > UINT32_MAX || p->iseq > UINT32_MAX))
 		return "sequence number above 32 bits without ESN";
 	if (p->encap.udp && (p->encap.sport == 0 || p->encap.dport == 0))
@@ -80,12 +93,12 @@ static const struct espgw_sa_ops outb_ops[2][2][OUTER_KINDS] = {
 #undef OUTB_KINDS
 #undef OUTB
 
-enum { NO_REPLAY, REPLAY, REPLAY_ESN };
+enum { NO_REPLAY, REPLAY, REPLAY_ESN, CLAIM, CLAIM_ESN, INB_KINDS };
 #define INB(prepare, open)                                                     \
 	{                                                                      \
 		.dir = ESPGW_SA_IN, .inb_prepare = prepare, .inb_open = open   \
 	}
-static const struct espgw_sa_ops inb_ops[3][2][2] = {
+static const struct espgw_sa_ops inb_ops[INB_KINDS][2][2] = {
 	[NO_REPLAY] = { { INB(espgw_inb_prepare_no_replay,
 			      espgw_inb_open_no_replay),
 			  INB(espgw_inb_prepare_no_replay_udp,
@@ -108,6 +121,20 @@ static const struct espgw_sa_ops inb_ops[3][2][2] = {
 			       espgw_inb_open_replay_lft),
 			   INB(espgw_inb_prepare_replay_esn_udp,
 			       espgw_inb_open_replay_lft_udp) } },
+	[CLAIM] = { { INB(espgw_inb_prepare_claim, espgw_inb_open_claim),
+		      INB(espgw_inb_prepare_claim_udp,
+			  espgw_inb_open_claim_udp) },
+		    { INB(espgw_inb_prepare_claim, espgw_inb_open_claim_lft),
+		      INB(espgw_inb_prepare_claim_udp,
+			  espgw_inb_open_claim_lft_udp) } },
+	[CLAIM_ESN] = { { INB(espgw_inb_prepare_claim_esn,
+			      espgw_inb_open_claim),
+			  INB(espgw_inb_prepare_claim_esn_udp,
+			      espgw_inb_open_claim_udp) },
+			{ INB(espgw_inb_prepare_claim_esn,
+			      espgw_inb_open_claim_lft),
+			  INB(espgw_inb_prepare_claim_esn_udp,
+			      espgw_inb_open_claim_lft_udp) } },
 };
 #undef INB
 
@@ -122,22 +149,26 @@ limits_any(const struct espgw_sa_limits *l)
  * lib/ipsec: lksd_none_pkt_func_select). The receiver enables the
  * replay check per SA (RFC 4303 section 3.4.3): without a window no
  * sequence number is checked or recorded, as with xfrm's replay-window
- * 0, and ESN without one is refused by espgw_sa_params_check(). ESP in
+ * 0, and ESN without one is refused by espgw_sa_params_check(). A
+ * window claimed by owners (replay_owners) is a kind of its own. ESP in
  * UDP (RFC 3948) is a kind of its own both ways, and so outbound is an
  * IPv6 outer header. */
 static const struct espgw_sa_ops *
 sa_ops_select(const struct espgw_sa_params *p)
 {
 	bool lft = limits_any(&p->limits), udp = p->encap.udp;
+	bool claim = p->replay_owners > 1;
 
 	if (p->dir == ESPGW_SA_OUT)
 		return &outb_ops[p->esn][lft][p->dst.family == AF_INET6
 						      ? OUTER_ESP6
 					      : udp ? OUTER_UDP4
 						    : OUTER_ESP4];
-	return &inb_ops[p->replay_window == 0 ? NO_REPLAY
-			: p->esn	      ? REPLAY_ESN
-					      : REPLAY][lft][udp];
+	if (p->replay_window == 0)
+		return &inb_ops[NO_REPLAY][lft][udp];
+	if (claim)
+		return &inb_ops[p->esn ? CLAIM_ESN : CLAIM][lft][udp];
+	return &inb_ops[p->esn ? REPLAY_ESN : REPLAY][lft][udp];
 }
 
 /* 0 (none) becomes a limit never reached, so the check has one compare. */
@@ -193,12 +224,14 @@ espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 	}
 	if (why != NULL)
 		*why = "out of memory";
-	sa = rte_zmalloc("espgw_sa",
-			 sizeof(*sa) + nb_slots * sizeof(struct espgw_sa_slot) +
-				 (p->dir == ESPGW_SA_IN
-					  ? espgw_replay_size(p->replay_window)
-					  : 0),
-			 RTE_CACHE_LINE_SIZE);
+	sa = rte_zmalloc(
+		"espgw_sa",
+		sizeof(*sa) + nb_slots * sizeof(struct espgw_sa_slot) +
+			(p->dir == ESPGW_SA_IN
+				 ? espgw_replay_size_of(p->replay_window,
+							p->replay_owners)
+				 : 0),
+		RTE_CACHE_LINE_SIZE);
 	if (sa == NULL)
 		return NULL;
 	sa->nb_slots = nb_slots;
@@ -246,8 +279,9 @@ espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 
 	/* everything up to iseq counts as already received */
 	if (p->dir == ESPGW_SA_IN)
-		espgw_replay_init(espgw_sa_replay(sa), p->replay_window,
-				  p->iseq, p->replay_shared);
+		espgw_replay_init_of(espgw_sa_replay(sa), p->replay_window,
+				     p->iseq, p->replay_shared,
+				     p->replay_owners);
 	if (why != NULL)
 		*why = NULL;
 	return sa;
@@ -392,6 +426,14 @@ espgw_sa_next_seq(const struct espgw_sa *sa)
 
 	/* an exhausted SA keeps counting its refusals; do not show them */
 	return s >= limit ? limit + 1 : s + 1;
+}
+
+uint64_t
+espgw_sa_replay_seq(const struct espgw_sa *sa)
+{
+	if (!sa->inbound)
+		return sa->params.iseq;
+	return espgw_replay_highest(espgw_sa_replay(sa));
 }
 
 void

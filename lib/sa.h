@@ -78,6 +78,15 @@ uint16_t espgw_inb_open_replay_udp(struct espgw_inb_slice *s, uint16_t k);
 uint16_t espgw_inb_open_no_replay_lft_udp(struct espgw_inb_slice *s,
 					  uint16_t k);
 uint16_t espgw_inb_open_replay_lft_udp(struct espgw_inb_slice *s, uint16_t k);
+/* an SA spread over workers: its window claimed by owners (replay.h) */
+uint16_t espgw_inb_prepare_claim(struct espgw_inb_slice *s, uint16_t k);
+uint16_t espgw_inb_prepare_claim_esn(struct espgw_inb_slice *s, uint16_t k);
+uint16_t espgw_inb_prepare_claim_udp(struct espgw_inb_slice *s, uint16_t k);
+uint16_t espgw_inb_prepare_claim_esn_udp(struct espgw_inb_slice *s, uint16_t k);
+uint16_t espgw_inb_open_claim(struct espgw_inb_slice *s, uint16_t k);
+uint16_t espgw_inb_open_claim_lft(struct espgw_inb_slice *s, uint16_t k);
+uint16_t espgw_inb_open_claim_udp(struct espgw_inb_slice *s, uint16_t k);
+uint16_t espgw_inb_open_claim_lft_udp(struct espgw_inb_slice *s, uint16_t k);
 uint16_t espgw_outb_number_seq32_lft(struct espgw_outb_slice *s, uint16_t k);
 uint16_t espgw_outb_number_esn_lft(struct espgw_outb_slice *s, uint16_t k);
 

@@ -25,7 +25,9 @@
  * inbound SA belongs to one worker at a time, unless it is made with
  * replay_shared: then its replay window changes by compare-and-swap,
  * and several workers may receive it at once, each sequence number
- * accepted at most once between them. An SAD
+ * accepted at most once between them; or with replay_owners: then
+ * worker w receives only the numbers it owns (espgw_esp_seq_owner()),
+ * each owner writing its own part of the window. An SAD
  * and its SAs must not be changed while workers use them: build new
  * ones and swap the pointer once the workers have moved on.
  *
@@ -77,7 +79,7 @@ extern "C" {
 	_(NOT_OWNER, "not-owner")
 
 /** Drop reasons; ESPGW_DROP_MAX is the number of reasons.
- *  ESPGW_DROP_NOT_OWNER: inbound, SA spread over workers:
+ *  ESPGW_DROP_NOT_OWNER: inbound, SA spread over workers (replay_owners):
  *  the sequence number belongs to another worker. A correct dispatcher
  *  never causes it; it keeps two workers from marking one number. */
 enum espgw_drop {
@@ -191,6 +193,16 @@ struct espgw_sa_params {
 	 *  about 8 ns a packet more on one core, and its lines move between
 	 *  cores that really share it (bench/replay_scaling). */
 	bool replay_shared;
+	/** Inbound: 0 or 1, received by one worker at a time (or shared,
+	 *  above). N (a power of two, 2 to ESPGW_REPLAY_OWNERS_MAX, at most
+	 *  nb_workers, with a replay window and without replay_shared): the
+	 *  SA is received on workers 0 to N - 1 at once, worker w owning the
+	 *  sequence numbers whose run (espgw_esp_seq_owner()) is w; it
+	 *  drops any other as ESPGW_DROP_NOT_OWNER. Each owner writes only
+	 *  its own lines of the window, plainly, and reads the others' tops
+	 *  once a run: its edge of the window may be a burst late, never
+	 *  early, and no number is accepted twice. */
+	uint16_t replay_owners;
 	/** Byte and packet limits; the only setting that may change later
 	 *  (espgw_sa_set_limits). */
 	struct espgw_sa_limits limits;
@@ -302,8 +314,16 @@ void espgw_sa_set_peer(struct espgw_sa *sa, uint32_t addr, uint16_t port);
 uint64_t espgw_sa_next_seq(const struct espgw_sa *sa);
 
 /**
+ * Inbound: the highest sequence number accepted so far, 64 bits (xfrm
+ * replay-seq and replay-seq-hi as one number), iseq before any; with
+ * replay_owners the highest of all owners. The workers may be moving it.
+ * An outbound SA, or one without a window, returns iseq as made.
+ */
+uint64_t espgw_sa_replay_seq(const struct espgw_sa *sa);
+
+/**
  * The worker that owns an inbound sequence number on an SA spread over
- * owners workers: the run of 2^8
+ * owners workers (espgw_sa_params.replay_owners): the run of 2^8
  * numbers it is in, modulo owners; 0 when owners is 0 or 1. A
  * dispatcher calls it on the low 32 bits on the wire; the library
  * judges the inferred 64-bit number alike (2^32 >> 8 is a multiple of
