@@ -804,25 +804,40 @@ test_ops_select(void **state)
 		bool esn;
 		uint32_t win;
 		int outer;
+		uint16_t owners;
 		espgw_inb_run_fn *prepare, *open;
 		espgw_outb_run_fn *number, *seal;
 	} cases[] = {
-		{ ESPGW_SA_OUT, false, 0, V4, NULL, NULL,
+		{ ESPGW_SA_OUT, false, 0, V4, 0, NULL, NULL,
 		  espgw_outb_number_seq32, espgw_outb_seal_esp },
-		{ ESPGW_SA_OUT, false, 64, UDP, NULL, NULL,
+		{ ESPGW_SA_OUT, false, 64, UDP, 0, NULL, NULL,
 		  espgw_outb_number_seq32, espgw_outb_seal_udp },
-		{ ESPGW_SA_OUT, true, 0, V6, NULL, NULL, espgw_outb_number_esn,
-		  espgw_outb_seal_esp6 },
-		{ ESPGW_SA_IN, false, 0, V4, espgw_inb_prepare_no_replay,
+		{ ESPGW_SA_OUT, true, 0, V6, 0, NULL, NULL,
+		  espgw_outb_number_esn, espgw_outb_seal_esp6 },
+		{ ESPGW_SA_IN, false, 0, V4, 0, espgw_inb_prepare_no_replay,
 		  espgw_inb_open_no_replay, NULL, NULL },
-		{ ESPGW_SA_IN, false, 32, V4, espgw_inb_prepare_replay,
+		{ ESPGW_SA_IN, false, 32, V4, 0, espgw_inb_prepare_replay,
 		  espgw_inb_open_replay, NULL, NULL },
-		{ ESPGW_SA_IN, true, 32, V6, espgw_inb_prepare_replay_esn,
+		{ ESPGW_SA_IN, true, 32, V6, 1, espgw_inb_prepare_replay_esn,
 		  espgw_inb_open_replay, NULL, NULL },
-		{ ESPGW_SA_IN, false, 0, UDP, espgw_inb_prepare_no_replay_udp,
-		  espgw_inb_open_no_replay_udp, NULL, NULL },
-		{ ESPGW_SA_IN, true, 32, UDP, espgw_inb_prepare_replay_esn_udp,
-		  espgw_inb_open_replay_udp, NULL, NULL },
+		{ ESPGW_SA_IN, false, 0, UDP, 0,
+		  espgw_inb_prepare_no_replay_udp, espgw_inb_open_no_replay_udp,
+		  NULL, NULL },
+		{ ESPGW_SA_IN, true, 32, UDP, 0,
+		  espgw_inb_prepare_replay_esn_udp, espgw_inb_open_replay_udp,
+		  NULL, NULL },
+		{ ESPGW_SA_IN, false, 32, V4, 2, espgw_inb_prepare_claim,
+		  espgw_inb_open_claim, NULL, NULL },
+		{ ESPGW_SA_IN, true, 32, V6, 4, espgw_inb_prepare_claim_esn,
+		  espgw_inb_open_claim, NULL, NULL },
+		{ ESPGW_SA_IN, false, 32, UDP, 2, espgw_inb_prepare_claim_udp,
+		  espgw_inb_open_claim_udp, NULL, NULL },
+		{ ESPGW_SA_IN, true, 32, UDP, 2,
+		  espgw_inb_prepare_claim_esn_udp, espgw_inb_open_claim_udp,
+		  NULL, NULL },
+		/* outbound ignores it */
+		{ ESPGW_SA_OUT, false, 0, V4, 2, NULL, NULL,
+		  espgw_outb_number_seq32, espgw_outb_seal_esp },
 	};
 
 	(void)state;
@@ -832,6 +847,8 @@ test_ops_select(void **state)
 
 		t_sa_params(&p, cases[i].dir, 0x3200, 20, 16, cases[i].esn,
 			    cases[i].win, 19);
+		p.replay_owners = cases[i].owners;
+		p.nb_workers = 4;
 		if (cases[i].outer == UDP)
 			p.encap = (struct espgw_sa_encap){ .udp = true,
 							   .sport = 4500,
@@ -1203,6 +1220,128 @@ test_chained(void **state)
 	free_pair(sp);
 }
 
+/* One SA spread over two workers (replay_owners 2), ESN across 2^32:
+ * packets of a run of worker 0 are not-owner on worker 1 and decrypt on
+ * worker 0, a replay of one is replayed; a dispatcher handing each
+ * packet to espgw_esp_seq_owner() of its wire number gets every one
+ * through; the SA's top is the highest of the two owners', and so is
+ * the edge of its window. */
+static void
+test_replay_owners(void **state)
+{
+	enum { N = 8, MANY = 600, BURST = 32 };
+	const uint64_t start = (UINT64_C(1) << 32) - 300;
+	struct espgw_worker *w[2] = { W,
+				      espgw_worker_create(1, SOCKET_ID_ANY) };
+	struct espgw_sa_params p;
+	struct rte_mbuf *m[BURST], *c[N], *dup;
+	struct espgw_sa *sa_out[BURST];
+	struct espgw_sa *out, *in;
+	uint64_t seq;
+
+	(void)state;
+	assert_non_null(w[1]);
+	t_sa_params(&p, ESPGW_SA_OUT, 0x3500, 20, 16, true, 128, 21);
+	p.nb_workers = 2;
+	p.oseq = start;
+	out = t_sa(&p);
+	p.dir = ESPGW_SA_IN;
+	p.iseq = start;
+	p.replay_owners = 2;
+	in = t_sa(&p);
+	assert_int_equal(espgw_sad_add(SAD, in), 0);
+	assert_int_equal(espgw_sa_replay_seq(in), start);
+
+	/* start + 1 .. start + N: one run, worker 0's */
+	for (int i = 0; i < N; i++)
+		m[i] = t_inner(4, 20, 0, false, (uint8_t)i);
+	assert_int_equal(espgw_esp_outbound(W, out, m, N), N);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(
+			espgw_esp_seq_owner((uint32_t)(start + 1 + i), 2), 0);
+		c[i] = t_clone(m[i]);
+	}
+	dup = t_clone(m[3]);
+	assert_int_equal(espgw_esp_inbound(w[1], SAD, c, NULL, N), 0);
+	assert_int_equal(t_sa_drop(in, ESPGW_DROP_NOT_OWNER), N);
+	t_free(c, N);
+	assert_int_equal(espgw_sa_replay_seq(in), start);
+	assert_int_equal(espgw_esp_inbound(w[0], SAD, m, sa_out, N), N);
+	for (int i = 0; i < N; i++)
+		assert_ptr_equal(sa_out[i], in);
+	t_free(m, N);
+	assert_int_equal(espgw_sa_replay_seq(in), start + N);
+	assert_int_equal(espgw_esp_inbound(w[0], SAD, &dup, NULL, 1), 0);
+	assert_int_equal(t_sa_drop(in, ESPGW_DROP_REPLAYED), 1);
+	t_free(&dup, 1);
+
+	/* a dispatcher's share, through 2^32 and runs of both */
+	for (seq = start + N; seq < start + N + MANY; seq += BURST) {
+		struct rte_mbuf *to[2][BURST];
+		uint16_t nb[2] = { 0, 0 };
+
+		for (int i = 0; i < BURST; i++)
+			m[i] = t_inner(4, 20, 0, false, (uint8_t)i);
+		assert_int_equal(espgw_esp_outbound(W, out, m, BURST), BURST);
+		for (int i = 0; i < BURST; i++) {
+			const struct espgw_esp_hdr *esp =
+				rte_pktmbuf_mtod_offset(
+					m[i], const struct espgw_esp_hdr *,
+					ESPGW_IPV4_HDR_LEN);
+			uint16_t o = espgw_esp_seq_owner(
+				rte_be_to_cpu_32(esp->seq), 2);
+
+			to[o][nb[o]++] = m[i];
+		}
+		for (int o = 0; o < 2; o++) {
+			assert_int_equal(espgw_esp_inbound(w[o], SAD, to[o],
+							   NULL, nb[o]),
+					 nb[o]);
+			t_free(to[o], nb[o]);
+		}
+	}
+	/* the last number is worker 1's, past worker 0's last run */
+	seq = start + N + (MANY + BURST - 1) / BURST * BURST;
+	assert_true(seq > UINT64_C(1) << 32);
+	assert_int_equal(espgw_esp_seq_owner((uint32_t)seq, 2), 1);
+	assert_int_equal(espgw_sa_replay_seq(in), seq);
+	assert_int_equal(t_sa_drop(in, ESPGW_DROP_NOT_OWNER), N);
+	assert_int_equal(t_sa_drop(in, ESPGW_DROP_REPLAYED), 1);
+	assert_int_equal(t_sa_drop(in, ESPGW_DROP_BAD_ICV), 0);
+	assert_int_equal(t_sa_drop(in, ESPGW_DROP_BEHIND_WINDOW), 0);
+
+	/* worker 1's share lost for a while, worker 0 far ahead: worker
+	 * 1's next number, above its own top, is left of the SA's window */
+	dup = NULL;
+	for (int b = 0; b < 1024 / BURST; b++) {
+		struct rte_mbuf *to0[BURST];
+		uint16_t nb0 = 0;
+
+		for (int i = 0; i < BURST; i++)
+			m[i] = t_inner(4, 20, 0, false, (uint8_t)i);
+		assert_int_equal(espgw_esp_outbound(W, out, m, BURST), BURST);
+		for (int i = 0; i < BURST; i++) {
+			if (espgw_esp_seq_owner((uint32_t)++seq, 2) == 0)
+				to0[nb0++] = m[i];
+			else if (dup == NULL)
+				dup = m[i];
+			else
+				t_free(&m[i], 1);
+		}
+		assert_int_equal(espgw_esp_inbound(w[0], SAD, to0, NULL, nb0),
+				 nb0);
+		t_free(to0, nb0);
+	}
+	assert_int_equal(espgw_sa_replay_seq(in), (UINT64_C(1) << 32) + 1279);
+	/* below the window's bottom, ESN takes it for the next epoch's
+	 * (RFC 4303 appendix A2.2): its ICV fails */
+	assert_int_equal(espgw_esp_inbound(w[1], SAD, &dup, NULL, 1), 0);
+	assert_int_equal(t_sa_drop(in, ESPGW_DROP_BAD_ICV), 1);
+	t_free(&dup, 1);
+	espgw_worker_free(w[1]);
+	t_unpair(SAD, out, in);
+}
+
 static void
 test_params_refused(void **state)
 {
@@ -1232,6 +1371,34 @@ test_params_refused(void **state)
 	p.dst.family = AF_INET6;
 	assert_null(espgw_sa_create(&p, &why));
 	assert_non_null(strstr(why, "IPv4"));
+	/* an SA spread over workers */
+	t_sa_params(&p, ESPGW_SA_IN, 1, 20, 16, false, 64, 1);
+	p.nb_workers = 64;
+	for (uint16_t n = 0; n <= 64; n++) {
+		struct espgw_sa *sa;
+
+		p.replay_owners = n;
+		sa = espgw_sa_create(&p, &why);
+		if (n <= 1 || (rte_is_power_of_2(n) && n <= 32)) {
+			assert_non_null(sa);
+			espgw_sa_free(sa);
+			continue;
+		}
+		assert_null(sa);
+		assert_non_null(strstr(why, "power of two"));
+	}
+	p.replay_owners = 4;
+	p.nb_workers = 2;
+	assert_null(espgw_sa_create(&p, &why));
+	assert_non_null(strstr(why, "outnumber the workers"));
+	p.nb_workers = 4;
+	p.replay_shared = true;
+	assert_null(espgw_sa_create(&p, &why));
+	assert_non_null(strstr(why, "shared"));
+	p.replay_shared = false;
+	p.replay_window = 0;
+	assert_null(espgw_sa_create(&p, &why));
+	assert_non_null(strstr(why, "replay window"));
 }
 
 static void
@@ -1417,6 +1584,8 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_chained, t_setup,
 						t_teardown),
 		cmocka_unit_test_setup_teardown(test_params_refused, t_setup,
+						t_teardown),
+		cmocka_unit_test_setup_teardown(test_replay_owners, t_setup,
 						t_teardown),
 		cmocka_unit_test_setup_teardown(test_sad, t_setup, t_teardown),
 		cmocka_unit_test_setup_teardown(test_tmpl_match, t_setup,
