@@ -890,3 +890,39 @@ espgw_esp_inbound(struct espgw_worker *w, const struct espgw_sad *sad,
 
 	return espgw_burst_sliced(mb, n, inb_slice, &a);
 }
+
+bool
+espgw_esp_seq_lo(struct rte_mbuf *m, uint32_t *seq_lo)
+{
+	const struct rte_ipv4_hdr *ip;
+	const uint8_t *p;
+	uint16_t off, tot;
+
+	if (m->nb_segs > 1 && rte_pktmbuf_linearize(m) != 0)
+		return false;
+	if (m->data_len < ESPGW_IPV4_HDR_LEN)
+		return false;
+	ip = rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *);
+	p = (const uint8_t *)ip;
+	if ((ip->version_ihl >> 4) == 6) {
+		const struct rte_ipv6_hdr *ip6 = (const void *)ip;
+
+		off = ESPGW_IPV6_HDR_LEN;
+		if (m->data_len < off ||
+		    rte_be_to_cpu_16(ip6->payload_len) > m->data_len - off)
+			return false;
+		tot = off + rte_be_to_cpu_16(ip6->payload_len);
+		if (inb_ipv6_ext(p, tot, ip6->proto, &off) != ESPGW_OK)
+			return false;
+	} else {
+		off = rte_ipv4_hdr_len(ip);
+		if (ip->next_proto_id == ESPGW_IPPROTO_UDP)
+			off += ESPGW_UDP_HDR_LEN;
+		tot = m->data_len;
+	}
+	if (off + ESPGW_ESP_HDR_LEN > tot)
+		return false;
+	*seq_lo = rte_be_to_cpu_32(
+		((const struct espgw_esp_hdr *)(p + off))->seq);
+	return true;
+}

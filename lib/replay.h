@@ -320,15 +320,19 @@ espgw_replay_update(struct espgw_replay *r, uint64_t seq)
 }
 
 /* Claimed by owners: one owner's view of the window, taken once a run
- * (espgw_replay_view_begin) and written back after it (_end). Reading
- * the other owners' tops for each packet would move their lines to and
- * fro, the cost claiming avoids; so the edge an owner judges by may be
- * a burst late, never early. A late edge may let in a number the window
- * has just left behind, but never one seen before: only its owner marks
- * a number, and a block's slot only ever moves to newer blocks. */
+ * (espgw_replay_view_begin) and written back after it (_end). An owner
+ * judges "behind the window" by its own top: the owners work at once,
+ * so one may be a few bursts ahead of another on numbers that came in
+ * order, and judged by the highest top those would be dropped though
+ * none was seen before. A number is still accepted once at most (only
+ * its owner marks it, its lines hold the owner's last window of runs,
+ * and a slot only moves to newer blocks); the window's edge is late by
+ * the owners' lag, never early. The highest top of all, read once a
+ * run (reading it a packet would move the other owners' lines to and
+ * fro), gives ESN's seq-hi (RFC 4303 appendix A2.2). */
 struct espgw_replay_view {
 	uint64_t edge; /* highest of all tops when taken, and own since */
-	uint64_t mine; /* this owner's top */
+	uint64_t mine; /* this owner's top: its edge */
 	uint16_t me;   /* the owner: its worker id */
 };
 
@@ -377,7 +381,7 @@ espgw_replay_claim_check(const struct espgw_replay *r,
 
 	if (replay_owner(r, seq) != v->me)
 		return ESPGW_DROP_NOT_OWNER;
-	if (replay_behind(r, v->edge, seq))
+	if (replay_behind(r, v->mine, seq))
 		return ESPGW_DROP_BEHIND_WINDOW;
 	replay_mark(&want,
 		    &r->blks[(seq >> ESPGW_REPLAY_BLK_SHIFT) & r->blk_mask],
@@ -396,7 +400,7 @@ espgw_replay_claim_update(struct espgw_replay *r, struct espgw_replay_view *v,
 
 	if (replay_owner(r, seq) != v->me)
 		return ESPGW_DROP_NOT_OWNER;
-	if (replay_behind(r, v->edge, seq))
+	if (replay_behind(r, v->mine, seq))
 		return ESPGW_DROP_BEHIND_WINDOW;
 	b = replay_slot(r, seq);
 	if (!replay_mark(&want, b, seq, &rc))

@@ -153,7 +153,8 @@ test_window_edges(void **state)
 	}
 }
 
-/* Random traffic against a model that remembers every number seen. */
+/* Random traffic against a model that remembers every number seen;
+ * claimed, each owner's edge is its own top (replay.h). */
 static void
 test_against_model(void **state)
 {
@@ -166,7 +167,7 @@ test_against_model(void **state)
 		uint32_t win = wins[w];
 		struct espgw_replay *r = mk(win, 0);
 		uint8_t *seen = calloc(1u << 20, 1);
-		uint64_t top = 0;
+		uint64_t top = 0, otop[ESPGW_REPLAY_OWNERS_MAX] = { 0 };
 
 		assert_non_null(seen);
 		for (int i = 0; i < 200000; i++) {
@@ -181,7 +182,10 @@ test_against_model(void **state)
 						 : (uint64_t)((int64_t)top + d);
 			if (s >= (1u << 20))
 				break;
-			if (s == 0 || s + win <= top)
+			uint16_t o = espgw_esp_seq_owner((uint32_t)s, owners);
+			uint64_t edge = owners > 1 ? otop[o] : top;
+
+			if (s == 0 || s + win <= edge)
 				want = ESPGW_DROP_BEHIND_WINDOW;
 			else if (seen[s])
 				want = ESPGW_DROP_REPLAYED;
@@ -197,6 +201,8 @@ test_against_model(void **state)
 				seen[s] = 1;
 				if (s > top)
 					top = s;
+				if (s > otop[o])
+					otop[o] = s;
 			}
 		}
 		free(seen);
@@ -429,11 +435,11 @@ test_claim_layout(void **state)
 	}
 }
 
-/* Claimed by owners, the edge: once owner 0 has taken T, owner 1,
- * with its view taken again, refuses a number of its own more than a
- * window below T as behind, and takes those within. With the view it
- * had before, the edge is late (a burst, in the data path): never
- * early. The SA's top is the highest of the owners'. */
+/* Claimed by owners, the edge is each owner's own top: once owner 0
+ * has taken T, owner 1 still takes its own numbers more than a window
+ * below T (they came in order, and owner 0 ran ahead), each once, but
+ * not one more than a window below its own top. The SA's top, and the
+ * view's edge that gives ESN's seq-hi, are the highest of the owners'. */
 static void
 test_claim_edge(void **state)
 {
@@ -442,12 +448,11 @@ test_claim_edge(void **state)
 	/* a run of owner 0 past 2^32; the run below it is owner 1's */
 	const uint64_t T = E + 4 * 256;
 	struct espgw_replay *r = window(win, E - 1000, false, 2);
-	struct espgw_replay_view a, b, late;
+	struct espgw_replay_view a, b;
 
 	(void)state;
 	assert_int_equal(espgw_esp_seq_owner((uint32_t)T, 2), 0);
 	assert_int_equal(espgw_esp_seq_owner((uint32_t)(T - 1), 2), 1);
-	espgw_replay_view_begin(r, 1, &late);
 	espgw_replay_view_begin(r, 0, &a);
 	assert_int_equal(espgw_replay_claim_check(r, &a, T), ESPGW_OK);
 	assert_int_equal(espgw_replay_claim_update(r, &a, T), ESPGW_OK);
@@ -455,15 +460,14 @@ test_claim_edge(void **state)
 	assert_int_equal(espgw_replay_highest(r), T);
 	assert_int_equal(*espgw_replay_owner_top(r, 1), E - 1000);
 
-	/* late: T - win is still inside the edge owner 1 saw */
-	assert_int_equal(espgw_replay_claim_check(r, &late, T - win), ESPGW_OK);
-
 	espgw_replay_view_begin(r, 1, &b);
 	assert_int_equal(b.edge, T);
-	assert_int_equal(espgw_replay_claim_check(r, &b, T - win),
-			 ESPGW_DROP_BEHIND_WINDOW);
+	assert_int_equal(espgw_replay_claim_check(r, &b, T - win), ESPGW_OK);
+	assert_int_equal(espgw_replay_claim_update(r, &b, T - win), ESPGW_OK);
 	assert_int_equal(espgw_replay_claim_update(r, &b, T - win),
-			 ESPGW_DROP_BEHIND_WINDOW);
+			 ESPGW_DROP_REPLAYED);
+	/* owner 1's, a window below its own top T - win */
+	assert_int_equal(espgw_esp_seq_owner((uint32_t)(T - 600), 2), 1);
 	assert_int_equal(espgw_replay_claim_check(r, &b, T - 600),
 			 ESPGW_DROP_BEHIND_WINDOW);
 	/* owner 0's, whatever the window says */
@@ -603,6 +607,15 @@ main(void)
 	const struct CMUnitTest race_tests[] = {
 		cmocka_unit_test(test_two_threads),
 	};
+	/* claimed, the window's edge is each owner's (test_claim_edge) */
+	const struct CMUnitTest claimed[] = {
+		cmocka_unit_test(test_in_order),
+		cmocka_unit_test(test_duplicates_and_zero),
+		cmocka_unit_test(test_against_model),
+		cmocka_unit_test(test_esn_infer),
+		cmocka_unit_test(test_esn_across_wrap),
+		cmocka_unit_test(test_top_of_space),
+	};
 	const struct CMUnitTest claim_tests[] = {
 		cmocka_unit_test(test_claim_layout),
 		cmocka_unit_test(test_claim_edge),
@@ -616,8 +629,8 @@ main(void)
 	/* one thread plays every owner, each number a run of its own */
 	shared = false;
 	owners = 4;
-	rc |= cmocka_run_group_tests_name("replay, claimed by 4 owners", tests,
-					  NULL, NULL);
+	rc |= cmocka_run_group_tests_name("replay, claimed by 4 owners",
+					  claimed, NULL, NULL);
 	rc |= cmocka_run_group_tests_name("replay, two threads", race_tests,
 					  NULL, NULL);
 	return rc | cmocka_run_group_tests_name("replay, claimed by owners",

@@ -199,9 +199,11 @@ struct espgw_sa_params {
 	 *  SA is received on workers 0 to N - 1 at once, worker w owning the
 	 *  sequence numbers whose run (espgw_esp_seq_owner()) is w; it
 	 *  drops any other as ESPGW_DROP_NOT_OWNER. Each owner writes only
-	 *  its own lines of the window, plainly, and reads the others' tops
-	 *  once a run: its edge of the window may be a burst late, never
-	 *  early, and no number is accepted twice. */
+	 *  its own lines of the window, plainly, and judges "behind" by its
+	 *  own top (the owners run at once, so one may be ahead of another
+	 *  on numbers that came in order): the edge is late by their lag,
+	 *  never early, and no number is accepted twice. ESN's seq-hi comes
+	 *  from the highest top of all, read once a run. */
 	uint16_t replay_owners;
 	/** Byte and packet limits; the only setting that may change later
 	 *  (espgw_sa_set_limits). */
@@ -439,6 +441,17 @@ uint16_t espgw_esp_outbound_bulk(struct espgw_worker *w,
 uint16_t espgw_esp_inbound(struct espgw_worker *w, const struct espgw_sad *sad,
 			   struct rte_mbuf *mb[], struct espgw_sa *sa_out[],
 			   uint16_t n);
+
+/**
+ * The low 32 bits of an ESP packet's sequence number (RFC 4303 section
+ * 2.2), the packet starting at its outer IPv4 or IPv6 header as for
+ * espgw_esp_inbound(), whose parse it follows (ESP in UDP, IPv6
+ * extension headers; a chained packet is linearized). For handing a
+ * packet to the worker that owns its number (espgw_esp_seq_owner()).
+ * @return false when espgw_esp_inbound() would drop the packet before
+ *         its replay window anyway (too short, a bad header chain).
+ */
+bool espgw_esp_seq_lo(struct rte_mbuf *m, uint32_t *seq_lo);
 
 #ifdef __cplusplus
 }
