@@ -27,7 +27,13 @@ struct gw {
 	struct rte_mempool *jumbo_pool; /* reassembled datagrams up to 64 KB */
 	uint16_t ports[GW_MAX_PORTS];
 	unsigned int nb_ports;
+	/* a port's queues are one a worker, but with --spread-esp it may
+	 * have fewer (control/ports.c): the workers from id no_rxq[port]
+	 * (no_txq) on have no RX (TX) queue there; 0: every one has */
+	uint16_t no_rxq[GW_MAX_PORTS], no_txq[GW_MAX_PORTS];
 	unsigned int poll_idle_us;
+	/* workers one SA's ESP is spread over (--spread-esp), 0: none */
+	unsigned int spread;
 	bool quit; /* set once, read with __atomic */
 };
 

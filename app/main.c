@@ -33,6 +33,7 @@
 #include "control/ports.h"
 #include "control/stats.h"
 #include "control/telemetry.h"
+#include "dataplane/spread.h"
 #include "gw.h"
 #include "lang/config.h"
 
@@ -89,6 +90,15 @@ usage(FILE *f, const char *prog)
 		"idle for S seconds,\n"
 		"                        send a NAT keepalive (RFC 3948 "
 		"2.3; IKE daemons: 20)\n"
+		"  --spread-esp          spread one SA's inbound ESP over "
+		"every worker: the\n"
+		"                        receiving worker hands each packet "
+		"to the one\n"
+		"                        owning its sequence number's run of "
+		"256, and sends\n"
+		"                        the results in the order received "
+		"(2, 4, 8 or 16\n"
+		"                        workers; docs/architecture.md)\n"
 		"  --metrics ADDR:PORT   serve Prometheus metrics over HTTP "
 		"on GET /metrics\n"
 		"                        (127.0.0.1:9710, [::1]:9710; port 0: "
@@ -119,13 +129,18 @@ struct opts {
 	const char *socket;
 	const char *on_expire;
 	unsigned int poll_idle_us;
-	bool check, natt_follow;
+	bool check, natt_follow, spread_esp;
 	unsigned int natt_keepalive;
 	const char *metrics, *metrics_file;
 	unsigned int metrics_interval;
 };
 
-enum { OPT_METRICS = 256, OPT_METRICS_FILE, OPT_METRICS_INTERVAL };
+enum {
+	OPT_METRICS = 256,
+	OPT_METRICS_FILE,
+	OPT_METRICS_INTERVAL,
+	OPT_SPREAD_ESP
+};
 
 static int
 parse_opts(int argc, char **argv, struct opts *o)
@@ -143,6 +158,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
 		{ "metrics-interval", required_argument, NULL,
 		  OPT_METRICS_INTERVAL },
+		{ "spread-esp", no_argument, NULL, OPT_SPREAD_ESP },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -193,6 +209,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		}
 		case OPT_METRICS_FILE: o->metrics_file = optarg; break;
+		case OPT_SPREAD_ESP: o->spread_esp = true; break;
 		case OPT_METRICS_INTERVAL:
 			o->metrics_interval =
 				(unsigned int)strtoul(optarg, &end, 10);
@@ -260,6 +277,7 @@ workers_init(struct gw *gw)
 static void
 workers_fini(struct gw *gw)
 {
+	gw_spread_fini(gw);
 	for (unsigned int i = 0; i < gw->nb_workers; i++)
 		gw_worker_fini(&gw->workers[i]);
 }
@@ -330,8 +348,22 @@ main(int argc, char **argv)
 			GW_MAX_WORKERS);
 		goto out_cfg;
 	}
+	/* a window's lines are owned by id modulo the owners: a power of
+	 * two keeps that the dispatcher's choice on every number */
+	if (o.spread_esp) {
+		if (gw.nb_workers < 2 ||
+		    (gw.nb_workers & (gw.nb_workers - 1)) != 0) {
+			fprintf(stderr,
+				"espgw: --spread-esp wants 2, 4, 8 or 16 "
+				"workers, not %u\n",
+				gw.nb_workers);
+			goto out_cfg;
+		}
+		gw.spread = gw.nb_workers;
+	}
 	gw_db_number(&cfg); /* as the control socket's database will */
-	t = gw_tables_build(&cfg, gw.nb_workers, NULL, NULL, err, sizeof(err));
+	t = gw_tables_build(&cfg, gw.nb_workers, gw.spread, NULL, NULL, err,
+			    sizeof(err));
 	if (t == NULL) {
 		fprintf(stderr, "espgw: %s\n", err);
 		goto out_cfg;
@@ -366,6 +398,9 @@ main(int argc, char **argv)
 	nb_mbufs = nb_ports * gw.nb_workers *
 			   (GW_PORT_RX_DESC + GW_PORT_TX_DESC + GW_BURST) +
 		   gw.nb_workers * (GW_ARP_PENDING + 4096) + 4096;
+	/* between workers: a dispatcher's open segments, and their frames */
+	if (gw.spread != 0)
+		nb_mbufs += gw.nb_workers * 2 * GW_SPREAD_SEGS * GW_BURST;
 	gw.pool = rte_pktmbuf_pool_create(
 		"gw_pool", nb_mbufs, 256, 0,
 		RTE_MAX(RTE_MBUF_DEFAULT_BUF_SIZE,
@@ -381,7 +416,8 @@ main(int argc, char **argv)
 	if (gw.pool == NULL || gw.indirect_pool == NULL ||
 	    gw.jumbo_pool == NULL || gw_neigh_init(&gw.neigh, 4096) != 0 ||
 	    gw_publisher_init(&gw.pub, gw.nb_workers) != 0 ||
-	    workers_init(&gw) != 0) {
+	    workers_init(&gw) != 0 ||
+	    (gw.spread != 0 && gw_spread_init(&gw) != 0)) {
 		fprintf(stderr, "espgw: out of memory (try -m with more MB)\n");
 		goto out_run;
 	}
@@ -466,6 +502,7 @@ main(int argc, char **argv)
 	}
 	__atomic_store_n(&gw.quit, true, __ATOMIC_RELEASE);
 	rte_eal_mp_wait_lcore();
+	gw_spread_release(&gw);
 	printf("espgw: stopping; final counters:\n");
 	pthread_mutex_lock(&ctl.lock); /* a scrape may still come */
 	gw_stats_print(&gw, stdout);

@@ -25,7 +25,7 @@ t_kill_pid() { # pid [tenths]
 t_balance() { # stats-file
 	awk '
 	$1 ~ /^gw\.(rx|arp-requested|nd-solicited|icmp-errors-sent|natt-keepalives-sent|fragments-made)$/ { came += $2 }
-	$1 ~ /^gw\.(tx|arp-replies-received|nd-adverts-received|fragmented|fragments-merged|held-arp-queue|held-reassembly)$/ ||
+	$1 ~ /^gw\.(tx|arp-replies-received|nd-adverts-received|fragmented|fragments-merged|held-arp-queue|held-reassembly|held-spread)$/ ||
 	$1 ~ /^gw\.drop-/ { went += $2 }
 	END {
 		if (NR == 0 || came != went) {

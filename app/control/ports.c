@@ -47,7 +47,9 @@ set_mtu(const struct gw_iface *f)
 }
 
 /* One RX and one TX queue per worker; RSS spreads flows when the
- * driver can. */
+ * driver can. With --spread-esp a port may have fewer: the workers
+ * without an RX queue there still decrypt what the others receive,
+ * and send there only through them (dataplane/spread.h). */
 static int
 port_start(struct gw *gw, const struct gw_iface *f, char *err, size_t len)
 {
@@ -60,7 +62,14 @@ port_start(struct gw *gw, const struct gw_iface *f, char *err, size_t len)
 	rc = rte_eth_dev_info_get(f->port, &info);
 	if (rc != 0)
 		goto fail;
-	if (q > info.max_rx_queues || q > info.max_tx_queues) {
+	uint16_t qrx = q, qtx = q;
+
+	if (gw->spread != 0) {
+		qrx = RTE_MIN(q, info.max_rx_queues);
+		qtx = RTE_MIN(q, info.max_tx_queues);
+	}
+	if (qrx == 0 || qtx == 0 || qrx > info.max_rx_queues ||
+	    qtx > info.max_tx_queues) {
 		snprintf(err, len, "%s: %u workers need %u queues, it has %u",
 			 f->name, q, q,
 			 RTE_MIN(info.max_rx_queues, info.max_tx_queues));
@@ -70,28 +79,32 @@ port_start(struct gw *gw, const struct gw_iface *f, char *err, size_t len)
 	 * data path computes it only for packets without (dataplane/ipv4.c) */
 	if (info.rx_offload_capa & RTE_ETH_RX_OFFLOAD_IPV4_CKSUM)
 		conf.rxmode.offloads |= RTE_ETH_RX_OFFLOAD_IPV4_CKSUM;
-	if (q > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_IP)) {
+	if (qrx > 1 && (info.flow_type_rss_offloads & RTE_ETH_RSS_IP)) {
 		conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
 		conf.rx_adv_conf.rss_conf.rss_hf =
 			info.flow_type_rss_offloads & RTE_ETH_RSS_IP;
 	}
-	rc = rte_eth_dev_configure(f->port, q, q, &conf);
+	rc = rte_eth_dev_configure(f->port, qrx, qtx, &conf);
 	if (rc != 0)
 		goto fail;
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(f->port, &nrx, &ntx);
 	if (rc != 0)
 		goto fail;
-	for (uint16_t i = 0; i < q; i++) {
+	for (uint16_t i = 0; i < qrx; i++) {
 		rc = rte_eth_rx_queue_setup(f->port, i, nrx,
 					    rte_eth_dev_socket_id(f->port),
 					    NULL, gw->pool);
 		if (rc != 0)
 			goto fail;
+	}
+	for (uint16_t i = 0; i < qtx; i++) {
 		rc = rte_eth_tx_queue_setup(
 			f->port, i, ntx, rte_eth_dev_socket_id(f->port), NULL);
 		if (rc != 0)
 			goto fail;
 	}
+	gw->no_rxq[f->port] = qrx < q ? qrx : 0;
+	gw->no_txq[f->port] = qtx < q ? qtx : 0;
 	set_mtu(f);
 	rc = rte_eth_dev_start(f->port);
 	if (rc != 0)

@@ -437,7 +437,8 @@ same_sa(const struct espgw_sa_params *a, const struct espgw_sa_params *b)
 	       a->icv_len == b->icv_len && a->esn == b->esn &&
 	       a->af_unspec == b->af_unspec &&
 	       a->replay_window == b->replay_window &&
-	       a->nb_workers == b->nb_workers;
+	       a->nb_workers == b->nb_workers &&
+	       a->replay_owners == b->replay_owners;
 }
 
 /* The SAs of a set sorted by identity (indexes into t->sas), for a
@@ -548,7 +549,8 @@ state_limits(const struct espgw_cfg_state *s)
 static int
 state_params(const struct gw_tables *t, const struct espgw_cfg *cfg,
 	     const struct espgw_cfg_state *s, unsigned int nb_workers,
-	     struct espgw_sa_params *p, char *err, size_t len)
+	     unsigned int spread, struct espgw_sa_params *p, char *err,
+	     size_t len)
 {
 	bool src_ours, dst_ours;
 	char b1[INET6_ADDRSTRLEN], b2[INET6_ADDRSTRLEN];
@@ -566,6 +568,9 @@ state_params(const struct gw_tables *t, const struct espgw_cfg *cfg,
 			    gw_show_ip(&p->src, b1), gw_show_ip(&p->dst, b2));
 	p->dir = dst_ours ? ESPGW_SA_IN : ESPGW_SA_OUT;
 	p->nb_workers = (uint16_t)nb_workers;
+	/* spread over the workers, each owns its runs of the window */
+	if (p->dir == ESPGW_SA_IN && p->replay_window != 0)
+		p->replay_owners = (uint16_t)spread;
 	if (p->dir == ESPGW_SA_OUT && !gw_has_route_to(t, &p->dst))
 		return fail(err, len, cfg, s->line,
 			    "no route to the tunnel's far end %s",
@@ -689,8 +694,9 @@ fresh_sad(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
  * is matched to an SA of prev by identity and parameters. */
 static int
 build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
-	     unsigned int nb_workers, const struct gw_tables *prev,
-	     const struct gw_change *chg, bool net, char *err, size_t len)
+	     unsigned int nb_workers, unsigned int spread,
+	     const struct gw_tables *prev, const struct gw_change *chg,
+	     bool net, char *err, size_t len)
 {
 	bool logged = prev != NULL && chg != NULL && chg->ops != NULL;
 	/* at 100,000 SAs zeroing what no one reads costs more than the
@@ -737,8 +743,8 @@ build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
 
 		if (!holes_only)
 			t->nb_sas = i + 1;
-		rc = state_params(t, cfg, &cfg->states[i], nb_workers, &p, err,
-				  len);
+		rc = state_params(t, cfg, &cfg->states[i], nb_workers, spread,
+				  &p, err, len);
 		if (rc != 0)
 			break;
 		if (logged && t->sas[i] != NULL) {
@@ -1274,8 +1280,8 @@ take_net(struct gw_tables *t, const struct gw_tables *prev)
 
 struct gw_tables *
 gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
-		const struct gw_tables *prev, struct gw_change *chg, char *err,
-		size_t len)
+		unsigned int spread, const struct gw_tables *prev,
+		struct gw_change *chg, char *err, size_t len)
 {
 	static uint64_t generation;
 	struct gw_tables *t = calloc(1, sizeof(*t));
@@ -1297,8 +1303,8 @@ gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
 	if (net ? build_net(t, cfg, err, len) != 0 : (take_net(t, prev), 0))
 		goto error;
 	if (sas) {
-		if (build_states(t, cfg, nb_workers, prev, chg, net, err,
-				 len) != 0)
+		if (build_states(t, cfg, nb_workers, spread, prev, chg, net,
+				 err, len) != 0)
 			goto error;
 	} else {
 		t->sad = prev->sad;

@@ -10,6 +10,7 @@
  *     + natt-keepalives-sent + fragments-made
  *     = tx + drop-* + arp-replies-received + nd-adverts-received
  *       + fragmented + fragments-merged + held-arp-queue + held-reassembly
+ *       + held-spread
  * The rest (forwarded, encrypted, ...) count events on the way and are
  * no fate of their own. drop-esp-in and drop-esp-out are not counted
  * here: they are the sums of the ESP library's reasons (stats.c). */
@@ -41,6 +42,7 @@
 	_(SPD_CACHE_MISSES, "policy-cache-misses")                             \
 	_(HELD_ARP, "held-arp-queue")                                          \
 	_(HELD_REASSEMBLY, "held-reassembly")                                  \
+	_(HELD_SPREAD, "held-spread")                                          \
 	_(DROP_NOT_FOR_US, "drop-l2-not-for-us")                               \
 	_(DROP_L2_PROTO, "drop-l2-unknown-proto")                              \
 	_(DROP_BAD_ARP, "drop-bad-arp")                                        \
@@ -66,7 +68,9 @@
 	_(DROP_REASSEMBLY, "drop-reassembly")                                  \
 	_(DROP_NO_MBUF, "drop-no-mbuf")                                        \
 	_(DROP_NO_HEADROOM, "drop-no-headroom")                                \
-	_(DROP_TX_FULL, "drop-tx-full")
+	_(DROP_TX_FULL, "drop-tx-full")                                        \
+	_(DROP_SPREAD_FULL, "drop-spread-full")                                \
+	_(DROP_NO_TXQ, "drop-no-tx-queue")
 
 enum gw_counter {
 #define GW_CNT_ENUM_(n, s) GW_##n,

@@ -83,6 +83,9 @@ struct gw_ctx {
 		uint16_t n;
 		struct rte_mbuf *m[GW_TXQ_MAX];
 	} txq[GW_MAX_PORTS];
+	/* while decrypting another worker's segment (spread.h): the ring
+	 * its frames go back on instead of a port */
+	struct rte_ring *seg_back;
 };
 
 /* At the top of a loop, with c->t just read: forget the remembered

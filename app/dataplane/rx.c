@@ -17,6 +17,7 @@
 #include "dataplane/ipv6.h"
 #include "dataplane/natt.h"
 #include "dataplane/rx.h"
+#include "dataplane/spread.h"
 
 /* One burst from a port: the L2 demux (our MAC or multicast; ARP, IPv6
  * to ipv6.c, IPv4), the IPv4 header check, and the split of both
@@ -126,8 +127,12 @@ gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 	if (c->w->death_row.cnt != 0)
 		gw_reassembly_bury(c);
 
-	if (nb_esp)
-		gw_ipsec_inbound(c, esp, nb_esp);
+	if (nb_esp) {
+		if (c->w->spread != NULL)
+			gw_spread_dispatch(c, esp, nb_esp);
+		else
+			gw_ipsec_inbound(c, esp, nb_esp);
+	}
 	if (nb_plain)
 		gw_policy_check_in(c, plain, NULL, nb_plain);
 	gw_out_flush(c);

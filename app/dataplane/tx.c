@@ -6,6 +6,7 @@
 
 #include <rte_ethdev.h>
 
+#include "dataplane/spread.h"
 #include "dataplane/tx.h"
 
 /* Send what is queued for a port; what the queue does not take is
@@ -18,6 +19,18 @@ gw_tx_flush(struct gw_ctx *c, uint16_t port)
 
 	if (n == 0)
 		return;
+	if (unlikely(c->seg_back != NULL)) {
+		gw_spread_stage(c, port);
+		return;
+	}
+	/* a port with fewer queues than workers (--spread-esp) */
+	if (unlikely(c->gw->no_txq[port] != 0 &&
+		     c->w->id >= c->gw->no_txq[port])) {
+		c->w->cnt[GW_DROP_NO_TXQ] += n;
+		rte_pktmbuf_free_bulk(c->txq[port].m, n);
+		c->txq[port].n = 0;
+		return;
+	}
 	sent = rte_eth_tx_burst(port, (uint16_t)c->w->id, c->txq[port].m, n);
 	c->w->cnt[GW_TX] += sent;
 	if (unlikely(sent < n)) {

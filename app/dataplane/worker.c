@@ -22,6 +22,7 @@
 #include "dataplane/natt.h"
 #include "dataplane/rx.h"
 #include "dataplane/spd.h"
+#include "dataplane/spread.h"
 #include "dataplane/tx.h"
 #include "dataplane/worker.h"
 
@@ -95,14 +96,20 @@ gw_worker_main(void *arg)
 		gw_ctx_revalidate(&c);
 		for (unsigned int p = 0; p < c.t->nb_up; p++) {
 			uint16_t port = c.t->up[p];
-			uint16_t n = rte_eth_rx_burst(port, (uint16_t)w->id,
-						      pkts, GW_BURST);
+			uint16_t n;
 
+			if (unlikely(gw->no_rxq[port] != 0 &&
+				     w->id >= gw->no_rxq[port]))
+				continue;
+			n = rte_eth_rx_burst(port, (uint16_t)w->id, pkts,
+					     GW_BURST);
 			if (n) {
 				gw_rx_burst(&c, port, pkts, n);
 				got += n;
 			}
 		}
+		if (w->spread != NULL)
+			got += gw_spread_poll(&c);
 		if (w->nb_pending)
 			gw_hold_poll(&c);
 		if (unlikely(!rte_ring_empty(w->keepalives)))

@@ -19,6 +19,7 @@
 struct gw;
 struct gw_spd_cache;
 struct gw_spd_cache6;
+struct gw_spread;
 
 /* A packet waiting for its next hop's MAC (dataplane/hold.c). */
 struct gw_pending {
@@ -46,6 +47,9 @@ struct gw_worker {
 	/* NAT keepalives the control thread asks this worker to send
 	 * (struct gw_natt_keepalive, dataplane/natt.h) */
 	struct rte_ring *keepalives;
+	/* rings to and from the other workers with --spread-esp (NULL
+	 * without: dataplane/spread.h) */
+	struct gw_spread *spread;
 	uint64_t cnt[GW_CNT_MAX];
 } __rte_cache_aligned;
 

@@ -80,7 +80,8 @@ def espgw_drops(st):
 BALANCE_IN = ("gw.rx", "gw.arp-requested", "gw.nd-solicited", "gw.icmp-errors-sent",
               "gw.natt-keepalives-sent", "gw.fragments-made")
 BALANCE_OUT = ("gw.tx", "gw.arp-replies-received", "gw.nd-adverts-received", "gw.fragmented",
-               "gw.fragments-merged", "gw.held-arp-queue", "gw.held-reassembly")
+               "gw.fragments-merged", "gw.held-arp-queue", "gw.held-reassembly",
+               "gw.held-spread")
 
 
 def espgw_balance(st):

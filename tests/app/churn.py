@@ -528,7 +528,8 @@ def check_stats(st, why):
     fates_in = ("gw.rx", "gw.arp-requested", "gw.nd-solicited", "gw.icmp-errors-sent",
                 "gw.natt-keepalives-sent", "gw.fragments-made")
     fates_out = ("gw.tx", "gw.arp-replies-received", "gw.nd-adverts-received", "gw.fragmented",
-                 "gw.fragments-merged", "gw.held-arp-queue", "gw.held-reassembly")
+                 "gw.fragments-merged", "gw.held-arp-queue", "gw.held-reassembly",
+                 "gw.held-spread")
     drops = sorted(k for k in st if k.startswith("gw.drop-"))
     lhs = sum(g(n) for n in fates_in)
     rhs = sum(g(n) for n in fates_out + tuple(drops))

@@ -14,7 +14,7 @@ Every run, whatever the scenario, must also keep the gateway's accounting
     rx + arp-requested + nd-solicited + icmp-errors-sent + natt-keepalives-sent
       + fragments-made
       = tx + drop-* + arp-replies-received + nd-adverts-received + fragmented
-        + fragments-merged + held-arp-queue + held-reassembly
+        + fragments-merged + held-arp-queue + held-reassembly + held-spread
 
 with drop-esp-in the sum of esp.* and the inbound SAs' sa.*.<reason>,
 drop-esp-out that of the outbound SAs' reasons, and rx / tx the sums of
@@ -84,6 +84,8 @@ Scenarios (one espgw run each):
   ipv6_bad_sources multicast, unspecified, loopback sources and loopback destination not forwarded
   inner_addresses decrypted packets to groups, broadcast, loopback, link-local, from groups or
                   ::: dropped as on receive, never forwarded
+  spread_esp      --spread-esp: one SA's ESP on one queue decrypted by both workers by
+                  sequence-number run, sent in the order received; copies dropped replayed
   fragment_ports  an IPv4 first fragment has no ports for the policies (decode_session4)
   icmp6_error_behind_ext no ICMPv6 error about one behind extension headers (is_ineligible)
 
@@ -519,7 +521,7 @@ def eal_cores(workers):
     return ["--lcores", ",".join("%d@%d" % (i, i % ncpu) for i in range(workers + 1))]
 
 
-def run_espgw(ctx, conf, lan_in, wan_in, workers=1, min_secs=0.3, settle=0.4):
+def run_espgw(ctx, conf, lan_in, wan_in, workers=1, min_secs=0.3, settle=0.4, gw_args=()):
     """Run espgw on these inputs until its output is quiet; returns a Run.
 
     lan_in / wan_in: a list of frames (one RX queue) or a list of such lists
@@ -548,7 +550,7 @@ def run_espgw(ctx, conf, lan_in, wan_in, workers=1, min_secs=0.3, settle=0.4):
     prefix = "espgw-pcap-%d-%s" % (os.getpid(), ctx.name)
     cmd = ([ctx.espgw, "--no-huge", "-m", "512"] + eal_cores(workers) +
            ["--no-pci", "--file-prefix", prefix, "--log-level=lib.*:error"] + vdevs +
-           ["--", "-f", conf_path, "-s", stats_path])
+           ["--", "-f", conf_path, "-s", stats_path] + list(gw_args))
     with open(os.path.join(d, "cmd"), "w") as fp:
         fp.write(" ".join(cmd) + "\n")
     out_path, err_path = os.path.join(d, "stdout"), os.path.join(d, "stderr")
@@ -592,7 +594,8 @@ def run_espgw(ctx, conf, lan_in, wan_in, workers=1, min_secs=0.3, settle=0.4):
 FATES_IN = ("gw.rx", "gw.arp-requested", "gw.nd-solicited", "gw.icmp-errors-sent",
             "gw.natt-keepalives-sent", "gw.fragments-made")
 FATES_OUT = ("gw.tx", "gw.arp-replies-received", "gw.nd-adverts-received", "gw.fragmented",
-             "gw.fragments-merged", "gw.held-arp-queue", "gw.held-reassembly")
+             "gw.fragments-merged", "gw.held-arp-queue", "gw.held-reassembly",
+             "gw.held-spread")
 # an SA's totals, not drop reasons (.mappings: the NAT rebounds seen, RFC 3948
 # section 5.2, should the stats file print them)
 SA_TOTALS = (".packets", ".bytes", ".mappings")
@@ -616,7 +619,7 @@ def check_accounting(run, conf):
         rx + arp-requested + nd-solicited + icmp-errors-sent + natt-keepalives-sent
           + fragments-made
           = tx + drop-* + arp-replies-received + nd-adverts-received + fragmented
-            + fragments-merged + held-arp-queue + held-reassembly
+            + fragments-merged + held-arp-queue + held-reassembly + held-spread
 
     and drop-esp-in / drop-esp-out are the library's reasons (esp.* and
     the inbound SAs' sa.*.<reason>; the outbound SAs' reasons), and rx /
@@ -1262,6 +1265,41 @@ def scenario_reassembly(ctx):
                       sa_key(IN_SPI) + ".packets": 3, "gw.drop-reassembly": 2 + 3,
                       "gw.held-reassembly": 0})
     ck.no_drops(run, but=("gw.drop-reassembly",))
+    ck.done()
+
+
+def scenario_spread_esp(ctx):
+    """--spread-esp: one inbound SA's ESP on one RX queue, decrypted by both
+    workers, each the numbers of its runs of 256 (1..700: runs 0, 1, 2, so
+    owners 0, 1, 0); the inner packets, of four flows, leave through the
+    receiving worker in the order they came. Copies of numbers already
+    received, owned by either worker, are dropped replayed, and one far
+    behind the window (64) behind-window."""
+    rng = random.Random(ctx.seed + 41)
+    out_sa, in_sa = r1_sas(rng)
+    inners = {s: rand_packet(rng, "10.0.2.%d" % (7 + s % 4), host_ip(10 + s % 4), 120,
+                             protos=("udp",))
+              for s in range(1, 701)}
+    order = list(range(1, 701))
+    # copies: 299 and 280 (owner 1) after 300, 250 (owner 0) after 260,
+    # 510 after 520, and 1 once 700 is in
+    for after, copy in ((520, 510), (300, 280), (300, 299), (260, 250)):
+        order.insert(order.index(after) + 1, -copy)
+    order.append(-1)
+    wan_in = [wan_frame(in_sa.encrypt(inners[abs(s)], abs(s), ip_id=abs(s))) for s in order]
+    run = run_espgw(ctx, make_config(ctx.name, [out_sa, in_sa]), [], wan_in, workers=2,
+                    gw_args=["--spread-esp"])
+    ck = Checks()
+    ck.true("2 workers" in run.stdout, "espgw did not start 2 workers")
+    ck.eq(len(run.lan_q[1]), 0, "frames sent by worker 1 (it has no packets of its own)")
+    check_plain(ck, run.lan, [forwarded(inners[s]) for s in order if s > 0],
+                [host_mac(10 + s % 4) for s in order if s > 0], LAN_MAC, "LAN TX")
+    ck.counters(run, {sa_key(IN_SPI) + ".packets": 700, "gw.decrypted": 700,
+                      sa_key(IN_SPI) + ".replayed": 4,
+                      sa_key(IN_SPI) + ".behind-window": 1,
+                      "gw.drop-esp-in": 5, "gw.held-spread": 0})
+    ck.no_drops(run, but=(sa_key(IN_SPI) + ".replayed", sa_key(IN_SPI) + ".behind-window",
+                          "gw.drop-esp-in"))
     ck.done()
 
 
@@ -3350,6 +3388,7 @@ SCENARIOS = [
     ("tmpl_required", scenario_tmpl_required),
     ("inner_martians", scenario_inner_martians),
     ("inner_addresses", scenario_inner_addresses),
+    ("spread_esp", scenario_spread_esp),
     ("newest_sa", scenario_newest_sa),
     ("no_policies", scenario_no_policies),
     ("limits", scenario_limits),

@@ -468,7 +468,7 @@ class Soak:
                        "icmp-errors-sent", "natt-keepalives-sent", "fragments-made"))
             went = sum(s.get("gw." + k, 0) for k in ("tx", "arp-replies-received",
                        "nd-adverts-received", "fragmented", "fragments-merged",
-                       "held-arp-queue", "held-reassembly"))
+                       "held-arp-queue", "held-reassembly", "held-spread"))
             # as tests/lib.sh's t_balance: drop-esp-in/out hold the ESP
             # library's reasons, which no other drop-* counts
             went += sum(v for k, v in s.items() if k.startswith("gw.drop-"))
