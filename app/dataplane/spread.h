@@ -21,6 +21,7 @@
 #include <rte_ring.h>
 
 #include "dataplane/ctx.h"
+#include "dataplane/worker.h"
 
 struct gw;
 
@@ -59,6 +60,16 @@ void gw_spread_fini(struct gw *gw);
  * hand each to its owner (this worker too) as one segment an owner. */
 void gw_spread_dispatch(struct gw_ctx *c, struct rte_mbuf **esp,
 			unsigned int n);
+
+/* May this worker receive a burst? Not while its open segments could
+ * not take one more burst's: the owners are behind, and packets wait in
+ * the NIC's queue (or the NIC drops them, imissed) rather than being
+ * received only to be dropped. */
+static inline bool
+gw_spread_room(const struct gw_worker *w, unsigned int nb)
+{
+	return w->spread->sched_n + nb <= GW_SPREAD_SEGS;
+}
 
 /* Decrypt the segments others sent, send back their frames, and send
  * the frames of this worker's own segments that are next in order.

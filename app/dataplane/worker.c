@@ -94,7 +94,11 @@ gw_worker_main(void *arg)
 		c.t = gw_tables_current(&gw->pub);
 		c.now = rte_rdtsc();
 		gw_ctx_revalidate(&c);
-		for (unsigned int p = 0; p < c.t->nb_up; p++) {
+		/* with --spread-esp, not while the owners are behind */
+		for (unsigned int p = 0;
+		     p < c.t->nb_up &&
+		     (w->spread == NULL || gw_spread_room(w, gw->spread));
+		     p++) {
 			uint16_t port = c.t->up[p];
 			uint16_t n;
 
