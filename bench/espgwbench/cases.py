@@ -33,12 +33,13 @@ def espgw_lcores(workers):
 
 class Case:
     def __init__(self, name, gw, direction, size, conf, pcaps, umask=None,
-                 workers=1, group="main", meta=None, fam="4in4"):
+                 workers=1, group="main", meta=None, fam="4in4", args=()):
         self.name, self.gw, self.direction, self.size = name, gw, direction, size
         self.conf, self.pcaps, self.umask, self.workers = conf, pcaps, umask, workers
         self.group = group
         self.meta = meta or {}
         self.fam = fam    # inner "in" outer IP version
+        self.args = list(args)  # espgw's own options beyond -f
         self.runs = []
         self.dirty = []   # (pps, worker CPU share) of runs measured again
 
@@ -49,7 +50,7 @@ class Case:
         sink = sink or "net_null0,no-rx=1"
         if self.gw == "espgw":
             c = [common.ESPGW] + espgw_lcores(self.workers) + eal_common(prefix, huge)
-            c += ["--vdev", src, "--vdev", sink, "--", "-f", self.conf]
+            c += ["--vdev", src, "--vdev", sink, "--", "-f", self.conf] + self.args
             if stats_file:
                 c += ["-s", stats_file]
             return c
@@ -149,4 +150,14 @@ def build_cases(S, args):
                 conf = write_conf("espgw-%s.conf" % d, espgw_main_conf(d))
                 cases.append(Case(name, "espgw", d, "64", conf, [pc, pc], workers=2,
                                   group="workers"))
+        # target 4: one SA's ESP on one RX queue, spread over both
+        # workers by sequence number (--spread-esp): numbers 1..1024,
+        # four runs of 256, two for each owner
+        for size in ("64", "1420"):
+            name = "espgw-spread-decap-%s" % size
+            if want(name):
+                pc = traffic(S, "esp", size, n=1024)
+                conf = write_conf("espgw-decap.conf", espgw_main_conf("decap"))
+                cases.append(Case(name, "espgw", "decap", size, conf, [pc], workers=2,
+                                  group="workers", args=["--spread-esp"]))
     return cases

@@ -346,6 +346,24 @@ def report(cases, ceil, env, args, profiles, instr=None):
                      "whatever else runs there); the source has one rx_pcap (same file) "
                      "per queue." % (" ".join(espgw_lcores(2)), os.cpu_count() or 0))
         lines.append("")
+    rows = []
+    for size in ("64", "1420"):
+        c1, c2 = by.get("espgw-decap-%s" % size), by.get("espgw-spread-decap-%s" % size)
+        if c2 and c2.runs:
+            p1 = [r.pps for r in c1.runs] if c1 else []
+            p2 = [r.pps for r in c2.runs]
+            rows.append([size, fmt_mmm(p1), fmt_mmm(p2),
+                         "-" if not p1 else "%.2f" % (med(p2) / med(p1)),
+                         "%.2f" % min(r.share2 for r in c2.runs)])
+    if rows:
+        lines.append("## One SA on two workers: decap, one RX queue, --spread-esp\n")
+        lines.append(md_table(["bytes", "1 worker Mpps", "2 workers spread Mpps", "2 / 1",
+                               "CPU share of the worker on CPU 0 (min)"], rows))
+        lines.append("\nThe source has one rx_pcap: one queue, which worker 0 reads; it "
+                     "hands each packet to the worker owning its sequence number's run "
+                     "of 256 and sends the frames in the order received (target 4; "
+                     "docs/architecture.md).")
+        lines.append("")
 
     # ceiling
     if ceil:
