@@ -302,6 +302,29 @@ static uint64_t race_pos[2][8]; /* runs done, a line each */
 static uint64_t race_lost[2];	/* updates that found their number taken */
 static volatile int race_go;
 
+/* Thread me's turn at run: keep within RACE_SLACK runs of the other,
+ * and the run's numbers in an order of its own (perm, from *x). */
+static void
+race_turn(unsigned int me, uint32_t run, uint32_t perm[RACE_RUN], uint32_t *x)
+{
+	__atomic_store_n(&race_pos[me][0], run, __ATOMIC_RELAXED);
+	/* yield: the other may have no CPU of its own just now */
+	while (run > RACE_SLACK + __atomic_load_n(&race_pos[!me][0],
+						  __ATOMIC_RELAXED))
+		sched_yield();
+	for (uint32_t i = 0; i < RACE_RUN; i++)
+		perm[i] = i;
+	for (uint32_t i = RACE_RUN - 1; i > 0; i--) {
+		uint32_t j, t;
+
+		*x = *x * 1103515245u + 12345u;
+		j = (*x >> 8) % (i + 1);
+		t = perm[i];
+		perm[i] = perm[j];
+		perm[j] = t;
+	}
+}
+
 static void *
 race(void *arg)
 {
@@ -314,22 +337,7 @@ race(void *arg)
 	for (uint32_t run = 0; run < RACE_N / RACE_RUN; run++) {
 		uint32_t perm[RACE_RUN];
 
-		__atomic_store_n(&race_pos[me][0], run, __ATOMIC_RELAXED);
-		/* yield: the other may have no CPU of its own just now */
-		while (run > RACE_SLACK + __atomic_load_n(&race_pos[!me][0],
-							  __ATOMIC_RELAXED))
-			sched_yield();
-		for (uint32_t i = 0; i < RACE_RUN; i++)
-			perm[i] = i;
-		for (uint32_t i = RACE_RUN - 1; i > 0; i--) {
-			uint32_t j, t;
-
-			x = x * 1103515245u + 12345u;
-			j = (x >> 8) % (i + 1);
-			t = perm[i];
-			perm[i] = perm[j];
-			perm[j] = t;
-		}
+		race_turn(me, run, perm, &x);
 		for (uint32_t i = 0; i < RACE_RUN; i++) {
 			uint32_t k = run * RACE_RUN + perm[i] + 1;
 			uint64_t s = race_base + k;
@@ -517,21 +525,7 @@ claim_race(void *arg)
 		struct espgw_replay_view v;
 		uint32_t perm[RACE_RUN];
 
-		__atomic_store_n(&race_pos[me][0], run, __ATOMIC_RELAXED);
-		while (run > RACE_SLACK + __atomic_load_n(&race_pos[!me][0],
-							  __ATOMIC_RELAXED))
-			sched_yield();
-		for (uint32_t i = 0; i < RACE_RUN; i++)
-			perm[i] = i;
-		for (uint32_t i = RACE_RUN - 1; i > 0; i--) {
-			uint32_t j, t;
-
-			x = x * 1103515245u + 12345u;
-			j = (x >> 8) % (i + 1);
-			t = perm[i];
-			perm[i] = perm[j];
-			perm[j] = t;
-		}
+		race_turn(me, run, perm, &x);
 		espgw_replay_view_begin(race_w, (uint16_t)me, &v);
 		for (uint32_t i = 0; i < RACE_RUN; i++) {
 			uint32_t k = run * RACE_RUN + perm[i] + 1;
