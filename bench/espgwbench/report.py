@@ -14,6 +14,20 @@ from .common import (COST_TARGET, FAMILIES, FLOOR_TARGET, GW_WAN6, INNER6_DST, I
 from .measure import ceiling_pps, espgw_balance
 
 
+def workers_rows(by, pairs):
+    """Rows of one worker's case beside its two-worker twin: (label, one,
+    two) names; the twin's CPU share on CPU 0 is the worker sharing it."""
+    rows = []
+    for label, n1, n2 in pairs:
+        c1, c2 = by.get(n1), by.get(n2)
+        if c2 and c2.runs:
+            p1 = [r.pps for r in c1.runs] if c1 else []
+            p2 = [r.pps for r in c2.runs]
+            rows.append([label, fmt_mmm(p1), fmt_mmm(p2),
+                         "-" if not p1 else "%.2f" % (med(p2) / med(p1)),
+                         "%.2f" % min(r.share2 for r in c2.runs)])
+    return rows
+
 def mmm(xs):
     return (min(xs), statistics.median(xs), max(xs)) if xs else (None, None, None)
 
@@ -328,15 +342,8 @@ def report(cases, ceil, env, args, profiles, instr=None):
                      "100,000 SAs + 10,000 policies ≥ %.2f of 1 SA + 10 policies."
                      % (SCALE_PKTS, SCALE_TARGET))
         lines.append("")
-    rows = []
-    for d in ("encap", "decap"):
-        c1, c2 = by.get("espgw-%s-64" % d), by.get("espgw-w2-%s-64" % d)
-        if c2 and c2.runs:
-            p1 = [r.pps for r in c1.runs] if c1 else []
-            p2 = [r.pps for r in c2.runs]
-            rows.append([d, fmt_mmm(p1), fmt_mmm(p2),
-                         "-" if not p1 else "%.2f" % (med(p2) / med(p1)),
-                         "%.2f" % min(r.share2 for r in c2.runs)])
+    rows = workers_rows(by, [(d, "espgw-%s-64" % d, "espgw-w2-%s-64" % d)
+                             for d in ("encap", "decap")])
     if rows:
         lines.append("## Workers: espgw, 64-byte frames, 1 SA\n")
         lines.append(md_table(["dir", "1 worker Mpps", "2 workers Mpps", "2 / 1",
@@ -346,15 +353,8 @@ def report(cases, ceil, env, args, profiles, instr=None):
                      "whatever else runs there); the source has one rx_pcap (same file) "
                      "per queue." % (" ".join(espgw_lcores(2)), os.cpu_count() or 0))
         lines.append("")
-    rows = []
-    for size in ("64", "1420"):
-        c1, c2 = by.get("espgw-decap-%s" % size), by.get("espgw-spread-decap-%s" % size)
-        if c2 and c2.runs:
-            p1 = [r.pps for r in c1.runs] if c1 else []
-            p2 = [r.pps for r in c2.runs]
-            rows.append([size, fmt_mmm(p1), fmt_mmm(p2),
-                         "-" if not p1 else "%.2f" % (med(p2) / med(p1)),
-                         "%.2f" % min(r.share2 for r in c2.runs)])
+    rows = workers_rows(by, [(z, "espgw-decap-%s" % z, "espgw-spread-decap-%s" % z)
+                             for z in ("64", "1420")])
     if rows:
         lines.append("## One SA on two workers: decap, one RX queue, --spread-esp\n")
         lines.append(md_table(["bytes", "1 worker Mpps", "2 workers spread Mpps", "2 / 1",
