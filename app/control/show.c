@@ -200,7 +200,8 @@ mask_of(uint8_t len)
 
 /* ---- xfrm state ---- */
 
-/* What xfrm would report as the SA's replay state. */
+/* What xfrm would report as the SA's replay state; its bitmap words are
+ * printed 0, as the library does not export the window's bits. */
 struct replay {
 	bool esn_form; /* XFRMA_REPLAY_ESN_VAL, not XFRMA_REPLAY_VAL */
 	uint64_t seq, oseq;
@@ -215,8 +216,10 @@ replay_of(const struct espgw_sa *sa, struct replay *r)
 	r->esn_form = p->esn || p->replay_window > LEGACY_WINDOW_MAX;
 	r->window = p->replay_window;
 	r->bmp_len = (p->replay_window + 31) / 32;
-	/* the side of the SA espgw does not use keeps what was configured */
-	r->seq = p->iseq;
+	/* inbound: the live top, the highest number accepted (xfrm's
+	 * replay.seq, replay_esn->seq_hi and seq); the side of the SA espgw
+	 * does not use keeps what was configured */
+	r->seq = espgw_sa_replay_seq(sa);
 	r->oseq = p->dir == ESPGW_SA_OUT ? espgw_sa_next_seq(sa) - 1 : p->oseq;
 }
 

@@ -417,9 +417,9 @@ sa_info(struct gw_ctl *ctl, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "esn", p->esn);
 	rte_tel_data_add_dict_u64(d, "af_unspec", p->af_unspec);
 	rte_tel_data_add_dict_u64(d, "replay_window", p->replay_window);
-	/* inbound: the configured replay-seq, as `ip xfrm state` shows it
-	 * (the library does not export the live window) */
-	rte_tel_data_add_dict_u64(d, "seq", p->iseq);
+	/* inbound: the highest number accepted, as `ip xfrm state` shows
+	 * it (a relaxed read: the workers may be moving it) */
+	rte_tel_data_add_dict_u64(d, "seq", espgw_sa_replay_seq(sa));
 	rte_tel_data_add_dict_u64(
 		d, "oseq",
 		p->dir == ESPGW_SA_OUT ? espgw_sa_next_seq(sa) - 1 : p->oseq);

@@ -18,7 +18,8 @@
 #include "control/show.h"
 #include "lang/config.h"
 
-static struct espgw_worker *W;
+static struct espgw_worker *W, *W1;
+static struct espgw_sad *SAD;
 
 /* t_sa_params's keys: byte i of seed s is s * 31 + i * 7 + 1 */
 #define KEY_A "0x01080f161d242b323940474e555c636a71787f86"
@@ -255,6 +256,105 @@ test_states_exhausted(void **state)
 		    "\t  replay-window 0 replay 0 failed 0\n"
 		    "\t  drops: seq-exhausted 1\n");
 	espgw_sa_free(sa);
+}
+
+/* An outbound SA and its inbound twin (in SAD), made from p. */
+static void
+twins(struct espgw_sa_params *p, struct espgw_sa **out, struct espgw_sa **in)
+{
+	p->af_unspec = false;
+	p->dir = ESPGW_SA_OUT;
+	*out = t_sa(p);
+	p->dir = ESPGW_SA_IN;
+	*in = t_sa(p);
+	assert_int_equal(espgw_sad_add(SAD, *in), 0);
+}
+
+/* n packets sealed by out into m */
+static void
+seal(struct espgw_sa *out, struct rte_mbuf **m, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++)
+		m[i] = t_inner(4, 64, 0, false, (uint8_t)i);
+	assert_int_equal(espgw_esp_outbound(W, out, m, n), n);
+}
+
+/* ... and opened by worker w, every one accepted */
+static void
+open_all(struct espgw_worker *w, struct rte_mbuf **m, uint16_t n)
+{
+	assert_int_equal(espgw_esp_inbound(w, SAD, m, NULL, n), n);
+	t_free(m, n);
+}
+
+/* The replay context is the live one (xfrm_replay_advance, _esn: the
+ * highest number received is replay.seq, replay_esn->seq_hi and seq),
+ * not the replay-seq the state was added with; the highest whatever the
+ * order it came in, and the highest of all owners of a claimed window.
+ * The bitmap words stay 0: the library does not export the window. */
+static void
+test_states_live_seq(void **state)
+{
+	struct espgw_sa *out[2], *in[2];
+	const struct espgw_sa *sas[2];
+	struct espgw_sa_params p;
+	struct rte_mbuf *m[8];
+	char *out_s;
+
+	(void)state;
+	/* claimed by workers 0 and 1 (runs of 256): 250..255 are worker
+	 * 0's, 256..259 worker 1's, which takes two before worker 0 takes
+	 * its six and two after */
+	t_sa_params(&p, ESPGW_SA_OUT, 0x500, 20, 16, false, 32, 3);
+	p.oseq = 249;
+	p.iseq = 200;
+	p.nb_workers = 2;
+	p.replay_owners = 2;
+	twins(&p, &out[0], &in[0]);
+	seal(out[0], m, 6);
+	seal(out[0], m + 6, 2);
+	open_all(W1, m + 6, 2);
+	open_all(W, m, 6);
+	seal(out[0], m, 2);
+	open_all(W1, m, 2);
+	/* ESN across 2^32: 2^32 - 2 .. 2^32 + 2, the last first */
+	t_sa_params(&p, ESPGW_SA_OUT, 0x600, 20, 16, true, 64, 4);
+	p.oseq = (UINT64_C(1) << 32) - 3;
+	p.iseq = (UINT64_C(1) << 32) - 4;
+	twins(&p, &out[1], &in[1]);
+	seal(out[1], m, 5);
+	open_all(W, m + 4, 1);
+	open_all(W, m, 4);
+
+	sas[0] = in[0];
+	sas[1] = in[1];
+	SHOW(out_s, gw_show_states(f, &PLAIN, sas, 2));
+	expect(out_s, "src 192.0.2.1 dst 198.51.100.1\n"
+		      "\tproto esp spi 0x00000500 reqid 0 mode tunnel\n"
+		      "\treplay-window 32 \n"
+		      "\taead rfc4106(gcm(aes)) <<Keys hidden>> 128\n"
+		      "\tanti-replay context: seq 0x103, oseq 0xf9, bitmap "
+		      "0x00000000\n"
+		      "\tdir in\n"
+		      "\tsel src 0.0.0.0/0 dst 0.0.0.0/0 \n"
+		      "src 192.0.2.1 dst 198.51.100.1\n"
+		      "\tproto esp spi 0x00000600 reqid 0 mode tunnel\n"
+		      "\treplay-window 0 flag esn\n"
+		      "\taead rfc4106(gcm(aes)) <<Keys hidden>> 128\n"
+		      "\tanti-replay esn context:\n"
+		      "\t seq-hi 0x1, seq 0x2, oseq-hi 0x0, oseq 0xfffffffd\n"
+		      "\t replay_window 64, bitmap-length 2\n"
+		      "\t 00000000 00000000 \n"
+		      "\tdir in\n"
+		      "\tsel src 0.0.0.0/0 dst 0.0.0.0/0 \n");
+	SHOW(out_s, gw_show_states(f, &JSON, sas, 2));
+	assert_true(json_ok(out_s));
+	assert_non_null(strstr(out_s, "\"anti_replay\":{\"seq\":259,"));
+	assert_non_null(
+		strstr(out_s, "\"anti_replay_esn\":{\"seq_hi\":1,\"seq\":2,"));
+	free(out_s);
+	for (int i = 0; i < 2; i++)
+		t_unpair(SAD, out[i], in[i]);
 }
 
 /* iproute2 prints xfrm as text even under -j: these keys are espgw's,
@@ -912,6 +1012,8 @@ main(int argc, char **argv)
 						t_teardown),
 		cmocka_unit_test_setup_teardown(test_states_json, t_setup,
 						t_teardown),
+		cmocka_unit_test_setup_teardown(test_states_live_seq, t_setup,
+						t_teardown),
 		cmocka_unit_test(test_policies),
 		cmocka_unit_test_setup_teardown(test_states6, t_setup,
 						t_teardown),
@@ -930,9 +1032,13 @@ main(int argc, char **argv)
 	(void)argc;
 	t_eal_init(argv[0]);
 	W = espgw_worker_create(0, SOCKET_ID_ANY);
-	if (W == NULL)
+	W1 = espgw_worker_create(1, SOCKET_ID_ANY);
+	SAD = espgw_sad_create("sad", 8, SOCKET_ID_ANY);
+	if (W == NULL || W1 == NULL || SAD == NULL)
 		return 1;
 	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	espgw_sad_free(SAD);
+	espgw_worker_free(W1);
 	espgw_worker_free(W);
 	return rc;
 }
