@@ -7,10 +7,20 @@
  * keeps what it has seen in a plain set: each check, update and
  * inferred number must agree, and so must the window's top.
  *
- * Input: a flags byte (ESN, window kind, shared or not), the window, the
- * SA's first iseq, then operations of a byte and a sequence number each, the
- * number given relative to the top, the window's bottom, 2^32 or 2^64
- * so that the edges are found. */
+ * Input: a flags byte (ESN, window kind, shared or not, claimed by
+ * owners or not), the window, the SA's first iseq, then operations of
+ * a byte and a sequence number each, the number given relative to the
+ * top, the window's bottom, 2^32 or 2^64 so that the edges are found.
+ *
+ * Claimed by N owners, each operation is one worker's: the number's
+ * owner (or, as the op byte says, another worker, refused not-owner),
+ * in its view of the window (espgw_replay_view), which stays open over
+ * the worker's next operations while the op byte says its run goes on,
+ * and is published when it ends; so one owner may work from an edge
+ * another has moved since. An extra byte names the owner whose top the
+ * number is relative to. The model keeps each owner's top, the top it
+ * published and each open view's edge (test_replay.c's per-owner
+ * model). */
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -21,17 +31,27 @@
 
 enum { MAX_OPS = 4096, SET_CAP = 2 * MAX_OPS };
 
+/* workers of a claimed window: the owners, and one past them */
+enum { WORKERS = ESPGW_REPLAY_OWNERS_MAX + 1 };
+
 /* The model: every number up to floor counts as seen (the SA starts
  * with iseq received, as sa.c sets its window), and so does every
- * member of set (open addressing, 0 is empty: 0 is never accepted). */
+ * member of set (open addressing, 0 is empty: 0 is never accepted).
+ * Claimed by owners (0: not), top is the highest of otop, each owner's
+ * top, which it judges "behind" by; ptop is what it published (at the
+ * end of its last run), edge the edge of worker w's open view. */
 struct model {
 	bool esn;
+	uint16_t owners;
 	uint32_t win;
 	uint64_t top, floor;
+	uint64_t otop[WORKERS], ptop[WORKERS], edge[WORKERS];
+	bool open[WORKERS];
 	uint64_t set[SET_CAP];
 };
 
 static struct model md;
+static struct espgw_replay_view views[WORKERS];
 
 static bool
 seen(const struct model *m, uint64_t s)
@@ -57,40 +77,63 @@ add(struct model *m, uint64_t s)
 	m->set[h] = s;
 }
 
-/* RFC 4303 section 3.4.3 in its own words: left of the window, a
- * duplicate within it, or new. */
+/* RFC 4303 section 3.4.3 in its own words: left of the window seen
+ * from top, a duplicate within it, or new. Claimed, worker w may only
+ * take its own numbers, and judges from its own top. */
 static int
-model_check(const struct model *m, uint64_t s)
+model_check(const struct model *m, uint16_t w, uint64_t s)
 {
+	uint64_t top = m->top;
+
+	if (m->owners) {
+		if (espgw_esp_seq_owner((uint32_t)s, m->owners) != w)
+			return ESPGW_DROP_NOT_OWNER;
+		top = m->otop[w];
+	}
 	if (s == 0)
 		return ESPGW_DROP_BEHIND_WINDOW;
-	if (s > m->top)
+	if (s > top)
 		return ESPGW_OK;
-	if (m->top - s >= m->win)
+	if (top - s >= m->win)
 		return ESPGW_DROP_BEHIND_WINDOW;
 	return seen(m, s) ? ESPGW_DROP_REPLAYED : ESPGW_OK;
 }
 
 static int
-model_update(struct model *m, uint64_t s)
+model_update(struct model *m, uint16_t w, uint64_t s)
 {
-	int rc = model_check(m, s);
+	int rc = model_check(m, w, s);
 
 	if (rc != ESPGW_OK)
 		return rc;
-	if (s > m->top)
-		m->top = s;
+	m->top = RTE_MAX(m->top, s);
+	if (m->owners) {
+		m->otop[w] = RTE_MAX(m->otop[w], s);
+		m->edge[w] = RTE_MAX(m->edge[w], s);
+	}
 	add(m, s);
 	return ESPGW_OK;
 }
 
-/* RFC 4303 appendix A2.1 said another way: the number whose low half is
- * lo in the 2^32 numbers that start at the window's bottom. Below 1 or
- * above 2^64 - 1 there is no such number (*ok false). */
+/* The highest top the owners published: what a view starts from. */
 static uint64_t
-model_infer(const struct model *m, uint32_t lo, bool *ok)
+model_published(const struct model *m)
 {
-	__int128 bottom = (__int128)m->top - m->win + 1;
+	uint64_t t = 0;
+
+	for (uint16_t w = 0; w < m->owners; w++)
+		t = RTE_MAX(t, m->ptop[w]);
+	return t;
+}
+
+/* RFC 4303 appendix A2.1 said another way: the number whose low half is
+ * lo in the 2^32 numbers that start at the bottom of a window whose top
+ * is top. Below 1 or above 2^64 - 1 there is no such number (*ok
+ * false). */
+static uint64_t
+model_infer(const struct model *m, uint64_t top, uint32_t lo, bool *ok)
+{
+	__int128 bottom = (__int128)top - m->win + 1;
 	__int128 c = bottom + (uint32_t)(lo - (uint32_t)bottom);
 
 	*ok = c >= 1 && c <= (__int128)UINT64_MAX;
@@ -128,10 +171,162 @@ pick_seq(struct fz_in *in, uint8_t form, uint64_t top, uint32_t win)
 	}
 }
 
+/* How many owners the flags' bits 5-7 ask for: 0 (not claimed), or 2 to
+ * 32, a power of two. */
+static uint16_t
+pick_owners(uint8_t k)
+{
+	return k == 0 ? 0 : (uint16_t)(1u << ((k - 1) % 5 + 1));
+}
+
+/* A window of one worker, or shared: one operation, and the top after. */
+static void
+op_plain(struct espgw_replay *r, uint8_t op, uint64_t want)
+{
+	bool ok = true;
+	uint64_t s;
+	int rc, mrc;
+
+	if (md.esn) {
+		/* only the low half is on the wire */
+		s = espgw_replay_infer(r, (uint32_t)want);
+		want = model_infer(&md, md.top, (uint32_t)want, &ok);
+		FZ_CHECK(!ok || s == want);
+	} else {
+		s = want = (uint32_t)want;
+	}
+	switch (op & 3) {
+	case 0: /* the pre-check, before the ICV */
+		rc = espgw_replay_check(r, s);
+		mrc = ok ? model_check(&md, 0, s) : rc;
+		break;
+	case 1: /* inbound's order: check, ICV good, update */
+		rc = espgw_replay_check(r, s);
+		mrc = ok ? model_check(&md, 0, s) : rc;
+		if (rc == ESPGW_OK && mrc == ESPGW_OK) {
+			rc = espgw_replay_update(r, s);
+			mrc = model_update(&md, 0, s);
+		}
+		break;
+	default: /* an update whose check the same burst passed */
+		rc = espgw_replay_update(r, s);
+		mrc = ok ? model_update(&md, 0, s) : rc;
+		break;
+	}
+	/* no number past 2^64 - 1 or below 1 is ever taken */
+	FZ_CHECK(ok || rc != ESPGW_OK);
+	FZ_CHECK(rc == mrc);
+	FZ_CHECK(r->top == md.top);
+}
+
+/* Worker w's view, begun if it has none open: from the highest top the
+ * owners published, and its own. */
+static struct espgw_replay_view *
+view_of(struct espgw_replay *r, uint16_t w)
+{
+	struct espgw_replay_view *v = &views[w];
+
+	if (!md.open[w]) {
+		espgw_replay_view_begin(r, w, v);
+		md.open[w] = true;
+		md.edge[w] = model_published(&md);
+		/* a worker past the owners has no top */
+		FZ_CHECK(v->edge == md.edge[w] &&
+			 v->mine == (w < md.owners ? md.otop[w] : 0));
+	}
+	return v;
+}
+
+/* The end of worker w's run: its top published. */
+static void
+view_close(struct espgw_replay *r, uint16_t w)
+{
+	if (!md.open[w])
+		return;
+	espgw_replay_view_end(r, &views[w]);
+	md.open[w] = false;
+	if (w < md.owners) {
+		md.ptop[w] = md.otop[w];
+		FZ_CHECK(*espgw_replay_owner_top(r, w) == md.ptop[w]);
+	}
+}
+
+/* Claimed by owners: one operation by the number's owner or, op bit 6,
+ * by another worker (bit 7: one past the owners, else the next owner),
+ * in the worker's view; bit 5: its run goes on (the view stays open). */
+static void
+op_claim(struct espgw_replay *r, uint8_t op, uint64_t want)
+{
+	uint32_t lo = (uint32_t)want;
+	uint16_t w = espgw_esp_seq_owner(lo, md.owners);
+	struct espgw_replay_view *v;
+	bool ok = true;
+	uint64_t s;
+	int rc, mrc;
+
+	if (op & 0x40)
+		w = op & 0x80 ? md.owners : (uint16_t)((w + 1) % md.owners);
+	v = view_of(r, w);
+	if (md.esn) {
+		s = espgw_replay_infer_at(r, v->edge, lo);
+		want = model_infer(&md, md.edge[w], lo, &ok);
+		FZ_CHECK(!ok || s == want);
+	} else {
+		s = want = lo;
+	}
+	switch (op & 3) { /* as op_plain's */
+	case 0:
+		rc = espgw_replay_claim_check(r, v, s);
+		mrc = ok ? model_check(&md, w, s) : rc;
+		break;
+	case 1:
+		rc = espgw_replay_claim_check(r, v, s);
+		mrc = ok ? model_check(&md, w, s) : rc;
+		if (rc == ESPGW_OK && mrc == ESPGW_OK) {
+			rc = espgw_replay_claim_update(r, v, s);
+			mrc = model_update(&md, w, s);
+		}
+		break;
+	default:
+		rc = espgw_replay_claim_update(r, v, s);
+		mrc = ok ? model_update(&md, w, s) : rc;
+		break;
+	}
+	FZ_CHECK(ok || rc != ESPGW_OK);
+	FZ_CHECK(rc == mrc);
+	FZ_CHECK(v->edge == md.edge[w]);
+	FZ_CHECK(w >= md.owners || v->mine == md.otop[w]);
+	/* claimed, the header is read-only: the workers keep their tops */
+	FZ_CHECK(r->top == md.floor);
+	if (!(op & 0x20))
+		view_close(r, w);
+}
+
 static void
 check_same(struct espgw_replay *r, uint64_t s)
 {
-	FZ_CHECK(espgw_replay_check(r, s) == model_check(&md, s));
+	struct espgw_replay_view v;
+	uint16_t w;
+
+	if (!md.owners) {
+		FZ_CHECK(espgw_replay_check(r, s) == model_check(&md, 0, s));
+		return;
+	}
+	/* by its owner, in a fresh view */
+	w = espgw_esp_seq_owner((uint32_t)s, md.owners);
+	espgw_replay_view_begin(r, w, &v);
+	FZ_CHECK(espgw_replay_claim_check(r, &v, s) == model_check(&md, w, s));
+}
+
+/* Every number at the window's edges and near the top seen from top. */
+static void
+check_edges(struct espgw_replay *r, uint64_t top)
+{
+	for (uint32_t d = 0; d < 8; d++) {
+		check_same(r, top - d);
+		check_same(r, top + d);
+		check_same(r, top - md.win + d - 4);
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -156,8 +351,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.icv_len = 16;
 	p.esn = flags & 1;
 	p.replay_window = pick_window(&in, flags >> 1 & 7);
-	/* a window several workers share: its compare-and-swap path */
-	p.replay_shared = flags & 0x10;
+	/* claimed by owners (workers 0 to N - 1), or a window several
+	 * workers share: its compare-and-swap path */
+	p.replay_owners = pick_owners(flags >> 5);
+	p.nb_workers = p.replay_owners;
+	p.replay_shared = !p.replay_owners && (flags & 0x10);
 	iseq = pick_seq(&in, fz_u8(&in), 0, p.replay_window);
 	/* without ESN the counter is 32 bits (RFC 4303 section 2.2) */
 	p.iseq = p.esn ? iseq : (uint32_t)iseq;
@@ -166,61 +364,46 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sa = fz_sa(&p);
 	r = espgw_sa_replay(sa);
 	memset(&md, 0, sizeof(md));
+	memset(views, 0, sizeof(views));
 	md.esn = p.esn;
+	md.owners = p.replay_owners;
 	md.win = p.replay_window;
 	md.top = md.floor = p.iseq;
+	for (uint16_t w = 0; w < md.owners; w++)
+		md.otop[w] = md.ptop[w] = p.iseq;
 	FZ_CHECK(r->top == md.top && r->win == md.win);
 
 	for (unsigned int n = 0; n < MAX_OPS && in.n > 0; n++) {
 		uint8_t op = fz_u8(&in);
-		uint64_t want = pick_seq(&in, op >> 2, md.top, md.win), s;
-		bool ok = true;
-		int rc, mrc;
+		/* claimed: relative to the top of the owner the next byte
+		 * names */
+		uint64_t top =
+			md.owners ? md.otop[fz_u8(&in) % md.owners] : md.top;
+		uint64_t want = pick_seq(&in, op >> 2, top, md.win);
 
-		if (md.esn) {
-			/* only the low half is on the wire */
-			s = espgw_replay_infer(r, (uint32_t)want);
-			want = model_infer(&md, (uint32_t)want, &ok);
-			FZ_CHECK(!ok || s == want);
-		} else {
-			s = want = (uint32_t)want;
-		}
-		switch (op & 3) {
-		case 0: /* the pre-check, before the ICV */
-			rc = espgw_replay_check(r, s);
-			mrc = ok ? model_check(&md, s) : rc;
-			break;
-		case 1: /* inbound's order: check, ICV good, update */
-			rc = espgw_replay_check(r, s);
-			mrc = ok ? model_check(&md, s) : rc;
-			if (rc == ESPGW_OK && mrc == ESPGW_OK) {
-				rc = espgw_replay_update(r, s);
-				mrc = model_update(&md, s);
-			}
-			break;
-		default: /* an update whose check the same burst passed */
-			rc = espgw_replay_update(r, s);
-			mrc = ok ? model_update(&md, s) : rc;
-			break;
-		}
-		/* no number past 2^64 - 1 or below 1 is ever taken */
-		FZ_CHECK(ok || rc != ESPGW_OK);
-		FZ_CHECK(rc == mrc);
-		FZ_CHECK(r->top == md.top);
+		if (md.owners)
+			op_claim(r, op, want);
+		else
+			op_plain(r, op, want);
 	}
 
-	/* and every number at the window's edges and near the top */
-	for (uint32_t d = 0; d < 8; d++) {
-		check_same(r, md.top - d);
-		check_same(r, md.top + d);
-		check_same(r, md.top - md.win + d - 4);
-	}
+	/* and every number at the window's edges and near the top: of
+	 * each owner's own when claimed, once every run has ended */
+	for (uint16_t w = 0; w <= md.owners; w++)
+		view_close(r, w);
+	FZ_CHECK(espgw_replay_highest(r) == md.top);
+	FZ_CHECK(espgw_sa_replay_seq(sa) == md.top);
+	check_edges(r, md.top);
+	for (uint16_t w = 0; w < md.owners; w++)
+		check_edges(r, md.otop[w]);
 	espgw_sa_free(sa);
 	return 0;
 }
 
 /* Sequential numbers, a gap, numbers replayed and reordered, for each
- * kind of window and start. */
+ * kind of window and start; claimed by owners, one owner running
+ * ahead of another, runs that go on, and numbers offered to a worker
+ * that does not own them. */
 void
 fz_seeds(void)
 {
@@ -242,11 +425,42 @@ fz_seeds(void)
 		0x09, 0x80, 0x00, 0x00, 0x00, 0x00, 0x00, /* a jump */
 		0x02, 0x00, 0x00,			  /* update, no check */
 	};
-	uint8_t buf[sizeof(starts[0]) + sizeof(ops)];
+	static const uint8_t claim_starts[][10] = {
+		{ 0x20, 7, 0x00, 0, 0 },	  /* 2 owners, 64, from 1 */
+		{ 0x21, 7, 0x05, 0x00, 0x10, 1 }, /* ESN, near 2^32 */
+		{ 0x41, 9, 0x05, 0x00, 0x00, 1 }, /* 4, ESN 127, 2^32 */
+		{ 0xa1, 21, 0x06, 0x00, 0x40 },	  /* 32, ESN 65536, 2^64 */
+		{ 0x60, 0, 0x01, 0x00, 0x02 },	  /* 8 owners, window 1 */
+		{ 0x80, 13, 0x00, 0x00, 0x00 },	  /* 16 owners, 1024 */
+	};
+	static const uint8_t claim_ops[] = {
+		/* op, the owner it is relative to, the number */
+		0x01, 0, 0x00, 0x00, /* owner 0's top + 1 */
+		0x01, 0, 0x00, 0xff, /* + 256: the next owner's */
+		0x21, 1, 0x00, 0xff, /* its run goes on, ahead */
+		0x01, 1, 0x00, 0x00, /* and ends */
+		0x01, 0, 0x00, 0x01, /* owner 0 from its own top */
+		0x05, 0, 0x00, 0x02, /* top - 2: new */
+		0x05, 0, 0x00, 0x02, /* again: replayed */
+		0x41, 0, 0x00, 0x00, /* to the next owner: not its */
+		0xc1, 1, 0x00, 0x00, /* to a worker past the owners */
+		0x11, 1, 0x00, 0x01, /* owner 1's bottom + 1 */
+		0x1d, 0, 0x00, 0x00, /* owner 0's top */
+		0x22, 1, 0x00, 0x40, /* update, no check, the run on */
+		0x01, 0, 0x00, 0x40, /* while owner 0 takes one */
+		0x09, 0, 0x80, 0x00, 0x00, 0x00, 0x00, /* a jump */
+	};
+	uint8_t buf[sizeof(claim_starts[0]) + sizeof(claim_ops)];
 
 	for (size_t i = 0; i < RTE_DIM(starts); i++) {
 		memcpy(buf, starts[i], sizeof(starts[i]));
 		memcpy(buf + sizeof(starts[i]), ops, sizeof(ops));
+		fz_seed(buf, sizeof(starts[i]) + sizeof(ops));
+	}
+	for (size_t i = 0; i < RTE_DIM(claim_starts); i++) {
+		memcpy(buf, claim_starts[i], sizeof(claim_starts[i]));
+		memcpy(buf + sizeof(claim_starts[i]), claim_ops,
+		       sizeof(claim_ops));
 		fz_seed(buf, sizeof(buf));
 	}
 }
