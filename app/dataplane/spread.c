@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <rte_lcore.h>
 #include <rte_malloc.h>
@@ -149,15 +150,17 @@ gw_spread_dispatch(struct gw_ctx *c, struct rte_mbuf **esp, unsigned int n)
 		}
 		sp->sched[(sp->sched_head + sp->sched_n++) % GW_SPREAD_SEGS] =
 			(uint8_t)o;
+		sp->open[o]++;
 	}
 }
 
-void
-gw_spread_stage(struct gw_ctx *c, uint16_t port)
+/* The frames queued for port onto ring r, to the worker that sends
+ * them. */
+static void
+stage_on(struct gw_ctx *c, uint16_t port, struct rte_ring *r)
 {
 	struct rte_mbuf **m = c->txq[port].m;
-	unsigned int n = c->txq[port].n,
-		     free_ = rte_ring_free_count(c->seg_back);
+	unsigned int n = c->txq[port].n, free_ = rte_ring_free_count(r);
 	/* room is kept for the markers of every open segment, so a
 	 * segment always ends */
 	unsigned int k = free_ > GW_SPREAD_SEGS ? free_ - GW_SPREAD_SEGS : 0;
@@ -167,12 +170,24 @@ gw_spread_stage(struct gw_ctx *c, uint16_t port)
 	for (unsigned int i = 0; i < k; i++)
 		m[i]->port = port;
 	if (k)
-		rte_ring_enqueue_bulk(c->seg_back, (void **)m, k, NULL);
+		rte_ring_enqueue_bulk(r, (void **)m, k, NULL);
 	if (unlikely(k < n)) {
 		c->w->cnt[GW_DROP_SPREAD_FULL] += n - k;
 		rte_pktmbuf_free_bulk(m + k, n - k);
 	}
 	c->txq[port].n = 0;
+}
+
+void
+gw_spread_stage(struct gw_ctx *c, uint16_t port)
+{
+	stage_on(c, port, c->seg_back);
+}
+
+void
+gw_spread_hand(struct gw_ctx *c, uint16_t port)
+{
+	stage_on(c, port, c->gw->workers[0].spread->back[c->w->id].r);
 }
 
 /* One segment from dispatcher d, started with pkts[0..k): decrypted and
@@ -208,6 +223,36 @@ owner_segment(struct gw_ctx *c, unsigned int d, struct rte_mbuf **pkts,
 	return done;
 }
 
+/* Frames f[0..k) from another worker onto the TX queues of their
+ * ports. */
+static void
+queue_frames(struct gw_ctx *c, struct rte_mbuf **f, unsigned int k)
+{
+	for (unsigned int i = 0; i < k; i++) {
+		uint16_t port = f[i]->port;
+
+		c->txq[port].m[c->txq[port].n++] = f[i];
+		if (unlikely(c->txq[port].n == GW_TXQ_MAX))
+			gw_tx_flush(c, port);
+	}
+}
+
+/* Everything rd holds (no marker: its owner has no segment open) onto
+ * the TX queues, f the scratch; how many. */
+static unsigned int
+to_txq(struct gw_ctx *c, struct gw_spread_rd *rd, struct rte_mbuf **f)
+{
+	unsigned int done = 0, k;
+	bool end;
+
+	do {
+		k = rd_take(rd, (void **)f, GW_SPREAD_TAKE, &end);
+		queue_frames(c, f, k);
+		done += k;
+	} while (k == GW_SPREAD_TAKE);
+	return done;
+}
+
 /* The frames of this worker's open segments, in order: the first
  * segment's owner's frames until its marker, then the next. */
 static unsigned int
@@ -222,22 +267,23 @@ merge(struct gw_ctx *c)
 		bool end;
 		unsigned int k = rd_take(rd, (void **)f, GW_SPREAD_TAKE, &end);
 
-		for (unsigned int i = 0; i < k; i++) {
-			uint16_t port = f[i]->port;
-
-			c->txq[port].m[c->txq[port].n++] = f[i];
-			if (unlikely(c->txq[port].n == GW_TXQ_MAX))
-				gw_tx_flush(c, port);
-		}
+		queue_frames(c, f, k);
 		done += k;
 		if (!end) {
 			if (k == GW_SPREAD_TAKE)
 				continue;
 			break;
 		}
+		sp->open[sp->sched[sp->sched_head]]--;
 		sp->sched_head = (sp->sched_head + 1) % GW_SPREAD_SEGS;
 		sp->sched_n--;
 	}
+	/* an owner with no segment open here has ended every one it had:
+	 * what its ring holds now are frames it handed over to be sent */
+	if (c->w->id == 0)
+		for (unsigned int o = 1; o < c->gw->nb_workers; o++)
+			if (sp->open[o] == 0)
+				done += to_txq(c, &sp->back[o], f);
 	return done;
 }
 
@@ -296,5 +342,6 @@ gw_spread_release(struct gw *gw)
 			gw->workers[i].cnt[GW_HELD_SPREAD] +=
 				rd_release(&s->in[j]) + rd_release(&s->back[j]);
 		s->sched_head = s->sched_n = 0;
+		memset(s->open, 0, sizeof(s->open));
 	}
 }

@@ -43,11 +43,13 @@ struct gw_spread_rd {
 
 /* A worker's side of spreading. in[d]: segments dispatcher d sends it
  * to decrypt; back[o]: the frames owner o made of the segments this
- * worker sent it. sched: the owners of this worker's open segments, in
- * the order they were received. */
+ * worker sent it (on worker 0, also those o sends on a port where it has
+ * no TX queue). sched: the owners of this worker's open segments, in
+ * the order they were received; open[o]: how many of them are o's. */
 struct gw_spread {
 	struct gw_spread_rd in[GW_MAX_WORKERS], back[GW_MAX_WORKERS];
 	uint8_t sched[GW_SPREAD_SEGS];
+	uint8_t open[GW_MAX_WORKERS];
 	unsigned int sched_head, sched_n;
 };
 
@@ -79,6 +81,11 @@ unsigned int gw_spread_poll(struct gw_ctx *c);
 /* While an owner works on a segment its frames go back to the
  * segment's dispatcher: tx.c's flush hands them here. */
 void gw_spread_stage(struct gw_ctx *c, uint16_t port);
+
+/* Frames of a worker with no TX queue on port, made outside a segment
+ * (a held packet released, an ARP request of its own): worker 0, which
+ * has queue 0 on every port, sends them (tx.c's flush hands them here). */
+void gw_spread_hand(struct gw_ctx *c, uint16_t port);
 
 /* Once every worker has stopped: what is still between workers is
  * counted as held-spread (the one fate of a packet at exit). */

@@ -23,12 +23,11 @@ gw_tx_flush(struct gw_ctx *c, uint16_t port)
 		gw_spread_stage(c, port);
 		return;
 	}
-	/* a port with fewer queues than workers (--spread-esp) */
+	/* a port with fewer queues than workers (--spread-esp): worker 0
+	 * sends this one's frames */
 	if (unlikely(c->gw->no_txq[port] != 0 &&
 		     c->w->id >= c->gw->no_txq[port])) {
-		c->w->cnt[GW_DROP_NO_TXQ] += n;
-		rte_pktmbuf_free_bulk(c->txq[port].m, n);
-		c->txq[port].n = 0;
+		gw_spread_hand(c, port);
 		return;
 	}
 	sent = rte_eth_tx_burst(port, (uint16_t)c->w->id, c->txq[port].m, n);

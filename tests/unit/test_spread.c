@@ -26,6 +26,7 @@
 #include "dataplane/ipsec.h"
 #include "dataplane/rx.h"
 #include "dataplane/spread.h"
+#include "dataplane/tx.h"
 #include "dataplane/worker.h"
 #include "lang/config.h"
 
@@ -356,6 +357,84 @@ test_full(void **state)
 	assert_int_equal(sa_packets(), 0);
 }
 
+/* A frame for the LAN host marked (IP id) with mark, as a worker queues
+ * one for its port. */
+static void
+queue_lan(unsigned int i, uint16_t mark)
+{
+	struct rte_mbuf *m = t_inner(4, 32, 0, false, 0);
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	struct rte_ether_hdr *eth;
+
+	ip->packet_id = rte_cpu_to_be_16(mark);
+	eth = (void *)rte_pktmbuf_prepend(m, sizeof(*eth));
+	assert_non_null(eth);
+	memset(eth, 0, sizeof(*eth));
+	c[i].txq[lan].m[c[i].txq[lan].n++] = m;
+}
+
+/* A port with one TX queue: worker 1's frames of its own there (a held
+ * packet released, outside any segment) are sent by worker 0, at once
+ * when worker 1 has no segment open there, else with that segment's. */
+static void
+test_no_txq(void **state)
+{
+	const uint32_t s[] = { 256, 257 };
+	uint16_t got[8];
+	unsigned int n = 0;
+
+	(void)state;
+	gw.no_txq[lan] = 1;
+	queue_lan(1, 7);
+	gw_tx_flush(&c[1], lan);
+	assert_int_equal(c[1].txq[lan].n, 0);
+	gw_spread_poll(&c[0]);
+	collect(0, got, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(got[0], 7);
+
+	/* a segment of owner 1 open: the frame goes out before it */
+	receive(0, s, RTE_DIM(s));
+	queue_lan(1, 8);
+	gw_tx_flush(&c[1], lan);
+	gw_spread_poll(&c[0]);
+	gw_spread_poll(&c[1]);
+	gw_spread_poll(&c[0]);
+	collect(0, got, &n);
+	assert_int_equal(n, 4);
+	assert_int_equal(got[1], 8);
+	assert_marks(got + 2, s, 2);
+	assert_int_equal(cnt(GW_DROP_SPREAD_FULL), 0);
+	assert_int_equal(cnt(GW_DROP_NO_TXQ), 0);
+	gw.no_txq[lan] = 0;
+}
+
+/* Worker 0 takes what owner 1 hands it to send only while no segment
+ * of owner 1 is open: owner 1 done with two segments, worker 0 with
+ * fewer of its own nine between them (8 a poll), the second segment's
+ * frames wait for the ninth and its marker stays its end. */
+static void
+test_no_txq_order(void **state)
+{
+	const uint32_t want[] = { 256, 1, 2, 3, 4, 5, 6, 7, 8, 9, 257 };
+	uint16_t got[16];
+	unsigned int n = 0;
+
+	(void)state;
+	gw.no_txq[lan] = 1;
+	for (unsigned int i = 0; i < RTE_DIM(want); i++)
+		receive(0, &want[i], 1);
+	gw_spread_poll(&c[1]);
+	gw_spread_poll(&c[0]);
+	collect(0, got, &n);
+	assert_int_equal(n, 9);
+	gw_spread_poll(&c[0]);
+	collect(0, got, &n);
+	assert_int_equal(n, RTE_DIM(want));
+	assert_marks(got, want, RTE_DIM(want));
+	gw.no_txq[lan] = 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -365,6 +444,9 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_not_owner, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_txq, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_no_txq_order, setup,
+						teardown),
 	};
 
 	(void)argc;
