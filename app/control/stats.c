@@ -19,7 +19,7 @@
 #include "gw.h"
 
 static const char *const counter_names[] = {
-#define GW_CNT_NAME_(n, s) [GW_##n] = s,
+#define GW_CNT_NAME_(n, s, side) [GW_##n] = s,
 	GW_FOREACH_COUNTER(GW_CNT_NAME_)
 #undef GW_CNT_NAME_
 };
@@ -28,6 +28,18 @@ const char *
 gw_counter_name(enum gw_counter c)
 {
 	return (unsigned int)c < GW_CNT_MAX ? counter_names[c] : "?";
+}
+
+static const enum gw_side counter_sides[] = {
+#define GW_CNT_SIDE_(n, s, side) [GW_##n] = GW_SIDE_##side,
+	GW_FOREACH_COUNTER(GW_CNT_SIDE_)
+#undef GW_CNT_SIDE_
+};
+
+enum gw_side
+gw_counter_side(enum gw_counter c)
+{
+	return (unsigned int)c < GW_CNT_MAX ? counter_sides[c] : GW_SIDE_EV;
 }
 
 /* What the SAs no longer there counted, by direction (control thread). */
