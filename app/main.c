@@ -109,6 +109,11 @@ usage(FILE *f, const char *prog)
 		"atomically\n"
 		"  --metrics-interval S  every S seconds (default 10) and at "
 		"exit\n"
+		"  --counters            print each counter of the stats file "
+		"with its side\n"
+		"                        of the one-fate law (in, out, event; "
+		"reason: an\n"
+		"                        ESP drop reason), start nothing\n"
 		"  -h, --help            this text\n"
 		"\n"
 		"Workers run on every EAL lcore but the main one; each port "
@@ -139,7 +144,8 @@ enum {
 	OPT_METRICS = 256,
 	OPT_METRICS_FILE,
 	OPT_METRICS_INTERVAL,
-	OPT_SPREAD_ESP
+	OPT_SPREAD_ESP,
+	OPT_COUNTERS
 };
 
 static int
@@ -159,6 +165,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "metrics-interval", required_argument, NULL,
 		  OPT_METRICS_INTERVAL },
 		{ "spread-esp", no_argument, NULL, OPT_SPREAD_ESP },
+		{ "counters", no_argument, NULL, OPT_COUNTERS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -221,6 +228,7 @@ parse_opts(int argc, char **argv, struct opts *o)
 				return -1;
 			}
 			break;
+		case OPT_COUNTERS: gw_stats_counters(stdout); exit(0);
 		case 'h': usage(stdout, argv[0]); exit(0);
 		default: return -1;
 		}
@@ -299,10 +307,14 @@ main(int argc, char **argv)
 	uint16_t max_mtu = RTE_ETHER_MTU;
 	int n, dump, rc = 1;
 
+	/* before EAL: no hugepages, ports or privileges needed */
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0) {
 			usage(stdout, argv[0]);
+			return 0;
+		} else if (strcmp(argv[i], "--counters") == 0) {
+			gw_stats_counters(stdout);
 			return 0;
 		}
 	prefix = file_prefix(argc, argv);

@@ -42,6 +42,23 @@ gw_counter_side(enum gw_counter c)
 	return (unsigned int)c < GW_CNT_MAX ? counter_sides[c] : GW_SIDE_EV;
 }
 
+void
+gw_stats_counters(FILE *f)
+{
+	static const char *const side[] = {
+		[GW_SIDE_IN] = "in",
+		[GW_SIDE_OUT] = "out",
+		[GW_SIDE_EV] = "event",
+	};
+
+	for (int c = 0; c < GW_CNT_MAX; c++)
+		fprintf(f, "gw.%s %s\n", gw_counter_name(c),
+			side[gw_counter_side(c)]);
+	fprintf(f, "gw.drop-esp-in out\ngw.drop-esp-out out\n");
+	for (int d = 0; d < ESPGW_DROP_MAX; d++)
+		fprintf(f, "esp.%s reason\n", espgw_drop_name(d));
+}
+
 /* What the SAs no longer there counted, by direction (control thread). */
 static struct espgw_sa_stats gone[2];
 

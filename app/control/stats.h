@@ -31,5 +31,10 @@ void gw_stats_sum(const struct gw *gw, uint64_t cnt[GW_CNT_MAX],
 /* What the SAs freed so far counted in one direction. */
 const struct espgw_sa_stats *gw_stats_gone(enum espgw_sa_dir dir);
 int gw_stats_write(struct gw *gw, const char *path);
+/* Every counter of the stats file with its side of the one-fate law
+ * (dataplane/counters.h), "name side" a line: gw.<counter> in, out or
+ * event; gw.drop-esp-in and gw.drop-esp-out out; then esp.<reason>
+ * reason, each ESP drop reason, summed into those two. */
+void gw_stats_counters(FILE *f);
 
 #endif /* ESPGW_CONTROL_STATS_H */
