@@ -18,19 +18,33 @@ t_kill_pid() { # pid [tenths]
 	return 0
 }
 
-# One packet, one fate (docs/architecture.md, "Accounting"): from an
-# espgw --stats-file, what came in or was made must equal what was sent,
-# dropped under one name, consumed or still held. Prints the two sides
-# when they differ and returns 1.
-t_balance() { # stats-file
+# One packet, one fate (app/dataplane/counters.h): from an espgw
+# --stats-file, what came in or was made (the counters `espgw --counters`
+# calls "in") must equal what was sent, dropped under one name, consumed
+# or still held ("out"), and every gw.* and esp.* counter must have a
+# side. Prints the two sides, or what disagrees, and returns 1 when the
+# law does not hold.
+t_balance() { # espgw stats-file
+	local sides
+	if ! sides=$("$1" --counters) || [ -z "$sides" ]; then
+		echo "$1 --counters printed no sides"
+		return 1
+	fi
 	awk '
-	$1 ~ /^gw\.(rx|arp-requested|nd-solicited|icmp-errors-sent|natt-keepalives-sent|fragments-made)$/ { came += $2 }
-	$1 ~ /^gw\.(tx|arp-replies-received|nd-adverts-received|fragmented|fragments-merged|held-arp-queue|held-reassembly|held-spread)$/ ||
-	$1 ~ /^gw\.drop-/ { went += $2 }
+	NR == FNR { side[$1] = $2; next }
+	$1 ~ /^(gw|esp)\./ {
+		seen[$1] = 1
+		if (!($1 in side)) { printf "%s: not in espgw --counters\n", $1; bad = 1 }
+		else if (side[$1] == "in") came += $2
+		else if (side[$1] == "out") went += $2
+	}
 	END {
-		if (NR == 0 || came != went) {
+		for (k in side)
+			if (!(k in seen)) { printf "no %s in the stats file\n", k; bad = 1 }
+		if (FNR == 0 || came != went) {
 			printf "rx + made %d != tx + drops + consumed + held %d\n", came, went
-			exit 1
+			bad = 1
 		}
-	}' "$1"
+		exit bad
+	}' - "$2" <<<"$sides"
 }

@@ -55,7 +55,7 @@ import tempfile
 import time
 
 import gwproc
-from gwproc import cksum, read_stats
+from gwproc import cksum, counter_sides, fates, read_stats
 
 LAN_MAC = "02:70:63:61:70:00"        # net_pcap0: the pcap driver's first MAC
 HOST_MAC = "02:00:0a:00:01:0a"
@@ -518,21 +518,17 @@ def eal_cores():
     return ["-l", "0-1"] if (os.cpu_count() or 1) > 1 else ["--lcores", "0@0,1@0"]
 
 
-def check_stats(st, why):
+def check_stats(st, sides, why):
     def g(name):
         if name not in st:
             why.append("no counter %s in the stats file" % name)
             return 0
         return st[name]
 
-    fates_in = ("gw.rx", "gw.arp-requested", "gw.nd-solicited", "gw.icmp-errors-sent",
-                "gw.natt-keepalives-sent", "gw.fragments-made")
-    fates_out = ("gw.tx", "gw.arp-replies-received", "gw.nd-adverts-received", "gw.fragmented",
-                 "gw.fragments-merged", "gw.held-arp-queue", "gw.held-reassembly",
-                 "gw.held-spread")
-    drops = sorted(k for k in st if k.startswith("gw.drop-"))
-    lhs = sum(g(n) for n in fates_in)
-    rhs = sum(g(n) for n in fates_out + tuple(drops))
+    fates_in, fates_out, disagree = fates(st, sides)
+    why += disagree
+    lhs = sum(st.get(n, 0) for n in fates_in)
+    rhs = sum(st.get(n, 0) for n in fates_out)
     if lhs != rhs:
         why.append("one packet, one fate: %d in, %d out" % (lhs, rhs))
     arp = g("gw.arp-requested")
@@ -714,7 +710,7 @@ def run(args):
             sys.stdout.write("# espgw stderr (tail):\n" +
                              "".join("#   " + l + "\n" for l in stderr.splitlines()[-60:]))
     if os.path.exists(stats_path):
-        rx = check_stats(read_stats(stats_path), why)
+        rx = check_stats(read_stats(stats_path), counter_sides(args.espgw), why)
         print("# unrelated traffic: %d packets received, encrypted with SA 0x%x" % (rx, OUT_SPI))
     else:
         why.append("no stats file")

@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
-"""What the app tests share: frame building blocks, the stats file, and
-how an espgw they started is stopped and what its stopping must show
-(exit 0 on SIGINT, no sanitizer report on stderr: the sanitizer leg runs
-them against an ASan build)."""
+"""What the app tests share: frame building blocks, the stats file and
+its one-fate law, and how an espgw they started is stopped and what its
+stopping must show (exit 0 on SIGINT, no sanitizer report on stderr: the
+sanitizer leg runs them against an ASan build)."""
 
 import re
 import shutil
@@ -36,6 +36,32 @@ def read_stats(path):
             k, v = line.split()
             stats[k] = int(v)
     return stats
+
+
+def counter_sides(espgw):
+    """{stats-file name: side} as the espgw binary prints them (espgw
+    --counters; app/dataplane/counters.h): "in", "out" or "event" for
+    gw.<counter>, "reason" for esp.<reason>, each ESP drop reason."""
+    out = subprocess.run([espgw, "--counters"], capture_output=True, text=True,
+                         check=True).stdout
+    sides = dict(line.split() for line in out.splitlines())
+    if "gw.rx" not in sides or set(sides.values()) != {"in", "out", "event", "reason"}:
+        raise ValueError("%s --counters: %r" % (espgw, out[:200]))
+    return sides
+
+
+def fates(st, sides):
+    """One packet, one fate (app/dataplane/counters.h): the "in" and the
+    "out" counters of a stats file (st, read_stats), as two lists of
+    names, and what the stats file and the sides disagree on (a gw.* or
+    esp.* counter with no side, a side with no counter). The law holds
+    when both lists sum to the same and nothing disagrees."""
+    ins = [k for k, s in sides.items() if s == "in"]
+    outs = [k for k, s in sides.items() if s == "out"]
+    why = ["%s: not in espgw --counters" % k
+           for k in sorted(st) if k.startswith(("gw.", "esp.")) and k not in sides]
+    why += ["no %s in the stats file" % k for k in sides if k not in st]
+    return ins, outs, why
 
 
 def stop(proc, prefix, stderr_text, timeout=120):

@@ -190,7 +190,7 @@ EOF
 	[ "$out" = "$to:$want 10.0.1.10>10.0.2.5" ] &&
 		ok "$tag: the LAN's packet goes to $to:$want" ||
 		bad "$tag: the LAN's packet goes to $to:$want" "$out"
-	out=$(t_balance "$tmp/stats") && ok "$tag: every packet accounted for" || bad "$tag: every packet accounted for" "$out"
+	out=$(t_balance "$espgw" "$tmp/stats") && ok "$tag: every packet accounted for" || bad "$tag: every packet accounted for" "$out"
 	want=4500
 	[ "$follow" = 1 ] && want=61000
 	out=$(grep -c "encap type espinudp sport 4500 dport $want addr" "$tmp/states-$tag")

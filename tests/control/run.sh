@@ -139,7 +139,7 @@ sc_classic() {
 		[ "$(io_stat "$st" "$e")" = "$(sa_count "$IO_W/classic.gw" "$spi" "$dst")" ] ||
 			{ fail "stats file: $e is $(io_stat "$st" "$e"), espgwctl -s said $(sa_count "$IO_W/classic.gw" "$spi" "$dst")"; return 1; }
 	done
-	e=$(t_balance "$st") || { fail "espgw's packets not accounted for: $e"; return 1; }
+	e=$(t_balance "$IO_ESPGW" "$st") || { fail "espgw's packets not accounted for: $e"; return 1; }
 	echo "# espgw's drops: $(awk '$1 ~ /^gw\.drop-|^esp\./ && $2 != 0' "$st" | tr -s ' \n' ' ')"
 }
 
@@ -226,7 +226,7 @@ ip xfrm state delete src $R2_WAN dst $R1_WAN proto esp spi $o21" || { fail "reke
 	[ "$(wc -l <"$G1")" = 2 ] && [ "$(wc -l <"$K1")" = 2 ] ||
 		{ fail "states left: espgw $(wc -l <"$G1"), kernel $(wc -l <"$K1"), not 2"; return 1; }
 	io_gw_stop
-	a=$(t_balance "$IO_W/rekey.stats") || { fail "espgw's packets not accounted for: $a"; return 1; }
+	a=$(t_balance "$IO_ESPGW" "$IO_W/rekey.stats") || { fail "espgw's packets not accounted for: $a"; return 1; }
 	a=$(awk '($1 ~ /^gw\.drop-/ || $1 ~ /^esp\./) && $1 != "gw.drop-frag-needed" && $2 != 0 { print $1 "=" $2 }' "$IO_W/rekey.stats" | tr '\n' ' ')
 	[ -z "$a" ] || { fail "espgw dropped packets: $a"; return 1; }
 }
@@ -296,7 +296,7 @@ sc_limits() {
 			{ fail "$e: Expired events $(tr '\n' ';' <"$IO_W/$e.ev"), not $(tr '\n' ';' <"$IO_W/$e.want")"; return 1; }
 	done
 	io_gw_stop
-	e=$(t_balance "$IO_W/limits.stats") || { fail "espgw's packets not accounted for: $e"; return 1; }
+	e=$(t_balance "$IO_ESPGW" "$IO_W/limits.stats") || { fail "espgw's packets not accounted for: $e"; return 1; }
 	echo "# espgw's drops: $(awk '$1 ~ /^gw\.drop-|^esp\.|^gone\./ && $2 != 0' "$IO_W/limits.stats" | tr -s ' \n' ' ')"
 	[ "$(io_stat "$IO_W/limits.stats" gone.out.state-expired)" -ge 1 ] ||
 		{ fail "no packet of the expired state was counted state-expired"; return 1; }

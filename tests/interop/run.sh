@@ -169,7 +169,7 @@ no_drops() { # stats [allowed counter names...]
 	shift
 	bad=$(awk '($1 ~ /^esp\./ || $1 ~ /^gw\.drop-/ || ($1 ~ /^sa\./ && $1 !~ /\.(packets|bytes)$/)) && $2 != 0 { print $1 "=" $2 }' "$st" |
 		grep -v -F -f <(printf '%s\n' "${@:-@none@}") | tr '\n' ' ')
-	if ! bal=$(t_balance "$st"); then
+	if ! bal=$(t_balance "$IO_ESPGW" "$st"); then
 		echo "  espgw packets not accounted for: $bal"
 		return 1
 	fi

@@ -316,7 +316,7 @@ i6_stats() { # tag allowed-drops-ere
 		[ "$sp" = "$e" ] && [ "$sb" = "$eb" ] ||
 			soft "--stats-file: $name.packets $sp, .bytes $sb; espgwctl -s said $e packets, $eb bytes"
 	done
-	if ! bal=$(t_balance "$st"); then
+	if ! bal=$(t_balance "$IO_ESPGW" "$st"); then
 		soft "espgw's packets not accounted for: $bal"
 	fi
 	bad=$(awk '($1 ~ /^esp\./ || $1 ~ /^gw\.drop-/ || ($1 ~ /^sa\./ && $1 !~ /\.(packets|bytes)$/)) && $2 != 0 { print $1 "=" $2 }' "$st" |

@@ -178,7 +178,7 @@ nt_counts() { # tag s12 s21
 nt_gw_end() { # tag
 	local e
 	io_gw_stop
-	e=$(t_balance "$IO_W/$1.stats") || { fail "espgw's packets not accounted for: $e"; return 1; }
+	e=$(t_balance "$IO_ESPGW" "$IO_W/$1.stats") || { fail "espgw's packets not accounted for: $e"; return 1; }
 	echo "# espgw's drops: $(awk '$1 ~ /^gw\.drop-|^esp\./ && $2 != 0' "$IO_W/$1.stats" | tr -s ' \n' ' ')"
 }
 

@@ -448,7 +448,7 @@ else
 		expected=$(awk '$2 != 0 && $1 ~ /^gw\.drop-(frag-needed|l2-not-for-us|ttl-exceeded)$/ { printf " %s=%s", $1, $2 }' "$f")
 		unexpected=$(awk '$2 != 0 && (($1 ~ /^gw\.drop-/ && $1 !~ /^gw\.drop-(frag-needed|l2-not-for-us|ttl-exceeded)$/) || $1 ~ /^esp\./ || ($1 ~ /^sa\./ && $1 !~ /\.(packets|bytes)$/)) { printf " %s=%s", $1, $2 }' "$f")
 		[ -n "$expected" ] && echo "#   $r expected drops:$expected"
-		if ! bal=$(t_balance "$f"); then
+		if ! bal=$(t_balance "$EG_ESPGW" "$f"); then
 			echo "#   $r packets not accounted for: $bal"
 			e_why="$e_why $r $bal;"
 		fi

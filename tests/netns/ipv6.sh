@@ -88,7 +88,7 @@ why=""
 [ "$(st gw.nd-learned)" -ge 1 ] || why="$why nothing learned;"
 [ "$(st gw.drop-nd-unresolved)" = 0 ] || why="$why drop-nd-unresolved $(st gw.drop-nd-unresolved);"
 [ "$(st gw.drop-bad-icmpv6)" = 0 ] || why="$why drop-bad-icmpv6 $(st gw.drop-bad-icmpv6);"
-if ! bal=$(t_balance "$f"); then
+if ! bal=$(t_balance "$EG_ESPGW" "$f"); then
 	why="$why not accounted for: $bal;"
 fi
 echo "# R1: $(awk '$1 ~ /^gw\.(rx|tx|nd-|icmpv6|drop-local|drop-ipv6)/ && $2 != 0 { printf "%s %s, ", substr($1, 4), $2 }' "$f")"

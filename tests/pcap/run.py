@@ -9,16 +9,11 @@ come from an independent implementation: scapy's SecurityAssociation
 (AES-GCM, RFC 4106) encrypts what goes in and decrypts what comes out.
 
 Every run, whatever the scenario, must also keep the gateway's accounting
-(issue #9, "one packet, one fate"; app/gw.h) in its stats file:
-
-    rx + arp-requested + nd-solicited + icmp-errors-sent + natt-keepalives-sent
-      + fragments-made
-      = tx + drop-* + arp-replies-received + nd-adverts-received + fragmented
-        + fragments-merged + held-arp-queue + held-reassembly + held-spread
-
-with drop-esp-in the sum of esp.* and the inbound SAs' sa.*.<reason>,
-drop-esp-out that of the outbound SAs' reasons, and rx / tx the sums of
-the ports' (check_accounting).
+(issue #9, "one packet, one fate"; app/dataplane/counters.h) in its stats
+file: the counters `espgw --counters` calls "in" sum to those it calls
+"out" (every drop-* among them), with drop-esp-in the sum of esp.* and the
+inbound SAs' sa.*.<reason>, drop-esp-out that of the outbound SAs'
+reasons, and rx / tx the sums of the ports' (check_accounting).
 
 The gateway is set up from a configuration made from the classic R1 file
 (config/r1.conf; docs/configuration.md):
@@ -129,7 +124,7 @@ from scapy.layers.inet6 import (defragment6, IPv6ExtHdrFragment, ICMPv6DestUnrea
 from scapy.layers.ipsec import ESP, CryptAlgo, SecurityAssociation  # noqa: E402
 from scapy.layers.l2 import ARP, Ether  # noqa: E402
 from scapy.packet import Raw  # noqa: E402
-from gwproc import cksum, mac as mac_bytes, read_stats  # noqa: E402
+from gwproc import cksum, counter_sides, fates, mac as mac_bytes, read_stats  # noqa: E402
 
 # --- the test network ------------------------------------------------------
 
@@ -585,17 +580,10 @@ def run_espgw(ctx, conf, lan_in, wan_in, workers=1, min_secs=0.3, settle=0.4, gw
         if run.st("port.%s.tx" % name) != got:
             raise Fail("%s counted %d TX frames, its pcap holds %d"
                        % (name, run.st("port.%s.tx" % name), got))
-    check_accounting(run, conf)
+    check_accounting(run, conf, ctx.sides)
     return run
 
 
-# One packet, one fate (app/gw.h, issue #9): what came in or was made
-# equals what went out, was dropped under one name, or is still held.
-FATES_IN = ("gw.rx", "gw.arp-requested", "gw.nd-solicited", "gw.icmp-errors-sent",
-            "gw.natt-keepalives-sent", "gw.fragments-made")
-FATES_OUT = ("gw.tx", "gw.arp-replies-received", "gw.nd-adverts-received", "gw.fragmented",
-             "gw.fragments-merged", "gw.held-arp-queue", "gw.held-reassembly",
-             "gw.held-spread")
 # an SA's totals, not drop reasons (.mappings: the NAT rebounds seen, RFC 3948
 # section 5.2, should the stats file print them)
 SA_TOTALS = (".packets", ".bytes", ".mappings")
@@ -613,31 +601,24 @@ def sa_directions(conf):
     return dirs
 
 
-def check_accounting(run, conf):
-    """Raise Fail unless the stats file keeps the gateway's law:
-
-        rx + arp-requested + nd-solicited + icmp-errors-sent + natt-keepalives-sent
-          + fragments-made
-          = tx + drop-* + arp-replies-received + nd-adverts-received + fragmented
-            + fragments-merged + held-arp-queue + held-reassembly + held-spread
-
-    and drop-esp-in / drop-esp-out are the library's reasons (esp.* and
-    the inbound SAs' sa.*.<reason>; the outbound SAs' reasons), and rx /
-    tx the ports' sums."""
+def check_accounting(run, conf, sides):
+    """Raise Fail unless the stats file keeps the gateway's law (issue #9):
+    what came in or was made (the counters `espgw --counters` calls "in")
+    equals what was sent, dropped under one name, consumed or is still
+    held ("out"); drop-esp-in / drop-esp-out are the library's
+    reasons (esp.* and the inbound SAs' sa.*.<reason>; the outbound SAs'
+    reasons), and rx / tx the ports' sums."""
     st = run.stats
-    why = []
 
     def terms(names):
         return " + ".join("%s %d" % (n, run.st(n)) for n in names) or "0"
 
-    drops = sorted(k for k in st if k.startswith("gw.drop-"))
-    lhs = sum(run.st(n) for n in FATES_IN)
-    rhs = sum(run.st(n) for n in FATES_OUT + tuple(drops))
-    if lhs != rhs:
-        dropped = [k for k in drops if st[k]]
-        why.append("one packet, one fate: %s = %d, but %s + %s = %d"
-                   % (terms(FATES_IN), lhs, terms(FATES_OUT),
-                      terms(dropped) if dropped else "gw.drop-* 0", rhs))
+    fates_in, fates_out, why = fates(st, sides)
+    lhs = sum(run.st(n) for n in fates_in)
+    rhs = sum(run.st(n) for n in fates_out)
+    if lhs != rhs:  # every "in" term, and the "out" ones that counted
+        why.append("one packet, one fate: %s = %d, but %s = %d"
+                   % (terms(fates_in), lhs, terms([n for n in fates_out if st[n]]), rhs))
     dirs = sa_directions(conf)
     reasons = {"in": [k for k in st if k.startswith("esp.") and st[k]], "out": []}
     for k in sorted(st):
@@ -3418,8 +3399,9 @@ SCENARIOS = [
 
 
 class Ctx:
-    def __init__(self, espgw, name, directory, seed):
-        self.espgw, self.name, self.dir, self.seed = espgw, name, directory, seed
+    def __init__(self, espgw, sides, name, directory, seed):
+        self.espgw, self.sides, self.name, self.dir, self.seed = (espgw, sides, name,
+                                                                  directory, seed)
 
 
 def main():
@@ -3433,6 +3415,7 @@ def main():
     espgw = os.path.abspath(args.espgw)
     if not os.access(espgw, os.X_OK):
         sys.exit("run.py: %s is not an executable" % espgw)
+    sides = counter_sides(espgw)  # the law's terms, from the binary tested
     chosen = [(n, f) for n, f in SCENARIOS if not args.k or any(k in n for k in args.k)]
     if not chosen:
         sys.exit("run.py: no scenario matches %s" % args.k)
@@ -3446,7 +3429,7 @@ def main():
             d = tempfile.mkdtemp(prefix="espgw-pcap-%s-" % name)
         t0 = time.monotonic()
         try:
-            fn(Ctx(espgw, name, d, args.seed))
+            fn(Ctx(espgw, sides, name, d, args.seed))
             print("ok - %s (%.1fs)" % (name, time.monotonic() - t0), flush=True)
             passed += 1
         except Exception as e:       # a test failure or a broken test: both fail
