@@ -43,7 +43,7 @@ import threading
 import time
 
 import gwproc
-from gwproc import cksum, mac, read_stats
+from gwproc import cksum, counter_sides, mac, read_stats
 
 LAN_MAC = "02:70:63:61:70:00"        # net_pcap0: the pcap driver's first MAC
 HOST_MAC = "02:00:0a:00:01:0a"
@@ -396,7 +396,7 @@ def check_policy_pages(tel, pols, why):
           % (total, pages, worst), flush=True)
 
 
-def check_sa_info(tel, ids, why):
+def check_sa_info(tel, args, ids, why):
     by_spi = {}
     for p in range(-(-len(ids) // SA_PAGE)):
         _, r = tel.ok("/espgw/sa/list,%d" % p)
@@ -419,7 +419,11 @@ def check_sa_info(tel, ids, why):
         why.append("/espgw/sa/info of 0x3003: add_time %r" % lt.get("add_time"))
     if enc != {"type": "espinudp", "sport": 4500, "dport": 4501, "oa": "0.0.0.0"}:
         why.append("/espgw/sa/info of 0x3003: encap %r" % enc)
-    if len(i.get("drops", {})) != 21 or any(v != 0 for v in i.get("drops", {}).values()):
+    # every ESP drop reason the binary has (espgw --counters), by
+    # telemetry's name for it, '-' as '_'
+    reasons = {k[len("esp."):].replace("-", "_")
+               for k, side in counter_sides(args.espgw).items() if side == "reason"}
+    if set(i.get("drops", {})) != reasons or any(v != 0 for v in i.get("drops", {}).values()):
         why.append("/espgw/sa/info of 0x3003: drops %r" % i.get("drops"))
     if any(re.search("key", k) and k != "key_bits" for k in i):
         why.append("/espgw/sa/info has a key field: %r" % sorted(i))
@@ -586,7 +590,7 @@ def run(args):
         sas, pols = load(args, sock, d, keys)
         ids = check_sa_pages(tel, sas, why)
         check_policy_pages(tel, pols, why)
-        check_sa_info(tel, ids, why)
+        check_sa_info(tel, args, ids, why)
         dpdk_telemetry_py(prefix, why)
         churn(args, sock, prefix, why, args.seconds)
         # no traffic since check_traffic: the numbers stand still
