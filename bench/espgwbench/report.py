@@ -11,7 +11,7 @@ from .common import (COST_TARGET, FAMILIES, FLOOR_TARGET, GW_WAN6, INNER6_DST, I
                      PEER_WAN6, RATIO_TARGET, SCALE_PKTS, SCALE_ROWS, SCALE_TARGET, SECGW_SRC,
                      SIZES, V6_SECGW_TARGET, V6_V4_TARGET, WORKER_CPU, avg_frame, esp_ct_len,
                      frame_lens, inner6)
-from .measure import ceiling_pps, espgw_balance
+from .measure import ceiling_pps
 
 
 def workers_rows(by, pairs):
@@ -400,9 +400,14 @@ def report(cases, ceil, env, args, profiles, instr=None):
             bad = []
             work = {"encap": "gw.encrypted", "decap": "gw.decrypted"}.get(c.direction)
             for r in c.runs:
-                came, went = espgw_balance(r.stats)
+                if not getattr(r, "balance", None):  # a JSON from before it
+                    bad.append("not recorded")
+                    continue
+                came, went, odd = r.balance
                 if came != went:
                     bad.append("in %d != accounted for %d" % (came, went))
+                if odd:
+                    bad.append("sides and stats disagree: %s" % ", ".join(odd))
                 if work and r.stats.get(work, 0) != r.stats.get("gw.rx", 0):
                     bad.append("%s %d of rx %d" % (work[3:], r.stats.get(work, 0),
                                                    r.stats.get("gw.rx", 0)))
