@@ -763,35 +763,21 @@ esp_drops(void)
 	return sum;
 }
 
-/* counters.h's law: what came in or was made, against each fate. */
+/* counters.h's law: what came in or was made, against each fate (the
+ * sides its X-macro gives each counter). */
 static void
 check_law(const uint64_t *before, uint64_t esp_before)
 {
-	static const enum gw_counter in[] = {
-		GW_RX,
-		GW_ARP_REQUESTED,
-		GW_ND_SOLICITED,
-		GW_ICMP_ERRORS_SENT,
-		GW_NATT_KEEPALIVES_SENT,
-		GW_FRAGMENTS_MADE,
-	};
-	static const enum gw_counter out[] = {
-		GW_TX,
-		GW_ARP_REPLIES_RECEIVED,
-		GW_ND_ADVERTS_RECEIVED,
-		GW_FRAGMENTED,
-		GW_FRAGS_MERGED,
-		GW_HELD_ARP,
-		GW_HELD_REASSEMBLY,
-	};
 	uint64_t lhs = 0, rhs = esp_drops() - esp_before;
 
-	for (unsigned int i = 0; i < RTE_DIM(in); i++)
-		lhs += w->cnt[in[i]] - before[in[i]];
-	for (unsigned int i = 0; i < RTE_DIM(out); i++)
-		rhs += w->cnt[out[i]] - before[out[i]];
-	for (int c = GW_DROP_NOT_FOR_US; c <= GW_DROP_TX_FULL; c++)
-		rhs += w->cnt[c] - before[c];
+	for (int c = 0; c < GW_CNT_MAX; c++) {
+		enum gw_side side = gw_counter_side((enum gw_counter)c);
+
+		if (side == GW_SIDE_IN)
+			lhs += w->cnt[c] - before[c];
+		else if (side == GW_SIDE_OUT)
+			rhs += w->cnt[c] - before[c];
+	}
 	if (lhs != rhs || verbose) {
 		for (int c = 0; c < GW_CNT_MAX; c++)
 			if (w->cnt[c] != before[c])
