@@ -70,8 +70,7 @@
 	_(DROP_NO_MBUF, "drop-no-mbuf", OUT)                                   \
 	_(DROP_NO_HEADROOM, "drop-no-headroom", OUT)                           \
 	_(DROP_TX_FULL, "drop-tx-full", OUT)                                   \
-	_(DROP_SPREAD_FULL, "drop-spread-full", OUT)                           \
-	_(DROP_NO_TXQ, "drop-no-tx-queue", OUT)
+	_(DROP_SPREAD_FULL, "drop-spread-full", OUT)
 
 /* A counter's side of the law. */
 enum gw_side {
