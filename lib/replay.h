@@ -48,6 +48,10 @@ struct espgw_replay {
 	uint32_t blk_mask;  /* nb_blocks - 1 */
 	bool shared;	    /* several workers update it: compare-and-swap */
 	uint8_t owner_mask; /* claimed by owners: owners - 1; else 0 */
+	/* claimed by owners: run r is map[r & run_mask]'s (esp.h
+	 * espgw_replay_map, the even one filled in) */
+	uint8_t run_mask;
+	uint8_t map[ESPGW_REPLAY_MAP_MAX];
 	union espgw_replay_blk blks[] __rte_cache_aligned;
 };
 /* cmpxchg16b wants its 16 bytes aligned, and a worker that owns lines
@@ -68,22 +72,36 @@ enum {
 _Static_assert(ESPGW_REPLAY_LINE_BLKS * sizeof(union espgw_replay_blk) ==
 		       RTE_CACHE_LINE_SIZE,
 	       "a run of numbers must be one line of blocks");
-_Static_assert(ESPGW_REPLAY_OWNERS_MAX <= (1u << (32 - ESPGW_REPLAY_RUN_SHIFT)),
-	       "owners must divide the runs of 2^32");
+_Static_assert(ESPGW_REPLAY_OWNERS_MAX <=
+			       (1u << (32 - ESPGW_REPLAY_RUN_SHIFT)) &&
+		       ESPGW_REPLAY_MAP_MAX <=
+			       (1u << (32 - ESPGW_REPLAY_RUN_SHIFT)),
+	       "owners and maps must divide the runs of 2^32");
+
+/* Runs of an owner map (esp.h): its own, or the even map's one a
+ * owner; 0 when not claimed by owners (0 or 1). */
+static inline uint32_t
+espgw_replay_runs(uint16_t owners, const struct espgw_replay_map *map)
+{
+	if (owners <= 1)
+		return 0;
+	return map != NULL && map->runs != 0 ? map->runs : owners;
+}
 
 /* Blocks needed for a window of win packets (0 when there is no window)
- * claimed by owners (0 or 1: one worker, or shared): at least a line an
- * owner, and whole lines of each. A power of two. */
+ * claimed by owners over runs runs (0 or 1: one worker, or shared): at
+ * least a line a run, and whole lines of each, so that a line's runs
+ * are all one owner's. A power of two. */
 static inline uint32_t
-espgw_replay_nb_blocks_of(uint32_t win, uint16_t owners)
+espgw_replay_nb_blocks_of(uint32_t win, uint32_t runs)
 {
 	uint32_t nb;
 
 	if (win == 0)
 		return 0;
 	nb = (win + ESPGW_REPLAY_BLK_BITS - 1) / ESPGW_REPLAY_BLK_BITS + 1;
-	if (owners > 1)
-		nb = RTE_MAX(nb, (uint32_t)owners * ESPGW_REPLAY_LINE_BLKS);
+	if (runs > 1)
+		nb = RTE_MAX(nb, runs * ESPGW_REPLAY_LINE_BLKS);
 	return rte_align32pow2(nb);
 }
 
@@ -93,15 +111,23 @@ espgw_replay_nb_blocks(uint32_t win)
 	return espgw_replay_nb_blocks_of(win, 0);
 }
 
-/* Bytes of a window of win packets claimed by owners (0 or 1: not), for
- * its allocation (cache-line aligned). */
+/* Bytes of a window of win packets claimed by owners (0 or 1: not) as
+ * map says (NULL: the even map), for its allocation (cache-line
+ * aligned). */
+static inline size_t
+espgw_replay_size_map(uint32_t win, uint16_t owners,
+		      const struct espgw_replay_map *map)
+{
+	return sizeof(struct espgw_replay) +
+	       espgw_replay_nb_blocks_of(win, espgw_replay_runs(owners, map)) *
+		       sizeof(union espgw_replay_blk) +
+	       (owners > 1 && win > 0 ? owners * RTE_CACHE_LINE_SIZE : 0);
+}
+
 static inline size_t
 espgw_replay_size_of(uint32_t win, uint16_t owners)
 {
-	return sizeof(struct espgw_replay) +
-	       espgw_replay_nb_blocks_of(win, owners) *
-		       sizeof(union espgw_replay_blk) +
-	       (owners > 1 && win > 0 ? owners * RTE_CACHE_LINE_SIZE : 0);
+	return espgw_replay_size_map(win, owners, NULL);
 }
 
 static inline size_t
@@ -177,21 +203,27 @@ replay_mark(union espgw_replay_blk *want, const union espgw_replay_blk *old,
 	return true;
 }
 
-/* A window of win packets in zeroed memory (espgw_replay_size_of()),
- * claimed by owners (0 or 1: not) or shared or neither, whose highest
- * number is top, with everything up to top counted as received (a new
- * SA's iseq): every owner starts from top. */
+/* A window of win packets in zeroed memory (espgw_replay_size_map()),
+ * claimed by owners (0 or 1: not) as map says (NULL: evenly) or shared
+ * or neither, whose highest number is top, with everything up to top
+ * counted as received (a new SA's iseq): every owner starts from top. */
 static inline void
-espgw_replay_init_of(struct espgw_replay *r, uint32_t win, uint64_t top,
-		     bool shared, uint16_t owners)
+espgw_replay_init_map(struct espgw_replay *r, uint32_t win, uint64_t top,
+		      bool shared, uint16_t owners,
+		      const struct espgw_replay_map *map)
 {
-	uint32_t nb = espgw_replay_nb_blocks_of(win, owners);
+	uint32_t runs = espgw_replay_runs(owners, map);
+	uint32_t nb = espgw_replay_nb_blocks_of(win, runs);
 
 	r->win = win;
 	r->blk_mask = nb ? nb - 1 : 0;
 	r->top = top;
 	r->shared = shared;
 	r->owner_mask = owners > 1 && win > 0 ? (uint8_t)(owners - 1) : 0;
+	r->run_mask = r->owner_mask ? (uint8_t)(runs - 1) : 0;
+	for (uint32_t i = 0; r->owner_mask && i < runs; i++)
+		r->map[i] = map != NULL && map->runs != 0 ? map->owner[i]
+							  : (uint8_t)i;
 	for (uint16_t w = 0; r->owner_mask && w <= r->owner_mask; w++)
 		*espgw_replay_owner_top(r, w) = top;
 	for (uint64_t s = top, k = 0; s > 0 && k < win; s--, k++) {
@@ -202,6 +234,13 @@ espgw_replay_init_of(struct espgw_replay *r, uint32_t win, uint64_t top,
 		if (replay_mark(&want, b, s, &rc))
 			*b = want;
 	}
+}
+
+static inline void
+espgw_replay_init_of(struct espgw_replay *r, uint32_t win, uint64_t top,
+		     bool shared, uint16_t owners)
+{
+	espgw_replay_init_map(r, win, top, shared, owners, NULL);
 }
 
 static inline void
@@ -362,11 +401,12 @@ espgw_replay_view_end(struct espgw_replay *r, const struct espgw_replay_view *v)
 		__atomic_store_n(t, v->mine, __ATOMIC_RELAXED);
 }
 
-/* The worker that owns seq; esp.h espgw_esp_seq_owner() of its low half. */
+/* The worker that owns seq; esp.h espgw_replay_map_owner() of its low
+ * half (the map divides 2^32's runs). */
 static inline uint16_t
 replay_owner(const struct espgw_replay *r, uint64_t seq)
 {
-	return (uint16_t)((seq >> ESPGW_REPLAY_RUN_SHIFT) & r->owner_mask);
+	return r->map[(seq >> ESPGW_REPLAY_RUN_SHIFT) & r->run_mask];
 }
 
 /* Claimed by owners, before decryption: may seq be new? ESPGW_OK or the

@@ -47,6 +47,17 @@ espgw_sa_params_check(const struct espgw_sa_params *p)
 			       "each other";
 		if (p->replay_window == 0 && p->dir == ESPGW_SA_IN)
 			return "replay owners need a replay window";
+		if (p->replay_map.runs > ESPGW_REPLAY_MAP_MAX ||
+		    (p->replay_map.runs != 0 &&
+		     !rte_is_power_of_2(p->replay_map.runs)))
+			return "replay owner map runs must be a power of two "
+			       "up to 32";
+		for (unsigned int i = 0; i < p->replay_map.runs; i++)
+			if (p->replay_map.owner[i] >= p->replay_owners)
+				return "replay owner map names a worker past "
+				       "the owners";
+	} else if (p->replay_map.runs != 0) {
+		return "a replay owner map needs replay owners";
 	}
 	if (!p->esn && (p->oseq > UINT32_MAX || p->iseq > UINT32_MAX))
 		return "sequence number above 32 bits without ESN";
@@ -210,6 +221,37 @@ sa_peer_store(struct espgw_sa *sa, rte_be32_t addr, uint16_t port)
 	__atomic_store_n(&sa->peer.word, v.word, __ATOMIC_RELAXED);
 }
 
+int
+espgw_replay_map_weighted(struct espgw_replay_map *m, const uint8_t *weight,
+			  uint16_t owners)
+{
+	int credit[ESPGW_REPLAY_OWNERS_MAX] = { 0 };
+	unsigned int sum = 0;
+
+	if (owners < 2 || owners > ESPGW_REPLAY_OWNERS_MAX)
+		return -EINVAL;
+	for (uint16_t w = 0; w < owners; w++)
+		sum += weight[w];
+	if (sum == 0 || sum > ESPGW_REPLAY_MAP_MAX || !rte_is_power_of_2(sum))
+		return -EINVAL;
+	memset(m, 0, sizeof(*m));
+	m->runs = (uint8_t)sum;
+	/* each run to the owner furthest behind its share, so an owner's
+	 * runs come at even spacing, not in one block */
+	for (unsigned int r = 0; r < sum; r++) {
+		uint16_t best = 0;
+
+		for (uint16_t w = 0; w < owners; w++) {
+			credit[w] += weight[w];
+			if (credit[w] > credit[best])
+				best = w;
+		}
+		credit[best] -= (int)sum;
+		m->owner[r] = (uint8_t)best;
+	}
+	return 0;
+}
+
 struct espgw_sa *
 espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 {
@@ -228,8 +270,9 @@ espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 		"espgw_sa",
 		sizeof(*sa) + nb_slots * sizeof(struct espgw_sa_slot) +
 			(p->dir == ESPGW_SA_IN
-				 ? espgw_replay_size_of(p->replay_window,
-							p->replay_owners)
+				 ? espgw_replay_size_map(p->replay_window,
+							 p->replay_owners,
+							 &p->replay_map)
 				 : 0),
 		RTE_CACHE_LINE_SIZE);
 	if (sa == NULL)
@@ -279,9 +322,9 @@ espgw_sa_create(const struct espgw_sa_params *p, const char **why)
 
 	/* everything up to iseq counts as already received */
 	if (p->dir == ESPGW_SA_IN)
-		espgw_replay_init_of(espgw_sa_replay(sa), p->replay_window,
-				     p->iseq, p->replay_shared,
-				     p->replay_owners);
+		espgw_replay_init_map(espgw_sa_replay(sa), p->replay_window,
+				      p->iseq, p->replay_shared,
+				      p->replay_owners, &p->replay_map);
 	if (why != NULL)
 		*why = NULL;
 	return sa;

@@ -9,6 +9,7 @@
  * once, each number accepted exactly once between them; and two owner
  * threads, each taking its own numbers only. */
 
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -25,17 +26,28 @@
  * claimed by this many owners */
 static bool shared;
 static uint16_t owners;
+/* claimed: which owner has which run (NULL: run mod owners) */
+static const struct espgw_replay_map *map;
+
+/* The owner of s among own, as the dispatcher judges it. */
+static uint16_t
+owner_of(uint64_t s, uint16_t own)
+{
+	if (map == NULL)
+		return espgw_esp_seq_owner((uint32_t)s, own);
+	return espgw_replay_map_owner(map, (uint32_t)s, own);
+}
 
 /* A window as an SA makes it: everything up to top received. */
 static struct espgw_replay *
 window(uint32_t win, uint64_t top, bool sh, uint16_t own)
 {
-	size_t size = espgw_replay_size_of(win, own);
+	size_t size = espgw_replay_size_map(win, own, map);
 	struct espgw_replay *r = aligned_alloc(64, RTE_ALIGN(size, 64));
 
 	assert_non_null(r);
 	memset(r, 0, size);
-	espgw_replay_init_of(r, win, top, sh, own);
+	espgw_replay_init_map(r, win, top, sh, own, map);
 	return r;
 }
 
@@ -84,8 +96,7 @@ rx(struct espgw_replay *r, uint64_t seq)
 		rc = espgw_replay_check(r, seq);
 		return rc != ESPGW_OK ? rc : espgw_replay_update(r, seq);
 	}
-	espgw_replay_view_begin(r, espgw_esp_seq_owner((uint32_t)seq, owners),
-				&v);
+	espgw_replay_view_begin(r, owner_of(seq, owners), &v);
 	rc = espgw_replay_claim_check(r, &v, seq);
 	if (rc == ESPGW_OK)
 		rc = espgw_replay_claim_update(r, &v, seq);
@@ -182,7 +193,7 @@ test_against_model(void **state)
 						 : (uint64_t)((int64_t)top + d);
 			if (s >= (1u << 20))
 				break;
-			uint16_t o = espgw_esp_seq_owner((uint32_t)s, owners);
+			uint16_t o = owner_of(s, owners);
 			uint64_t edge = owners > 1 ? otop[o] : top;
 
 			if (s == 0 || s + win <= edge)
@@ -443,6 +454,113 @@ test_claim_layout(void **state)
 	}
 }
 
+/* A weighted owner map (--spread-weights): owner w has weight[w] of
+ * the runs, spread out (no owner's runs two gaps of its share apart),
+ * the ring has whole lines a run, and the window takes a number only
+ * from the owner the map names, across 2^32 too. Bad weights and maps
+ * are refused, whole. */
+static void
+test_claim_map(void **state)
+{
+	static const struct {
+		uint16_t owners;
+		uint8_t weight[8];
+	} ok[] = {
+		{ 2, { 1, 3 } },
+		{ 2, { 0, 1 } },
+		{ 2, { 3, 1 } },
+		{ 2, { 5, 27 } },
+		{ 4, { 0, 1, 2, 5 } },
+		{ 4, { 1, 1, 1, 1 } },
+		{ 8, { 0, 0, 0, 0, 0, 0, 0, 1 } },
+	};
+	static const uint32_t wins[] = { 1, 64, 1000, 65536 };
+	struct espgw_replay_map m;
+	uint8_t w32[32];
+	uint32_t x = 777;
+
+	(void)state;
+	for (size_t i = 0; i < RTE_DIM(ok); i++) {
+		uint16_t n = ok[i].owners;
+		unsigned int sum = 0, got[8] = { 0 };
+
+		assert_int_equal(espgw_replay_map_weighted(&m, ok[i].weight, n),
+				 0);
+		for (uint16_t o = 0; o < n; o++)
+			sum += ok[i].weight[o];
+		assert_int_equal(m.runs, sum);
+		for (unsigned int r = 0; r < m.runs; r++)
+			got[m.owner[r]]++;
+		for (uint16_t o = 0; o < n; o++) {
+			unsigned int last = UINT32_MAX, gap = 0;
+
+			assert_int_equal(got[o], ok[i].weight[o]);
+			/* the widest gap between an owner's runs, round the
+			 * map: at most twice its share's */
+			for (unsigned int r = 0; r < 2 * m.runs; r++) {
+				if (m.owner[r % m.runs] != o)
+					continue;
+				if (last != UINT32_MAX)
+					gap = RTE_MAX(gap, r - last);
+				last = r;
+			}
+			if (ok[i].weight[o] != 0)
+				assert_true(gap <=
+					    2 * m.runs / ok[i].weight[o]);
+		}
+		map = &m;
+		for (size_t w = 0; w < RTE_DIM(wins); w++) {
+			uint32_t nb = espgw_replay_nb_blocks_of(
+				wins[w], espgw_replay_runs(n, &m));
+			struct espgw_replay *r = window(wins[w], 0, false, n);
+
+			assert_int_equal(nb / 4 % m.runs, 0);
+			assert_int_equal((uintptr_t)r->blks % 64, 0);
+			for (int k = 0; k < 1000; k++) {
+				struct espgw_replay_view v;
+				uint64_t s;
+				uint16_t o;
+
+				x = x * 1103515245u + 12345u;
+				s = k < 500 ? (UINT64_C(1) << 32) - 500 + k
+					    : (uint64_t)x << 31 ^ x;
+				o = m.owner[(s >> ESPGW_REPLAY_RUN_SHIFT) %
+					    m.runs];
+				assert_int_equal(owner_of(s, n), o);
+				for (uint16_t q = 0; q < n; q++) {
+					espgw_replay_view_begin(r, q, &v);
+					if (q == o)
+						assert_int_not_equal(
+							espgw_replay_claim_check(
+								r, &v, s),
+							ESPGW_DROP_NOT_OWNER);
+					else
+						assert_int_equal(
+							espgw_replay_claim_check(
+								r, &v, s),
+							ESPGW_DROP_NOT_OWNER);
+				}
+			}
+			free(r);
+		}
+		map = NULL;
+	}
+	/* no runs, not a power of two, too many runs, too few owners or
+	 * too many */
+	memset(w32, 1, sizeof(w32));
+	assert_int_equal(espgw_replay_map_weighted(&m, (uint8_t[]){ 0, 0 }, 2),
+			 -EINVAL);
+	assert_int_equal(espgw_replay_map_weighted(&m, (uint8_t[]){ 1, 2 }, 2),
+			 -EINVAL);
+	assert_int_equal(
+		espgw_replay_map_weighted(&m, (uint8_t[]){ 32, 32 }, 2),
+		-EINVAL);
+	assert_int_equal(espgw_replay_map_weighted(&m, w32, 1), -EINVAL);
+	assert_int_equal(espgw_replay_map_weighted(&m, w32, 32), 0);
+	assert_int_equal(m.runs, 32);
+	assert_int_equal(espgw_replay_map_weighted(&m, w32, 33), -EINVAL);
+}
+
 /* Claimed by owners, the edge is each owner's own top: once owner 0
  * has taken T, owner 1 still takes its own numbers more than a window
  * below T (they came in order, and owner 0 ran ahead), each once, but
@@ -530,7 +648,7 @@ claim_race(void *arg)
 		for (uint32_t i = 0; i < RACE_RUN; i++) {
 			uint32_t k = run * RACE_RUN + perm[i] + 1;
 			uint64_t s = race_base + k;
-			bool mine = espgw_esp_seq_owner((uint32_t)s, 2) == me;
+			bool mine = owner_of(s, 2) == me;
 			int rc = espgw_replay_claim_check(race_w, &v, s);
 
 			if (rc == ESPGW_OK || k % 4 == 0)
@@ -553,11 +671,16 @@ claim_race(void *arg)
 static void
 test_two_owners(void **state)
 {
-	static const uint32_t wins[] = { 64, 1024 };
+	static const uint32_t wins[] = { 64, 1024, 64, 1024 };
+	static const uint8_t weight[] = { 1, 3 };
+	struct espgw_replay_map m13;
 	pthread_t t[2];
 
 	(void)state;
+	assert_int_equal(espgw_replay_map_weighted(&m13, weight, 2), 0);
 	for (unsigned int w = 0; w < RTE_DIM(wins); w++) {
+		/* evenly, then owner 0 with one run in four */
+		map = w < 2 ? NULL : &m13;
 		race_w = window(wins[w], race_base, false, 2);
 		memset(race_got, 0, sizeof(race_got));
 		memset(race_pos, 0, sizeof(race_pos));
@@ -572,11 +695,11 @@ test_two_owners(void **state)
 		for (uint32_t k = 1; k <= RACE_N; k++) {
 			uint64_t s = race_base + k;
 
-			if (race_got[k] != 1 ||
-			    claim_who[k] != espgw_esp_seq_owner((uint32_t)s, 2))
-				fail_msg("window %u: %lu accepted %u times, "
+			if (race_got[k] != 1 || claim_who[k] != owner_of(s, 2))
+				fail_msg("window %u%s: %lu accepted %u times, "
 					 "last by %u",
-					 wins[w], s, race_got[k], claim_who[k]);
+					 wins[w], map ? " weighted" : "", s,
+					 race_got[k], claim_who[k]);
 		}
 		assert_int_equal(claim_bad[0], 0);
 		assert_int_equal(claim_bad[1], 0);
@@ -584,6 +707,7 @@ test_two_owners(void **state)
 				 race_base + RACE_N);
 		free(race_w);
 	}
+	map = NULL;
 }
 
 int
@@ -612,6 +736,7 @@ main(void)
 	};
 	const struct CMUnitTest claim_tests[] = {
 		cmocka_unit_test(test_claim_layout),
+		cmocka_unit_test(test_claim_map),
 		cmocka_unit_test(test_claim_edge),
 		cmocka_unit_test(test_two_owners),
 	};
@@ -625,6 +750,19 @@ main(void)
 	owners = 4;
 	rc |= cmocka_run_group_tests_name("replay, claimed by 4 owners",
 					  claimed, NULL, NULL);
+	/* and owned as a weighted map gives them out: owner 0 none */
+	{
+		static const uint8_t weight[] = { 0, 1, 2, 5 };
+		static struct espgw_replay_map m;
+
+		if (espgw_replay_map_weighted(&m, weight, 4) != 0)
+			return 1;
+		map = &m;
+		rc |= cmocka_run_group_tests_name(
+			"replay, claimed by 4 owners weighted 0:1:2:5", claimed,
+			NULL, NULL);
+		map = NULL;
+	}
 	rc |= cmocka_run_group_tests_name("replay, two threads", race_tests,
 					  NULL, NULL);
 	return rc | cmocka_run_group_tests_name("replay, claimed by owners",

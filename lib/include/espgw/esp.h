@@ -117,6 +117,20 @@ struct espgw_ip_addr {
 /** An SA spread over workers is spread in runs of 2^8 sequence numbers:
  *  4 blocks of its replay window, one cache line. */
 #define ESPGW_REPLAY_RUN_SHIFT 8
+/** Most entries of a replay owner map. */
+#define ESPGW_REPLAY_MAP_MAX 32u
+
+/**
+ * Which worker owns each run of an SA spread over workers: run r (the
+ * sequence number >> ESPGW_REPLAY_RUN_SHIFT) is owner[r & (runs - 1)]'s.
+ * Weighted, so that a worker with other work (the one that receives the
+ * tunnel and sends what the owners make of it) owns fewer runs, or none;
+ * made by espgw_replay_map_weighted(). runs 0: run r is r mod owners'.
+ */
+struct espgw_replay_map {
+	uint8_t runs; /**< entries: 0, or a power of two up to MAP_MAX */
+	uint8_t owner[ESPGW_REPLAY_MAP_MAX]; /**< each below the owners */
+};
 
 /**
  * Limits on what an SA carries, as `ip xfrm state add ... limit byte-soft
@@ -205,6 +219,10 @@ struct espgw_sa_params {
 	 *  never early, and no number is accepted twice. ESN's seq-hi comes
 	 *  from the highest top of all, read once a run. */
 	uint16_t replay_owners;
+	/** With replay_owners: which owner has which run (runs 0: run mod
+	 *  replay_owners). An owner may have none: it accepts no number of
+	 *  this SA, and only dispatches it. */
+	struct espgw_replay_map replay_map;
 	/** Byte and packet limits; the only setting that may change later
 	 *  (espgw_sa_set_limits). */
 	struct espgw_sa_limits limits;
@@ -338,6 +356,27 @@ espgw_esp_seq_owner(uint32_t seq_lo, uint16_t owners)
 		return 0;
 	return (uint16_t)((seq_lo >> ESPGW_REPLAY_RUN_SHIFT) & (owners - 1u));
 }
+
+/** The owner of seq_lo as map says (espgw_esp_seq_owner() when its
+ *  runs are 0: owners is then the SA's replay_owners). */
+static inline uint16_t
+espgw_replay_map_owner(const struct espgw_replay_map *m, uint32_t seq_lo,
+		       uint16_t owners)
+{
+	if (m->runs == 0)
+		return espgw_esp_seq_owner(seq_lo, owners);
+	return m->owner[(seq_lo >> ESPGW_REPLAY_RUN_SHIFT) & (m->runs - 1u)];
+}
+
+/**
+ * A map giving owner w weight[w] of every sum-of-weights runs, each
+ * owner's runs spread evenly among the others' (smooth weighted round
+ * robin), so no owner waits long for its next run.
+ * @return 0, or -EINVAL unless 2 <= owners <= ESPGW_REPLAY_OWNERS_MAX and
+ *         the weights sum to a power of two up to ESPGW_REPLAY_MAP_MAX.
+ */
+int espgw_replay_map_weighted(struct espgw_replay_map *m, const uint8_t *weight,
+			      uint16_t owners);
 
 /**
  * A worker's private state: its intel-ipsec-mb manager and the drops that
