@@ -13,6 +13,8 @@
 
 #include <rte_mempool.h>
 
+#include "espgw/esp.h"
+
 #include "control/neigh.h"
 #include "control/publish.h"
 #include "control/tables.h"
@@ -32,9 +34,19 @@ struct gw {
 	 * (no_txq) on have no RX (TX) queue there; 0: every one has */
 	uint16_t no_rxq[GW_MAX_PORTS], no_txq[GW_MAX_PORTS];
 	unsigned int poll_idle_us;
-	/* workers one SA's ESP is spread over (--spread-esp), 0: none */
+	/* workers one SA's ESP is spread over (--spread-esp), 0: none;
+	 * which of them owns which run of an SA's numbers (even, or
+	 * --spread-weights) */
 	unsigned int spread;
+	struct espgw_replay_map spread_map;
 	bool quit; /* set once, read with __atomic */
 };
+
+/* The owner map every inbound SA is made with: NULL without spreading. */
+static inline const struct espgw_replay_map *
+gw_spread_map(const struct gw *gw)
+{
+	return gw->spread != 0 ? &gw->spread_map : NULL;
+}
 
 #endif /* ESPGW_APP_GW_H */

@@ -99,6 +99,13 @@ usage(FILE *f, const char *prog)
 		"                        the results in the order received "
 		"(2, 4, 8 or 16\n"
 		"                        workers; docs/architecture.md)\n"
+		"  --spread-weights W0,W1,...  as --spread-esp, worker i "
+		"owning Wi of every\n"
+		"                        sum-of-W runs (a power of two up to "
+		"32; 0: it only\n"
+		"                        receives and sends), e.g. 1,3 for "
+		"the receiving\n"
+		"                        worker 0 of a one-queue port\n"
 		"  --metrics ADDR:PORT   serve Prometheus metrics over HTTP "
 		"on GET /metrics\n"
 		"                        (127.0.0.1:9710, [::1]:9710; port 0: "
@@ -135,6 +142,8 @@ struct opts {
 	const char *on_expire;
 	unsigned int poll_idle_us;
 	bool check, natt_follow, spread_esp;
+	uint8_t spread_weight[GW_MAX_WORKERS]; /* --spread-weights */
+	unsigned int nb_spread_weights;
 	unsigned int natt_keepalive;
 	const char *metrics, *metrics_file;
 	unsigned int metrics_interval;
@@ -145,8 +154,32 @@ enum {
 	OPT_METRICS_FILE,
 	OPT_METRICS_INTERVAL,
 	OPT_SPREAD_ESP,
+	OPT_SPREAD_WEIGHTS,
 	OPT_COUNTERS
 };
+
+/* "W0,W1,...": one weight a worker, each 0..ESPGW_REPLAY_MAP_MAX. */
+static int
+parse_weights(const char *arg, struct opts *o)
+{
+	const char *p = arg;
+
+	o->nb_spread_weights = 0;
+	for (;;) {
+		char *end;
+		unsigned long v = strtoul(p, &end, 10);
+
+		if (end == p || v > ESPGW_REPLAY_MAP_MAX ||
+		    o->nb_spread_weights == GW_MAX_WORKERS)
+			return -1;
+		o->spread_weight[o->nb_spread_weights++] = (uint8_t)v;
+		if (*end == '\0')
+			return 0;
+		if (*end != ',')
+			return -1;
+		p = end + 1;
+	}
+}
 
 static int
 parse_opts(int argc, char **argv, struct opts *o)
@@ -165,6 +198,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 		{ "metrics-interval", required_argument, NULL,
 		  OPT_METRICS_INTERVAL },
 		{ "spread-esp", no_argument, NULL, OPT_SPREAD_ESP },
+		{ "spread-weights", required_argument, NULL,
+		  OPT_SPREAD_WEIGHTS },
 		{ "counters", no_argument, NULL, OPT_COUNTERS },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -217,6 +252,15 @@ parse_opts(int argc, char **argv, struct opts *o)
 		}
 		case OPT_METRICS_FILE: o->metrics_file = optarg; break;
 		case OPT_SPREAD_ESP: o->spread_esp = true; break;
+		case OPT_SPREAD_WEIGHTS:
+			if (parse_weights(optarg, o) != 0) {
+				fprintf(stderr,
+					"espgw: --spread-weights wants one "
+					"weight a worker, 0..32, as 1,3\n");
+				return -1;
+			}
+			o->spread_esp = true;
+			break;
 		case OPT_METRICS_INTERVAL:
 			o->metrics_interval =
 				(unsigned int)strtoul(optarg, &end, 10);
@@ -278,6 +322,32 @@ workers_init(struct gw *gw)
 		if (gw_worker_init(&gw->workers[id], id, lcore) != 0)
 			return -1;
 		id++;
+	}
+	return 0;
+}
+
+/* The owner map of --spread-esp: even, or as --spread-weights says. */
+static int
+spread_map(const struct opts *o, unsigned int nb_workers,
+	   struct espgw_replay_map *m)
+{
+	uint8_t even[GW_MAX_WORKERS];
+	const uint8_t *w = o->spread_weight;
+
+	if (o->nb_spread_weights == 0) {
+		memset(even, 1, sizeof(even));
+		w = even;
+	} else if (o->nb_spread_weights != nb_workers) {
+		fprintf(stderr,
+			"espgw: --spread-weights gives %u weights for %u "
+			"workers\n",
+			o->nb_spread_weights, nb_workers);
+		return -1;
+	}
+	if (espgw_replay_map_weighted(m, w, (uint16_t)nb_workers) != 0) {
+		fprintf(stderr, "espgw: --spread-weights must sum to a power "
+				"of two up to 32\n");
+		return -1;
 	}
 	return 0;
 }
@@ -371,11 +441,13 @@ main(int argc, char **argv)
 				gw.nb_workers);
 			goto out_cfg;
 		}
+		if (spread_map(&o, gw.nb_workers, &gw.spread_map) != 0)
+			goto out_cfg;
 		gw.spread = gw.nb_workers;
 	}
 	gw_db_number(&cfg); /* as the control socket's database will */
-	t = gw_tables_build(&cfg, gw.nb_workers, gw.spread, NULL, NULL, err,
-			    sizeof(err));
+	t = gw_tables_build(&cfg, gw.nb_workers, gw_spread_map(&gw), NULL, NULL,
+			    err, sizeof(err));
 	if (t == NULL) {
 		fprintf(stderr, "espgw: %s\n", err);
 		goto out_cfg;

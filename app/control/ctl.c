@@ -879,8 +879,8 @@ commit(struct gw_ctl *ctl, unsigned int changed, struct gw_ctl_reply *r,
 			chg.rebased[d] = gw_rebase_take(&ctl->rebase[d]);
 	chg.any_dying = db->nb_dying != 0;
 	chg.rebind = ctl->rebind;
-	t = gw_tables_build(&db->cfg, gw->nb_workers, gw->spread, cur, &chg,
-			    err, sizeof(err));
+	t = gw_tables_build(&db->cfg, gw->nb_workers, gw_spread_map(gw), cur,
+			    &chg, err, sizeof(err));
 	if (t == NULL) {
 		complain(r, err);
 		return EXIT_REFUSED;
@@ -1216,8 +1216,9 @@ tick(struct gw_ctl *ctl)
 		}
 		/* what changed while it was built stays a delta of it */
 		cur = gw_tables_current(&gw->pub);
-		t = gw_tables_build(&ctl->db.cfg, gw->nb_workers, gw->spread,
-				    cur, &chg, err, sizeof(err));
+		t = gw_tables_build(&ctl->db.cfg, gw->nb_workers,
+				    gw_spread_map(gw), cur, &chg, err,
+				    sizeof(err));
 		if (t == NULL) {
 			fprintf(stderr, "espgw: %s\n", err);
 			continue;

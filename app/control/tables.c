@@ -438,7 +438,9 @@ same_sa(const struct espgw_sa_params *a, const struct espgw_sa_params *b)
 	       a->af_unspec == b->af_unspec &&
 	       a->replay_window == b->replay_window &&
 	       a->nb_workers == b->nb_workers &&
-	       a->replay_owners == b->replay_owners;
+	       a->replay_owners == b->replay_owners &&
+	       memcmp(&a->replay_map, &b->replay_map, sizeof(a->replay_map)) ==
+		       0;
 }
 
 /* The SAs of a set sorted by identity (indexes into t->sas), for a
@@ -549,8 +551,8 @@ state_limits(const struct espgw_cfg_state *s)
 static int
 state_params(const struct gw_tables *t, const struct espgw_cfg *cfg,
 	     const struct espgw_cfg_state *s, unsigned int nb_workers,
-	     unsigned int spread, struct espgw_sa_params *p, char *err,
-	     size_t len)
+	     const struct espgw_replay_map *spread, struct espgw_sa_params *p,
+	     char *err, size_t len)
 {
 	bool src_ours, dst_ours;
 	char b1[INET6_ADDRSTRLEN], b2[INET6_ADDRSTRLEN];
@@ -569,8 +571,10 @@ state_params(const struct gw_tables *t, const struct espgw_cfg *cfg,
 	p->dir = dst_ours ? ESPGW_SA_IN : ESPGW_SA_OUT;
 	p->nb_workers = (uint16_t)nb_workers;
 	/* spread over the workers, each owns its runs of the window */
-	if (p->dir == ESPGW_SA_IN && p->replay_window != 0)
-		p->replay_owners = (uint16_t)spread;
+	if (p->dir == ESPGW_SA_IN && p->replay_window != 0 && spread) {
+		p->replay_owners = (uint16_t)nb_workers;
+		p->replay_map = *spread;
+	}
 	if (p->dir == ESPGW_SA_OUT && !gw_has_route_to(t, &p->dst))
 		return fail(err, len, cfg, s->line,
 			    "no route to the tunnel's far end %s",
@@ -694,7 +698,7 @@ fresh_sad(struct gw_tables *t, const struct espgw_cfg *cfg, char *err,
  * is matched to an SA of prev by identity and parameters. */
 static int
 build_states(struct gw_tables *t, const struct espgw_cfg *cfg,
-	     unsigned int nb_workers, unsigned int spread,
+	     unsigned int nb_workers, const struct espgw_replay_map *spread,
 	     const struct gw_tables *prev, const struct gw_change *chg,
 	     bool net, char *err, size_t len)
 {
@@ -1280,8 +1284,9 @@ take_net(struct gw_tables *t, const struct gw_tables *prev)
 
 struct gw_tables *
 gw_tables_build(const struct espgw_cfg *cfg, unsigned int nb_workers,
-		unsigned int spread, const struct gw_tables *prev,
-		struct gw_change *chg, char *err, size_t len)
+		const struct espgw_replay_map *spread,
+		const struct gw_tables *prev, struct gw_change *chg, char *err,
+		size_t len)
 {
 	static uint64_t generation;
 	struct gw_tables *t = calloc(1, sizeof(*t));

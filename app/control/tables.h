@@ -201,7 +201,8 @@ struct gw_change {
 };
 
 /* Build a table set from a parsed configuration for nb_workers (each
- * inbound SA's window owned by runs on spread of them, 0: none); on
+ * inbound SA's window owned by runs as the map spread says, by all of
+ * them; NULL: by one at a time); on
  * error writes "<file>:<line>: <what>" to err and returns NULL. prev is
  * the set now published, or NULL (then everything is built, as with chg
  * NULL). Parts of prev that nothing chg touched is made into are taken
@@ -211,7 +212,8 @@ struct gw_change {
  * changed: a set that is not published is undone with
  * gw_tables_discard(). */
 struct gw_tables *gw_tables_build(const struct espgw_cfg *cfg,
-				  unsigned int nb_workers, unsigned int spread,
+				  unsigned int nb_workers,
+				  const struct espgw_replay_map *spread,
 				  const struct gw_tables *prev,
 				  struct gw_change *chg, char *err,
 				  size_t errlen);

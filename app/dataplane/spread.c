@@ -107,30 +107,32 @@ rd_take(struct gw_spread_rd *rd, void **out, unsigned int max, bool *end)
 	return k;
 }
 
-/* The worker owning a packet's sequence number; one the library cannot
- * parse stays here, as the library drops it before its window. */
+/* The worker owning a packet's sequence number, by the map every
+ * inbound SA's window was made with; one the library cannot parse stays
+ * here, as the library drops it before its window. */
 static inline unsigned int
-owner_of(struct rte_mbuf *m, unsigned int nb, unsigned int self)
+owner_of(struct rte_mbuf *m, const struct gw *gw, unsigned int self)
 {
 	uint32_t seq;
 
 	if (!espgw_esp_seq_lo(m, &seq))
 		return self;
-	return espgw_esp_seq_owner(seq, (uint16_t)nb);
+	return espgw_replay_map_owner(&gw->spread_map, seq,
+				      (uint16_t)gw->spread);
 }
 
 void
 gw_spread_dispatch(struct gw_ctx *c, struct rte_mbuf **esp, unsigned int n)
 {
 	struct gw_spread *sp = c->w->spread;
-	unsigned int nb = c->gw->spread, self = c->w->id;
+	unsigned int self = c->w->id;
 	void *seg[GW_MAX_WORKERS][GW_BURST + 1];
 	unsigned int cnt[GW_MAX_WORKERS] = { 0 };
 	uint8_t order[GW_MAX_WORKERS];
 	unsigned int nord = 0;
 
 	for (unsigned int i = 0; i < n; i++) {
-		unsigned int o = owner_of(esp[i], nb, self);
+		unsigned int o = owner_of(esp[i], c->gw, self);
 
 		if (cnt[o] == 0)
 			order[nord++] = (uint8_t)o;

@@ -169,8 +169,8 @@ start_base(void)
 			FZ_CHECK(!"the base configuration parses");
 		}
 	gw_db_number(&cfg);
-	t = gw_tables_build(&cfg, gw.nb_workers, gw.spread, NULL, NULL, err,
-			    sizeof(err));
+	t = gw_tables_build(&cfg, gw.nb_workers, gw_spread_map(&gw), NULL, NULL,
+			    err, sizeof(err));
 	if (t == NULL) {
 		fprintf(stderr, "%s\n", err);
 		FZ_CHECK(!"the base configuration builds");

@@ -246,7 +246,7 @@ fz_target_init(void)
 	for (uint16_t p = 0; p < NB_PORTS; p++)
 		port_make(p);
 	cfg_parse();
-	t = gw_tables_build(&cfg, 1, 0, NULL, NULL, err, sizeof(err));
+	t = gw_tables_build(&cfg, 1, NULL, NULL, NULL, err, sizeof(err));
 	if (t == NULL)
 		fprintf(stderr, "%s\n", err);
 	FZ_CHECK(t != NULL && t->nb_sas == 4);

@@ -80,7 +80,8 @@ Scenarios (one espgw run each):
   inner_addresses decrypted packets to groups, broadcast, loopback, link-local, from groups or
                   ::: dropped as on receive, never forwarded
   spread_esp      --spread-esp: one SA's ESP on one queue decrypted by both workers by
-                  sequence-number run, sent in the order received; copies dropped replayed
+                  sequence-number run (evenly or --spread-weights), sent in the order
+                  received; copies dropped replayed; bad weights refused
   fragment_ports  an IPv4 first fragment has no ports for the policies (decode_session4)
   icmp6_error_behind_ext no ICMPv6 error about one behind extension headers (is_ineligible)
 
@@ -1268,19 +1269,41 @@ def scenario_spread_esp(ctx):
         order.insert(order.index(after) + 1, -copy)
     order.append(-1)
     wan_in = [wan_frame(in_sa.encrypt(inners[abs(s)], abs(s), ip_id=abs(s))) for s in order]
-    run = run_espgw(ctx, make_config(ctx.name, [out_sa, in_sa]), [], wan_in, workers=2,
-                    gw_args=["--spread-esp"])
+    conf = make_config(ctx.name, [out_sa, in_sa])
     ck = Checks()
-    ck.true("2 workers" in run.stdout, "espgw did not start 2 workers")
-    ck.eq(len(run.lan_q[1]), 0, "frames sent by worker 1 (it has no packets of its own)")
-    check_plain(ck, run.lan, [forwarded(inners[s]) for s in order if s > 0],
-                [host_mac(10 + s % 4) for s in order if s > 0], LAN_MAC, "LAN TX")
-    ck.counters(run, {sa_key(IN_SPI) + ".packets": 700, "gw.decrypted": 700,
-                      sa_key(IN_SPI) + ".replayed": 4,
-                      sa_key(IN_SPI) + ".behind-window": 1,
-                      "gw.drop-esp-in": 5, "gw.held-spread": 0})
-    ck.no_drops(run, but=(sa_key(IN_SPI) + ".replayed", sa_key(IN_SPI) + ".behind-window",
-                          "gw.drop-esp-in"))
+    # evenly, then weighted (--spread-weights): worker 0 owning run 1
+    # of every 4 (map 1, 0, 1, 1), or no run at all; each copy meets the
+    # window of its number's owner, so the drops are the same
+    for args in (["--spread-esp"], ["--spread-weights", "1,3"],
+                 ["--spread-weights", "0,1"]):
+        run = run_espgw(ctx, conf, [], wan_in, workers=2, gw_args=args)
+        what = " ".join(args)
+        ck.true("2 workers" in run.stdout, "%s: espgw did not start 2 workers" % what)
+        ck.eq(len(run.lan_q[1]), 0,
+              "%s: frames sent by worker 1 (it has no packets of its own)" % what)
+        check_plain(ck, run.lan, [forwarded(inners[s]) for s in order if s > 0],
+                    [host_mac(10 + s % 4) for s in order if s > 0], LAN_MAC,
+                    "%s: LAN TX" % what)
+        ck.counters(run, {sa_key(IN_SPI) + ".packets": 700, "gw.decrypted": 700,
+                          sa_key(IN_SPI) + ".replayed": 4,
+                          sa_key(IN_SPI) + ".behind-window": 1,
+                          sa_key(IN_SPI) + ".not-owner": 0,
+                          "gw.drop-esp-in": 5, "gw.held-spread": 0})
+        ck.no_drops(run, but=(sa_key(IN_SPI) + ".replayed",
+                              sa_key(IN_SPI) + ".behind-window", "gw.drop-esp-in"))
+    # weights that make no map are refused before any packet
+    for weights, why in (("1,2", "must sum to a power of two"),
+                         ("1,1,2", "gives 3 weights for 2 workers"),
+                         ("1,x", "wants one weight a worker"),
+                         ("0,33", "wants one weight a worker")):
+        try:
+            run_espgw(ctx, conf, [], wan_in, workers=2,
+                      gw_args=["--spread-weights", weights])
+            ck.true(False, "--spread-weights %s was accepted" % weights)
+        except Fail as e:
+            with open(os.path.join(ctx.dir, "stderr")) as fp:
+                err = fp.read()  # the reason, before the usage text
+            ck.true(why in err, "--spread-weights %s: %s" % (weights, e))
     ck.done()
 
 

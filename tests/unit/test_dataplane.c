@@ -336,7 +336,7 @@ two_links_with(const char *const *more)
 		assert_int_equal(espgw_cfg_parse_line(&cfg, more[i], line++,
 						      err, sizeof(err)),
 				 0);
-	t = gw_tables_build(&cfg, 1, 0, NULL, &chg, err, sizeof(err));
+	t = gw_tables_build(&cfg, 1, NULL, NULL, &chg, err, sizeof(err));
 	espgw_cfg_free(&cfg);
 	assert_non_null(t);
 	return t;

@@ -66,7 +66,8 @@ build(void)
 		assert_int_equal(espgw_cfg_parse_line(&cfg, conf[i], i + 1, err,
 						      sizeof(err)),
 				 0);
-	t = gw_tables_build(&cfg, 2, 2, NULL, &chg, err, sizeof(err));
+	t = gw_tables_build(&cfg, 2, gw_spread_map(&gw), NULL, &chg, err,
+			    sizeof(err));
 	espgw_cfg_free(&cfg);
 	assert_non_null(t);
 	in_sa = espgw_sad_lookup(t->sad, 0x200,
@@ -77,13 +78,15 @@ build(void)
 	out_p.dir = ESPGW_SA_OUT;
 	out_p.nb_workers = 1;
 	out_p.replay_owners = 0;
+	memset(&out_p.replay_map, 0, sizeof(out_p.replay_map));
 	out_p.replay_window = 0;
 	peer = espgw_worker_create(0, SOCKET_ID_ANY);
 	assert_non_null(peer);
 }
 
+/* Two workers owning runs by weight (as --spread-weights). */
 static int
-setup(void **state)
+setup_weighted(void **state, const uint8_t *weight)
 {
 	assert_int_equal(t_setup(state), 0);
 	memset(&gw, 0, sizeof(gw));
@@ -91,12 +94,14 @@ setup(void **state)
 	assert_int_equal(rte_eth_dev_get_port_by_name("net_null1", &lan), 0);
 	assert_int_equal(rte_eth_dev_get_port_by_name("net_null2", &wan), 0);
 	gw.pool = t_pool;
+	gw.nb_workers = 2;
+	gw.spread = 2;
+	assert_int_equal(espgw_replay_map_weighted(&gw.spread_map, weight, 2),
+			 0);
 	assert_int_equal(gw_neigh_init(&gw.neigh, 64), 0);
 	build();
 	gw_neigh_set(&gw.neigh, lan, RTE_BE32(T_IPV4(192, 0, 2, 66)), &host_mac,
 		     true);
-	gw.nb_workers = 2;
-	gw.spread = 2;
 	for (unsigned int i = 0; i < 2; i++) {
 		gw.workers[i].id = i;
 		gw.workers[i].lcore = rte_get_main_lcore();
@@ -111,6 +116,33 @@ setup(void **state)
 	}
 	assert_int_equal(gw_spread_init(&gw), 0);
 	return 0;
+}
+
+/* Evenly, as --spread-esp alone: run r is r mod 2's. */
+static int
+setup(void **state)
+{
+	static const uint8_t even[] = { 1, 1 };
+
+	return setup_weighted(state, even);
+}
+
+/* Worker 0 owns one run in four (run 1 mod 4), worker 1 the rest. */
+static int
+setup_1_3(void **state)
+{
+	static const uint8_t w[] = { 1, 3 };
+
+	return setup_weighted(state, w);
+}
+
+/* Worker 0 owns nothing: it only receives and sends. */
+static int
+setup_0_1(void **state)
+{
+	static const uint8_t w[] = { 0, 1 };
+
+	return setup_weighted(state, w);
 }
 
 static int
@@ -323,6 +355,76 @@ test_once(void **state)
 			 12);
 }
 
+/* Weighted 1:3, runs 0, 2, 3 (mod 4) are worker 1's and run 1 worker
+ * 0's: each packet is decrypted by that owner, and the frames leave
+ * worker 0 in the order received, across each run's edge. */
+static void
+test_weighted(void **state)
+{
+	const uint32_t s[] = { 254, 255, 256, 257, 510, 511,  512,
+			       513, 766, 767, 768, 769, 1279, 1280 };
+	uint16_t got[16];
+	unsigned int n = 0, own0 = 0;
+
+	(void)state;
+	assert_int_equal(gw.spread_map.runs, 4);
+	for (unsigned int k = 0; k < RTE_DIM(s); k++) {
+		bool mine = (s[k] >> 8) % 4 == 1;
+
+		assert_int_equal(
+			espgw_replay_map_owner(&gw.spread_map, s[k], 2),
+			mine ? 0 : 1);
+		own0 += mine;
+	}
+	for (unsigned int k = 0; k < RTE_DIM(s); k += 2) {
+		receive(0, &s[k], 2);
+		gw_spread_poll(&c[0]);
+		collect(0, got, &n);
+		gw_spread_poll(&c[1]);
+	}
+	gw_spread_poll(&c[0]);
+	collect(0, got, &n);
+	assert_int_equal(n, RTE_DIM(s));
+	assert_marks(got, s, RTE_DIM(s));
+	assert_int_equal(own0, 5); /* 256, 257, 510, 511, 1280 */
+	assert_int_equal(gw.workers[0].cnt[GW_DECRYPTED], own0);
+	assert_int_equal(gw.workers[1].cnt[GW_DECRYPTED], RTE_DIM(s) - own0);
+	assert_int_equal(sa_drops(ESPGW_DROP_NOT_OWNER), 0);
+	/* the window follows the map: worker 0 may not take worker 1's */
+	{
+		struct rte_mbuf *m = esp(3000); /* run 11: 3 mod 4 */
+
+		rte_pktmbuf_adj(m, sizeof(struct rte_ether_hdr));
+		c[0].nb_out = 0;
+		gw_ipsec_inbound(&c[0], &m, 1);
+		assert_int_equal(sa_drops(ESPGW_DROP_NOT_OWNER), 1);
+	}
+}
+
+/* Weighted 0:1, the receiving worker owns no run: worker 1 decrypts
+ * every packet, worker 0 only dispatches and sends, in order. */
+static void
+test_dispatch_only(void **state)
+{
+	const uint32_t s[] = { 1, 2, 300, 301, 900 };
+	uint16_t got[16];
+	unsigned int n = 0;
+
+	(void)state;
+	receive(0, s, RTE_DIM(s));
+	for (int r = 0; r < 2; r++) {
+		gw_spread_poll(&c[0]);
+		gw_spread_poll(&c[1]);
+	}
+	gw_spread_poll(&c[0]);
+	collect(0, got, &n);
+	assert_int_equal(n, RTE_DIM(s));
+	assert_marks(got, s, RTE_DIM(s));
+	assert_int_equal(gw.workers[0].cnt[GW_DECRYPTED], 0);
+	assert_int_equal(gw.workers[1].cnt[GW_DECRYPTED], RTE_DIM(s));
+	assert_int_equal(sa_packets(), RTE_DIM(s));
+}
+
 /* The library guards the window: a worker given a number it does not
  * own (a dispatcher gone wrong) drops it, and decrypts nothing. */
 static void
@@ -443,6 +545,10 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(test_not_owner, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_full, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_weighted, setup_1_3,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_dispatch_only, setup_0_1,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_no_txq, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_no_txq_order, setup,
 						teardown),

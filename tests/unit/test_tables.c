@@ -48,7 +48,7 @@ build_changed(const char *const *lines, const struct gw_tables *prev,
 	struct gw_change chg = { .what = changed };
 
 	parse(&cfg, lines);
-	t = gw_tables_build(&cfg, 1, 0, prev, &chg, err, 256);
+	t = gw_tables_build(&cfg, 1, NULL, prev, &chg, err, 256);
 	espgw_cfg_free(&cfg);
 	return t;
 }
@@ -277,7 +277,7 @@ txn(struct gw_db *db, struct gw_tables *prev, const char *const *lines,
 	}
 	chg.ops = db->ops;
 	chg.nb_ops = db->nb_ops;
-	t = gw_tables_build(&db->cfg, 1, 0, prev, &chg, err, 256);
+	t = gw_tables_build(&db->cfg, 1, NULL, prev, &chg, err, 256);
 	if (t == NULL) {
 		gw_db_rollback(db);
 		return NULL;
@@ -341,7 +341,7 @@ test_logged_changes(void **state)
 
 	(void)state;
 	parse(&cfg, v1);
-	t1 = gw_tables_build(&cfg, 1, 0, NULL, NULL, err, sizeof(err));
+	t1 = gw_tables_build(&cfg, 1, NULL, NULL, NULL, err, sizeof(err));
 	assert_non_null(t1);
 	assert_int_equal(gw_db_init(&db, &cfg, NULL), 0);
 	assert_int_equal(send_one(t1, 0x100), 1);
@@ -375,7 +375,8 @@ test_logged_changes(void **state)
 
 		assert_true(k >= 0);
 		db.cfg.states[k].dying = true;
-		td = gw_tables_build(&db.cfg, 1, 0, t2, &dc, err, sizeof(err));
+		td = gw_tables_build(&db.cfg, 1, NULL, t2, &dc, err,
+				     sizeof(err));
 		assert_non_null(td);
 		assert_ptr_equal(td->bound[0].sa, sa_of(td, 0x100));
 		assert_ptr_equal(sa_of(td, 0x101), sa_of(t2, 0x101));
