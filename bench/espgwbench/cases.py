@@ -13,6 +13,12 @@ from .gwconf import (espgw_family_conf, espgw_main_conf, espgw_scale_conf, scale
 from .traffic import traffic
 
 
+
+# --spread-esp's owner maps measured: (case name tag, espgw arguments)
+SPREAD_MAPS = [("", ["--spread-esp"]),
+               ("13", ["--spread-weights", "1,3"]),
+               ("01", ["--spread-weights", "0,1"])]
+
 def eal_common(prefix, huge):
     a = ["--no-pci", "--file-prefix", prefix]
     # --in-memory: no hugepage files left behind; --no-huge -m implies
@@ -152,12 +158,15 @@ def build_cases(S, args):
                                   group="workers"))
         # target 4: one SA's ESP on one RX queue, spread over both
         # workers by sequence number (--spread-esp): numbers 1..1024,
-        # four runs of 256, two for each owner
+        # four runs of 256, two for each owner; or weighted, worker 0
+        # (which receives and sends them all) owning one run of the
+        # four, or none
         for size in ("64", "1420"):
-            name = "espgw-spread-decap-%s" % size
-            if want(name):
-                pc = traffic(S, "esp", size, n=1024)
-                conf = write_conf("espgw-decap.conf", espgw_main_conf("decap"))
-                cases.append(Case(name, "espgw", "decap", size, conf, [pc], workers=2,
-                                  group="workers", args=["--spread-esp"]))
+            for tag, gw_args in SPREAD_MAPS:
+                name = "espgw-spread%s-decap-%s" % (tag, size)
+                if want(name):
+                    pc = traffic(S, "esp", size, n=1024)
+                    conf = write_conf("espgw-decap.conf", espgw_main_conf("decap"))
+                    cases.append(Case(name, "espgw", "decap", size, conf, [pc],
+                                      workers=2, group="workers", args=gw_args))
     return cases

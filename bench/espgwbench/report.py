@@ -5,7 +5,7 @@ formats what was measured: it starts nothing."""
 import os
 import statistics
 
-from .cases import espgw_lcores
+from .cases import SPREAD_MAPS, espgw_lcores
 from .common import (COST_TARGET, FAMILIES, FLOOR_TARGET, GW_WAN6, INNER6_DST, INNER6_SRC,
                      INNER_DST, L3FWD_DST, L3FWD_SRC, MIN_FRAME6, NATT_PORT, NATT_TARGET,
                      PEER_WAN6, RATIO_TARGET, SCALE_PKTS, SCALE_ROWS, SCALE_TARGET, SECGW_SRC,
@@ -353,16 +353,22 @@ def report(cases, ceil, env, args, profiles, instr=None):
                      "whatever else runs there); the source has one rx_pcap (same file) "
                      "per queue." % (" ".join(espgw_lcores(2)), os.cpu_count() or 0))
         lines.append("")
-    rows = workers_rows(by, [(z, "espgw-decap-%s" % z, "espgw-spread-decap-%s" % z)
-                             for z in ("64", "1420")])
+    maps = {"": "even", "13": "1,3", "01": "0,1"}
+    rows = workers_rows(by, [("%s, %s" % (z, maps[tag]), "espgw-decap-%s" % z,
+                              "espgw-spread%s-decap-%s" % (tag, z))
+                             for z in ("64", "1420") for tag, _ in SPREAD_MAPS])
     if rows:
         lines.append("## One SA on two workers: decap, one RX queue, --spread-esp\n")
-        lines.append(md_table(["bytes", "1 worker Mpps", "2 workers spread Mpps", "2 / 1",
+        lines.append(md_table(["bytes, runs of worker 0,1", "1 worker Mpps",
+                               "2 workers spread Mpps", "2 / 1",
                                "CPU share of the worker on CPU 0 (min)"], rows))
         lines.append("\nThe source has one rx_pcap: one queue, which worker 0 reads; it "
                      "hands each packet to the worker owning its sequence number's run "
                      "of 256 and sends the frames in the order received (target 4; "
-                     "docs/architecture.md).")
+                     "docs/architecture.md). Runs: even (--spread-esp, two of the "
+                     "four runs of the 1024 numbers each), or --spread-weights 1,3 "
+                     "(worker 0 one run in four) or 0,1 (worker 0 none: it only "
+                     "receives and sends).")
         lines.append("")
 
     # ceiling
