@@ -20,7 +20,9 @@
  * another has moved since. An extra byte names the owner whose top the
  * number is relative to. The model keeps each owner's top, the top it
  * published and each open view's edge (test_replay.c's per-owner
- * model). */
+ * model). Claimed with flag bit 4 (the shared bit, else unused then),
+ * the runs go to the owners as a map read from the input says
+ * (--spread-weights; any map, an owner with no run too), not in turn. */
 
 #include <arpa/inet.h>
 #include <string.h>
@@ -43,6 +45,7 @@ enum { WORKERS = ESPGW_REPLAY_OWNERS_MAX + 1 };
 struct model {
 	bool esn;
 	uint16_t owners;
+	struct espgw_replay_map map; /* claimed: which owner has which run */
 	uint32_t win;
 	uint64_t top, floor;
 	uint64_t otop[WORKERS], ptop[WORKERS], edge[WORKERS];
@@ -86,7 +89,8 @@ model_check(const struct model *m, uint16_t w, uint64_t s)
 	uint64_t top = m->top;
 
 	if (m->owners) {
-		if (espgw_esp_seq_owner((uint32_t)s, m->owners) != w)
+		if (espgw_replay_map_owner(&m->map, (uint32_t)s, m->owners) !=
+		    w)
 			return ESPGW_DROP_NOT_OWNER;
 		top = m->otop[w];
 	}
@@ -179,6 +183,17 @@ pick_owners(uint8_t k)
 	return k == 0 ? 0 : (uint16_t)(1u << ((k - 1) % 5 + 1));
 }
 
+/* A map of 1 to 32 runs (a power of two), each run's owner from the
+ * input. */
+static void
+pick_map(struct fz_in *in, uint16_t owners, struct espgw_replay_map *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->runs = (uint8_t)(1u << (fz_u8(in) % 6));
+	for (unsigned int i = 0; i < m->runs; i++)
+		m->owner[i] = (uint8_t)(fz_u8(in) % owners);
+}
+
 /* A window of one worker, or shared: one operation, and the top after. */
 static void
 op_plain(struct espgw_replay *r, uint8_t op, uint64_t want)
@@ -258,7 +273,7 @@ static void
 op_claim(struct espgw_replay *r, uint8_t op, uint64_t want)
 {
 	uint32_t lo = (uint32_t)want;
-	uint16_t w = espgw_esp_seq_owner(lo, md.owners);
+	uint16_t w = espgw_replay_map_owner(&md.map, lo, md.owners);
 	struct espgw_replay_view *v;
 	bool ok = true;
 	uint64_t s;
@@ -313,7 +328,7 @@ check_same(struct espgw_replay *r, uint64_t s)
 		return;
 	}
 	/* by its owner, in a fresh view */
-	w = espgw_esp_seq_owner((uint32_t)s, md.owners);
+	w = espgw_replay_map_owner(&md.map, (uint32_t)s, md.owners);
 	espgw_replay_view_begin(r, w, &v);
 	FZ_CHECK(espgw_replay_claim_check(r, &v, s) == model_check(&md, w, s));
 }
@@ -356,6 +371,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p.replay_owners = pick_owners(flags >> 5);
 	p.nb_workers = p.replay_owners;
 	p.replay_shared = !p.replay_owners && (flags & 0x10);
+	if (p.replay_owners && (flags & 0x10))
+		pick_map(&in, p.replay_owners, &p.replay_map);
 	iseq = pick_seq(&in, fz_u8(&in), 0, p.replay_window);
 	/* without ESN the counter is 32 bits (RFC 4303 section 2.2) */
 	p.iseq = p.esn ? iseq : (uint32_t)iseq;
@@ -367,6 +384,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(views, 0, sizeof(views));
 	md.esn = p.esn;
 	md.owners = p.replay_owners;
+	md.map = p.replay_map;
 	md.win = p.replay_window;
 	md.top = md.floor = p.iseq;
 	for (uint16_t w = 0; w < md.owners; w++)
