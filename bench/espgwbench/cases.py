@@ -16,6 +16,7 @@ from .traffic import traffic
 
 # --spread-esp's owner maps measured: (case name tag, espgw arguments)
 SPREAD_MAPS = [("", ["--spread-esp"]),
+               ("31", ["--spread-weights", "3,1"]),
                ("13", ["--spread-weights", "1,3"]),
                ("01", ["--spread-weights", "0,1"])]
 
@@ -159,8 +160,8 @@ def build_cases(S, args):
         # target 4: one SA's ESP on one RX queue, spread over both
         # workers by sequence number (--spread-esp): numbers 1..1024,
         # four runs of 256, two for each owner; or weighted, worker 0
-        # (which receives and sends them all) owning one run of the
-        # four, or none
+        # (which receives and sends them all) owning three runs of the
+        # four, one, or none
         for size in ("64", "1420"):
             for tag, gw_args in SPREAD_MAPS:
                 name = "espgw-spread%s-decap-%s" % (tag, size)

@@ -353,10 +353,10 @@ def report(cases, ceil, env, args, profiles, instr=None):
                      "whatever else runs there); the source has one rx_pcap (same file) "
                      "per queue." % (" ".join(espgw_lcores(2)), os.cpu_count() or 0))
         lines.append("")
-    maps = {"": "even", "13": "1,3", "01": "0,1"}
-    rows = workers_rows(by, [("%s, %s" % (z, maps[tag]), "espgw-decap-%s" % z,
+    rows = workers_rows(by, [("%s, %s" % (z, a[-1] if len(a) > 1 else "even"),
+                              "espgw-decap-%s" % z,
                               "espgw-spread%s-decap-%s" % (tag, z))
-                             for z in ("64", "1420") for tag, _ in SPREAD_MAPS])
+                             for z in ("64", "1420") for tag, a in SPREAD_MAPS])
     if rows:
         lines.append("## One SA on two workers: decap, one RX queue, --spread-esp\n")
         lines.append(md_table(["bytes, runs of worker 0,1", "1 worker Mpps",
@@ -366,8 +366,8 @@ def report(cases, ceil, env, args, profiles, instr=None):
                      "hands each packet to the worker owning its sequence number's run "
                      "of 256 and sends the frames in the order received (target 4; "
                      "docs/architecture.md). Runs: even (--spread-esp, two of the "
-                     "four runs of the 1024 numbers each), or --spread-weights 1,3 "
-                     "(worker 0 one run in four) or 0,1 (worker 0 none: it only "
+                     "four runs of the 1024 numbers each), or --spread-weights: 3,1 "
+                     "(worker 0 three runs in four), 1,3 (one) or 0,1 (none: it only "
                      "receives and sends).")
         lines.append("")
 
