@@ -125,9 +125,11 @@ gw_policy_match(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
 		match6(c, dir, m, idx, at6, n6, l4, pol, opol);
 	if (nk == 0)
 		return;
-	gw_spd_match(c->t, c->w->spd_cache, dir, kp, p4, nk);
 	if (opol != NULL)
-		gw_spd_match(c->t, c->w->spd_cache, GW_OUT, kp, o4, nk);
+		gw_spd_lookup_pair(&c->t->spd[dir], &c->t->spd[GW_OUT],
+				   c->w->spd_cache, kp, p4, o4, nk);
+	else
+		gw_spd_match(c->t, c->w->spd_cache, dir, kp, p4, nk);
 	for (unsigned int j = 0; j < k; j++) {
 		if (key_of[j] == V6)
 			continue;

@@ -81,10 +81,24 @@ struct gw_spd_cache_entry {
 	uint64_t tag;	       /* 0: empty */
 };
 
+/* The fwd check asks two directions about one key (its fwd policy and
+ * the out policy it would leave by): a pair entry holds both answers,
+ * so a returning flow costs one line, not two. The policies as their
+ * ids + 1 (0: none) and an epoch in place of the two tags, to fit two
+ * entries a line: the worker's epoch moves when either direction's tag
+ * differs from the pair it last saw. */
+struct gw_spd_pair_entry {
+	struct gw_acl_key key;
+	uint32_t ref, oref; /* gw_spd_policy(id) + 1 of each direction */
+	uint64_t epoch;	    /* 0: empty */
+};
+
 struct gw_spd_cache {
 	uint32_t mask;		 /* nb_buckets - 1 */
 	uint64_t *hits, *misses; /* the owner's counters */
 	struct gw_spd_cache_entry (*b)[2];
+	struct gw_spd_pair_entry (*pb)[2]; /* as many buckets */
+	uint64_t ftag, otag, epoch; /* the pair of tags epoch stands for */
 };
 
 /* nb_buckets: a power of two; lookups through the cache add to *hits
@@ -99,6 +113,14 @@ void gw_spd_cache_fini(struct gw_spd_cache *c);
 void gw_spd_lookup_cached(const struct gw_spd *spd, struct gw_spd_cache *c,
 			  uint64_t tag, const uint8_t **keys,
 			  struct gw_policy **pol, uint32_t n);
+
+/* Both answers of the fwd check for n keys, fwd's in pol and out's in
+ * opol, through the pair entries when either direction uses rte_acl;
+ * a lookup a key, counted once. */
+void gw_spd_lookup_pair(const struct gw_spd *fwd, const struct gw_spd *out,
+			struct gw_spd_cache *c, const uint8_t **keys,
+			struct gw_policy **pol, struct gw_policy **opol,
+			uint32_t n);
 
 /* The cache of IPv6 answers, the same but for its 40-byte keys: an
  * entry a cache line, two a bucket. Tagged as the IPv4 one, by the

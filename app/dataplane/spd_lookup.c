@@ -371,8 +371,12 @@ gw_spd_cache_init(struct gw_spd_cache *c, uint32_t nb_buckets, int socket_id,
 	c->misses = misses;
 	c->b = rte_zmalloc_socket("gw_spd_cache", sizeof(*c->b) * nb_buckets,
 				  RTE_CACHE_LINE_SIZE, socket_id);
-	if (c->b == NULL)
+	c->pb = rte_zmalloc_socket("gw_spd_pairs", sizeof(*c->pb) * nb_buckets,
+				   RTE_CACHE_LINE_SIZE, socket_id);
+	if (c->b == NULL || c->pb == NULL) {
+		gw_spd_cache_fini(c);
 		return -ENOMEM;
+	}
 	c->mask = nb_buckets - 1;
 	return 0;
 }
@@ -381,7 +385,89 @@ void
 gw_spd_cache_fini(struct gw_spd_cache *c)
 {
 	rte_free(c->b);
+	rte_free(c->pb);
 	memset(c, 0, sizeof(*c));
+}
+
+static inline struct gw_policy *
+pair_pol(const struct gw_spd *spd, uint32_t ref)
+{
+	return ref == 0 ? NULL
+			: (struct gw_policy *)(uintptr_t)gw_spd_policy(spd,
+								       ref - 1);
+}
+
+static inline uint32_t
+pair_ref(const struct gw_policy *p)
+{
+	return p == NULL ? 0 : p->id + 1;
+}
+
+void
+gw_spd_lookup_pair(const struct gw_spd *fwd, const struct gw_spd *out,
+		   struct gw_spd_cache *c, const uint8_t **keys,
+		   struct gw_policy **pol, struct gw_policy **opol, uint32_t n)
+{
+	enum { MAX = GW_OUT_MAX };
+	struct gw_spd_pair_entry(*bk[MAX])[2];
+	const uint8_t *miss_key[MAX];
+	struct gw_policy *found[MAX], *ofound[MAX];
+	uint32_t miss_idx[MAX], nb_miss = 0;
+	uint64_t epoch;
+
+	RTE_BUILD_BUG_ON(sizeof(struct gw_spd_pair_entry) * 2 !=
+			 RTE_CACHE_LINE_SIZE);
+	if ((fwd->acl == NULL && out->acl == NULL) || c->pb == NULL ||
+	    n > MAX) {
+		gw_spd_lookup_cached(fwd, c, fwd->tag, keys, pol, n);
+		gw_spd_lookup_cached(out, c, out->tag, keys, opol, n);
+		return;
+	}
+	/* tags are never reused, so a new pair is a new epoch: every
+	 * older entry is stale, and nothing needs flushing */
+	if (fwd->tag != c->ftag || out->tag != c->otag) {
+		c->ftag = fwd->tag;
+		c->otag = out->tag;
+		c->epoch++;
+	}
+	epoch = c->epoch;
+	for (uint32_t i = 0; i < n; i++) {
+		bk[i] = &c->pb[rte_hash_crc(keys[i], 16, 0) & c->mask];
+		rte_prefetch0(bk[i]);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const struct gw_acl_key *k = (const struct gw_acl_key *)keys[i];
+		struct gw_spd_pair_entry *e = *bk[i];
+		int w = e[0].epoch == epoch && gw_acl_key_eq(&e[0].key, k) ? 0
+			: e[1].epoch == epoch && gw_acl_key_eq(&e[1].key, k)
+				? 1
+				: -1;
+
+		if (w < 0) {
+			miss_key[nb_miss] = keys[i];
+			miss_idx[nb_miss++] = i;
+			continue;
+		}
+		pol[i] = pair_pol(fwd, e[w].ref);
+		opol[i] = pair_pol(out, e[w].oref);
+	}
+	*c->hits += n - nb_miss;
+	*c->misses += nb_miss;
+	if (nb_miss == 0)
+		return;
+	gw_spd_lookup(fwd, miss_key, found, nb_miss);
+	gw_spd_lookup(out, miss_key, ofound, nb_miss);
+	for (uint32_t j = 0; j < nb_miss; j++) {
+		struct gw_spd_pair_entry *e = *bk[miss_idx[j]];
+
+		pol[miss_idx[j]] = found[j];
+		opol[miss_idx[j]] = ofound[j];
+		e[1] = e[0];
+		memcpy(&e[0].key, miss_key[j], sizeof(e[0].key));
+		e[0].ref = pair_ref(found[j]);
+		e[0].oref = pair_ref(ofound[j]);
+		e[0].epoch = epoch;
+	}
 }
 
 void

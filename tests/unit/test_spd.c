@@ -174,6 +174,34 @@ random_policies(unsigned int n)
 	return pols;
 }
 
+/* The fwd check's two answers at once, through the cache's pair
+ * entries: each as the model says, after a lookup through the plain
+ * entries too (they must not mix up) and again for a hit. */
+static void
+check_pair(const struct gw_spd spd[3], const struct espgw_cfg_policy *pols,
+	   unsigned int nb_pol, const uint8_t **kp,
+	   const struct gw_acl_key *keys)
+{
+	struct gw_policy *f[GW_BURST], *o[GW_BURST];
+
+	for (int again = 0; again < 2; again++) {
+		gw_spd_lookup_pair(&spd[GW_FWD], &spd[GW_OUT], cache, kp, f, o,
+				   GW_BURST);
+		for (int i = 0; i < GW_BURST; i++) {
+			int wf = model(pols, nb_pol, ESPGW_POL_FWD, &keys[i]);
+			int wo = model(pols, nb_pol, ESPGW_POL_OUT, &keys[i]);
+			int lf = f[i] ? f[i]->cfg.line : 0;
+			int lo = o[i] ? o[i]->cfg.line : 0;
+
+			if (lf != wf || lo != wo)
+				fail_msg("%u policies, pair%s: got fwd line "
+					 "%d out %d, want %d and %d (seed %u)",
+					 nb_pol, again ? " again" : "", lf, lo,
+					 wf, wo, seed);
+		}
+	}
+}
+
 /* Lookups in spd (its three directions), plain and through the cache
  * when there is one, against the model of pols. */
 static void
@@ -250,6 +278,8 @@ check_lookups(const struct gw_spd spd[3], const struct espgw_cfg_policy *pols,
 						 line, want, seed);
 			}
 		}
+		if (cache != NULL)
+			check_pair(spd, pols, nb_pol, kp, keys);
 	}
 }
 
