@@ -405,6 +405,16 @@ test_two_threads(void **state)
 	assert_true(lost > 0);
 }
 
+/* The i-th number a layout test probes: the 500 below 2^32 first, then
+ * anywhere (x: the generator's state). */
+static uint64_t
+probe_seq(int i, uint32_t *x)
+{
+	*x = *x * 1103515245u + 12345u;
+	return i < 500 ? (UINT64_C(1) << 32) - 500 + (uint64_t)i
+		       : (uint64_t)*x << 31 ^ *x;
+}
+
 /* Claimed by owners: every owner count's ring has whole lines of
  * blocks a multiple of the owners, 64-byte aligned, and an owner judges
  * a 64-bit number as esp.h's espgw_esp_seq_owner() judges its low half,
@@ -436,9 +446,7 @@ test_claim_layout(void **state)
 				uint64_t s;
 				uint16_t o;
 
-				x = x * 1103515245u + 12345u;
-				s = i < 500 ? (UINT64_C(1) << 32) - 500 + i
-					    : (uint64_t)x << 31 ^ x;
+				s = probe_seq(i, &x);
 				o = espgw_esp_seq_owner((uint32_t)s, n);
 				espgw_replay_view_begin(r, o, &v);
 				assert_int_not_equal(
@@ -521,9 +529,7 @@ test_claim_map(void **state)
 				uint64_t s;
 				uint16_t o;
 
-				x = x * 1103515245u + 12345u;
-				s = k < 500 ? (UINT64_C(1) << 32) - 500 + k
-					    : (uint64_t)x << 31 ^ x;
+				s = probe_seq(k, &x);
 				o = m.owner[(s >> ESPGW_REPLAY_RUN_SHIFT) %
 					    m.runs];
 				assert_int_equal(owner_of(s, n), o);
