@@ -2,6 +2,7 @@
 selected by run.py -k, and the command line that starts it; one list, so
 that the measured runs, the functional check and --profile-case agree."""
 
+import argparse
 import fnmatch
 import os
 
@@ -77,15 +78,28 @@ class Case:
         return c
 
 
+def is_glob(k):
+    return any(ch in k for ch in "*?[")
+
+
 def selected(name, ks):
     """run.py -k: no -k, or a name containing one (or matching its glob)."""
-    return not ks or any(
-        (fnmatch.fnmatch(name, k) if any(ch in k for ch in "*?[") else k in name) for k in ks)
+    return not ks or any(fnmatch.fnmatch(name, k) if is_glob(k) else k in name for k in ks)
 
 
-def build_cases(S, args):
+def case_names(families, no_scale=False):
+    """Every case name build_cases() would make for these options, in its
+    order, without making traffic or configurations (bench/ab.py -k)."""
+    names = []
+    args = argparse.Namespace(k=[], families=families, no_scale=no_scale)
+    build_cases(None, args, want=lambda name: names.append(name) and False)
+    return names
+
+
+def build_cases(S, args, want=None):
+    """The cases -k selects (want(name), by default selected()), in order."""
     cases = []
-    want = lambda name: selected(name, args.k)  # noqa: E731
+    want = want or (lambda name: selected(name, args.k))
     for d in ("encap", "decap", "bypass"):
         for s in SIZES:
             kind = "esp" if d == "decap" else "plain"
