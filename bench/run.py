@@ -332,6 +332,7 @@ def rereport(args):
             fam=c.get("fam", "4in4"), dirty=[tuple(x) for x in c.get("dirty", [])],
             runs=runs))
     a = argparse.Namespace(**j["args"])
+    os.makedirs(args.out, exist_ok=True)
     text, _ = report(cases, j["ceiling"], j["env"], a, {}, j.get("instr"))
     md = os.path.join(args.out, args.name + ".md")
     with open(md, "w") as fp:
