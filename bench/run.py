@@ -9,6 +9,8 @@ python3-matplotlib; the last is installed with apt-get when missing):
     /usr/bin/python3 bench/run.py -k encap-64 -k ceiling    # some cases only
     /usr/bin/python3 bench/run.py -k 'e*cap-64' -k 'e*cap-4in6-64' --families 4in6
     /usr/bin/python3 bench/run.py --profile    # also perf profiles (espgw, secgw)
+    /usr/bin/python3 bench/run.py --from-json bench/results/latest.json --out /tmp/r
+                                               # the report again, measuring nothing
 
 What it does, all in one run:
 
@@ -71,11 +73,12 @@ What it does, all in one run:
   checked with scapy (decrypted with the SA's key where it is ESP), and
   espgw's counters say every frame was encrypted (or decrypted) and sent.
 
-Writes bench/results/latest.md (+ latest.json, latest.png) and prints the
-tables.  Exits non-zero when a gateway fails to start, to forward or to
-produce correct output; missed performance targets are reported, not
-failures.  Work files (secgw and l3fwd builds, pcaps, configs, logs) live
-under build/secgw, build/l3fwd and build/bench-run.
+Writes bench/results/latest.md (+ latest.json, latest.png; profile-CASE.txt
+for each case profiled) and prints the tables.  Exits non-zero when a
+gateway fails to start, to forward or to produce correct output; missed
+performance targets are reported, not failures.  Work files (secgw and
+l3fwd builds, pcaps, configs, logs) live under build/secgw, build/l3fwd
+and build/bench-run.
 
 The code is in bench/espgwbench/, a module a concern: common (paths,
 addresses, keys, sizes, targets), host (hugepages, machine, builds),
@@ -91,6 +94,7 @@ import datetime
 import json
 import os
 import platform
+import shutil
 import sys
 import time
 
@@ -101,11 +105,16 @@ from espgwbench.host import (build_espgw, build_l3fwd, build_secgw, cpu_model,
                              ensure_python_modules, git_state, lscpu_summary, setup_hugepages, sh)
 from espgwbench.instr import CASES as INSTR_CASES
 from espgwbench.instr import measure_all as instr_measure
-from espgwbench.measure import ceiling_merge, ceiling_once, measure, profile, verify
+from espgwbench.measure import (ceiling_merge, ceiling_once, measure, profile, read_profile,
+                                verify)
 from espgwbench.plot import plot
 from espgwbench.proc import espgw_check
 from espgwbench.report import report, run_json
 from espgwbench.traffic import scapy_mods
+
+# what --profile profiles (before any --profile-case)
+PROFILE_CASES = ["espgw-encap-64", "espgw-decap-64", "espgw-bypass-64",
+                 "secgw-encap-64", "secgw-decap-64", "secgw-bypass-64"]
 
 
 def main():
@@ -147,7 +156,9 @@ def main():
     ap.add_argument("--espgw", help="espgw binary to measure (default: build/app/espgw "
                     "after ninja -C build; a copy is measured)")
     ap.add_argument("--from-json", metavar="JSON",
-                    help="measure nothing: write the report again from a run's JSON")
+                    help="measure nothing: write the report again from a run's JSON "
+                         "into --out, with its profiles (profile-CASE.txt, looked for "
+                         "beside the JSON, then in the run's --out; copied into --out)")
     ap.add_argument("--out", default=RESULTS, help="results directory (bench/results)")
     ap.add_argument("--name", default="latest", help="results file stem (latest)")
     args = ap.parse_args()
@@ -247,8 +258,7 @@ def main():
         profiles = {}
         pnames = list(args.profile_case)
         if args.profile:
-            pnames = ["espgw-encap-64", "espgw-decap-64", "espgw-bypass-64",
-                      "secgw-encap-64", "secgw-decap-64", "secgw-bypass-64"] + pnames
+            pnames = PROFILE_CASES + pnames
         for name in pnames:
             sub = argparse.Namespace(k=[name], no_scale=False, families=common.FAMILIES)
             found = [c for c in build_cases(S, sub) if c.name == name]
@@ -292,6 +302,9 @@ def main():
             fp.write(text)
         js = {
             "env": env, "args": vars(args), "ceiling": ceil, "instr": instr,
+            # what the report shows of each; the full text is the file
+            "profiles": {n: {"path": p, "top": top, "pps": v}
+                         for n, (p, top, v) in profiles.items()},
             "cases": [{"name": c.name, "gw": c.gw, "dir": c.direction, "size": c.size,
                        "fam": c.fam, "dirty": c.dirty,
                        "workers": c.workers, "group": c.group, "meta": c.meta,
@@ -333,13 +346,53 @@ def rereport(args):
             runs=runs))
     a = argparse.Namespace(**j["args"])
     os.makedirs(args.out, exist_ok=True)
-    text, _ = report(cases, j["ceiling"], j["env"], a, {}, j.get("instr"))
+    profiles = old_profiles(j, args.from_json, args.out)
+    text, _ = report(cases, j["ceiling"], j["env"], a, profiles, j.get("instr"))
     md = os.path.join(args.out, args.name + ".md")
     with open(md, "w") as fp:
         fp.write(text)
     print(text)
     log("wrote %s (from %s)" % (md, args.from_json))
     return 0
+
+
+def old_profiles(j, from_json, out):
+    """The profiles of a finished run for its report: what its JSON recorded
+    or, in a JSON from before they were recorded there, what its options
+    profiled, read from the files. Each profile-CASE.txt is looked for
+    beside the JSON, then where the run wrote it, and copied into out,
+    where the report says the full text is."""
+    old = j["args"]
+    if "profiles" in j:
+        names = list(j["profiles"])
+    else:
+        names = (PROFILE_CASES if old.get("profile") else []) + old.get("profile_case", [])
+    profiles = {}
+    for name in names:
+        base = "profile-%s.txt" % name
+        rec = (j.get("profiles") or {}).get(name)
+        dirs = [os.path.dirname(os.path.abspath(from_json)), old.get("out") or RESULTS]
+        if rec:
+            dirs.append(os.path.dirname(rec["path"]))
+        found = next((p for p in (os.path.join(d, base) for d in dirs)
+                      if os.path.isfile(p)), None)
+        dest = os.path.join(out, base)
+        if rec:
+            profiles[name] = (dest, rec["top"], rec["pps"])
+            if not found:
+                log("note: %s not found; the report names it all the same" % base)
+        elif found:
+            try:
+                profiles[name] = (dest,) + read_profile(found)[1:]
+            except Fail as e:
+                log("note: left out of the report: %s" % e)
+                continue
+        else:
+            log("note: %s not found beside %s or in %s: left out of the report"
+                % (base, from_json, dirs[1]))
+        if found and not (os.path.exists(dest) and os.path.samefile(found, dest)):
+            shutil.copyfile(found, dest)
+    return profiles
 
 
 if __name__ == "__main__":

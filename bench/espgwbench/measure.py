@@ -5,6 +5,7 @@ that reads numbers off a running gateway or the cipher."""
 import glob
 import json
 import os
+import re
 import resource
 import shutil
 import struct
@@ -407,7 +408,6 @@ def profile(case, huge, seconds, outdir):
     by_dso = body(report_("--sort", "dso", "-g", "none"))
     callers = report_("--sort", "sym", "--percent-limit", "3",
                       "-g", "caller,0.5,callee,function,percent", "--max-stack", "8")
-    lines = flat
     path = os.path.join(outdir, "profile-%s.txt" % case.name)
     with open(path, "w") as fp:
         fp.write("# %s: perf record -e cpu-clock -F 4999 -g -p <gateway pid> for %ss; "
@@ -417,5 +417,25 @@ def profile(case, huge, seconds, outdir):
                  "samples show as addresses)\n\n" + "\n".join(flat) + "\n\n")
         fp.write("## call chains of the top symbols (frame pointers: partial)\n\n")
         fp.write("\n".join(l for l in callers.splitlines() if not l.startswith("#")))
-    lines = by_dso[:6] + [""] + flat[:22]
-    return path, lines[:25], pps
+    return path, profile_top(by_dso, flat), pps
+
+
+def profile_top(by_dso, flat):
+    """What the report shows of a profile: the top DSOs, then symbols."""
+    return (by_dso[:6] + [""] + flat[:22])[:25]
+
+
+def read_profile(path):
+    """profile()'s answer again from the file it wrote: (path, the report's
+    lines, packets per second while profiled)."""
+    with open(path) as fp:
+        text = fp.read()
+    m = re.search(r"([0-9.]+) Mpps during the profile", text.split("\n", 1)[0])
+    if not m:
+        raise Fail("%s: not a profile of bench/run.py" % path)
+    parts = {}
+    for sec in text.split("\n## ")[1:]:
+        head, _, body = sec.partition("\n")
+        parts[head.split(" (")[0]] = [l for l in body.splitlines() if l.strip()]
+    return path, profile_top(parts.get("by DSO", []), parts.get("flat", [])), \
+        float(m.group(1)) * 1e6
