@@ -4,12 +4,16 @@
 espgw runs with two lcores, --no-huge, its LAN port net_pcap0 reading a
 pcap once (clear IPv4/UDP for the tunnel of SA 0x1001, frames for
 another MAC, IPv4 headers that are not, ESP to us with an SPI nobody
-has) and its WAN port net_null1. The test speaks the telemetry socket
+has, ESP of the inbound SA 0x2002 with a jump, a late number and two
+replays) and its WAN port net_null1. The test speaks the telemetry socket
 itself (SOCK_SEQPACKET, /var/run/dpdk/<prefix>/dpdk_telemetry.v2) and:
 
 - /espgw/stats and /espgw/ports against the traffic sent, then every
   counter against the stats file espgw writes at exit (nothing moves in
   between); the SA's packets against `espgwctl -s xfrm state get`;
+- the inbound SA's seq in /espgw/sa/info and espgwctl's anti-replay
+  context: the highest number accepted, not its configured replay-seq;
+  its packets, and the replays under its drops;
 - loads 120 SAs with IPv6 ends of the longest text (and 10-digit SPIs
   and reqids) and 45 IPv6 policies with espgwctl -batch, then checks
   that the pages of /espgw/sa/list and /espgw/policy/list give every
@@ -45,8 +49,13 @@ import time
 import gwproc
 from gwproc import cksum, counter_sides, mac, read_stats
 
+# the ESP maker the pcap test has (tests/pcap/run.py: scapy's, as there)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pcap"))
+from run import SA  # noqa: E402
+
 LAN_MAC = "02:70:63:61:70:00"        # net_pcap0: the pcap driver's first MAC
 HOST_MAC = "02:00:0a:00:01:0a"
+PEER_MAC = "02:00:00:00:01:fe"
 MAX_REPLY = 16384                    # telemetry's MAX_OUTPUT_LEN
 SA_PAGE, POLICY_PAGE = 50, 20
 OUT_KEY = "6c1c4a2e4b43a58fa5d6b5b1f9a9d1e3aa0b2c31"
@@ -64,10 +73,19 @@ ip route add default via 1.1.1.254 dev net_null1
 ip route add 10.0.2.0/24 via 1.1.1.254 dev net_null1 src 10.0.1.1
 ip -6 route add fd01::/16 via fd00:1111:2222:3333:4444:5555:6666:fffe dev net_null1
 ip neigh add 1.1.1.254 lladdr 02:00:00:00:01:fe dev net_null1 nud permanent
+ip neigh add 10.0.1.10 lladdr %s dev net_pcap0 nud permanent
 ip xfrm state add src 1.1.1.1 dst 2.2.2.2 proto esp spi 0x00001001 reqid 1 mode tunnel replay-window 64 aead 'rfc4106(gcm(aes))' 0x%s 128
 ip xfrm state add src 2.2.2.2 dst 1.1.1.1 proto esp spi 0x00002002 reqid 2 mode tunnel replay-window 64 aead 'rfc4106(gcm(aes))' 0x%s 128
 ip xfrm policy add src 10.0.1.0/24 dst 10.0.2.0/24 dir out tmpl src 1.1.1.1 dst 2.2.2.2 proto esp reqid 1 mode tunnel
-""" % (OURS6, OUT_KEY, IN_KEY)
+ip xfrm policy add src 10.0.2.0/24 dst 10.0.1.0/24 dir fwd tmpl src 2.2.2.2 dst 1.1.1.1 proto esp reqid 2 mode tunnel
+""" % (OURS6, HOST_MAC, OUT_KEY, IN_KEY)
+
+# SA 0x2002's numbers, in this order: 1 to 10, a jump to 40, 30 (late,
+# inside the window of 64: taken), then 40 and 5 again (replayed). The
+# top is 40, which neither the configured replay-seq (0), the last
+# number taken (30) nor the last one received (5) is.
+IN_SEQS = list(range(1, 11)) + [40, 30, 40, 5]
+IN_TOP, IN_REPLAYED = 40, 2
 
 
 class Fail(Exception):
@@ -101,8 +119,20 @@ def frames():
         esp = struct.pack("!II", 0xDEAD0000 + i, 1) + bytes(64)
         out.append(mac(LAN_MAC) + mac(HOST_MAC) + b"\x08\x00" +
                    ipv4(50, [10, 0, 1, 10], [10, 0, 1, 1], esp))
+    # the peer's ESP, on the LAN port (any port takes ESP to one of our
+    # addresses): 10.0.2.20 -> 10.0.1.10, forwarded to the LAN
+    sa = SA(0x2002, "2.2.2.2", "1.1.1.1", 2, bytes.fromhex(IN_KEY))
+    in_bytes = 0
+    for k, seq in enumerate(IN_SEQS):
+        payload = bytes((seq + j) & 0xFF for j in range(20 + seq))
+        udp = struct.pack("!HHHH", 20000 + seq, 9, 8 + len(payload), 0) + payload
+        inner = ipv4(17, [10, 0, 2, 20], [10, 0, 1, 10], udp, seq)
+        if seq not in IN_SEQS[:k]:
+            in_bytes += len(inner)
+        out.append(mac(LAN_MAC) + mac(PEER_MAC) + b"\x08\x00" + sa.encrypt(inner, seq))
+    n_in = len(IN_SEQS) - IN_REPLAYED
     return out, {"tunnel": n_tunnel, "other_mac": n_other_mac, "bad_ip": n_bad_ip,
-                 "esp": n_esp, "all": len(out)}
+                 "esp": n_esp, "in": n_in, "in_bytes": in_bytes, "all": len(out)}
 
 
 def write_pcap(path, fr):
@@ -213,10 +243,11 @@ def check_traffic(tel, args, sock, want, why):
         time.sleep(0.2)
     time.sleep(0.5)   # the last burst's counters
     _, st = tel.ok("/espgw/stats")
-    expect = {"rx": want["all"], "encrypted": want["tunnel"], "forwarded": want["tunnel"],
-              "tx": want["tunnel"], "drop_l2_not_for_us": want["other_mac"],
-              "drop_bad_ip_header": want["bad_ip"], "drop_esp_in": want["esp"],
-              "drop_esp_out": 0, "states": 2, "policies": 1}
+    expect = {"rx": want["all"], "encrypted": want["tunnel"], "decrypted": want["in"],
+              "forwarded": want["tunnel"] + want["in"], "tx": want["tunnel"] + want["in"],
+              "drop_l2_not_for_us": want["other_mac"], "drop_bad_ip_header": want["bad_ip"],
+              "drop_esp_in": want["esp"] + IN_REPLAYED, "drop_in_no_policy": 0,
+              "drop_esp_out": 0, "states": 2, "policies": 2}
     for k, v in expect.items():
         if st.get(k) != v:
             why.append("/espgw/stats %s: %r, want %d" % (k, st.get(k), v))
@@ -231,7 +262,7 @@ def check_traffic(tel, args, sock, want, why):
     lan, wan = by_name.get("net_pcap0"), by_name.get("net_null1")
     if lan is None or wan is None:
         raise Fail("/espgw/ports: %r" % ports)
-    for p, k, v in ((lan, "rx_packets", want["all"]), (lan, "tx_packets", 0),
+    for p, k, v in ((lan, "rx_packets", want["all"]), (lan, "tx_packets", want["in"]),
                     (wan, "tx_packets", want["tunnel"]), (wan, "rx_packets", 0),
                     (lan, "driver", "net_pcap"), (wan, "driver", "net_null"),
                     (lan, "mac", LAN_MAC.upper()), (lan, "addrs", ["10.0.1.1/24"]),
@@ -252,6 +283,37 @@ def check_traffic(tel, args, sock, want, why):
                    "bytes, sent %d" % (sa[0]["packets"], sa[0]["bytes"], m.group(2),
                                        m.group(1), want["tunnel"]))
     return st, ports
+
+
+def check_replay(tel, args, sock, want, why):
+    """SA 0x2002 after IN_SEQS: seq is the window's top, IN_TOP, in
+    /espgw/sa/info as in espgwctl's anti-replay context (as iproute2
+    prints XFRMA_REPLAY_ESN_VAL). Code showing the configured replay-seq (0) there
+    instead, or the last number taken or received, fails here."""
+    _, lst = tel.ok("/espgw/sa/list")
+    sid = [s["id"] for s in lst["sas"].values() if s["spi"] == 0x2002]
+    if len(sid) != 1:
+        raise Fail("SA 0x2002 in /espgw/sa/list: %r" % lst)
+    _, i = tel.ok("/espgw/sa/info,%d" % sid[0])
+    drops = i.get("drops", {})
+    got = (i.get("dir"), i.get("replay_window"), i.get("seq"), i.get("oseq"),
+           i.get("packets"), i.get("bytes"), drops.get("replayed"), i.get("failed"))
+    exp = ("in", 64, IN_TOP, 0, want["in"], want["in_bytes"], IN_REPLAYED, IN_REPLAYED)
+    if got != exp:
+        why.append("/espgw/sa/info of 0x2002: (dir, replay_window, seq, oseq, packets, "
+                   "bytes, drops.replayed, failed) %r, want %r" % (got, exp))
+    out = ctl(args, sock, "-s", "xfrm", "state", "get", "dst", "1.1.1.1", "proto", "esp",
+              "spi", "0x2002").stdout
+    # a window over 32 takes iproute2's ESN form (XFRMA_REPLAY_ESN_VAL)
+    m = re.search(r"anti-replay esn context:\n\s+seq-hi 0x0, seq 0x([0-9a-f]+), "
+                  r"oseq-hi 0x0, oseq 0x0\n\s+replay_window 64,", out)
+    st = re.search(r"stats:\n\s+replay-window 0 replay (\d+) failed 0\n", out)
+    lc = re.search(r"lifetime current:\n\s+\d+\(bytes\), (\d+)\(packets\)", out)
+    got = (int(m.group(1), 16) if m else None, int(st.group(1)) if st else None,
+           int(lc.group(1)) if lc else None)
+    if got != (IN_TOP, IN_REPLAYED, want["in"]):
+        why.append("espgwctl -s xfrm state get of 0x2002: (seq, replay, packets) %r, "
+                   "want %r" % (got, (IN_TOP, IN_REPLAYED, want["in"])))
 
 
 def load(args, sock, d, keys):
@@ -297,6 +359,7 @@ def load(args, sock, d, keys):
     sas[("2.2.2.2", 0x1001)] = ("1.1.1.1", 1, "out")
     sas[("1.1.1.1", 0x2002)] = ("2.2.2.2", 2, "in")
     pols[("out", "10.0.1.0/24", "10.0.2.0/24")] = None
+    pols[("fwd", "10.0.2.0/24", "10.0.1.0/24")] = None
     return sas, pols
 
 
@@ -587,6 +650,7 @@ def run(args):
         if sorted(c for c in cmds if c.startswith("/espgw/")) != mine:
             why.append("registered commands: %r" % [c for c in cmds if "espgw" in c])
         check_traffic(tel, args, sock, want, why)
+        check_replay(tel, args, sock, want, why)
         sas, pols = load(args, sock, d, keys)
         ids = check_sa_pages(tel, sas, why)
         check_policy_pages(tel, pols, why)
