@@ -82,14 +82,18 @@ match6(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
 		kp[n] = (const uint8_t *)&keys[n];
 		pos[n++] = at[j];
 	}
-	gw_spd_match6(c->t, c->w->spd_cache6, dir, kp, p6, n);
+	if (opol != NULL) {
+		struct gw_policy *o6[GW_OUT_MAX];
+
+		gw_spd_lookup_pair6(&c->t->spd[dir], &c->t->spd[GW_OUT],
+				    c->w->spd_cache6, kp, p6, o6, n);
+		for (unsigned int j = 0; j < n; j++)
+			opol[pos[j]] = o6[j];
+	} else {
+		gw_spd_match6(c->t, c->w->spd_cache6, dir, kp, p6, n);
+	}
 	for (unsigned int j = 0; j < n; j++)
 		pol[pos[j]] = p6[j];
-	if (opol != NULL) {
-		gw_spd_match6(c->t, c->w->spd_cache6, GW_OUT, kp, p6, n);
-		for (unsigned int j = 0; j < n; j++)
-			opol[pos[j]] = p6[j];
-	}
 }
 
 void

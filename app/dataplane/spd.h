@@ -87,18 +87,28 @@ struct gw_spd_cache_entry {
  * ids + 1 (0: none) and an epoch in place of the two tags, to fit two
  * entries a line: the worker's epoch moves when either direction's tag
  * differs from the pair it last saw. */
-struct gw_spd_pair_entry {
-	struct gw_acl_key key;
+struct gw_spd_pair {
 	uint32_t ref, oref; /* gw_spd_policy(id) + 1 of each direction */
 	uint64_t epoch;	    /* 0: empty */
+};
+
+struct gw_spd_pair_entry {
+	struct gw_acl_key key;
+	struct gw_spd_pair p;
+};
+
+/* A cache's pair entries, either family's: buckets of two entries, as
+ * many as the cache's; the pair of tags the epoch stands for. */
+struct gw_spd_pairs {
+	void *b;
+	uint64_t ftag, otag, epoch;
 };
 
 struct gw_spd_cache {
 	uint32_t mask;		 /* nb_buckets - 1 */
 	uint64_t *hits, *misses; /* the owner's counters */
 	struct gw_spd_cache_entry (*b)[2];
-	struct gw_spd_pair_entry (*pb)[2]; /* as many buckets */
-	uint64_t ftag, otag, epoch; /* the pair of tags epoch stands for */
+	struct gw_spd_pairs pairs; /* struct gw_spd_pair_entry [2] each */
 };
 
 /* nb_buckets: a power of two; lookups through the cache add to *hits
@@ -131,10 +141,18 @@ struct gw_spd_cache6_entry {
 	uint64_t tag;	       /* 0: empty */
 } __rte_cache_aligned;
 
+/* The IPv6 pair entry, as the IPv4 one: both answers of the fwd check
+ * in one line. */
+struct gw_spd_pair6_entry {
+	struct gw_acl_key6 key;
+	struct gw_spd_pair p;
+} __rte_cache_aligned;
+
 struct gw_spd_cache6 {
 	uint32_t mask;		 /* nb_buckets - 1 */
 	uint64_t *hits, *misses; /* the owner's counters */
 	struct gw_spd_cache6_entry (*b)[2];
+	struct gw_spd_pairs pairs; /* struct gw_spd_pair6_entry [2] each */
 };
 
 int gw_spd_cache6_init(struct gw_spd_cache6 *c, uint32_t nb_buckets,
@@ -146,6 +164,13 @@ void gw_spd_cache6_fini(struct gw_spd_cache6 *c);
 void gw_spd_lookup_cached6(const struct gw_spd *spd, struct gw_spd_cache6 *c,
 			   uint64_t tag, const uint8_t **keys,
 			   struct gw_policy **pol, uint32_t n);
+
+/* gw_spd_lookup_pair for IPv6 keys, through the IPv6 cache's pairs when
+ * either direction's IPv6 policies use rte_acl. */
+void gw_spd_lookup_pair6(const struct gw_spd *fwd, const struct gw_spd *out,
+			 struct gw_spd_cache6 *c, const uint8_t **keys,
+			 struct gw_policy **pol, struct gw_policy **opol,
+			 uint32_t n);
 
 /* Match n keys against one direction of table set t through a worker's
  * cache: IPv4 keys (gw_spd_match) or IPv6 ones (gw_spd_match6). */

@@ -371,9 +371,11 @@ gw_spd_cache_init(struct gw_spd_cache *c, uint32_t nb_buckets, int socket_id,
 	c->misses = misses;
 	c->b = rte_zmalloc_socket("gw_spd_cache", sizeof(*c->b) * nb_buckets,
 				  RTE_CACHE_LINE_SIZE, socket_id);
-	c->pb = rte_zmalloc_socket("gw_spd_pairs", sizeof(*c->pb) * nb_buckets,
-				   RTE_CACHE_LINE_SIZE, socket_id);
-	if (c->b == NULL || c->pb == NULL) {
+	c->pairs.b = rte_zmalloc_socket("gw_spd_pairs",
+					2 * sizeof(struct gw_spd_pair_entry) *
+						nb_buckets,
+					RTE_CACHE_LINE_SIZE, socket_id);
+	if (c->b == NULL || c->pairs.b == NULL) {
 		gw_spd_cache_fini(c);
 		return -ENOMEM;
 	}
@@ -385,7 +387,7 @@ void
 gw_spd_cache_fini(struct gw_spd_cache *c)
 {
 	rte_free(c->b);
-	rte_free(c->pb);
+	rte_free(c->pairs.b);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -403,71 +405,108 @@ pair_ref(const struct gw_policy *p)
 	return p == NULL ? 0 : p->id + 1;
 }
 
+/* Both answers for n keys of one family (v6: struct gw_acl_key6 keys and
+ * gw_spd_pair6_entry entries, else the IPv4 ones) through the pairs;
+ * the misses classified in one call a direction and inserted newest
+ * first. */
+static inline void
+pair_lookup(const struct gw_spd *fwd, const struct gw_spd *out,
+	    struct gw_spd_pairs *pc, uint32_t mask, uint64_t *hits,
+	    uint64_t *misses, const bool v6, const uint8_t **keys,
+	    struct gw_policy **pol, struct gw_policy **opol, uint32_t n)
+{
+	enum { MAX = GW_OUT_MAX };
+	const size_t klen =
+		v6 ? sizeof(struct gw_acl_key6) : sizeof(struct gw_acl_key);
+	const size_t esz = v6 ? sizeof(struct gw_spd_pair6_entry)
+			      : sizeof(struct gw_spd_pair_entry);
+	uint8_t *bk[MAX];
+	const uint8_t *miss_key[MAX];
+	struct gw_policy *found[MAX], *ofound[MAX];
+	uint32_t miss_idx[MAX], nb_miss = 0;
+
+	/* tags are never reused, so a new pair is a new epoch: every
+	 * older entry is stale, and nothing needs flushing */
+	if (fwd->tag != pc->ftag || out->tag != pc->otag) {
+		pc->ftag = fwd->tag;
+		pc->otag = out->tag;
+		pc->epoch++;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		bk[i] = (uint8_t *)pc->b +
+			(rte_hash_crc(keys[i], (uint32_t)klen, 0) & mask) * 2 *
+				esz;
+		rte_prefetch0(bk[i]);
+		if (v6)
+			rte_prefetch0(bk[i] + esz);
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const struct gw_spd_pair *hit = NULL;
+
+		for (unsigned int w = 0; w < 2 && hit == NULL; w++) {
+			const uint8_t *e = bk[i] + w * esz;
+			const struct gw_spd_pair *p =
+				(const struct gw_spd_pair *)(e + klen);
+			bool same =
+				v6 ? gw_acl_key6_eq(
+					     (const struct gw_acl_key6 *)e,
+					     (const struct gw_acl_key6 *)
+						     keys[i])
+				   : gw_acl_key_eq((const struct gw_acl_key *)e,
+						   (const struct gw_acl_key *)
+							   keys[i]);
+
+			if (p->epoch == pc->epoch && same)
+				hit = p;
+		}
+		if (hit == NULL) {
+			miss_key[nb_miss] = keys[i];
+			miss_idx[nb_miss++] = i;
+			continue;
+		}
+		pol[i] = pair_pol(fwd, hit->ref);
+		opol[i] = pair_pol(out, hit->oref);
+	}
+	*hits += n - nb_miss;
+	*misses += nb_miss;
+	if (nb_miss == 0)
+		return;
+	if (v6) {
+		gw_spd_lookup6(fwd, miss_key, found, nb_miss);
+		gw_spd_lookup6(out, miss_key, ofound, nb_miss);
+	} else {
+		gw_spd_lookup(fwd, miss_key, found, nb_miss);
+		gw_spd_lookup(out, miss_key, ofound, nb_miss);
+	}
+	for (uint32_t j = 0; j < nb_miss; j++) {
+		uint8_t *e = bk[miss_idx[j]];
+		struct gw_spd_pair *p = (struct gw_spd_pair *)(e + klen);
+
+		pol[miss_idx[j]] = found[j];
+		opol[miss_idx[j]] = ofound[j];
+		memcpy(e + esz, e, esz); /* the older one of the two goes */
+		memcpy(e, miss_key[j], klen);
+		p->ref = pair_ref(found[j]);
+		p->oref = pair_ref(ofound[j]);
+		p->epoch = pc->epoch;
+	}
+}
+
 void
 gw_spd_lookup_pair(const struct gw_spd *fwd, const struct gw_spd *out,
 		   struct gw_spd_cache *c, const uint8_t **keys,
 		   struct gw_policy **pol, struct gw_policy **opol, uint32_t n)
 {
-	enum { MAX = GW_OUT_MAX };
-	struct gw_spd_pair_entry(*bk[MAX])[2];
-	const uint8_t *miss_key[MAX];
-	struct gw_policy *found[MAX], *ofound[MAX];
-	uint32_t miss_idx[MAX], nb_miss = 0;
-	uint64_t epoch;
-
 	RTE_BUILD_BUG_ON(sizeof(struct gw_spd_pair_entry) * 2 !=
 			 RTE_CACHE_LINE_SIZE);
-	if ((fwd->acl == NULL && out->acl == NULL) || c->pb == NULL ||
-	    n > MAX) {
+	if ((fwd->acl == NULL && out->acl == NULL) || c->pairs.b == NULL ||
+	    n > GW_OUT_MAX) {
 		gw_spd_lookup_cached(fwd, c, fwd->tag, keys, pol, n);
 		gw_spd_lookup_cached(out, c, out->tag, keys, opol, n);
 		return;
 	}
-	/* tags are never reused, so a new pair is a new epoch: every
-	 * older entry is stale, and nothing needs flushing */
-	if (fwd->tag != c->ftag || out->tag != c->otag) {
-		c->ftag = fwd->tag;
-		c->otag = out->tag;
-		c->epoch++;
-	}
-	epoch = c->epoch;
-	for (uint32_t i = 0; i < n; i++) {
-		bk[i] = &c->pb[rte_hash_crc(keys[i], 16, 0) & c->mask];
-		rte_prefetch0(bk[i]);
-	}
-	for (uint32_t i = 0; i < n; i++) {
-		const struct gw_acl_key *k = (const struct gw_acl_key *)keys[i];
-		struct gw_spd_pair_entry *e = *bk[i];
-		int w = e[0].epoch == epoch && gw_acl_key_eq(&e[0].key, k) ? 0
-			: e[1].epoch == epoch && gw_acl_key_eq(&e[1].key, k)
-				? 1
-				: -1;
-
-		if (w < 0) {
-			miss_key[nb_miss] = keys[i];
-			miss_idx[nb_miss++] = i;
-			continue;
-		}
-		pol[i] = pair_pol(fwd, e[w].ref);
-		opol[i] = pair_pol(out, e[w].oref);
-	}
-	*c->hits += n - nb_miss;
-	*c->misses += nb_miss;
-	if (nb_miss == 0)
-		return;
-	gw_spd_lookup(fwd, miss_key, found, nb_miss);
-	gw_spd_lookup(out, miss_key, ofound, nb_miss);
-	for (uint32_t j = 0; j < nb_miss; j++) {
-		struct gw_spd_pair_entry *e = *bk[miss_idx[j]];
-
-		pol[miss_idx[j]] = found[j];
-		opol[miss_idx[j]] = ofound[j];
-		e[1] = e[0];
-		memcpy(&e[0].key, miss_key[j], sizeof(e[0].key));
-		e[0].ref = pair_ref(found[j]);
-		e[0].oref = pair_ref(ofound[j]);
-		e[0].epoch = epoch;
-	}
+	pair_lookup(fwd, out, &c->pairs, c->mask, c->hits, c->misses, false,
+		    keys, pol, opol, n);
 }
 
 void
@@ -531,8 +570,14 @@ gw_spd_cache6_init(struct gw_spd_cache6 *c, uint32_t nb_buckets, int socket_id,
 	c->misses = misses;
 	c->b = rte_zmalloc_socket("gw_spd_cache6", sizeof(*c->b) * nb_buckets,
 				  RTE_CACHE_LINE_SIZE, socket_id);
-	if (c->b == NULL)
+	c->pairs.b = rte_zmalloc_socket("gw_spd_pairs6",
+					2 * sizeof(struct gw_spd_pair6_entry) *
+						nb_buckets,
+					RTE_CACHE_LINE_SIZE, socket_id);
+	if (c->b == NULL || c->pairs.b == NULL) {
+		gw_spd_cache6_fini(c);
 		return -ENOMEM;
+	}
 	c->mask = nb_buckets - 1;
 	return 0;
 }
@@ -541,7 +586,26 @@ void
 gw_spd_cache6_fini(struct gw_spd_cache6 *c)
 {
 	rte_free(c->b);
+	rte_free(c->pairs.b);
 	memset(c, 0, sizeof(*c));
+}
+
+/* gw_spd_lookup_pair for IPv6: an entry a line, a bucket two lines. */
+void
+gw_spd_lookup_pair6(const struct gw_spd *fwd, const struct gw_spd *out,
+		    struct gw_spd_cache6 *c, const uint8_t **keys,
+		    struct gw_policy **pol, struct gw_policy **opol, uint32_t n)
+{
+	RTE_BUILD_BUG_ON(sizeof(struct gw_spd_pair6_entry) !=
+			 RTE_CACHE_LINE_SIZE);
+	if ((fwd->acl6 == NULL && out->acl6 == NULL) || c->pairs.b == NULL ||
+	    n > GW_OUT_MAX) {
+		gw_spd_lookup_cached6(fwd, c, fwd->tag, keys, pol, n);
+		gw_spd_lookup_cached6(out, c, out->tag, keys, opol, n);
+		return;
+	}
+	pair_lookup(fwd, out, &c->pairs, c->mask, c->hits, c->misses, true,
+		    keys, pol, opol, n);
 }
 
 /* gw_spd_lookup_cached's twin: an entry a line, a bucket two lines. */

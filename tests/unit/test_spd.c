@@ -283,6 +283,33 @@ check_lookups(const struct gw_spd spd[3], const struct espgw_cfg_policy *pols,
 	}
 }
 
+/* check_pair for IPv6 keys, through cache6's pair entries. */
+static void
+check_pair6(const struct gw_spd spd[3], const struct espgw_cfg_policy *pols,
+	    unsigned int nb_pol, const uint8_t **kp,
+	    const struct gw_acl_key6 *keys)
+{
+	struct gw_policy *f[GW_BURST], *o[GW_BURST];
+
+	for (int again = 0; again < 2; again++) {
+		gw_spd_lookup_pair6(&spd[GW_FWD], &spd[GW_OUT], cache6, kp, f,
+				    o, GW_BURST);
+		for (int i = 0; i < GW_BURST; i++) {
+			int wf = model6(pols, nb_pol, ESPGW_POL_FWD, &keys[i]);
+			int wo = model6(pols, nb_pol, ESPGW_POL_OUT, &keys[i]);
+			int lf = f[i] ? f[i]->cfg.line : 0;
+			int lo = o[i] ? o[i]->cfg.line : 0;
+
+			if (lf != wf || lo != wo)
+				fail_msg("%u policies, IPv6 pair%s: got fwd "
+					 "line %d out %d, want %d and %d (seed "
+					 "%u)",
+					 nb_pol, again ? " again" : "", lf, lo,
+					 wf, wo, seed);
+		}
+	}
+}
+
 /* The same with IPv6 keys, through cache6 when there is one. */
 static void
 check_lookups6(const struct gw_spd spd[3], const struct espgw_cfg_policy *pols,
@@ -354,6 +381,8 @@ check_lookups6(const struct gw_spd spd[3], const struct espgw_cfg_policy *pols,
 						 line, want, seed);
 			}
 		}
+		if (cache6 != NULL)
+			check_pair6(spd, pols, nb_pol, kp, keys);
 	}
 }
 
