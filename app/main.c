@@ -295,6 +295,24 @@ parse_opts(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
+/* Where espgw's options start: at argv[1] in the forms that start no
+ * EAL (espgw --counters, espgw --help), else behind the "--" that ends
+ * EAL's (EAL's getopt stops at the first one, file_prefix() too). The
+ * index is that of the argument before them, argv[0] or the "--";
+ * argc with no "--". */
+static int
+opts_start(int argc, char **argv)
+{
+	if (argc > 1 &&
+	    (strcmp(argv[1], "--counters") == 0 ||
+	     strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+		return 0;
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--") == 0)
+			return i;
+	return argc;
+}
+
 /* EAL's --file-prefix, which names the default control socket. */
 static const char *
 file_prefix(int argc, char **argv)
@@ -375,18 +393,22 @@ main(int argc, char **argv)
 	char err[512];
 	unsigned int nb_mbufs, nb_ports;
 	uint16_t max_mtu = RTE_ETHER_MTU;
-	int n, dump, rc = 1;
+	int n, start, want, dump, rc = 1;
 
-	/* before EAL: no hugepages, ports or privileges needed */
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 ||
-		    strcmp(argv[i], "-h") == 0) {
-			usage(stdout, argv[0]);
-			return 0;
-		} else if (strcmp(argv[i], "--counters") == 0) {
-			gw_stats_counters(stdout);
-			return 0;
+	/* ours before EAL's: --help and --counters answer without
+	 * hugepages, ports or privileges, and so does a bad option */
+	start = opts_start(argc, argv);
+	if (start < argc) {
+		char *sep = argv[start];
+
+		argv[start] = argv[0]; /* getopt's program name, as EAL does */
+		n = parse_opts(argc - start, argv + start, &o);
+		argv[start] = sep;
+		if (n != 0) {
+			usage(stderr, argv[0]);
+			return 1;
 		}
+	}
 	prefix = file_prefix(argc, argv);
 	ctl.sock.fd = -1;
 	/* A change at 100,000 SAs copies arrays of a megabyte: from the
@@ -410,8 +432,12 @@ main(int argc, char **argv)
 	if ((dump = gw_coredump_exclude_dpdk()) != 0)
 		fprintf(stderr, "espgw: DPDK memory stays in core dumps: %s\n",
 			strerror(-dump));
-	argv[n] = argv[0];
-	if (parse_opts(argc - n, argv + n, &o) != 0) {
+	/* EAL's options end where ours start; what EAL left before them
+	 * (its getopt moves it there) is an option of neither */
+	want = start < argc ? start : argc - 1;
+	if (n != want) {
+		fprintf(stderr, "espgw: unexpected argument '%s'\n",
+			argv[n < want ? n + 1 : want]);
 		usage(stderr, argv[0]);
 		goto out_eal;
 	}

@@ -1,7 +1,9 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-3-Clause
 # espgw --check on the shipped examples (they must load), and on broken
-# files (each must fail before any port starts, naming file and line).
+# files (each must fail before any port starts, naming file and line);
+# and the command line: --help and --counters answered before EAL, ours
+# behind the "--", an option's value no option.
 # Usage: check_configs.sh <espgw> <config dir>
 set -u
 espgw=$1
@@ -77,6 +79,67 @@ if [ $rc -ne 0 ] && echo "$out" | grep -qF "no port named \"port1\""; then
 	ok "... and its old name is gone"
 else
 	bad "... and its old name is gone"
+fi
+
+# --help and --counters with no EAL options: EAL would want hugepages,
+# so any EAL line says it ran first
+early() { # want-on-stdout args...
+	want=$1
+	shift
+	out=$("$espgw" "$@" 2>&1)
+	rc=$?
+	if [ $rc -eq 0 ] && echo "$out" | head -1 | grep -q "$want" &&
+		! echo "$out" | grep -q "^EAL"; then
+		ok "espgw $* answers before EAL"
+	else
+		bad "espgw $* answers before EAL (wanted exit 0 and \"$want\")"
+	fi
+}
+for a in --help -h "-- --help" "-- -h" "-- -ch" "-- --hel" "--no-huge -- -h"; do
+	# shellcheck disable=SC2086 # the words of $a are the arguments
+	early "^usage: " $a
+done
+for a in --counters "-- --counters" "-- -s x --count"; do
+	# shellcheck disable=SC2086
+	early "^gw\.rx in$" $a
+done
+
+# an option's value is no option: not help, not counters; the error is
+# told before EAL too
+out=$("$espgw" -- -f -h -s --counters --metrics-interval 5 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && echo "$out" | head -1 |
+	grep -qx "espgw: --metrics-interval needs --metrics-file" &&
+	! echo "$out" | grep -q "^gw\.rx\|^EAL"; then
+	ok "-f -h and -s --counters take -h and --counters as their values"
+else
+	bad "-f -h and -s --counters take -h and --counters as their values"
+fi
+run -h
+if [ $rc -ne 0 ] && echo "$out" | grep -qx "espgw: -h: No such file or directory"; then
+	ok "--check -f -h reads the file -h"
+else
+	bad "--check -f -h reads the file -h"
+fi
+
+# EAL's options end at the "--": what is neither EAL's nor behind it is
+# refused, and so is what follows ours
+out=$("$espgw" --no-huge -m 256 -l 0-1 --no-pci --file-prefix "chk$$" \
+	--log-level='lib.*:error' --vdev net_null0 stray -- --check \
+	-f "$confdir/r1.conf" 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && echo "$out" | grep -qx "espgw: unexpected argument 'stray'"; then
+	ok "an argument before the -- that EAL does not take is refused"
+else
+	bad "an argument before the -- that EAL does not take is refused"
+fi
+out=$("$espgw" -- --check -f "$confdir/r1.conf" stray 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && echo "$out" | head -1 | grep -qx "espgw: unexpected argument 'stray'" &&
+	! echo "$out" | grep -q "^EAL"; then
+	ok "an argument after ours is refused, before EAL"
+else
+	bad "an argument after ours is refused, before EAL"
 fi
 
 echo "$pass passed, $fail failed"
