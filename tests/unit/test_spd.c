@@ -174,30 +174,44 @@ random_policies(unsigned int n)
 	return pols;
 }
 
-/* The fwd check's two answers at once, through the cache's pair
- * entries: each as the model says, after a lookup through the plain
- * entries too (they must not mix up) and again for a hit. */
+/* The fwd check's two answers at once, through the pair entries of
+ * the keys' family (cache's for AF_INET, struct gw_acl_key keys;
+ * cache6's for AF_INET6, struct gw_acl_key6 ones), as the code under
+ * test has one pair_lookup() for both: each as the model says, after a
+ * lookup through the plain entries too (they must not mix up) and
+ * again for a hit. */
 static void
-check_pair(const struct gw_spd spd[3], const struct espgw_cfg_policy *pols,
-	   unsigned int nb_pol, const uint8_t **kp,
-	   const struct gw_acl_key *keys)
+check_pair(int family, const struct gw_spd spd[3],
+	   const struct espgw_cfg_policy *pols, unsigned int nb_pol,
+	   const uint8_t **kp, const void *keys)
 {
+	const bool v6 = family == AF_INET6;
+	const size_t ksz =
+		v6 ? sizeof(struct gw_acl_key6) : sizeof(struct gw_acl_key);
 	struct gw_policy *f[GW_BURST], *o[GW_BURST];
 
 	for (int again = 0; again < 2; again++) {
-		gw_spd_lookup_pair(&spd[GW_FWD], &spd[GW_OUT], cache, kp, f, o,
-				   GW_BURST);
+		if (v6)
+			gw_spd_lookup_pair6(&spd[GW_FWD], &spd[GW_OUT], cache6,
+					    kp, f, o, GW_BURST);
+		else
+			gw_spd_lookup_pair(&spd[GW_FWD], &spd[GW_OUT], cache,
+					   kp, f, o, GW_BURST);
 		for (int i = 0; i < GW_BURST; i++) {
-			int wf = model(pols, nb_pol, ESPGW_POL_FWD, &keys[i]);
-			int wo = model(pols, nb_pol, ESPGW_POL_OUT, &keys[i]);
+			const void *k = (const uint8_t *)keys + i * ksz;
+			int wf = v6 ? model6(pols, nb_pol, ESPGW_POL_FWD, k)
+				    : model(pols, nb_pol, ESPGW_POL_FWD, k);
+			int wo = v6 ? model6(pols, nb_pol, ESPGW_POL_OUT, k)
+				    : model(pols, nb_pol, ESPGW_POL_OUT, k);
 			int lf = f[i] ? f[i]->cfg.line : 0;
 			int lo = o[i] ? o[i]->cfg.line : 0;
 
 			if (lf != wf || lo != wo)
-				fail_msg("%u policies, pair%s: got fwd line "
+				fail_msg("%u policies, %spair%s: got fwd line "
 					 "%d out %d, want %d and %d (seed %u)",
-					 nb_pol, again ? " again" : "", lf, lo,
-					 wf, wo, seed);
+					 nb_pol, v6 ? "IPv6 " : "",
+					 again ? " again" : "", lf, lo, wf, wo,
+					 seed);
 		}
 	}
 }
@@ -279,34 +293,7 @@ check_lookups(const struct gw_spd spd[3], const struct espgw_cfg_policy *pols,
 			}
 		}
 		if (cache != NULL)
-			check_pair(spd, pols, nb_pol, kp, keys);
-	}
-}
-
-/* check_pair for IPv6 keys, through cache6's pair entries. */
-static void
-check_pair6(const struct gw_spd spd[3], const struct espgw_cfg_policy *pols,
-	    unsigned int nb_pol, const uint8_t **kp,
-	    const struct gw_acl_key6 *keys)
-{
-	struct gw_policy *f[GW_BURST], *o[GW_BURST];
-
-	for (int again = 0; again < 2; again++) {
-		gw_spd_lookup_pair6(&spd[GW_FWD], &spd[GW_OUT], cache6, kp, f,
-				    o, GW_BURST);
-		for (int i = 0; i < GW_BURST; i++) {
-			int wf = model6(pols, nb_pol, ESPGW_POL_FWD, &keys[i]);
-			int wo = model6(pols, nb_pol, ESPGW_POL_OUT, &keys[i]);
-			int lf = f[i] ? f[i]->cfg.line : 0;
-			int lo = o[i] ? o[i]->cfg.line : 0;
-
-			if (lf != wf || lo != wo)
-				fail_msg("%u policies, IPv6 pair%s: got fwd "
-					 "line %d out %d, want %d and %d (seed "
-					 "%u)",
-					 nb_pol, again ? " again" : "", lf, lo,
-					 wf, wo, seed);
-		}
+			check_pair(AF_INET, spd, pols, nb_pol, kp, keys);
 	}
 }
 
@@ -382,7 +369,7 @@ check_lookups6(const struct gw_spd spd[3], const struct espgw_cfg_policy *pols,
 			}
 		}
 		if (cache6 != NULL)
-			check_pair6(spd, pols, nb_pol, kp, keys);
+			check_pair(AF_INET6, spd, pols, nb_pol, kp, keys);
 	}
 }
 
