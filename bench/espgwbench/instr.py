@@ -287,8 +287,14 @@ def ll_cache():
         best = f
     if best is None or not best["size"].endswith("K"):
         return []
-    return ["--LL=%d,%s,%s" % (int(best["size"][:-1]) * 1024, best["ways_of_associativity"],
-                               best["coherency_line_size"])]
+    size, ways, line = (int(best["size"][:-1]) * 1024, int(best["ways_of_associativity"]),
+                        int(best["coherency_line_size"]))
+    # valgrind wants a power-of-two set count (an Intel Xeon guest's
+    # 480 MiB, 16-way L3 has 491,520 sets): the largest such cache of
+    # the same ways and line that is not larger than the real one
+    sets = size // (ways * line)
+    sets = 1 << (sets.bit_length() - 1)
+    return ["--LL=%d,%d,%d" % (sets * ways * line, ways, line)]
 
 
 def func_key(what):
