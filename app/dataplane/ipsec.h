@@ -16,17 +16,79 @@
 
 #include "control/spd.h"
 #include "dataplane/ctx.h"
+#include "dataplane/spd.h"
 
 struct espgw_sa;
 
 /* n (at most GW_BURST) ESP packets for one of our addresses. */
 void gw_ipsec_inbound(struct gw_ctx *c, struct rte_mbuf **esp, unsigned int n);
 
-/* Check packets that arrived (decrypted by sas[i], or in the clear when
- * sas is NULL) against the in or fwd policies, as xfrm does after
- * input; the ones allowed go on to the gateway or the out path. */
-void gw_policy_check_in(struct gw_ctx *c, struct rte_mbuf **m,
-			struct espgw_sa **sas, unsigned int n);
+/* What the pass that splits arriving packets by direction read of
+ * each (indexed as the burst): its family and, where its direction
+ * matches, an IPv4 packet's key. The match then reads no packet again:
+ * at 100,000 SAs the decrypted packets' lines are gone by then. */
+struct gw_keys {
+	struct gw_acl_key v4[GW_OUT_MAX];
+	bool v6[GW_OUT_MAX];
+};
+
+/* Does the check of direction dir (in or fwd) match keys: its own
+ * policies, or the out policies the fwd check asks too? With ports when
+ * *l4. */
+static inline bool
+gw_dir_matches(const struct gw_tables *t, enum gw_dir dir, bool *l4)
+{
+	const struct gw_spd *out = &t->spd[GW_OUT];
+	bool out_too = dir == GW_FWD && out->nb != 0;
+
+	*l4 = t->spd[dir].l4 || (out_too && out->l4);
+	return t->spd[dir].nb != 0 || out_too;
+}
+
+/* Arriving packets split by direction as they are read (gw_split_add),
+ * with what the policy match needs of each. */
+struct gw_split {
+	uint16_t in[GW_OUT_MAX], fwd[GW_OUT_MAX];
+	unsigned int nb_in, nb_fwd;
+	bool key_in, key_fwd, l4_in, l4_fwd;
+	struct gw_keys keys;
+};
+
+static inline void
+gw_split_init(const struct gw_tables *t, struct gw_split *s)
+{
+	s->nb_in = s->nb_fwd = 0;
+	s->key_in = gw_dir_matches(t, GW_IN, &s->l4_in);
+	s->key_fwd = gw_dir_matches(t, GW_FWD, &s->l4_fwd);
+}
+
+/* Packet m, the burst's i-th: to us or through us, and its key. */
+static inline void
+gw_split_add(const struct gw_tables *t, struct gw_split *s,
+	     const struct rte_mbuf *m, unsigned int i)
+{
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, const void *);
+	bool v6 = gw_is_ip6(m);
+
+	s->keys.v6[i] = v6;
+	if (v6 ? gw_local6(t, ((const struct rte_ipv6_hdr *)ip)->dst_addr) >= 0
+	       : gw_is_local(t, ip->dst_addr)) {
+		s->in[s->nb_in++] = (uint16_t)i;
+		if (!v6 && s->key_in)
+			gw_acl_key(m, &s->keys.v4[i], s->l4_in);
+	} else {
+		s->fwd[s->nb_fwd++] = (uint16_t)i;
+		if (!v6 && s->key_fwd)
+			gw_acl_key(m, &s->keys.v4[i], s->l4_fwd);
+	}
+}
+
+/* Check packets that arrived (m[i] decrypted by sas[i], or in the
+ * clear when sas is NULL), split by s, against the in or fwd policies,
+ * as xfrm does after input; the ones allowed go on to the gateway or
+ * the out path. */
+void gw_policy_check_split(struct gw_ctx *c, struct rte_mbuf **m,
+			   struct espgw_sa **sas, const struct gw_split *s);
 
 /* Match packets m[idx[0..k)] of either family against the policies of
  * direction dir into pol[0..k), and the out policies into opol when not

@@ -16,46 +16,6 @@
 #include "dataplane/ipv6.h"
 #include "dataplane/spd.h"
 
-/* ESP for us (RFC 4303 section 3.4): decrypt a burst, then check each
- * inner packet against the in or fwd policies with the SA that
- * decrypted it. */
-void
-gw_ipsec_inbound(struct gw_ctx *c, struct rte_mbuf **esp, unsigned int n)
-{
-	struct espgw_sa *sas[GW_BURST];
-	uint16_t ok, k = 0;
-
-	ok = espgw_esp_inbound(c->w->esp, c->t->sad, esp, sas, (uint16_t)n);
-	c->w->cnt[GW_DECRYPTED] += ok;
-	/* counted by the library under its reason (drop-esp-in) */
-	rte_pktmbuf_free_bulk(esp + ok, n - ok);
-	for (uint16_t i = 0; i < ok; i++) {
-		struct rte_mbuf *p = esp[i];
-		bool v6 = gw_is_ip6(p);
-
-		/* the flow and SA last let through, while none before it
-		 * waits for the stages: on (its addresses are those of the
-		 * packet that taught it, which passed the checks below) */
-		if (k == 0 && !v6 && sas[i] == c->fused_dec.sa &&
-		    gw_fused_hit(&c->fused_dec, p)) {
-			gw_forward(c, p, c->fused_dec.out, true);
-			continue;
-		}
-		if (k == 0 && v6 && sas[i] == c->fused6_dec.sa &&
-		    gw_fused6_hit(&c->fused6_dec, p)) {
-			gw_forward6(c, p, c->fused6_dec.out, true);
-			continue;
-		}
-		/* the inner packet is received again, as Linux's
-		 * xfrm_input hands it to ip_rcv or ipv6_rcv */
-		if (!(v6 ? gw_ipv6_inner_ok(c, p) : gw_ipv4_inner_ok(c, p)))
-			continue;
-		esp[k] = p;
-		sas[k++] = sas[i];
-	}
-	gw_policy_check_in(c, esp, sas, k);
-}
-
 struct gw_policy gw_policy_bad_chain;
 
 /* Match the IPv6 packets at[0..n6) of idx against dir (and out); one
@@ -96,10 +56,12 @@ match6(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
 		pol[pos[j]] = p6[j];
 }
 
-void
-gw_policy_match(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
-		const uint16_t *idx, unsigned int k, bool l4,
-		struct gw_policy **pol, struct gw_policy **opol)
+/* gw_policy_match with the IPv4 keys and families in pre when not
+ * NULL. */
+static void
+match(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
+      const uint16_t *idx, unsigned int k, bool l4, const struct gw_keys *pre,
+      struct gw_policy **pol, struct gw_policy **opol)
 {
 	enum { V6 = UINT16_MAX };
 	struct gw_acl_key keys[GW_OUT_MAX];
@@ -111,18 +73,20 @@ gw_policy_match(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
 	/* a burst carries runs of one flow (or one pair of hosts): one
 	 * lookup a run of equal keys, for both directions */
 	for (unsigned int j = 0; j < k; j++) {
-		struct rte_mbuf *p = m[idx[j]];
+		const struct gw_acl_key *key = &keys[nk];
 
-		if (gw_is_ip6(p)) {
+		if (pre != NULL ? pre->v6[idx[j]] : gw_is_ip6(m[idx[j]])) {
 			key_of[j] = V6;
 			at6[n6++] = (uint16_t)j;
 			continue;
 		}
-		gw_acl_key(p, &keys[nk], l4);
-		if (nk == 0 || !gw_acl_key_eq(&keys[nk], &keys[nk - 1])) {
-			kp[nk] = (const uint8_t *)&keys[nk];
-			nk++;
-		}
+		if (pre != NULL)
+			key = &pre->v4[idx[j]];
+		else
+			gw_acl_key(m[idx[j]], &keys[nk], l4);
+		if (nk == 0 ||
+		    !gw_acl_key_eq(key, (const struct gw_acl_key *)kp[nk - 1]))
+			kp[nk++] = (const uint8_t *)key;
 		key_of[j] = (uint16_t)(nk - 1);
 	}
 	if (n6)
@@ -141,6 +105,14 @@ gw_policy_match(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
 		if (opol != NULL)
 			opol[j] = o4[key_of[j]];
 	}
+}
+
+void
+gw_policy_match(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
+		const uint16_t *idx, unsigned int k, bool l4,
+		struct gw_policy **pol, struct gw_policy **opol)
+{
+	match(c, dir, m, idx, k, l4, NULL, pol, opol);
 }
 
 /* Does the SA that decrypted a packet satisfy the policy's template?
@@ -162,37 +134,25 @@ tmpl_ok(const struct gw_policy *p, const struct espgw_sa *sa)
 	       espgw_sa_tmpl_match(sa, p->reqid, p->tmpl_src, p->tmpl_dst);
 }
 
-/* Is an L3 packet for one of our addresses? */
-static inline bool
-for_us(const struct gw_tables *t, const struct rte_mbuf *m)
-{
-	if (gw_is_ip6(m))
-		return gw_local6(t, rte_pktmbuf_mtod(
-					    m, const struct rte_ipv6_hdr *)
-					    ->dst_addr) >= 0;
-	return gw_is_local(
-		t, rte_pktmbuf_mtod(m, const struct rte_ipv4_hdr *)->dst_addr);
-}
-
 /* The packets m[idx[0..k)] of one direction, in (to us) or fwd
- * (through us), against its policies; those allowed go on to the
- * gateway or the out path. Packets to forward get their out policy
- * from the same key. */
+ * (through us), against its policies, from the keys in pre; those
+ * allowed go on to the gateway or the out path. Packets to forward get
+ * their out policy from the same key. */
 static inline void
 check_dir(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
-	  struct espgw_sa **sas, const uint16_t *idx, unsigned int k)
+	  struct espgw_sa **sas, const uint16_t *idx, unsigned int k,
+	  const struct gw_keys *pre)
 {
 	struct gw_policy *pol[GW_OUT_MAX], *opol[GW_OUT_MAX];
 	const struct gw_spd *out = &c->t->spd[GW_OUT];
 	bool out_too = dir == GW_FWD && out->nb != 0;
 	/* without an out policy the answer is known: none */
 	bool known = out_too || out->nb == 0;
+	bool l4;
 
 	/* no policy to match: no keys to build */
-	if (c->t->spd[dir].nb != 0 || out_too)
-		gw_policy_match(c, dir, m, idx, k,
-				c->t->spd[dir].l4 || (out_too && out->l4), pol,
-				out_too ? opol : NULL);
+	if (gw_dir_matches(c->t, dir, &l4))
+		match(c, dir, m, idx, k, l4, pre, pol, out_too ? opol : NULL);
 	else
 		memset(pol, 0, k * sizeof(pol[0]));
 	/* with thousands of policies their lines are cold */
@@ -230,7 +190,7 @@ check_dir(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
 				   : GW_DROP_UNPROTECTED);
 			continue;
 		}
-		bool v6 = gw_is_ip6(p);
+		bool v6 = pre->v6[idx[j]];
 
 		if (dir == GW_IN) {
 			if (v6)
@@ -250,24 +210,56 @@ check_dir(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
 	}
 }
 
-/* Check packets that arrived (decrypted by sas[i], or in the clear when
- * sas is NULL) against the in or fwd policies, as xfrm does after
- * input; the ones allowed go on to the gateway or the out path. */
 void
-gw_policy_check_in(struct gw_ctx *c, struct rte_mbuf **m, struct espgw_sa **sas,
-		   unsigned int n)
+gw_policy_check_split(struct gw_ctx *c, struct rte_mbuf **m,
+		      struct espgw_sa **sas, const struct gw_split *s)
 {
-	uint16_t in[GW_OUT_MAX], fwd[GW_OUT_MAX];
-	unsigned int nb_in = 0, nb_fwd = 0;
+	if (s->nb_in)
+		check_dir(c, GW_IN, m, sas, s->in, s->nb_in, &s->keys);
+	if (s->nb_fwd)
+		check_dir(c, GW_FWD, m, sas, s->fwd, s->nb_fwd, &s->keys);
+}
 
-	for (unsigned int i = 0; i < n; i++) {
-		if (for_us(c->t, m[i]))
-			in[nb_in++] = (uint16_t)i;
-		else
-			fwd[nb_fwd++] = (uint16_t)i;
+/* ESP for us (RFC 4303 section 3.4): decrypt a burst, then check each
+ * inner packet against the in or fwd policies with the SA that
+ * decrypted it (gw_policy_check_split, its split made in the same pass). */
+void
+gw_ipsec_inbound(struct gw_ctx *c, struct rte_mbuf **esp, unsigned int n)
+{
+	struct espgw_sa *sas[GW_BURST];
+	struct gw_split s;
+	uint16_t ok, k = 0;
+
+	ok = espgw_esp_inbound(c->w->esp, c->t->sad, esp, sas, (uint16_t)n);
+	c->w->cnt[GW_DECRYPTED] += ok;
+	/* counted by the library under its reason (drop-esp-in) */
+	rte_pktmbuf_free_bulk(esp + ok, n - ok);
+	gw_split_init(c->t, &s);
+	for (uint16_t i = 0; i < ok; i++) {
+		struct rte_mbuf *p = esp[i];
+		bool v6 = gw_is_ip6(p);
+
+		/* the flow and SA last let through, while none before it
+		 * waits for the stages: on (its addresses are those of the
+		 * packet that taught it, which passed the checks below) */
+		if (k == 0 && !v6 && sas[i] == c->fused_dec.sa &&
+		    gw_fused_hit(&c->fused_dec, p)) {
+			gw_forward(c, p, c->fused_dec.out, true);
+			continue;
+		}
+		if (k == 0 && v6 && sas[i] == c->fused6_dec.sa &&
+		    gw_fused6_hit(&c->fused6_dec, p)) {
+			gw_forward6(c, p, c->fused6_dec.out, true);
+			continue;
+		}
+		/* the inner packet is received again, as Linux's
+		 * xfrm_input hands it to ip_rcv or ipv6_rcv */
+		if (!(v6 ? gw_ipv6_inner_ok(c, p) : gw_ipv4_inner_ok(c, p)))
+			continue;
+		/* and split for the policy check while its line is here */
+		gw_split_add(c->t, &s, p, k);
+		esp[k] = p;
+		sas[k++] = sas[i];
 	}
-	if (nb_in)
-		check_dir(c, GW_IN, m, sas, in, nb_in);
-	if (nb_fwd)
-		check_dir(c, GW_FWD, m, sas, fwd, nb_fwd);
+	gw_policy_check_split(c, esp, sas, &s);
 }

@@ -31,8 +31,10 @@ gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 	const struct gw_iface *f = &c->t->ifaces[port];
 	struct rte_mbuf *esp[GW_BURST], *plain[GW_BURST];
 	unsigned int nb_esp = 0, nb_plain = 0;
+	struct gw_split s; /* the plain ones' policy directions */
 
 	c->w->cnt[GW_RX] += n;
+	gw_split_init(c->t, &s);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, void *);
@@ -69,7 +71,10 @@ gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 			switch (gw_ipv6_input(c, &m, port, &smac,
 					      nb_plain + nb_esp == 0)) {
 			case GW_IP6_ESP: esp[nb_esp++] = m; break;
-			case GW_IP6_PLAIN: plain[nb_plain++] = m; break;
+			case GW_IP6_PLAIN:
+				gw_split_add(c->t, &s, m, nb_plain);
+				plain[nb_plain++] = m;
+				break;
 			case GW_IP6_TAKEN: break;
 			}
 			continue;
@@ -122,6 +127,7 @@ gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 			continue;
 		}
 	plain:
+		gw_split_add(c->t, &s, m, nb_plain);
 		plain[nb_plain++] = m;
 	}
 	if (c->w->death_row.cnt != 0)
@@ -134,6 +140,6 @@ gw_rx_burst(struct gw_ctx *c, uint16_t port, struct rte_mbuf **pkts, uint16_t n)
 			gw_ipsec_inbound(c, esp, nb_esp);
 	}
 	if (nb_plain)
-		gw_policy_check_in(c, plain, NULL, nb_plain);
+		gw_policy_check_split(c, plain, NULL, &s);
 	gw_out_flush(c);
 }
