@@ -479,6 +479,23 @@ espgw_sa_replay_seq(const struct espgw_sa *sa)
 	return espgw_replay_highest(espgw_sa_replay(sa));
 }
 
+uint16_t
+espgw_sa_replay_owner_tops(const struct espgw_sa *sa, uint64_t *tops,
+			   uint16_t max)
+{
+	const struct espgw_replay *r;
+
+	if (!sa->inbound || sa->params.replay_window == 0)
+		return 0;
+	r = espgw_sa_replay(sa);
+	if (r->owner_mask == 0 || r->win == 0)
+		return 0;
+	for (uint16_t w = 0; w <= r->owner_mask && w < max; w++)
+		tops[w] = __atomic_load_n(espgw_replay_owner_top(r, w),
+					  __ATOMIC_RELAXED);
+	return (uint16_t)(r->owner_mask + 1);
+}
+
 void
 espgw_sa_stats_read(const struct espgw_sa *sa, struct espgw_sa_stats *out)
 {

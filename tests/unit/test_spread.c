@@ -353,6 +353,21 @@ test_once(void **state)
 	assert_int_equal(sa_packets() + sa_drops(ESPGW_DROP_REPLAYED) +
 				 sa_drops(ESPGW_DROP_BEHIND_WINDOW),
 			 12);
+	/* each owner's top (telemetry's owner_seq), the SA's the highest;
+	 * an outbound SA has none */
+	uint64_t tops[4] = { 0 };
+
+	assert_int_equal(espgw_sa_replay_owner_tops(in_sa, tops, 4), 2);
+	assert_int_equal(tops[0], 700);
+	assert_int_equal(tops[1], 5000);
+	assert_int_equal(espgw_sa_replay_seq(in_sa), 5000);
+	assert_int_equal(espgw_sa_replay_owner_tops(in_sa, tops, 1), 2);
+	const char *why;
+	struct espgw_sa *out = espgw_sa_create(&out_p, &why);
+
+	assert_non_null(out);
+	assert_int_equal(espgw_sa_replay_owner_tops(out, tops, 4), 0);
+	espgw_sa_free(out);
 }
 
 /* Weighted 1:3, runs 0, 2, 3 (mod 4) are worker 1's and run 1 worker

@@ -342,6 +342,16 @@ uint64_t espgw_sa_next_seq(const struct espgw_sa *sa);
 uint64_t espgw_sa_replay_seq(const struct espgw_sa *sa);
 
 /**
+ * Inbound, with its window claimed by replay_owners workers: each
+ * owner's highest number accepted (iseq before any) into tops[0..max),
+ * as espgw_sa_replay_seq's relaxed read. Returns the number of owners,
+ * or 0 for an SA whose window is not claimed (outbound, no window,
+ * replay_owners 0 or 1).
+ */
+uint16_t espgw_sa_replay_owner_tops(const struct espgw_sa *sa, uint64_t *tops,
+				    uint16_t max);
+
+/**
  * The worker that owns an inbound sequence number on an SA spread over
  * owners workers (espgw_sa_params.replay_owners): the run of 2^8
  * numbers it is in, modulo owners; 0 when owners is 0 or 1. A
