@@ -87,6 +87,23 @@ add_sub(struct rte_tel_data *d, const char *name, struct rte_tel_data *c)
 		rte_tel_data_free(c);
 }
 
+/* An inbound SA spread over workers (--spread-esp): each owner's top,
+ * "owner_seq": [worker 0's, worker 1's, ...]; seq is the highest. */
+static void
+owner_seq(struct rte_tel_data *d, const struct espgw_sa *sa)
+{
+	uint64_t tops[ESPGW_REPLAY_OWNERS_MAX];
+	uint16_t n = espgw_sa_replay_owner_tops(sa, tops, RTE_DIM(tops));
+	struct rte_tel_data *c;
+
+	if (n == 0 || (c = rte_tel_data_alloc()) == NULL)
+		return;
+	rte_tel_data_start_array(c, RTE_TEL_U64_VAL);
+	for (uint16_t w = 0; w < n && w < RTE_DIM(tops); w++)
+		rte_tel_data_add_array_u64(c, tops[w]);
+	add_sub(d, "owner_seq", c);
+}
+
 /* Every reason, as "bad_icv": n. */
 static struct rte_tel_data *
 drops_dict(const uint64_t drops[ESPGW_DROP_MAX])
@@ -420,6 +437,7 @@ sa_info(struct gw_ctl *ctl, const char *params, struct rte_tel_data *d)
 	/* inbound: the highest number accepted, as `ip xfrm state` shows
 	 * it (a relaxed read: the workers may be moving it) */
 	rte_tel_data_add_dict_u64(d, "seq", espgw_sa_replay_seq(sa));
+	owner_seq(d, sa);
 	rte_tel_data_add_dict_u64(
 		d, "oseq",
 		p->dir == ESPGW_SA_OUT ? espgw_sa_next_seq(sa) - 1 : p->oseq);

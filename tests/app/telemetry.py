@@ -13,7 +13,8 @@ itself (SOCK_SEQPACKET, /var/run/dpdk/<prefix>/dpdk_telemetry.v2) and:
   between); the SA's packets against `espgwctl -s xfrm state get`;
 - the inbound SA's seq in /espgw/sa/info and espgwctl's anti-replay
   context: the highest number accepted, not its configured replay-seq;
-  its packets, and the replays under its drops;
+  its packets, and the replays under its drops; then, in a second run
+  with two workers and --spread-esp, each owner's top in owner_seq;
 - loads 120 SAs with IPv6 ends of the longest text (and 10-digit SPIs
   and reqids) and 45 IPv6 policies with espgwctl -batch, then checks
   that the pages of /espgw/sa/list and /espgw/policy/list give every
@@ -51,7 +52,7 @@ from gwproc import cksum, counter_sides, mac, read_stats
 
 # the ESP maker the pcap test has (tests/pcap/run.py: scapy's, as there)
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pcap"))
-from run import SA  # noqa: E402
+from run import SA, eal_cores  # noqa: E402
 
 LAN_MAC = "02:70:63:61:70:00"        # net_pcap0: the pcap driver's first MAC
 HOST_MAC = "02:00:0a:00:01:0a"
@@ -87,6 +88,13 @@ ip xfrm policy add src 10.0.2.0/24 dst 10.0.1.0/24 dir fwd tmpl src 2.2.2.2 dst 
 IN_SEQS = list(range(1, 11)) + [40, 30, 40, 5]
 IN_TOP, IN_REPLAYED = 40, 2
 
+# The same SA decrypted by two workers (--spread-esp), in runs of 256
+# numbers owned by workers 0, 1, 0: 1 to 10 and 600 are worker 0's, 300
+# and 290 (late, inside the window) worker 1's. owner_seq is each
+# owner's top, seq the highest.
+SPREAD_SEQS = list(range(1, 11)) + [300, 600, 290]
+SPREAD_TOPS = [600, 300]
+
 
 class Fail(Exception):
     pass
@@ -98,6 +106,15 @@ def ipv4(proto, src, dst, payload, ident=0):
     ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident, 0, 64, proto, 0,
                      bytes(src), bytes(dst))
     return ip[:10] + struct.pack("!H", cksum(ip)) + ip[12:] + payload
+
+
+def in_frame(sa, seq):
+    """-> (the peer's ESP frame of number seq, 10.0.2.20 -> 10.0.1.10, its
+    inner packet's length)."""
+    payload = bytes((seq + j) & 0xFF for j in range(20 + seq % 256))
+    udp = struct.pack("!HHHH", 20000 + seq, 9, 8 + len(payload), 0) + payload
+    inner = ipv4(17, [10, 0, 2, 20], [10, 0, 1, 10], udp, seq & 0xFFFF)
+    return mac(LAN_MAC) + mac(PEER_MAC) + b"\x08\x00" + sa.encrypt(inner, seq), len(inner)
 
 
 def frames():
@@ -124,12 +141,10 @@ def frames():
     sa = SA(0x2002, "2.2.2.2", "1.1.1.1", 2, bytes.fromhex(IN_KEY))
     in_bytes = 0
     for k, seq in enumerate(IN_SEQS):
-        payload = bytes((seq + j) & 0xFF for j in range(20 + seq))
-        udp = struct.pack("!HHHH", 20000 + seq, 9, 8 + len(payload), 0) + payload
-        inner = ipv4(17, [10, 0, 2, 20], [10, 0, 1, 10], udp, seq)
+        frame, inner_len = in_frame(sa, seq)
         if seq not in IN_SEQS[:k]:
-            in_bytes += len(inner)
-        out.append(mac(LAN_MAC) + mac(PEER_MAC) + b"\x08\x00" + sa.encrypt(inner, seq))
+            in_bytes += inner_len
+        out.append(frame)
     n_in = len(IN_SEQS) - IN_REPLAYED
     return out, {"tunnel": n_tunnel, "other_mac": n_other_mac, "bad_ip": n_bad_ip,
                  "esp": n_esp, "in": n_in, "in_bytes": in_bytes, "all": len(out)}
@@ -220,11 +235,6 @@ def ctl(args, sock, *words, check=True):
     return p
 
 
-def eal_cores():
-    """main lcore + one worker: -l 0-1, or both on one CPU where only one is."""
-    return ["-l", "0-1"] if (os.cpu_count() or 1) > 1 else ["--lcores", "0@0,1@0"]
-
-
 def key_of(name):
     return name.replace("-", "_")
 
@@ -302,6 +312,9 @@ def check_replay(tel, args, sock, want, why):
     if got != exp:
         why.append("/espgw/sa/info of 0x2002: (dir, replay_window, seq, oseq, packets, "
                    "bytes, drops.replayed, failed) %r, want %r" % (got, exp))
+    if "owner_seq" in i:
+        why.append("/espgw/sa/info of 0x2002 without --spread-esp: owner_seq %r"
+                   % i["owner_seq"])
     out = ctl(args, sock, "-s", "xfrm", "state", "get", "dst", "1.1.1.1", "proto", "esp",
               "spi", "0x2002").stdout
     # a window over 32 takes iproute2's ESN form (XFRMA_REPLAY_ESN_VAL)
@@ -610,6 +623,91 @@ def stopping(prefix, proc):
     return n, stopped
 
 
+def launch(args, d, prefix, workers, vdevs, opts):
+    """Start espgw with workers workers on vdevs, its files in d: ->
+    (process, stdout path, stderr path)."""
+    cmd = ([args.espgw, "--no-huge", "-m", "512"] + eal_cores(workers) +
+           ["--no-pci", "--file-prefix", prefix, "--log-level=lib.*:error"] +
+           [a for v in vdevs for a in ("--vdev", v)] + ["--"] + opts)
+    out_path, err_path = os.path.join(d, "stdout"), os.path.join(d, "stderr")
+    print("# " + " ".join(cmd), flush=True)
+    with open(out_path, "w") as out, open(err_path, "w") as err:
+        return subprocess.Popen(cmd, stdout=out, stderr=err), out_path, err_path
+
+
+def wait_running(proc, out_path):
+    t0 = time.monotonic()
+    while True:
+        if proc.poll() is not None:
+            raise Fail("espgw exited %d at start" % proc.returncode)
+        with open(out_path) as fp:
+            if "running" in fp.read():
+                return
+        if time.monotonic() - t0 > 60:
+            raise Fail("espgw did not start within 60 s")
+        time.sleep(0.05)
+
+
+def run_spread(args, d):
+    """SA 0x2002's ESP (SPREAD_SEQS) on one RX queue, decrypted by two
+    workers (--spread-esp): /espgw/sa/info's owner_seq is each owner's
+    top, seq the highest. An owner_seq of the SA's one top, or of the
+    last number each took, fails here."""
+    d = os.path.join(d, "spread")
+    os.makedirs(d, exist_ok=True)
+    sa = SA(0x2002, "2.2.2.2", "1.1.1.1", 2, bytes.fromhex(IN_KEY))
+    pcaps = [os.path.join(d, n) for n in ("in0.pcap", "in1.pcap", "out0.pcap", "out1.pcap")]
+    write_pcap(pcaps[0], [in_frame(sa, s)[0] for s in SPREAD_SEQS])
+    write_pcap(pcaps[1], [])
+    conf = os.path.join(d, "gw.conf")
+    with open(conf, "w") as fp:
+        fp.write(CONFIG)
+    prefix = "telemetry-spread%d" % os.getpid()
+    proc, out_path, err_path = launch(
+        args, d, prefix, 2,
+        ["net_pcap0,rx_pcap=%s,rx_pcap=%s,tx_pcap=%s,tx_pcap=%s" % tuple(pcaps),
+         "net_null1,no-rx=1"],
+        ["-f", conf, "--socket", os.path.join(d, "ctl.sock"), "--spread-esp"])
+    why = []
+    tel = None
+    try:
+        wait_running(proc, out_path)
+        tel = Telemetry(prefix)
+        t0 = time.monotonic()
+        while tel.ok("/espgw/stats")[1].get("rx") != len(SPREAD_SEQS):
+            if time.monotonic() - t0 > 30:
+                raise Fail("the pcap not read within 30 s")
+            time.sleep(0.05)
+        _, lst = tel.ok("/espgw/sa/list")
+        sid = [s["id"] for s in lst["sas"].values() if s["spi"] == 0x2002]
+        if len(sid) != 1:
+            raise Fail("SA 0x2002 in /espgw/sa/list: %r" % lst)
+        # the owners' counters are each their own: wait for both
+        while True:
+            _, i = tel.ok("/espgw/sa/info,%d" % sid[0])
+            if i.get("packets") == len(SPREAD_SEQS) or time.monotonic() - t0 > 30:
+                break
+            time.sleep(0.05)
+        got = (i.get("owner_seq"), i.get("seq"), i.get("packets"))
+        exp = (SPREAD_TOPS, max(SPREAD_TOPS), len(SPREAD_SEQS))
+        if got != exp:
+            why.append("--spread-esp: /espgw/sa/info of 0x2002 (owner_seq, seq, packets) "
+                       "%r, want %r" % (got, exp))
+        else:
+            print("# --spread-esp: owner_seq %r, seq %d" % (got[0], got[1]), flush=True)
+    except Fail as e:
+        why.append("--spread-esp: %s" % e)
+    finally:
+        if tel is not None:
+            tel.close()
+        stopped, stderr = gwproc.stop(proc, prefix, lambda: open(err_path).read())
+        why += stopped
+        if why:
+            sys.stdout.write("# espgw --spread-esp stderr (tail):\n" +
+                             "".join("#   " + l + "\n" for l in stderr.splitlines()[-20:]))
+    return why
+
+
 def run(args):
     d = args.keep or tempfile.mkdtemp(prefix="telemetry")
     os.makedirs(d, exist_ok=True)
@@ -620,29 +718,15 @@ def run(args):
     with open(conf, "w") as fp:
         fp.write(CONFIG)
     prefix = "telemetry%d" % os.getpid()
-    cmd = ([args.espgw, "--no-huge", "-m", "512"] + eal_cores() +
-           ["--no-pci", "--file-prefix", prefix, "--log-level=lib.*:error",
-            "--vdev", "net_pcap0,rx_pcap=%s" % pcap, "--vdev", "net_null1,no-rx=1",
-            "--", "-f", conf, "-s", stats_path, "--socket", sock])
-    out_path, err_path = os.path.join(d, "stdout"), os.path.join(d, "stderr")
-    print("# " + " ".join(cmd), flush=True)
     why = []
     keys = [OUT_KEY, IN_KEY]
-    with open(out_path, "w") as out, open(err_path, "w") as err:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+    proc, out_path, err_path = launch(
+        args, d, prefix, 1, ["net_pcap0,rx_pcap=%s" % pcap, "net_null1,no-rx=1"],
+        ["-f", conf, "-s", stats_path, "--socket", sock])
     tel = None
     last = None
     try:
-        t0 = time.monotonic()
-        while True:
-            if proc.poll() is not None:
-                raise Fail("espgw exited %d at start" % proc.returncode)
-            with open(out_path) as fp:
-                if "running" in fp.read():
-                    break
-            if time.monotonic() - t0 > 60:
-                raise Fail("espgw did not start within 60 s")
-            time.sleep(0.05)
+        wait_running(proc, out_path)
         tel = Telemetry(prefix)
         _, cmds = tel.get("/")
         mine = ["/espgw/policy/list", "/espgw/ports", "/espgw/sa/info", "/espgw/sa/list",
@@ -703,6 +787,8 @@ def run(args):
         print("# %d counters of the stats file equal telemetry's" % n, flush=True)
     elif not why:
         why.append("no stats file")
+    if not why:
+        why += run_spread(args, d)
     if not args.keep and not why:
         shutil.rmtree(d, ignore_errors=True)
     elif why:
