@@ -585,16 +585,7 @@ def run(args):
     with open(out_path, "w") as out, open(err_path, "w") as err:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err)
     try:
-        t0 = time.monotonic()
-        while True:
-            if proc.poll() is not None:
-                raise Fail("espgw exited %d at start" % proc.returncode)
-            with open(out_path) as fp:
-                if "running" in fp.read():
-                    break
-            if time.monotonic() - t0 > 60:
-                raise Fail("espgw did not start within 60 s")
-            time.sleep(0.05)
+        gwproc.wait_running(proc, out_path, Fail)
 
         model = Model()
         for (dst, spi), v in UNRELATED_STATES.items():

@@ -9,6 +9,7 @@ import shutil
 import signal
 import struct
 import subprocess
+import time
 
 SANITIZER = re.compile(r"ERROR: AddressSanitizer|runtime error:|LeakSanitizer|"
                        r"ERROR: UndefinedBehaviorSanitizer")
@@ -62,6 +63,22 @@ def fates(st, sides):
            for k in sorted(st) if k.startswith(("gw.", "esp.")) and k not in sides]
     why += ["no %s in the stats file" % k for k in sides if k not in st]
     return ins, outs, why
+
+
+def wait_running(proc, out_path, fail, timeout=60):
+    """Wait until espgw says "running" on its stdout (the file out_path);
+    raise fail when it exits first or is not running within timeout
+    seconds (ASan on a loaded machine starts slowly)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if proc.poll() is not None:
+            raise fail("espgw exited %d at start" % proc.returncode)
+        with open(out_path) as fp:
+            if "running" in fp.read():
+                return
+        if time.monotonic() > deadline:
+            raise fail("espgw did not start within %d s" % timeout)
+        time.sleep(0.05)
 
 
 def stop(proc, prefix, stderr_text, timeout=120):

@@ -635,17 +635,16 @@ def launch(args, d, prefix, workers, vdevs, opts):
         return subprocess.Popen(cmd, stdout=out, stderr=err), out_path, err_path
 
 
-def wait_running(proc, out_path):
-    t0 = time.monotonic()
-    while True:
-        if proc.poll() is not None:
-            raise Fail("espgw exited %d at start" % proc.returncode)
-        with open(out_path) as fp:
-            if "running" in fp.read():
-                return
-        if time.monotonic() - t0 > 60:
-            raise Fail("espgw did not start within 60 s")
-        time.sleep(0.05)
+def finish(tel, proc, prefix, err_path, why, what, lines):
+    """Close tel (if open) and stop espgw; its complaints go on why, and
+    with any complaint the last lines of its stderr are printed."""
+    if tel is not None:
+        tel.close()
+    stopped, stderr = gwproc.stop(proc, prefix, lambda: open(err_path).read())
+    why += stopped
+    if why:
+        sys.stdout.write("# %s stderr (tail):\n" % what +
+                         "".join("#   " + l + "\n" for l in stderr.splitlines()[-lines:]))
 
 
 def run_spread(args, d):
@@ -671,7 +670,7 @@ def run_spread(args, d):
     why = []
     tel = None
     try:
-        wait_running(proc, out_path)
+        gwproc.wait_running(proc, out_path, Fail)
         tel = Telemetry(prefix)
         t0 = time.monotonic()
         while tel.ok("/espgw/stats")[1].get("rx") != len(SPREAD_SEQS):
@@ -698,13 +697,7 @@ def run_spread(args, d):
     except Fail as e:
         why.append("--spread-esp: %s" % e)
     finally:
-        if tel is not None:
-            tel.close()
-        stopped, stderr = gwproc.stop(proc, prefix, lambda: open(err_path).read())
-        why += stopped
-        if why:
-            sys.stdout.write("# espgw --spread-esp stderr (tail):\n" +
-                             "".join("#   " + l + "\n" for l in stderr.splitlines()[-20:]))
+        finish(tel, proc, prefix, err_path, why, "espgw --spread-esp", 20)
     return why
 
 
@@ -726,7 +719,7 @@ def run(args):
     tel = None
     last = None
     try:
-        wait_running(proc, out_path)
+        gwproc.wait_running(proc, out_path, Fail)
         tel = Telemetry(prefix)
         _, cmds = tel.get("/")
         mine = ["/espgw/policy/list", "/espgw/ports", "/espgw/sa/info", "/espgw/sa/list",
@@ -755,13 +748,7 @@ def run(args):
     except Fail as e:
         why.append(str(e))
     finally:
-        if tel is not None:
-            tel.close()
-        stopped, stderr = gwproc.stop(proc, prefix, lambda: open(err_path).read())
-        why += stopped
-        if why:
-            sys.stdout.write("# espgw stderr (tail):\n" +
-                             "".join("#   " + l + "\n" for l in stderr.splitlines()[-40:]))
+        finish(tel, proc, prefix, err_path, why, "espgw", 40)
     if last is not None and os.path.exists(stats_path):
         st = read_stats(stats_path)
         n = 0
