@@ -28,7 +28,8 @@ void gw_ipsec_inbound(struct gw_ctx *c, struct rte_mbuf **esp, unsigned int n);
  * matches, an IPv4 packet's key. The match then reads no packet again:
  * at 100,000 SAs the decrypted packets' lines are gone by then. */
 struct gw_keys {
-	struct gw_acl_key v4[GW_OUT_MAX];
+	/* the cache's hash reads a key as 8-byte words */
+	struct gw_acl_key v4[GW_OUT_MAX] __rte_aligned(8);
 	bool v6[GW_OUT_MAX];
 };
 

@@ -64,7 +64,7 @@ match(struct gw_ctx *c, enum gw_dir dir, struct rte_mbuf **m,
       struct gw_policy **pol, struct gw_policy **opol)
 {
 	enum { V6 = UINT16_MAX };
-	struct gw_acl_key keys[GW_OUT_MAX];
+	struct gw_acl_key keys[GW_OUT_MAX] __rte_aligned(8); /* as gw_keys */
 	const uint8_t *kp[GW_OUT_MAX];
 	struct gw_policy *p4[GW_OUT_MAX], *o4[GW_OUT_MAX];
 	uint16_t key_of[GW_OUT_MAX], at6[GW_OUT_MAX];
